@@ -1,0 +1,431 @@
+/*
+ * common/config.c — the settings table and its three sources (file, env,
+ * flags). Each setting is one row: its config key, its environment variable,
+ * its default and how to parse it.
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util.h"
+
+enum setting_type { SET_STRING, SET_BOOL, SET_LONG };
+
+struct setting {
+	const char		*key;
+	const char		*env;
+	const char		*default_value;	/* NULL = unset */
+	enum setting_type	 type;
+	size_t			 offset;
+	long			 min, max;	/* SET_LONG bounds */
+};
+
+#define S(k, e, d, t, f, lo, hi) { k, e, d, t, offsetof(struct config, f), lo, hi }
+
+static const struct setting settings[] = {
+	S("listen", "OMNIROUTE_LISTEN", "127.0.0.1:20128", SET_STRING, listen, 0, 0),
+	S("data_dir", "OMNIROUTE_DATA_DIR", "./data", SET_STRING, data_dir, 0, 0),
+	S("control_socket", "OMNIROUTE_CONTROL_SOCKET", NULL, SET_STRING, control_socket, 0, 0),
+	S("pid_file", "OMNIROUTE_PID_FILE", NULL, SET_STRING, pid_file, 0, 0),
+	S("workers", "OMNIROUTE_WORKERS", "auto", SET_STRING, workers, 0, 0),
+	S("log_level", "OMNIROUTE_LOG_LEVEL", "info", SET_STRING, log_level, 0, 0),
+	S("ca_file", "OMNIROUTE_CA_FILE", NULL, SET_STRING, ca_file, 0, 0),
+	S("api_key", "OMNIROUTE_API_KEY", NULL, SET_STRING, api_key, 0, 0),
+	S("storage_encryption_key", "STORAGE_ENCRYPTION_KEY", NULL, SET_STRING, storage_encryption_key, 0, 0),
+	S("cliproxyapi_url", "CLIPROXYAPI_URL", "http://127.0.0.1:8317", SET_STRING, cliproxyapi_url, 0, 0),
+	S("oneproxy_api_url", "ONEPROXY_API_URL", "https://1proxy-api.aitradepulse.com", SET_STRING, oneproxy_api_url, 0, 0),
+	S("oneproxy_max_proxies", "ONEPROXY_MAX_PROXIES", "500", SET_LONG, oneproxy_max_proxies, 1, 100000),
+	S("oneproxy_min_quality_threshold", "ONEPROXY_MIN_QUALITY_THRESHOLD", "50", SET_LONG, oneproxy_min_quality, 0, 100),
+	S("oneproxy_enabled", "ONEPROXY_ENABLED", "true", SET_BOOL, oneproxy_enabled, 0, 0),
+	S("enable_socks5_proxy", "ENABLE_SOCKS5_PROXY", "true", SET_BOOL, enable_socks5_proxy, 0, 0),
+	S("require_api_key", "REQUIRE_API_KEY", "false", SET_BOOL, require_api_key, 0, 0),
+	S("proxy_fail_open", "PROXY_FAIL_OPEN", "false", SET_BOOL, proxy_fail_open, 0, 0),
+	S("header_timeout_ms", "OMNIROUTE_HEADER_TIMEOUT_MS", "15000", SET_LONG, header_timeout_ms, 100, 600000),
+	S("keepalive_timeout_ms", "OMNIROUTE_KEEPALIVE_TIMEOUT_MS", "75000", SET_LONG, keepalive_timeout_ms, 100, 3600000),
+	S("shutdown_timeout_ms", "OMNIROUTE_SHUTDOWN_TIMEOUT_MS", "10000", SET_LONG, shutdown_timeout_ms, 0, 3600000),
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static const struct setting *
+setting_find(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NSETTINGS; i++)
+		if (strcmp(settings[i].key, key) == 0)
+			return &settings[i];
+	return NULL;
+}
+
+static int
+parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+setting_apply(struct config *cfg, const struct setting *s, const char *value,
+    const char *origin, char *err, size_t errlen)
+{
+	char *base = (char *)cfg + s->offset, *end;
+	long n;
+	bool b;
+
+	switch (s->type) {
+	case SET_STRING:
+		free(*(char **)(void *)base);
+		*(char **)(void *)base = value != NULL ? xstrdup(value) : NULL;
+		return 0;
+	case SET_BOOL:
+		if (parse_bool(value, &b) != 0) {
+			snprintf(err, errlen, "%s: %s must be true or false, not '%s'",
+			    origin, s->key, value);
+			return -1;
+		}
+		*(bool *)(void *)base = b;
+		return 0;
+	case SET_LONG:
+		errno = 0;
+		n = strtol(value, &end, 10);
+		if (errno != 0 || end == value || *end != '\0' || n < s->min ||
+		    n > s->max) {
+			snprintf(err, errlen,
+			    "%s: %s must be an integer from %ld to %ld, not '%s'",
+			    origin, s->key, s->min, s->max, value);
+			return -1;
+		}
+		*(long *)(void *)base = n;
+		return 0;
+	}
+	return -1;
+}
+
+int
+config_set(struct config *cfg, const char *key, const char *value,
+    const char *origin, char *err, size_t errlen)
+{
+	const struct setting *s = setting_find(key);
+
+	if (s == NULL) {
+		snprintf(err, errlen, "%s: unknown setting '%s'", origin, key);
+		return -1;
+	}
+	return setting_apply(cfg, s, value, origin, err, errlen);
+}
+
+void
+config_defaults(struct config *cfg)
+{
+	char err[64];
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < NSETTINGS; i++)
+		if (settings[i].default_value != NULL)
+			setting_apply(cfg, &settings[i], settings[i].default_value,
+			    "default", err, sizeof(err));
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+int
+config_parse_text(struct config *cfg, const char *text, const char *origin,
+    char *err, size_t errlen)
+{
+	char *copy = xstrdup(text), *line, *next, *eq, *key, *value, where[512];
+	int lineno = 0, rc = 0;
+	size_t vlen;
+
+	for (line = copy; line != NULL; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%d", origin, lineno);
+		key = trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		eq = strchr(key, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s: expected 'key = value'", where);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		value = trim(eq + 1);
+		key = trim(key);
+		vlen = strlen(value);
+		if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+			value[vlen - 1] = '\0';
+			value++;
+		} else {
+			/* an unquoted value ends at " #" (a trailing comment) */
+			char *hash;
+			for (hash = value; (hash = strchr(hash, '#')) != NULL; hash++)
+				if (hash > value && isspace((unsigned char)hash[-1])) {
+					*hash = '\0';
+					value = trim(value);
+					break;
+				}
+		}
+		if (config_set(cfg, key, value, where, err, errlen) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+static int
+config_read_file(struct config *cfg, const char *file, char *err, size_t errlen)
+{
+	FILE *fp = fopen(file, "r");
+	char *text;
+	long size;
+	int rc;
+
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		return -1;
+	}
+	if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 ||
+	    size > 1024 * 1024 || fseek(fp, 0, SEEK_SET) != 0) {
+		snprintf(err, errlen, "%s: not a readable config file (max 1 MiB)", file);
+		fclose(fp);
+		return -1;
+	}
+	text = xcalloc(1, (size_t)size + 1);
+	if (fread(text, 1, (size_t)size, fp) != (size_t)size) {
+		snprintf(err, errlen, "%s: read error", file);
+		free(text);
+		fclose(fp);
+		return -1;
+	}
+	fclose(fp);
+	if (memchr(text, '\0', (size_t)size) != NULL) {
+		snprintf(err, errlen, "%s: contains a NUL byte", file);
+		free(text);
+		return -1;
+	}
+	rc = config_parse_text(cfg, text, file, err, errlen);
+	free(text);
+	return rc;
+}
+
+int
+config_parse_listen(const char *text, struct listen_addr *addrs, size_t max,
+    size_t *count, char *err, size_t errlen)
+{
+	char *copy = xstrdup(text), *item, *save = NULL, *host, *port, *end;
+	long p;
+	int rc = 0;
+
+	*count = 0;
+	for (item = strtok_r(copy, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		item = trim(item);
+		if (*item == '[') {
+			host = item + 1;
+			end = strchr(host, ']');
+			if (end == NULL || end[1] != ':') {
+				snprintf(err, errlen, "listen: '%s' is not [v6-address]:port", item);
+				rc = -1;
+				break;
+			}
+			*end = '\0';
+			port = end + 2;
+		} else {
+			end = strrchr(item, ':');
+			if (end == NULL) {
+				snprintf(err, errlen, "listen: '%s' has no port (host:port)", item);
+				rc = -1;
+				break;
+			}
+			*end = '\0';
+			host = item;
+			port = end + 1;
+			if (strchr(host, ':') != NULL) {
+				snprintf(err, errlen, "listen: IPv6 address must be bracketed: [%s]:%s", host, port);
+				rc = -1;
+				break;
+			}
+		}
+		errno = 0;
+		p = strtol(port, &end, 10);
+		if (*port == '\0' || *end != '\0' || p < 0 || p > 65535 ||
+		    strlen(host) >= sizeof(addrs[0].host)) {
+			snprintf(err, errlen, "listen: bad address or port in '%s:%s'", host, port);
+			rc = -1;
+			break;
+		}
+		if (*count >= max) {
+			snprintf(err, errlen, "listen: at most %zu addresses", max);
+			rc = -1;
+			break;
+		}
+		snprintf(addrs[*count].host, sizeof(addrs[0].host), "%s",
+		    *host ? host : "0.0.0.0");
+		snprintf(addrs[*count].port, sizeof(addrs[0].port), "%ld", p);
+		(*count)++;
+	}
+	if (rc == 0 && *count == 0) {
+		snprintf(err, errlen, "listen: no address given");
+		rc = -1;
+	}
+	free(copy);
+	return rc;
+}
+
+static char *
+path_join(const char *dir, const char *name)
+{
+	size_t len = strlen(dir) + strlen(name) + 2;
+	char *p = xcalloc(1, len);
+
+	snprintf(p, len, "%s/%s", dir, name);
+	return p;
+}
+
+int
+config_finish(struct config *cfg, char *err, size_t errlen)
+{
+	long n;
+	char *end;
+
+	if (config_parse_listen(cfg->listen, cfg->listen_addrs, CONFIG_MAX_LISTEN,
+	    &cfg->listen_count, err, errlen) != 0)
+		return -1;
+	if (strcasecmp(cfg->workers, "auto") == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		cfg->worker_count = n < 1 ? 1 : n > 64 ? 64 : (int)n;
+	} else {
+		n = strtol(cfg->workers, &end, 10);
+		if (*cfg->workers == '\0' || *end != '\0' || n < 1 || n > 64) {
+			snprintf(err, errlen, "workers: must be 'auto' or 1..64, not '%s'",
+			    cfg->workers);
+			return -1;
+		}
+		cfg->worker_count = (int)n;
+	}
+	if (!log_level_parse(cfg->log_level, &cfg->level)) {
+		snprintf(err, errlen, "log_level: must be debug, info, warn or error, not '%s'",
+		    cfg->log_level);
+		return -1;
+	}
+	if (*cfg->data_dir == '\0') {
+		snprintf(err, errlen, "data_dir: must not be empty");
+		return -1;
+	}
+	/* an empty secret means unset */
+	if (cfg->api_key != NULL && *cfg->api_key == '\0') {
+		free(cfg->api_key);
+		cfg->api_key = NULL;
+	}
+	if (cfg->storage_encryption_key != NULL && *cfg->storage_encryption_key == '\0') {
+		free(cfg->storage_encryption_key);
+		cfg->storage_encryption_key = NULL;
+	}
+	free(cfg->control_socket_path);
+	free(cfg->pid_file_path);
+	cfg->control_socket_path = cfg->control_socket != NULL && *cfg->control_socket ?
+	    xstrdup(cfg->control_socket) : path_join(cfg->data_dir, "omnirouted.sock");
+	cfg->pid_file_path = cfg->pid_file != NULL && *cfg->pid_file ?
+	    xstrdup(cfg->pid_file) : path_join(cfg->data_dir, "omnirouted.pid");
+	return 0;
+}
+
+int
+config_load(struct config *cfg, const char *file,
+    const struct config_override *overrides, size_t override_count,
+    char *err, size_t errlen)
+{
+	char origin[128];
+	const char *v;
+	size_t i;
+
+	config_defaults(cfg);
+	if (file != NULL && config_read_file(cfg, file, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < NSETTINGS; i++) {
+		if ((v = getenv(settings[i].env)) == NULL || *v == '\0')
+			continue;	/* an empty variable counts as unset */
+		snprintf(origin, sizeof(origin), "environment %s", settings[i].env);
+		if (setting_apply(cfg, &settings[i], v, origin, err, errlen) != 0)
+			return -1;
+	}
+	for (i = 0; i < override_count; i++) {
+		snprintf(origin, sizeof(origin), "command line (%s)", overrides[i].key);
+		if (config_set(cfg, overrides[i].key, overrides[i].value, origin, err,
+		    errlen) != 0)
+			return -1;
+	}
+	return config_finish(cfg, err, errlen);
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < NSETTINGS; i++) {
+		if (settings[i].type == SET_STRING) {
+			char **p = (char **)(void *)((char *)cfg + settings[i].offset);
+			if (*p != NULL && settings[i].offset ==
+			    offsetof(struct config, storage_encryption_key))
+				explicit_bzero(*p, strlen(*p));
+			free(*p);
+			*p = NULL;
+		}
+	}
+	free(cfg->control_socket_path);
+	free(cfg->pid_file_path);
+	cfg->control_socket_path = cfg->pid_file_path = NULL;
+}
+
+int
+config_absolutise_data_dir(struct config *cfg, char *err, size_t errlen)
+{
+	char resolved[PATH_MAX];
+
+	if (realpath(cfg->data_dir, resolved) == NULL) {
+		snprintf(err, errlen, "data_dir %s: %s", cfg->data_dir, strerror(errno));
+		return -1;
+	}
+	free(cfg->data_dir);
+	cfg->data_dir = xstrdup(resolved);
+	return config_finish(cfg, err, errlen);
+}

@@ -1,0 +1,86 @@
+/*
+ * common/config.h — omnirouted's settings: one table of (config key, env
+ * variable, default, type), filled from defaults, then the `key = value` file,
+ * then the environment, then the command line (flags > env > file > default).
+ * Errors name the file and line, or the variable, and what was wrong.
+ */
+#ifndef OMNI_CONFIG_H
+#define OMNI_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "log.h"
+
+#define CONFIG_MAX_LISTEN	8
+
+struct listen_addr {
+	char	host[256];	/* without brackets */
+	char	port[8];
+};
+
+struct config {
+	char		*listen;
+	char		*data_dir;
+	char		*control_socket;	/* NULL → <data_dir>/omnirouted.sock */
+	char		*pid_file;		/* NULL → <data_dir>/omnirouted.pid */
+	char		*workers;		/* "auto" or a number */
+	char		*log_level;
+	char		*ca_file;
+	char		*api_key;
+	char		*storage_encryption_key;
+	char		*cliproxyapi_url;
+	char		*oneproxy_api_url;
+	long		 oneproxy_max_proxies;
+	long		 oneproxy_min_quality;
+	bool		 oneproxy_enabled;
+	bool		 enable_socks5_proxy;
+	bool		 require_api_key;
+	bool		 proxy_fail_open;
+	long		 header_timeout_ms;
+	long		 keepalive_timeout_ms;
+	long		 shutdown_timeout_ms;
+
+	/* derived by config_finish() */
+	struct listen_addr listen_addrs[CONFIG_MAX_LISTEN];
+	size_t		 listen_count;
+	int		 worker_count;
+	enum log_level	 level;
+	char		*control_socket_path;
+	char		*pid_file_path;
+};
+
+/* A command-line setting: key as in the config file. */
+struct config_override {
+	const char	*key;
+	const char	*value;
+};
+
+/*
+ * Build a configuration: defaults, then file (may be NULL), then the process
+ * environment, then the overrides. 0 ok; -1 with a message in err.
+ */
+int	config_load(struct config *cfg, const char *file,
+	    const struct config_override *overrides, size_t override_count,
+	    char *err, size_t errlen);
+
+/* Parse one `key = value` text (file contents); used by config_load and tests. */
+int	config_parse_text(struct config *cfg, const char *text, const char *origin,
+	    char *err, size_t errlen);
+
+/* Set one key (from any source); origin names it in errors. */
+int	config_set(struct config *cfg, const char *key, const char *value,
+	    const char *origin, char *err, size_t errlen);
+
+void	config_defaults(struct config *cfg);
+/* Check cross-field rules and compute the derived fields. */
+int	config_finish(struct config *cfg, char *err, size_t errlen);
+void	config_free(struct config *cfg);
+/* Make data_dir absolute (it must exist) and recompute the derived paths. */
+int	config_absolutise_data_dir(struct config *cfg, char *err, size_t errlen);
+
+/* Parse "host:port,[v6]:port" into addrs; -1 with err. */
+int	config_parse_listen(const char *text, struct listen_addr *addrs, size_t max,
+	    size_t *count, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * common/registry.h — the read-only view of the proxy registry that the
+ * master pushes to every worker after each mutation (a "snapshot"), its JSON
+ * (de)serialisation for the channel, and the scope vocabulary.
+ *
+ * Proxies are sorted by id and assignments by (scope, scope_id), so lookups
+ * are binary searches: resolution is per request on the relay's hot path.
+ */
+#ifndef OMNI_REGISTRY_H
+#define OMNI_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+enum proxy_type {
+	PROXY_TYPE_HTTP = 0,
+	PROXY_TYPE_HTTPS,
+	PROXY_TYPE_SOCKS5,
+};
+
+enum scope {
+	SCOPE_ACCOUNT = 0,	/* a connection id */
+	SCOPE_PROVIDER,
+	SCOPE_COMBO,
+	SCOPE_GLOBAL,
+	SCOPE_COUNT,
+};
+
+/* The word an assignment holds instead of a proxy id to go direct on purpose. */
+#define ASSIGN_DIRECT		"direct"
+/* How global assignments are stored (SQLite UNIQUE treats NULLs as distinct). */
+#define GLOBAL_SCOPE_ID		"__global__"
+
+struct snap_proxy {
+	char		*id;
+	char		*name;
+	enum proxy_type	 type;
+	char		*host;
+	uint16_t	 port;
+	char		*username;	/* plaintext; "" when none; wiped on free */
+	char		*password;
+	bool		 active;
+};
+
+struct snap_assignment {
+	enum scope	 scope;
+	char		*scope_id;	/* GLOBAL_SCOPE_ID for global */
+	char		*proxy_id;	/* a proxy id, or ASSIGN_DIRECT */
+};
+
+struct registry_snapshot {
+	uint64_t		 generation;
+	struct snap_proxy	*proxies;
+	size_t			 proxy_count;
+	struct snap_assignment	*assignments;
+	size_t			 assignment_count;
+};
+
+const char	*proxy_type_name(enum proxy_type t);
+bool		 proxy_type_parse(const char *s, enum proxy_type *out);
+const char	*scope_name(enum scope s);
+/* "key" is accepted as "account"; anything unknown → false. */
+bool		 scope_parse(const char *s, enum scope *out);
+
+/* Sort both arrays so the lookups below work; call after filling. */
+void		 snapshot_index(struct registry_snapshot *snap);
+const struct snap_proxy *snapshot_find_proxy(const struct registry_snapshot *snap,
+		    const char *id);
+const struct snap_assignment *snapshot_find_assignment(
+		    const struct registry_snapshot *snap, enum scope scope,
+		    const char *scope_id);
+
+/* Channel form: {"generation":N,"proxies":[[id,name,type,host,port,user,pass,active]…],"assignments":[[scope,scopeId,proxyId]…]} */
+struct json_object *snapshot_to_json(const struct registry_snapshot *snap);
+int		 snapshot_from_json(struct json_object *obj,
+		    struct registry_snapshot *out, char *err, size_t errlen);
+void		 snapshot_free(struct registry_snapshot *snap);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * common/reply.h — the (status, JSON) answer of a control command, and the one
+ * error envelope of API.md:
+ *   {"error":{"message","type","details":[{"field","message"}]},"requestId"}
+ * Master handlers fill a struct reply; the control socket, the worker channel
+ * and the HTTP API all serialise it the same way.
+ */
+#ifndef OMNI_REPLY_H
+#define OMNI_REPLY_H
+
+#include <json-c/json.h>
+
+struct reply {
+	int			 status;
+	struct json_object	*body;		/* owned */
+};
+
+/* "invalid_request", "not_found", ... derived from the status. */
+const char	*error_type_for_status(int status);
+
+/* A new envelope object; details (may be NULL) is owned by the result. */
+struct json_object *error_envelope(int status, const char *message,
+		    struct json_object *details);
+
+void	reply_set(struct reply *r, int status, struct json_object *body);
+void	reply_error(struct reply *r, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* 400 "Invalid request" with the given details array (owned). */
+void	reply_invalid(struct reply *r, struct json_object *details);
+/* 400 "Invalid request" naming one field. */
+void	reply_invalid_field(struct reply *r, const char *field, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	reply_clear(struct reply *r);
+
+/* Append {"field","message"} to a details array. */
+void	details_add(struct json_object *details, const char *field, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Parse a whole JSON document: strict JSON, valid UTF-8, nesting at most
+ * `depth`, nothing but white space after the value. NULL when it is not.
+ */
+struct json_object *json_parse_document(const char *text, size_t len, int depth);
+
+/* Serialise without raw newlines (plain form). The string lives in obj. */
+const char *json_plain(struct json_object *obj);
+
+#endif

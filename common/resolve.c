@@ -1,0 +1,161 @@
+/*
+ * common/resolve.c — proxy resolution as a pure function over a snapshot.
+ * See resolve.h for the rules; every decision is recorded in the explain trail.
+ */
+#include <string.h>
+
+#include "resolve.h"
+
+static const char *const verdict_names[] = {
+	[VERDICT_NOT_GIVEN] = "no scope id",
+	[VERDICT_NO_ASSIGNMENT] = "no assignment",
+	[VERDICT_USED] = "used",
+	[VERDICT_DIRECT] = "direct (assigned)",
+	[VERDICT_SKIPPED_INACTIVE] = "skipped: proxy inactive",
+	[VERDICT_SKIPPED_MISSING] = "skipped: proxy missing",
+	[VERDICT_NOT_CONSULTED] = "not consulted",
+};
+
+const char *
+resolve_verdict_name(enum resolve_verdict v)
+{
+	return verdict_names[v];
+}
+
+void
+proxy_resolve(const struct registry_snapshot *snap,
+    const struct resolve_request *req, struct resolve_result *out)
+{
+	const char *ids[SCOPE_COUNT] = {
+		[SCOPE_ACCOUNT] = req->connection_id,
+		[SCOPE_PROVIDER] = req->provider_id,
+		[SCOPE_COMBO] = req->combo_id,
+		[SCOPE_GLOBAL] = GLOBAL_SCOPE_ID,
+	};
+	bool decided = false, skipped = false;
+	enum scope first_skipped = SCOPE_GLOBAL, s;
+	const char *first_skipped_id = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->outcome = RESOLVE_DIRECT;
+	out->level_is_direct = true;
+	for (s = 0; s < SCOPE_COUNT; s++) {
+		struct resolve_step *step = &out->explain[s];
+		const struct snap_assignment *a;
+		const struct snap_proxy *p;
+
+		step->scope = s;
+		step->scope_id = s == SCOPE_GLOBAL ? NULL :
+		    (ids[s] != NULL && *ids[s] != '\0' ? ids[s] : NULL);
+		if (decided) {
+			step->verdict = VERDICT_NOT_CONSULTED;
+			continue;
+		}
+		if (s != SCOPE_GLOBAL && step->scope_id == NULL) {
+			step->verdict = VERDICT_NOT_GIVEN;
+			continue;
+		}
+		a = snapshot_find_assignment(snap, s, ids[s]);
+		if (a == NULL) {
+			step->verdict = VERDICT_NO_ASSIGNMENT;
+			continue;
+		}
+		step->proxy_id = a->proxy_id;
+		if (strcmp(a->proxy_id, ASSIGN_DIRECT) == 0) {
+			step->verdict = VERDICT_DIRECT;
+			decided = true;
+			out->outcome = RESOLVE_DIRECT;
+			out->level_is_direct = false;
+			out->level = s;
+			out->level_id = step->scope_id;
+			continue;
+		}
+		p = snapshot_find_proxy(snap, a->proxy_id);
+		if (p == NULL || !p->active) {
+			step->verdict = p == NULL ? VERDICT_SKIPPED_MISSING :
+			    VERDICT_SKIPPED_INACTIVE;
+			if (!skipped) {
+				skipped = true;
+				first_skipped = s;
+				first_skipped_id = step->scope_id;
+			}
+			continue;
+		}
+		step->verdict = VERDICT_USED;
+		decided = true;
+		out->outcome = RESOLVE_PROXY;
+		out->level_is_direct = false;
+		out->level = s;
+		out->level_id = step->scope_id;
+		out->proxy = p;
+	}
+	/* Fail closed: a skipped assignment never turns into direct egress. */
+	if (skipped && out->outcome == RESOLVE_DIRECT && !req->fail_open) {
+		out->outcome = RESOLVE_REFUSED;
+		out->level_is_direct = false;
+		out->level = first_skipped;
+		out->level_id = first_skipped_id;
+	}
+}
+
+const char *
+resolve_level_name(const struct resolve_result *r)
+{
+	return r->level_is_direct ? "direct" : scope_name(r->level);
+}
+
+struct json_object *
+resolve_result_to_json(const struct resolve_result *r)
+{
+	struct json_object *root = json_object_new_object();
+	struct json_object *explain = json_object_new_array();
+	size_t i;
+
+	if (r->outcome == RESOLVE_PROXY) {
+		struct json_object *p = json_object_new_object();
+		json_object_object_add(p, "type",
+		    json_object_new_string(proxy_type_name(r->proxy->type)));
+		json_object_object_add(p, "host", json_object_new_string(r->proxy->host));
+		json_object_object_add(p, "port", json_object_new_int(r->proxy->port));
+		json_object_object_add(p, "username",
+		    json_object_new_string(*r->proxy->username ? "***" : ""));
+		json_object_object_add(p, "password",
+		    json_object_new_string(*r->proxy->password ? "***" : ""));
+		json_object_object_add(root, "proxy", p);
+		json_object_object_add(root, "proxyId",
+		    json_object_new_string(r->proxy->id));
+	} else {
+		json_object_object_add(root, "proxy", NULL);
+		json_object_object_add(root, "proxyId",
+		    r->outcome == RESOLVE_DIRECT && !r->level_is_direct ?
+		    json_object_new_string(ASSIGN_DIRECT) : NULL);
+	}
+	json_object_object_add(root, "level",
+	    json_object_new_string(resolve_level_name(r)));
+	json_object_object_add(root, "levelId", r->level_id != NULL ?
+	    json_object_new_string(r->level_id) : NULL);
+	json_object_object_add(root, "source", json_object_new_string("registry"));
+	json_object_object_add(root, "refused",
+	    json_object_new_boolean(r->outcome == RESOLVE_REFUSED));
+	if (r->outcome == RESOLVE_REFUSED) {
+		json_object_object_add(root, "code",
+		    json_object_new_string("PROXY_ASSIGNED_UNAVAILABLE"));
+		json_object_object_add(root, "message", json_object_new_string(
+		    "assigned proxy is inactive/unavailable; refusing to egress on a direct connection"));
+	}
+	for (i = 0; i < SCOPE_COUNT; i++) {
+		const struct resolve_step *st = &r->explain[i];
+		struct json_object *e = json_object_new_object();
+		json_object_object_add(e, "level",
+		    json_object_new_string(scope_name(st->scope)));
+		json_object_object_add(e, "scopeId", st->scope_id != NULL ?
+		    json_object_new_string(st->scope_id) : NULL);
+		json_object_object_add(e, "proxyId", st->proxy_id != NULL ?
+		    json_object_new_string(st->proxy_id) : NULL);
+		json_object_object_add(e, "verdict",
+		    json_object_new_string(verdict_names[st->verdict]));
+		json_object_array_add(explain, e);
+	}
+	json_object_object_add(root, "explain", explain);
+	return root;
+}

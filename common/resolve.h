@@ -1,0 +1,74 @@
+/*
+ * common/resolve.h — which egress a call must use: the one pure resolution
+ * function of API.md ("Resolution"), shared by the master (resolve command)
+ * and the workers (every relayed request).
+ *
+ * Order: account (connection) → provider → combo → global → direct. The first
+ * scope with an assignment decides. An assignment to an inactive (or missing)
+ * proxy is skipped and the walk goes on; an assignment to the word "direct"
+ * goes direct on purpose. If any assignment was skipped and the walk would
+ * end direct, the call is REFUSED (fail-closed, PROXY_ASSIGNED_UNAVAILABLE)
+ * unless fail_open is set. Each level consulted leaves an explain step.
+ */
+#ifndef OMNI_RESOLVE_H
+#define OMNI_RESOLVE_H
+
+#include <stdbool.h>
+#include <json-c/json.h>
+
+#include "registry.h"
+
+enum resolve_outcome {
+	RESOLVE_PROXY,		/* leave through `proxy` */
+	RESOLVE_DIRECT,		/* no assignment applies, or `direct` assigned */
+	RESOLVE_REFUSED,	/* assigned, but nothing usable: never go direct */
+};
+
+struct resolve_request {
+	const char	*connection_id;	/* account scope; may be NULL */
+	const char	*provider_id;	/* may be NULL */
+	const char	*combo_id;	/* the combo being executed; may be NULL */
+	bool		 fail_open;	/* PROXY_FAIL_OPEN */
+};
+
+enum resolve_verdict {
+	VERDICT_NOT_GIVEN,	/* no scope id for this level in the request */
+	VERDICT_NO_ASSIGNMENT,
+	VERDICT_USED,
+	VERDICT_DIRECT,		/* "direct" assigned here */
+	VERDICT_SKIPPED_INACTIVE,
+	VERDICT_SKIPPED_MISSING,
+	VERDICT_NOT_CONSULTED,	/* a higher level already decided */
+};
+
+struct resolve_step {
+	enum scope		 scope;
+	const char		*scope_id;	/* NULL for global / not given */
+	const char		*proxy_id;	/* NULL when no assignment */
+	enum resolve_verdict	 verdict;
+};
+
+struct resolve_result {
+	enum resolve_outcome	 outcome;
+	enum scope		 level;		/* for PROXY/REFUSED, and DIRECT by assignment */
+	bool			 level_is_direct; /* DIRECT with no assignment at all */
+	const char		*level_id;
+	const struct snap_proxy	*proxy;		/* RESOLVE_PROXY only */
+	struct resolve_step	 explain[SCOPE_COUNT];
+};
+
+void	proxy_resolve(const struct registry_snapshot *snap,
+	    const struct resolve_request *req, struct resolve_result *out);
+
+const char *resolve_verdict_name(enum resolve_verdict v);
+/* "account", "provider", "combo", "global" or "direct". */
+const char *resolve_level_name(const struct resolve_result *r);
+
+/*
+ * The API shape: {"proxy":{type,host,port,username,password}|null,"proxyId",
+ * "level","levelId","source":"registry","refused",["code","message"],"explain":[…]}
+ * Credentials are redacted ("***"/"").
+ */
+struct json_object *resolve_result_to_json(const struct resolve_result *r);
+
+#endif

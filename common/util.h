@@ -1,0 +1,31 @@
+/*
+ * common/util.h — small helpers every program needs: UUIDs, ISO-8601 times,
+ * monotonic milliseconds, bounded string copies, constant-time compare.
+ */
+#ifndef OMNI_UTIL_H
+#define OMNI_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UUID_STR_LEN	37	/* 36 + NUL */
+#define ISO_TIME_LEN	32
+
+/* Random version-4 UUID, lowercase. 0 ok, -1 when the RNG failed. */
+int	 uuid_v4(char out[UUID_STR_LEN]);
+/* "2026-11-26T11:02:21.123Z" */
+void	 iso_time_now(char *out, size_t outlen);
+/* The ISO time of (now - seconds_ago). */
+void	 iso_time_ago(char *out, size_t outlen, long seconds_ago);
+uint64_t monotonic_ms(void);
+/* Compare two strings in time that depends only on their lengths. */
+bool	 secret_equals(const char *a, const char *b);
+/* strdup that aborts on out-of-memory (callers then need no NULL checks). */
+char	*xstrdup(const char *s);
+void	*xcalloc(size_t n, size_t size);
+void	*xrealloc(void *p, size_t size);
+/* Make a directory and its parents (mode 0700 for created ones). */
+int	 mkdir_p(const char *path);
+
+#endif

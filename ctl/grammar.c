@@ -1,0 +1,981 @@
+/*
+ * ctl/grammar.c — the table of omnirctl commands and the one function that
+ * reads an argv through it. Each entry names the words typed, the control
+ * command sent, its positional arguments and its options; a word is turned
+ * into JSON by the kind of its slot, so adding a command is adding a row.
+ *
+ * Besides the table the grammar knows a few things: "--" ends the options,
+ * "--flag=value" is the same as "--flag value", and "help [WORDS]" or a
+ * command followed by -h or --help asks for the usage text, not a request. Files named on the command line
+ * (proxy import, backup import) are read here, so the request that leaves is
+ * complete; "-" is standard input.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "grammar.h"
+
+/* The largest JSON file a command reads (the reply side's cap). */
+#define JSON_FILE_MAX		(64 * 1024 * 1024)
+#define SYNOPSIS_MAX		512
+#define USAGE_WIDTH		78
+#define USAGE_INDENT		"  "
+#define USAGE_CONTINUED		"    "
+#define USAGE_HELP_INDENT	"      "
+
+static const struct grammar_option page_options[] = {
+	{ "--limit",	"limit",	VALUE_INT,	"N" },
+	{ "--offset",	"offset",	VALUE_INT,	"N" },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
+static const struct grammar_option proxy_record_options[] = {
+	{ "--name",	"name",		VALUE_STRING,		"NAME" },
+	{ "--host",	"host",		VALUE_STRING,		"HOST" },
+	{ "--port",	"port",		VALUE_INT_OR_STRING,	"PORT" },
+	{ "--type",	"type",		VALUE_STRING,		"http|https|socks5" },
+	{ "--username",	"username",	VALUE_STRING,		"USER" },
+	{ "--password",	"password",	VALUE_STRING,		"PASSWORD" },
+	{ "--region",	"region",	VALUE_STRING,		"REGION" },
+	{ "--notes",	"notes",	VALUE_STRING,		"NOTES" },
+	{ "--status",	"status",	VALUE_STRING,		"active|inactive" },
+	{ NULL,		NULL,		VALUE_STRING,		NULL },
+};
+
+static const struct grammar_option force_options[] = {
+	{ "--force",	"force",	VALUE_FLAG,	NULL },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
+static const struct grammar_option health_options[] = {
+	{ "--hours",	"hours",	VALUE_INT,	"N" },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
+static const struct grammar_option assign_list_options[] = {
+	{ "--proxy",	"proxyId",	VALUE_STRING,	"ID" },
+	{ "--scope",	"scope",	VALUE_STRING,	"SCOPE" },
+	{ "--scope-id",	"scopeId",	VALUE_STRING,	"SCOPE_ID" },
+	{ "--limit",	"limit",	VALUE_INT,	"N" },
+	{ "--offset",	"offset",	VALUE_INT,	"N" },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
+static const struct grammar_option resolve_options[] = {
+	{ "--provider",	"provider",	VALUE_STRING,	"PROVIDER" },
+	{ "--combo",	"combo",	VALUE_STRING,	"COMBO" },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
+static const struct grammar_option secrets_options[] = {
+	{ "--secrets",	"secrets",	VALUE_FLAG,	NULL },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
+#define POS_ID		{ "ID", "id", ARG_STRING, false }
+#define POS_SCOPE	{ "SCOPE", "scope", ARG_STRING, false }
+#define POS_SCOPE_ID	{ "SCOPE_ID", "scopeId", ARG_SCOPE_ID, false }
+#define POS_PROXY	{ "PROXY", "proxyId", ARG_STRING, false }
+
+const struct grammar_command grammar_table[] = {
+	{
+		.words = "proxy list", .command = "proxy.list",
+		.options = page_options,
+		.help = "list proxies, newest first",
+	}, {
+		.words = "proxy get", .command = "proxy.get",
+		.positionals = { POS_ID },
+		.help = "show one proxy",
+	}, {
+		.words = "proxy add", .command = "proxy.add",
+		.options = proxy_record_options,
+		.required = { "--name", "--host", "--port" },
+		.help = "add a proxy (type http unless given, status active)",
+	}, {
+		.words = "proxy update", .command = "proxy.update",
+		.positionals = { POS_ID },
+		.options = proxy_record_options,
+		.help = "change a proxy; fields not given keep their value",
+	}, {
+		.words = "proxy delete", .command = "proxy.delete",
+		.positionals = { POS_ID },
+		.options = force_options,
+		.help = "delete a proxy; --force also removes its assignments",
+	}, {
+		.words = "proxy import", .command = "proxy.import",
+		.positionals = { { "FILE", NULL, ARG_ITEMS_FILE, false } },
+		.help = "add or update proxies (matched by host and port) from a "
+		    "JSON file, {\"items\":[...]} or a bare array; - is stdin",
+	}, {
+		.words = "proxy where-used", .command = "proxy.where_used",
+		.positionals = { POS_ID },
+		.help = "list the assignments that use a proxy",
+	}, {
+		.words = "proxy health", .command = "proxy.health",
+		.options = health_options,
+		.help = "request outcomes per proxy over the last N hours "
+		    "(default 24)",
+	}, {
+		.words = "assign set", .command = "assign.set",
+		.positionals = { POS_SCOPE, POS_SCOPE_ID, POS_PROXY },
+		.help = "assign a proxy, or the word direct, to a scope (global, "
+		    "provider, account, combo, key); global takes no SCOPE_ID",
+	}, {
+		.words = "assign remove", .command = "assign.set",
+		.positionals = { POS_SCOPE, POS_SCOPE_ID },
+		.preset = "{\"proxyId\":null}",
+		.help = "remove a scope's assignment",
+	}, {
+		.words = "assign bulk", .command = "assign.bulk",
+		.positionals = { POS_SCOPE, POS_PROXY,
+		    { "SCOPE_ID", "scopeIds", ARG_SCOPE_ID_LIST, false } },
+		.help = "assign one proxy to many scope ids",
+	}, {
+		.words = "assign list", .command = "assign.list",
+		.options = assign_list_options,
+		.help = "list assignments, optionally filtered",
+	}, {
+		.words = "resolve", .command = "resolve",
+		.positionals = { { "CONN", "connectionId", ARG_STRING, false } },
+		.options = resolve_options,
+		.help = "show which proxy a connection's requests leave through, "
+		    "and why",
+	}, {
+		.words = "legacy migrate", .command = "legacy.migrate",
+		.options = force_options,
+		.help = "copy the legacy key_value proxy config into the registry; "
+		    "--force even when the registry is not empty",
+	}, {
+		.words = "backup export", .command = "backup.export",
+		.positionals = { { "FILE", NULL, ARG_OUTPUT_FILE, true } },
+		.options = secrets_options,
+		.help = "write a backup to FILE (or stdout); secrets only with "
+		    "--secrets, and then FILE is mode 0600",
+	}, {
+		.words = "backup import", .command = "backup.import",
+		.positionals = { { "FILE", NULL, ARG_OBJECT_FILE, false } },
+		.help = "restore a backup file in one transaction; - is stdin",
+	}, {
+		.words = "workers", .command = "workers",
+		.help = "list the worker processes",
+	}, {
+		.words = "status", .command = "status",
+		.help = "show the master's state",
+	}, {
+		.words = "reload", .command = "reload",
+		.help = "re-read the configuration and replace the workers",
+	}, {
+		.words = "version", .command = "version",
+		.help = "show the versions of omnirctl and of the master",
+	}, {
+		.words = "help server", .command = "help",
+		.help = "list the master's control commands",
+	}, {
+		.words = "raw", .command = NULL,
+		.positionals = { { "LINE", NULL, ARG_RAW_LINE, false } },
+		.help = "send LINE to the master as it is and print the reply JSON",
+	},
+};
+
+const size_t grammar_table_len = sizeof(grammar_table) / sizeof(grammar_table[0]);
+
+/* One option seen on the command line, applied once the positionals are in. */
+struct option_use {
+	const struct grammar_option	*option;
+	const char			*value;		/* NULL for a flag */
+};
+
+struct parse_state {
+	const struct grammar_command	*command;
+	struct grammar_request		*req;
+	char				*err;
+	size_t				 errlen;
+};
+
+static enum grammar_result __attribute__((format(printf, 2, 3)))
+fail(struct parse_state *ps, const char *fmt, ...)
+{
+	char message[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	if (ps->command != NULL)
+		snprintf(ps->err, ps->errlen, "%s: %s", ps->command->words, message);
+	else
+		snprintf(ps->err, ps->errlen, "%s", message);
+	return GRAMMAR_USAGE;
+}
+
+/* Positional slots: one taker per kind (the table follows them). */
+
+typedef enum grammar_result (*take_fn)(struct parse_state *,
+    const struct grammar_positional *, char **words, int nwords, int *used);
+
+static bool
+scope_is_global(struct json_object *args)
+{
+	struct json_object *scope;
+
+	return json_object_object_get_ex(args, "scope", &scope) &&
+	    json_object_is_type(scope, json_type_string) &&
+	    strcasecmp(json_object_get_string(scope), "global") == 0;
+}
+
+static enum grammar_result
+take_string(struct parse_state *ps, const struct grammar_positional *pos,
+    char **words, int nwords, int *used)
+{
+	*used = 0;
+	if (nwords == 0) {
+		if (pos->optional)
+			return GRAMMAR_SEND;
+		return fail(ps, "missing %s", pos->metavar);
+	}
+	json_object_object_add(ps->req->args, pos->field,
+	    json_object_new_string(words[0]));
+	*used = 1;
+	return GRAMMAR_SEND;
+}
+
+static enum grammar_result
+take_scope_id(struct parse_state *ps, const struct grammar_positional *pos,
+    char **words, int nwords, int *used)
+{
+	*used = 0;
+	if (scope_is_global(ps->req->args))
+		return GRAMMAR_SEND;
+	return take_string(ps, pos, words, nwords, used);
+}
+
+static enum grammar_result
+take_scope_id_list(struct parse_state *ps, const struct grammar_positional *pos,
+    char **words, int nwords, int *used)
+{
+	struct json_object *list;
+	int i;
+
+	*used = 0;
+	if (scope_is_global(ps->req->args))
+		nwords = 0;
+	else if (nwords == 0)
+		return fail(ps, "missing %s", pos->metavar);
+	list = json_object_new_array();
+	for (i = 0; i < nwords; i++)
+		json_object_array_add(list, json_object_new_string(words[i]));
+	json_object_object_add(ps->req->args, pos->field, list);
+	*used = nwords;
+	return GRAMMAR_SEND;
+}
+
+/* The whole of fp, NUL-terminated; NULL with errno set on failure. */
+static char *
+read_all(FILE *fp, size_t *lenp)
+{
+	char *buf = NULL, *grown;
+	size_t len = 0, cap = 0, n;
+
+	for (;;) {
+		if (cap - len < 4096) {
+			if (cap >= JSON_FILE_MAX) {
+				free(buf);
+				errno = EFBIG;
+				return NULL;
+			}
+			cap = cap == 0 ? 65536 : cap * 2;
+			if ((grown = realloc(buf, cap + 1)) == NULL) {
+				free(buf);
+				return NULL;
+			}
+			buf = grown;
+		}
+		n = fread(buf + len, 1, cap - len, fp);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		free(buf);
+		errno = EIO;
+		return NULL;
+	}
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
+}
+
+static bool
+only_space(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+/* Read and parse the JSON file at path ("-" = stdin). */
+static enum grammar_result
+read_json_file(struct parse_state *ps, const char *path, struct json_object **out)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error jerr;
+	struct json_object *obj;
+	FILE *fp;
+	char *text;
+	size_t len, end;
+	bool from_stdin = strcmp(path, "-") == 0;
+
+	*out = NULL;
+	if ((fp = from_stdin ? stdin : fopen(path, "r")) == NULL)
+		return fail(ps, "cannot open %s: %s", path, strerror(errno));
+	text = read_all(fp, &len);
+	if (text == NULL) {
+		int saved = errno;
+
+		if (!from_stdin)
+			fclose(fp);
+		return fail(ps, "cannot read %s: %s",
+		    from_stdin ? "standard input" : path, strerror(saved));
+	}
+	if (!from_stdin)
+		fclose(fp);
+	if (from_stdin)
+		path = "standard input";
+	if (len >= INT_MAX) {
+		free(text);
+		return fail(ps, "%s is too large", path);
+	}
+	if ((tok = json_tokener_new()) == NULL) {
+		free(text);
+		return fail(ps, "out of memory reading %s", path);
+	}
+	/* With its NUL the text has an end, so a bare number is complete. */
+	obj = json_tokener_parse_ex(tok, text, (int)len + 1);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (end > len)
+		end = len;
+	if (obj == NULL || jerr != json_tokener_success ||
+	    !only_space(text + end, len - end)) {
+		const char *why = jerr != json_tokener_success ?
+		    json_tokener_error_desc(jerr) : "text after the JSON value";
+
+		free(text);
+		json_object_put(obj);
+		return fail(ps, "%s is not JSON: %s", path, why);
+	}
+	free(text);
+	*out = obj;
+	return GRAMMAR_SEND;
+}
+
+/* Replace the arguments built so far with a file's own object. */
+static void
+replace_args(struct parse_state *ps, struct json_object *obj)
+{
+	json_object_put(ps->req->args);
+	ps->req->args = obj;
+}
+
+static enum grammar_result
+take_items_file(struct parse_state *ps, const struct grammar_positional *pos,
+    char **words, int nwords, int *used)
+{
+	struct json_object *obj, *wrapped;
+
+	*used = 0;
+	if (nwords == 0)
+		return fail(ps, "missing %s", pos->metavar);
+	if (read_json_file(ps, words[0], &obj) != GRAMMAR_SEND)
+		return GRAMMAR_USAGE;
+	if (json_object_is_type(obj, json_type_array)) {
+		wrapped = json_object_new_object();
+		json_object_object_add(wrapped, "items", obj);
+		obj = wrapped;
+	} else if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return fail(ps, "%s holds neither a JSON object nor an array",
+		    words[0]);
+	}
+	replace_args(ps, obj);
+	*used = 1;
+	return GRAMMAR_SEND;
+}
+
+static enum grammar_result
+take_object_file(struct parse_state *ps, const struct grammar_positional *pos,
+    char **words, int nwords, int *used)
+{
+	struct json_object *obj;
+
+	*used = 0;
+	if (nwords == 0)
+		return fail(ps, "missing %s", pos->metavar);
+	if (read_json_file(ps, words[0], &obj) != GRAMMAR_SEND)
+		return GRAMMAR_USAGE;
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return fail(ps, "%s does not hold a JSON object", words[0]);
+	}
+	replace_args(ps, obj);
+	*used = 1;
+	return GRAMMAR_SEND;
+}
+
+static enum grammar_result
+take_output_file(struct parse_state *ps, const struct grammar_positional *pos,
+    char **words, int nwords, int *used)
+{
+	*used = 0;
+	if (nwords == 0) {
+		if (pos->optional)
+			return GRAMMAR_SEND;
+		return fail(ps, "missing %s", pos->metavar);
+	}
+	ps->req->output_file = words[0];
+	*used = 1;
+	return GRAMMAR_SEND;
+}
+
+static enum grammar_result
+take_raw_line(struct parse_state *ps, const struct grammar_positional *pos,
+    char **words, int nwords, int *used)
+{
+	size_t len = 0;
+	char *line;
+	int i;
+
+	*used = 0;
+	if (nwords == 0)
+		return fail(ps, "missing %s", pos->metavar);
+	for (i = 0; i < nwords; i++) {
+		if (strchr(words[i], '\n') != NULL)
+			return fail(ps, "a line cannot contain a newline");
+		len += strlen(words[i]) + 1;
+	}
+	if ((line = malloc(len)) == NULL)
+		return fail(ps, "out of memory");
+	len = 0;
+	for (i = 0; i < nwords; i++) {
+		size_t wlen = strlen(words[i]);
+		if (i > 0)
+			line[len++] = ' ';
+		memcpy(line + len, words[i], wlen);
+		len += wlen;
+	}
+	line[len] = '\0';
+	ps->req->raw_line = line;
+	*used = nwords;
+	return GRAMMAR_SEND;
+}
+
+/* Option values: one converter per type, and what it wants when it fails. */
+
+typedef bool (*convert_fn)(const char *value, struct json_object **out);
+
+static bool
+parse_integer(const char *s, long long *out)
+{
+	char *end;
+
+	if (*s == '\0' || *s == ' ' || *s == '\t')
+		return false;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+static bool
+convert_string(const char *value, struct json_object **out)
+{
+	*out = json_object_new_string(value);
+	return true;
+}
+
+static bool
+convert_int(const char *value, struct json_object **out)
+{
+	long long n;
+
+	if (!parse_integer(value, &n))
+		return false;
+	*out = json_object_new_int64(n);
+	return true;
+}
+
+static bool
+convert_int_or_string(const char *value, struct json_object **out)
+{
+	long long n;
+
+	*out = parse_integer(value, &n) ? json_object_new_int64(n) :
+	    json_object_new_string(value);
+	return true;
+}
+
+static bool
+convert_flag(const char *value, struct json_object **out)
+{
+	*out = json_object_new_boolean(value == NULL);
+	return true;
+}
+
+static const struct {
+	convert_fn	 convert;
+	const char	*wants;
+} value_types[] = {
+	[VALUE_STRING]		= { convert_string,		"a word" },
+	[VALUE_INT]		= { convert_int,		"an integer" },
+	[VALUE_INT_OR_STRING]	= { convert_int_or_string,	"a word" },
+	[VALUE_FLAG]		= { convert_flag,		"no value" },
+};
+
+/* Words of the table entry (space-separated) matched against argv. */
+static int
+words_matched(const char *words, int argc, char **argv)
+{
+	const char *w = words, *space;
+	size_t len;
+	int i;
+
+	for (i = 0; *w != '\0'; i++) {
+		space = strchr(w, ' ');
+		len = space != NULL ? (size_t)(space - w) : strlen(w);
+		if (i >= argc || strlen(argv[i]) != len ||
+		    strncmp(argv[i], w, len) != 0)
+			return 0;
+		w += len;
+		while (*w == ' ')
+			w++;
+	}
+	return i;
+}
+
+static bool
+names_family(const char *word)
+{
+	size_t i, len = strlen(word);
+
+	for (i = 0; i < grammar_table_len; i++) {
+		const char *words = grammar_table[i].words;
+
+		if (strncmp(words, word, len) == 0 &&
+		    (words[len] == ' ' || words[len] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+static const struct grammar_option *
+option_find(const struct grammar_command *cmd, const char *flag, size_t len)
+{
+	const struct grammar_option *opt;
+
+	for (opt = cmd->options; opt != NULL && opt->flag != NULL; opt++)
+		if (strlen(opt->flag) == len && strncmp(opt->flag, flag, len) == 0)
+			return opt;
+	return NULL;
+}
+
+static bool
+takes_raw_line(const struct grammar_command *cmd)
+{
+	return cmd->positionals[0].metavar != NULL &&
+	    cmd->positionals[0].kind == ARG_RAW_LINE;
+}
+
+/*
+ * Split the words after the command into options and positional words. The
+ * option at words[*i] may take the next word as its value.
+ */
+static enum grammar_result
+scan_option(struct parse_state *ps, char **words, int nwords, int *i,
+    struct option_use *use)
+{
+	const char *word = words[*i], *eq = strchr(word, '=');
+	size_t flaglen = eq != NULL && word[1] == '-' ? (size_t)(eq - word) :
+	    strlen(word);
+	const struct grammar_option *opt = option_find(ps->command, word, flaglen);
+
+	if (opt == NULL)
+		return fail(ps, "unknown option %.*s", (int)flaglen, word);
+	use->option = opt;
+	use->value = NULL;
+	if (opt->type == VALUE_FLAG) {
+		if (flaglen != strlen(word))
+			return fail(ps, "%s takes no value", opt->flag);
+		return GRAMMAR_SEND;
+	}
+	if (flaglen != strlen(word))
+		use->value = word + flaglen + 1;
+	else if (*i + 1 < nwords)
+		use->value = words[++*i];
+	else
+		return fail(ps, "%s needs a value (%s)", opt->flag, opt->metavar);
+	return GRAMMAR_SEND;
+}
+
+static enum grammar_result
+apply_options(struct parse_state *ps, const struct option_use *uses, int nuses)
+{
+	struct json_object *value;
+	int i;
+
+	for (i = 0; i < nuses; i++) {
+		const struct grammar_option *opt = uses[i].option;
+
+		if (!value_types[opt->type].convert(uses[i].value, &value))
+			return fail(ps, "%s wants %s, not '%s'", opt->flag,
+			    value_types[opt->type].wants, uses[i].value);
+		json_object_object_add(ps->req->args, opt->field, value);
+	}
+	return GRAMMAR_SEND;
+}
+
+static enum grammar_result
+check_required(struct parse_state *ps)
+{
+	const struct grammar_option *opt;
+	size_t i;
+
+	for (i = 0; i < GRAMMAR_REQUIRED_MAX && ps->command->required[i] != NULL;
+	    i++) {
+		opt = option_find(ps->command, ps->command->required[i],
+		    strlen(ps->command->required[i]));
+		if (opt != NULL &&
+		    !json_object_object_get_ex(ps->req->args, opt->field, NULL))
+			return fail(ps, "missing %s %s", opt->flag, opt->metavar);
+	}
+	return GRAMMAR_SEND;
+}
+
+/* Each kind of positional slot: its taker and its synopsis form. */
+static const struct {
+	take_fn		 take;
+	const char	*synopsis;	/* printf form of the metavar */
+} arg_kinds[] = {
+	[ARG_STRING]		= { take_string,	 "%s" },
+	[ARG_SCOPE_ID]		= { take_scope_id,	 "[%s]" },
+	[ARG_SCOPE_ID_LIST]	= { take_scope_id_list, "[%s...]" },
+	[ARG_ITEMS_FILE]	= { take_items_file,	 "%s" },
+	[ARG_OBJECT_FILE]	= { take_object_file,	 "%s" },
+	[ARG_OUTPUT_FILE]	= { take_output_file,	 "%s" },
+	[ARG_RAW_LINE]		= { take_raw_line,	 "%s..." },
+};
+
+static enum grammar_result
+take_positionals(struct parse_state *ps, char **words, int nwords)
+{
+	const struct grammar_positional *pos;
+	int used = 0, n, i;
+
+	for (i = 0; i < GRAMMAR_POSITIONALS_MAX; i++) {
+		pos = &ps->command->positionals[i];
+		if (pos->metavar == NULL)
+			break;
+		if (arg_kinds[pos->kind].take(ps, pos, words + used,
+		    nwords - used, &n) != GRAMMAR_SEND)
+			return GRAMMAR_USAGE;
+		used += n;
+	}
+	if (used < nwords)
+		return fail(ps, "unexpected argument '%s'", words[used]);
+	return GRAMMAR_SEND;
+}
+
+static enum grammar_result
+parse_arguments(struct parse_state *ps, char **words, int nwords)
+{
+	struct option_use *uses;
+	char **positional;
+	enum grammar_result rc = GRAMMAR_USAGE;
+	int i, nuses = 0, npositional = 0;
+	bool options_end = takes_raw_line(ps->command);
+
+	if (ps->command->preset != NULL)
+		ps->req->args = json_tokener_parse(ps->command->preset);
+	else
+		ps->req->args = json_object_new_object();
+	uses = calloc((size_t)nwords + 1, sizeof(*uses));
+	positional = calloc((size_t)nwords + 1, sizeof(*positional));
+	if (ps->req->args == NULL || uses == NULL || positional == NULL) {
+		fail(ps, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < nwords; i++) {
+		const char *word = words[i];
+
+		if (!options_end && strcmp(word, "--") == 0)
+			options_end = true;
+		else if (!options_end && word[0] == '-' && word[1] != '\0') {
+			if (scan_option(ps, words, nwords, &i, &uses[nuses++]) !=
+			    GRAMMAR_SEND)
+				goto done;
+		} else
+			positional[npositional++] = words[i];
+	}
+	if (take_positionals(ps, positional, npositional) != GRAMMAR_SEND ||
+	    apply_options(ps, uses, nuses) != GRAMMAR_SEND ||
+	    check_required(ps) != GRAMMAR_SEND)
+		goto done;
+	if (ps->req->raw_line != NULL) {
+		json_object_put(ps->req->args);
+		ps->req->args = NULL;
+	}
+	rc = GRAMMAR_SEND;
+done:
+	free(uses);
+	free(positional);
+	return rc;
+}
+
+/* "-h" or "--help" among a command's options: its usage, not a request. */
+static bool
+asks_for_help(const struct grammar_command *cmd, int nwords, char **words)
+{
+	int i;
+
+	if (takes_raw_line(cmd))
+		return false;
+	for (i = 0; i < nwords && strcmp(words[i], "--") != 0; i++)
+		if ((strcmp(words[i], "-h") == 0 || strcmp(words[i], "--help") == 0) &&
+		    option_find(cmd, words[i], strlen(words[i])) == NULL)
+			return true;
+	return false;
+}
+
+enum grammar_result
+grammar_parse(int argc, char **argv, struct grammar_request *req, char *err,
+    size_t errlen)
+{
+	struct parse_state ps = { NULL, req, err, errlen };
+	const struct grammar_command *best = NULL;
+	int matched = 0, n;
+	size_t i;
+
+	memset(req, 0, sizeof(*req));
+	if (errlen > 0)
+		err[0] = '\0';
+	if (argc < 1)
+		return fail(&ps, "missing command");
+	for (i = 0; i < grammar_table_len; i++) {
+		n = words_matched(grammar_table[i].words, argc, argv);
+		if (n > matched) {
+			matched = n;
+			best = &grammar_table[i];
+		}
+	}
+	if (names_family(argv[0]))
+		req->family = argv[0];
+	if (best == NULL) {
+		if (strcmp(argv[0], "help") == 0) {
+			req->help_argc = argc - 1;
+			req->help_argv = argv + 1;
+			return GRAMMAR_HELP;
+		}
+		if (req->family != NULL && argc == 1)
+			return fail(&ps, "%s: missing subcommand", argv[0]);
+		if (req->family != NULL)
+			return fail(&ps, "unknown command '%s %s'", argv[0], argv[1]);
+		return fail(&ps, "unknown command '%s'", argv[0]);
+	}
+	ps.command = req->command = best;
+	if (asks_for_help(best, argc - matched, argv + matched)) {
+		req->help_argc = matched;
+		req->help_argv = argv;
+		return GRAMMAR_HELP;
+	}
+	if (parse_arguments(&ps, argv + matched, argc - matched) != GRAMMAR_SEND) {
+		json_object_put(req->args);
+		req->args = NULL;
+		free(req->raw_line);
+		req->raw_line = NULL;
+		req->output_file = NULL;
+		return GRAMMAR_USAGE;
+	}
+	return GRAMMAR_SEND;
+}
+
+void
+grammar_request_free(struct grammar_request *req)
+{
+	json_object_put(req->args);
+	free(req->raw_line);
+	memset(req, 0, sizeof(*req));
+}
+
+int
+grammar_build(int argc, char **argv, char *cmd_out, size_t cmd_len,
+    struct json_object **args_out, char *err, size_t errlen)
+{
+	struct grammar_request req;
+	enum grammar_result rc;
+	const char *name;
+
+	*args_out = NULL;
+	if (cmd_len > 0)
+		cmd_out[0] = '\0';
+	rc = grammar_parse(argc, argv, &req, err, errlen);
+	if (rc != GRAMMAR_SEND)
+		return rc;
+	name = req.raw_line != NULL ? req.raw_line : req.command->command;
+	if (strlen(name) >= cmd_len) {
+		snprintf(err, errlen, "%s: command line too long",
+		    req.command->words);
+		grammar_request_free(&req);
+		return GRAMMAR_USAGE;
+	}
+	memcpy(cmd_out, name, strlen(name) + 1);
+	*args_out = req.args;
+	req.args = NULL;
+	grammar_request_free(&req);
+	return GRAMMAR_SEND;
+}
+
+/* Usage text. */
+
+static void
+append(char *out, size_t outlen, const char *fmt, const char *value)
+{
+	size_t len = strlen(out);
+
+	if (len < outlen)
+		snprintf(out + len, outlen - len, fmt, value);
+}
+
+static bool
+option_is_required(const struct grammar_command *cmd, const char *flag)
+{
+	size_t i;
+
+	for (i = 0; i < GRAMMAR_REQUIRED_MAX && cmd->required[i] != NULL; i++)
+		if (strcmp(cmd->required[i], flag) == 0)
+			return true;
+	return false;
+}
+
+static void
+append_option(char *out, size_t outlen, const struct grammar_option *opt,
+    bool required)
+{
+	append(out, outlen, required ? " %s" : " [%s", opt->flag);
+	if (opt->metavar != NULL)
+		append(out, outlen, " %s", opt->metavar);
+	if (!required)
+		append(out, outlen, "%s", "]");
+}
+
+void
+grammar_synopsis(const struct grammar_command *cmd, char *out, size_t outlen)
+{
+	const struct grammar_positional *pos;
+	const struct grammar_option *opt;
+	char slot[64];
+	size_t i;
+
+	if (outlen == 0)
+		return;
+	snprintf(out, outlen, "%s", cmd->words);
+	for (i = 0; i < GRAMMAR_POSITIONALS_MAX; i++) {
+		pos = &cmd->positionals[i];
+		if (pos->metavar == NULL)
+			break;
+		snprintf(slot, sizeof(slot), arg_kinds[pos->kind].synopsis,
+		    pos->metavar);
+		append(out, outlen, pos->optional ? " [%s]" : " %s", slot);
+	}
+	for (i = 0; i < GRAMMAR_REQUIRED_MAX && cmd->required[i] != NULL; i++)
+		if ((opt = option_find(cmd, cmd->required[i],
+		    strlen(cmd->required[i]))) != NULL)
+			append_option(out, outlen, opt, true);
+	for (opt = cmd->options; opt != NULL && opt->flag != NULL; opt++)
+		if (!option_is_required(cmd, opt->flag))
+			append_option(out, outlen, opt, false);
+}
+
+/* Print text wrapped at spaces outside brackets. */
+static void
+print_wrapped(FILE *fp, const char *indent, const char *continued,
+    const char *text)
+{
+	size_t column = strlen(indent), word_len;
+	const char *p = text;
+	int depth;
+	bool first = true;
+
+	fputs(indent, fp);
+	while (*p != '\0') {
+		for (word_len = 0, depth = 0; p[word_len] != '\0'; word_len++) {
+			if (p[word_len] == '[')
+				depth++;
+			else if (p[word_len] == ']')
+				depth--;
+			else if (p[word_len] == ' ' && depth <= 0)
+				break;
+		}
+		if (!first && column + 1 + word_len > USAGE_WIDTH) {
+			fprintf(fp, "\n%s", continued);
+			column = strlen(continued);
+		} else if (!first) {
+			fputc(' ', fp);
+			column++;
+		}
+		fwrite(p, 1, word_len, fp);
+		column += word_len;
+		first = false;
+		p += word_len;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', fp);
+}
+
+static bool
+matches_filter(const char *words, int argc, char **argv)
+{
+	const char *w = words;
+	size_t len;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		len = strlen(argv[i]);
+		if (strncmp(w, argv[i], len) != 0 ||
+		    (w[len] != ' ' && w[len] != '\0'))
+			return false;
+		w += len;
+		while (*w == ' ')
+			w++;
+	}
+	return true;
+}
+
+size_t
+grammar_print_usage(FILE *fp, int argc, char **argv)
+{
+	char synopsis[SYNOPSIS_MAX];
+	size_t i, printed = 0;
+
+	for (i = 0; i < grammar_table_len; i++) {
+		if (!matches_filter(grammar_table[i].words, argc, argv))
+			continue;
+		grammar_synopsis(&grammar_table[i], synopsis, sizeof(synopsis));
+		print_wrapped(fp, USAGE_INDENT, USAGE_CONTINUED, synopsis);
+		print_wrapped(fp, USAGE_HELP_INDENT, USAGE_HELP_INDENT,
+		    grammar_table[i].help);
+		printed++;
+	}
+	if (argc == 0) {
+		print_wrapped(fp, USAGE_INDENT, USAGE_CONTINUED, "help [WORD...]");
+		print_wrapped(fp, USAGE_HELP_INDENT, USAGE_HELP_INDENT,
+		    "print this list, or the commands that start with WORD...");
+	}
+	return printed;
+}

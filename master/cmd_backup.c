@@ -1,0 +1,435 @@
+/*
+ * master/cmd_backup.c — backup and restore of the registry as one JSON
+ * document: proxies, assignments, upstream modes and the key_value settings.
+ * Secrets are left out (shown as "***") unless asked for; a restore is one
+ * transaction — proxies upsert by (host, port), assignments by (scope,
+ * scopeId), a redacted secret keeps the stored one — and any bad item
+ * rejects the whole document.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "db.h"
+#include "proxy_store.h"
+
+#define BACKUP_FORMAT	"omniroute-backup"
+#define BACKUP_VERSION	1
+#define REDACTED	"***"
+
+static const struct arg_spec export_args[] = {
+	{ "secrets", ARG_BOOL, 0, 0, 0, NULL },
+	ARGSPEC_END
+};
+
+static struct json_object *
+export_upstream_modes(struct master *m)
+{
+	struct json_object *items = json_object_new_array();
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT provider_id, mode, enabled, "
+	    "cliproxyapi_model_mapping, native_priority, cliproxyapi_priority "
+	    "FROM upstream_proxy_config ORDER BY provider_id");
+
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "providerId", json_object_new_string(db_col_text(st, 0)));
+		json_object_object_add(o, "mode", json_object_new_string(db_col_text(st, 1)));
+		json_object_object_add(o, "enabled",
+		    json_object_new_boolean(sqlite3_column_int(st, 2) != 0));
+		json_object_object_add(o, "cliproxyapiModelMapping", db_col_is_null(st, 3) ?
+		    NULL : json_object_new_string(db_col_text(st, 3)));
+		json_object_object_add(o, "nativePriority",
+		    json_object_new_int(sqlite3_column_int(st, 4)));
+		json_object_object_add(o, "cliproxyapiPriority",
+		    json_object_new_int(sqlite3_column_int(st, 5)));
+		json_object_array_add(items, o);
+	}
+	sqlite3_finalize(st);
+	return items;
+}
+
+static struct json_object *
+export_settings(struct master *m)
+{
+	struct json_object *root = json_object_new_object();
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT namespace, key, value FROM "
+	    "key_value ORDER BY namespace, key");
+
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		struct json_object *ns;
+		if (!json_object_object_get_ex(root, db_col_text(st, 0), &ns)) {
+			ns = json_object_new_object();
+			json_object_object_add(root, db_col_text(st, 0), ns);
+		}
+		json_object_object_add(ns, db_col_text(st, 1), db_col_is_null(st, 2) ?
+		    NULL : json_object_new_string(db_col_text(st, 2)));
+	}
+	sqlite3_finalize(st);
+	return root;
+}
+
+static void
+backup_export(struct master *m, struct json_object *args, struct reply *r)
+{
+	bool secrets = arg_bool(args, "secrets", false);
+	struct json_object *root = json_object_new_object();
+	long long total;
+	char stamp[ISO_TIME_LEN];
+
+	iso_time_now(stamp, sizeof(stamp));
+	json_object_object_add(root, "format", json_object_new_string(BACKUP_FORMAT));
+	json_object_object_add(root, "version", json_object_new_int(BACKUP_VERSION));
+	json_object_object_add(root, "exportedAt", json_object_new_string(stamp));
+	json_object_object_add(root, "schemaVersion",
+	    json_object_new_int(db_schema_version(m->db)));
+	json_object_object_add(root, "secrets", json_object_new_boolean(secrets));
+	json_object_object_add(root, "proxies",
+	    proxy_list_records(m, -1, 0, secrets, &total));
+	json_object_object_add(root, "assignments",
+	    assignment_list_records(m, NULL, NULL, NULL, -1, 0, &total));
+	json_object_object_add(root, "upstreamModes", export_upstream_modes(m));
+	json_object_object_add(root, "settings", export_settings(m));
+	reply_set(r, 200, root);
+}
+
+const struct command cmd_backup_export = {
+	.name = "backup.export",
+	.help = "the registry as one JSON document; {\"secrets\":bool} includes credentials",
+	.args = export_args,
+	.run = backup_export,
+};
+
+static const struct arg_spec import_args[] = {
+	{ "format", ARG_STRING, ARG_REQUIRED, 0, 0, (const char *const[]){ BACKUP_FORMAT, NULL } },
+	{ "version", ARG_INT, ARG_REQUIRED | ARG_HAS_MIN | ARG_HAS_MAX, 1, BACKUP_VERSION, NULL },
+	{ "exportedAt", ARG_STRING, ARG_HAS_MAX, 0, 64, NULL },
+	{ "schemaVersion", ARG_INT, 0, 0, 0, NULL },
+	{ "secrets", ARG_BOOL, 0, 0, 0, NULL },
+	{ "proxies", ARG_ARRAY, ARG_HAS_MAX, 0, 100000, NULL },
+	{ "assignments", ARG_ARRAY, ARG_HAS_MAX, 0, 100000, NULL },
+	{ "upstreamModes", ARG_ARRAY, ARG_HAS_MAX, 0, 10000, NULL },
+	{ "settings", ARG_OBJECT, 0, 0, 0, NULL },
+	ARGSPEC_END
+};
+
+/* Record keys that describe a row rather than configure it: accepted, not imported. */
+static const char *const record_only_keys[] = {
+	"id", "source", "qualityScore", "latencyMs", "anonymity", "googleAccess",
+	"lastValidated", "countryCode", "createdAt", "updatedAt", NULL,
+};
+
+/* Copy errors from a validation into details, prefixing each field. */
+static void
+details_prefixed(struct json_object *details, struct json_object *errs,
+    const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(errs); i++) {
+		struct json_object *e = json_object_array_get_idx(errs, i), *f, *msg;
+		char field[320];
+		json_object_object_get_ex(e, "field", &f);
+		json_object_object_get_ex(e, "message", &msg);
+		snprintf(field, sizeof(field), "%s%s", prefix, json_object_get_string(f));
+		details_add(details, field, "%s", json_object_get_string(msg));
+	}
+}
+
+struct id_map {
+	char	**from;
+	char	**to;
+	size_t	 n;
+};
+
+static void
+id_map_add(struct id_map *map, const char *from, const char *to)
+{
+	map->from = xrealloc(map->from, (map->n + 1) * sizeof(char *));
+	map->to = xrealloc(map->to, (map->n + 1) * sizeof(char *));
+	map->from[map->n] = xstrdup(from);
+	map->to[map->n] = xstrdup(to);
+	map->n++;
+}
+
+static const char *
+id_map_get(const struct id_map *map, const char *from)
+{
+	size_t i;
+
+	for (i = 0; i < map->n; i++)
+		if (strcmp(map->from[i], from) == 0)
+			return map->to[i];
+	return NULL;
+}
+
+static void
+id_map_free(struct id_map *map)
+{
+	size_t i;
+
+	for (i = 0; i < map->n; i++) {
+		free(map->from[i]);
+		free(map->to[i]);
+	}
+	free(map->from);
+	free(map->to);
+}
+
+/* Import one proxy item; 0 ok, -1 bad input (details), -2 storage error. */
+static int
+import_proxy(struct master *m, struct json_object *item, size_t index,
+    struct json_object *details, struct id_map *ids, int *created, int *updated)
+{
+	struct json_object *copy, *fields = NULL, *errs = NULL, *v;
+	const char *doc_id = NULL;
+	char prefix[48], id[UUID_STR_LEN];
+	size_t k;
+	int found, rc = 0;
+
+	snprintf(prefix, sizeof(prefix), "proxies[%zu].", index);
+	if (!json_object_is_type(item, json_type_object)) {
+		details_add(details, prefix, "each proxy must be an object");
+		return -1;
+	}
+	copy = json_object_new_object();
+	json_object_object_foreach(item, key, val)
+		json_object_object_add(copy, key, json_object_get(val));
+	if (json_object_object_get_ex(copy, "id", &v) &&
+	    json_object_is_type(v, json_type_string))
+		doc_id = json_object_get_string(v);
+	for (k = 0; record_only_keys[k] != NULL; k++)
+		if (strcmp(record_only_keys[k], "id") != 0)
+			json_object_object_del(copy, record_only_keys[k]);
+	json_object_object_get_ex(item, "id", &v);
+	json_object_object_del(copy, "id");
+	/* a redacted secret keeps the stored one */
+	if (strcmp(arg_string(copy, "username", ""), REDACTED) == 0)
+		json_object_object_del(copy, "username");
+	if (strcmp(arg_string(copy, "password", ""), REDACTED) == 0)
+		json_object_object_del(copy, "password");
+	if (args_validate(proxy_create_fields, copy, &fields, &errs) != 0) {
+		details_prefixed(details, errs, prefix);
+		json_object_put(errs);
+		json_object_put(copy);
+		return -1;
+	}
+	json_object_put(copy);
+	if (proxy_check_fields(m, fields, prefix, details) > 0) {
+		json_object_put(fields);
+		return -1;
+	}
+	found = proxy_find_by_host_port(m, arg_string(fields, "host", ""),
+	    arg_int(fields, "port", 0), id);
+	if (found == 1) {
+		rc = proxy_update_fields(m, id, fields) == 1 ? 0 : -2;
+		(*updated)++;
+	} else if (found == 0) {
+		bool keep_id = doc_id != NULL && strlen(doc_id) < UUID_STR_LEN &&
+		    strspn(doc_id, "0123456789abcdef-") == strlen(doc_id) &&
+		    *doc_id != '\0' && !proxy_exists(m, doc_id);
+		rc = proxy_insert(m, fields, keep_id ? doc_id : NULL, id) == 0 ? 0 : -2;
+		(*created)++;
+	} else {
+		rc = -2;
+	}
+	if (rc == 0 && doc_id != NULL)
+		id_map_add(ids, doc_id, id);
+	json_object_put(fields);
+	return rc;
+}
+
+static const struct arg_spec assignment_item[] = {
+	{ "id", ARG_ANY, 0, 0, 0, NULL },
+	{ "proxyId", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "scope", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER, 0, 0,
+	    (const char *const[]){ "global", "provider", "account", "combo", "key", NULL } },
+	{ "scopeId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 255, NULL },
+	{ "createdAt", ARG_ANY, 0, 0, 0, NULL },
+	{ "updatedAt", ARG_ANY, 0, 0, 0, NULL },
+	ARGSPEC_END
+};
+
+static int
+import_assignment(struct master *m, struct json_object *item, size_t index,
+    struct json_object *details, const struct id_map *ids)
+{
+	struct json_object *fields = NULL, *errs = NULL;
+	const char *proxy_id, *scope_id;
+	char prefix[48], field[64];
+	enum scope scope;
+	int rc = 0;
+
+	snprintf(prefix, sizeof(prefix), "assignments[%zu].", index);
+	if (args_validate(assignment_item, item, &fields, &errs) != 0) {
+		details_prefixed(details, errs, prefix);
+		json_object_put(errs);
+		return -1;
+	}
+	scope_parse(arg_string(fields, "scope", ""), &scope);
+	scope_id = arg_string(fields, "scopeId", NULL);
+	proxy_id = arg_string(fields, "proxyId", "");
+	if (id_map_get(ids, proxy_id) != NULL)
+		proxy_id = id_map_get(ids, proxy_id);
+	snprintf(field, sizeof(field), "%sscopeId", prefix);
+	if (scope != SCOPE_GLOBAL && (scope_id == NULL || *scope_id == '\0')) {
+		details_add(details, field, "scopeId is required for this scope");
+		rc = -1;
+	} else if (strcmp(proxy_id, ASSIGN_DIRECT) != 0 && !proxy_exists(m, proxy_id)) {
+		snprintf(field, sizeof(field), "%sproxyId", prefix);
+		details_add(details, field, "Proxy not found: %s", proxy_id);
+		rc = -1;
+	} else if (assignment_upsert(m, scope, scope_id, proxy_id) != 0) {
+		rc = -2;
+	}
+	json_object_put(fields);
+	return rc;
+}
+
+static const struct arg_spec upstream_item[] = {
+	{ "providerId", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "mode", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER, 0, 0,
+	    (const char *const[]){ "native", "cliproxyapi", "fallback", NULL } },
+	{ "enabled", ARG_BOOL, 0, 0, 0, NULL },
+	{ "cliproxyapiModelMapping", ARG_STRING, ARG_NULLABLE | ARG_HAS_MAX, 0, 65536, NULL },
+	{ "nativePriority", ARG_INT, ARG_HAS_MIN | ARG_HAS_MAX, 0, 1000, NULL },
+	{ "cliproxyapiPriority", ARG_INT, ARG_HAS_MIN | ARG_HAS_MAX, 0, 1000, NULL },
+	ARGSPEC_END
+};
+
+static int
+import_upstream(struct master *m, struct json_object *item, size_t index,
+    struct json_object *details)
+{
+	struct json_object *fields = NULL, *errs = NULL;
+	sqlite3_stmt *st;
+	char prefix[48], stamp[ISO_TIME_LEN];
+	int rc;
+
+	snprintf(prefix, sizeof(prefix), "upstreamModes[%zu].", index);
+	if (args_validate(upstream_item, item, &fields, &errs) != 0) {
+		details_prefixed(details, errs, prefix);
+		json_object_put(errs);
+		return -1;
+	}
+	iso_time_now(stamp, sizeof(stamp));
+	st = db_prepare(m->db, "INSERT INTO upstream_proxy_config (provider_id, mode, "
+	    "enabled, cliproxyapi_model_mapping, native_priority, cliproxyapi_priority, "
+	    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT("
+	    "provider_id) DO UPDATE SET mode = excluded.mode, enabled = excluded.enabled, "
+	    "cliproxyapi_model_mapping = excluded.cliproxyapi_model_mapping, "
+	    "native_priority = excluded.native_priority, cliproxyapi_priority = "
+	    "excluded.cliproxyapi_priority, updated_at = excluded.updated_at");
+	if (st == NULL) {
+		json_object_put(fields);
+		return -2;
+	}
+	db_bind_text(st, 1, arg_string(fields, "providerId", ""));
+	db_bind_text(st, 2, arg_string(fields, "mode", "native"));
+	sqlite3_bind_int(st, 3, arg_bool(fields, "enabled", true));
+	db_bind_text(st, 4, arg_string(fields, "cliproxyapiModelMapping", NULL));
+	sqlite3_bind_int64(st, 5, arg_int(fields, "nativePriority", 1));
+	sqlite3_bind_int64(st, 6, arg_int(fields, "cliproxyapiPriority", 2));
+	db_bind_text(st, 7, stamp);
+	db_bind_text(st, 8, stamp);
+	rc = db_exec_stmt(st) == 0 ? 0 : -2;
+	json_object_put(fields);
+	return rc;
+}
+
+static int
+import_settings(struct master *m, struct json_object *settings,
+    struct json_object *details, int *count)
+{
+	json_object_object_foreach(settings, ns, keys) {
+		char field[320];
+		snprintf(field, sizeof(field), "settings.%s", ns);
+		if (!json_object_is_type(keys, json_type_object) || *ns == '\0') {
+			details_add(details, field, "must be an object of key → string");
+			return -1;
+		}
+		json_object_object_foreach(keys, key, value) {
+			sqlite3_stmt *st;
+			if (value != NULL && !json_object_is_type(value, json_type_string)) {
+				snprintf(field, sizeof(field), "settings.%s.%s", ns, key);
+				details_add(details, field, "must be a string or null");
+				return -1;
+			}
+			st = db_prepare(m->db, "INSERT INTO key_value (namespace, key, value) "
+			    "VALUES (?, ?, ?) ON CONFLICT(namespace, key) DO UPDATE SET "
+			    "value = excluded.value");
+			if (st == NULL)
+				return -2;
+			db_bind_text(st, 1, ns);
+			db_bind_text(st, 2, key);
+			db_bind_text(st, 3, value != NULL ? json_object_get_string(value) : NULL);
+			if (db_exec_stmt(st) != 0)
+				return -2;
+			(*count)++;
+		}
+	}
+	return 0;
+}
+
+static void
+backup_import(struct master *m, struct json_object *args, struct reply *r)
+{
+	struct json_object *details = json_object_new_array(), *list, *root, *counts;
+	struct id_map ids = { NULL, NULL, 0 };
+	int created = 0, updated = 0, assigned = 0, modes = 0, settings = 0;
+	int worst = 0, rc;
+	size_t i;
+
+	if (json_object_object_get_ex(args, "proxies", &list))
+		for (i = 0; i < json_object_array_length(list); i++) {
+			rc = import_proxy(m, json_object_array_get_idx(list, i), i, details,
+			    &ids, &created, &updated);
+			worst = rc < worst ? rc : worst;
+		}
+	if (worst == 0 && json_object_object_get_ex(args, "assignments", &list))
+		for (i = 0; i < json_object_array_length(list); i++) {
+			rc = import_assignment(m, json_object_array_get_idx(list, i), i,
+			    details, &ids);
+			worst = rc < worst ? rc : worst;
+			assigned += rc == 0;
+		}
+	if (worst == 0 && json_object_object_get_ex(args, "upstreamModes", &list))
+		for (i = 0; i < json_object_array_length(list); i++) {
+			rc = import_upstream(m, json_object_array_get_idx(list, i), i, details);
+			worst = rc < worst ? rc : worst;
+			modes += rc == 0;
+		}
+	if (worst == 0 && json_object_object_get_ex(args, "settings", &list)) {
+		rc = import_settings(m, list, details, &settings);
+		worst = rc < worst ? rc : worst;
+	}
+	id_map_free(&ids);
+	if (worst == -2) {
+		json_object_put(details);
+		reply_error(r, 500, "could not store the backup; nothing was changed");
+		return;
+	}
+	if (worst == -1) {
+		reply_invalid(r, details);
+		return;
+	}
+	json_object_put(details);
+	root = json_object_new_object();
+	counts = json_object_new_object();
+	json_object_object_add(counts, "created", json_object_new_int(created));
+	json_object_object_add(counts, "updated", json_object_new_int(updated));
+	json_object_object_add(root, "success", json_object_new_boolean(1));
+	json_object_object_add(root, "proxies", counts);
+	json_object_object_add(root, "assignments", json_object_new_int(assigned));
+	json_object_object_add(root, "upstreamModes", json_object_new_int(modes));
+	json_object_object_add(root, "settings", json_object_new_int(settings));
+	reply_set(r, 200, root);
+}
+
+const struct command cmd_backup_import = {
+	.name = "backup.import",
+	.help = "restore a backup document (one transaction; any bad item changes nothing)",
+	.args = import_args,
+	.mutates = true,
+	.run = backup_import,
+};

@@ -1,0 +1,390 @@
+/*
+ * master/cmd_proxy.c — the proxy registry commands: list, get, where-used,
+ * add, update, delete (409 while assigned unless force), bulk import (upsert
+ * by host+port) and the health figures from proxy_logs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "db.h"
+#include "proxy_store.h"
+
+static const struct arg_spec id_only_args[] = {
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	ARGSPEC_END
+};
+
+static const struct arg_spec list_args[] = {
+	{ "limit", ARG_INT, 0, 0, 0, NULL },
+	{ "offset", ARG_INT, 0, 0, 0, NULL },
+	{ "paginate", ARG_BOOL, 0, 0, 0, NULL },
+	ARGSPEC_END
+};
+
+static long long
+clamp(long long v, long long lo, long long hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void
+proxy_list(struct master *m, struct json_object *args, struct reply *r)
+{
+	bool paginate = arg_bool(args, "paginate", true);
+	long long limit = paginate ? clamp(arg_int(args, "limit", 50), 1, 200) : -1;
+	long long offset = paginate ? clamp(arg_int(args, "offset", 0), 0, 1LL << 40) : 0;
+	long long total;
+	struct json_object *root = json_object_new_object(), *page;
+
+	json_object_object_add(root, "items",
+	    proxy_list_records(m, limit, offset, false, &total));
+	if (paginate) {
+		page = json_object_new_object();
+		json_object_object_add(page, "limit", json_object_new_int64(limit));
+		json_object_object_add(page, "offset", json_object_new_int64(offset));
+		json_object_object_add(page, "total", json_object_new_int64(total));
+		json_object_object_add(root, "page", page);
+	} else {
+		json_object_object_add(root, "total", json_object_new_int64(total));
+	}
+	reply_set(r, 200, root);
+}
+
+const struct command cmd_proxy_list = {
+	.name = "proxy.list",
+	.help = "list proxies, newest first; {\"limit\":1..200,\"offset\":N}",
+	.args = list_args,
+	.run = proxy_list,
+};
+
+static void
+proxy_get(struct master *m, struct json_object *args, struct reply *r)
+{
+	struct json_object *rec = proxy_get_record(m, arg_string(args, "id", ""), false);
+
+	if (rec == NULL)
+		reply_error(r, 404, "Proxy not found");
+	else
+		reply_set(r, 200, rec);
+}
+
+const struct command cmd_proxy_get = {
+	.name = "proxy.get",
+	.help = "one proxy; {\"id\":ID}",
+	.args = id_only_args,
+	.run = proxy_get,
+};
+
+static void
+proxy_where_used(struct master *m, struct json_object *args, struct reply *r)
+{
+	long long total;
+	struct json_object *root = json_object_new_object();
+	struct json_object *items = assignment_list_records(m,
+	    arg_string(args, "id", ""), NULL, NULL, -1, 0, &total);
+
+	json_object_object_add(root, "count", json_object_new_int64(total));
+	json_object_object_add(root, "assignments", items);
+	reply_set(r, 200, root);
+}
+
+const struct command cmd_proxy_where_used = {
+	.name = "proxy.where_used",
+	.help = "the assignments that use a proxy; {\"id\":ID}",
+	.args = id_only_args,
+	.run = proxy_where_used,
+};
+
+static void
+proxy_add(struct master *m, struct json_object *args, struct reply *r)
+{
+	struct json_object *details = json_object_new_array();
+	char id[UUID_STR_LEN];
+
+	if (proxy_check_fields(m, args, "", details) > 0) {
+		reply_invalid(r, details);
+		return;
+	}
+	json_object_put(details);
+	if (proxy_insert(m, args, NULL, id) != 0) {
+		reply_error(r, 500, "could not store the proxy");
+		return;
+	}
+	reply_set(r, 201, proxy_get_record(m, id, false));
+}
+
+const struct command cmd_proxy_add = {
+	.name = "proxy.add",
+	.help = "create a proxy; {\"name\",\"type\":http|https|socks5,\"host\",\"port\",\"username\",\"password\",\"region\",\"notes\",\"status\"}",
+	.args = proxy_create_fields,
+	.mutates = true,
+	.run = proxy_add,
+};
+
+static const struct arg_spec update_args[] = {
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "name", ARG_STRING, ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 120, NULL },
+	{ "type", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, (const char *const[]){ "http", "https", "socks5", NULL } },
+	{ "host", ARG_STRING, ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 255, NULL },
+	{ "port", ARG_INT, ARG_HAS_MIN | ARG_HAS_MAX, 1, 65535, NULL },
+	{ "username", ARG_STRING, ARG_HAS_MAX, 0, 255, NULL },
+	{ "password", ARG_STRING, ARG_HAS_MAX, 0, 255, NULL },
+	{ "region", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 64, NULL },
+	{ "notes", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 1000, NULL },
+	{ "status", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, (const char *const[]){ "active", "inactive", NULL } },
+	ARGSPEC_END
+};
+
+static void
+proxy_update(struct master *m, struct json_object *args, struct reply *r)
+{
+	struct json_object *details = json_object_new_array();
+	const char *id = arg_string(args, "id", "");
+	int rc;
+
+	if (proxy_check_fields(m, args, "", details) > 0) {
+		reply_invalid(r, details);
+		return;
+	}
+	json_object_put(details);
+	rc = proxy_update_fields(m, id, args);
+	if (rc == 0)
+		reply_error(r, 404, "Proxy not found");
+	else if (rc < 0)
+		reply_error(r, 500, "could not update the proxy");
+	else
+		reply_set(r, 200, proxy_get_record(m, id, false));
+}
+
+const struct command cmd_proxy_update = {
+	.name = "proxy.update",
+	.help = "change a proxy; {\"id\",…fields of proxy.add} (omitted fields and empty credentials keep their value)",
+	.args = update_args,
+	.mutates = true,
+	.run = proxy_update,
+};
+
+static const struct arg_spec delete_args[] = {
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "force", ARG_BOOL, 0, 0, 0, NULL },
+	ARGSPEC_END
+};
+
+static void
+proxy_delete(struct master *m, struct json_object *args, struct reply *r)
+{
+	const char *id = arg_string(args, "id", "");
+	sqlite3_stmt *st;
+	struct json_object *ok;
+
+	if (!proxy_exists(m, id)) {
+		reply_error(r, 404, "Proxy not found");
+		return;
+	}
+	if (assignment_count_for_proxy(m, id) > 0) {
+		if (!arg_bool(args, "force", false)) {
+			reply_error(r, 409, "Proxy is still assigned. Remove assignments "
+			    "first or use force=true");
+			return;
+		}
+		if (assignment_remove_for_proxy(m, id) != 0) {
+			reply_error(r, 500, "could not remove the proxy's assignments");
+			return;
+		}
+	}
+	st = db_prepare(m->db, "DELETE FROM proxy_registry WHERE id = ?");
+	if (st == NULL) {
+		reply_error(r, 500, "could not delete the proxy");
+		return;
+	}
+	db_bind_text(st, 1, id);
+	if (db_exec_stmt(st) != 0) {
+		reply_error(r, 500, "could not delete the proxy");
+		return;
+	}
+	ok = json_object_new_object();
+	json_object_object_add(ok, "success", json_object_new_boolean(1));
+	reply_set(r, 200, ok);
+}
+
+const struct command cmd_proxy_delete = {
+	.name = "proxy.delete",
+	.help = "delete a proxy; {\"id\",\"force\":bool} (force also removes its assignments)",
+	.args = delete_args,
+	.mutates = true,
+	.run = proxy_delete,
+};
+
+static const struct arg_spec import_args[] = {
+	{ "items", ARG_ARRAY, ARG_REQUIRED | ARG_HAS_MIN | ARG_HAS_MAX, 1, 1000, NULL },
+	ARGSPEC_END
+};
+
+/* One bulk-import item: validate, then update the host+port twin or create. */
+static struct json_object *
+import_one(struct master *m, struct json_object *item, size_t index,
+    int *created, int *updated, int *failed)
+{
+	struct json_object *result = json_object_new_object(), *fields = NULL;
+	struct json_object *details = NULL, *name;
+	char id[UUID_STR_LEN], prefix[32];
+	int found;
+
+	if (json_object_object_get_ex(item, "name", &name) &&
+	    json_object_is_type(name, json_type_string))
+		json_object_object_add(result, "name", json_object_get(name));
+	if (args_validate(proxy_create_fields, item, &fields, &details) != 0) {
+		struct json_object *first = json_object_array_get_idx(details, 0);
+		struct json_object *msg = NULL;
+		json_object_object_get_ex(first, "message", &msg);
+		json_object_object_add(result, "success", json_object_new_boolean(0));
+		json_object_object_add(result, "error", json_object_get(msg));
+		json_object_put(details);
+		(*failed)++;
+		return result;
+	}
+	details = json_object_new_array();
+	snprintf(prefix, sizeof(prefix), "items[%zu].", index);
+	if (proxy_check_fields(m, fields, prefix, details) > 0) {
+		struct json_object *msg = NULL;
+		json_object_object_get_ex(json_object_array_get_idx(details, 0),
+		    "message", &msg);
+		json_object_object_add(result, "success", json_object_new_boolean(0));
+		json_object_object_add(result, "error", json_object_get(msg));
+		(*failed)++;
+		goto out;
+	}
+	found = proxy_find_by_host_port(m, arg_string(fields, "host", ""),
+	    arg_int(fields, "port", 0), id);
+	if (found < 0 || (found == 1 && proxy_update_fields(m, id, fields) != 1) ||
+	    (found == 0 && proxy_insert(m, fields, NULL, id) != 0)) {
+		json_object_object_add(result, "success", json_object_new_boolean(0));
+		json_object_object_add(result, "error",
+		    json_object_new_string("could not store the proxy"));
+		(*failed)++;
+		goto out;
+	}
+	json_object_object_add(result, "success", json_object_new_boolean(1));
+	json_object_object_add(result, "action",
+	    json_object_new_string(found ? "updated" : "created"));
+	json_object_object_add(result, "id", json_object_new_string(id));
+	if (found)
+		(*updated)++;
+	else
+		(*created)++;
+out:
+	json_object_put(details);
+	json_object_put(fields);
+	return result;
+}
+
+static void
+proxy_import(struct master *m, struct json_object *args, struct reply *r)
+{
+	struct json_object *items, *results = json_object_new_array(), *root;
+	int created = 0, updated = 0, failed = 0;
+	size_t i, n;
+
+	json_object_object_get_ex(args, "items", &items);
+	n = json_object_array_length(items);
+	for (i = 0; i < n; i++)
+		json_object_array_add(results, import_one(m,
+		    json_object_array_get_idx(items, i), i, &created, &updated, &failed));
+	root = json_object_new_object();
+	json_object_object_add(root, "created", json_object_new_int(created));
+	json_object_object_add(root, "updated", json_object_new_int(updated));
+	json_object_object_add(root, "failed", json_object_new_int(failed));
+	json_object_object_add(root, "results", results);
+	reply_set(r, 200, root);
+}
+
+const struct command cmd_proxy_import = {
+	.name = "proxy.import",
+	.help = "bulk import; {\"items\":[proxy…≤1000]} upserted by host+port",
+	.args = import_args,
+	.mutates = true,
+	.run = proxy_import,
+};
+
+static const struct arg_spec health_args[] = {
+	{ "hours", ARG_INT, 0, 0, 0, NULL },
+	ARGSPEC_END
+};
+
+/* A number rounded to 2 decimals and printed the way JavaScript would (33.33, 100). */
+static struct json_object *
+json_number_2dp(double v)
+{
+	char text[32];
+	size_t len;
+
+	snprintf(text, sizeof(text), "%.2f", v);
+	len = strlen(text);
+	while (len > 0 && text[len - 1] == '0')
+		text[--len] = '\0';
+	if (len > 0 && text[len - 1] == '.')
+		text[--len] = '\0';
+	return json_object_new_double_s(strtod(text, NULL), text);
+}
+
+static void
+proxy_health(struct master *m, struct json_object *args, struct reply *r)
+{
+	long long hours = clamp(arg_int(args, "hours", 24), 1, 720);
+	char since[ISO_TIME_LEN];
+	sqlite3_stmt *st;
+	struct json_object *items = json_object_new_array(), *root;
+
+	iso_time_ago(since, sizeof(since), (long)(hours * 3600));
+	st = db_prepare(m->db, "SELECT p.id, p.name, p.type, p.host, p.port, "
+	    "COUNT(l.id), COALESCE(SUM(l.status = 'success'), 0), "
+	    "COALESCE(SUM(l.status = 'error'), 0), COALESCE(SUM(l.status = 'timeout'), 0), "
+	    "AVG(l.latency_ms), MAX(l.timestamp) FROM proxy_registry p "
+	    "LEFT JOIN proxy_logs l ON l.proxy_id = p.id AND l.timestamp >= ? "
+	    "GROUP BY p.id ORDER BY p.name ASC, p.id ASC");
+	if (st == NULL) {
+		json_object_put(items);
+		reply_error(r, 500, "could not read proxy health");
+		return;
+	}
+	db_bind_text(st, 1, since);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct json_object *o = json_object_new_object();
+		long long total = sqlite3_column_int64(st, 5);
+		long long ok = sqlite3_column_int64(st, 6);
+		json_object_object_add(o, "proxyId", json_object_new_string(db_col_text(st, 0)));
+		json_object_object_add(o, "name", json_object_new_string(db_col_text(st, 1)));
+		json_object_object_add(o, "type", json_object_new_string(db_col_text(st, 2)));
+		json_object_object_add(o, "host", json_object_new_string(db_col_text(st, 3)));
+		json_object_object_add(o, "port", json_object_new_int(sqlite3_column_int(st, 4)));
+		json_object_object_add(o, "totalRequests", json_object_new_int64(total));
+		json_object_object_add(o, "successCount", json_object_new_int64(ok));
+		json_object_object_add(o, "errorCount",
+		    json_object_new_int64(sqlite3_column_int64(st, 7)));
+		json_object_object_add(o, "timeoutCount",
+		    json_object_new_int64(sqlite3_column_int64(st, 8)));
+		json_object_object_add(o, "successRate", total == 0 ? NULL :
+		    json_number_2dp((double)ok * 100.0 / (double)total));
+		json_object_object_add(o, "avgLatencyMs", db_col_is_null(st, 9) ? NULL :
+		    json_object_new_int64((long long)(sqlite3_column_double(st, 9) + 0.5)));
+		json_object_object_add(o, "lastSeenAt", db_col_is_null(st, 10) ? NULL :
+		    json_object_new_string(db_col_text(st, 10)));
+		json_object_array_add(items, o);
+	}
+	sqlite3_finalize(st);
+	root = json_object_new_object();
+	json_object_object_add(root, "total",
+	    json_object_new_int64((int64_t)json_object_array_length(items)));
+	json_object_object_add(root, "items", items);
+	json_object_object_add(root, "windowHours", json_object_new_int64(hours));
+	reply_set(r, 200, root);
+}
+
+const struct command cmd_proxy_health = {
+	.name = "proxy.health",
+	.help = "per-proxy outcome counts from proxy_logs; {\"hours\":1..720}",
+	.args = health_args,
+	.run = proxy_health,
+};

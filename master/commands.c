@@ -1,0 +1,85 @@
+/*
+ * master/commands.c — the command table and the dispatcher: look the name up,
+ * parse the JSON arguments, validate them against the command's field table,
+ * run the handler. Validation and messages exist once, here and in the
+ * handlers, for all three faces (omnirctl, HTTP API, dashboard).
+ */
+#include <string.h>
+
+#include "commands.h"
+#include "db.h"
+#include "log.h"
+
+const struct command *const command_table[] = {
+	&cmd_help, &cmd_version, &cmd_status, &cmd_workers, &cmd_reload,
+	&cmd_proxy_list, &cmd_proxy_get, &cmd_proxy_where_used, &cmd_proxy_add,
+	&cmd_proxy_update, &cmd_proxy_delete, &cmd_proxy_import, &cmd_proxy_health,
+	&cmd_assign_set, &cmd_assign_bulk, &cmd_assign_list, &cmd_resolve,
+	&cmd_settings_proxy_get, &cmd_settings_proxy_put, &cmd_settings_proxy_delete,
+	&cmd_legacy_migrate, &cmd_backup_export, &cmd_backup_import,
+	NULL,
+};
+
+const struct command *
+command_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; command_table[i] != NULL; i++)
+		if (strcmp(command_table[i]->name, name) == 0)
+			return command_table[i];
+	return NULL;
+}
+
+void
+command_dispatch(struct master *m, const char *name, const char *json,
+    size_t json_len, struct reply *r, bool *mutated)
+{
+	const struct command *cmd = command_find(name);
+	struct json_object *args = NULL, *normalised = NULL, *details = NULL;
+
+	*mutated = false;
+	r->status = 0;
+	r->body = NULL;
+	if (cmd == NULL) {
+		reply_error(r, 404, "unknown command '%s' (try 'help')", name);
+		return;
+	}
+	if (json != NULL && json_len > 0) {
+		args = json_parse_document(json, json_len, 64);
+		if (args == NULL || !json_object_is_type(args, json_type_object)) {
+			json_object_put(args);
+			reply_error(r, 400, "Invalid JSON body");
+			return;
+		}
+	}
+	if (args_validate(cmd->args, args, &normalised, &details) != 0) {
+		json_object_put(args);
+		reply_invalid(r, details);
+		return;
+	}
+	json_object_put(args);
+	/* A mutating command is one transaction: all of it, or nothing. */
+	if (cmd->mutates && db_begin(m->db) != 0) {
+		json_object_put(normalised);
+		reply_error(r, 503, "database is busy, try again");
+		return;
+	}
+	cmd->run(m, normalised, r);
+	json_object_put(normalised);
+	if (r->body == NULL) {
+		log_errorx("command %s produced no reply", name);
+		reply_error(r, 500, "command %s failed", name);
+	}
+	if (cmd->mutates) {
+		if (r->status < 400 && db_commit(m->db) != 0) {
+			log_errorx("command %s: commit failed: %s", name,
+			    sqlite3_errmsg(m->db));
+			db_rollback(m->db);
+			reply_error(r, 500, "could not save the change");
+		} else if (r->status >= 400) {
+			db_rollback(m->db);
+		}
+	}
+	*mutated = cmd->mutates && r->status < 400;
+}

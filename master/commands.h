@@ -1,0 +1,55 @@
+/*
+ * master/commands.h — the one command table of the master. Every management
+ * operation (omnirctl, the HTTP API, the dashboard) is one of these commands;
+ * `help`, argument checking and the reply-after-ack rule are driven from it.
+ */
+#ifndef OMNI_COMMANDS_H
+#define OMNI_COMMANDS_H
+
+#include <stdbool.h>
+#include <json-c/json.h>
+
+#include "argspec.h"
+#include "master.h"
+#include "reply.h"
+
+struct command {
+	const char		*name;
+	const char		*help;
+	const struct arg_spec	*args;
+	bool			 mutates;	/* reply waits for the workers' snapshot ack */
+	void			(*run)(struct master *m, struct json_object *args,
+				    struct reply *r);
+};
+
+/*
+ * Run one command line's command with its JSON text (may be NULL). *mutated is
+ * set when the command changed the registry (the caller then pushes a new
+ * snapshot and defers the reply).
+ */
+void	command_dispatch(struct master *m, const char *name, const char *json,
+	    size_t json_len, struct reply *r, bool *mutated);
+
+const struct command *command_find(const char *name);
+
+/* Every command, in help order; NULL-terminated. */
+extern const struct command *const command_table[];
+
+/* The table (command families, one file each). */
+extern const struct command cmd_proxy_list, cmd_proxy_get, cmd_proxy_where_used,
+	cmd_proxy_add, cmd_proxy_update, cmd_proxy_delete, cmd_proxy_import,
+	cmd_proxy_health;
+extern const struct command cmd_assign_set, cmd_assign_bulk, cmd_assign_list,
+	cmd_resolve;
+extern const struct command cmd_settings_proxy_get, cmd_settings_proxy_put,
+	cmd_settings_proxy_delete, cmd_legacy_migrate;
+extern const struct command cmd_backup_export, cmd_backup_import;
+extern const struct command cmd_help, cmd_version, cmd_status, cmd_workers,
+	cmd_reload;
+
+/* Shared by the proxy family and its users (settings, backup, legacy). */
+struct json_object *proxy_record_by_id(struct master *m, const char *id);
+/* The legacy migration (also run once at first start). */
+int	legacy_migrate(struct master *m, bool force, struct reply *r);
+
+#endif

@@ -1,0 +1,273 @@
+/*
+ * master/control.c — the control socket (a Unix stream socket, mode 0600) and
+ * the one request path shared with the worker channels: a request line is
+ * framed and split (common/line.c), run through the command table, and its
+ * reply written back — at once, or after the workers acknowledged the new
+ * registry generation when the command changed the registry.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "commands.h"
+#include "control.h"
+#include "line.h"
+#include "log.h"
+#include "util.h"
+
+struct control_client {
+	struct master		*m;
+	struct bufferevent	*bev;
+	bool			 waiting;	/* a deferred reply is outstanding */
+	bool			 close_after_write;
+};
+
+char *
+reply_format_line(bool has_tag, uint64_t tag, const struct reply *r, size_t *len)
+{
+	const char *json = json_plain(r->body);
+	size_t jlen = strlen(json), cap = jlen + 48;
+	char *line = xcalloc(1, cap);
+	int n;
+
+	if (has_tag)
+		n = snprintf(line, cap, "#%llu %03d %s\n", (unsigned long long)tag,
+		    r->status, json);
+	else
+		n = snprintf(line, cap, "%03d %s\n", r->status, json);
+	*len = (size_t)n;
+	return line;
+}
+
+void
+master_run_request(struct master *m, const char *line, size_t len,
+    struct control_client *client, struct worker_proc *worker)
+{
+	struct control_request req;
+	struct reply r = { 0, NULL };
+	const char *err;
+	bool mutated = false;
+	char *out;
+	size_t out_len;
+
+	if (control_parse_request(line, len, &req, &err) != PARSE_DONE) {
+		reply_error(&r, 400, "malformed command line: %s", err);
+	} else {
+		command_dispatch(m, req.name, req.json, req.json_len, &r, &mutated);
+		log_debug("command %s → %d", req.name, r.status);
+	}
+	if (mutated && master_rebuild_snapshot(m) != 0) {
+		log_errorx("could not rebuild the registry snapshot after %s", req.name);
+		mutated = false;
+	}
+	out = reply_format_line(req.has_tag, req.tag, &r, &out_len);
+	reply_clear(&r);
+	if (mutated) {
+		master_push_snapshot(m);
+		if (client != NULL)
+			client->waiting = true;
+		master_defer_reply(m, client, worker ? worker->slot : -1,
+		    worker ? worker->pid : 0, out, out_len);
+		return;
+	}
+	if (client != NULL)
+		control_client_send(client, out, out_len);
+	else if (worker != NULL && worker->channel != NULL)
+		bufferevent_write(worker->channel, out, out_len);
+	free(out);
+}
+
+static void
+client_free(struct control_client *c)
+{
+	struct pending_reply *p, *next;
+
+	for (p = TAILQ_FIRST(&c->m->pending); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (p->client == c)
+			p->client = NULL, p->worker_slot = -1;
+	}
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+void
+control_client_send(struct control_client *c, const char *line, size_t len)
+{
+	bufferevent_write(c->bev, line, len);
+	if (c->waiting) {
+		c->waiting = false;
+		/* go on with any request that arrived while we waited, from the loop */
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	}
+}
+
+static void
+client_write(struct bufferevent *bev, void *arg)
+{
+	struct control_client *c = arg;
+
+	if (c->close_after_write && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		client_free(c);
+}
+
+static void
+client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct control_client *c = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		client_free(c);	/* a deferred reply to it is dropped */
+}
+
+static void
+client_read(struct bufferevent *bev, void *arg)
+{
+	struct control_client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer_ptr lf;
+	char *line;
+	size_t len;
+
+	while (!c->waiting && !c->close_after_write) {
+		lf = evbuffer_search(in, "\n", 1, NULL);
+		if (lf.pos < 0) {
+			if (evbuffer_get_length(in) > CONTROL_LINE_MAX)
+				goto too_long;
+			return;
+		}
+		len = (size_t)lf.pos;
+		if (len > CONTROL_LINE_MAX)
+			goto too_long;
+		line = xcalloc(1, len + 1);
+		evbuffer_remove(in, line, len);
+		evbuffer_drain(in, 1);
+		master_run_request(c->m, line, len, c, NULL);
+		free(line);
+	}
+	return;
+too_long:
+	{
+		struct reply r = { 0, NULL };
+		size_t out_len;
+		char *out;
+
+		reply_error(&r, 400, "command line longer than %d bytes",
+		    CONTROL_LINE_MAX);
+		out = reply_format_line(false, 0, &r, &out_len);
+		reply_clear(&r);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		bufferevent_write(bev, out, out_len);
+		free(out);
+		bufferevent_disable(bev, EV_READ);
+		c->close_after_write = true;
+	}
+}
+
+static void
+control_accept(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int socklen, void *arg)
+{
+	struct master *m = arg;
+	struct control_client *c = xcalloc(1, sizeof(*c));
+
+	(void)lev;
+	(void)sa;
+	(void)socklen;
+	c->m = m;
+	c->bev = bufferevent_socket_new(m->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* Is a live omnirouted answering on this socket path? */
+static bool
+socket_is_live(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0), live;
+
+	if (fd == -1)
+		return false;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	/* a local control path, not egress */
+	live = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return live;
+}
+
+int
+control_listen(struct master *m, char *err, size_t errlen)
+{
+	const char *path = m->cfg.control_socket_path;
+	struct sockaddr_un sun;
+	struct stat sb;
+	mode_t old_umask;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "control socket path too long: %s", path);
+		return -1;
+	}
+	if (lstat(path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a socket", path);
+			return -1;
+		}
+		if (socket_is_live(path)) {
+			snprintf(err, errlen, "another omnirouted is running (%s answers)",
+			    path);
+			return -1;
+		}
+		log_info("removing stale control socket %s", path);
+		unlink(path);
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	old_umask = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old_umask);
+		snprintf(err, errlen, "cannot bind control socket %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old_umask);
+	chmod(path, 0600);
+	evutil_make_socket_nonblocking(fd);
+	evutil_make_socket_closeonexec(fd);
+	m->control_listener = evconnlistener_new(m->base, control_accept, m,
+	    LEV_OPT_CLOSE_ON_FREE, 64, fd);
+	if (m->control_listener == NULL) {
+		snprintf(err, errlen, "cannot listen on %s", path);
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+void
+control_close(struct master *m)
+{
+	if (m->control_listener != NULL) {
+		evconnlistener_free(m->control_listener);
+		m->control_listener = NULL;
+		unlink(m->cfg.control_socket_path);
+	}
+}

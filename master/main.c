@@ -1,0 +1,385 @@
+/*
+ * master/main.c — omnirouted: parse the command line and configuration, open
+ * the data directory (storage key, SQLite database, migrations, the one-time
+ * legacy migration), bind the control socket and the listening sockets, fork
+ * the workers, and run the master's loop (signals: HUP reload, TERM/INT stop,
+ * CHLD reap and respawn).
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <netdb.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "db.h"
+#include "log.h"
+#include "master.h"
+#include "util.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "dev"
+#endif
+
+#define KEY_CHECK_PLAINTEXT	"omniroute-storage-key-check-v1"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: omnirouted [-n] [-d] [-c FILE] [-l LISTEN] [-D DATA_DIR] "
+	    "[-s SOCKET] [-w WORKERS]\n"
+	    "  -c FILE      configuration file (key = value)\n"
+	    "  -n           check the configuration and exit\n"
+	    "  -d           daemonize and write a pid file\n"
+	    "  -l LISTEN    listen addresses, e.g. 127.0.0.1:20128,[::1]:20128\n"
+	    "  -D DATA_DIR  data directory (database, key file, control socket)\n"
+	    "  -s SOCKET    control socket path\n"
+	    "  -w WORKERS   number of workers or 'auto'\n"
+	    "  -V           print the version\n");
+}
+
+static char *
+data_path(const struct master *m, const char *name)
+{
+	size_t len = strlen(m->cfg.data_dir) + strlen(name) + 2;
+	char *p = xcalloc(1, len);
+
+	snprintf(p, len, "%s/%s", m->cfg.data_dir, name);
+	return p;
+}
+
+static int
+load_storage_key(struct master *m, char *err, size_t errlen)
+{
+	char *path;
+	int rc;
+
+	if (m->cfg.storage_encryption_key != NULL &&
+	    *m->cfg.storage_encryption_key != '\0') {
+		if (crypto_key_from_passphrase(m->cfg.storage_encryption_key,
+		    &m->key) != 0) {
+			snprintf(err, errlen, "cannot derive the storage key from "
+			    "STORAGE_ENCRYPTION_KEY");
+			return -1;
+		}
+		return 0;
+	}
+	path = data_path(m, "omniroute.key");
+	rc = crypto_key_load_or_create(path, &m->key, err, errlen);
+	free(path);
+	return rc;
+}
+
+/* The database remembers a value encrypted with its key: a wrong key is refused. */
+static int
+verify_storage_key(struct master *m, char *err, size_t errlen)
+{
+	char *stored = db_meta_get(m->db, "key_check"), *plain, *enc;
+	int rc = 0;
+
+	if (stored == NULL) {
+		enc = crypto_encrypt(&m->key, KEY_CHECK_PLAINTEXT);
+		if (enc == NULL || db_meta_set(m->db, "key_check", enc) != 0) {
+			snprintf(err, errlen, "cannot record the storage key check");
+			rc = -1;
+		}
+		free(enc);
+		return rc;
+	}
+	plain = crypto_decrypt(&m->key, stored);
+	if (plain == NULL || strcmp(plain, KEY_CHECK_PLAINTEXT) != 0) {
+		snprintf(err, errlen, "the storage key does not match this database "
+		    "(STORAGE_ENCRYPTION_KEY differs from the one the data in %s was "
+		    "written with, or the key file was replaced); refusing to start",
+		    m->cfg.data_dir);
+		rc = -1;
+	}
+	crypto_free_secret(plain);
+	free(stored);
+	return rc;
+}
+
+static int
+bind_listeners(struct master *m, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < m->cfg.listen_count; i++) {
+		const struct listen_addr *la = &m->cfg.listen_addrs[i];
+		struct addrinfo hints, *res = NULL;
+		int fd, one = 1, gai;
+
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+		if ((gai = getaddrinfo(la->host, la->port, &hints, &res)) != 0) {
+			snprintf(err, errlen, "listen %s:%s: %s", la->host, la->port,
+			    gai_strerror(gai));
+			return -1;
+		}
+		fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+		if (fd == -1) {
+			snprintf(err, errlen, "listen %s:%s: %s", la->host, la->port,
+			    strerror(errno));
+			freeaddrinfo(res);
+			return -1;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (res->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+		    listen(fd, 511) == -1) {
+			snprintf(err, errlen, "cannot listen on %s:%s: %s", la->host,
+			    la->port, strerror(errno));
+			close(fd);
+			freeaddrinfo(res);
+			return -1;
+		}
+		freeaddrinfo(res);
+		evutil_make_socket_nonblocking(fd);
+		evutil_make_socket_closeonexec(fd);
+		m->listen_fds[m->listen_count++] = fd;
+	}
+	return 0;
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct master *m = arg;
+	char err[512];
+
+	(void)what;
+	switch (sig) {
+	case SIGCHLD:
+		supervisor_reap(m);
+		break;
+	case SIGHUP:
+		log_info("SIGHUP: reloading the configuration");
+		if (supervisor_reload(m, err, sizeof(err)) != 0)
+			log_warnx("reload failed, keeping the old configuration: %s", err);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		control_close(m);
+		supervisor_stop(m);
+		break;
+	}
+}
+
+static int
+write_pid_file(const char *path, char *err, size_t errlen)
+{
+	char buf[32];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), n;
+
+	if (fd == -1) {
+		snprintf(err, errlen, "cannot write pid file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		snprintf(err, errlen, "cannot write pid file %s", path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid == -1)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() == -1)
+		return -1;
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return 0;
+}
+
+static int
+add_override(struct master *m, const char *key, const char *value)
+{
+	if (m->override_count >= MAX_OVERRIDES)
+		return -1;
+	m->overrides[m->override_count].key = key;
+	m->overrides[m->override_count].value = value;
+	m->override_count++;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct master master;
+	struct master *m = &master;
+	struct event *sig_events[4];
+	static const int signals[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
+	bool check_only = false, daemon_mode = false;
+	char err[1024], *db_path;
+	int ch, rc = 1;
+	size_t i;
+
+	TAILQ_INIT(&m->pending);
+	while ((ch = getopt(argc, argv, "c:dD:hl:ns:Vw:")) != -1) {
+		switch (ch) {
+		case 'c': m->config_file = optarg; break;
+		case 'd': daemon_mode = true; break;
+		case 'D': add_override(m, "data_dir", optarg); break;
+		case 'l': add_override(m, "listen", optarg); break;
+		case 'n': check_only = true; break;
+		case 's': add_override(m, "control_socket", optarg); break;
+		case 'w': add_override(m, "workers", optarg); break;
+		case 'V': printf("omnirouted %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("master", LOG_LEVEL_INFO);
+	if (config_load(&m->cfg, m->config_file, m->overrides, m->override_count,
+	    err, sizeof(err)) != 0) {
+		fprintf(stderr, "omnirouted: %s\n", err);
+		return 1;
+	}
+	if (check_only) {
+		printf("configuration OK\n");
+		config_free(&m->cfg);
+		return 0;
+	}
+	log_set_level(m->cfg.level);
+	signal(SIGPIPE, SIG_IGN);
+	if (mkdir_p(m->cfg.data_dir) != 0) {
+		log_error("cannot create data directory %s", m->cfg.data_dir);
+		return 1;
+	}
+	if (config_absolutise_data_dir(&m->cfg, err, sizeof(err)) != 0) {
+		log_errorx("%s", err);
+		return 1;
+	}
+	m->base = event_base_new();
+	m->started_at = time(NULL);
+	if (control_listen(m, err, sizeof(err)) != 0) {
+		log_errorx("%s", err);
+		return 1;
+	}
+	if (load_storage_key(m, err, sizeof(err)) != 0) {
+		log_errorx("%s", err);
+		goto out;
+	}
+	db_path = data_path(m, "omniroute.db");
+	rc = db_open(db_path, &m->db, err, sizeof(err));
+	free(db_path);
+	if (rc != 0 || verify_storage_key(m, err, sizeof(err)) != 0) {
+		log_errorx("%s", err);
+		rc = 1;
+		goto out;
+	}
+	rc = 1;
+	{
+		char *done = db_meta_get(m->db, "legacy_migrated");
+		if (done == NULL) {
+			struct reply r = { 0, NULL };
+			if (db_begin(m->db) == 0 && legacy_migrate(m, false, &r) == 0 &&
+			    db_meta_set(m->db, "legacy_migrated", "1") == 0)
+				db_commit(m->db);
+			else
+				db_rollback(m->db);
+			reply_clear(&r);
+		}
+		free(done);
+	}
+	if (master_rebuild_snapshot(m) != 0) {
+		log_errorx("cannot read the registry");
+		goto out;
+	}
+	if (bind_listeners(m, err, sizeof(err)) != 0) {
+		log_errorx("%s", err);
+		goto out;
+	}
+	if (daemon_mode) {
+		if (daemonize() != 0 || event_reinit(m->base) != 0) {
+			log_error("cannot daemonize");
+			goto out;
+		}
+		if (write_pid_file(m->cfg.pid_file_path, err, sizeof(err)) != 0) {
+			log_errorx("%s", err);
+			goto out;
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		sig_events[i] = evsignal_new(m->base, signals[i], on_signal, m);
+		evsignal_add(sig_events[i], NULL);
+	}
+	if (supervisor_start_workers(m) != 0) {
+		log_errorx("cannot start the workers");
+		goto out;
+	}
+	log_info("omnirouted %s ready: %s, control socket %s, %d workers, data %s",
+	    PACKAGE_VERSION, m->cfg.listen, m->cfg.control_socket_path,
+	    m->cfg.worker_count, m->cfg.data_dir);
+	event_base_dispatch(m->base);
+	log_info("stopped");
+	rc = 0;
+	for (i = 0; i < 4; i++)
+		event_free(sig_events[i]);
+out:
+	control_close(m);
+	if (daemon_mode)
+		unlink(m->cfg.pid_file_path);
+	for (i = 0; i < m->listen_count; i++)
+		close(m->listen_fds[i]);
+	if (m->respawn_timer != NULL)
+		event_free(m->respawn_timer);
+	if (m->stop_timer != NULL)
+		event_free(m->stop_timer);
+	while (!TAILQ_EMPTY(&m->pending)) {
+		struct pending_reply *p = TAILQ_FIRST(&m->pending);
+		TAILQ_REMOVE(&m->pending, p, entry);
+		free(p->line);
+		free(p);
+	}
+	snapshot_free(&m->snap);
+	if (m->snapshot_line != NULL) {
+		explicit_bzero(m->snapshot_line, m->snapshot_line_len);
+		free(m->snapshot_line);
+	}
+	if (m->db != NULL)
+		sqlite3_close(m->db);
+	crypto_key_wipe(&m->key);
+	config_free(&m->cfg);
+	if (m->base != NULL)
+		event_base_free(m->base);
+	return rc;
+}

@@ -1,0 +1,110 @@
+/*
+ * master/master.h — the state of the master process (omnirouted): its
+ * configuration, database, storage key, the registry snapshot it pushes to
+ * the workers, the worker table and the replies that wait for the workers to
+ * acknowledge a new snapshot generation.
+ */
+#ifndef OMNI_MASTER_H
+#define OMNI_MASTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <sqlite3.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "registry.h"
+#include "reply.h"
+
+#define MAX_WORKER_SLOTS	128
+#define MAX_OVERRIDES		16
+
+struct control_client;
+
+struct worker_proc {
+	bool			 in_use;
+	int			 slot;		/* stable number shown in logs: worker[slot] */
+	pid_t			 pid;
+	struct bufferevent	*channel;
+	uint64_t		 acked_generation;
+	time_t			 started_at;
+	int			 restarts;
+	bool			 draining;	/* replaced by a reload; finishing its work */
+	bool			 exited;
+};
+
+/* A reply held until every live worker has acknowledged `generation`. */
+struct pending_reply {
+	TAILQ_ENTRY(pending_reply) entry;
+	uint64_t		 generation;
+	struct control_client	*client;	/* or a worker channel: */
+	int			 worker_slot;
+	pid_t			 worker_pid;
+	char			*line;		/* the whole reply line, LF included */
+	size_t			 line_len;
+};
+TAILQ_HEAD(pending_list, pending_reply);
+
+struct master {
+	struct config		 cfg;
+	const char		*config_file;
+	struct config_override	 overrides[MAX_OVERRIDES];
+	size_t			 override_count;
+
+	struct event_base	*base;
+	sqlite3			*db;
+	struct crypto_key	 key;
+
+	struct registry_snapshot snap;
+	uint64_t		 generation;
+	char			*snapshot_line;	/* "snapshot {…}\n" */
+	size_t			 snapshot_line_len;
+
+	int			 listen_fds[CONFIG_MAX_LISTEN];
+	size_t			 listen_count;
+	struct evconnlistener	*control_listener;
+
+	struct worker_proc	 workers[MAX_WORKER_SLOTS];
+	int			 next_slot;
+	int			 consecutive_crashes;
+	struct event		*respawn_timer;
+	struct pending_list	 pending;
+
+	time_t			 started_at;
+	bool			 stopping;
+	int			 exit_code;
+	struct event		*stop_timer;
+};
+
+/* master/snapshot.c */
+int	master_rebuild_snapshot(struct master *m);
+void	master_push_snapshot(struct master *m);
+void	master_deliver_pending(struct master *m);
+void	master_defer_reply(struct master *m, struct control_client *client,
+	    int worker_slot, pid_t worker_pid, char *line, size_t len);
+
+/* master/supervisor.c */
+int	supervisor_start_workers(struct master *m);
+void	supervisor_reap(struct master *m);
+int	supervisor_reload(struct master *m, char *err, size_t errlen);
+void	supervisor_stop(struct master *m);
+int	supervisor_live_workers(const struct master *m);
+
+/* master/control.c */
+int	control_listen(struct master *m, char *err, size_t errlen);
+void	control_client_send(struct control_client *c, const char *line, size_t len);
+void	control_close(struct master *m);
+
+/* Decrypt a stored credential ("" stays ""); NULL when the key is wrong. */
+char	*master_decrypt(struct master *m, const char *stored);
+/* Encrypt a credential for storage ("" stays ""). */
+char	*master_encrypt(struct master *m, const char *plain);
+
+#endif

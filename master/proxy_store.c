@@ -1,0 +1,469 @@
+/*
+ * master/proxy_store.c — the registry's SQL: proxies (credentials encrypted
+ * with the storage key, redacted in every API record) and scope assignments.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "proxy_store.h"
+#include "reply.h"
+
+static const char *const proxy_types[] = { "http", "https", "socks5", NULL };
+static const char *const proxy_statuses[] = { "active", "inactive", NULL };
+
+const struct arg_spec proxy_create_fields[] = {
+	{ "name", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 120, NULL },
+	{ "type", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, proxy_types },
+	{ "host", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 255, NULL },
+	{ "port", ARG_INT, ARG_REQUIRED | ARG_HAS_MIN | ARG_HAS_MAX, 1, 65535, NULL },
+	{ "username", ARG_STRING, ARG_HAS_MAX, 0, 255, NULL },
+	{ "password", ARG_STRING, ARG_HAS_MAX, 0, 255, NULL },
+	{ "region", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 64, NULL },
+	{ "notes", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 1000, NULL },
+	{ "status", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, proxy_statuses },
+	ARGSPEC_END
+};
+
+#define PROXY_COLUMNS "id, name, type, host, port, username, password, region, " \
+	"notes, status, source, quality_score, latency_ms, anonymity, google_access, " \
+	"last_validated, country_code, created_at, updated_at"
+
+/* A hostname (letters, digits, '-', '.', '_') or an IPv4/IPv6 literal. */
+static bool
+host_is_valid(const char *host)
+{
+	size_t i, len = strlen(host), colons = 0;
+	bool v6 = strchr(host, ':') != NULL;
+
+	if (len == 0 || len > 255)
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)host[i];
+		if (v6) {
+			if (c == ':')
+				colons++;
+			else if (!isxdigit(c) && c != '.')
+				return false;
+		} else if (!isalnum(c) && c != '-' && c != '.' && c != '_') {
+			return false;
+		}
+	}
+	if (v6 && colons < 2)
+		return false;
+	return host[0] != '.' && host[0] != '-';
+}
+
+int
+proxy_check_fields(struct master *m, struct json_object *fields,
+    const char *prefix, struct json_object *details)
+{
+	const char *host = arg_string(fields, "host", NULL);
+	const char *type = arg_string(fields, "type", NULL);
+	char field[64];
+	int problems = 0;
+
+	if (host != NULL && !host_is_valid(host)) {
+		snprintf(field, sizeof(field), "%shost", prefix);
+		details_add(details, field,
+		    "host must be a hostname or an IP address (no scheme, port or path)");
+		problems++;
+	}
+	if (type != NULL && strcmp(type, "socks5") == 0 &&
+	    !m->cfg.enable_socks5_proxy) {
+		snprintf(field, sizeof(field), "%stype", prefix);
+		details_add(details, field,
+		    "SOCKS5 proxy is disabled (set ENABLE_SOCKS5_PROXY=true to enable)");
+		problems++;
+	}
+	return problems;
+}
+
+static void
+bind_secret(struct master *m, sqlite3_stmt *st, int idx, const char *plain)
+{
+	char *enc = master_encrypt(m, plain != NULL ? plain : "");
+
+	db_bind_text(st, idx, enc != NULL ? enc : "");
+	free(enc);
+}
+
+int
+proxy_insert(struct master *m, struct json_object *fields, const char *id,
+    char out_id[UUID_STR_LEN])
+{
+	sqlite3_stmt *st;
+	char stamp[ISO_TIME_LEN];
+
+	if (id != NULL)
+		snprintf(out_id, UUID_STR_LEN, "%s", id);
+	else if (uuid_v4(out_id) != 0)
+		return -1;
+	iso_time_now(stamp, sizeof(stamp));
+	st = db_prepare(m->db, "INSERT INTO proxy_registry (id, name, type, host, "
+	    "port, username, password, region, notes, status, created_at, updated_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, out_id);
+	db_bind_text(st, 2, arg_string(fields, "name", ""));
+	db_bind_text(st, 3, arg_string(fields, "type", "http"));
+	db_bind_text(st, 4, arg_string(fields, "host", ""));
+	sqlite3_bind_int64(st, 5, arg_int(fields, "port", 0));
+	bind_secret(m, st, 6, arg_string(fields, "username", ""));
+	bind_secret(m, st, 7, arg_string(fields, "password", ""));
+	db_bind_text(st, 8, *arg_string(fields, "region", "") ?
+	    arg_string(fields, "region", NULL) : NULL);
+	db_bind_text(st, 9, *arg_string(fields, "notes", "") ?
+	    arg_string(fields, "notes", NULL) : NULL);
+	db_bind_text(st, 10, arg_string(fields, "status", "active"));
+	db_bind_text(st, 11, stamp);
+	db_bind_text(st, 12, stamp);
+	return db_exec_stmt(st);
+}
+
+/* One column update; the value is bound as text or integer. */
+static int
+update_column(struct master *m, const char *id, const char *column,
+    const char *text, long long number, bool is_number, const char *stamp)
+{
+	char sql[160];
+	sqlite3_stmt *st;
+
+	snprintf(sql, sizeof(sql), "UPDATE proxy_registry SET %s = ?, updated_at = ? "
+	    "WHERE id = ?", column);
+	if ((st = db_prepare(m->db, sql)) == NULL)
+		return -1;
+	if (is_number)
+		sqlite3_bind_int64(st, 1, number);
+	else
+		db_bind_text(st, 1, text);
+	db_bind_text(st, 2, stamp);
+	db_bind_text(st, 3, id);
+	return db_exec_stmt(st);
+}
+
+int
+proxy_update_fields(struct master *m, const char *id, struct json_object *fields)
+{
+	static const char *const text_columns[] = { "name", "type", "host", "status", NULL };
+	static const char *const nullable_columns[] = { "region", "notes", NULL };
+	static const char *const secret_columns[] = { "username", "password", NULL };
+	char stamp[ISO_TIME_LEN];
+	size_t i;
+
+	if (!proxy_exists(m, id))
+		return 0;
+	iso_time_now(stamp, sizeof(stamp));
+	for (i = 0; text_columns[i] != NULL; i++)
+		if (arg_present(fields, text_columns[i]) &&
+		    update_column(m, id, text_columns[i],
+		    arg_string(fields, text_columns[i], ""), 0, false, stamp) != 0)
+			return -1;
+	for (i = 0; nullable_columns[i] != NULL; i++) {
+		const char *v = arg_string(fields, nullable_columns[i], NULL);
+		if (arg_present(fields, nullable_columns[i]) &&
+		    update_column(m, id, nullable_columns[i],
+		    v != NULL && *v != '\0' ? v : NULL, 0, false, stamp) != 0)
+			return -1;
+	}
+	if (arg_present(fields, "port") &&
+	    update_column(m, id, "port", NULL, arg_int(fields, "port", 0), true,
+	    stamp) != 0)
+		return -1;
+	for (i = 0; secret_columns[i] != NULL; i++) {
+		const char *v = arg_string(fields, secret_columns[i], "");
+		char *enc;
+		int rc;
+		if (*v == '\0')
+			continue;	/* empty keeps the stored credential */
+		enc = master_encrypt(m, v);
+		if (enc == NULL)
+			return -1;
+		rc = update_column(m, id, secret_columns[i], enc, 0, false, stamp);
+		free(enc);
+		if (rc != 0)
+			return -1;
+	}
+	return update_column(m, id, "updated_at", stamp, 0, false, stamp) == 0 ? 1 : -1;
+}
+
+bool
+proxy_exists(struct master *m, const char *id)
+{
+	return db_count(m->db, "SELECT COUNT(*) FROM proxy_registry WHERE id = ?",
+	    id) > 0;
+}
+
+int
+proxy_find_by_host_port(struct master *m, const char *host, long long port,
+    char out_id[UUID_STR_LEN])
+{
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT id FROM proxy_registry WHERE "
+	    "host = ? AND port = ? ORDER BY created_at, id LIMIT 1");
+	int found = 0;
+
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, host);
+	sqlite3_bind_int64(st, 2, port);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(out_id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+int
+proxy_find_by_identity(struct master *m, const char *type, const char *host,
+    long long port, const char *username, char out_id[UUID_STR_LEN])
+{
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT id, username FROM proxy_registry "
+	    "WHERE type = ? AND host = ? AND port = ? ORDER BY created_at, id");
+	int found = 0;
+
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, type);
+	db_bind_text(st, 2, host);
+	sqlite3_bind_int64(st, 3, port);
+	while (!found && sqlite3_step(st) == SQLITE_ROW) {
+		char *user = master_decrypt(m, db_col_text(st, 1));
+		if (user != NULL && strcmp(user, username) == 0) {
+			snprintf(out_id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+			found = 1;
+		}
+		crypto_free_secret(user);
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static struct json_object *
+nullable_text(sqlite3_stmt *st, int col)
+{
+	return db_col_is_null(st, col) ? NULL : json_object_new_string(db_col_text(st, col));
+}
+
+static struct json_object *
+nullable_int(sqlite3_stmt *st, int col)
+{
+	return db_col_is_null(st, col) ? NULL :
+	    json_object_new_int64(sqlite3_column_int64(st, col));
+}
+
+static struct json_object *
+secret_field(struct master *m, sqlite3_stmt *st, int col, bool with_secrets)
+{
+	const char *stored = db_col_text(st, col);
+	struct json_object *o;
+	char *plain;
+
+	if (*stored == '\0')
+		return json_object_new_string("");
+	if (!with_secrets)
+		return json_object_new_string("***");
+	plain = master_decrypt(m, stored);
+	o = json_object_new_string(plain != NULL ? plain : "");
+	crypto_free_secret(plain);
+	return o;
+}
+
+static struct json_object *
+proxy_row_json(struct master *m, sqlite3_stmt *st, bool with_secrets)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_string(db_col_text(st, 0)));
+	json_object_object_add(o, "name", json_object_new_string(db_col_text(st, 1)));
+	json_object_object_add(o, "type", json_object_new_string(db_col_text(st, 2)));
+	json_object_object_add(o, "host", json_object_new_string(db_col_text(st, 3)));
+	json_object_object_add(o, "port", json_object_new_int(sqlite3_column_int(st, 4)));
+	json_object_object_add(o, "username", secret_field(m, st, 5, with_secrets));
+	json_object_object_add(o, "password", secret_field(m, st, 6, with_secrets));
+	json_object_object_add(o, "region", nullable_text(st, 7));
+	json_object_object_add(o, "notes", nullable_text(st, 8));
+	json_object_object_add(o, "status", json_object_new_string(db_col_text(st, 9)));
+	json_object_object_add(o, "source", json_object_new_string(db_col_text(st, 10)));
+	json_object_object_add(o, "qualityScore", nullable_int(st, 11));
+	json_object_object_add(o, "latencyMs", nullable_int(st, 12));
+	json_object_object_add(o, "anonymity", nullable_text(st, 13));
+	json_object_object_add(o, "googleAccess",
+	    json_object_new_boolean(sqlite3_column_int(st, 14) != 0));
+	json_object_object_add(o, "lastValidated", nullable_text(st, 15));
+	json_object_object_add(o, "countryCode", nullable_text(st, 16));
+	json_object_object_add(o, "createdAt", json_object_new_string(db_col_text(st, 17)));
+	json_object_object_add(o, "updatedAt", json_object_new_string(db_col_text(st, 18)));
+	return o;
+}
+
+struct json_object *
+proxy_get_record(struct master *m, const char *id, bool with_secrets)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT " PROXY_COLUMNS
+	    " FROM proxy_registry WHERE id = ?");
+	struct json_object *o = NULL;
+
+	if (st == NULL)
+		return NULL;
+	db_bind_text(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		o = proxy_row_json(m, st, with_secrets);
+	sqlite3_finalize(st);
+	return o;
+}
+
+struct json_object *
+proxy_list_records(struct master *m, long long limit, long long offset,
+    bool with_secrets, long long *total)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT " PROXY_COLUMNS
+	    " FROM proxy_registry ORDER BY updated_at DESC, rowid DESC "
+	    "LIMIT ? OFFSET ?");
+	struct json_object *items = json_object_new_array();
+
+	*total = db_count(m->db, "SELECT COUNT(*) FROM proxy_registry", NULL);
+	if (st == NULL)
+		return items;
+	sqlite3_bind_int64(st, 1, limit);
+	sqlite3_bind_int64(st, 2, offset);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_object_array_add(items, proxy_row_json(m, st, with_secrets));
+	sqlite3_finalize(st);
+	return items;
+}
+
+const char *
+assignment_stored_scope_id(enum scope scope, const char *scope_id)
+{
+	return scope == SCOPE_GLOBAL ? GLOBAL_SCOPE_ID : scope_id;
+}
+
+int
+assignment_upsert(struct master *m, enum scope scope, const char *scope_id,
+    const char *proxy_id)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "INSERT INTO proxy_assignments "
+	    "(proxy_id, scope, scope_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+	    "ON CONFLICT(scope, scope_id) DO UPDATE SET proxy_id = excluded.proxy_id, "
+	    "updated_at = excluded.updated_at");
+	char stamp[ISO_TIME_LEN];
+
+	if (st == NULL)
+		return -1;
+	iso_time_now(stamp, sizeof(stamp));
+	db_bind_text(st, 1, proxy_id);
+	db_bind_text(st, 2, scope_name(scope));
+	db_bind_text(st, 3, assignment_stored_scope_id(scope, scope_id));
+	db_bind_text(st, 4, stamp);
+	db_bind_text(st, 5, stamp);
+	return db_exec_stmt(st);
+}
+
+int
+assignment_remove(struct master *m, enum scope scope, const char *scope_id)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "DELETE FROM proxy_assignments WHERE "
+	    "scope = ? AND scope_id = ?");
+
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, scope_name(scope));
+	db_bind_text(st, 2, assignment_stored_scope_id(scope, scope_id));
+	return db_exec_stmt(st);
+}
+
+#define ASSIGNMENT_COLUMNS "id, proxy_id, scope, scope_id, created_at, updated_at"
+
+static struct json_object *
+assignment_row_json(sqlite3_stmt *st)
+{
+	struct json_object *o = json_object_new_object();
+	bool global = strcmp(db_col_text(st, 2), "global") == 0;
+
+	json_object_object_add(o, "id", json_object_new_int64(sqlite3_column_int64(st, 0)));
+	json_object_object_add(o, "proxyId", json_object_new_string(db_col_text(st, 1)));
+	json_object_object_add(o, "scope", json_object_new_string(db_col_text(st, 2)));
+	json_object_object_add(o, "scopeId", global ? NULL :
+	    json_object_new_string(db_col_text(st, 3)));
+	json_object_object_add(o, "createdAt", json_object_new_string(db_col_text(st, 4)));
+	json_object_object_add(o, "updatedAt", json_object_new_string(db_col_text(st, 5)));
+	return o;
+}
+
+struct json_object *
+assignment_get_record(struct master *m, enum scope scope, const char *scope_id)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT " ASSIGNMENT_COLUMNS
+	    " FROM proxy_assignments WHERE scope = ? AND scope_id = ?");
+	struct json_object *o = NULL;
+
+	if (st == NULL)
+		return NULL;
+	db_bind_text(st, 1, scope_name(scope));
+	db_bind_text(st, 2, assignment_stored_scope_id(scope, scope_id));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		o = assignment_row_json(st);
+	sqlite3_finalize(st);
+	return o;
+}
+
+struct json_object *
+assignment_list_records(struct master *m, const char *proxy_id, const char *scope,
+    const char *scope_id, long long limit, long long offset, long long *total)
+{
+	static const char filter[] = " FROM proxy_assignments WHERE "
+	    "(?1 IS NULL OR proxy_id = ?1) AND (?2 IS NULL OR scope = ?2) AND "
+	    "(?3 IS NULL OR (scope_id = ?3 AND scope <> 'global'))";
+	char sql[512];
+	sqlite3_stmt *st;
+	struct json_object *items = json_object_new_array();
+	int pass;
+
+	*total = 0;
+	for (pass = 0; pass < 2; pass++) {
+		snprintf(sql, sizeof(sql), "SELECT %s%s%s", pass == 0 ? "COUNT(*)" :
+		    ASSIGNMENT_COLUMNS, filter, pass == 0 ? "" :
+		    " ORDER BY scope, scope_id LIMIT ?4 OFFSET ?5");
+		if ((st = db_prepare(m->db, sql)) == NULL)
+			return items;
+		db_bind_text(st, 1, proxy_id);
+		db_bind_text(st, 2, scope);
+		db_bind_text(st, 3, scope_id);
+		if (pass == 1) {
+			sqlite3_bind_int64(st, 4, limit);
+			sqlite3_bind_int64(st, 5, offset);
+		}
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (pass == 0)
+				*total = sqlite3_column_int64(st, 0);
+			else
+				json_object_array_add(items, assignment_row_json(st));
+		}
+		sqlite3_finalize(st);
+	}
+	return items;
+}
+
+long long
+assignment_count_for_proxy(struct master *m, const char *proxy_id)
+{
+	return db_count(m->db, "SELECT COUNT(*) FROM proxy_assignments WHERE "
+	    "proxy_id = ?", proxy_id);
+}
+
+int
+assignment_remove_for_proxy(struct master *m, const char *proxy_id)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "DELETE FROM proxy_assignments WHERE "
+	    "proxy_id = ?");
+
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, proxy_id);
+	return db_exec_stmt(st);
+}

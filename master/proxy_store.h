@@ -1,0 +1,67 @@
+/*
+ * master/proxy_store.h — all SQL on proxy_registry and proxy_assignments, and
+ * the API shapes of their rows. Command handlers (proxy, assign, settings,
+ * backup, legacy) call these; none of them writes registry SQL itself.
+ */
+#ifndef OMNI_PROXY_STORE_H
+#define OMNI_PROXY_STORE_H
+
+#include <stdbool.h>
+#include <json-c/json.h>
+
+#include "argspec.h"
+#include "master.h"
+#include "registry.h"
+#include "util.h"
+
+/* The fields a proxy is created from (proxy.add, bulk import, backup items). */
+extern const struct arg_spec proxy_create_fields[];
+
+/*
+ * Semantic checks beyond the field table (host syntax, SOCKS5 switch, type
+ * default). Appends to details; returns the number of problems found.
+ * prefix ("" or "items[3].") is put before field names.
+ */
+int	proxy_check_fields(struct master *m, struct json_object *fields,
+	    const char *prefix, struct json_object *details);
+
+/* Insert; id NULL → a new UUID. Writes the id into out_id. -1 on SQL error. */
+int	proxy_insert(struct master *m, struct json_object *fields, const char *id,
+	    char out_id[UUID_STR_LEN]);
+/*
+ * Update the fields present in `fields` (omitted keep their value; empty
+ * username/password keep the stored credential). 1 updated, 0 no such id,
+ * -1 SQL error.
+ */
+int	proxy_update_fields(struct master *m, const char *id, struct json_object *fields);
+bool	proxy_exists(struct master *m, const char *id);
+/* Find the first row with this host and port; 1 found (id written), 0 not. */
+int	proxy_find_by_host_port(struct master *m, const char *host, long long port,
+	    char out_id[UUID_STR_LEN]);
+/* Find a row by type, host, port and (decrypted) username. */
+int	proxy_find_by_identity(struct master *m, const char *type, const char *host,
+	    long long port, const char *username, char out_id[UUID_STR_LEN]);
+
+/* The API record; secrets redacted unless with_secrets. NULL when absent. */
+struct json_object *proxy_get_record(struct master *m, const char *id, bool with_secrets);
+/* Rows for a list, newest updatedAt first. */
+struct json_object *proxy_list_records(struct master *m, long long limit,
+	    long long offset, bool with_secrets, long long *total);
+
+/* Assignments. scope_id NULL for global. proxy_id a proxy id or "direct". */
+int	assignment_upsert(struct master *m, enum scope scope, const char *scope_id,
+	    const char *proxy_id);
+int	assignment_remove(struct master *m, enum scope scope, const char *scope_id);
+struct json_object *assignment_get_record(struct master *m, enum scope scope,
+	    const char *scope_id);
+/* Filtered list (any filter may be NULL). */
+struct json_object *assignment_list_records(struct master *m, const char *proxy_id,
+	    const char *scope, const char *scope_id, long long limit, long long offset,
+	    long long *total);
+long long assignment_count_for_proxy(struct master *m, const char *proxy_id);
+int	assignment_remove_for_proxy(struct master *m, const char *proxy_id);
+
+/* Stored scope id for a scope: GLOBAL_SCOPE_ID for global. */
+const char *assignment_stored_scope_id(enum scope scope, const char *scope_id);
+
+#endif

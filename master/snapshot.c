@@ -1,0 +1,206 @@
+/*
+ * master/snapshot.c — after every mutation the master reads the registry
+ * into a new snapshot generation, sends it to every worker over its channel,
+ * and holds the caller's reply until every live worker has acknowledged that
+ * generation (so "the next relayed request already uses it").
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "db.h"
+#include "log.h"
+#include "master.h"
+#include "reply.h"
+#include "util.h"
+
+static int
+load_proxies(struct master *m, struct registry_snapshot *snap)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT id, name, type, host, port, "
+	    "username, password, status FROM proxy_registry");
+	size_t cap = 64;
+
+	if (st == NULL)
+		return -1;
+	snap->proxies = xcalloc(cap, sizeof(*snap->proxies));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct snap_proxy *p;
+		enum proxy_type type;
+		char *user, *pass;
+
+		if (!proxy_type_parse(db_col_text(st, 2), &type))
+			continue;	/* e.g. a 1proxy socks4 row: never dialled */
+		user = master_decrypt(m, db_col_text(st, 5));
+		pass = master_decrypt(m, db_col_text(st, 6));
+		if (user == NULL || pass == NULL) {
+			log_errorx("proxy %s: stored credentials do not decrypt",
+			    db_col_text(st, 0));
+			crypto_free_secret(user);
+			crypto_free_secret(pass);
+			sqlite3_finalize(st);
+			return -1;
+		}
+		if (snap->proxy_count == cap) {
+			cap *= 2;
+			snap->proxies = xrealloc(snap->proxies, cap * sizeof(*snap->proxies));
+		}
+		p = &snap->proxies[snap->proxy_count++];
+		memset(p, 0, sizeof(*p));
+		p->id = xstrdup(db_col_text(st, 0));
+		p->name = xstrdup(db_col_text(st, 1));
+		p->type = type;
+		p->host = xstrdup(db_col_text(st, 3));
+		p->port = (uint16_t)sqlite3_column_int(st, 4);
+		p->username = user;
+		p->password = pass;
+		p->active = strcmp(db_col_text(st, 7), "active") == 0;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int
+load_assignments(struct master *m, struct registry_snapshot *snap)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT scope, scope_id, proxy_id "
+	    "FROM proxy_assignments");
+	size_t cap = 64;
+
+	if (st == NULL)
+		return -1;
+	snap->assignments = xcalloc(cap, sizeof(*snap->assignments));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct snap_assignment *a;
+		enum scope scope;
+
+		if (!scope_parse(db_col_text(st, 0), &scope))
+			continue;
+		if (snap->assignment_count == cap) {
+			cap *= 2;
+			snap->assignments = xrealloc(snap->assignments,
+			    cap * sizeof(*snap->assignments));
+		}
+		a = &snap->assignments[snap->assignment_count++];
+		a->scope = scope;
+		a->scope_id = xstrdup(db_col_text(st, 1));
+		a->proxy_id = xstrdup(db_col_text(st, 2));
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+master_rebuild_snapshot(struct master *m)
+{
+	struct registry_snapshot snap;
+	struct json_object *obj;
+	const char *text;
+	size_t len;
+
+	memset(&snap, 0, sizeof(snap));
+	if (load_proxies(m, &snap) != 0 || load_assignments(m, &snap) != 0) {
+		snapshot_free(&snap);
+		return -1;
+	}
+	snapshot_index(&snap);
+	snap.generation = ++m->generation;
+	obj = snapshot_to_json(&snap);
+	text = json_plain(obj);
+	len = strlen(text);
+	if (m->snapshot_line != NULL) {
+		explicit_bzero(m->snapshot_line, m->snapshot_line_len);
+		free(m->snapshot_line);
+	}
+	m->snapshot_line_len = len + sizeof("snapshot \n") - 1;
+	m->snapshot_line = xcalloc(1, m->snapshot_line_len + 1);
+	snprintf(m->snapshot_line, m->snapshot_line_len + 1, "snapshot %s\n", text);
+	/* the serialised form held credentials: wipe json-c's copy too */
+	explicit_bzero((char *)(uintptr_t)text, len);
+	json_object_put(obj);
+	snapshot_free(&m->snap);
+	m->snap = snap;
+	return 0;
+}
+
+void
+master_push_snapshot(struct master *m)
+{
+	int i;
+
+	for (i = 0; i < MAX_WORKER_SLOTS; i++) {
+		struct worker_proc *w = &m->workers[i];
+		if (!w->in_use || w->exited || w->channel == NULL)
+			continue;
+		bufferevent_write(w->channel, m->snapshot_line, m->snapshot_line_len);
+	}
+}
+
+/* Has every live, serving worker acknowledged generation gen? */
+static bool
+all_acked(const struct master *m, uint64_t gen)
+{
+	int i;
+
+	for (i = 0; i < MAX_WORKER_SLOTS; i++) {
+		const struct worker_proc *w = &m->workers[i];
+		if (!w->in_use || w->exited || w->draining)
+			continue;
+		if (w->acked_generation < gen)
+			return false;
+	}
+	return true;
+}
+
+static void
+send_pending(struct master *m, struct pending_reply *p)
+{
+	int i;
+
+	if (p->client != NULL) {
+		control_client_send(p->client, p->line, p->line_len);
+		return;
+	}
+	for (i = 0; i < MAX_WORKER_SLOTS; i++) {
+		struct worker_proc *w = &m->workers[i];
+		if (w->in_use && !w->exited && w->slot == p->worker_slot &&
+		    w->pid == p->worker_pid && w->channel != NULL) {
+			bufferevent_write(w->channel, p->line, p->line_len);
+			return;
+		}
+	}
+}
+
+void
+master_deliver_pending(struct master *m)
+{
+	struct pending_reply *p, *next;
+
+	for (p = TAILQ_FIRST(&m->pending); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (!all_acked(m, p->generation))
+			continue;
+		TAILQ_REMOVE(&m->pending, p, entry);
+		send_pending(m, p);
+		free(p->line);
+		free(p);
+	}
+}
+
+void
+master_defer_reply(struct master *m, struct control_client *client,
+    int worker_slot, pid_t worker_pid, char *line, size_t len)
+{
+	struct pending_reply *p = xcalloc(1, sizeof(*p));
+
+	p->generation = m->generation;
+	p->client = client;
+	p->worker_slot = worker_slot;
+	p->worker_pid = worker_pid;
+	p->line = line;
+	p->line_len = len;
+	TAILQ_INSERT_TAIL(&m->pending, p, entry);
+	master_deliver_pending(m);
+}

@@ -1,0 +1,198 @@
+"""Fixtures for the integration suite: a real omnirouted (master + workers) in a
+temporary data directory on a free loopback port, with helpers to call its HTTP
+management API and to run omnirctl against its control socket."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import http.client
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+OMNIROUTED = os.environ.get("OMNIROUTED", os.path.join(os.getcwd(), "omnirouted"))
+OMNIRCTL = os.environ.get("OMNIRCTL", os.path.join(os.getcwd(), "omnirctl"))
+
+# Environment variables that would leak the caller's settings into the daemon.
+SCRUBBED = [k for k in os.environ if k.startswith("OMNIROUTE_") or k in (
+    "STORAGE_ENCRYPTION_KEY", "ENABLE_SOCKS5_PROXY", "PROXY_FAIL_OPEN",
+    "REQUIRE_API_KEY", "ONEPROXY_ENABLED", "ONEPROXY_API_URL", "CLIPROXYAPI_URL")]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Daemon:
+    """One omnirouted process tree and the ways to talk to it."""
+
+    def __init__(self, datadir, workers=2, env=None, config=None, extra_args=()):
+        self.datadir = str(datadir)
+        self.port = free_port()
+        self.sock = os.path.join(self.datadir, "omnirouted.sock")
+        self.workers = workers
+        self.env = dict(os.environ)
+        for k in SCRUBBED:
+            self.env.pop(k, None)
+        self.env.update(env or {})
+        self.config = config
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.log_path = os.path.join(self.datadir, "..", os.path.basename(self.datadir) + ".log")
+
+    def argv(self):
+        args = [OMNIROUTED, "-D", self.datadir, "-l", "127.0.0.1:%d" % self.port,
+                "-w", str(self.workers)]
+        if self.config:
+            args += ["-c", self.config]
+        return args + self.extra_args
+
+    def start(self, wait=True):
+        os.makedirs(self.datadir, exist_ok=True)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv(), env=self.env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("omnirouted exited with %s:\n%s" % (
+                    self.proc.returncode, self.read_log()))
+            try:
+                status, _ = self.http("GET", "/healthz")
+                if status == 200 and os.path.exists(self.sock):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("omnirouted not ready:\n" + self.read_log())
+
+    def read_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.log.close()
+        return rc
+
+    # ---- HTTP -------------------------------------------------------------
+    def http(self, method, path, body=None, headers=None, raw_body=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        hdrs = dict(headers or {})
+        data = raw_body
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        try:
+            conn.request(method, path, body=data, headers=hdrs)
+            resp = conn.getresponse()
+            text = resp.read()
+        finally:
+            conn.close()
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = text
+        return resp.status, parsed
+
+    def raw(self, data, timeout=10):
+        """Send raw bytes; return everything the server answers until it closes
+        (or the timeout passes)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
+            s.sendall(data)
+            chunks = []
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+            except socket.timeout:
+                pass
+        return b"".join(chunks)
+
+    # ---- omnirctl -----------------------------------------------------------
+    def ctl(self, *args, json_out=False, input=None, env=None):
+        argv = [OMNIRCTL, "-s", self.sock]
+        if json_out:
+            argv.append("--json")
+        argv += [str(a) for a in args]
+        e = dict(self.env)
+        e.update(env or {})
+        p = subprocess.run(argv, capture_output=True, text=True, input=input,
+                           env=e, timeout=60)
+        return p.returncode, p.stdout, p.stderr
+
+    def ctl_json(self, *args):
+        rc, out, err = self.ctl(*args, json_out=True)
+        assert rc == 0, (rc, out, err)
+        return json.loads(out)
+
+    def control(self, line):
+        """One raw control line over the Unix socket; returns (status, json)."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(30)
+            s.connect(self.sock)
+            s.sendall(line.encode() + b"\n")
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        status, _, rest = buf.decode().partition(" ")
+        return int(status), json.loads(rest)
+
+    def worker_pids(self):
+        return [w["pid"] for w in self.ctl_json("workers")["items"]]
+
+
+@pytest.fixture
+def daemon_factory(tmp_path):
+    started = []
+
+    def make(name="data", **kw):
+        d = Daemon(tmp_path / name, **kw)
+        started.append(d)
+        return d
+    yield make
+    for d in started:
+        d.stop()
+        log = d.read_log()
+        assert "AddressSanitizer" not in log and "runtime error:" not in log, log
+
+
+@pytest.fixture
+def daemon(daemon_factory):
+    return daemon_factory().start()
+
+
+def new_proxy(d, **fields):
+    body = {"name": "P", "host": "proxy.example", "port": 8080}
+    body.update(fields)
+    status, rec = d.http("POST", "/api/v1/management/proxies", body)
+    assert status == 201, rec
+    return rec

@@ -1,0 +1,313 @@
+/*
+ * tests/unit/test_commands.c — the master's command table driven directly
+ * (no processes, no sockets) against a real SQLite file: for every command,
+ * unknown keys and wrong types of every field are refused with 400 naming the
+ * field, and nothing is written; then a table of valid and invalid calls with
+ * the statuses and messages API.md specifies.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "commands.h"
+#include "db.h"
+#include "log.h"
+#include "master.h"
+
+static struct master M;
+static char dbdir[] = "/tmp/omni-test-commands-XXXXXX";
+
+static int
+setup(void **state)
+{
+	char path[256], err[256];
+
+	(void)state;
+	log_init("test", LOG_LEVEL_ERROR);
+	memset(&M, 0, sizeof(M));
+	TAILQ_INIT(&M.pending);
+	config_defaults(&M.cfg);
+	assert_int_equal(config_finish(&M.cfg, err, sizeof(err)), 0);
+	assert_non_null(mkdtemp(dbdir));
+	snprintf(path, sizeof(path), "%s/omniroute.db", dbdir);
+	assert_int_equal(db_open(path, &M.db, err, sizeof(err)), 0);
+	memset(M.key.bytes, 7, sizeof(M.key.bytes));
+	assert_int_equal(master_rebuild_snapshot(&M), 0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	sqlite3_close(M.db);
+	snapshot_free(&M.snap);
+	free(M.snapshot_line);
+	config_free(&M.cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dbdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Run one command; returns the status, *body (owned by the caller) the JSON. */
+static int
+run(const char *name, const char *json, struct json_object **body)
+{
+	struct reply r = { 0, NULL };
+	bool mutated;
+	int status;
+
+	command_dispatch(&M, name, json, json ? strlen(json) : 0, &r, &mutated);
+	if (mutated)
+		assert_int_equal(master_rebuild_snapshot(&M), 0);
+	status = r.status;
+	if (body != NULL)
+		*body = r.body;
+	else
+		json_object_put(r.body);
+	return status;
+}
+
+static const char *
+first_detail_field(struct json_object *body)
+{
+	struct json_object *err, *details, *field;
+
+	if (!json_object_object_get_ex(body, "error", &err) ||
+	    !json_object_object_get_ex(err, "details", &details) ||
+	    json_object_array_length(details) == 0)
+		return NULL;
+	json_object_object_get_ex(json_object_array_get_idx(details, 0), "field", &field);
+	return json_object_get_string(field);
+}
+
+static const char *
+error_message(struct json_object *body)
+{
+	struct json_object *err, *msg;
+
+	if (!json_object_object_get_ex(body, "error", &err) ||
+	    !json_object_object_get_ex(err, "message", &msg))
+		return NULL;
+	return json_object_get_string(msg);
+}
+
+static long long
+row_count(void)
+{
+	return db_count(M.db, "SELECT (SELECT COUNT(*) FROM proxy_registry) + "
+	    "(SELECT COUNT(*) FROM proxy_assignments) + (SELECT COUNT(*) FROM key_value) + "
+	    "(SELECT COUNT(*) FROM upstream_proxy_config)", NULL);
+}
+
+/* A JSON value of the wrong type for a field of this type. */
+static const char *
+wrong_value(enum arg_type t)
+{
+	switch (t) {
+	case ARG_STRING: return "123";
+	case ARG_INT: return "\"12abc\"";
+	case ARG_BOOL: return "\"maybe\"";
+	case ARG_STRING_ARRAY: return "\"x\"";
+	case ARG_OBJECT: return "[1]";
+	case ARG_ARRAY: return "{}";
+	case ARG_ANY: return NULL;
+	}
+	return NULL;
+}
+
+static void
+test_every_command_refuses_unknown_keys(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; command_table[i] != NULL; i++) {
+		struct json_object *body;
+		long long before = row_count();
+		int status = run(command_table[i]->name, "{\"noSuchField\":1}", &body);
+		assert_int_equal(status, 400);
+		/* the envelope lists every problem; the unknown key is among them */
+		assert_non_null(strstr(json_plain(body), "unknown field 'noSuchField'"));
+		json_object_put(body);
+		assert_int_equal(row_count(), before);
+	}
+}
+
+static void
+test_every_field_refuses_a_wrong_type(void **state)
+{
+	size_t i;
+	const struct arg_spec *f;
+	char json[256];
+	int checked = 0;
+
+	(void)state;
+	for (i = 0; command_table[i] != NULL; i++) {
+		for (f = command_table[i]->args; f->name != NULL; f++) {
+			struct json_object *body;
+			const char *bad = wrong_value(f->type);
+			long long before = row_count();
+			if (bad == NULL)
+				continue;
+			snprintf(json, sizeof(json), "{\"%s\":%s}", f->name, bad);
+			assert_int_equal(run(command_table[i]->name, json, &body), 400);
+			assert_non_null(strstr(json_plain(body), f->name));
+			assert_string_equal(error_message(body), "Invalid request");
+			json_object_put(body);
+			assert_int_equal(row_count(), before);
+			checked++;
+		}
+	}
+	assert_true(checked > 40);
+}
+
+static void
+test_every_required_field_is_named(void **state)
+{
+	size_t i;
+	const struct arg_spec *f;
+
+	(void)state;
+	for (i = 0; command_table[i] != NULL; i++) {
+		struct json_object *body;
+		bool any_required = false;
+		for (f = command_table[i]->args; f->name != NULL; f++)
+			any_required |= (f->flags & ARG_REQUIRED) != 0;
+		if (!any_required)
+			continue;
+		assert_int_equal(run(command_table[i]->name, "{}", &body), 400);
+		for (f = command_table[i]->args; f->name != NULL; f++) {
+			char expect[128];
+			if (!(f->flags & ARG_REQUIRED))
+				continue;
+			snprintf(expect, sizeof(expect), "%s is required", f->name);
+			assert_non_null(strstr(json_plain(body), expect));
+		}
+		json_object_put(body);
+	}
+}
+
+static void
+test_framing_errors(void **state)
+{
+	struct json_object *body;
+
+	(void)state;
+	assert_int_equal(run("no.such.command", NULL, &body), 404);
+	json_object_put(body);
+	assert_int_equal(run("proxy.list", "{\"limit\":", &body), 400);
+	assert_string_equal(error_message(body), "Invalid JSON body");
+	json_object_put(body);
+	assert_int_equal(run("proxy.list", "{} {}", &body), 400);
+	json_object_put(body);
+	assert_int_equal(run("proxy.list", "{}   ", NULL), 200);
+}
+
+struct call {
+	const char	*command;
+	const char	*json;
+	int		 status;
+	const char	*field_or_message;	/* first detail field, or the message */
+};
+
+static void
+test_call_table(void **state)
+{
+	static const struct call calls[] = {
+		{ "proxy.add", "{\"name\":\"a\",\"host\":\"a.example\",\"port\":\"8080\"}", 201, NULL },
+		{ "proxy.add", "{\"name\":\"a\",\"host\":\"a.example\",\"port\":8080.5}", 400, "port" },
+		{ "proxy.add", "{\"name\":\"a\",\"host\":\"a b\",\"port\":1}", 400, "host" },
+		{ "proxy.add", "{\"name\":\"a\",\"host\":\"::1\",\"port\":1}", 201, NULL },
+		{ "proxy.add", "{\"name\":\"a\",\"host\":\"h\",\"port\":1,\"type\":\" SOCKS5 \"}", 201, NULL },
+		{ "proxy.add", "{\"name\":\"a\",\"host\":\"h\",\"port\":1,\"status\":\"dead\"}", 400, "status" },
+		{ "proxy.add", "{\"name\":\"a\",\"host\":\"h\",\"port\":1,\"region\":null}", 201, NULL },
+		{ "proxy.get", "{\"id\":\"missing\"}", 404, "Proxy not found" },
+		{ "proxy.update", "{\"id\":\"missing\"}", 404, "Proxy not found" },
+		{ "proxy.delete", "{\"id\":\"missing\"}", 404, "Proxy not found" },
+		{ "proxy.list", "{\"limit\":\"x\"}", 400, "limit" },
+		{ "proxy.list", "{\"limit\":99999999999999999999}", 400, "limit" },
+		{ "proxy.health", "{\"hours\":\"0\"}", 200, NULL },
+		{ "assign.set", "{\"scope\":\"global\",\"proxyId\":\"direct\"}", 200, NULL },
+		{ "assign.set", "{\"scope\":\"combo\",\"proxyId\":\"direct\"}", 400, "scopeId" },
+		{ "assign.set", "{\"scope\":\"combo\",\"scopeId\":\"  \",\"proxyId\":\"direct\"}", 400, "scopeId" },
+		{ "assign.set", "{\"scope\":\"nope\",\"scopeId\":\"x\"}", 400, "scope" },
+		{ "assign.set", "{\"scope\":\"provider\",\"scopeId\":\"x\",\"proxyId\":\"ghost\"}", 404, "Proxy not found: ghost" },
+		{ "assign.bulk", "{\"scope\":\"provider\"}", 400, "scopeIds" },
+		{ "assign.bulk", "{\"scope\":\"provider\",\"scopeIds\":[\"\"]}", 400, "scopeIds" },
+		{ "resolve", "{}", 200, NULL },
+		{ "settings.proxy.put", "{}", 400, "" },
+		{ "settings.proxy.put", "{\"level\":\"combo\",\"proxy\":null}", 400, "id" },
+		{ "settings.proxy.put", "{\"global\":{\"host\":\"g\",\"port\":\"x\"}}", 400, "global.port" },
+		{ "settings.proxy.put", "{\"providers\":{\"p\":{\"host\":\"\"}}}", 400, "providers.p.host" },
+		{ "settings.proxy.put", "{\"keys\":{\"\":null}}", 400, "keys." },
+		{ "settings.proxy.delete", "{\"level\":\"key\"}", 400, "id" },
+		{ "backup.import", "{\"format\":\"omniroute-backup\",\"version\":2}", 400, "version" },
+		{ "backup.import", "{\"format\":\"omniroute-backup\",\"version\":1,\"proxies\":[1]}", 400, "proxies[0]." },
+		{ "backup.import", "{\"format\":\"omniroute-backup\",\"version\":1,\"settings\":{\"ns\":{\"k\":1}}}", 400, "settings.ns.k" },
+		{ "legacy.migrate", "{\"force\":\"yes\"}", 400, "force" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		struct json_object *body;
+		long long before = row_count();
+		int status = run(calls[i].command, calls[i].json, &body);
+		if (status != calls[i].status)
+			fail_msg("%s %s: status %d, want %d: %s", calls[i].command,
+			    calls[i].json, status, calls[i].status, json_plain(body));
+		if (calls[i].field_or_message != NULL && status == 400 &&
+		    first_detail_field(body) != NULL)
+			assert_string_equal(first_detail_field(body), calls[i].field_or_message);
+		else if (calls[i].field_or_message != NULL)
+			assert_string_equal(error_message(body), calls[i].field_or_message);
+		if (status >= 400)
+			assert_int_equal(row_count(), before);
+		json_object_put(body);
+	}
+}
+
+static void
+test_mutation_updates_master_snapshot(void **state)
+{
+	struct json_object *body, *id, *res, *level;
+	char json[256];
+	uint64_t gen = M.generation;
+
+	(void)state;
+	assert_int_equal(run("proxy.add", "{\"name\":\"s\",\"host\":\"snap.example\",\"port\":3128}",
+	    &body), 201);
+	json_object_object_get_ex(body, "id", &id);
+	snprintf(json, sizeof(json), "{\"scope\":\"account\",\"scopeId\":\"c-snap\",\"proxyId\":\"%s\"}",
+	    json_object_get_string(id));
+	assert_int_equal(run("assign.set", json, NULL), 200);
+	assert_true(M.generation >= gen + 2);
+	assert_int_equal(run("resolve", "{\"connectionId\":\"c-snap\"}", &res), 200);
+	json_object_object_get_ex(res, "level", &level);
+	assert_string_equal(json_object_get_string(level), "account");
+	json_object_put(res);
+	json_object_put(body);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_command_refuses_unknown_keys),
+		cmocka_unit_test(test_every_field_refuses_a_wrong_type),
+		cmocka_unit_test(test_every_required_field_is_named),
+		cmocka_unit_test(test_framing_errors),
+		cmocka_unit_test(test_call_table),
+		cmocka_unit_test(test_mutation_updates_master_snapshot),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

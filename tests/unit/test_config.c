@@ -1,0 +1,575 @@
+/*
+ * tests/unit/test_config.c — tests of omnirouted's settings (common/config.c):
+ * the defaults and what config_finish() derives from them, the `key = value`
+ * file syntax (comments, blank lines, quotes, spaces) and its errors naming
+ * "origin:LINE", the listen-address list, the cross-field checks, and the
+ * precedence command line > environment > config file > default through
+ * config_load() with a real temporary file and real environment variables.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+/* Every variable of the settings table: cleared before and after each test,
+ * so the runner's own environment cannot change the results. */
+static const char *const test_env[] = {
+	"OMNIROUTE_LISTEN", "OMNIROUTE_DATA_DIR", "OMNIROUTE_CONTROL_SOCKET",
+	"OMNIROUTE_PID_FILE", "OMNIROUTE_WORKERS", "OMNIROUTE_LOG_LEVEL",
+	"OMNIROUTE_CA_FILE", "OMNIROUTE_API_KEY", "STORAGE_ENCRYPTION_KEY",
+	"CLIPROXYAPI_URL", "ONEPROXY_API_URL", "ONEPROXY_MAX_PROXIES",
+	"ONEPROXY_MIN_QUALITY_THRESHOLD", "ONEPROXY_ENABLED", "ENABLE_SOCKS5_PROXY",
+	"REQUIRE_API_KEY", "PROXY_FAIL_OPEN", "OMNIROUTE_HEADER_TIMEOUT_MS",
+	"OMNIROUTE_KEEPALIVE_TIMEOUT_MS", "OMNIROUTE_SHUTDOWN_TIMEOUT_MS",
+};
+
+static struct config cfg;
+static char err[512];
+static char tmpfile_path[64];
+
+static void
+clear_env(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(test_env) / sizeof(test_env[0]); i++)
+		unsetenv(test_env[i]);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	clear_env();
+	config_defaults(&cfg);
+	err[0] = '\0';
+	tmpfile_path[0] = '\0';
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	config_free(&cfg);
+	clear_env();
+	if (tmpfile_path[0] != '\0')
+		unlink(tmpfile_path);
+	return 0;
+}
+
+/* Write text to a new temporary file, removed by teardown. */
+static const char *
+write_temp_config(const char *text)
+{
+	FILE *fp;
+	int fd;
+
+	snprintf(tmpfile_path, sizeof(tmpfile_path), "/tmp/omniroute-conf-XXXXXX");
+	fd = mkstemp(tmpfile_path);
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+	return tmpfile_path;
+}
+
+static void
+assert_parse_error(const char *text, const char *message)
+{
+	config_free(&cfg);
+	config_defaults(&cfg);
+	err[0] = '\0';
+	assert_int_equal(config_parse_text(&cfg, text, "test.conf", err, sizeof(err)), -1);
+	assert_string_equal(err, message);
+}
+
+static void
+assert_finish_error(const char *key, const char *value, const char *message)
+{
+	config_free(&cfg);
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, key, value, "test", err, sizeof(err)), 0);
+	err[0] = '\0';
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+	assert_string_equal(err, message);
+}
+
+static void
+test_defaults(void **state)
+{
+	(void)state;
+	assert_string_equal(cfg.listen, "127.0.0.1:20128");
+	assert_string_equal(cfg.workers, "auto");
+	assert_string_equal(cfg.data_dir, "./data");
+	assert_string_equal(cfg.log_level, "info");
+	assert_null(cfg.control_socket);
+	assert_null(cfg.api_key);
+	assert_null(cfg.ca_file);
+	assert_string_equal(cfg.cliproxyapi_url, "http://127.0.0.1:8317");
+	assert_string_equal(cfg.oneproxy_api_url, "https://1proxy-api.aitradepulse.com");
+	assert_int_equal(cfg.oneproxy_max_proxies, 500);
+	assert_int_equal(cfg.oneproxy_min_quality, 50);
+	assert_true(cfg.oneproxy_enabled);
+	assert_true(cfg.enable_socks5_proxy);
+	assert_false(cfg.require_api_key);
+	assert_false(cfg.proxy_fail_open);
+}
+
+static void
+test_defaults_finished(void **state)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int expected = cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus;
+
+	(void)state;
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.listen_count, 1);
+	assert_string_equal(cfg.listen_addrs[0].host, "127.0.0.1");
+	assert_string_equal(cfg.listen_addrs[0].port, "20128");
+	assert_int_equal(cfg.worker_count, expected);
+	assert_int_equal(cfg.level, LOG_LEVEL_INFO);
+	assert_string_equal(cfg.control_socket_path, "./data/omnirouted.sock");
+	assert_string_equal(cfg.pid_file_path, "./data/omnirouted.pid");
+}
+
+static void
+test_control_socket_follows_data_dir(void **state)
+{
+	(void)state;
+	assert_int_equal(config_set(&cfg, "data_dir", "/var/lib/omniroute", "test",
+	    err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.control_socket_path, "/var/lib/omniroute/omnirouted.sock");
+
+	/* An explicit socket wins over the derived one. */
+	assert_int_equal(config_set(&cfg, "control_socket", "/run/o.sock", "test",
+	    err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.control_socket_path, "/run/o.sock");
+}
+
+static void
+test_parse_text_syntax(void **state)
+{
+	const char *text =
+	    "# omnirouted.conf\n"
+	    "\n"
+	    "   \n"
+	    "  # indented comment\n"
+	    "listen=0.0.0.0:8080\n"
+	    "data_dir   =   /srv/omni  \n"
+	    "log_level = \"debug\"\n"
+	    "\tworkers\t=\t4\t\n"
+	    "api_key = \"  spaced key  \"\n"
+	    "ca_file = \"\"\n"
+	    "require_api_key = YES\n"
+	    "proxy_fail_open = on\r\n"
+	    "oneproxy_max_proxies = 100000\n"
+	    "oneproxy_min_quality_threshold = 0";
+
+	(void)state;
+	assert_int_equal(config_parse_text(&cfg, text, "test.conf", err, sizeof(err)), 0);
+	assert_string_equal(cfg.listen, "0.0.0.0:8080");
+	assert_string_equal(cfg.data_dir, "/srv/omni");
+	assert_string_equal(cfg.log_level, "debug");
+	assert_string_equal(cfg.workers, "4");
+	assert_string_equal(cfg.api_key, "  spaced key  ");
+	assert_string_equal(cfg.ca_file, "");
+	assert_true(cfg.require_api_key);
+	assert_true(cfg.proxy_fail_open);
+	assert_int_equal(cfg.oneproxy_max_proxies, 100000);
+	assert_int_equal(cfg.oneproxy_min_quality, 0);
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.worker_count, 4);
+	assert_int_equal(cfg.level, LOG_LEVEL_DEBUG);
+}
+
+static void
+test_parse_text_value_with_equals(void **state)
+{
+	(void)state;
+	/* Only the first '=' separates key and value. */
+	assert_int_equal(config_parse_text(&cfg, "api_key = a=b==\n", "t", err,
+	    sizeof(err)), 0);
+	assert_string_equal(cfg.api_key, "a=b==");
+}
+
+static void
+test_parse_text_man_page_rules(void **state)
+{
+	(void)state;
+	/* A '#' inside a word or inside quotes is kept; the last line wins. */
+	assert_int_equal(config_parse_text(&cfg,
+	    "api_key = abc#def\n"
+	    "ca_file = \"/etc/a # b.pem\"\n"
+	    "log_level = debug\n"
+	    "log_level = warn\n", "t", err, sizeof(err)), 0);
+	assert_string_equal(cfg.api_key, "abc#def");
+	assert_string_equal(cfg.ca_file, "/etc/a # b.pem");
+	assert_string_equal(cfg.log_level, "warn");
+	/* Keys are case-sensitive. */
+	assert_parse_error("Log_Level = warn\n", "test.conf:1: unknown setting 'Log_Level'");
+	/* A lone quote is not a quoted value. */
+	config_free(&cfg);
+	config_defaults(&cfg);
+	assert_int_equal(config_parse_text(&cfg, "api_key = \"\n", "t", err,
+	    sizeof(err)), 0);
+	assert_string_equal(cfg.api_key, "\"");
+}
+
+static void
+test_parse_text_unknown_key(void **state)
+{
+	(void)state;
+	assert_parse_error("# c\nlisten = 127.0.0.1:1\nlistn = x\n",
+	    "test.conf:3: unknown setting 'listn'");
+}
+
+static void
+test_parse_text_missing_equals(void **state)
+{
+	(void)state;
+	assert_parse_error("\n\nworkers 4\n", "test.conf:3: expected 'key = value'");
+}
+
+static void
+test_parse_text_bad_bool(void **state)
+{
+	(void)state;
+	assert_parse_error("require_api_key = maybe\n",
+	    "test.conf:1: require_api_key must be true or false, not 'maybe'");
+	assert_parse_error("\n\n\n\nproxy_fail_open =\n",
+	    "test.conf:5: proxy_fail_open must be true or false, not ''");
+}
+
+static void
+test_parse_text_integer_out_of_range(void **state)
+{
+	(void)state;
+	assert_parse_error("\noneproxy_max_proxies = 0\n",
+	    "test.conf:2: oneproxy_max_proxies must be an integer from 1 to 100000, not '0'");
+	assert_parse_error("oneproxy_max_proxies = 100001\n",
+	    "test.conf:1: oneproxy_max_proxies must be an integer from 1 to 100000, not '100001'");
+	assert_parse_error("oneproxy_min_quality_threshold = 12x\n",
+	    "test.conf:1: oneproxy_min_quality_threshold must be an integer from 0 to 100, not '12x'");
+	assert_parse_error("header_timeout_ms = 99999999999999999999999\n",
+	    "test.conf:1: header_timeout_ms must be an integer from 100 to 600000, not '99999999999999999999999'");
+}
+
+static void
+test_parse_text_stops_at_first_error(void **state)
+{
+	(void)state;
+	assert_parse_error("log_level = warn\nbogus = 1\nlog_level = error\n",
+	    "test.conf:2: unknown setting 'bogus'");
+	/* Lines before the error were applied, lines after were not. */
+	assert_string_equal(cfg.log_level, "warn");
+}
+
+static void
+test_listen_list(void **state)
+{
+	struct listen_addr addrs[CONFIG_MAX_LISTEN];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(config_parse_listen("127.0.0.1:1,[::1]:2", addrs,
+	    CONFIG_MAX_LISTEN, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(addrs[0].host, "127.0.0.1");
+	assert_string_equal(addrs[0].port, "1");
+	assert_string_equal(addrs[1].host, "::1");
+	assert_string_equal(addrs[1].port, "2");
+
+	/* Spaces around items; an empty host means every address. */
+	assert_int_equal(config_parse_listen(" localhost:80 , :8080 ", addrs,
+	    CONFIG_MAX_LISTEN, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(addrs[0].host, "localhost");
+	assert_string_equal(addrs[1].host, "0.0.0.0");
+	assert_string_equal(addrs[1].port, "8080");
+}
+
+static void
+test_listen_errors(void **state)
+{
+	struct listen_addr addrs[2];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(config_parse_listen("127.0.0.1", addrs, 2, &n, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "listen: '127.0.0.1' has no port (host:port)");
+	assert_int_equal(config_parse_listen("127.0.0.1:", addrs, 2, &n, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "listen: bad address or port in '127.0.0.1:'");
+	assert_int_equal(config_parse_listen("::1:80", addrs, 2, &n, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "listen: IPv6 address must be bracketed: [::1]:80");
+	assert_int_equal(config_parse_listen("[::1]80", addrs, 2, &n, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "listen: '[::1]80' is not [v6-address]:port");
+	assert_int_equal(config_parse_listen("[::1", addrs, 2, &n, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "listen: '[::1' is not [v6-address]:port");
+	assert_int_equal(config_parse_listen("127.0.0.1:70000", addrs, 2, &n, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "listen: bad address or port in '127.0.0.1:70000'");
+	assert_int_equal(config_parse_listen("127.0.0.1:http", addrs, 2, &n, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "listen: bad address or port in '127.0.0.1:http'");
+	assert_int_equal(config_parse_listen("", addrs, 2, &n, err, sizeof(err)), -1);
+	assert_string_equal(err, "listen: no address given");
+	assert_int_equal(config_parse_listen(" , ,", addrs, 2, &n, err,
+	    sizeof(err)), -1);
+	assert_int_equal(config_parse_listen("a:1,b:2,c:3", addrs, 2, &n, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "listen: at most 2 addresses");
+}
+
+static void
+test_listen_error_through_finish(void **state)
+{
+	(void)state;
+	assert_finish_error("listen", "127.0.0.1:70000",
+	    "listen: bad address or port in '127.0.0.1:70000'");
+}
+
+static void
+test_finish_workers(void **state)
+{
+	(void)state;
+	assert_finish_error("workers", "0", "workers: must be 'auto' or 1..64, not '0'");
+	assert_finish_error("workers", "65", "workers: must be 'auto' or 1..64, not '65'");
+	assert_finish_error("workers", "x", "workers: must be 'auto' or 1..64, not 'x'");
+	assert_finish_error("workers", "", "workers: must be 'auto' or 1..64, not ''");
+	assert_finish_error("workers", "4x", "workers: must be 'auto' or 1..64, not '4x'");
+
+	config_free(&cfg);
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "workers", "64", "t", err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.worker_count, 64);
+	assert_int_equal(config_set(&cfg, "workers", "AUTO", "t", err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	assert_true(cfg.worker_count >= 1 && cfg.worker_count <= 64);
+}
+
+static void
+test_finish_log_level(void **state)
+{
+	(void)state;
+	assert_finish_error("log_level", "verbose",
+	    "log_level: must be debug, info, warn or error, not 'verbose'");
+	assert_finish_error("log_level", "",
+	    "log_level: must be debug, info, warn or error, not ''");
+
+	config_free(&cfg);
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "log_level", "ERROR", "t", err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.level, LOG_LEVEL_ERROR);
+}
+
+static void
+test_finish_data_dir_and_api_key(void **state)
+{
+	(void)state;
+	assert_finish_error("data_dir", "", "data_dir: must not be empty");
+
+	/* An empty api_key means no key. */
+	config_free(&cfg);
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "api_key", "", "t", err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	assert_null(cfg.api_key);
+}
+
+static void
+test_load_precedence(void **state)
+{
+	const struct config_override flags[] = {
+		{ "workers", "7" },
+	};
+	const char *file = write_temp_config(
+	    "# file layer\n"
+	    "log_level = warn\n"
+	    "workers = 3\n"
+	    "data_dir = /tmp/omni-file\n"
+	    "proxy_fail_open = true\n");
+
+	(void)state;
+	assert_int_equal(setenv("OMNIROUTE_LOG_LEVEL", "error", 1), 0);
+	assert_int_equal(setenv("OMNIROUTE_WORKERS", "5", 1), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, file, flags, 1, err, sizeof(err)), 0);
+	/* flags > env > file */
+	assert_string_equal(cfg.workers, "7");
+	assert_int_equal(cfg.worker_count, 7);
+	/* env > file */
+	assert_string_equal(cfg.log_level, "error");
+	assert_int_equal(cfg.level, LOG_LEVEL_ERROR);
+	/* file > default */
+	assert_string_equal(cfg.data_dir, "/tmp/omni-file");
+	assert_string_equal(cfg.control_socket_path, "/tmp/omni-file/omnirouted.sock");
+	assert_true(cfg.proxy_fail_open);
+	/* default */
+	assert_string_equal(cfg.listen, "127.0.0.1:20128");
+	assert_int_equal(cfg.oneproxy_max_proxies, 500);
+}
+
+static void
+test_load_env_over_default_without_file(void **state)
+{
+	(void)state;
+	assert_int_equal(setenv("OMNIROUTE_DATA_DIR", "/tmp/omni-env", 1), 0);
+	assert_int_equal(setenv("PROXY_FAIL_OPEN", "1", 1), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, NULL, NULL, 0, err, sizeof(err)), 0);
+	assert_string_equal(cfg.data_dir, "/tmp/omni-env");
+	assert_string_equal(cfg.control_socket_path, "/tmp/omni-env/omnirouted.sock");
+	assert_true(cfg.proxy_fail_open);
+	assert_string_equal(cfg.log_level, "info");
+}
+
+static void
+test_load_flag_over_file(void **state)
+{
+	const struct config_override flags[] = {
+		{ "listen", "[::1]:9000" },
+		{ "control_socket", "/tmp/flag.sock" },
+	};
+	const char *file = write_temp_config("listen = 0.0.0.0:1\n");
+
+	(void)state;
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, file, flags, 2, err, sizeof(err)), 0);
+	assert_int_equal(cfg.listen_count, 1);
+	assert_string_equal(cfg.listen_addrs[0].host, "::1");
+	assert_string_equal(cfg.listen_addrs[0].port, "9000");
+	assert_string_equal(cfg.control_socket_path, "/tmp/flag.sock");
+}
+
+static void
+test_load_errors_name_their_source(void **state)
+{
+	const struct config_override bad_flag[] = { { "bogus", "1" } };
+	const struct config_override bad_value[] = { { "require_api_key", "sure" } };
+	const char *file;
+
+	(void)state;
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, NULL, bad_flag, 1, err, sizeof(err)), -1);
+	assert_string_equal(err, "command line (bogus): unknown setting 'bogus'");
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, NULL, bad_value, 1, err, sizeof(err)), -1);
+	assert_string_equal(err,
+	    "command line (require_api_key): require_api_key must be true or false, not 'sure'");
+
+	assert_int_equal(setenv("ONEPROXY_MAX_PROXIES", "lots", 1), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, NULL, NULL, 0, err, sizeof(err)), -1);
+	assert_string_equal(err,
+	    "environment ONEPROXY_MAX_PROXIES: oneproxy_max_proxies must be an integer from 1 to 100000, not 'lots'");
+	unsetenv("ONEPROXY_MAX_PROXIES");
+
+	file = write_temp_config("log_level = info\nworkers: 4\n");
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, file, NULL, 0, err, sizeof(err)), -1);
+	{
+		char expected[256];
+		snprintf(expected, sizeof(expected), "%s:2: expected 'key = value'", file);
+		assert_string_equal(err, expected);
+	}
+
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, "/nonexistent/omnirouted.conf", NULL, 0, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "/nonexistent/omnirouted.conf: No such file or directory");
+}
+
+static void
+test_load_empty_api_key_env_means_no_key(void **state)
+{
+	(void)state;
+	assert_int_equal(setenv("OMNIROUTE_API_KEY", "", 1), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, NULL, NULL, 0, err, sizeof(err)), 0);
+	assert_null(cfg.api_key);
+}
+
+static void
+test_load_at_most_eight_listen_addresses(void **state)
+{
+	(void)state;
+	assert_int_equal(setenv("OMNIROUTE_LISTEN",
+	    ":1,:2,:3,:4,:5,:6,:7,:8", 1), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, NULL, NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(cfg.listen_count, 8);
+	assert_string_equal(cfg.listen_addrs[7].port, "8");
+
+	assert_int_equal(setenv("OMNIROUTE_LISTEN",
+	    ":1,:2,:3,:4,:5,:6,:7,:8,:9", 1), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, NULL, NULL, 0, err, sizeof(err)), -1);
+	assert_string_equal(err, "listen: at most 8 addresses");
+}
+
+static void
+test_load_rejects_nul_in_file(void **state)
+{
+	FILE *fp;
+
+	(void)state;
+	write_temp_config("");
+	fp = fopen(tmpfile_path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite("workers = 4\n\0x = 1\n", 1, 19, fp), 19);
+	assert_int_equal(fclose(fp), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, tmpfile_path, NULL, 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "contains a NUL byte"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defaults_finished, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_socket_follows_data_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_text_syntax, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_text_value_with_equals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_text_man_page_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_text_unknown_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_text_missing_equals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_text_bad_bool, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_text_integer_out_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_text_stops_at_first_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listen_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listen_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listen_error_through_finish, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finish_workers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finish_log_level, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finish_data_dir_and_api_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_precedence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_env_over_default_without_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_flag_over_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_errors_name_their_source, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_empty_api_key_env_means_no_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_at_most_eight_listen_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_rejects_nul_in_file, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

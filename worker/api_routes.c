@@ -1,0 +1,317 @@
+/*
+ * worker/api_routes.c — the HTTP management API as a table: (method, path,
+ * a selecting query parameter) → (control command, how query and body become
+ * its arguments). The worker only translates; the master's command handlers
+ * validate and decide, so omnirctl and HTTP cannot drift apart. Resolution is
+ * answered here from the worker's own snapshot — the same function the relay
+ * uses per request. Also: management authentication and GET /healthz.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_util.h"
+#include "log.h"
+#include "resolve.h"
+#include "util.h"
+#include "worker.h"
+
+enum route_body {
+	BODY_IGNORED,		/* arguments come from the query only */
+	BODY_IS_ARGS,		/* the JSON body object is the arguments */
+};
+
+enum route_local {
+	ROUTE_FORWARD,		/* send the command to the master */
+	ROUTE_LOCAL_RESOLVE,	/* resolve from this worker's snapshot */
+};
+
+struct query_arg {
+	const char	*param;		/* name in the query string */
+	const char	*arg;		/* name of the command argument */
+};
+
+struct api_route {
+	const char		*method;
+	const char		*path;
+	const char		*when_param;	/* route applies only if present */
+	const char		*command;
+	enum route_body		 body;
+	enum route_local	 local;
+	const char		*fixed_args;	/* JSON object merged in, or NULL */
+	struct query_arg	 query[6];
+};
+
+#define V1	"/api/v1/management/proxies"
+#define SET	"/api/settings/proxies"
+
+static const struct api_route routes[] = {
+	/* registry — v1 management (paginated) */
+	{ "GET", V1, "where_used", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
+	{ "GET", V1, "id", "proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
+	{ "GET", V1, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "limit", "limit" }, { "offset", "offset" } } },
+	{ "POST", V1, NULL, "proxy.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "PATCH", V1, NULL, "proxy.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "DELETE", V1, NULL, "proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "force", "force" } } },
+	{ "POST", V1 "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "PUT", V1 "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "GET", V1 "/assignments", "resolve_connection_id", "resolve", BODY_IGNORED, ROUTE_LOCAL_RESOLVE, NULL,
+	    { { "resolve_connection_id", "connectionId" }, { "provider", "provider" }, { "combo", "combo" } } },
+	{ "GET", V1 "/assignments", NULL, "assign.list", BODY_IGNORED, ROUTE_FORWARD, NULL,
+	    { { "proxy_id", "proxyId" }, { "scope", "scope" }, { "scope_id", "scopeId" }, { "limit", "limit" }, { "offset", "offset" } } },
+	{ "PUT", V1 "/assignments", NULL, "assign.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "GET", V1 "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } } },
+
+	/* registry — dashboard twins (unpaginated lists, camelCase queries) */
+	{ "GET", SET, "whereUsed", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
+	{ "GET", SET, "id", "proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
+	{ "GET", SET, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, "{\"paginate\":false}", { { NULL, NULL } } },
+	{ "POST", SET, NULL, "proxy.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "PATCH", SET, NULL, "proxy.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "DELETE", SET, NULL, "proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "force", "force" } } },
+	{ "GET", SET "/assignments", "resolveConnectionId", "resolve", BODY_IGNORED, ROUTE_LOCAL_RESOLVE, NULL,
+	    { { "resolveConnectionId", "connectionId" }, { "provider", "provider" }, { "combo", "combo" } } },
+	{ "GET", SET "/assignments", NULL, "assign.list", BODY_IGNORED, ROUTE_FORWARD, "{\"paginate\":false}",
+	    { { "proxyId", "proxyId" }, { "scope", "scope" }, { "scopeId", "scopeId" } } },
+	{ "PUT", SET "/assignments", NULL, "assign.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "POST", SET "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "PUT", SET "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "GET", SET "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } } },
+	{ "POST", SET "/bulk-import", NULL, "proxy.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "POST", SET "/migrate", NULL, "legacy.migrate", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+
+	/* scoped config (writes registry assignments) */
+	{ "GET", "/api/settings/proxy", "resolve", "resolve", BODY_IGNORED, ROUTE_LOCAL_RESOLVE, NULL,
+	    { { "resolve", "connectionId" }, { "provider", "provider" }, { "combo", "combo" } } },
+	{ "GET", "/api/settings/proxy", NULL, "settings.proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "level", "level" }, { "id", "id" } } },
+	{ "PUT", "/api/settings/proxy", NULL, "settings.proxy.put", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "DELETE", "/api/settings/proxy", NULL, "settings.proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "level", "level" }, { "id", "id" } } },
+
+	/* backup */
+	{ "GET", "/api/settings/backup", NULL, "backup.export", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "secrets", "secrets" } } },
+	{ "POST", "/api/settings/backup", NULL, "backup.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+static void
+respond_error(struct http_conn *c, int status, const char *message)
+{
+	http_respond_json(c, status, error_envelope(status, message, NULL));
+}
+
+static bool
+query_has(struct http_conn *c, const char *param)
+{
+	char scratch[2048];
+
+	return http_query_param(c->target, strlen(c->target), param, scratch,
+	    sizeof(scratch)) != 0;
+}
+
+/* The route for this request; *path_known is set when only the method is wrong. */
+static const struct api_route *
+route_find(struct http_conn *c, bool *path_known)
+{
+	size_t i;
+
+	*path_known = false;
+	for (i = 0; i < NROUTES; i++) {
+		const struct api_route *r = &routes[i];
+		if (strcmp(r->path, c->path) != 0)
+			continue;
+		*path_known = true;
+		if (strcmp(r->method, c->method) != 0)
+			continue;
+		if (r->when_param != NULL && !query_has(c, r->when_param))
+			continue;
+		return r;
+	}
+	return NULL;
+}
+
+/* Management authentication (API.md): a Bearer key, or loopback when none is set. */
+static bool
+authorised(struct http_conn *c)
+{
+	const struct http_header *h = http_find_header(&c->head, "Authorization");
+	const char *key = c->w->cfg->api_key;
+	char presented[512];
+
+	if (key == NULL) {
+		if (c->peer_is_loopback)
+			return true;
+		respond_error(c, 401, "Authentication required");
+		return false;
+	}
+	if (h == NULL || h->value_len < 7 || !http_token_equals(h->value, 6, "Bearer") ||
+	    h->value[6] != ' ') {
+		respond_error(c, 401, "Authentication required");
+		return false;
+	}
+	snprintf(presented, sizeof(presented), "%.*s", (int)(h->value_len - 7),
+	    h->value + 7);
+	if (!secret_equals(presented, key)) {
+		explicit_bzero(presented, sizeof(presented));
+		respond_error(c, 403, "Invalid management token");
+		return false;
+	}
+	explicit_bzero(presented, sizeof(presented));
+	return true;
+}
+
+/* Build the command's arguments from query, fixed args and body. NULL → responded. */
+static struct json_object *
+route_args(struct http_conn *c, const struct api_route *r)
+{
+	struct json_object *args = NULL;
+	char value[2048];
+	size_t i;
+
+	if (r->body == BODY_IS_ARGS && c->body_len > 0) {
+		args = json_parse_document(c->body, c->body_len, 64);
+		if (args == NULL && !(c->body_len == 4 && memcmp(c->body, "null", 4) == 0)) {
+			respond_error(c, 400, "Invalid JSON body");
+			return NULL;
+		}
+		if (args == NULL || !json_object_is_type(args, json_type_object)) {
+			struct json_object *details = json_object_new_array();
+			json_object_put(args);
+			details_add(details, "", "the request body must be a JSON object");
+			http_respond_json(c, 400, error_envelope(400, "Invalid request",
+			    details));
+			return NULL;
+		}
+	}
+	if (args == NULL)
+		args = json_object_new_object();
+	for (i = 0; i < sizeof(r->query) / sizeof(r->query[0]) &&
+	    r->query[i].param != NULL; i++) {
+		int found = http_query_param(c->target, strlen(c->target),
+		    r->query[i].param, value, sizeof(value));
+		if (found < 0) {
+			struct json_object *details = json_object_new_array();
+			json_object_put(args);
+			details_add(details, r->query[i].param,
+			    "%s is not a valid query value", r->query[i].param);
+			http_respond_json(c, 400, error_envelope(400, "Invalid request",
+			    details));
+			return NULL;
+		}
+		if (found > 0)
+			json_object_object_add(args, r->query[i].arg,
+			    json_object_new_string(value));
+	}
+	if (r->fixed_args != NULL) {
+		struct json_object *fixed = json_tokener_parse(r->fixed_args);
+		json_object_object_foreach(fixed, k, v)
+			json_object_object_add(args, k, json_object_get(v));
+		json_object_put(fixed);
+	}
+	return args;
+}
+
+static const char *
+nonempty_arg(struct json_object *args, const char *name)
+{
+	struct json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(args, name, &v) || v == NULL)
+		return NULL;
+	s = json_object_get_string(v);
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+static void
+resolve_locally(struct http_conn *c, struct json_object *args)
+{
+	struct resolve_request req = {
+		.connection_id = nonempty_arg(args, "connectionId"),
+		.provider_id = nonempty_arg(args, "provider"),
+		.combo_id = nonempty_arg(args, "combo"),
+		.fail_open = c->w->cfg->proxy_fail_open,
+	};
+	struct resolve_result res;
+	struct json_object *body;
+
+	proxy_resolve(&c->w->snap, &req, &res);
+	body = resolve_result_to_json(&res);
+	json_object_object_add(body, "generation",
+	    json_object_new_int64((int64_t)c->w->snap.generation));
+	http_respond_json(c, 200, body);
+}
+
+static void
+healthz(struct http_conn *c)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "status", json_object_new_string("ok"));
+	json_object_object_add(o, "worker", json_object_new_int(c->w->slot));
+	json_object_object_add(o, "generation",
+	    json_object_new_int64((int64_t)c->w->snap.generation));
+	http_respond_json(c, 200, o);
+}
+
+void
+api_dispatch(struct http_conn *c)
+{
+	const struct api_route *r;
+	struct json_object *args;
+	bool path_known;
+
+	if (strcmp(c->path, "/healthz") == 0) {
+		if (strcmp(c->method, "GET") == 0 || strcmp(c->method, "HEAD") == 0)
+			healthz(c);
+		else
+			respond_error(c, 405, "method not allowed on /healthz");
+		return;
+	}
+	if (strncmp(c->path, "/api/", 5) != 0) {
+		respond_error(c, 404, "not found");
+		return;
+	}
+	if (!authorised(c))
+		return;
+	r = route_find(c, &path_known);
+	if (r == NULL) {
+		if (path_known)
+			respond_error(c, 405, "method not allowed on this path");
+		else
+			respond_error(c, 404, "no such API path");
+		return;
+	}
+	if ((args = route_args(c, r)) == NULL)
+		return;
+	if (r->local == ROUTE_LOCAL_RESOLVE) {
+		resolve_locally(c, args);
+		json_object_put(args);
+		return;
+	}
+	c->tag = ++c->w->next_tag;
+	worker_send_command(c->w, c->tag, r->command, args);
+	json_object_put(args);
+}
+
+void
+api_master_reply(struct worker *w, uint64_t tag, int status, const char *json,
+    size_t len)
+{
+	struct http_conn *c;
+	struct json_object *body;
+
+	TAILQ_FOREACH(c, &w->conns, entry)
+		if (c->state == CONN_WAITING_MASTER && c->tag == tag)
+			break;
+	if (c == NULL)
+		return;		/* the client went away meanwhile */
+	body = json_parse_document(json, len, 64);
+	if (body == NULL) {
+		log_errorx("unparseable reply from the master for tag %llu",
+		    (unsigned long long)tag);
+		respond_error(c, 502, "bad reply from the master");
+		return;
+	}
+	http_respond_json(c, status, body);
+}

@@ -1,0 +1,282 @@
+/*
+ * worker/http_server.c — the server side of HTTP/1.1 in a worker: read a
+ * request head (strict parser, 16 KiB cap, a deadline for the whole head),
+ * read a Content-Length body (chunked request bodies are refused), hand the
+ * request to the routes, write the response, keep the connection alive or
+ * close it. Framing doubts always close the connection.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "http_util.h"
+#include "log.h"
+#include "util.h"
+#include "worker.h"
+
+static void conn_read(struct bufferevent *bev, void *arg);
+static void conn_write(struct bufferevent *bev, void *arg);
+static void conn_event(struct bufferevent *bev, short what, void *arg);
+
+static void
+conn_reset_request(struct http_conn *c)
+{
+	free(c->head_copy);
+	free(c->body);
+	free(c->target);
+	c->head_copy = c->body = c->target = NULL;
+	c->head_len = c->body_len = 0;
+	memset(&c->head, 0, sizeof(c->head));
+	c->method[0] = c->path[0] = '\0';
+}
+
+void
+http_conn_close(struct http_conn *c)
+{
+	struct worker *w = c->w;
+
+	TAILQ_REMOVE(&w->conns, c, entry);
+	w->conn_count--;
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	bufferevent_free(c->bev);
+	conn_reset_request(c);
+	free(c);
+	worker_check_drained(w);
+}
+
+static void
+arm_deadline(struct http_conn *c, long ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(c->deadline, &tv);
+}
+
+static void
+deadline_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	(void)fd;
+	(void)what;
+	if ((c->state == CONN_READING_HEAD && evbuffer_get_length(in) > 0) ||
+	    c->state == CONN_READING_BODY) {
+		c->keep_alive = false;
+		http_respond_json(c, 408, error_envelope(408,
+		    "request not received in time", NULL));
+		return;
+	}
+	if (c->state == CONN_READING_HEAD) {
+		http_conn_close(c);	/* idle keep-alive connection */
+		return;
+	}
+}
+
+void
+http_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+    int socklen, void *arg)
+{
+	struct worker *w = arg;
+	struct http_conn *c;
+	int one = 1;
+
+	(void)lev;
+	(void)socklen;
+	c = xcalloc(1, sizeof(*c));
+	c->w = w;
+	c->state = CONN_READING_HEAD;
+	if (sa->sa_family == AF_INET)
+		c->peer_is_loopback = (ntohl(((struct sockaddr_in *)(void *)sa)->sin_addr.s_addr) >> 24) == 127;
+	else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((struct sockaddr_in6 *)(void *)sa)->sin6_addr;
+		c->peer_is_loopback = IN6_IS_ADDR_LOOPBACK(a) ||
+		    (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->deadline = evtimer_new(w->base, deadline_fired, c);
+	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&w->conns, c, entry);
+	w->conn_count++;
+	arm_deadline(c, w->cfg->header_timeout_ms);
+}
+
+static void
+respond_error(struct http_conn *c, int status, const char *message)
+{
+	c->keep_alive = false;
+	http_respond_json(c, status, error_envelope(status, message, NULL));
+}
+
+/* The head is complete in the first head_len bytes of the input. */
+static void
+begin_request(struct http_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	const struct http_request_head *h;
+	size_t path_len;
+
+	c->head_copy = xcalloc(1, c->head.head_len + 1);
+	c->head_len = c->head.head_len;
+	evbuffer_remove(in, c->head_copy, c->head_len);
+	/* re-parse over our copy so every pointer lies in memory we own */
+	http_parse_request_head(c->head_copy, c->head_len, HTTP_HEAD_MAX, &c->head);
+	h = &c->head;
+	c->keep_alive = h->keep_alive && !c->w->draining;
+	c->requests++;
+	snprintf(c->method, sizeof(c->method), "%.*s", (int)h->method_len, h->method);
+	c->target = xcalloc(1, h->target_len + 1);
+	memcpy(c->target, h->target, h->target_len);
+	path_len = http_target_path_len(h->target, h->target_len);
+	if (path_len >= sizeof(c->path)) {
+		respond_error(c, 414, "request path too long");
+		return;
+	}
+	memcpy(c->path, h->target, path_len);
+	c->path[path_len] = '\0';
+	if (h->framing == HTTP_BODY_CHUNKED) {
+		respond_error(c, 411, "chunked request bodies are not accepted; "
+		    "send Content-Length");
+		return;
+	}
+	if (h->framing == HTTP_BODY_LENGTH && h->content_length > HTTP_MGMT_BODY_MAX) {
+		respond_error(c, 413, "request body larger than 1 MiB");
+		return;
+	}
+	c->body_len = h->framing == HTTP_BODY_LENGTH ? (size_t)h->content_length : 0;
+	c->state = CONN_READING_BODY;
+}
+
+static void
+process_input(struct http_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t avail;
+
+	while (c->state == CONN_READING_HEAD || c->state == CONN_READING_BODY) {
+		avail = evbuffer_get_length(in);
+		if (c->state == CONN_READING_HEAD) {
+			size_t look = avail < HTTP_HEAD_MAX ? avail : HTTP_HEAD_MAX;
+			enum parse p;
+
+			if (avail == 0)
+				return;
+			if (c->requests > 0 && !evtimer_pending(c->deadline, NULL))
+				arm_deadline(c, c->w->cfg->header_timeout_ms);
+			p = http_parse_request_head((const char *)evbuffer_pullup(in,
+			    (ssize_t)look), look, HTTP_HEAD_MAX, &c->head);
+			if (p == PARSE_MORE)
+				return;
+			if (p == PARSE_INVALID) {
+				evbuffer_drain(in, avail);
+				respond_error(c, c->head.error_status, c->head.error_message);
+				return;
+			}
+			begin_request(c);
+			continue;
+		}
+		/* CONN_READING_BODY */
+		if (avail < c->body_len)
+			return;
+		evtimer_del(c->deadline);
+		c->body = xcalloc(1, c->body_len + 1);
+		evbuffer_remove(in, c->body, c->body_len);
+		c->state = CONN_WAITING_MASTER;
+		api_dispatch(c);
+	}
+}
+
+static void
+conn_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	process_input(arg);
+}
+
+static void
+conn_write(struct bufferevent *bev, void *arg)
+{
+	struct http_conn *c = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
+	if (c->state == CONN_CLOSING) {
+		http_conn_close(c);
+		return;
+	}
+	if (c->state == CONN_WRITING) {
+		conn_reset_request(c);
+		c->state = CONN_READING_HEAD;
+		if (c->w->draining) {
+			http_conn_close(c);
+			return;
+		}
+		arm_deadline(c, c->w->cfg->keepalive_timeout_ms);
+		bufferevent_enable(c->bev, EV_READ);
+		process_input(c);	/* a pipelined request may be waiting */
+	}
+}
+
+static void
+conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		http_conn_close(arg);
+}
+
+void
+http_respond_json(struct http_conn *c, int status, struct json_object *body)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	const char *json = json_plain(body);
+	size_t len = strlen(json);
+
+	evtimer_del(c->deadline);
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Connection: %s\r\n\r\n", status, http_reason_phrase(status), len + 1,
+	    c->keep_alive ? "keep-alive" : "close");
+	evbuffer_add(out, json, len);
+	evbuffer_add(out, "\n", 1);
+	json_object_put(body);
+	c->state = c->keep_alive ? CONN_WRITING : CONN_CLOSING;
+	/* no reading while a response is out; keep-alive resumes after the write */
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+void
+http_respond_reply(struct http_conn *c, struct reply *r)
+{
+	struct json_object *body = r->body;
+
+	r->body = NULL;
+	http_respond_json(c, r->status, body);
+}
+
+void
+http_drain(struct worker *w)
+{
+	struct http_conn *c, *next;
+
+	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->state == CONN_READING_HEAD &&
+		    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+			http_conn_close(c);
+		else
+			c->keep_alive = false;
+	}
+}

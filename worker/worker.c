@@ -1,0 +1,220 @@
+/*
+ * worker/worker.c — the worker process: one libevent loop that accepts on the
+ * listening sockets it inherited, serves HTTP (worker/http_server.c), and
+ * talks to the master over its channel — snapshots in (each acknowledged),
+ * forwarded control commands out, "drain" to finish and exit.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "line.h"
+#include "log.h"
+#include "util.h"
+#include "worker.h"
+
+static void
+worker_stop_accepting(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->listener_count; i++) {
+		if (w->listeners[i] != NULL)
+			evconnlistener_free(w->listeners[i]);
+		w->listeners[i] = NULL;
+	}
+}
+
+void
+worker_check_drained(struct worker *w)
+{
+	if (w->draining && w->conn_count == 0)
+		event_base_loopexit(w->base, NULL);
+}
+
+static void
+worker_start_drain(struct worker *w)
+{
+	if (w->draining)
+		return;
+	w->draining = true;
+	log_debug("draining: %zu connections open", w->conn_count);
+	worker_stop_accepting(w);
+	http_drain(w);
+	worker_check_drained(w);
+}
+
+static void
+handle_snapshot(struct worker *w, const char *json, size_t len)
+{
+	struct json_object *obj = json_parse_document(json, len, 16);
+	struct registry_snapshot fresh;
+	char err[256], ack[64];
+	int n;
+
+	if (obj == NULL || snapshot_from_json(obj, &fresh, err, sizeof(err)) != 0) {
+		log_errorx("bad snapshot from the master: %s",
+		    obj == NULL ? "not JSON" : err);
+		json_object_put(obj);
+		return;
+	}
+	json_object_put(obj);
+	snapshot_free(&w->snap);
+	w->snap = fresh;
+	n = snprintf(ack, sizeof(ack), "ack {\"generation\":%llu}\n",
+	    (unsigned long long)w->snap.generation);
+	bufferevent_write(w->channel, ack, (size_t)n);
+}
+
+static void
+handle_channel_line(struct worker *w, char *line, size_t len)
+{
+	struct control_reply rep;
+	const char *err;
+
+	if (line[0] == '#') {
+		if (control_parse_reply(line, len, &rep, &err) != PARSE_DONE) {
+			log_errorx("bad reply from the master: %s", err);
+			return;
+		}
+		api_master_reply(w, rep.tag, rep.status, rep.json, rep.json_len);
+	} else if (strncmp(line, "snapshot ", 9) == 0) {
+		handle_snapshot(w, line + 9, len - 9);
+		explicit_bzero(line, len);	/* it carried credentials */
+	} else if (strncmp(line, "drain", 5) == 0) {
+		worker_start_drain(w);
+	} else {
+		log_warnx("unknown message from the master");
+	}
+}
+
+static void
+channel_read(struct bufferevent *bev, void *arg)
+{
+	struct worker *w = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer_ptr lf;
+	char *line;
+	size_t len;
+
+	for (;;) {
+		lf = evbuffer_search(in, "\n", 1, NULL);
+		if (lf.pos < 0) {
+			if (evbuffer_get_length(in) > CHANNEL_LINE_MAX) {
+				log_errorx("over-long line from the master; exiting");
+				event_base_loopexit(w->base, NULL);
+			}
+			return;
+		}
+		len = (size_t)lf.pos;
+		line = xcalloc(1, len + 1);
+		evbuffer_remove(in, line, len);
+		evbuffer_drain(in, 1);
+		handle_channel_line(w, line, len);
+		free(line);
+	}
+}
+
+static void
+channel_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		/* the master is gone: finish what is in flight, then exit */
+		log_warnx("channel to the master closed; draining");
+		worker_start_drain(w);
+	}
+}
+
+void
+worker_send_command(struct worker *w, uint64_t tag, const char *command,
+    struct json_object *args)
+{
+	const char *json = json_plain(args);
+	struct evbuffer *out = bufferevent_get_output(w->channel);
+
+	evbuffer_add_printf(out, "#%llu %s ", (unsigned long long)tag, command);
+	evbuffer_add(out, json, strlen(json));
+	evbuffer_add(out, "\n", 1);
+}
+
+static void
+on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	worker_start_drain(arg);
+}
+
+int
+worker_main(const struct worker_init *init)
+{
+	struct worker w;
+	size_t i;
+	int rc = 0;
+
+	memset(&w, 0, sizeof(w));
+	TAILQ_INIT(&w.conns);
+	w.slot = init->slot;
+	w.cfg = init->cfg;
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	w.base = event_base_new();
+	if (w.base == NULL) {
+		log_errorx("cannot create the event loop");
+		return 1;
+	}
+	w.channel = bufferevent_socket_new(w.base, init->channel_fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	evutil_make_socket_nonblocking(init->channel_fd);
+	bufferevent_setcb(w.channel, channel_read, NULL, channel_event, &w);
+	bufferevent_enable(w.channel, EV_READ | EV_WRITE);
+	for (i = 0; i < init->listen_count; i++) {
+		int fd = dup(init->listen_fds[i]);
+		if (fd == -1) {
+			log_warn("dup listening socket");
+			rc = 1;
+			goto out;
+		}
+		evutil_make_socket_nonblocking(fd);
+		w.listeners[i] = evconnlistener_new(w.base, http_accept, &w,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+		if (w.listeners[i] == NULL) {
+			log_errorx("cannot accept on listening socket %zu", i);
+			close(fd);
+			rc = 1;
+			goto out;
+		}
+		w.listener_count++;
+	}
+	for (i = 0; i < init->listen_count; i++)
+		close(init->listen_fds[i]);	/* our dups are the ones we use */
+	w.sigterm_ev = evsignal_new(w.base, SIGTERM, on_stop_signal, &w);
+	w.sigint_ev = evsignal_new(w.base, SIGINT, on_stop_signal, &w);
+	evsignal_add(w.sigterm_ev, NULL);
+	evsignal_add(w.sigint_ev, NULL);
+	log_debug("serving");
+	event_base_dispatch(w.base);
+	log_debug("exiting");
+out:
+	worker_stop_accepting(&w);
+	while (!TAILQ_EMPTY(&w.conns))
+		http_conn_close(TAILQ_FIRST(&w.conns));
+	if (w.channel != NULL) {
+		bufferevent_flush(w.channel, EV_WRITE, BEV_FLUSH);
+		bufferevent_free(w.channel);
+	}
+	if (w.sigterm_ev)
+		event_free(w.sigterm_ev);
+	if (w.sigint_ev)
+		event_free(w.sigint_ev);
+	snapshot_free(&w.snap);
+	event_base_free(w.base);
+	return rc;
+}

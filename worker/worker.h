@@ -1,0 +1,105 @@
+/*
+ * worker/worker.h — a worker process: its loop, its channel to the master,
+ * the registry snapshot it resolves with, and its HTTP connections. The
+ * master forks it and calls worker_main() in the child.
+ */
+#ifndef OMNI_WORKER_H
+#define OMNI_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <json-c/json.h>
+
+#include "config.h"
+#include "http_parse.h"
+#include "registry.h"
+#include "reply.h"
+
+struct worker_init {
+	int			 slot;
+	int			 channel_fd;	/* socketpair end to the master */
+	const int		*listen_fds;
+	size_t			 listen_count;
+	const struct config	*cfg;
+};
+
+/* Runs the worker's loop; returns the process exit status. */
+int	worker_main(const struct worker_init *init);
+
+#define HTTP_HEAD_MAX		16384
+#define HTTP_MGMT_BODY_MAX	(1024 * 1024)
+
+enum http_conn_state {
+	CONN_READING_HEAD,
+	CONN_READING_BODY,
+	CONN_WAITING_MASTER,	/* a control command is out; reading paused */
+	CONN_WRITING,		/* response queued; next request after it drains */
+	CONN_CLOSING,		/* close once the output has drained */
+};
+
+/* All per-connection state: nothing of a request lives in locals across callbacks. */
+struct http_conn {
+	TAILQ_ENTRY(http_conn)	 entry;
+	struct worker		*w;
+	struct bufferevent	*bev;
+	struct event		*deadline;	/* head / keep-alive timer */
+	enum http_conn_state	 state;
+	bool			 peer_is_loopback;
+	bool			 keep_alive;
+	unsigned		 requests;
+	uint64_t		 tag;		/* of the command sent to the master */
+	struct http_request_head head;
+	char			*head_copy;	/* the head bytes head points into */
+	size_t			 head_len;
+	char			*body;
+	size_t			 body_len;
+	char			 method[16];
+	char			 path[512];
+	char			*target;	/* path + query, NUL-terminated */
+};
+TAILQ_HEAD(http_conn_list, http_conn);
+
+struct worker {
+	int			 slot;
+	const struct config	*cfg;
+	struct event_base	*base;
+	struct bufferevent	*channel;
+	struct evconnlistener	*listeners[CONFIG_MAX_LISTEN];
+	size_t			 listener_count;
+	struct registry_snapshot snap;
+	uint64_t		 next_tag;
+	struct http_conn_list	 conns;
+	size_t			 conn_count;
+	bool			 draining;
+	struct event		*sigterm_ev;
+	struct event		*sigint_ev;
+};
+
+/* worker/http_server.c */
+void	http_accept(struct evconnlistener *lev, evutil_socket_t fd,
+	    struct sockaddr *sa, int socklen, void *arg);
+/* Send a response (JSON body) and go on with keep-alive or close. */
+void	http_respond_json(struct http_conn *c, int status, struct json_object *body);
+void	http_respond_reply(struct http_conn *c, struct reply *r);
+void	http_conn_close(struct http_conn *c);
+/* Close idle connections; ask busy ones to close after their response. */
+void	http_drain(struct worker *w);
+
+/* worker/api_routes.c: a complete request (head + body) is ready. */
+void	api_dispatch(struct http_conn *c);
+/* A reply line from the master for tag. */
+void	api_master_reply(struct worker *w, uint64_t tag, int status,
+	    const char *json, size_t len);
+
+/* worker/worker.c: send "#tag command json" to the master. */
+void	worker_send_command(struct worker *w, uint64_t tag, const char *command,
+	    struct json_object *args);
+void	worker_check_drained(struct worker *w);
+
+#endif
