@@ -27,6 +27,7 @@
 #include <openssl/rand.h>
 
 #include "crypto.h"
+#include "util.h"
 
 #define GCM_IV_LEN		16
 #define GCM_TAG_LEN		16
@@ -65,19 +66,6 @@ hex_encode(const unsigned char *bytes, size_t len, char *out)
 		out[i * 2] = hex_digits[bytes[i] >> 4];
 		out[i * 2 + 1] = hex_digits[bytes[i] & 0x0f];
 	}
-}
-
-/* Value of one hex digit (either case), or -1. */
-static int
-hex_digit_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Decode hexlen hex characters into hexlen / 2 bytes. 0 ok, -1 malformed. */

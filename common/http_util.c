@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "http_util.h"
+#include "util.h"
 
 size_t
 http_target_path_len(const char *target, size_t len)
@@ -17,32 +18,20 @@ http_target_path_len(const char *target, size_t len)
 	return i;
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode s[0..len) into out; -1 on a malformed escape, %00 or overflow. */
-static int
-percent_decode(const char *s, size_t len, char *out, size_t outlen)
+int
+percent_decode(const char *s, size_t len, bool plus_is_space, char *out,
+    size_t outlen)
 {
 	size_t i, o = 0;
 
 	for (i = 0; i < len; i++) {
 		char c = s[i];
-		if (c == '+') {
+		if (c == '+' && plus_is_space) {
 			c = ' ';
 		} else if (c == '%') {
 			int hi, lo;
-			hi = i + 1 < len ? hex_value(s[i + 1]) : -1;
-			lo = i + 2 < len ? hex_value(s[i + 2]) : -1;
+			hi = i + 1 < len ? hex_digit_value(s[i + 1]) : -1;
+			lo = i + 2 < len ? hex_digit_value(s[i + 2]) : -1;
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return -1;
 			c = (char)(hi * 16 + lo);
@@ -86,7 +75,7 @@ http_query_param(const char *target, size_t len, const char *name, char *out,
 				out[0] = '\0';
 				return 1;
 			}
-			return percent_decode(q + eq + 1, end - eq - 1, out, outlen) == 0 ?
+			return percent_decode(q + eq + 1, end - eq - 1, true, out, outlen) == 0 ?
 			    1 : -1;
 		}
 	}

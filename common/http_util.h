@@ -5,6 +5,7 @@
 #ifndef OMNI_HTTP_UTIL_H
 #define OMNI_HTTP_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Length of the path part of an origin-form target (up to '?' or '#'). */
@@ -20,5 +21,13 @@ int		http_query_param(const char *target, size_t len, const char *name,
 		    char *out, size_t outlen);
 
 const char	*http_reason_phrase(int status);
+
+/*
+ * Percent-decode s[0..len) into out (NUL-terminated); '+' becomes a space when
+ * plus_is_space (query strings). -1 on a malformed escape, %00, or a result
+ * that does not fit in outlen.
+ */
+int		percent_decode(const char *s, size_t len, bool plus_is_space,
+		    char *out, size_t outlen);
 
 #endif

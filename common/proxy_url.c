@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http_util.h"
 #include "proxy_url.h"
 
 int
@@ -17,38 +18,6 @@ proxy_default_port(const char *type)
 	if (strcmp(type, "socks5") == 0)
 		return 1080;
 	return 8080;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static int
-decode_into(const char *s, size_t len, char *out, size_t outlen)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '%') {
-			int hi = i + 1 < len ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
-			if (hi < 0 || lo < 0 || (hi | lo) == 0)
-				return -1;
-			c = (char)(hi * 16 + lo);
-			i += 2;
-		}
-		if (o + 1 >= outlen)
-			return -1;
-		out[o++] = c;
-	}
-	out[o] = '\0';
-	return 0;
 }
 
 static int
@@ -93,10 +62,10 @@ parse_url_into(const char *url, struct proxy_url *out, const char **err)
 	if (auth_end != NULL) {
 		const char *colon = memchr(p, ':', (size_t)(auth_end - p));
 		const char *user_end = colon != NULL ? colon : auth_end;
-		if (decode_into(p, (size_t)(user_end - p), out->username,
+		if (percent_decode(p, (size_t)(user_end - p), false, out->username,
 		    sizeof(out->username)) != 0 || (colon != NULL &&
-		    decode_into(colon + 1, (size_t)(auth_end - colon - 1),
-		    out->password, sizeof(out->password)) != 0)) {
+		    percent_decode(colon + 1, (size_t)(auth_end - colon - 1),
+		    false, out->password, sizeof(out->password)) != 0)) {
 			*err = "bad credentials in URL";
 			return -1;
 		}

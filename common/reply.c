@@ -128,7 +128,8 @@ json_parse_document(const char *text, size_t len, int depth)
 	struct json_object *obj;
 	size_t end;
 
-	if (len > INT32_MAX || (tok = json_tokener_new_ex(depth)) == NULL)
+	if (len > INT32_MAX || !utf8_valid(text, len) ||
+	    (tok = json_tokener_new_ex(depth)) == NULL)
 		return NULL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, text, (int)len);
@@ -148,4 +149,21 @@ json_parse_document(const char *text, size_t len, int depth)
 		return NULL;
 	}
 	return obj;
+}
+
+void
+details_append_prefixed(struct json_object *details, struct json_object *errs,
+    const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(errs); i++) {
+		struct json_object *e = json_object_array_get_idx(errs, i), *f, *msg;
+		char field[512];
+
+		json_object_object_get_ex(e, "field", &f);
+		json_object_object_get_ex(e, "message", &msg);
+		snprintf(field, sizeof(field), "%s%s", prefix, json_object_get_string(f));
+		details_add(details, field, "%s", json_object_get_string(msg));
+	}
 }

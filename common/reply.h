@@ -42,6 +42,10 @@ void	details_add(struct json_object *details, const char *field, const char *fmt
  */
 struct json_object *json_parse_document(const char *text, size_t len, int depth);
 
+/* Append every {"field","message"} of errs to details, prefixing each field. */
+void	details_append_prefixed(struct json_object *details, struct json_object *errs,
+	    const char *prefix);
+
 /* Serialise without raw newlines (plain form). The string lives in obj. */
 const char *json_plain(struct json_object *obj);
 

@@ -25,6 +25,10 @@ bool	 secret_equals(const char *a, const char *b);
 char	*xstrdup(const char *s);
 void	*xcalloc(size_t n, size_t size);
 void	*xrealloc(void *p, size_t size);
+/* Strict UTF-8 (RFC 3629): no overlong forms, surrogates or values above U+10FFFF. */
+bool	 utf8_valid(const char *s, size_t len);
+/* Value of one hex digit (either case), or -1. */
+int	 hex_digit_value(char c);
 /* Make a directory and its parents (mode 0700 for created ones). */
 int	 mkdir_p(const char *path);
 

@@ -174,7 +174,7 @@ assign_list(struct master *m, struct json_object *args, struct reply *r)
 	long long limit = arg_int(args, "limit", 100), offset = arg_int(args, "offset", 0);
 	const char *scope_text = nonempty(arg_string(args, "scope", NULL));
 	enum scope scope;
-	struct json_object *root = json_object_new_object(), *items, *page;
+	struct json_object *items;
 	long long total;
 
 	limit = paginate ? (limit < 1 ? 1 : limit > 200 ? 200 : limit) : -1;
@@ -184,17 +184,7 @@ assign_list(struct master *m, struct json_object *args, struct reply *r)
 	items = assignment_list_records(m, nonempty(arg_string(args, "proxyId", NULL)),
 	    scope_text, nonempty(arg_string(args, "scopeId", NULL)), limit, offset,
 	    &total);
-	json_object_object_add(root, "items", items);
-	if (paginate) {
-		page = json_object_new_object();
-		json_object_object_add(page, "limit", json_object_new_int64(limit));
-		json_object_object_add(page, "offset", json_object_new_int64(offset));
-		json_object_object_add(page, "total", json_object_new_int64(total));
-		json_object_object_add(root, "page", page);
-	} else {
-		json_object_object_add(root, "total", json_object_new_int64(total));
-	}
-	reply_set(r, 200, root);
+	reply_set(r, 200, list_reply(items, paginate, limit, offset, total));
 }
 
 const struct command cmd_assign_list = {

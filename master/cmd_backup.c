@@ -119,23 +119,6 @@ static const char *const record_only_keys[] = {
 	"lastValidated", "countryCode", "createdAt", "updatedAt", NULL,
 };
 
-/* Copy errors from a validation into details, prefixing each field. */
-static void
-details_prefixed(struct json_object *details, struct json_object *errs,
-    const char *prefix)
-{
-	size_t i;
-
-	for (i = 0; i < json_object_array_length(errs); i++) {
-		struct json_object *e = json_object_array_get_idx(errs, i), *f, *msg;
-		char field[320];
-		json_object_object_get_ex(e, "field", &f);
-		json_object_object_get_ex(e, "message", &msg);
-		snprintf(field, sizeof(field), "%s%s", prefix, json_object_get_string(f));
-		details_add(details, field, "%s", json_object_get_string(msg));
-	}
-}
-
 struct id_map {
 	char	**from;
 	char	**to;
@@ -209,7 +192,7 @@ import_proxy(struct master *m, struct json_object *item, size_t index,
 	if (strcmp(arg_string(copy, "password", ""), REDACTED) == 0)
 		json_object_object_del(copy, "password");
 	if (args_validate(proxy_create_fields, copy, &fields, &errs) != 0) {
-		details_prefixed(details, errs, prefix);
+		details_append_prefixed(details, errs, prefix);
 		json_object_put(errs);
 		json_object_put(copy);
 		return -1;
@@ -262,7 +245,7 @@ import_assignment(struct master *m, struct json_object *item, size_t index,
 
 	snprintf(prefix, sizeof(prefix), "assignments[%zu].", index);
 	if (args_validate(assignment_item, item, &fields, &errs) != 0) {
-		details_prefixed(details, errs, prefix);
+		details_append_prefixed(details, errs, prefix);
 		json_object_put(errs);
 		return -1;
 	}
@@ -308,7 +291,7 @@ import_upstream(struct master *m, struct json_object *item, size_t index,
 
 	snprintf(prefix, sizeof(prefix), "upstreamModes[%zu].", index);
 	if (args_validate(upstream_item, item, &fields, &errs) != 0) {
-		details_prefixed(details, errs, prefix);
+		details_append_prefixed(details, errs, prefix);
 		json_object_put(errs);
 		return -1;
 	}

@@ -36,20 +36,9 @@ proxy_list(struct master *m, struct json_object *args, struct reply *r)
 	long long limit = paginate ? clamp(arg_int(args, "limit", 50), 1, 200) : -1;
 	long long offset = paginate ? clamp(arg_int(args, "offset", 0), 0, 1LL << 40) : 0;
 	long long total;
-	struct json_object *root = json_object_new_object(), *page;
+	struct json_object *items = proxy_list_records(m, limit, offset, false, &total);
 
-	json_object_object_add(root, "items",
-	    proxy_list_records(m, limit, offset, false, &total));
-	if (paginate) {
-		page = json_object_new_object();
-		json_object_object_add(page, "limit", json_object_new_int64(limit));
-		json_object_object_add(page, "offset", json_object_new_int64(offset));
-		json_object_object_add(page, "total", json_object_new_int64(total));
-		json_object_object_add(root, "page", page);
-	} else {
-		json_object_object_add(root, "total", json_object_new_int64(total));
-	}
-	reply_set(r, 200, root);
+	reply_set(r, 200, list_reply(items, paginate, limit, offset, total));
 }
 
 const struct command cmd_proxy_list = {

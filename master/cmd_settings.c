@@ -184,7 +184,6 @@ check_proxy_value(struct json_object *value, const char *path,
     struct json_object *details, struct json_object **out)
 {
 	struct json_object *norm = NULL, *errs = NULL;
-	size_t i;
 
 	*out = NULL;
 	if (value == NULL)
@@ -194,14 +193,9 @@ check_proxy_value(struct json_object *value, const char *path,
 		return -1;
 	}
 	if (args_validate(scoped_proxy_fields, value, &norm, &errs) != 0) {
-		for (i = 0; i < json_object_array_length(errs); i++) {
-			struct json_object *e = json_object_array_get_idx(errs, i), *f, *msg;
-			char field[300];
-			json_object_object_get_ex(e, "field", &f);
-			json_object_object_get_ex(e, "message", &msg);
-			snprintf(field, sizeof(field), "%s.%s", path, json_object_get_string(f));
-			details_add(details, field, "%s", json_object_get_string(msg));
-		}
+		char prefix[300];
+		snprintf(prefix, sizeof(prefix), "%s.", path);
+		details_append_prefixed(details, errs, prefix);
 		json_object_put(errs);
 		return -1;
 	}

@@ -83,3 +83,22 @@ command_dispatch(struct master *m, const char *name, const char *json,
 	}
 	*mutated = cmd->mutates && r->status < 400;
 }
+
+struct json_object *
+list_reply(struct json_object *items, bool paginate, long long limit,
+    long long offset, long long total)
+{
+	struct json_object *root = json_object_new_object(), *page;
+
+	json_object_object_add(root, "items", items);
+	if (!paginate) {
+		json_object_object_add(root, "total", json_object_new_int64(total));
+		return root;
+	}
+	page = json_object_new_object();
+	json_object_object_add(page, "limit", json_object_new_int64(limit));
+	json_object_object_add(page, "offset", json_object_new_int64(offset));
+	json_object_object_add(page, "total", json_object_new_int64(total));
+	json_object_object_add(root, "page", page);
+	return root;
+}

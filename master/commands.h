@@ -47,6 +47,13 @@ extern const struct command cmd_backup_export, cmd_backup_import;
 extern const struct command cmd_help, cmd_version, cmd_status, cmd_workers,
 	cmd_reload;
 
+/*
+ * A list reply: {"items","page":{"limit","offset","total"}} when paginated,
+ * else {"items","total"} (the dashboard twins). Takes ownership of items.
+ */
+struct json_object *list_reply(struct json_object *items, bool paginate,
+	    long long limit, long long offset, long long total);
+
 /* Shared by the proxy family and its users (settings, backup, legacy). */
 struct json_object *proxy_record_by_id(struct master *m, const char *id);
 /* The legacy migration (also run once at first start). */

@@ -19,6 +19,7 @@
 
 #include "commands.h"
 #include "control.h"
+#include "evline.h"
 #include "line.h"
 #include "log.h"
 #include "util.h"
@@ -134,28 +135,17 @@ client_read(struct bufferevent *bev, void *arg)
 {
 	struct control_client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct evbuffer_ptr lf;
+	enum parse p = PARSE_MORE;
 	char *line;
 	size_t len;
 
-	while (!c->waiting && !c->close_after_write) {
-		lf = evbuffer_search(in, "\n", 1, NULL);
-		if (lf.pos < 0) {
-			if (evbuffer_get_length(in) > CONTROL_LINE_MAX)
-				goto too_long;
-			return;
-		}
-		len = (size_t)lf.pos;
-		if (len > CONTROL_LINE_MAX)
-			goto too_long;
-		line = xcalloc(1, len + 1);
-		evbuffer_remove(in, line, len);
-		evbuffer_drain(in, 1);
+	while (!c->waiting && !c->close_after_write &&
+	    (p = evbuffer_take_line(in, CONTROL_LINE_MAX, &line, &len)) == PARSE_DONE) {
 		master_run_request(c->m, line, len, c, NULL);
 		free(line);
 	}
-	return;
-too_long:
+	if (p != PARSE_INVALID)
+		return;
 	{
 		struct reply r = { 0, NULL };
 		size_t out_len;

@@ -5,6 +5,7 @@
  * the workers, and run the master's loop (signals: HUP reload, TERM/INT stop,
  * CHLD reap and respawn).
  */
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -225,6 +226,32 @@ daemonize(void)
 	return 0;
 }
 
+/*
+ * One omnirouted per data directory: an exclusive flock on omnirouted.lock,
+ * held for the life of the process tree (workers inherit it).
+ */
+static int
+lock_data_dir(struct master *m, char *err, size_t errlen)
+{
+	char *path = data_path(m, "omnirouted.lock");
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd == -1) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		snprintf(err, errlen, "another omnirouted is running with data "
+		    "directory %s (%s is locked)", m->cfg.data_dir, path);
+		close(fd);
+		free(path);
+		return -1;
+	}
+	free(path);
+	return 0;	/* the descriptor stays open: the lock lives with us */
+}
+
 static int
 add_override(struct master *m, const char *key, const char *value)
 {
@@ -285,6 +312,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (config_absolutise_data_dir(&m->cfg, err, sizeof(err)) != 0) {
+		log_errorx("%s", err);
+		return 1;
+	}
+	if (lock_data_dir(m, err, sizeof(err)) != 0) {
 		log_errorx("%s", err);
 		return 1;
 	}

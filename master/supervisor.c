@@ -18,6 +18,7 @@
 #include <event2/buffer.h>
 
 #include "control.h"
+#include "evline.h"
 #include "line.h"
 #include "log.h"
 #include "master.h"
@@ -169,32 +170,23 @@ channel_read(struct bufferevent *bev, void *arg)
 	struct master *m = arg;
 	struct worker_proc *w = worker_by_channel(m, bev);
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct evbuffer_ptr lf;
+	enum parse p;
 	char *line;
 	size_t len;
 
 	if (w == NULL)
 		return;
-	for (;;) {
-		lf = evbuffer_search(in, "\n", 1, NULL);
-		if (lf.pos < 0) {
-			if (evbuffer_get_length(in) > CHANNEL_LINE_MAX) {
-				log_warnx("worker[%d] sent an over-long line; stopping it",
-				    w->slot);
-				kill(w->pid, SIGTERM);
-				evbuffer_drain(in, evbuffer_get_length(in));
-			}
-			return;
-		}
-		len = (size_t)lf.pos;
-		line = xcalloc(1, len + 1);
-		evbuffer_remove(in, line, len);
-		evbuffer_drain(in, 1);
+	while ((p = evbuffer_take_line(in, CHANNEL_LINE_MAX, &line, &len)) == PARSE_DONE) {
 		if (strncmp(line, "ack ", 4) == 0)
 			handle_ack(m, w, line + 4);
 		else
 			master_run_request(m, line, len, NULL, w);
 		free(line);
+	}
+	if (p == PARSE_INVALID) {
+		log_warnx("worker[%d] sent an over-long line; stopping it", w->slot);
+		kill(w->pid, SIGTERM);
+		evbuffer_drain(in, evbuffer_get_length(in));
 	}
 }
 
@@ -359,6 +351,7 @@ int
 supervisor_reload(struct master *m, char *err, size_t errlen)
 {
 	struct config fresh;
+	bool old[MAX_WORKER_SLOTS];
 	int i;
 
 	if (config_load(&fresh, m->config_file, m->overrides, m->override_count,
@@ -373,17 +366,20 @@ supervisor_reload(struct master *m, char *err, size_t errlen)
 	config_free(&m->cfg);
 	m->cfg = fresh;
 	log_set_level(m->cfg.level);
+	/* the new generation accepts first; only then do the old ones drain */
 	for (i = 0; i < MAX_WORKER_SLOTS; i++) {
 		struct worker_proc *w = &m->workers[i];
-		if (w->in_use && !w->exited && !w->draining)
-			send_drain(w);
-		else if (w->in_use && w->exited)
+		old[i] = w->in_use && !w->exited && !w->draining;
+		if (w->in_use && w->exited)
 			w->in_use = false;	/* a dead one waiting for respawn */
 	}
 	if (supervisor_start_workers(m) != 0) {
-		snprintf(err, errlen, "could not start new workers");
+		snprintf(err, errlen, "could not start all new workers");
 		return -1;
 	}
+	for (i = 0; i < MAX_WORKER_SLOTS; i++)
+		if (old[i])
+			send_drain(&m->workers[i]);
 	log_info("configuration reloaded; %d new workers, old ones draining",
 	    m->cfg.worker_count);
 	master_deliver_pending(m);

@@ -170,8 +170,11 @@ process_input(struct http_conn *c)
 
 			if (avail == 0)
 				return;
-			if (c->requests > 0 && !evtimer_pending(c->deadline, NULL))
+			if (c->idle) {
+				/* a new head has begun: it gets the head deadline */
+				c->idle = false;
 				arm_deadline(c, c->w->cfg->header_timeout_ms);
+			}
 			p = http_parse_request_head((const char *)evbuffer_pullup(in,
 			    (ssize_t)look), look, HTTP_HEAD_MAX, &c->head);
 			if (p == PARSE_MORE)
@@ -220,6 +223,7 @@ conn_write(struct bufferevent *bev, void *arg)
 			http_conn_close(c);
 			return;
 		}
+		c->idle = true;
 		arm_deadline(c, c->w->cfg->keepalive_timeout_ms);
 		bufferevent_enable(c->bev, EV_READ);
 		process_input(c);	/* a pipelined request may be waiting */
@@ -249,8 +253,10 @@ http_respond_json(struct http_conn *c, int status, struct json_object *body)
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "Connection: %s\r\n\r\n", status, http_reason_phrase(status), len + 1,
 	    c->keep_alive ? "keep-alive" : "close");
-	evbuffer_add(out, json, len);
-	evbuffer_add(out, "\n", 1);
+	if (strcmp(c->method, "HEAD") != 0) {	/* HEAD: the head alone */
+		evbuffer_add(out, json, len);
+		evbuffer_add(out, "\n", 1);
+	}
 	json_object_put(body);
 	c->state = c->keep_alive ? CONN_WRITING : CONN_CLOSING;
 	/* no reading while a response is out; keep-alive resumes after the write */

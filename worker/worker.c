@@ -12,6 +12,7 @@
 
 #include <event2/buffer.h>
 
+#include "evline.h"
 #include "line.h"
 #include "log.h"
 #include "util.h"
@@ -97,25 +98,17 @@ channel_read(struct bufferevent *bev, void *arg)
 {
 	struct worker *w = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct evbuffer_ptr lf;
+	enum parse p;
 	char *line;
 	size_t len;
 
-	for (;;) {
-		lf = evbuffer_search(in, "\n", 1, NULL);
-		if (lf.pos < 0) {
-			if (evbuffer_get_length(in) > CHANNEL_LINE_MAX) {
-				log_errorx("over-long line from the master; exiting");
-				event_base_loopexit(w->base, NULL);
-			}
-			return;
-		}
-		len = (size_t)lf.pos;
-		line = xcalloc(1, len + 1);
-		evbuffer_remove(in, line, len);
-		evbuffer_drain(in, 1);
+	while ((p = evbuffer_take_line(in, CHANNEL_LINE_MAX, &line, &len)) == PARSE_DONE) {
 		handle_channel_line(w, line, len);
 		free(line);
+	}
+	if (p == PARSE_INVALID) {
+		log_errorx("over-long line from the master; exiting");
+		event_base_loopexit(w->base, NULL);
 	}
 }
 

@@ -52,6 +52,7 @@ struct http_conn {
 	enum http_conn_state	 state;
 	bool			 peer_is_loopback;
 	bool			 keep_alive;
+	bool			 idle;		/* between requests: keep-alive deadline */
 	unsigned		 requests;
 	uint64_t		 tag;		/* of the command sent to the master */
 	struct http_request_head head;

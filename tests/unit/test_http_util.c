@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "http_util.h"
+#include "util.h"
 
 static char value[64];
 
@@ -212,10 +213,41 @@ test_reason_phrase_unknown(void **state)
 	assert_string_equal(http_reason_phrase(1000), "Unknown");
 }
 
+static void
+test_utf8_valid(void **state)
+{
+	static const struct {
+		const char	*bytes;
+		bool		 valid;
+	} cases[] = {
+		{ "plain ascii", true },
+		{ "caf\xc3\xa9", true },			/* é */
+		{ "\xe2\x82\xac", true },			/* € */
+		{ "\xf0\x9f\x98\x80", true },		/* U+1F600 */
+		{ "\xf4\x8f\xbf\xbf", true },		/* U+10FFFF */
+		{ "\xc0\xaf", false },			/* overlong '/' */
+		{ "\xe0\x80\xaf", false },			/* overlong */
+		{ "\xed\xa0\x80", false },			/* surrogate U+D800 */
+		{ "\xf4\x90\x80\x80", false },		/* above U+10FFFF */
+		{ "\x80", false },				/* lone continuation */
+		{ "\xc3", false },				/* truncated */
+		{ "\xe2\x82", false },			/* truncated */
+		{ "\xff", false },
+		{ "a\xc3(b", false },			/* bad continuation */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (utf8_valid(cases[i].bytes, strlen(cases[i].bytes)) != cases[i].valid)
+			fail_msg("case %zu", i);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_utf8_valid),
 		cmocka_unit_test(test_path_len),
 		cmocka_unit_test(test_param_present),
 		cmocka_unit_test(test_param_absent),
