@@ -251,6 +251,8 @@ snapshot_free(struct registry_snapshot *snap)
 		free(snap->proxies[i].host);
 		free_secret(snap->proxies[i].username);
 		free_secret(snap->proxies[i].password);
+		free(snap->proxies[i].sealed_username);
+		free(snap->proxies[i].sealed_password);
 	}
 	for (i = 0; i < snap->assignment_count; i++) {
 		free(snap->assignments[i].scope_id);

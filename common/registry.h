@@ -42,6 +42,10 @@ struct snap_proxy {
 	char		*username;	/* plaintext; "" when none; wiped on free */
 	char		*password;
 	bool		 active;
+	/* master only (never sent): the stored ciphertexts the plaintexts came
+	 * from, so a rebuild decrypts only credentials that changed */
+	char		*sealed_username;
+	char		*sealed_password;
 };
 
 struct snap_assignment {

@@ -13,6 +13,8 @@ static const char *const verdict_names[] = {
 	[VERDICT_DIRECT] = "direct (assigned)",
 	[VERDICT_SKIPPED_INACTIVE] = "skipped: proxy inactive",
 	[VERDICT_SKIPPED_MISSING] = "skipped: proxy missing",
+	[VERDICT_REFUSED_INACTIVE] = "refused: proxy inactive",
+	[VERDICT_REFUSED_MISSING] = "refused: proxy missing",
 	[VERDICT_NOT_CONSULTED] = "not consulted",
 };
 
@@ -32,9 +34,8 @@ proxy_resolve(const struct registry_snapshot *snap,
 		[SCOPE_COMBO] = req->combo_id,
 		[SCOPE_GLOBAL] = GLOBAL_SCOPE_ID,
 	};
-	bool decided = false, skipped = false;
-	enum scope first_skipped = SCOPE_GLOBAL, s;
-	const char *first_skipped_id = NULL;
+	bool decided = false;
+	enum scope s;
 
 	memset(out, 0, sizeof(*out));
 	out->outcome = RESOLVE_DIRECT;
@@ -71,14 +72,20 @@ proxy_resolve(const struct registry_snapshot *snap,
 			continue;
 		}
 		p = snapshot_find_proxy(snap, a->proxy_id);
-		if (p == NULL || !p->active) {
+		if ((p == NULL || !p->active) && req->fail_open) {
 			step->verdict = p == NULL ? VERDICT_SKIPPED_MISSING :
 			    VERDICT_SKIPPED_INACTIVE;
-			if (!skipped) {
-				skipped = true;
-				first_skipped = s;
-				first_skipped_id = step->scope_id;
-			}
+			continue;
+		}
+		if (p == NULL || !p->active) {
+			/* fail closed: this scope decided, and it cannot be honoured */
+			step->verdict = p == NULL ? VERDICT_REFUSED_MISSING :
+			    VERDICT_REFUSED_INACTIVE;
+			decided = true;
+			out->outcome = RESOLVE_REFUSED;
+			out->level_is_direct = false;
+			out->level = s;
+			out->level_id = step->scope_id;
 			continue;
 		}
 		step->verdict = VERDICT_USED;
@@ -88,13 +95,6 @@ proxy_resolve(const struct registry_snapshot *snap,
 		out->level = s;
 		out->level_id = step->scope_id;
 		out->proxy = p;
-	}
-	/* Fail closed: a skipped assignment never turns into direct egress. */
-	if (skipped && out->outcome == RESOLVE_DIRECT && !req->fail_open) {
-		out->outcome = RESOLVE_REFUSED;
-		out->level_is_direct = false;
-		out->level = first_skipped;
-		out->level_id = first_skipped_id;
 	}
 }
 

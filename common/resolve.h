@@ -4,11 +4,13 @@
  * and the workers (every relayed request).
  *
  * Order: account (connection) → provider → combo → global → direct. The first
- * scope with an assignment decides. An assignment to an inactive (or missing)
- * proxy is skipped and the walk goes on; an assignment to the word "direct"
- * goes direct on purpose. If any assignment was skipped and the walk would
- * end direct, the call is REFUSED (fail-closed, PROXY_ASSIGNED_UNAVAILABLE)
- * unless fail_open is set. Each level consulted leaves an explain step.
+ * scope with an assignment decides: its proxy if active, direct if the word
+ * "direct" is assigned there, and REFUSED (fail-closed,
+ * PROXY_ASSIGNED_UNAVAILABLE) if its proxy is inactive or missing — a call
+ * pinned to one exit never leaves through another or direct. With fail_open
+ * (PROXY_FAIL_OPEN) an unusable assignment is skipped instead and the walk goes
+ * on, ending direct when nothing else applies. Each level leaves an explain
+ * step.
  */
 #ifndef OMNI_RESOLVE_H
 #define OMNI_RESOLVE_H
@@ -36,8 +38,10 @@ enum resolve_verdict {
 	VERDICT_NO_ASSIGNMENT,
 	VERDICT_USED,
 	VERDICT_DIRECT,		/* "direct" assigned here */
-	VERDICT_SKIPPED_INACTIVE,
-	VERDICT_SKIPPED_MISSING,
+	VERDICT_SKIPPED_INACTIVE,	/* fail-open only */
+	VERDICT_SKIPPED_MISSING,	/* fail-open only */
+	VERDICT_REFUSED_INACTIVE,	/* fail-closed: the decision is a refusal */
+	VERDICT_REFUSED_MISSING,
 	VERDICT_NOT_CONSULTED,	/* a higher level already decided */
 };
 

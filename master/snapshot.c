@@ -16,25 +16,40 @@
 #include "reply.h"
 #include "util.h"
 
+/* The plaintext of a stored credential, reusing the previous snapshot's. */
+static char *
+unseal(struct master *m, const struct snap_proxy *prev, const char *sealed,
+    bool is_password)
+{
+	const char *prev_sealed = prev == NULL ? NULL :
+	    is_password ? prev->sealed_password : prev->sealed_username;
+
+	if (prev_sealed != NULL && strcmp(prev_sealed, sealed) == 0)
+		return xstrdup(is_password ? prev->password : prev->username);
+	return master_decrypt(m, sealed);
+}
+
 static int
 load_proxies(struct master *m, struct registry_snapshot *snap)
 {
 	sqlite3_stmt *st = db_prepare(m->db, "SELECT id, name, type, host, port, "
-	    "username, password, status FROM proxy_registry");
+	    "username, password, status FROM proxy_registry ORDER BY id");
 	size_t cap = 64;
 
 	if (st == NULL)
 		return -1;
 	snap->proxies = xcalloc(cap, sizeof(*snap->proxies));
 	while (sqlite3_step(st) == SQLITE_ROW) {
+		const struct snap_proxy *prev;
 		struct snap_proxy *p;
 		enum proxy_type type;
 		char *user, *pass;
 
 		if (!proxy_type_parse(db_col_text(st, 2), &type))
 			continue;	/* e.g. a 1proxy socks4 row: never dialled */
-		user = master_decrypt(m, db_col_text(st, 5));
-		pass = master_decrypt(m, db_col_text(st, 6));
+		prev = snapshot_find_proxy(&m->snap, db_col_text(st, 0));
+		user = unseal(m, prev, db_col_text(st, 5), false);
+		pass = unseal(m, prev, db_col_text(st, 6), true);
 		if (user == NULL || pass == NULL) {
 			log_errorx("proxy %s: stored credentials do not decrypt",
 			    db_col_text(st, 0));
@@ -56,6 +71,8 @@ load_proxies(struct master *m, struct registry_snapshot *snap)
 		p->port = (uint16_t)sqlite3_column_int(st, 4);
 		p->username = user;
 		p->password = pass;
+		p->sealed_username = xstrdup(db_col_text(st, 5));
+		p->sealed_password = xstrdup(db_col_text(st, 6));
 		p->active = strcmp(db_col_text(st, 7), "active") == 0;
 	}
 	sqlite3_finalize(st);

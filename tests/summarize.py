@@ -17,7 +17,7 @@ for build in sys.argv[1:]:
         passed += int(m.group(1)) if m else 0
         m = re.search(r"\[  FAILED  \] (\d+) test", text)
         failed += int(m.group(1)) if m else 0
-        if not re.search(r"\[==========\] .* ran\.", text):
+        if not re.search(r"\[==========\] \d+ test\(s\) run\.", text):
             failed += 1  # the binary crashed before its summary
     report = os.path.join(build, "tests", "integration", "pytest-report.xml")
     if os.path.exists(report):

@@ -111,25 +111,36 @@ def test_resolution_order(daemon):
     assert resolve(daemon, "other")["level"] == "global"
 
 
-def test_inactive_proxy_is_skipped_and_fail_closed(daemon):
+def test_inactive_proxy_is_fail_closed(daemon):
     inactive = new_proxy(daemon, host="down.example", status="inactive")["id"]
     active = new_proxy(daemon, host="up.example")["id"]
     assign(daemon, "account", "c1", inactive)
     r = resolve(daemon, "c1")
     assert r["refused"] is True and r["proxy"] is None
     assert r["code"] == "PROXY_ASSIGNED_UNAVAILABLE" and r["level"] == "account"
+    # a lower level does not replace the account's pinned exit either
     assign(daemon, "global", None, active)
     r = resolve(daemon, "c1")
-    assert r["refused"] is False and r["level"] == "global" and r["proxyId"] == active
-    assert r["explain"][0]["verdict"] == "skipped: proxy inactive"
+    assert r["refused"] is True and r["level"] == "account"
+    assert [e["verdict"] for e in r["explain"]] == \
+        ["refused: proxy inactive"] + ["not consulted"] * 3
+    # reactivating the proxy restores it at once
+    daemon.http("PATCH", V1, {"id": inactive, "status": "active"})
+    r = resolve(daemon, "c1")
+    assert r["refused"] is False and r["proxyId"] == inactive
 
 
-def test_fail_open_allows_direct(daemon_factory):
+def test_fail_open_skips_to_lower_levels_then_direct(daemon_factory):
     d = daemon_factory(env={"PROXY_FAIL_OPEN": "true"}).start()
     p = new_proxy(d, status="inactive")["id"]
     assign(d, "account", "c1", p)
     r = resolve(d, "c1")
     assert r["refused"] is False and r["level"] == "direct"
+    assert r["explain"][0]["verdict"] == "skipped: proxy inactive"
+    g = new_proxy(d, host="g.example")["id"]
+    assign(d, "global", None, g)
+    r = resolve(d, "c1")
+    assert r["level"] == "global" and r["proxyId"] == g
 
 
 def test_direct_assignment_overrides_lower_levels(daemon):

@@ -567,7 +567,7 @@ def test_idle_keep_alive_connection_is_closed(daemon_factory):
 
 
 def test_keep_alive_connection_used_before_the_timeout_stays_open(daemon_factory):
-    d = daemon_factory(env={"OMNIROUTE_KEEPALIVE_TIMEOUT_MS": "300"}).start()
+    d = daemon_factory(env={"OMNIROUTE_KEEPALIVE_TIMEOUT_MS": "1000"}).start()
     with Conn(d, timeout=10) as c:
         for _ in range(5):
             c.send(get())

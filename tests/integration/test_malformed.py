@@ -632,10 +632,14 @@ def test_zz_daemon_still_serving_and_no_worker_died(seeded):
     assert d.proc.poll() is None
     log = d.read_log()
     assert "respawning" not in log and "killed by signal" not in log, log
-    # the seeded assignments still resolve: conn-1's proxy is inactive, so global
+    # the seeded assignments still resolve the same way: conn-1 is pinned to an
+    # inactive proxy, so its calls are refused (fail-closed); other connections
+    # of the provider use the provider's proxy
     status, res = d.http("GET", V1 + "/assignments?resolve_connection_id=conn-1&provider=openai")
     assert status == 200, res
     assert res["explain"][0]["proxyId"] == seeded.ids[P3]
+    assert (res["level"], res["refused"]) == ("account", True), res
+    status, res = d.http("GET", V1 + "/assignments?resolve_connection_id=conn-2&provider=openai")
     assert (res["level"], res["proxyId"]) == ("provider", seeded.ids[P2]), res
 
 

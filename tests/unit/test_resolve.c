@@ -324,7 +324,7 @@ test_proxy_above_direct_assignment_wins(void **state)
 }
 
 static void
-test_inactive_proxy_skipped_next_level_used(void **state)
+test_inactive_proxy_refused_even_with_lower_levels(void **state)
 {
 	(void)state;
 	add_proxy("pa", false);
@@ -334,11 +334,18 @@ test_inactive_proxy_skipped_next_level_used(void **state)
 	assign(SCOPE_PROVIDER, "openai", "pp");
 	assign(SCOPE_GLOBAL, NULL, "pg");
 	snapshot_index(&snap);
+	/* fail closed: the account's pinned exit is down; no other exit is used */
 	resolve_all(false);
+	assert_refused(SCOPE_ACCOUNT, "conn-1");
+	assert_step(SCOPE_ACCOUNT, VERDICT_REFUSED_INACTIVE, "pa");
+	assert_step(SCOPE_PROVIDER, VERDICT_NOT_CONSULTED, NULL);
+	assert_step(SCOPE_COMBO, VERDICT_NOT_CONSULTED, NULL);
+	assert_step(SCOPE_GLOBAL, VERDICT_NOT_CONSULTED, NULL);
+	/* fail open: skipped, the next level is used */
+	resolve_all(true);
 	assert_proxy(SCOPE_PROVIDER, "openai", "pp");
 	assert_step(SCOPE_ACCOUNT, VERDICT_SKIPPED_INACTIVE, "pa");
 	assert_step(SCOPE_PROVIDER, VERDICT_USED, "pp");
-	assert_step(SCOPE_COMBO, VERDICT_NOT_CONSULTED, NULL);
 	assert_step(SCOPE_GLOBAL, VERDICT_NOT_CONSULTED, NULL);
 }
 
@@ -352,9 +359,9 @@ test_inactive_at_only_assigned_level_refused(void **state)
 	resolve_all(false);
 	assert_refused(SCOPE_PROVIDER, "openai");
 	assert_step(SCOPE_ACCOUNT, VERDICT_NO_ASSIGNMENT, NULL);
-	assert_step(SCOPE_PROVIDER, VERDICT_SKIPPED_INACTIVE, "pp");
-	assert_step(SCOPE_COMBO, VERDICT_NO_ASSIGNMENT, NULL);
-	assert_step(SCOPE_GLOBAL, VERDICT_NO_ASSIGNMENT, NULL);
+	assert_step(SCOPE_PROVIDER, VERDICT_REFUSED_INACTIVE, "pp");
+	assert_step(SCOPE_COMBO, VERDICT_NOT_CONSULTED, NULL);
+	assert_step(SCOPE_GLOBAL, VERDICT_NOT_CONSULTED, NULL);
 }
 
 static void
@@ -391,9 +398,9 @@ test_skipped_then_direct_assignment_refused(void **state)
 	snapshot_index(&snap);
 	resolve_all(false);
 	assert_refused(SCOPE_ACCOUNT, "conn-1");
-	assert_step(SCOPE_ACCOUNT, VERDICT_SKIPPED_INACTIVE, "pa");
-	assert_step(SCOPE_PROVIDER, VERDICT_NO_ASSIGNMENT, NULL);
-	assert_step(SCOPE_COMBO, VERDICT_DIRECT, ASSIGN_DIRECT);
+	assert_step(SCOPE_ACCOUNT, VERDICT_REFUSED_INACTIVE, "pa");
+	assert_step(SCOPE_PROVIDER, VERDICT_NOT_CONSULTED, NULL);
+	assert_step(SCOPE_COMBO, VERDICT_NOT_CONSULTED, NULL);
 	assert_step(SCOPE_GLOBAL, VERDICT_NOT_CONSULTED, NULL);
 }
 
@@ -419,6 +426,11 @@ test_missing_proxy_skipped_like_inactive(void **state)
 	assign(SCOPE_GLOBAL, NULL, "pg");
 	snapshot_index(&snap);
 	resolve_all(false);
+	assert_refused(SCOPE_ACCOUNT, "conn-1");
+	assert_step(SCOPE_ACCOUNT, VERDICT_REFUSED_MISSING, "ghost");
+	assert_string_equal(resolve_verdict_name(VERDICT_REFUSED_MISSING),
+	    "refused: proxy missing");
+	resolve_all(true);
 	assert_proxy(SCOPE_GLOBAL, NULL, "pg");
 	assert_step(SCOPE_ACCOUNT, VERDICT_SKIPPED_MISSING, "ghost");
 	assert_string_equal(resolve_verdict_name(VERDICT_SKIPPED_MISSING),
@@ -446,6 +458,13 @@ test_refusal_names_first_skipped_level(void **state)
 	snapshot_index(&snap);
 	resolve_all(false);
 	assert_refused(SCOPE_ACCOUNT, "conn-1");
+	assert_step(SCOPE_ACCOUNT, VERDICT_REFUSED_MISSING, "ghost");
+	assert_step(SCOPE_PROVIDER, VERDICT_NOT_CONSULTED, NULL);
+	assert_step(SCOPE_COMBO, VERDICT_NOT_CONSULTED, NULL);
+	assert_step(SCOPE_GLOBAL, VERDICT_NOT_CONSULTED, NULL);
+	/* fail open walks past every unusable one and ends direct */
+	resolve_all(true);
+	assert_plain_direct();
 	assert_step(SCOPE_ACCOUNT, VERDICT_SKIPPED_MISSING, "ghost");
 	assert_step(SCOPE_PROVIDER, VERDICT_SKIPPED_INACTIVE, "pp");
 	assert_step(SCOPE_COMBO, VERDICT_NO_ASSIGNMENT, NULL);
@@ -666,6 +685,9 @@ test_snapshot_round_trip(void **state)
 		struct registry_snapshot orig = snap;
 		snap = back;
 		resolve_ids("conn-1", "openai", NULL, false);
+		assert_step(SCOPE_ACCOUNT, VERDICT_REFUSED_INACTIVE, "p-https");
+		assert_refused(SCOPE_ACCOUNT, "conn-1");
+		resolve_ids("conn-1", "openai", NULL, true);
 		assert_step(SCOPE_ACCOUNT, VERDICT_SKIPPED_INACTIVE, "p-https");
 		assert_proxy(SCOPE_PROVIDER, "openai", "p-socks");
 		resolve_ids("conn-2", "openai", NULL, false);
@@ -674,7 +696,7 @@ test_snapshot_round_trip(void **state)
 		assert_proxy(SCOPE_PROVIDER, "openai", "p-socks");
 		resolve_ids(NULL, NULL, NULL, false);
 		assert_proxy(SCOPE_GLOBAL, NULL, "p-http");
-		resolve_ids(NULL, NULL, "fast", false);
+		resolve_ids(NULL, NULL, "fast", true);
 		assert_step(SCOPE_COMBO, VERDICT_SKIPPED_MISSING, "ghost");
 		assert_proxy(SCOPE_GLOBAL, NULL, "p-http");
 		snapshot_free(&snap);
@@ -853,7 +875,7 @@ main(void)
 		cmocka_unit_test_teardown(test_missing_scope_ids_give_no_scope_id, teardown),
 		cmocka_unit_test_teardown(test_direct_assignment_overrides_lower_levels, teardown),
 		cmocka_unit_test_teardown(test_proxy_above_direct_assignment_wins, teardown),
-		cmocka_unit_test_teardown(test_inactive_proxy_skipped_next_level_used, teardown),
+		cmocka_unit_test_teardown(test_inactive_proxy_refused_even_with_lower_levels, teardown),
 		cmocka_unit_test_teardown(test_inactive_at_only_assigned_level_refused, teardown),
 		cmocka_unit_test_teardown(test_inactive_global_refused, teardown),
 		cmocka_unit_test_teardown(test_fail_open_turns_refusal_into_direct, teardown),
