@@ -82,4 +82,18 @@ int		 snapshot_from_json(struct json_object *obj,
 		    struct registry_snapshot *out, char *err, size_t errlen);
 void		 snapshot_free(struct registry_snapshot *snap);
 
+/*
+ * What changed from old to new, for the channel: {"generation","base",
+ * "proxies":[rows upserted],"removedProxies":[ids],"assignments":[rows],
+ * "removedAssignments":[[scope,scopeId]]}. Both must be indexed.
+ */
+struct json_object *snapshot_diff(const struct registry_snapshot *old,
+		    const struct registry_snapshot *new);
+/*
+ * Apply a delta whose base is snap's generation. On any error (wrong base,
+ * malformed row) returns -1 and snap is unchanged.
+ */
+int		 snapshot_apply_delta(struct registry_snapshot *snap,
+		    struct json_object *delta, char *err, size_t errlen);
+
 #endif

@@ -402,10 +402,7 @@ out:
 		free(p);
 	}
 	snapshot_free(&m->snap);
-	if (m->snapshot_line != NULL) {
-		explicit_bzero(m->snapshot_line, m->snapshot_line_len);
-		free(m->snapshot_line);
-	}
+	master_snapshot_lines_free(m);
 	if (m->db != NULL)
 		sqlite3_close(m->db);
 	crypto_key_wipe(&m->key);

@@ -64,8 +64,10 @@ struct master {
 
 	struct registry_snapshot snap;
 	uint64_t		 generation;
-	char			*snapshot_line;	/* "snapshot {…}\n" */
+	char			*snapshot_line;	/* "snapshot {…}\n", built on demand */
 	size_t			 snapshot_line_len;
+	char			*delta_line;	/* "delta {…}\n": the last change */
+	size_t			 delta_line_len;
 
 	int			 listen_fds[CONFIG_MAX_LISTEN];
 	size_t			 listen_count;
@@ -85,7 +87,11 @@ struct master {
 
 /* master/snapshot.c */
 int	master_rebuild_snapshot(struct master *m);
+/* Send the last change (a delta) to every worker. */
 void	master_push_snapshot(struct master *m);
+/* Send the whole current snapshot to one worker (new ones, resyncs). */
+void	master_send_full_snapshot(struct master *m, struct worker_proc *w);
+void	master_snapshot_lines_free(struct master *m);
 void	master_deliver_pending(struct master *m);
 void	master_defer_reply(struct master *m, struct control_client *client,
 	    int worker_slot, pid_t worker_pid, char *line, size_t len);

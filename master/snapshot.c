@@ -109,13 +109,42 @@ load_assignments(struct master *m, struct registry_snapshot *snap)
 	return 0;
 }
 
+/* Replace *line with "<verb> <json>\n", wiping the old one (it held credentials). */
+static void
+set_line(char **line, size_t *len, const char *verb, struct json_object *obj)
+{
+	const char *text = json_plain(obj);
+	size_t tlen = strlen(text);
+
+	if (*line != NULL) {
+		explicit_bzero(*line, *len);
+		free(*line);
+	}
+	*len = strlen(verb) + 1 + tlen + 1;
+	*line = xcalloc(1, *len + 1);
+	snprintf(*line, *len + 1, "%s %s\n", verb, text);
+	explicit_bzero((char *)(uintptr_t)text, tlen);	/* json-c's copy too */
+}
+
+void
+master_snapshot_lines_free(struct master *m)
+{
+	if (m->snapshot_line != NULL) {
+		explicit_bzero(m->snapshot_line, m->snapshot_line_len);
+		free(m->snapshot_line);
+	}
+	if (m->delta_line != NULL) {
+		explicit_bzero(m->delta_line, m->delta_line_len);
+		free(m->delta_line);
+	}
+	m->snapshot_line = m->delta_line = NULL;
+}
+
 int
 master_rebuild_snapshot(struct master *m)
 {
 	struct registry_snapshot snap;
-	struct json_object *obj;
-	const char *text;
-	size_t len;
+	struct json_object *delta;
 
 	memset(&snap, 0, sizeof(snap));
 	if (load_proxies(m, &snap) != 0 || load_assignments(m, &snap) != 0) {
@@ -124,22 +153,30 @@ master_rebuild_snapshot(struct master *m)
 	}
 	snapshot_index(&snap);
 	snap.generation = ++m->generation;
-	obj = snapshot_to_json(&snap);
-	text = json_plain(obj);
-	len = strlen(text);
+	/* workers get only what changed; the whole snapshot is built when asked */
+	delta = snapshot_diff(&m->snap, &snap);
+	set_line(&m->delta_line, &m->delta_line_len, "delta", delta);
+	json_object_put(delta);
 	if (m->snapshot_line != NULL) {
 		explicit_bzero(m->snapshot_line, m->snapshot_line_len);
 		free(m->snapshot_line);
+		m->snapshot_line = NULL;
 	}
-	m->snapshot_line_len = len + sizeof("snapshot \n") - 1;
-	m->snapshot_line = xcalloc(1, m->snapshot_line_len + 1);
-	snprintf(m->snapshot_line, m->snapshot_line_len + 1, "snapshot %s\n", text);
-	/* the serialised form held credentials: wipe json-c's copy too */
-	explicit_bzero((char *)(uintptr_t)text, len);
-	json_object_put(obj);
 	snapshot_free(&m->snap);
 	m->snap = snap;
 	return 0;
+}
+
+void
+master_send_full_snapshot(struct master *m, struct worker_proc *w)
+{
+	if (m->snapshot_line == NULL) {
+		struct json_object *obj = snapshot_to_json(&m->snap);
+		set_line(&m->snapshot_line, &m->snapshot_line_len, "snapshot", obj);
+		json_object_put(obj);
+	}
+	if (w->channel != NULL)
+		bufferevent_write(w->channel, m->snapshot_line, m->snapshot_line_len);
 }
 
 void
@@ -151,7 +188,7 @@ master_push_snapshot(struct master *m)
 		struct worker_proc *w = &m->workers[i];
 		if (!w->in_use || w->exited || w->channel == NULL)
 			continue;
-		bufferevent_write(w->channel, m->snapshot_line, m->snapshot_line_len);
+		bufferevent_write(w->channel, m->delta_line, m->delta_line_len);
 	}
 }
 

@@ -126,7 +126,7 @@ spawn_worker(struct master *m, int slot, int restarts)
 	w->channel = bufferevent_socket_new(m->base, sv[0], BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(w->channel, channel_read, NULL, channel_event, m);
 	bufferevent_enable(w->channel, EV_READ | EV_WRITE);
-	bufferevent_write(w->channel, m->snapshot_line, m->snapshot_line_len);
+	master_send_full_snapshot(m, w);
 	log_info("started worker[%d] pid %d", slot, (int)pid);
 	return 0;
 }
@@ -177,10 +177,15 @@ channel_read(struct bufferevent *bev, void *arg)
 	if (w == NULL)
 		return;
 	while ((p = evbuffer_take_line(in, CHANNEL_LINE_MAX, &line, &len)) == PARSE_DONE) {
-		if (strncmp(line, "ack ", 4) == 0)
+		if (strncmp(line, "ack ", 4) == 0) {
 			handle_ack(m, w, line + 4);
-		else
+		} else if (strncmp(line, "resync", 6) == 0) {
+			log_warnx("worker[%d] asked for the whole snapshot", w->slot);
+			master_send_full_snapshot(m, w);
+		}
+		else {
 			master_run_request(m, line, len, NULL, w);
+		}
 		free(line);
 	}
 	if (p == PARSE_INVALID) {

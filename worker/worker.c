@@ -50,12 +50,39 @@ worker_start_drain(struct worker *w)
 }
 
 static void
+send_ack(struct worker *w)
+{
+	char ack[64];
+	int n = snprintf(ack, sizeof(ack), "ack {\"generation\":%llu}\n",
+	    (unsigned long long)w->snap.generation);
+
+	bufferevent_write(w->channel, ack, (size_t)n);
+}
+
+/* A change to the snapshot; if it does not fit, ask for the whole one. */
+static void
+handle_delta(struct worker *w, const char *json, size_t len)
+{
+	struct json_object *obj = json_parse_document(json, len, 16);
+	char err[256];
+
+	if (obj == NULL || snapshot_apply_delta(&w->snap, obj, err, sizeof(err)) != 0) {
+		log_errorx("cannot apply a snapshot delta (%s); asking for the whole "
+		    "snapshot", obj == NULL ? "not JSON" : err);
+		bufferevent_write(w->channel, "resync {}\n", 10);
+		json_object_put(obj);
+		return;
+	}
+	json_object_put(obj);
+	send_ack(w);
+}
+
+static void
 handle_snapshot(struct worker *w, const char *json, size_t len)
 {
 	struct json_object *obj = json_parse_document(json, len, 16);
 	struct registry_snapshot fresh;
-	char err[256], ack[64];
-	int n;
+	char err[256];
 
 	if (obj == NULL || snapshot_from_json(obj, &fresh, err, sizeof(err)) != 0) {
 		log_errorx("bad snapshot from the master: %s",
@@ -66,9 +93,7 @@ handle_snapshot(struct worker *w, const char *json, size_t len)
 	json_object_put(obj);
 	snapshot_free(&w->snap);
 	w->snap = fresh;
-	n = snprintf(ack, sizeof(ack), "ack {\"generation\":%llu}\n",
-	    (unsigned long long)w->snap.generation);
-	bufferevent_write(w->channel, ack, (size_t)n);
+	send_ack(w);
 }
 
 static void
@@ -86,6 +111,9 @@ handle_channel_line(struct worker *w, char *line, size_t len)
 	} else if (strncmp(line, "snapshot ", 9) == 0) {
 		handle_snapshot(w, line + 9, len - 9);
 		explicit_bzero(line, len);	/* it carried credentials */
+	} else if (strncmp(line, "delta ", 6) == 0) {
+		handle_delta(w, line + 6, len - 6);
+		explicit_bzero(line, len);
 	} else if (strncmp(line, "drain", 5) == 0) {
 		worker_start_drain(w);
 	} else {

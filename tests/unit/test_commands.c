@@ -50,7 +50,7 @@ teardown(void **state)
 	(void)state;
 	sqlite3_close(M.db);
 	snapshot_free(&M.snap);
-	free(M.snapshot_line);
+	master_snapshot_lines_free(&M);
 	config_free(&M.cfg);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dbdir);
 	return system(cmd) == 0 ? 0 : -1;

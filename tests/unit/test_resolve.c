@@ -864,10 +864,140 @@ test_ten_thousand_rows_all_found(void **state)
 	assert_null(snapshot_find_assignment(&snap, SCOPE_GLOBAL, NULL));
 }
 
+/* Serialise a snapshot to compare two of them. */
+static char *
+snapshot_text(const struct registry_snapshot *x)
+{
+	struct json_object *j = snapshot_to_json(x);
+	char *t = xstrdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+
+	json_object_put(j);
+	return t;
+}
+
+/* Round trip through JSON: a deep copy. */
+static void
+snapshot_copy(const struct registry_snapshot *from, struct registry_snapshot *to)
+{
+	struct json_object *j = snapshot_to_json(from);
+	char err[128];
+
+	assert_int_equal(snapshot_from_json(j, to, err, sizeof(err)), 0);
+	json_object_put(j);
+}
+
+static void
+test_delta_diff_then_apply_equals_new(void **state)
+{
+	struct registry_snapshot old, applied;
+	struct json_object *delta, *lists;
+	char err[128], *want, *got;
+	size_t i;
+
+	(void)state;
+	/* old: 200 proxies and assignments */
+	for (i = 0; i < 200; i++) {
+		char id[16], sid[16];
+		snprintf(id, sizeof(id), "p%03zu", i);
+		snprintf(sid, sizeof(sid), "c%03zu", i);
+		add_proxy(id, i % 3 != 0);
+		assign(SCOPE_ACCOUNT, sid, id);
+	}
+	assign(SCOPE_GLOBAL, NULL, "p000");
+	snapshot_index(&snap);
+	snap.generation = 7;
+	snapshot_copy(&snap, &old);
+	/* new: remove some, change some, add some (out of order) */
+	snapshot_free(&snap);
+	for (i = 0; i < 220; i++) {
+		char id[16], sid[16];
+		if (i % 10 == 5)
+			continue;			/* removed */
+		snprintf(id, sizeof(id), "p%03zu", 219 - i);
+		snprintf(sid, sizeof(sid), "c%03zu", 219 - i);
+		add_proxy(id, (219 - i) % 4 != 0);	/* some flip active */
+		assign(SCOPE_ACCOUNT, sid, (219 - i) % 7 == 0 ? ASSIGN_DIRECT : id);
+	}
+	assign(SCOPE_PROVIDER, "openai", "p001");
+	snapshot_index(&snap);
+	snap.generation = 8;
+
+	delta = snapshot_diff(&old, &snap);
+	json_object_object_get_ex(delta, "removedProxies", &lists);
+	assert_int_equal(json_object_array_length(lists), 20);
+	json_object_object_get_ex(delta, "removedAssignments", &lists);
+	assert_int_equal(json_object_array_length(lists), 21);	/* + global */
+	snapshot_copy(&old, &applied);
+	assert_int_equal(snapshot_apply_delta(&applied, delta, err, sizeof(err)), 0);
+	want = snapshot_text(&snap);
+	got = snapshot_text(&applied);
+	assert_string_equal(got, want);
+	assert_non_null(snapshot_find_proxy(&applied, "p219"));
+	assert_null(snapshot_find_proxy(&applied, "p214"));
+	free(want);
+	free(got);
+
+	/* an unchanged snapshot gives an empty delta */
+	json_object_put(delta);
+	snap.generation = 9;
+	applied.generation = 8;
+	delta = snapshot_diff(&applied, &snap);
+	json_object_object_get_ex(delta, "proxies", &lists);
+	assert_int_equal(json_object_array_length(lists), 0);
+	json_object_object_get_ex(delta, "assignments", &lists);
+	assert_int_equal(json_object_array_length(lists), 0);
+	json_object_put(delta);
+	snapshot_free(&old);
+	snapshot_free(&applied);
+}
+
+static void
+test_delta_refused_leaves_snapshot_unchanged(void **state)
+{
+	struct registry_snapshot copy;
+	struct json_object *delta;
+	char err[128], *before, *after;
+	static const char *const bad[] = {
+		/* wrong base */
+		"{\"generation\":3,\"base\":1,\"proxies\":[],\"removedProxies\":[],\"assignments\":[],\"removedAssignments\":[]}",
+		/* missing list */
+		"{\"generation\":3,\"base\":2,\"proxies\":[]}",
+		/* a good removal, then a malformed upsert */
+		"{\"generation\":3,\"base\":2,\"proxies\":[[\"x\",\"n\",\"ftp\",\"h\",1,\"\",\"\",true]],\"removedProxies\":[\"pa\"],\"assignments\":[],\"removedAssignments\":[]}",
+		"{\"generation\":3,\"base\":2,\"proxies\":[],\"removedProxies\":[\"pa\"],\"assignments\":[[\"galaxy\",\"x\",\"pa\"]],\"removedAssignments\":[]}",
+		"{\"generation\":3,\"base\":2,\"proxies\":[],\"removedProxies\":[7],\"assignments\":[],\"removedAssignments\":[]}",
+		"{\"generation\":3,\"base\":2,\"proxies\":[],\"removedProxies\":[],\"assignments\":[],\"removedAssignments\":[[\"account\"]]}",
+	};
+	size_t i;
+
+	(void)state;
+	add_proxy("pa", true);
+	add_proxy("pb", true);
+	assign(SCOPE_ACCOUNT, "c1", "pa");
+	snapshot_index(&snap);
+	snap.generation = 2;
+	before = snapshot_text(&snap);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		delta = json_tokener_parse(bad[i]);
+		assert_non_null(delta);
+		snapshot_copy(&snap, &copy);
+		if (snapshot_apply_delta(&copy, delta, err, sizeof(err)) == 0)
+			fail_msg("delta %zu was applied", i);
+		after = snapshot_text(&copy);
+		assert_string_equal(after, before);
+		free(after);
+		snapshot_free(&copy);
+		json_object_put(delta);
+	}
+	free(before);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_delta_diff_then_apply_equals_new, teardown),
+		cmocka_unit_test_teardown(test_delta_refused_leaves_snapshot_unchanged, teardown),
 		cmocka_unit_test_teardown(test_account_beats_provider_beats_combo_beats_global, teardown),
 		cmocka_unit_test_teardown(test_each_level_alone, teardown),
 		cmocka_unit_test_teardown(test_scopes_do_not_mix, teardown),
