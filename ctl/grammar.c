@@ -76,6 +76,27 @@ static const struct grammar_option secrets_options[] = {
 	{ NULL,		NULL,		VALUE_STRING,	NULL },
 };
 
+static const struct grammar_option provider_options[] = {
+	{ "--name",	"name",		VALUE_STRING,	"NAME" },
+	{ "--base-url",	"baseUrl",	VALUE_STRING,	"URL" },
+	{ "--auth",	"authStyle",	VALUE_STRING,	"bearer|x-api-key|none" },
+	{ "--header",	"headers",	VALUE_HEADER,	"'NAME: VALUE'" },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
+static const struct grammar_option conn_options[] = {
+	{ "--name",	"name",		VALUE_STRING,	"NAME" },
+	{ "--key",	"key",		VALUE_STRING,	"KEY" },
+	{ "--priority",	"priority",	VALUE_INT,	"N" },
+	{ "--status",	"status",	VALUE_STRING,	"active|inactive" },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
+static const struct grammar_option conn_list_options[] = {
+	{ "--provider",	"provider",	VALUE_STRING,	"PROVIDER" },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
 #define POS_ID		{ "ID", "id", ARG_STRING, false }
 #define POS_SCOPE	{ "SCOPE", "scope", ARG_STRING, false }
 #define POS_SCOPE_ID	{ "SCOPE_ID", "scopeId", ARG_SCOPE_ID, false }
@@ -144,6 +165,85 @@ const struct grammar_command grammar_table[] = {
 		.options = resolve_options,
 		.help = "show which proxy a connection's requests leave through, "
 		    "and why",
+	}, {
+		.words = "provider list", .command = "provider.list",
+		.help = "the built-in provider catalog and custom providers",
+	}, {
+		.words = "provider get", .command = "provider.get",
+		.positionals = { POS_ID },
+		.help = "show one provider",
+	}, {
+		.words = "provider add", .command = "provider.add",
+		.positionals = { POS_ID },
+		.options = provider_options,
+		.required = { "--base-url" },
+		.help = "add a custom provider (auth bearer unless given; "
+		    "--header may repeat)",
+	}, {
+		.words = "provider update", .command = "provider.update",
+		.positionals = { POS_ID },
+		.options = provider_options,
+		.help = "change a provider (a built-in one gets an override); "
+		    "--header replaces all extra headers",
+	}, {
+		.words = "provider delete", .command = "provider.delete",
+		.positionals = { POS_ID },
+		.help = "delete a custom provider, or a built-in one's override",
+	}, {
+		.words = "conn list", .command = "conn.list",
+		.options = conn_list_options,
+		.help = "list connections (provider accounts)",
+	}, {
+		.words = "conn get", .command = "conn.get",
+		.positionals = { POS_ID },
+		.help = "show one connection",
+	}, {
+		.words = "conn add", .command = "conn.add",
+		.positionals = { { "PROVIDER", "provider", ARG_STRING, false } },
+		.options = conn_options,
+		.required = { "--name" },
+		.help = "add a connection; its API key is encrypted at rest",
+	}, {
+		.words = "conn update", .command = "conn.update",
+		.positionals = { POS_ID },
+		.options = conn_options,
+		.help = "change a connection; fields not given keep their value",
+	}, {
+		.words = "conn delete", .command = "conn.delete",
+		.positionals = { POS_ID },
+		.help = "delete a connection",
+	}, {
+		.words = "combo list", .command = "combo.list",
+		.help = "list combos",
+	}, {
+		.words = "combo get", .command = "combo.get",
+		.positionals = { { "NAME", "name", ARG_STRING, false } },
+		.help = "show one combo",
+	}, {
+		.words = "combo add", .command = "combo.add",
+		.positionals = { { "NAME", "name", ARG_STRING, false },
+		    { "TARGET", "targets", ARG_SCOPE_ID_LIST, false } },
+		.help = "add a combo of provider/model targets, tried in order",
+	}, {
+		.words = "combo update", .command = "combo.update",
+		.positionals = { { "NAME", "name", ARG_STRING, false },
+		    { "TARGET", "targets", ARG_SCOPE_ID_LIST, false } },
+		.help = "replace a combo's targets",
+	}, {
+		.words = "combo delete", .command = "combo.delete",
+		.positionals = { { "NAME", "name", ARG_STRING, false } },
+		.help = "delete a combo",
+	}, {
+		.words = "apikey list", .command = "apikey.list",
+		.help = "list client API keys (never the keys themselves)",
+	}, {
+		.words = "apikey add", .command = "apikey.add",
+		.positionals = { { "NAME", "name", ARG_STRING, false } },
+		.help = "create a client API key for /v1 calls; it is shown once",
+	}, {
+		.words = "apikey delete", .command = "apikey.delete",
+		.positionals = { POS_ID },
+		.help = "revoke a client API key",
 	}, {
 		.words = "legacy migrate", .command = "legacy.migrate",
 		.options = force_options,
@@ -528,6 +628,31 @@ convert_flag(const char *value, struct json_object **out)
 	return true;
 }
 
+/* "Name: value" → {"Name":"value"} (merged with earlier ones by the caller). */
+static bool
+convert_header(const char *value, struct json_object **out)
+{
+	const char *colon = strchr(value, ':'), *v;
+
+	if (colon == NULL || colon == value)
+		return false;
+	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+		;
+	*out = json_object_new_object();
+	{
+		char name[128];
+		size_t len = (size_t)(colon - value);
+		if (len >= sizeof(name)) {
+			json_object_put(*out);
+			return false;
+		}
+		memcpy(name, value, len);
+		name[len] = '\0';
+		json_object_object_add(*out, name, json_object_new_string(v));
+	}
+	return true;
+}
+
 static const struct {
 	convert_fn	 convert;
 	const char	*wants;
@@ -536,6 +661,7 @@ static const struct {
 	[VALUE_INT]		= { convert_int,		"an integer" },
 	[VALUE_INT_OR_STRING]	= { convert_int_or_string,	"a word" },
 	[VALUE_FLAG]		= { convert_flag,		"no value" },
+	[VALUE_HEADER]		= { convert_header,		"'Name: value'" },
 };
 
 /* Words of the table entry (space-separated) matched against argv. */
@@ -635,6 +761,17 @@ apply_options(struct parse_state *ps, const struct option_use *uses, int nuses)
 		if (!value_types[opt->type].convert(uses[i].value, &value))
 			return fail(ps, "%s wants %s, not '%s'", opt->flag,
 			    value_types[opt->type].wants, uses[i].value);
+		if (opt->type == VALUE_HEADER) {
+			struct json_object *all;
+			if (!json_object_object_get_ex(ps->req->args, opt->field, &all)) {
+				json_object_object_add(ps->req->args, opt->field, value);
+				continue;
+			}
+			json_object_object_foreach(value, hname, hvalue)
+				json_object_object_add(all, hname, json_object_get(hvalue));
+			json_object_put(value);
+			continue;
+		}
 		json_object_object_add(ps->req->args, opt->field, value);
 	}
 	return GRAMMAR_SEND;

@@ -24,6 +24,8 @@ enum grammar_value {
 	VALUE_INT_OR_STRING,	/* a JSON integer when the word is one, else the word
 				   itself, for the master to name the problem */
 	VALUE_FLAG,		/* takes no value; sends true */
+	VALUE_HEADER,		/* "Name: value"; repeatable, collected into one
+				   JSON object field */
 };
 
 struct grammar_option {

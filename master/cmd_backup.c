@@ -1,6 +1,7 @@
 /*
  * master/cmd_backup.c — backup and restore of the registry as one JSON
- * document: proxies, assignments, upstream modes and the key_value settings.
+ * document: proxies, assignments, providers (custom ones and overrides),
+ * connections, combos, upstream modes and the key_value settings.
  * Secrets are left out (shown as "***") unless asked for; a restore is one
  * transaction — proxies upsert by (host, port), assignments by (scope,
  * scopeId), a redacted secret keeps the stored one — and any bad item
@@ -13,6 +14,7 @@
 #include "commands.h"
 #include "db.h"
 #include "proxy_store.h"
+#include "route_store.h"
 
 #define BACKUP_FORMAT	"omniroute-backup"
 #define BACKUP_VERSION	1
@@ -88,6 +90,10 @@ backup_export(struct master *m, struct json_object *args, struct reply *r)
 	    proxy_list_records(m, -1, 0, secrets, &total));
 	json_object_object_add(root, "assignments",
 	    assignment_list_records(m, NULL, NULL, NULL, -1, 0, &total));
+	json_object_object_add(root, "providers", provider_row_records(m));
+	json_object_object_add(root, "connections",
+	    connection_list_records(m, NULL, secrets));
+	json_object_object_add(root, "combos", combo_list_records(m));
 	json_object_object_add(root, "upstreamModes", export_upstream_modes(m));
 	json_object_object_add(root, "settings", export_settings(m));
 	reply_set(r, 200, root);
@@ -108,6 +114,9 @@ static const struct arg_spec import_args[] = {
 	{ "secrets", ARG_BOOL, 0, 0, 0, NULL },
 	{ "proxies", ARG_ARRAY, ARG_HAS_MAX, 0, 100000, NULL },
 	{ "assignments", ARG_ARRAY, ARG_HAS_MAX, 0, 100000, NULL },
+	{ "providers", ARG_ARRAY, ARG_HAS_MAX, 0, 10000, NULL },
+	{ "connections", ARG_ARRAY, ARG_HAS_MAX, 0, 100000, NULL },
+	{ "combos", ARG_ARRAY, ARG_HAS_MAX, 0, 10000, NULL },
 	{ "upstreamModes", ARG_ARRAY, ARG_HAS_MAX, 0, 10000, NULL },
 	{ "settings", ARG_OBJECT, 0, 0, 0, NULL },
 	ARGSPEC_END
@@ -118,6 +127,102 @@ static const char *const record_only_keys[] = {
 	"id", "source", "qualityScore", "latencyMs", "anonymity", "googleAccess",
 	"lastValidated", "countryCode", "createdAt", "updatedAt", NULL,
 };
+
+/* A copy of item without the keys that only describe a record. */
+static struct json_object *
+without_keys(struct json_object *item, const char *const *drop)
+{
+	struct json_object *copy = json_object_new_object();
+	size_t k;
+
+	json_object_object_foreach(item, key, val)
+		json_object_object_add(copy, key, json_object_get(val));
+	for (k = 0; drop[k] != NULL; k++)
+		json_object_object_del(copy, drop[k]);
+	return copy;
+}
+
+/*
+ * Restore providers, connections and combos through their own commands, so a
+ * restore validates exactly as an add or update does.
+ */
+static int
+import_via_commands(struct master *m, struct json_object *args,
+    struct json_object *details)
+{
+	static const char *const provider_only[] = {
+		"builtin", "overridden", "createdAt", "updatedAt", NULL };
+	static const char *const connection_only[] = { "createdAt", "updatedAt", NULL };
+	static const char *const combo_only[] = { "id", "createdAt", "updatedAt", NULL };
+	struct json_object *list;
+	char prefix[48];
+	size_t i;
+	int rc, worst = 0;
+
+	if (json_object_object_get_ex(args, "providers", &list))
+		for (i = 0; i < json_object_array_length(list); i++) {
+			struct json_object *item = json_object_array_get_idx(list, i);
+			struct json_object *a;
+			const char *id;
+			snprintf(prefix, sizeof(prefix), "providers[%zu].", i);
+			if (!json_object_is_type(item, json_type_object)) {
+				details_add(details, prefix, "each provider must be an object");
+				worst = worst < 0 ? worst : -1;
+				continue;
+			}
+			a = without_keys(item, provider_only);
+			id = arg_string(a, "id", "");
+			rc = command_run_nested(m, provider_exists(m, id) ?
+			    &cmd_provider_update : &cmd_provider_add, a, prefix, details);
+			json_object_put(a);
+			worst = rc < worst ? rc : worst;
+		}
+	if (json_object_object_get_ex(args, "connections", &list))
+		for (i = 0; i < json_object_array_length(list); i++) {
+			struct json_object *item = json_object_array_get_idx(list, i);
+			struct json_object *a, *key;
+			bool exists;
+			snprintf(prefix, sizeof(prefix), "connections[%zu].", i);
+			if (!json_object_is_type(item, json_type_object)) {
+				details_add(details, prefix, "each connection must be an object");
+				worst = worst < 0 ? worst : -1;
+				continue;
+			}
+			a = without_keys(item, connection_only);
+			/* the record calls the key apiKey; "***" keeps the stored one */
+			if (json_object_object_get_ex(a, "apiKey", &key)) {
+				if (json_object_is_type(key, json_type_string) &&
+				    strcmp(json_object_get_string(key), REDACTED) != 0)
+					json_object_object_add(a, "key", json_object_get(key));
+				json_object_object_del(a, "apiKey");
+			}
+			exists = connection_exists(m, arg_string(a, "id", ""));
+			if (exists)
+				json_object_object_del(a, "provider");
+			rc = command_run_nested(m, exists ? &cmd_conn_update : &cmd_conn_add,
+			    a, prefix, details);
+			json_object_put(a);
+			worst = rc < worst ? rc : worst;
+		}
+	if (json_object_object_get_ex(args, "combos", &list))
+		for (i = 0; i < json_object_array_length(list); i++) {
+			struct json_object *item = json_object_array_get_idx(list, i);
+			struct json_object *a;
+			snprintf(prefix, sizeof(prefix), "combos[%zu].", i);
+			if (!json_object_is_type(item, json_type_object)) {
+				details_add(details, prefix, "each combo must be an object");
+				worst = worst < 0 ? worst : -1;
+				continue;
+			}
+			a = without_keys(item, combo_only);
+			rc = command_run_nested(m, combo_exists(m,
+			    arg_string(a, "name", "")) ? &cmd_combo_update : &cmd_combo_add,
+			    a, prefix, details);
+			json_object_put(a);
+			worst = rc < worst ? rc : worst;
+		}
+	return worst;
+}
 
 struct id_map {
 	char	**from;
@@ -363,7 +468,8 @@ backup_import(struct master *m, struct json_object *args, struct reply *r)
 	int worst = 0, rc;
 	size_t i;
 
-	if (json_object_object_get_ex(args, "proxies", &list))
+	worst = import_via_commands(m, args, details);
+	if (worst == 0 && json_object_object_get_ex(args, "proxies", &list))
 		for (i = 0; i < json_object_array_length(list); i++) {
 			rc = import_proxy(m, json_object_array_get_idx(list, i), i, details,
 			    &ids, &created, &updated);

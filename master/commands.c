@@ -17,6 +17,13 @@ const struct command *const command_table[] = {
 	&cmd_assign_set, &cmd_assign_bulk, &cmd_assign_list, &cmd_resolve,
 	&cmd_settings_proxy_get, &cmd_settings_proxy_put, &cmd_settings_proxy_delete,
 	&cmd_legacy_migrate, &cmd_backup_export, &cmd_backup_import,
+	&cmd_provider_list, &cmd_provider_get, &cmd_provider_add,
+	&cmd_provider_update, &cmd_provider_delete,
+	&cmd_conn_list, &cmd_conn_get, &cmd_conn_add, &cmd_conn_update,
+	&cmd_conn_delete,
+	&cmd_combo_list, &cmd_combo_get, &cmd_combo_add, &cmd_combo_update,
+	&cmd_combo_delete,
+	&cmd_apikey_list, &cmd_apikey_add, &cmd_apikey_delete,
 	NULL,
 };
 
@@ -101,4 +108,35 @@ list_reply(struct json_object *items, bool paginate, long long limit,
 	json_object_object_add(page, "total", json_object_new_int64(total));
 	json_object_object_add(root, "page", page);
 	return root;
+}
+
+int
+command_run_nested(struct master *m, const struct command *cmd,
+    struct json_object *args, const char *prefix, struct json_object *details)
+{
+	struct json_object *normalised = NULL, *errs = NULL, *err, *inner;
+	struct reply r = { 0, NULL };
+	int rc = 0;
+
+	if (args_validate(cmd->args, args, &normalised, &errs) != 0) {
+		details_append_prefixed(details, errs, prefix);
+		json_object_put(errs);
+		return -1;
+	}
+	cmd->run(m, normalised, &r);
+	json_object_put(normalised);
+	if (r.status >= 500 || r.body == NULL) {
+		rc = -2;
+	} else if (r.status >= 400) {
+		rc = -1;
+		json_object_object_get_ex(r.body, "error", &err);
+		if (json_object_object_get_ex(err, "details", &inner)) {
+			details_append_prefixed(details, inner, prefix);
+		} else {
+			json_object_object_get_ex(err, "message", &inner);
+			details_add(details, prefix, "%s", json_object_get_string(inner));
+		}
+	}
+	reply_clear(&r);
+	return rc;
 }

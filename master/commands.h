@@ -46,6 +46,13 @@ extern const struct command cmd_settings_proxy_get, cmd_settings_proxy_put,
 extern const struct command cmd_backup_export, cmd_backup_import;
 extern const struct command cmd_help, cmd_version, cmd_status, cmd_workers,
 	cmd_reload;
+extern const struct command cmd_provider_list, cmd_provider_get, cmd_provider_add,
+	cmd_provider_update, cmd_provider_delete;
+extern const struct command cmd_conn_list, cmd_conn_get, cmd_conn_add,
+	cmd_conn_update, cmd_conn_delete;
+extern const struct command cmd_combo_list, cmd_combo_get, cmd_combo_add,
+	cmd_combo_update, cmd_combo_delete;
+extern const struct command cmd_apikey_list, cmd_apikey_add, cmd_apikey_delete;
 
 /*
  * A list reply: {"items","page":{"limit","offset","total"}} when paginated,
@@ -53,6 +60,15 @@ extern const struct command cmd_help, cmd_version, cmd_status, cmd_workers,
  */
 struct json_object *list_reply(struct json_object *items, bool paginate,
 	    long long limit, long long offset, long long total);
+
+/*
+ * Run a command's handler inside the caller's transaction (a restore running
+ * provider.add for each item, say): validate args against its table, run it,
+ * and turn a refusal into details prefixed with `prefix` ("providers[2].").
+ * 0 ok, -1 refused (details added), -2 storage error.
+ */
+int	command_run_nested(struct master *m, const struct command *cmd,
+	    struct json_object *args, const char *prefix, struct json_object *details);
 
 /* Shared by the proxy family and its users (settings, backup, legacy). */
 struct json_object *proxy_record_by_id(struct master *m, const char *id);

@@ -87,6 +87,26 @@ static const struct api_route routes[] = {
 	{ "PUT", "/api/settings/proxy", NULL, "settings.proxy.put", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
 	{ "DELETE", "/api/settings/proxy", NULL, "settings.proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "level", "level" }, { "id", "id" } } },
 
+	/* what the relay routes to: providers, connections, combos, client keys */
+	{ "GET", "/api/providers", "id", "provider.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
+	{ "GET", "/api/providers", NULL, "provider.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "POST", "/api/providers", NULL, "provider.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "PATCH", "/api/providers", NULL, "provider.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "DELETE", "/api/providers", NULL, "provider.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
+	{ "GET", "/api/connections", "id", "conn.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
+	{ "GET", "/api/connections", NULL, "conn.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "provider", "provider" } } },
+	{ "POST", "/api/connections", NULL, "conn.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "PATCH", "/api/connections", NULL, "conn.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "DELETE", "/api/connections", NULL, "conn.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
+	{ "GET", "/api/combos", "name", "combo.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "name", "name" } } },
+	{ "GET", "/api/combos", NULL, "combo.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "POST", "/api/combos", NULL, "combo.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "PATCH", "/api/combos", NULL, "combo.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "DELETE", "/api/combos", NULL, "combo.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "name", "name" } } },
+	{ "GET", "/api/keys", NULL, "apikey.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "POST", "/api/keys", NULL, "apikey.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "DELETE", "/api/keys", NULL, "apikey.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
+
 	/* backup */
 	{ "GET", "/api/settings/backup", NULL, "backup.export", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "secrets", "secrets" } } },
 	{ "POST", "/api/settings/backup", NULL, "backup.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },

@@ -16,6 +16,10 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+SCHEMA_DIR = os.path.join(HERE, "..", "..", "schema")
+# The newest migration (schema/NNNN_name.sql) the binary embeds.
+LATEST_SCHEMA = max(int(f[:4]) for f in os.listdir(SCHEMA_DIR) if f.endswith(".sql"))
+
 OMNIROUTED = os.environ.get("OMNIROUTED", os.path.join(os.getcwd(), "omnirouted"))
 OMNIRCTL = os.environ.get("OMNIRCTL", os.path.join(os.getcwd(), "omnirctl"))
 

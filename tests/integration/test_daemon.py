@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import OMNIROUTED, SCRUBBED, new_proxy
+from conftest import LATEST_SCHEMA, OMNIROUTED, SCRUBBED, new_proxy
 
 V1 = "/api/v1/management/proxies"
 
@@ -494,7 +494,7 @@ def test_sigint_stops_cleanly(daemon):
     assert not os.path.exists(daemon.sock)
 
 
-def test_database_is_wal_with_schema_version_1(daemon):
+def test_database_is_wal_with_every_migration_recorded(daemon):
     path = os.path.join(daemon.datadir, "omniroute.db")
     con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
     try:
@@ -502,8 +502,8 @@ def test_database_is_wal_with_schema_version_1(daemon):
         versions = [r[0] for r in con.execute("SELECT version FROM schema_version")]
     finally:
         con.close()
-    assert versions == [1]
-    assert daemon.ctl_json("version")["schemaVersion"] == 1
+    assert versions == list(range(1, LATEST_SCHEMA + 1))
+    assert daemon.ctl_json("version")["schemaVersion"] == LATEST_SCHEMA
 
 
 def test_newer_schema_is_refused(daemon):
@@ -520,6 +520,6 @@ def test_newer_schema_is_refused(daemon):
     assert not os.path.exists(daemon.sock)
     con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
     try:
-        assert sorted(r[0] for r in con.execute("SELECT version FROM schema_version")) == [1, 999]
+        assert sorted(r[0] for r in con.execute("SELECT version FROM schema_version")) == list(range(1, LATEST_SCHEMA + 1)) + [999]
     finally:
         con.close()

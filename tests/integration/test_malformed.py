@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import Daemon, new_proxy
+from conftest import LATEST_SCHEMA, Daemon, new_proxy
 
 V1 = "/api/v1/management/proxies"
 SET = "/api/settings/proxies"
@@ -616,7 +616,7 @@ def test_control_connection_survives_bad_lines(seeded):
     assert [r[0] for r in replies] == [400, 404, 400, 404, 200], replies
     for status, body in replies[:4]:
         assert_envelope(body, status)
-    assert replies[4][1]["schemaVersion"] == 1
+    assert replies[4][1]["schemaVersion"] == LATEST_SCHEMA
     seeded.assert_unchanged("bad lines on one connection", before)
 
 

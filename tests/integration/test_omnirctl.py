@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from conftest import new_proxy
+from conftest import LATEST_SCHEMA, new_proxy
 
 
 def test_add_list_get_update_delete(daemon):
@@ -126,7 +126,7 @@ def test_legacy_migrate_and_system_commands(daemon):
     assert status["workers"] == 2 and status["generation"] >= 1
     workers = daemon.ctl_json("workers")["items"]
     assert len(workers) == 2 and all(w["generation"] == status["generation"] for w in workers)
-    assert daemon.ctl_json("version")["schemaVersion"] == 1
+    assert daemon.ctl_json("version")["schemaVersion"] == LATEST_SCHEMA
     helped = daemon.ctl_json("help", "server")
     names = {c["name"] for c in helped["items"]}
     assert {"proxy.add", "assign.set", "resolve", "backup.import"} <= names

@@ -132,3 +132,46 @@ def test_backup_import_is_all_or_nothing(daemon):
     assert before == after
     status, err = daemon.http("POST", "/api/settings/backup", {"format": "other", "version": 1})
     assert status == 400
+
+
+def test_backup_carries_providers_connections_combos(daemon_factory):
+    a = daemon_factory("ra").start()
+    a.ctl_json("provider", "add", "local", "--base-url", "http://127.0.0.1:11434/v1",
+               "--auth", "none")
+    a.http("PATCH", "/api/providers", {"id": "openai", "baseUrl": "https://127.0.0.1:9443/v1"})
+    conn = a.ctl_json("conn", "add", "openai", "--name", "main", "--key", "sk-keep-me")
+    a.ctl_json("combo", "add", "fast", "openai/gpt-4o-mini", "local/llama3")
+    p = new_proxy(a)
+    a.ctl_json("assign", "set", "account", conn["id"], p["id"])
+    status, doc = a.http("GET", "/api/settings/backup")
+    assert [c["apiKey"] for c in doc["connections"]] == ["***"]
+    assert {x["id"] for x in doc["providers"]} == {"local", "openai"}
+    status, full = a.http("GET", "/api/settings/backup?secrets=1")
+    assert full["connections"][0]["apiKey"] == "sk-keep-me"
+
+    b = daemon_factory("rb").start()
+    status, res = b.http("POST", "/api/settings/backup", full)
+    assert status == 200, res
+    status, got = b.http("GET", "/api/settings/backup?secrets=1")
+    assert got["connections"][0]["id"] == conn["id"]
+    assert got["connections"][0]["apiKey"] == "sk-keep-me"
+    assert got["combos"][0]["targets"] == ["openai/gpt-4o-mini", "local/llama3"]
+    status, prov = b.http("GET", "/api/providers?id=openai")
+    assert prov["baseUrl"] == "https://127.0.0.1:9443/v1"
+    r = b.ctl_json("resolve", conn["id"])
+    assert r["level"] == "account" and r["proxyId"] == p["id"]
+    # restoring the redacted document again keeps the key
+    status, res = b.http("POST", "/api/settings/backup", doc)
+    assert status == 200, res
+    status, got = b.http("GET", "/api/settings/backup?secrets=1")
+    assert got["connections"][0]["apiKey"] == "sk-keep-me"
+
+    # one bad connection: nothing of the document is applied
+    c = daemon_factory("rc").start()
+    before = list(sqlite3.connect(c.datadir + "/omniroute.db").iterdump())
+    bad = json.loads(json.dumps(full))
+    bad["connections"][0]["provider"] = "no-such-provider"
+    status, err = c.http("POST", "/api/settings/backup", bad)
+    assert status == 400
+    assert err["error"]["details"][0]["field"] == "connections[0].provider"
+    assert list(sqlite3.connect(c.datadir + "/omniroute.db").iterdump()) == before

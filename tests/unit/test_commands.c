@@ -104,7 +104,9 @@ row_count(void)
 {
 	return db_count(M.db, "SELECT (SELECT COUNT(*) FROM proxy_registry) + "
 	    "(SELECT COUNT(*) FROM proxy_assignments) + (SELECT COUNT(*) FROM key_value) + "
-	    "(SELECT COUNT(*) FROM upstream_proxy_config)", NULL);
+	    "(SELECT COUNT(*) FROM upstream_proxy_config) + (SELECT COUNT(*) FROM providers) + "
+	    "(SELECT COUNT(*) FROM connections) + (SELECT COUNT(*) FROM combos) + "
+	    "(SELECT COUNT(*) FROM api_keys)", NULL);
 }
 
 /* A JSON value of the wrong type for a field of this type. */
@@ -253,6 +255,23 @@ test_call_table(void **state)
 		{ "backup.import", "{\"format\":\"omniroute-backup\",\"version\":1,\"proxies\":[1]}", 400, "proxies[0]." },
 		{ "backup.import", "{\"format\":\"omniroute-backup\",\"version\":1,\"settings\":{\"ns\":{\"k\":1}}}", 400, "settings.ns.k" },
 		{ "legacy.migrate", "{\"force\":\"yes\"}", 400, "force" },
+		{ "provider.add", "{\"id\":\"loc\",\"baseUrl\":\"http://127.0.0.1:1/v1\"}", 201, NULL },
+		{ "provider.add", "{\"id\":\"loc\",\"baseUrl\":\"http://127.0.0.1:1/v1\"}", 409, "Provider already exists: loc" },
+		{ "provider.add", "{\"id\":\"x/y\",\"baseUrl\":\"http://h\"}", 400, "id" },
+		{ "provider.update", "{\"id\":\"nope\",\"name\":\"x\"}", 404, "Provider not found" },
+		{ "provider.delete", "{\"id\":\"anthropic\"}", 409, NULL },
+		{ "conn.add", "{\"provider\":\"loc\",\"name\":\"a\",\"key\":\"k\"}", 201, NULL },
+		{ "conn.add", "{\"provider\":\"loc\",\"name\":\"a\"}", 409, NULL },
+		{ "conn.add", "{\"provider\":\"loc\",\"name\":\"b\",\"id\":\"not-hex!\"}", 400, "id" },
+		{ "conn.add", "{\"provider\":\"loc\",\"name\":\"b\",\"priority\":-1}", 400, "priority" },
+		{ "conn.update", "{\"id\":\"ghost\"}", 404, "Connection not found" },
+		{ "provider.delete", "{\"id\":\"loc\"}", 409, "Provider still has connections; delete them first" },
+		{ "combo.add", "{\"name\":\"c1\",\"targets\":[\"loc/m\"]}", 201, NULL },
+		{ "combo.add", "{\"name\":\"c2\",\"targets\":[\"loc/m\",\"zz/m\"]}", 400, "targets[1]" },
+		{ "combo.add", "{\"name\":\"c3\",\"targets\":[]}", 400, "targets" },
+		{ "combo.update", "{\"name\":\"ghost\",\"targets\":[\"loc/m\"]}", 404, "Combo not found" },
+		{ "apikey.add", "{\"name\":\"k\"}", 201, NULL },
+		{ "apikey.delete", "{\"id\":\"ghost\"}", 404, "API key not found" },
 	};
 	size_t i;
 

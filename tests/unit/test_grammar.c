@@ -553,6 +553,43 @@ test_build_buffer_too_small(void **state)
 	assert_non_null(strstr(err, "too long"));
 }
 
+static void
+test_route_commands(void **state)
+{
+	(void)state;
+	check_build(ARGV("provider", "list"), "provider.list", "{}");
+	check_build(ARGV("provider", "get", "openai"), "provider.get", "{\"id\":\"openai\"}");
+	check_build(ARGV("provider", "add", "local", "--base-url", "http://127.0.0.1:11434/v1",
+	    "--auth", "none"), "provider.add",
+	    "{\"id\":\"local\",\"baseUrl\":\"http://127.0.0.1:11434/v1\",\"authStyle\":\"none\"}");
+	check_build(ARGV("provider", "update", "local", "--header", "X-A: 1",
+	    "--header", "X-B:two words"), "provider.update",
+	    "{\"id\":\"local\",\"headers\":{\"X-A\":\"1\",\"X-B\":\"two words\"}}");
+	check_build(ARGV("provider", "delete", "local"), "provider.delete", "{\"id\":\"local\"}");
+	check_usage(ARGV("provider", "add", "local"), "--base-url");
+	check_usage(ARGV("provider", "update", "local", "--header", "no colon"), "--header");
+	check_build(ARGV("conn", "list", "--provider", "openai"), "conn.list",
+	    "{\"provider\":\"openai\"}");
+	check_build(ARGV("conn", "get", "c1"), "conn.get", "{\"id\":\"c1\"}");
+	check_build(ARGV("conn", "add", "openai", "--name", "main", "--key", "sk-1",
+	    "--priority", "2"), "conn.add",
+	    "{\"provider\":\"openai\",\"name\":\"main\",\"key\":\"sk-1\",\"priority\":2}");
+	check_build(ARGV("conn", "update", "c1", "--status", "inactive"), "conn.update",
+	    "{\"id\":\"c1\",\"status\":\"inactive\"}");
+	check_build(ARGV("conn", "delete", "c1"), "conn.delete", "{\"id\":\"c1\"}");
+	check_usage(ARGV("conn", "add", "openai"), "--name");
+	check_build(ARGV("combo", "list"), "combo.list", "{}");
+	check_build(ARGV("combo", "get", "fast"), "combo.get", "{\"name\":\"fast\"}");
+	check_build(ARGV("combo", "add", "fast", "openai/gpt-4o-mini", "groq/llama"),
+	    "combo.add", "{\"name\":\"fast\",\"targets\":[\"openai/gpt-4o-mini\",\"groq/llama\"]}");
+	check_build(ARGV("combo", "update", "fast", "groq/llama"), "combo.update",
+	    "{\"name\":\"fast\",\"targets\":[\"groq/llama\"]}");
+	check_build(ARGV("combo", "delete", "fast"), "combo.delete", "{\"name\":\"fast\"}");
+	check_build(ARGV("apikey", "list"), "apikey.list", "{}");
+	check_build(ARGV("apikey", "add", "laptop"), "apikey.add", "{\"name\":\"laptop\"}");
+	check_build(ARGV("apikey", "delete", "k1"), "apikey.delete", "{\"id\":\"k1\"}");
+}
+
 /* Runs last: every table entry was built by one of the tests above. */
 static void
 test_every_entry_built(void **state)
@@ -602,6 +639,7 @@ main(void)
 		cmocka_unit_test(test_usage_files),
 		cmocka_unit_test(test_usage_raw_newline),
 		cmocka_unit_test(test_build_buffer_too_small),
+		cmocka_unit_test(test_route_commands),
 		cmocka_unit_test(test_every_entry_built),
 	};
 

@@ -1,0 +1,153 @@
+/*
+ * master/cmd_apikey.c — client API keys for the relay routes (used when
+ * REQUIRE_API_KEY=true): a key is shown once when it is created and stored
+ * only as its SHA-256 hash, with a short prefix to recognise it by.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "commands.h"
+#include "db.h"
+#include "route_store.h"
+#include "util.h"
+
+#define APIKEY_PREFIX		"sk-omni-"
+#define APIKEY_RANDOM_BYTES	24
+#define APIKEY_SHOWN_PREFIX	12
+
+static const struct arg_spec no_args[] = { ARGSPEC_END };
+
+int
+apikey_hash(const char *key, char out[65])
+{
+	unsigned char digest[32];
+	unsigned int len = 0;
+	size_t i;
+
+	if (EVP_Digest(key, strlen(key), digest, &len, EVP_sha256(), NULL) != 1 ||
+	    len != 32)
+		return -1;
+	for (i = 0; i < 32; i++)
+		snprintf(out + i * 2, 3, "%02x", digest[i]);
+	return 0;
+}
+
+static void
+apikey_list(struct master *m, struct json_object *args, struct reply *r)
+{
+	struct json_object *items = apikey_list_records(m);
+
+	reply_set(r, 200, list_reply(items, false, 0, 0,
+	    (long long)json_object_array_length(items)));
+}
+
+const struct command cmd_apikey_list = {
+	.name = "apikey.list",
+	.help = "client API keys (id, name, prefix; never the key)",
+	.args = no_args,
+	.run = apikey_list,
+};
+
+static const struct arg_spec add_args[] = {
+	{ "name", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 120, NULL },
+	ARGSPEC_END
+};
+
+static void
+apikey_add(struct master *m, struct json_object *args, struct reply *r)
+{
+	unsigned char random[APIKEY_RANDOM_BYTES];
+	char key[sizeof(APIKEY_PREFIX) + APIKEY_RANDOM_BYTES * 2], hash[65];
+	char id[UUID_STR_LEN], stamp[ISO_TIME_LEN], prefix[APIKEY_SHOWN_PREFIX + 1];
+	struct json_object *rec;
+	sqlite3_stmt *st;
+	size_t i;
+
+	if (RAND_bytes(random, sizeof(random)) != 1 || uuid_v4(id) != 0) {
+		reply_error(r, 500, "could not generate a key");
+		return;
+	}
+	strcpy(key, APIKEY_PREFIX);
+	for (i = 0; i < sizeof(random); i++)
+		snprintf(key + strlen(APIKEY_PREFIX) + i * 2, 3, "%02x", random[i]);
+	OPENSSL_cleanse(random, sizeof(random));
+	snprintf(prefix, sizeof(prefix), "%s", key);
+	iso_time_now(stamp, sizeof(stamp));
+	st = db_prepare(m->db, "INSERT INTO api_keys (id, name, key_hash, prefix, "
+	    "created_at) VALUES (?, ?, ?, ?, ?)");
+	if (st == NULL || apikey_hash(key, hash) != 0) {
+		sqlite3_finalize(st);
+		OPENSSL_cleanse(key, sizeof(key));
+		reply_error(r, 500, "could not store the key");
+		return;
+	}
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, arg_string(args, "name", ""));
+	db_bind_text(st, 3, hash);
+	db_bind_text(st, 4, prefix);
+	db_bind_text(st, 5, stamp);
+	if (db_exec_stmt(st) != 0) {
+		OPENSSL_cleanse(key, sizeof(key));
+		reply_error(r, 500, "could not store the key");
+		return;
+	}
+	rec = json_object_new_object();
+	json_object_object_add(rec, "id", json_object_new_string(id));
+	json_object_object_add(rec, "name", json_object_new_string(arg_string(args, "name", "")));
+	json_object_object_add(rec, "key", json_object_new_string(key));
+	json_object_object_add(rec, "prefix", json_object_new_string(prefix));
+	json_object_object_add(rec, "createdAt", json_object_new_string(stamp));
+	OPENSSL_cleanse(key, sizeof(key));
+	reply_set(r, 201, rec);
+}
+
+const struct command cmd_apikey_add = {
+	.name = "apikey.add",
+	.help = "create a client API key; {\"name\"} (the key is shown only in this reply)",
+	.args = add_args,
+	.mutates = true,
+	.run = apikey_add,
+};
+
+static const struct arg_spec id_args[] = {
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	ARGSPEC_END
+};
+
+static void
+apikey_delete(struct master *m, struct json_object *args, struct reply *r)
+{
+	const char *id = arg_string(args, "id", "");
+	struct json_object *ok;
+	sqlite3_stmt *st;
+
+	if (db_count(m->db, "SELECT COUNT(*) FROM api_keys WHERE id = ?", id) <= 0) {
+		reply_error(r, 404, "API key not found");
+		return;
+	}
+	st = db_prepare(m->db, "DELETE FROM api_keys WHERE id = ?");
+	if (st == NULL) {
+		reply_error(r, 500, "could not delete the key");
+		return;
+	}
+	db_bind_text(st, 1, id);
+	if (db_exec_stmt(st) != 0) {
+		reply_error(r, 500, "could not delete the key");
+		return;
+	}
+	ok = json_object_new_object();
+	json_object_object_add(ok, "success", json_object_new_boolean(1));
+	reply_set(r, 200, ok);
+}
+
+const struct command cmd_apikey_delete = {
+	.name = "apikey.delete",
+	.help = "revoke a client API key; {\"id\"}",
+	.args = id_args,
+	.mutates = true,
+	.run = apikey_delete,
+};

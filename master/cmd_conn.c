@@ -1,0 +1,256 @@
+/*
+ * master/cmd_conn.c — connections (provider accounts): list, get, add,
+ * update, delete. API keys are encrypted at rest and redacted in replies; an
+ * empty key on update keeps the stored one. Active connections of a provider
+ * are tried by priority (lower first).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "db.h"
+#include "route_store.h"
+#include "util.h"
+
+static const char *const statuses[] = { "active", "inactive", NULL };
+
+static const struct arg_spec list_args[] = {
+	{ "provider", ARG_STRING, ARG_TRIM | ARG_LOWER | ARG_HAS_MAX, 0, 64, NULL },
+	ARGSPEC_END
+};
+
+static const struct arg_spec id_args[] = {
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	ARGSPEC_END
+};
+
+static void
+conn_list(struct master *m, struct json_object *args, struct reply *r)
+{
+	const char *provider = arg_string(args, "provider", NULL);
+	struct json_object *items = connection_list_records(m,
+	    provider != NULL && *provider ? provider : NULL, false);
+
+	reply_set(r, 200, list_reply(items, false, 0, 0,
+	    (long long)json_object_array_length(items)));
+}
+
+const struct command cmd_conn_list = {
+	.name = "conn.list",
+	.help = "connections (provider accounts); {\"provider\"}",
+	.args = list_args,
+	.run = conn_list,
+};
+
+static void
+conn_get(struct master *m, struct json_object *args, struct reply *r)
+{
+	struct json_object *rec = connection_get_record(m, arg_string(args, "id", ""));
+
+	if (rec == NULL)
+		reply_error(r, 404, "Connection not found");
+	else
+		reply_set(r, 200, rec);
+}
+
+const struct command cmd_conn_get = {
+	.name = "conn.get",
+	.help = "one connection; {\"id\"}",
+	.args = id_args,
+	.run = conn_get,
+};
+
+static const struct arg_spec add_args[] = {
+	{ "id", ARG_STRING, ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 36, NULL },
+	{ "provider", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER | ARG_HAS_MIN | ARG_HAS_MAX, 1, 64, NULL },
+	{ "name", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 120, NULL },
+	{ "key", ARG_STRING, ARG_HAS_MAX, 0, 8192, NULL },
+	{ "priority", ARG_INT, ARG_HAS_MIN | ARG_HAS_MAX, 0, 1000000, NULL },
+	{ "status", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, statuses },
+	ARGSPEC_END
+};
+
+static bool
+key_is_clean(const char *key)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)key; *p != '\0'; p++)
+		if (*p < 0x21 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static void
+conn_add(struct master *m, struct json_object *args, struct reply *r)
+{
+	const char *provider = arg_string(args, "provider", "");
+	const char *key = arg_string(args, "key", "");
+	char id[UUID_STR_LEN], stamp[ISO_TIME_LEN], *sealed;
+	sqlite3_stmt *st;
+
+	if (!provider_exists(m, provider)) {
+		reply_invalid_field(r, "provider", "unknown provider '%s'", provider);
+		return;
+	}
+	if (!key_is_clean(key)) {
+		reply_invalid_field(r, "key", "key must not contain spaces or control characters");
+		return;
+	}
+	if (arg_present(args, "id")) {
+		/* a chosen id (a restore keeps ids, which assignments refer to) */
+		const char *want = arg_string(args, "id", "");
+		if (strspn(want, "0123456789abcdefABCDEF-") != strlen(want)) {
+			reply_invalid_field(r, "id", "id must be a UUID (hex digits and '-')");
+			return;
+		}
+		if (connection_exists(m, want)) {
+			reply_error(r, 409, "Connection id already exists: %s", want);
+			return;
+		}
+		snprintf(id, sizeof(id), "%s", want);
+	} else if (uuid_v4(id) != 0) {
+		reply_error(r, 500, "could not store the connection");
+		return;
+	}
+	st = db_prepare(m->db, "SELECT COUNT(*) FROM connections WHERE provider_id = ? "
+	    "AND name = ?");
+	db_bind_text(st, 1, provider);
+	db_bind_text(st, 2, arg_string(args, "name", ""));
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0) {
+		sqlite3_finalize(st);
+		reply_error(r, 409, "Connection %s already exists for %s",
+		    arg_string(args, "name", ""), provider);
+		return;
+	}
+	sqlite3_finalize(st);
+	iso_time_now(stamp, sizeof(stamp));
+	sealed = master_encrypt(m, key);
+	st = db_prepare(m->db, "INSERT INTO connections (id, provider_id, name, api_key, "
+	    "priority, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+	if (st == NULL || sealed == NULL) {
+		free(sealed);
+		reply_error(r, 500, "could not store the connection");
+		return;
+	}
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, provider);
+	db_bind_text(st, 3, arg_string(args, "name", ""));
+	db_bind_text(st, 4, sealed);
+	sqlite3_bind_int64(st, 5, arg_int(args, "priority", 0));
+	db_bind_text(st, 6, arg_string(args, "status", "active"));
+	db_bind_text(st, 7, stamp);
+	db_bind_text(st, 8, stamp);
+	free(sealed);
+	if (db_exec_stmt(st) != 0) {
+		reply_error(r, 500, "could not store the connection");
+		return;
+	}
+	reply_set(r, 201, connection_get_record(m, id));
+}
+
+const struct command cmd_conn_add = {
+	.name = "conn.add",
+	.help = "add a connection; {\"provider\",\"name\",\"key\",\"priority\",\"status\"} (\"id\" to keep one, as restores do)",
+	.args = add_args,
+	.mutates = true,
+	.run = conn_add,
+};
+
+static const struct arg_spec update_args[] = {
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "name", ARG_STRING, ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 120, NULL },
+	{ "key", ARG_STRING, ARG_HAS_MAX, 0, 8192, NULL },
+	{ "priority", ARG_INT, ARG_HAS_MIN | ARG_HAS_MAX, 0, 1000000, NULL },
+	{ "status", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, statuses },
+	ARGSPEC_END
+};
+
+static void
+conn_update(struct master *m, struct json_object *args, struct reply *r)
+{
+	const char *id = arg_string(args, "id", "");
+	const char *key = arg_string(args, "key", "");
+	char stamp[ISO_TIME_LEN], *sealed = NULL;
+	sqlite3_stmt *st;
+
+	if (!connection_exists(m, id)) {
+		reply_error(r, 404, "Connection not found");
+		return;
+	}
+	if (!key_is_clean(key)) {
+		reply_invalid_field(r, "key", "key must not contain spaces or control characters");
+		return;
+	}
+	if (*key != '\0' && (sealed = master_encrypt(m, key)) == NULL) {
+		reply_error(r, 500, "could not store the connection");
+		return;
+	}
+	iso_time_now(stamp, sizeof(stamp));
+	/* omitted fields (NULL) and an empty key keep the stored value */
+	st = db_prepare(m->db, "UPDATE connections SET name = COALESCE(?2, name), "
+	    "api_key = COALESCE(?3, api_key), priority = COALESCE(?4, priority), "
+	    "status = COALESCE(?5, status), updated_at = ?6 WHERE id = ?1");
+	if (st == NULL) {
+		free(sealed);
+		reply_error(r, 500, "could not store the connection");
+		return;
+	}
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, arg_string(args, "name", NULL));
+	db_bind_text(st, 3, sealed);
+	if (arg_present(args, "priority"))
+		sqlite3_bind_int64(st, 4, arg_int(args, "priority", 0));
+	db_bind_text(st, 5, arg_string(args, "status", NULL));
+	db_bind_text(st, 6, stamp);
+	free(sealed);
+	if (db_exec_stmt(st) != 0) {
+		reply_error(r, 409, "could not update the connection (name already used?)");
+		return;
+	}
+	reply_set(r, 200, connection_get_record(m, id));
+}
+
+const struct command cmd_conn_update = {
+	.name = "conn.update",
+	.help = "change a connection; {\"id\",\"name\",\"key\",\"priority\",\"status\"} (an empty key keeps the stored one)",
+	.args = update_args,
+	.mutates = true,
+	.run = conn_update,
+};
+
+static void
+conn_delete(struct master *m, struct json_object *args, struct reply *r)
+{
+	const char *id = arg_string(args, "id", "");
+	struct json_object *ok;
+	sqlite3_stmt *st;
+
+	if (!connection_exists(m, id)) {
+		reply_error(r, 404, "Connection not found");
+		return;
+	}
+	st = db_prepare(m->db, "DELETE FROM connections WHERE id = ?");
+	if (st == NULL) {
+		reply_error(r, 500, "could not delete the connection");
+		return;
+	}
+	db_bind_text(st, 1, id);
+	if (db_exec_stmt(st) != 0) {
+		reply_error(r, 500, "could not delete the connection");
+		return;
+	}
+	ok = json_object_new_object();
+	json_object_object_add(ok, "success", json_object_new_boolean(1));
+	reply_set(r, 200, ok);
+}
+
+const struct command cmd_conn_delete = {
+	.name = "conn.delete",
+	.help = "delete a connection (its account-scope assignment stays); {\"id\"}",
+	.args = id_args,
+	.mutates = true,
+	.run = conn_delete,
+};
+
