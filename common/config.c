@@ -50,6 +50,11 @@ static const struct setting settings[] = {
 	S("header_timeout_ms", "OMNIROUTE_HEADER_TIMEOUT_MS", "15000", SET_LONG, header_timeout_ms, 100, 600000),
 	S("keepalive_timeout_ms", "OMNIROUTE_KEEPALIVE_TIMEOUT_MS", "75000", SET_LONG, keepalive_timeout_ms, 100, 3600000),
 	S("shutdown_timeout_ms", "OMNIROUTE_SHUTDOWN_TIMEOUT_MS", "10000", SET_LONG, shutdown_timeout_ms, 0, 3600000),
+	S("dns_timeout_ms", "OMNIROUTE_DNS_TIMEOUT_MS", "5000", SET_LONG, dns_timeout_ms, 100, 600000),
+	S("connect_timeout_ms", "OMNIROUTE_CONNECT_TIMEOUT_MS", "10000", SET_LONG, connect_timeout_ms, 100, 600000),
+	S("proxy_handshake_timeout_ms", "OMNIROUTE_PROXY_HANDSHAKE_TIMEOUT_MS", "10000", SET_LONG, proxy_handshake_timeout_ms, 100, 600000),
+	S("tls_timeout_ms", "OMNIROUTE_TLS_TIMEOUT_MS", "10000", SET_LONG, tls_timeout_ms, 100, 600000),
+	S("probe_url", "OMNIROUTE_PROBE_URL", "https://api64.ipify.org/?format=json", SET_STRING, probe_url, 0, 0),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))

@@ -40,6 +40,11 @@ struct config {
 	long		 header_timeout_ms;
 	long		 keepalive_timeout_ms;
 	long		 shutdown_timeout_ms;
+	long		 dns_timeout_ms;
+	long		 connect_timeout_ms;
+	long		 proxy_handshake_timeout_ms;
+	long		 tls_timeout_ms;
+	char		*probe_url;
 
 	/* derived by config_finish() */
 	struct listen_addr listen_addrs[CONFIG_MAX_LISTEN];

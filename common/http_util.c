@@ -2,6 +2,7 @@
  * common/http_util.c — request-target splitting, query decoding and reason
  * phrases for the worker's HTTP server.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "http_util.h"
@@ -106,4 +107,81 @@ http_reason_phrase(int status)
 		if (phrases[i].status == status)
 			return phrases[i].phrase;
 	return "Unknown";
+}
+
+int
+http_url_parse(const char *url, struct http_url *out, const char **err)
+{
+	const char *p, *host, *host_end, *path;
+	unsigned long port = 0;
+	size_t hlen;
+
+	memset(out, 0, sizeof(*out));
+	if (strncmp(url, "https://", 8) == 0) {
+		out->tls = 1;
+		p = url + 8;
+	} else if (strncmp(url, "http://", 7) == 0) {
+		p = url + 7;
+	} else {
+		*err = "URL must start with http:// or https://";
+		return -1;
+	}
+	path = p + strcspn(p, "/?");
+	if (memchr(p, '@', (size_t)(path - p)) != NULL || strchr(url, '#') != NULL) {
+		*err = "URL must not contain credentials or a fragment";
+		return -1;
+	}
+	for (host = url; *host != '\0'; host++)
+		if ((unsigned char)*host <= ' ' || *host == 0x7f) {
+			*err = "URL must not contain spaces or control characters";
+			return -1;
+		}
+	host = p;
+	if (*host == '[') {
+		host_end = memchr(host, ']', (size_t)(path - host));
+		if (host_end == NULL) {
+			*err = "unterminated IPv6 literal in URL";
+			return -1;
+		}
+		host++;
+		p = host_end + 1;
+	} else {
+		host_end = memchr(host, ':', (size_t)(path - host));
+		if (host_end == NULL)
+			host_end = path;
+		p = host_end;
+	}
+	hlen = (size_t)(host_end - host);
+	if (hlen == 0 || hlen >= sizeof(out->host)) {
+		*err = "URL has no host";
+		return -1;
+	}
+	memcpy(out->host, host, hlen);
+	if (p < path && *p == ':') {
+		for (p++; p < path; p++) {
+			if (*p < '0' || *p > '9' || port > 65535) {
+				*err = "URL has an invalid port";
+				return -1;
+			}
+			port = port * 10 + (unsigned long)(*p - '0');
+		}
+		if (port < 1 || port > 65535) {
+			*err = "URL has an invalid port";
+			return -1;
+		}
+	} else if (p != path) {
+		*err = "URL has an invalid host";
+		return -1;
+	}
+	out->port = port != 0 ? (unsigned)port : out->tls ? 443 : 80;
+	if (*path == '\0')
+		strcpy(out->path, "/");
+	else if (*path == '?')
+		snprintf(out->path, sizeof(out->path), "/%s", path);
+	else if (strlen(path) >= sizeof(out->path)) {
+		*err = "URL path too long";
+		return -1;
+	} else
+		strcpy(out->path, path);
+	return 0;
 }

@@ -22,6 +22,17 @@ int		http_query_param(const char *target, size_t len, const char *name,
 
 const char	*http_reason_phrase(int status);
 
+/* An http:// or https:// URL split for a request. */
+struct http_url {
+	int	 tls;			/* https */
+	char	 host[256];		/* IPv6 without brackets */
+	unsigned port;			/* explicit, else 80 / 443 */
+	char	 path[2048];		/* path and query, "/" when empty */
+};
+
+/* 0 ok; -1 with a static message in *err. No credentials or fragments. */
+int		http_url_parse(const char *url, struct http_url *out, const char **err);
+
 /*
  * Percent-decode s[0..len) into out (NUL-terminated); '+' becomes a space when
  * plus_is_space (query strings). -1 on a malformed escape, %00, or a result

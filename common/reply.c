@@ -97,6 +97,16 @@ reply_clear(struct reply *r)
 		json_object_put(r->body);
 	r->body = NULL;
 	r->status = 0;
+	r->job = NULL;
+}
+
+void
+reply_job(struct reply *r, const char *job, struct json_object *args)
+{
+	reply_clear(r);
+	r->status = 202;
+	r->body = args;
+	r->job = job;
 }
 
 void

@@ -13,6 +13,7 @@
 struct reply {
 	int			 status;
 	struct json_object	*body;		/* owned */
+	const char		*job;		/* set: body is a job's args for a worker */
 };
 
 /* "invalid_request", "not_found", ... derived from the status. */
@@ -31,6 +32,11 @@ void	reply_invalid(struct reply *r, struct json_object *details);
 void	reply_invalid_field(struct reply *r, const char *field, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	reply_clear(struct reply *r);
+/*
+ * The command needs the network: hand `job` (e.g. "job.probe") with args
+ * (owned) to a worker; its answer becomes the command's reply.
+ */
+void	reply_job(struct reply *r, const char *job, struct json_object *args);
 
 /* Append {"field","message"} to a details array. */
 void	details_add(struct json_object *details, const char *field, const char *fmt, ...)

@@ -8,6 +8,7 @@ packages="build-essential autoconf automake pkg-config libevent-dev \
 libsqlite3-dev libjson-c-dev libssl-dev libc-ares-dev ca-certificates"
 if [ "${1:-}" = "--test" ]; then
 	packages="$packages libcmocka-dev python3 python3-pytest clang \
+microsocks dante-server tinyproxy squid stunnel4 \
 curl openssl sqlite3 procps"
 fi
 missing=""

@@ -76,6 +76,12 @@ static const struct grammar_option secrets_options[] = {
 	{ NULL,		NULL,		VALUE_STRING,	NULL },
 };
 
+static const struct grammar_option proxy_test_options[] = {
+	{ "--url",	"url",		VALUE_STRING,	"URL" },
+	{ "--timeout-ms", "timeoutMs",	VALUE_INT,	"N" },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
 static const struct grammar_option provider_options[] = {
 	{ "--name",	"name",		VALUE_STRING,	"NAME" },
 	{ "--base-url",	"baseUrl",	VALUE_STRING,	"URL" },
@@ -165,6 +171,12 @@ const struct grammar_command grammar_table[] = {
 		.options = resolve_options,
 		.help = "show which proxy a connection's requests leave through, "
 		    "and why",
+	}, {
+		.words = "proxy test", .command = "proxy.test",
+		.positionals = { POS_ID },
+		.options = proxy_test_options,
+		.help = "probe a proxy: connect, handshake, TLS and an HTTP GET "
+		    "through it; reports the stage that failed",
 	}, {
 		.words = "provider list", .command = "provider.list",
 		.help = "the built-in provider catalog and custom providers",

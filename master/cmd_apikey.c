@@ -75,7 +75,8 @@ apikey_add(struct master *m, struct json_object *args, struct reply *r)
 	for (i = 0; i < sizeof(random); i++)
 		snprintf(key + strlen(APIKEY_PREFIX) + i * 2, 3, "%02x", random[i]);
 	OPENSSL_cleanse(random, sizeof(random));
-	snprintf(prefix, sizeof(prefix), "%s", key);
+	memcpy(prefix, key, APIKEY_SHOWN_PREFIX);	/* the first characters, to recognise it */
+	prefix[APIKEY_SHOWN_PREFIX] = '\0';
 	iso_time_now(stamp, sizeof(stamp));
 	st = db_prepare(m->db, "INSERT INTO api_keys (id, name, key_hash, prefix, "
 	    "created_at) VALUES (?, ?, ?, ?, ?)");

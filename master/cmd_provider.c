@@ -119,7 +119,7 @@ route_check_headers(struct json_object *headers, struct json_object *details)
 }
 
 static const struct arg_spec id_args[] = {
-	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 64, NULL },
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER | ARG_HAS_MIN | ARG_HAS_MAX, 1, 64, NULL },
 	ARGSPEC_END
 };
 

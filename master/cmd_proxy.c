@@ -297,6 +297,59 @@ const struct command cmd_proxy_import = {
 	.run = proxy_import,
 };
 
+static const struct arg_spec test_args[] = {
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "url", ARG_STRING, ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 2048, NULL },
+	{ "timeoutMs", ARG_INT, ARG_HAS_MIN | ARG_HAS_MAX, 100, 120000, NULL },
+	ARGSPEC_END
+};
+
+/*
+ * A probe goes through the proxy itself (inactive or not: that is how one
+ * finds out whether to activate it), run by a worker as job.probe.
+ */
+static void
+proxy_test(struct master *m, struct json_object *args, struct reply *r)
+{
+	const char *id = arg_string(args, "id", "");
+	struct json_object *rec = proxy_get_record(m, id, true), *job, *proxy, *v;
+	static const char *const copied[] = {
+		"id", "type", "host", "port", "username", "password", NULL };
+	size_t i;
+
+	if (rec == NULL) {
+		reply_error(r, 404, "Proxy not found");
+		return;
+	}
+	json_object_object_get_ex(rec, "type", &v);
+	if (strcmp(json_object_get_string(v), "socks5") == 0 &&
+	    !m->cfg.enable_socks5_proxy) {
+		json_object_put(rec);
+		reply_error(r, 400, "SOCKS5 proxy is disabled (set ENABLE_SOCKS5_PROXY=true to enable)");
+		return;
+	}
+	proxy = json_object_new_object();
+	for (i = 0; copied[i] != NULL; i++)
+		if (json_object_object_get_ex(rec, copied[i], &v))
+			json_object_object_add(proxy, copied[i], json_object_get(v));
+	json_object_put(rec);
+	job = json_object_new_object();
+	json_object_object_add(job, "proxy", proxy);
+	json_object_object_add(job, "url", json_object_new_string(
+	    arg_string(args, "url", m->cfg.probe_url)));
+	json_object_object_add(job, "timeoutMs", json_object_new_int64(
+	    arg_int(args, "timeoutMs", 15000)));
+	reply_job(r, "job.probe", job);
+}
+
+const struct command cmd_proxy_test = {
+	.name = "proxy.test",
+	.help = "probe a proxy: TCP, handshake, TLS and the HTTP status of a GET to "
+	    "url (default probe_url) through it; {\"id\",\"url\",\"timeoutMs\"}",
+	.args = test_args,
+	.run = proxy_test,
+};
+
 static const struct arg_spec health_args[] = {
 	{ "hours", ARG_INT, 0, 0, 0, NULL },
 	ARGSPEC_END

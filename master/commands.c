@@ -14,6 +14,7 @@ const struct command *const command_table[] = {
 	&cmd_help, &cmd_version, &cmd_status, &cmd_workers, &cmd_reload,
 	&cmd_proxy_list, &cmd_proxy_get, &cmd_proxy_where_used, &cmd_proxy_add,
 	&cmd_proxy_update, &cmd_proxy_delete, &cmd_proxy_import, &cmd_proxy_health,
+	&cmd_proxy_test,
 	&cmd_assign_set, &cmd_assign_bulk, &cmd_assign_list, &cmd_resolve,
 	&cmd_settings_proxy_get, &cmd_settings_proxy_put, &cmd_settings_proxy_delete,
 	&cmd_legacy_migrate, &cmd_backup_export, &cmd_backup_import,
@@ -74,7 +75,7 @@ command_dispatch(struct master *m, const char *name, const char *json,
 	}
 	cmd->run(m, normalised, r);
 	json_object_put(normalised);
-	if (r->body == NULL) {
+	if (r->body == NULL && r->job == NULL) {
 		log_errorx("command %s produced no reply", name);
 		reply_error(r, 500, "command %s failed", name);
 	}
@@ -115,7 +116,7 @@ command_run_nested(struct master *m, const struct command *cmd,
     struct json_object *args, const char *prefix, struct json_object *details)
 {
 	struct json_object *normalised = NULL, *errs = NULL, *err, *inner;
-	struct reply r = { 0, NULL };
+	struct reply r = { 0, NULL, NULL };
 	int rc = 0;
 
 	if (args_validate(cmd->args, args, &normalised, &errs) != 0) {

@@ -53,7 +53,7 @@ master_run_request(struct master *m, const char *line, size_t len,
     struct control_client *client, struct worker_proc *worker)
 {
 	struct control_request req;
-	struct reply r = { 0, NULL };
+	struct reply r = { 0, NULL, NULL };
 	const char *err;
 	bool mutated = false;
 	char *out;
@@ -68,6 +68,12 @@ master_run_request(struct master *m, const char *line, size_t len,
 	if (mutated && master_rebuild_snapshot(m) != 0) {
 		log_errorx("could not rebuild the registry snapshot after %s", req.name);
 		mutated = false;
+	}
+	if (r.job != NULL) {
+		/* the network part runs in a worker; its answer is the reply */
+		master_start_job(m, r.job, r.body, client, worker, req.has_tag, req.tag);
+		reply_clear(&r);
+		return;
 	}
 	out = reply_format_line(req.has_tag, req.tag, &r, &out_len);
 	reply_clear(&r);
@@ -86,11 +92,18 @@ master_run_request(struct master *m, const char *line, size_t len,
 	free(out);
 }
 
+void
+control_client_set_waiting(struct control_client *c)
+{
+	c->waiting = true;
+}
+
 static void
 client_free(struct control_client *c)
 {
 	struct pending_reply *p, *next;
 
+	master_jobs_client_gone(c->m, c);
 	for (p = TAILQ_FIRST(&c->m->pending); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, entry);
 		if (p->client == c)
@@ -147,7 +160,7 @@ client_read(struct bufferevent *bev, void *arg)
 	if (p != PARSE_INVALID)
 		return;
 	{
-		struct reply r = { 0, NULL };
+		struct reply r = { 0, NULL, NULL };
 		size_t out_len;
 		char *out;
 

@@ -276,6 +276,7 @@ main(int argc, char **argv)
 	size_t i;
 
 	TAILQ_INIT(&m->pending);
+	TAILQ_INIT(&m->jobs);
 	while ((ch = getopt(argc, argv, "c:dD:hl:ns:Vw:")) != -1) {
 		switch (ch) {
 		case 'c': m->config_file = optarg; break;
@@ -341,7 +342,7 @@ main(int argc, char **argv)
 	{
 		char *done = db_meta_get(m->db, "legacy_migrated");
 		if (done == NULL) {
-			struct reply r = { 0, NULL };
+			struct reply r = { 0, NULL, NULL };
 			if (db_begin(m->db) == 0 && legacy_migrate(m, false, &r) == 0 &&
 			    db_meta_set(m->db, "legacy_migrated", "1") == 0)
 				db_commit(m->db);
@@ -395,6 +396,11 @@ out:
 		event_free(m->respawn_timer);
 	if (m->stop_timer != NULL)
 		event_free(m->stop_timer);
+	while (!TAILQ_EMPTY(&m->jobs)) {
+		struct pending_job *j = TAILQ_FIRST(&m->jobs);
+		TAILQ_REMOVE(&m->jobs, j, entry);
+		free(j);
+	}
 	while (!TAILQ_EMPTY(&m->pending)) {
 		struct pending_reply *p = TAILQ_FIRST(&m->pending);
 		TAILQ_REMOVE(&m->pending, p, entry);

@@ -52,6 +52,19 @@ struct pending_reply {
 };
 TAILQ_HEAD(pending_list, pending_reply);
 
+/* A job handed to a worker; its answer goes back to whoever asked. */
+struct pending_job {
+	TAILQ_ENTRY(pending_job) entry;
+	uint64_t		 tag;		/* on the worker's channel */
+	pid_t			 worker_pid;
+	struct control_client	*client;	/* or a worker that forwarded it: */
+	int			 origin_slot;
+	pid_t			 origin_pid;
+	bool			 origin_has_tag;
+	uint64_t		 origin_tag;
+};
+TAILQ_HEAD(pending_job_list, pending_job);
+
 struct master {
 	struct config		 cfg;
 	const char		*config_file;
@@ -78,6 +91,9 @@ struct master {
 	int			 consecutive_crashes;
 	struct event		*respawn_timer;
 	struct pending_list	 pending;
+	struct pending_job_list	 jobs;
+	uint64_t		 next_job_tag;
+	int			 next_job_worker;
 
 	time_t			 started_at;
 	bool			 stopping;
@@ -103,9 +119,21 @@ int	supervisor_reload(struct master *m, char *err, size_t errlen);
 void	supervisor_stop(struct master *m);
 int	supervisor_live_workers(const struct master *m);
 
+/* master/jobs.c */
+void	master_start_job(struct master *m, const char *job, struct json_object *args,
+	    struct control_client *client, struct worker_proc *origin,
+	    bool has_tag, uint64_t tag);
+/* A "#tag status json" line from worker w: the answer to a job. */
+void	master_job_answered(struct master *m, struct worker_proc *w, uint64_t tag,
+	    const char *line, size_t len);
+/* Worker w is gone: its jobs fail; a client going away drops its jobs' answers. */
+void	master_jobs_worker_gone(struct master *m, pid_t pid);
+void	master_jobs_client_gone(struct master *m, struct control_client *client);
+
 /* master/control.c */
 int	control_listen(struct master *m, char *err, size_t errlen);
 void	control_client_send(struct control_client *c, const char *line, size_t len);
+void	control_client_set_waiting(struct control_client *c);
 void	control_close(struct master *m);
 
 /* Decrypt a stored credential ("" stays ""); NULL when the key is wrong. */

@@ -177,7 +177,13 @@ channel_read(struct bufferevent *bev, void *arg)
 	if (w == NULL)
 		return;
 	while ((p = evbuffer_take_line(in, CHANNEL_LINE_MAX, &line, &len)) == PARSE_DONE) {
-		if (strncmp(line, "ack ", 4) == 0) {
+		struct control_reply rep;
+		const char *err;
+
+		if (line[0] == '#' && control_parse_reply(line, len, &rep, &err) ==
+		    PARSE_DONE) {
+			master_job_answered(m, w, rep.tag, line, len);
+		} else if (strncmp(line, "ack ", 4) == 0) {
 			handle_ack(m, w, line + 4);
 		} else if (strncmp(line, "resync", 6) == 0) {
 			log_warnx("worker[%d] asked for the whole snapshot", w->slot);
@@ -293,6 +299,7 @@ supervisor_reap(struct master *m)
 			describe_status(status, how, sizeof(how));
 			young = time(NULL) - w->started_at < STABLE_AFTER_SECONDS;
 			w->exited = true;
+			master_jobs_worker_gone(m, pid);
 			if (w->channel != NULL) {
 				bufferevent_free(w->channel);
 				w->channel = NULL;

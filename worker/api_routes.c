@@ -61,6 +61,7 @@ static const struct api_route routes[] = {
 	    { { "proxy_id", "proxyId" }, { "scope", "scope" }, { "scope_id", "scopeId" }, { "limit", "limit" }, { "offset", "offset" } } },
 	{ "PUT", V1 "/assignments", NULL, "assign.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
 	{ "GET", V1 "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } } },
+	{ "POST", V1 "/test", NULL, "proxy.test", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { "id", "id" } } },
 
 	/* registry — dashboard twins (unpaginated lists, camelCase queries) */
 	{ "GET", SET, "whereUsed", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },

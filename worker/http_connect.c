@@ -64,7 +64,8 @@ put_basic_credentials(struct writer *w, const char *user, size_t user_len,
 			else if (at == user_len)
 				group[n] = ':';
 			else
-				group[n] = (unsigned char)pass[at - user_len - 1];
+				group[n] =
+				    (unsigned char)pass[at - user_len - 1];
 		}
 		word = (uint32_t)group[0] << 16;
 		if (n > 1)
@@ -108,7 +109,8 @@ classify_host(const char *host, const char **bare, size_t *bare_len, bool *ipv6)
 	*bare_len = len;
 	*ipv6 = false;
 	if (host[0] == '[') {
-		if (len < 3 || host[len - 1] != ']' || len - 2 >= sizeof(literal))
+		if (len < 3 || host[len - 1] != ']' ||
+		    len - 2 >= sizeof(literal))
 			return -1;
 		memcpy(literal, host + 1, len - 2);
 		literal[len - 2] = '\0';
@@ -177,7 +179,8 @@ http_connect_build_request(char *out, size_t cap, const char *host,
 	if (pass == NULL)
 		pass = "";
 	with_auth = user != NULL && user[0] != '\0';
-	if (with_auth && (!credential_ok(user, true) || !credential_ok(pass, false)))
+	if (with_auth &&
+	    (!credential_ok(user, true) || !credential_ok(pass, false)))
 		goto fail;
 
 	put_string(&w, "CONNECT ");
@@ -187,7 +190,8 @@ http_connect_build_request(char *out, size_t cap, const char *host,
 	put_string(&w, "\r\n");
 	if (with_auth) {
 		put_string(&w, "Proxy-Authorization: Basic ");
-		put_basic_credentials(&w, user, strlen(user), pass, strlen(pass));
+		put_basic_credentials(&w, user, strlen(user), pass,
+		    strlen(pass));
 		put_string(&w, "\r\n");
 	}
 	put_string(&w, "\r\n");
@@ -208,13 +212,13 @@ static bool
 is_tchar(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /*
  * Bytes a head may hold besides the line ending: HT, SP, VCHAR, obs-text.
- * s[0..n) is the part of a line before its LF (or all there is of it so far);
- * a CR may only be its last byte (the LF follows, or has yet to arrive).
+ * s[0..n) is a line without its line ending (or all there is of it so far).
  */
 static const char *
 check_line_bytes(const unsigned char *s, size_t n)
@@ -222,11 +226,8 @@ check_line_bytes(const unsigned char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (s[i] == '\r') {
-			if (i + 1 == n)
-				return NULL;
+		if (s[i] == '\r')
 			return "bare CR in CONNECT response head";
-		}
 		if (s[i] == '\0')
 			return "NUL in CONNECT response head";
 		if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
@@ -273,14 +274,15 @@ check_header_line(const char *s, size_t n, bool complete)
 {
 	size_t i;
 
-	if (n > 0 && (s[0] == ' ' || s[0] == '\t'))
+	if (n == 0 || s[0] == ' ' || s[0] == '\t')
 		return NULL;
 	for (i = 0; i < n && s[i] != ':'; i++)
 		if (!is_tchar((unsigned char)s[i]))
 			return "malformed header name in CONNECT response";
+	if (i == n && !complete)
+		return NULL;
 	if (i == n)
-		return complete ? "header line without a colon in CONNECT response" :
-		    NULL;
+		return "header line without a colon in CONNECT response";
 	if (i == 0)
 		return "empty header name in CONNECT response";
 	return NULL;
@@ -315,23 +317,31 @@ http_connect_parse_reply(const char *buf, size_t len, size_t max_head,
 {
 	size_t scan = len < max_head ? len : max_head;
 	size_t pos = 0, line_len, next;
-	bool at_status_line = true;
-	const char *lf, *error;
+	bool at_status_line = true, complete;
+	const char *line, *lf, *error;
 	int status = 0;
 
 	memset(out, 0, sizeof(*out));
-	for (;;) {
-		lf = memchr(buf + pos, '\n', scan - pos);
+	/* stop at scan: nothing more to judge (buf may be NULL if len is 0) */
+	while (pos < scan) {
+		line = buf + pos;
+		lf = memchr(line, '\n', scan - pos);
 		line_len = (lf != NULL ? (size_t)(lf - buf) : scan) - pos;
-		error = check_line_bytes((const unsigned char *)buf + pos, line_len);
-		/* a CR may end the line; a CR last in a partial line may too */
-		if (error == NULL && line_len > 0 && buf[pos + line_len - 1] == '\r')
+		/*
+		 * A CR may end the line, and a CR last in a partial line may be
+		 * followed by its LF; any other CR is bare.
+		 */
+		if (line_len > 0 && line[line_len - 1] == '\r')
 			line_len--;
-		if (error == NULL && at_status_line)
-			error = check_status_line(buf + pos, line_len, lf != NULL,
+		complete = lf != NULL;
+		if (at_status_line)
+			error = check_status_line(line, line_len, complete,
 			    &status);
-		else if (error == NULL && line_len > 0)
-			error = check_header_line(buf + pos, line_len, lf != NULL);
+		else
+			error = check_header_line(line, line_len, complete);
+		if (error == NULL)
+			error = check_line_bytes((const unsigned char *)line,
+			    line_len);
 		if (error != NULL)
 			return reply_invalid(out, error);
 		if (lf == NULL)
@@ -339,7 +349,7 @@ http_connect_parse_reply(const char *buf, size_t len, size_t max_head,
 
 		next = (size_t)(lf - buf) + 1;
 		if (at_status_line) {
-			copy_reason(out->reason, buf + pos, line_len);
+			copy_reason(out->reason, line, line_len);
 			at_status_line = false;
 		} else if (line_len == 0) {
 			if (status >= 200) {

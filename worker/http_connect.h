@@ -48,16 +48,17 @@
  * Returns 0 and sets *len, or -1 (bad host, port 0, bad credentials, or it
  * does not fit in cap; out is then wiped).
  */
-int		http_connect_build_request(char *out, size_t cap, const char *host,
-		    uint16_t port, const char *user, const char *pass, size_t *len);
+int		http_connect_build_request(char *out, size_t cap,
+		    const char *host, uint16_t port, const char *user,
+		    const char *pass, size_t *len);
 
 struct http_connect_reply {
-	int		 status;	/* final status, 100..599 (2xx = tunnel) */
-	char		 reason[128];	/* reason phrase for logs (see below) */
-	size_t		 head_len;	/* bytes of the head(s), through the empty line */
+	int		 status;	/* 200..599; 2xx = tunnel */
+	char		 reason[128];	/* reason phrase, for logs */
+	size_t		 head_len;	/* bytes through the final empty line */
 	/* set on PARSE_INVALID */
-	int		 error_status;	/* what the relay answers its client: 502 */
-	const char	*error;		/* static text, e.g. "CONNECT response head too large" */
+	int		 error_status;	/* what the relay answers: always 502 */
+	const char	*error;		/* static text naming what was wrong */
 };
 
 /*
@@ -83,7 +84,9 @@ struct http_connect_reply {
  *   - reason is the reason phrase with control characters and non-ASCII bytes
  *     replaced by '?', cut to 127 bytes (it is only for logs).
  * On PARSE_INVALID, error_status is 502 and error says what was wrong; on
- * PARSE_MORE and PARSE_INVALID the other fields are 0 / empty.
+ * PARSE_MORE and PARSE_INVALID the other fields are 0 / empty. buf may be
+ * NULL when len is 0 (an empty evbuffer's pullup). Each call rescans from
+ * the start: call it once per read, not once per byte.
  */
 enum parse	http_connect_parse_reply(const char *buf, size_t len,
 		    size_t max_head, struct http_connect_reply *out);

@@ -98,8 +98,8 @@ enum parse
 socks5_parse_auth_reply(const uint8_t *buf, size_t len, uint8_t *status,
     size_t *consumed)
 {
-	return parse_two_bytes(buf, len, SOCKS5_USERPASS_VERSION, SOCKS5_VERSION,
-	    status, consumed);
+	return parse_two_bytes(buf, len, SOCKS5_USERPASS_VERSION,
+	    SOCKS5_VERSION, status, consumed);
 }
 
 /*
@@ -187,7 +187,8 @@ copy_bound_name(char out[64], const uint8_t *name, size_t name_len)
 	if (name_len > 63)
 		keep = 60;
 	for (i = 0; i < keep; i++)
-		out[i] = (name[i] >= 0x20 && name[i] < 0x7f) ? (char)name[i] : '?';
+		out[i] = name[i] >= 0x20 && name[i] < 0x7f ? (char)name[i] :
+		    '?';
 	if (keep < name_len) {
 		memcpy(out + keep, "...", 3);
 		keep += 3;
@@ -248,9 +249,11 @@ socks5_parse_reply(const uint8_t *buf, size_t len, struct socks5_reply *out,
 	out->rep = SOCKS5_REP_SUCCEEDED;
 	out->atyp = buf[3];
 	if (out->atyp == SOCKS5_ATYP_IPV4)
-		inet_ntop(AF_INET, buf + 4, out->bound_addr, sizeof(out->bound_addr));
+		inet_ntop(AF_INET, buf + 4, out->bound_addr,
+		    sizeof(out->bound_addr));
 	else if (out->atyp == SOCKS5_ATYP_IPV6)
-		inet_ntop(AF_INET6, buf + 4, out->bound_addr, sizeof(out->bound_addr));
+		inet_ntop(AF_INET6, buf + 4, out->bound_addr,
+		    sizeof(out->bound_addr));
 	else
 		copy_bound_name(out->bound_addr, buf + address_at, address_len);
 	out->bound_port = (uint16_t)((buf[address_at + address_len] << 8) |

@@ -18,9 +18,11 @@
  *    auth reply   VER(1) STATUS]                      STATUS 0 = success
  *   request       VER(5) CMD(1) RSV(0) ATYP DST.ADDR DST.PORT
  *   reply         VER(5) REP RSV(0) ATYP BND.ADDR BND.PORT
- *                 ATYP 1 → 4 bytes, 3 → 1 length byte + name, 4 → 16 bytes
+ *                 ATYP 1 → 4 bytes, 3 → 1 length byte + name, 4 → 16
  *
- * Ports are in network byte order on the wire.
+ * Ports are in network byte order on the wire. Every parser accepts
+ * buf == NULL when len is 0 (an empty evbuffer's pullup) and answers
+ * PARSE_MORE.
  */
 #ifndef OMNI_SOCKS5_H
 #define OMNI_SOCKS5_H
@@ -50,10 +52,13 @@
 /* Longest user name, password and DST.ADDR name the wire can carry. */
 #define SOCKS5_FIELD_MAX		255
 
-/* Buffer sizes that always suffice for each message we build. */
+/*
+ * Buffer sizes that always suffice for each message we build: 4, 513, 262.
+ * SOCKS5_CONNECT_MAX_LEN is also the longest CONNECT reply.
+ */
 #define SOCKS5_GREETING_MAX_LEN		4
-#define SOCKS5_USERPASS_MAX_LEN		(3 + 2 * SOCKS5_FIELD_MAX)	/* 513 */
-#define SOCKS5_CONNECT_MAX_LEN		(5 + SOCKS5_FIELD_MAX + 2)	/* 262 */
+#define SOCKS5_USERPASS_MAX_LEN		(3 + 2 * SOCKS5_FIELD_MAX)
+#define SOCKS5_CONNECT_MAX_LEN		(5 + SOCKS5_FIELD_MAX + 2)
 
 /*
  * Greeting: VER(5) NMETHODS METHODS. We offer only what we implement:
@@ -88,8 +93,8 @@ enum parse	socks5_parse_method(const uint8_t *buf, size_t len,
  * not fit in cap; nothing is written then). out then holds the password:
  * wipe it (explicit_bzero) once written.
  */
-int		socks5_build_userpass(uint8_t *out, size_t cap, const char *user,
-		    const char *pass, size_t *len);
+int		socks5_build_userpass(uint8_t *out, size_t cap,
+		    const char *user, const char *pass, size_t *len);
 
 /*
  * Username/password reply: VER STATUS, exactly 2 bytes. VER should be 1 (the
@@ -123,9 +128,9 @@ int		socks5_build_connect(uint8_t *out, size_t cap, const char *host,
 		    uint16_t port, size_t *len);
 
 struct socks5_reply {
-	uint8_t		rep;		/* REP: 0 = succeeded, see socks5_rep_name() */
+	uint8_t		rep;		/* REP; 0 = succeeded */
 	uint8_t		atyp;		/* 1, 3 or 4; 0 when not parsed */
-	char		bound_addr[64];	/* BND.ADDR as text, for logs (see below) */
+	char		bound_addr[64];	/* BND.ADDR as text, for logs */
 	uint16_t	bound_port;	/* BND.PORT, host byte order */
 };
 
@@ -143,8 +148,8 @@ struct socks5_reply {
  *   - REP 0 (success): RSV must be 0, else PARSE_INVALID. A success whose
  *     framing we cannot trust would put the tunnel at a wrong offset, so we
  *     refuse it, as Tor does;
- *   - ATYP 1 → 4 address bytes, 4 → 16, 3 → a length byte N (0..255) and N
- *     bytes; any other ATYP → PARSE_INVALID;
+ *   - ATYP 1 → 4 address bytes, 4 → 16, 3 → a length byte N (0..255)
+ *     and N bytes; any other ATYP → PARSE_INVALID;
  *   - PARSE_DONE once 4 + addrlen + 2 bytes are there (addrlen = 4, 16 or
  *     1 + N), with *consumed exactly that; later bytes are tunnel data and
  *     are left alone (egress-notes.md §1.1).

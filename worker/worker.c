@@ -12,7 +12,9 @@
 
 #include <event2/buffer.h>
 
+#include "dns.h"
 #include "evline.h"
+#include "tls.h"
 #include "line.h"
 #include "log.h"
 #include "util.h"
@@ -103,11 +105,24 @@ handle_channel_line(struct worker *w, char *line, size_t len)
 	const char *err;
 
 	if (line[0] == '#') {
-		if (control_parse_reply(line, len, &rep, &err) != PARSE_DONE) {
-			log_errorx("bad reply from the master: %s", err);
+		struct control_request req;
+		struct json_object *args;
+
+		/* "#tag 200 {…}" answers a forwarded command; "#tag job.x {…}" is a job */
+		if (control_parse_reply(line, len, &rep, &err) == PARSE_DONE) {
+			api_master_reply(w, rep.tag, rep.status, rep.json, rep.json_len);
 			return;
 		}
-		api_master_reply(w, rep.tag, rep.status, rep.json, rep.json_len);
+		if (control_parse_request(line, len, &req, &err) != PARSE_DONE ||
+		    !req.has_tag) {
+			log_errorx("bad line from the master: %s", err ? err : "no tag");
+			return;
+		}
+		args = req.json != NULL ? json_parse_document(req.json, req.json_len, 16) :
+		    json_object_new_object();
+		jobs_start(w, req.tag, req.name, args);
+		json_object_put(args);
+		explicit_bzero(line, len);	/* jobs may carry credentials */
 	} else if (strncmp(line, "snapshot ", 9) == 0) {
 		handle_snapshot(w, line + 9, len - 9);
 		explicit_bzero(line, len);	/* it carried credentials */
@@ -182,6 +197,7 @@ worker_main(const struct worker_init *init)
 
 	memset(&w, 0, sizeof(w));
 	TAILQ_INIT(&w.conns);
+	TAILQ_INIT(&w.jobs);
 	w.slot = init->slot;
 	w.cfg = init->cfg;
 	signal(SIGPIPE, SIG_IGN);
@@ -190,6 +206,15 @@ worker_main(const struct worker_init *init)
 	if (w.base == NULL) {
 		log_errorx("cannot create the event loop");
 		return 1;
+	}
+	{
+		char err[256];
+		if ((w.dns = dns_resolver_new(w.base, err, sizeof(err))) == NULL ||
+		    (w.tls_ctx = tls_client_ctx_new(w.cfg->ca_file, err, sizeof(err))) == NULL) {
+			log_errorx("%s", err);
+			rc = 1;
+			goto out;
+		}
 	}
 	w.channel = bufferevent_socket_new(w.base, init->channel_fd,
 	    BEV_OPT_CLOSE_ON_FREE);
@@ -224,6 +249,7 @@ worker_main(const struct worker_init *init)
 	event_base_dispatch(w.base);
 	log_debug("exiting");
 out:
+	jobs_cancel_all(&w);
 	worker_stop_accepting(&w);
 	while (!TAILQ_EMPTY(&w.conns))
 		http_conn_close(TAILQ_FIRST(&w.conns));
@@ -236,6 +262,9 @@ out:
 	if (w.sigint_ev)
 		event_free(w.sigint_ev);
 	snapshot_free(&w.snap);
+	dns_resolver_free(w.dns);
+	if (w.tls_ctx != NULL)
+		SSL_CTX_free(w.tls_ctx);
 	event_base_free(w.base);
 	return rc;
 }

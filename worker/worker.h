@@ -66,6 +66,18 @@ struct http_conn {
 };
 TAILQ_HEAD(http_conn_list, http_conn);
 
+/*
+ * A job the master gave this worker (a proxy probe, say): it answers with the
+ * job's tag when done. cancel() abandons it (worker exit) without answering.
+ */
+struct job {
+	TAILQ_ENTRY(job)	 entry;
+	struct worker		*w;
+	uint64_t		 tag;
+	void			(*cancel)(struct job *job);
+};
+TAILQ_HEAD(job_list, job);
+
 struct worker {
 	int			 slot;
 	const struct config	*cfg;
@@ -78,6 +90,9 @@ struct worker {
 	struct http_conn_list	 conns;
 	size_t			 conn_count;
 	bool			 draining;
+	struct dns_resolver	*dns;
+	struct ssl_ctx_st	*tls_ctx;	/* SSL_CTX for every egress TLS */
+	struct job_list		 jobs;		/* jobs from the master in progress */
 	struct event		*sigterm_ev;
 	struct event		*sigint_ev;
 };
@@ -97,6 +112,16 @@ void	api_dispatch(struct http_conn *c);
 /* A reply line from the master for tag. */
 void	api_master_reply(struct worker *w, uint64_t tag, int status,
 	    const char *json, size_t len);
+
+/* worker/jobs.c: run "#tag job.name {args}" from the master. */
+void	jobs_start(struct worker *w, uint64_t tag, const char *name,
+	    struct json_object *args);
+/* Answer a job (status, body owned) and forget it. */
+void	job_finish(struct job *job, int status, struct json_object *body);
+void	jobs_cancel_all(struct worker *w);
+
+/* worker/probe.c: job.probe — a request through a proxy (or direct) */
+void	probe_start(struct worker *w, uint64_t tag, struct json_object *args);
 
 /* worker/worker.c: send "#tag command json" to the master. */
 void	worker_send_command(struct worker *w, uint64_t tag, const char *command,

@@ -42,15 +42,22 @@ feed_fresh_string(const char *s, size_t *consumed)
 	return feed_fresh(s, strlen(s), consumed);
 }
 
-/* Expect the string to be refused at byte offset `at`, with this message. */
+/* Expect buf[0..len) to be refused at byte offset `at`, with this message. */
 static void
-assert_invalid_at(const char *s, size_t at, const char *message)
+assert_invalid_bytes_at(const char *buf, size_t len, size_t at,
+    const char *message)
 {
 	size_t consumed = 999;
 
-	assert_int_equal(feed_fresh_string(s, &consumed), PARSE_INVALID);
+	assert_int_equal(feed_fresh(buf, len, &consumed), PARSE_INVALID);
 	assert_int_equal(consumed, at);
 	assert_string_equal(st.error_message, message);
+}
+
+static void
+assert_invalid_at(const char *s, size_t at, const char *message)
+{
+	assert_invalid_bytes_at(s, strlen(s), at, message);
 }
 
 /* Expect the whole string to be a complete body. */
@@ -231,7 +238,7 @@ test_chunk_extensions(void **state)
 	memcpy(line + CHUNKED_MAX_SIZE_LINE, "\r\nhello\r\n0\r\n\r\n", 15);
 	len = strlen(line);
 	assert_whole_body(line, 5);
-	assert_int_equal(len, CHUNKED_MAX_SIZE_LINE + 15);
+	assert_int_equal(len, CHUNKED_MAX_SIZE_LINE + 14);
 	memmove(line + 1, line, len + 1);
 	assert_invalid_at(line, CHUNKED_MAX_SIZE_LINE, "chunk size line too long");
 }
@@ -337,7 +344,8 @@ test_invalid_size_lines(void **state)
 	assert_invalid_at("-5\r\n", 0, "invalid character in chunk size");
 	assert_invalid_at("+5\r\n", 0, "invalid character in chunk size");
 	assert_invalid_at("0x5\r\n", 1, "invalid character in chunk size");
-	assert_invalid_at("5\0\r\n", 1, "invalid character in chunk size");
+	assert_invalid_bytes_at("5\0\r\n", 4, 1,
+	    "invalid character in chunk size");
 	assert_invalid_at("5\nhello\r\n", 1, "bare LF in chunk size line");
 	assert_invalid_at("\n", 0, "bare LF in chunk size line");
 	assert_invalid_at("5\rhello\r\n", 2, "bare CR in chunk size line");

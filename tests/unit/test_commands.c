@@ -32,6 +32,7 @@ setup(void **state)
 	log_init("test", LOG_LEVEL_ERROR);
 	memset(&M, 0, sizeof(M));
 	TAILQ_INIT(&M.pending);
+	TAILQ_INIT(&M.jobs);
 	config_defaults(&M.cfg);
 	assert_int_equal(config_finish(&M.cfg, err, sizeof(err)), 0);
 	assert_non_null(mkdtemp(dbdir));
@@ -60,7 +61,7 @@ teardown(void **state)
 static int
 run(const char *name, const char *json, struct json_object **body)
 {
-	struct reply r = { 0, NULL };
+	struct reply r = { 0, NULL, NULL };
 	bool mutated;
 	int status;
 

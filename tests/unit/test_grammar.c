@@ -374,7 +374,7 @@ test_help(void **state)
 
 	assert_non_null(sink);
 	assert_int_equal(grammar_print_usage(sink, 0, NULL), grammar_table_len);
-	assert_int_equal(grammar_print_usage(sink, 1, ARGV("proxy")), 8);
+	assert_int_equal(grammar_print_usage(sink, 1, ARGV("proxy")), 9);
 	assert_int_equal(grammar_print_usage(sink, 2, ARGV("assign", "set")), 1);
 	assert_int_equal(grammar_print_usage(sink, 1, ARGV("prox")), 0);
 	fclose(sink);
@@ -557,6 +557,9 @@ static void
 test_route_commands(void **state)
 {
 	(void)state;
+	check_build(ARGV("proxy", "test", "p1", "--url", "https://127.0.0.1:9/x",
+	    "--timeout-ms", "500"), "proxy.test",
+	    "{\"id\":\"p1\",\"url\":\"https://127.0.0.1:9/x\",\"timeoutMs\":500}");
 	check_build(ARGV("provider", "list"), "provider.list", "{}");
 	check_build(ARGV("provider", "get", "openai"), "provider.get", "{\"id\":\"openai\"}");
 	check_build(ARGV("provider", "add", "local", "--base-url", "http://127.0.0.1:11434/v1",

@@ -1,0 +1,150 @@
+/*
+ * master/jobs.c — commands that need the network (a proxy probe, a
+ * connection test) run in a worker: the master sends "#tag job.x {args}" on a
+ * worker's channel (round robin over the serving workers), remembers who
+ * asked, and relays the worker's "#tag status json" answer to them. A worker
+ * that dies with jobs in hand fails them with 502.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "control.h"
+#include "line.h"
+#include "log.h"
+#include "master.h"
+#include "util.h"
+
+static struct worker_proc *
+pick_worker(struct master *m)
+{
+	int i, n;
+
+	for (n = 0; n < MAX_WORKER_SLOTS; n++) {
+		i = (m->next_job_worker + n) % MAX_WORKER_SLOTS;
+		if (m->workers[i].in_use && !m->workers[i].exited &&
+		    !m->workers[i].draining && m->workers[i].channel != NULL) {
+			m->next_job_worker = i + 1;
+			return &m->workers[i];
+		}
+	}
+	return NULL;
+}
+
+/* Send a reply line to a job's origin (client, or the worker that forwarded it); takes body. */
+static void
+answer_origin(struct master *m, const struct pending_job *j, int status,
+    struct json_object *body)
+{
+	struct reply r = { status, body, NULL };
+	char *line;
+	size_t len;
+	int i;
+
+	line = reply_format_line(j->origin_has_tag, j->origin_tag, &r, &len);
+	reply_clear(&r);
+	if (j->client != NULL) {
+		control_client_send(j->client, line, len);
+	} else {
+		for (i = 0; i < MAX_WORKER_SLOTS; i++) {
+			struct worker_proc *w = &m->workers[i];
+			if (w->in_use && !w->exited && w->slot == j->origin_slot &&
+			    w->pid == j->origin_pid && w->channel != NULL) {
+				bufferevent_write(w->channel, line, len);
+				break;
+			}
+		}
+	}
+	free(line);
+}
+
+void
+master_start_job(struct master *m, const char *job, struct json_object *args,
+    struct control_client *client, struct worker_proc *origin, bool has_tag,
+    uint64_t tag)
+{
+	struct worker_proc *w = pick_worker(m);
+	struct pending_job *j = xcalloc(1, sizeof(*j));
+	struct evbuffer *out;
+	const char *json;
+
+	j->client = client;
+	j->origin_slot = origin ? origin->slot : -1;
+	j->origin_pid = origin ? origin->pid : 0;
+	j->origin_has_tag = has_tag;
+	j->origin_tag = tag;
+	if (w == NULL) {
+		answer_origin(m, j, 503, error_envelope(503,
+		    "no worker is serving; try again", NULL));
+		free(j);
+		return;
+	}
+	j->tag = ++m->next_job_tag;
+	j->worker_pid = w->pid;
+	TAILQ_INSERT_TAIL(&m->jobs, j, entry);
+	if (client != NULL)
+		control_client_set_waiting(client);
+	json = json_plain(args);
+	out = bufferevent_get_output(w->channel);
+	evbuffer_add_printf(out, "#%llu %s ", (unsigned long long)j->tag, job);
+	evbuffer_add(out, json, strlen(json));
+	evbuffer_add(out, "\n", 1);
+	/* the args may hold a proxy's credentials: wipe json-c's text */
+	explicit_bzero((char *)(uintptr_t)json, strlen(json));
+}
+
+void
+master_job_answered(struct master *m, struct worker_proc *w, uint64_t tag,
+    const char *line, size_t len)
+{
+	struct control_reply rep;
+	struct pending_job *j;
+	struct json_object *body;
+	const char *err;
+
+	TAILQ_FOREACH(j, &m->jobs, entry)
+		if (j->tag == tag && j->worker_pid == w->pid)
+			break;
+	if (j == NULL)
+		return;		/* nobody waits any more */
+	TAILQ_REMOVE(&m->jobs, j, entry);
+	if (control_parse_reply(line, len, &rep, &err) != PARSE_DONE ||
+	    (body = json_parse_document(rep.json, rep.json_len, 64)) == NULL) {
+		log_errorx("worker[%d] answered a job with a malformed line", w->slot);
+		answer_origin(m, j, 502, error_envelope(502,
+		    "the worker's answer was malformed", NULL));
+	} else {
+		answer_origin(m, j, rep.status, body);
+	}
+	free(j);
+}
+
+void
+master_jobs_worker_gone(struct master *m, pid_t pid)
+{
+	struct pending_job *j, *next;
+
+	for (j = TAILQ_FIRST(&m->jobs); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, entry);
+		if (j->worker_pid != pid)
+			continue;
+		TAILQ_REMOVE(&m->jobs, j, entry);
+		answer_origin(m, j, 502, error_envelope(502,
+		    "the worker running the job exited", NULL));
+		free(j);
+	}
+}
+
+void
+master_jobs_client_gone(struct master *m, struct control_client *client)
+{
+	struct pending_job *j;
+
+	TAILQ_FOREACH(j, &m->jobs, entry)
+		if (j->client == client) {
+			j->client = NULL;
+			j->origin_slot = -1;	/* the answer is dropped */
+		}
+}

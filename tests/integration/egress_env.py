@@ -1,0 +1,231 @@
+"""Real peers for egress tests, all on loopback: a test CA with a certificate
+for localhost/127.0.0.1, a TLS provider stand-in (Python, threads), and the
+proxy servers Debian ships (microsocks, tinyproxy, squid, dante, stunnel),
+each started in the foreground with its own config and log file and stopped
+by the test that started it."""
+
+import http.server
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc=None, timeout=10.0, what="server"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("%s exited with %s" % (what, proc.returncode))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError("%s did not listen on %d" % (what, port))
+
+
+class TestCA:
+    """A throwaway CA and a server certificate for localhost and 127.0.0.1."""
+
+    def __init__(self, directory):
+        self.dir = str(directory)
+        os.makedirs(self.dir, exist_ok=True)
+        self.ca = os.path.join(self.dir, "ca.pem")
+        self.key = os.path.join(self.dir, "server.key")
+        self.cert = os.path.join(self.dir, "server.pem")
+        self.bundle = os.path.join(self.dir, "server-bundle.pem")
+        ca_key = os.path.join(self.dir, "ca.key")
+        csr = os.path.join(self.dir, "server.csr")
+        ext = os.path.join(self.dir, "san.ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        run = lambda *a: subprocess.run(["openssl"] + list(a), check=True,
+                                        capture_output=True)
+        run("req", "-x509", *ec, "-keyout", ca_key, "-out", self.ca, "-days", "2",
+            "-subj", "/CN=omniroute test CA")
+        run("req", *ec, "-keyout", self.key, "-out", csr, "-subj", "/CN=localhost")
+        run("x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", ca_key,
+            "-CAcreateserial", "-out", self.cert, "-days", "2", "-extfile", ext)
+        with open(self.bundle, "w") as out:
+            out.write(open(self.cert).read())
+            out.write(open(self.key).read())
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.server.requests.append((self.command, self.path, dict(self.headers)))
+        body = json.dumps({"ip": self.client_address[0], "path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class TLSStandIn:
+    """An HTTPS server that answers GET with {"ip": <peer>, "path": …}."""
+
+    def __init__(self, ca, tls=True):
+        self.port = free_port()
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
+        self.httpd.requests = []
+        self.httpd.daemon_threads = True
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(ca.cert, ca.key)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.scheme = "https" if tls else "http"
+
+    def url(self, host="localhost", path="/ip"):
+        return "%s://%s:%d%s" % (self.scheme, host, self.port, path)
+
+    @property
+    def requests(self):
+        return self.httpd.requests
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class Peer:
+    """A proxy server process with a log file."""
+
+    def __init__(self, name, argv, port, workdir, env=None):
+        self.name = name
+        self.port = port
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                     cwd=workdir, env=env)
+        wait_port(port, self.proc, what=name)
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def microsocks(workdir, user=None, password=None):
+    port = free_port()
+    argv = ["microsocks", "-i", "127.0.0.1", "-p", str(port)]
+    if user is not None:
+        argv += ["-u", user, "-P", password]
+    return Peer("microsocks-%d" % port, argv, port, str(workdir))
+
+
+def tinyproxy(workdir, user=None, password=None, log_name=None):
+    port = free_port()
+    name = log_name or "tinyproxy-%d" % port
+    conf = os.path.join(str(workdir), name + ".conf")
+    logfile = os.path.join(str(workdir), name + ".access.log")
+    lines = ["Port %d" % port, "Listen 127.0.0.1", "Timeout 30", "LogLevel Info",
+             "LogFile \"%s\"" % logfile, "MaxClients 100", "Allow 127.0.0.1",
+             "DisableViaHeader Yes"]
+    if user is not None:
+        lines.append("BasicAuth %s %s" % (user, password))
+    with open(conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    peer = Peer(name, ["tinyproxy", "-d", "-c", conf], port, str(workdir))
+    peer.access_log = logfile
+    return peer
+
+
+def stunnel(workdir, ca, connect_port):
+    port = free_port()
+    name = "stunnel-%d" % port
+    conf = os.path.join(str(workdir), name + ".conf")
+    with open(conf, "w") as f:
+        f.write("foreground = yes\npid =\ndebug = info\n"
+                "[proxy]\naccept = 127.0.0.1:%d\nconnect = 127.0.0.1:%d\n"
+                "cert = %s\nkey = %s\n" % (port, connect_port, ca.cert, ca.key))
+    return Peer(name, ["stunnel4", conf], port, str(workdir))
+
+
+def dante(workdir):
+    port = free_port()
+    name = "dante-%d" % port
+    conf = os.path.join(str(workdir), name + ".conf")
+    with open(conf, "w") as f:
+        f.write("logoutput: stderr\n"
+                "internal: 127.0.0.1 port = %d\n"
+                "external: 127.0.0.1\n"
+                "clientmethod: none\nsocksmethod: none\n"
+                "user.privileged: root\nuser.unprivileged: nobody\n"
+                "client pass {\n  from: 127.0.0.0/8 to: 0.0.0.0/0\n  log: connect disconnect\n}\n"
+                "socks pass {\n  from: 127.0.0.0/8 to: 0.0.0.0/0\n  command: connect\n"
+                "  log: connect disconnect\n}\n"
+                % port)
+    return Peer(name, ["danted", "-f", conf, "-N", "1"], port, str(workdir))
+
+
+def have(program):
+    return shutil.which(program) is not None
+
+
+def squid(workdir, user=None, password=None):
+    """squid as an authenticating CONNECT proxy. Its workers run as the
+    'proxy' user, so its files live in a world-readable directory of their own."""
+    import tempfile
+    import warnings
+    port = free_port()
+    name = "squid-%d" % port
+    base = tempfile.mkdtemp(prefix="omni-squid-")
+    os.chmod(base, 0o755)
+    conf = os.path.join(base, "squid.conf")
+    access = os.path.join(base, "access.log")
+    lines = ["http_port 127.0.0.1:%d" % port, "pid_filename none",
+             "cache deny all", "access_log stdio:%s" % access,
+             "cache_log %s" % os.path.join(base, "cache.log"),
+             "coredump_dir %s" % base, "shutdown_lifetime 0 seconds",
+             "acl CONNECT method CONNECT"]
+    if user is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import crypt
+        pwfile = os.path.join(base, "passwd")
+        with open(pwfile, "w") as f:
+            f.write("%s:%s\n" % (user, crypt.crypt(password, crypt.mksalt(crypt.METHOD_MD5))))
+        os.chmod(pwfile, 0o644)
+        lines += ["auth_param basic program /usr/lib/squid/basic_ncsa_auth %s" % pwfile,
+                  "auth_param basic realm omniroute-test",
+                  "acl authed proxy_auth REQUIRED", "http_access allow authed"]
+    else:
+        lines += ["acl local src 127.0.0.0/8", "http_access allow local"]
+    lines.append("http_access deny all")
+    with open(conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    for p in (access, os.path.join(base, "cache.log")):
+        open(p, "a").close()
+        os.chmod(p, 0o666)
+    peer = Peer(name, ["squid", "-N", "-f", conf], port, base)
+    peer.access_log = access
+    peer.base = base
+    return peer

@@ -1,0 +1,532 @@
+/*
+ * worker/egress.c — the egress state machine (see egress.h). All state of an
+ * attempt lives in struct egress; each stage arms the deadline timer anew.
+ * Proxy handshakes write one message at a time and wait for its reply
+ * (egress-notes.md §1.3); replies are parsed by the pure codecs of socks5.c
+ * and http_connect.c, and any bytes past a reply stay in the buffer for the
+ * tunnel (§1.1). This is the only file that connects outbound sockets.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
+
+#include "dns.h"
+#include "egress.h"
+#include "http_connect.h"
+#include "log.h"
+#include "socks5.h"
+#include "tls.h"
+#include "util.h"
+#include "worker.h"
+
+#define CONNECT_REPLY_MAX_HEAD	16384
+
+enum socks_step {
+	SOCKS_AWAIT_METHOD,
+	SOCKS_AWAIT_AUTH,
+	SOCKS_AWAIT_CONNECT,
+};
+
+struct egress {
+	struct worker		*w;
+	enum egress_stage	 stage;
+	char			*target_host;
+	uint16_t		 target_port;
+	bool			 target_tls;
+	bool			 has_proxy;
+	enum proxy_type		 proxy_type;
+	char			*proxy_host;
+	uint16_t		 proxy_port;
+	char			*proxy_user;
+	char			*proxy_pass;
+	char			 proxy_label[300];	/* "SOCKS5 proxy host:port" */
+	struct dns_query	*dns;
+	struct dns_answer	 addrs;
+	size_t			 next_addr;
+	char			 connect_error[160];
+	struct bufferevent	*bev;		/* the current top of the stack */
+	struct event		*deadline;
+	enum socks_step		 socks_step;
+	bool			 offered_userpass;
+	egress_done_fn		 done;
+	void			*arg;
+};
+
+static const char *const stage_names[] = {
+	[EGRESS_DNS] = "dns",
+	[EGRESS_CONNECT] = "connect",
+	[EGRESS_PROXY_TLS] = "proxy_tls",
+	[EGRESS_PROXY_HANDSHAKE] = "proxy_handshake",
+	[EGRESS_TLS] = "tls",
+	[EGRESS_READY] = "ready",
+};
+
+const char *
+egress_stage_name(enum egress_stage stage)
+{
+	return stage_names[stage];
+}
+
+static void
+wipe_free(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static void
+egress_free(struct egress *e)
+{
+	if (e->dns != NULL)
+		dns_cancel(e->dns);
+	if (e->bev != NULL)
+		bufferevent_free(e->bev);
+	if (e->deadline != NULL)
+		event_free(e->deadline);
+	free(e->target_host);
+	free(e->proxy_host);
+	wipe_free(e->proxy_user);
+	wipe_free(e->proxy_pass);
+	free(e);
+}
+
+static void
+egress_fail(struct egress *e, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_debug("egress to %s:%u failed in stage %s: %s", e->target_host,
+	    e->target_port, stage_names[e->stage], msg);
+	e->done(NULL, e->stage, msg, e->arg);
+	egress_free(e);
+}
+
+static void
+egress_ready(struct egress *e)
+{
+	struct bufferevent *bev = e->bev;
+
+	e->bev = NULL;
+	e->stage = EGRESS_READY;
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	e->done(bev, EGRESS_READY, NULL, e->arg);
+	egress_free(e);
+}
+
+static long
+stage_timeout_ms(const struct egress *e)
+{
+	const struct config *cfg = e->w->cfg;
+
+	switch (e->stage) {
+	case EGRESS_DNS:
+		return cfg->dns_timeout_ms;
+	case EGRESS_CONNECT:
+		return cfg->connect_timeout_ms;
+	case EGRESS_PROXY_TLS:
+	case EGRESS_TLS:
+		return cfg->tls_timeout_ms;
+	case EGRESS_PROXY_HANDSHAKE:
+		return cfg->proxy_handshake_timeout_ms;
+	case EGRESS_READY:
+		break;
+	}
+	return cfg->connect_timeout_ms;
+}
+
+static void
+enter_stage(struct egress *e, enum egress_stage stage)
+{
+	long ms;
+	struct timeval tv;
+
+	e->stage = stage;
+	ms = stage_timeout_ms(e);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(e->deadline, &tv);
+}
+
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct egress *e = arg;
+
+	(void)fd;
+	(void)what;
+	if (e->has_proxy && e->stage != EGRESS_TLS)
+		egress_fail(e, "%s: timed out after %ld ms (stage %s)", e->proxy_label,
+		    stage_timeout_ms(e), stage_names[e->stage]);
+	else
+		egress_fail(e, "%s:%u: timed out after %ld ms (stage %s)",
+		    e->target_host, e->target_port, stage_timeout_ms(e),
+		    stage_names[e->stage]);
+}
+
+/* ---- TLS (to an HTTPS proxy, or to the target) ---------------------------- */
+
+static void after_handshake(struct egress *e);
+static void start_handshake(struct egress *e);
+
+static void
+on_tls_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct egress *e = arg;
+	char why[256];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		if (e->stage == EGRESS_PROXY_TLS)
+			start_handshake(e);
+		else
+			egress_ready(e);
+		return;
+	}
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+		tls_describe_error(bufferevent_openssl_get_ssl(bev), why, sizeof(why));
+		if (e->stage == EGRESS_PROXY_TLS)
+			egress_fail(e, "TLS to %s failed: %s", e->proxy_label, why);
+		else
+			egress_fail(e, "TLS to %s:%u failed%s%s: %s", e->target_host,
+			    e->target_port, e->has_proxy ? " through " : "",
+			    e->has_proxy ? e->proxy_label : "", why);
+	}
+}
+
+static void
+start_tls(struct egress *e, const char *host, enum egress_stage stage)
+{
+	SSL *ssl = tls_client_new(e->w->tls_ctx, host);
+	struct bufferevent *filter;
+
+	enter_stage(e, stage);
+	if (ssl == NULL) {
+		egress_fail(e, "cannot set up TLS for %s", host);
+		return;
+	}
+	filter = bufferevent_openssl_filter_new(e->w->base, e->bev, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (filter == NULL) {
+		SSL_free(ssl);
+		egress_fail(e, "cannot set up TLS for %s", host);
+		return;
+	}
+	/* a peer closing without close_notify is an EOF; HTTP framing judges it */
+	bufferevent_openssl_set_allow_dirty_shutdown(filter, 1);
+	e->bev = filter;
+	bufferevent_setcb(filter, NULL, NULL, on_tls_event, e);
+	bufferevent_enable(filter, EV_READ | EV_WRITE);
+}
+
+/* ---- proxy handshakes ---------------------------------------------------- */
+
+static void
+socks_send_connect(struct egress *e)
+{
+	uint8_t msg[SOCKS5_CONNECT_MAX_LEN];
+	size_t len;
+
+	if (socks5_build_connect(msg, sizeof(msg), e->target_host, e->target_port,
+	    &len) != 0) {
+		egress_fail(e, "%s: cannot ask for %s:%u (a host name is 1..255 "
+		    "bytes; it is never resolved locally instead)", e->proxy_label,
+		    e->target_host, e->target_port);
+		return;
+	}
+	e->socks_step = SOCKS_AWAIT_CONNECT;
+	bufferevent_write(e->bev, msg, len);
+}
+
+static void
+socks_read(struct egress *e, struct evbuffer *in)
+{
+	size_t len = evbuffer_get_length(in), consumed = 0;
+	const uint8_t *buf = evbuffer_pullup(in, (ssize_t)len);
+	struct socks5_reply reply;
+	uint8_t value = 0;
+	enum parse p;
+
+	switch (e->socks_step) {
+	case SOCKS_AWAIT_METHOD:
+		if ((p = socks5_parse_method(buf, len, &value, &consumed)) == PARSE_MORE)
+			return;
+		if (p == PARSE_INVALID) {
+			egress_fail(e, "%s sent a malformed method reply", e->proxy_label);
+			return;
+		}
+		evbuffer_drain(in, consumed);
+		if (value == 0x00) {
+			socks_send_connect(e);
+		} else if (value == 0x02 && e->offered_userpass) {
+			uint8_t msg[SOCKS5_USERPASS_MAX_LEN];
+			size_t mlen;
+			if (socks5_build_userpass(msg, sizeof(msg), e->proxy_user,
+			    e->proxy_pass, &mlen) != 0) {
+				egress_fail(e, "%s: username or password longer than 255 bytes",
+				    e->proxy_label);
+				return;
+			}
+			e->socks_step = SOCKS_AWAIT_AUTH;
+			bufferevent_write(e->bev, msg, mlen);
+			explicit_bzero(msg, sizeof(msg));
+		} else {
+			egress_fail(e, "%s accepts none of our authentication methods "
+			    "(it chose %s)", e->proxy_label, socks5_method_name(value));
+		}
+		return;
+	case SOCKS_AWAIT_AUTH:
+		if ((p = socks5_parse_auth_reply(buf, len, &value, &consumed)) == PARSE_MORE)
+			return;
+		if (p == PARSE_INVALID) {
+			egress_fail(e, "%s sent a malformed authentication reply",
+			    e->proxy_label);
+			return;
+		}
+		evbuffer_drain(in, consumed);
+		if (value != 0) {
+			egress_fail(e, "%s rejected the username/password (status %u)",
+			    e->proxy_label, value);
+			return;
+		}
+		socks_send_connect(e);
+		return;
+	case SOCKS_AWAIT_CONNECT:
+		if ((p = socks5_parse_reply(buf, len, &reply, &consumed)) == PARSE_MORE)
+			return;
+		if (p == PARSE_INVALID) {
+			egress_fail(e, "%s sent a malformed CONNECT reply", e->proxy_label);
+			return;
+		}
+		if (reply.rep != 0) {
+			egress_fail(e, "%s refused CONNECT to %s:%u: %s (REP %u)",
+			    e->proxy_label, e->target_host, e->target_port,
+			    socks5_rep_name(reply.rep), reply.rep);
+			return;
+		}
+		evbuffer_drain(in, consumed);
+		after_handshake(e);
+		return;
+	}
+}
+
+static void
+connect_read(struct egress *e, struct evbuffer *in)
+{
+	size_t len = evbuffer_get_length(in);
+	struct http_connect_reply reply;
+	enum parse p;
+
+	p = http_connect_parse_reply((const char *)evbuffer_pullup(in, (ssize_t)len),
+	    len, CONNECT_REPLY_MAX_HEAD, &reply);
+	if (p == PARSE_MORE)
+		return;
+	if (p == PARSE_INVALID) {
+		egress_fail(e, "%s sent a malformed CONNECT reply: %s", e->proxy_label,
+		    reply.error);
+		return;
+	}
+	if (reply.status < 200 || reply.status > 299) {
+		egress_fail(e, "%s answered %d %s to CONNECT %s:%u", e->proxy_label,
+		    reply.status, reply.reason, e->target_host, e->target_port);
+		return;
+	}
+	evbuffer_drain(in, reply.head_len);	/* later bytes belong to the tunnel */
+	after_handshake(e);
+}
+
+static void
+on_handshake_read(struct bufferevent *bev, void *arg)
+{
+	struct egress *e = arg;
+
+	if (e->proxy_type == PROXY_TYPE_SOCKS5)
+		socks_read(e, bufferevent_get_input(bev));
+	else
+		connect_read(e, bufferevent_get_input(bev));
+}
+
+static void
+on_handshake_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct egress *e = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		egress_fail(e, "%s closed the connection during the handshake%s%s",
+		    e->proxy_label, (what & BEV_EVENT_ERROR) ? ": " : "",
+		    (what & BEV_EVENT_ERROR) ? evutil_socket_error_to_string(
+		    EVUTIL_SOCKET_ERROR()) : "");
+}
+
+static void
+start_handshake(struct egress *e)
+{
+	enter_stage(e, EGRESS_PROXY_HANDSHAKE);
+	bufferevent_setcb(e->bev, on_handshake_read, NULL, on_handshake_event, e);
+	bufferevent_enable(e->bev, EV_READ | EV_WRITE);
+	if (e->proxy_type == PROXY_TYPE_SOCKS5) {
+		uint8_t greeting[SOCKS5_GREETING_MAX_LEN];
+		size_t len;
+		e->offered_userpass = *e->proxy_user != '\0';
+		len = socks5_build_greeting(greeting, e->offered_userpass);
+		e->socks_step = SOCKS_AWAIT_METHOD;
+		bufferevent_write(e->bev, greeting, len);
+	} else {
+		char request[2048];
+		size_t len;
+		if (http_connect_build_request(request, sizeof(request), e->target_host,
+		    e->target_port, e->proxy_user, e->proxy_pass, &len) != 0) {
+			egress_fail(e, "%s: cannot build a CONNECT request for %s:%u "
+			    "(bad host name, or a ':' in the username)", e->proxy_label,
+			    e->target_host, e->target_port);
+			return;
+		}
+		bufferevent_write(e->bev, request, len);
+		explicit_bzero(request, sizeof(request));
+	}
+}
+
+static void
+after_handshake(struct egress *e)
+{
+	bufferevent_setcb(e->bev, NULL, NULL, NULL, NULL);
+	if (e->target_tls)
+		start_tls(e, e->target_host, EGRESS_TLS);
+	else
+		egress_ready(e);
+}
+
+/* ---- TCP ------------------------------------------------------------------ */
+
+static void try_next_address(struct egress *e);
+
+static void
+after_connect(struct egress *e)
+{
+	int one = 1;
+
+	setsockopt(bufferevent_getfd(e->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (e->has_proxy && e->proxy_type == PROXY_TYPE_HTTPS)
+		start_tls(e, e->proxy_host, EGRESS_PROXY_TLS);
+	else if (e->has_proxy)
+		start_handshake(e);
+	else if (e->target_tls)
+		start_tls(e, e->target_host, EGRESS_TLS);
+	else
+		egress_ready(e);
+}
+
+static void
+on_connect_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct egress *e = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		after_connect(e);
+		return;
+	}
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+		snprintf(e->connect_error, sizeof(e->connect_error), "%s",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		bufferevent_free(bev);
+		e->bev = NULL;
+		try_next_address(e);
+	}
+}
+
+static void
+try_next_address(struct egress *e)
+{
+	while (e->next_addr < e->addrs.count) {
+		size_t i = e->next_addr++;
+		e->bev = bufferevent_socket_new(e->w->base, -1,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		bufferevent_setcb(e->bev, NULL, NULL, on_connect_event, e);
+		if (bufferevent_socket_connect(e->bev,
+		    (struct sockaddr *)&e->addrs.addrs[i], (int)e->addrs.lens[i]) == 0)
+			return;
+		snprintf(e->connect_error, sizeof(e->connect_error), "%s",
+		    strerror(errno));
+		bufferevent_free(e->bev);
+		e->bev = NULL;
+	}
+	if (e->has_proxy)
+		egress_fail(e, "cannot connect to %s: %s", e->proxy_label, e->connect_error);
+	else
+		egress_fail(e, "cannot connect to %s:%u: %s", e->target_host,
+		    e->target_port, e->connect_error);
+}
+
+static void
+on_dns(const struct dns_answer *answer, const char *error, void *arg)
+{
+	struct egress *e = arg;
+
+	e->dns = NULL;
+	if (error != NULL) {
+		if (e->has_proxy)
+			egress_fail(e, "cannot resolve the host of %s: %s", e->proxy_label,
+			    error);
+		else
+			egress_fail(e, "cannot resolve %s: %s", e->target_host, error);
+		return;
+	}
+	e->addrs = *answer;
+	e->next_addr = 0;
+	snprintf(e->connect_error, sizeof(e->connect_error), "no address");
+	enter_stage(e, EGRESS_CONNECT);
+	try_next_address(e);
+}
+
+struct egress *
+egress_open(struct worker *w, const struct egress_target *target,
+    const struct snap_proxy *proxy, egress_done_fn done, void *arg)
+{
+	struct egress *e = xcalloc(1, sizeof(*e));
+
+	e->w = w;
+	e->done = done;
+	e->arg = arg;
+	e->target_host = xstrdup(target->host);
+	e->target_port = target->port;
+	e->target_tls = target->tls;
+	e->deadline = evtimer_new(w->base, on_deadline, e);
+	if (proxy != NULL) {
+		e->has_proxy = true;
+		e->proxy_type = proxy->type;
+		e->proxy_host = xstrdup(proxy->host);
+		e->proxy_port = proxy->port;
+		e->proxy_user = xstrdup(proxy->username);
+		e->proxy_pass = xstrdup(proxy->password);
+		snprintf(e->proxy_label, sizeof(e->proxy_label),
+		    strchr(proxy->host, ':') ? "%s proxy [%s]:%u" : "%s proxy %s:%u",
+		    proxy->type == PROXY_TYPE_SOCKS5 ? "SOCKS5" :
+		    proxy->type == PROXY_TYPE_HTTPS ? "HTTPS" : "HTTP",
+		    proxy->host, proxy->port);
+	}
+	enter_stage(e, EGRESS_DNS);
+	e->dns = dns_lookup(w->dns, e->has_proxy ? e->proxy_host : e->target_host,
+	    e->has_proxy ? e->proxy_port : e->target_port, on_dns, e);
+	return e;
+}
+
+void
+egress_cancel(struct egress *e)
+{
+	egress_free(e);
+}

@@ -1,0 +1,58 @@
+/*
+ * worker/egress.h — the one way out of omniroute: open a connection to a
+ * target (host, port, TLS or not) directly or through a proxy (HTTP CONNECT,
+ * HTTPS proxy with CONNECT inside TLS, SOCKS5 with the name sent to the
+ * proxy), stage by stage — DNS, TCP connect, TLS to the proxy, proxy
+ * handshake, TLS to the target — each with its own deadline and its own error
+ * naming the stage, the proxy (never its credentials) and the cause.
+ * worker/egress.c is the only file that opens outbound sockets.
+ */
+#ifndef OMNI_EGRESS_H
+#define OMNI_EGRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/bufferevent.h>
+
+#include "registry.h"
+
+struct worker;
+struct egress;
+
+enum egress_stage {
+	EGRESS_DNS,
+	EGRESS_CONNECT,
+	EGRESS_PROXY_TLS,
+	EGRESS_PROXY_HANDSHAKE,
+	EGRESS_TLS,
+	EGRESS_READY,
+};
+
+struct egress_target {
+	const char	*host;		/* name or IP literal */
+	uint16_t	 port;
+	bool		 tls;		/* TLS to the target (SNI + verification) */
+};
+
+/*
+ * The outcome. On success bev is a connected bufferevent (TLS-wrapped when the
+ * target wanted TLS) that now belongs to the caller, stage is EGRESS_READY
+ * and error NULL. On failure bev is NULL, stage is where it broke and error a
+ * message for logs and replies (valid during the call only).
+ */
+typedef void (*egress_done_fn)(struct bufferevent *bev, enum egress_stage stage,
+	    const char *error, void *arg);
+
+/*
+ * Start; proxy NULL means direct. The proxy's fields are copied (credentials
+ * wiped when done). The callback runs later, from the loop.
+ */
+struct egress *egress_open(struct worker *w, const struct egress_target *target,
+	    const struct snap_proxy *proxy, egress_done_fn done, void *arg);
+/* Abandon an attempt: the callback will not run. */
+void	egress_cancel(struct egress *e);
+
+const char *egress_stage_name(enum egress_stage stage);
+
+#endif

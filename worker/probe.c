@@ -1,0 +1,250 @@
+/*
+ * worker/probe.c — job.probe: prove a proxy (or direct egress) works by
+ * sending one GET to a URL through it — DNS, TCP, proxy handshake, TLS, and
+ * the HTTP status — and report where it broke, how long it took and, when the
+ * answer is ipify-style JSON, the public IP the target saw.
+ * Args: {"proxy":{id,name,type,host,port,username,password}|null,"url","timeoutMs"}.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "egress.h"
+#include "http_util.h"
+#include "log.h"
+#include "util.h"
+#include "worker.h"
+
+#define PROBE_MAX_RESPONSE	(32 * 1024)
+
+struct probe {
+	struct job		 job;		/* first: the job list holds &job */
+	struct egress		*egress;
+	struct bufferevent	*bev;
+	struct event		*timer;
+	struct snap_proxy	 proxy;
+	bool			 has_proxy;
+	struct http_url		 url;
+	uint64_t		 started_ms;
+	char			 proxy_url[300];	/* without credentials */
+	enum egress_stage	 stage;
+};
+
+static void
+probe_free(struct probe *p)
+{
+	if (p->egress != NULL)
+		egress_cancel(p->egress);
+	if (p->bev != NULL)
+		bufferevent_free(p->bev);
+	if (p->timer != NULL)
+		event_free(p->timer);
+	free(p->proxy.id);
+	free(p->proxy.name);
+	free(p->proxy.host);
+	if (p->proxy.username != NULL) {
+		explicit_bzero(p->proxy.username, strlen(p->proxy.username));
+		free(p->proxy.username);
+	}
+	if (p->proxy.password != NULL) {
+		explicit_bzero(p->proxy.password, strlen(p->proxy.password));
+		free(p->proxy.password);
+	}
+	free(p);
+}
+
+static void
+probe_cancel(struct job *job)
+{
+	probe_free((struct probe *)job);
+}
+
+static void
+probe_answer(struct probe *p, int http_status, const char *public_ip,
+    const char *error)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "success", json_object_new_boolean(error == NULL));
+	json_object_object_add(o, "status", http_status > 0 ?
+	    json_object_new_int(http_status) : NULL);
+	json_object_object_add(o, "latencyMs", json_object_new_int64(
+	    (int64_t)(monotonic_ms() - p->started_ms)));
+	json_object_object_add(o, "stage", json_object_new_string(error == NULL ?
+	    "done" : p->stage == EGRESS_READY ? "response" : egress_stage_name(p->stage)));
+	json_object_object_add(o, "error", error != NULL ? json_object_new_string(error) : NULL);
+	json_object_object_add(o, "publicIp", public_ip != NULL ?
+	    json_object_new_string(public_ip) : NULL);
+	json_object_object_add(o, "proxyId", p->has_proxy ?
+	    json_object_new_string(p->proxy.id) : NULL);
+	json_object_object_add(o, "proxyUrl", p->has_proxy ?
+	    json_object_new_string(p->proxy_url) : NULL);
+	json_object_object_add(o, "url", json_object_new_string(p->url.host));
+	job_finish(&p->job, 200, o);
+	probe_free(p);
+}
+
+/* The status line and, for a small JSON body with "ip", the address. */
+static void
+probe_read_response(struct probe *p, bool complete)
+{
+	struct evbuffer *in = bufferevent_get_input(p->bev);
+	size_t len = evbuffer_get_length(in);
+	const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)len);
+	const char *head_end = len > 0 ? memmem(buf, len, "\r\n\r\n", 4) : NULL;
+	struct json_object *body = NULL, *ip;
+	int status = 0;
+	char error[400];
+
+	if (head_end == NULL && !complete && len < PROBE_MAX_RESPONSE)
+		return;
+	if (len < 12 || strncmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ' ||
+	    sscanf(buf + 9, "%3d", &status) != 1 || status < 100 || status > 599) {
+		snprintf(error, sizeof(error), "%s:%u did not answer with HTTP",
+		    p->url.host, p->url.port);
+		probe_answer(p, 0, NULL, error);
+		return;
+	}
+	if (head_end != NULL && complete)
+		body = json_parse_document(head_end + 4, len - (size_t)(head_end + 4 - buf), 8);
+	if (!complete && head_end != NULL && len < PROBE_MAX_RESPONSE)
+		return;		/* wait for the body (the request said Connection: close) */
+	probe_answer(p, status, body != NULL && json_object_object_get_ex(body, "ip", &ip) &&
+	    json_object_is_type(ip, json_type_string) ? json_object_get_string(ip) : NULL,
+	    NULL);
+	json_object_put(body);
+}
+
+static void
+on_response_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	probe_read_response(arg, false);
+}
+
+static void
+on_response_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct probe *p = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		if (evbuffer_get_length(bufferevent_get_input(p->bev)) > 0) {
+			probe_read_response(p, true);
+		} else {
+			char error[400];
+			snprintf(error, sizeof(error), "%s:%u closed the connection without "
+			    "an answer", p->url.host, p->url.port);
+			probe_answer(p, 0, NULL, error);
+		}
+	}
+}
+
+static void
+on_egress(struct bufferevent *bev, enum egress_stage stage, const char *error, void *arg)
+{
+	struct probe *p = arg;
+	struct evbuffer *out;
+
+	p->egress = NULL;
+	p->stage = stage;
+	if (bev == NULL) {
+		probe_answer(p, 0, NULL, error);
+		return;
+	}
+	p->bev = bev;
+	out = bufferevent_get_output(bev);
+	evbuffer_add_printf(out, "GET %s HTTP/1.1\r\nHost: %s%s%s", p->url.path,
+	    strchr(p->url.host, ':') ? "[" : "", p->url.host,
+	    strchr(p->url.host, ':') ? "]" : "");
+	if ((p->url.tls && p->url.port != 443) || (!p->url.tls && p->url.port != 80))
+		evbuffer_add_printf(out, ":%u", p->url.port);
+	evbuffer_add_printf(out, "\r\nUser-Agent: omniroute-probe\r\nAccept: */*\r\n"
+	    "Connection: close\r\n\r\n");
+	bufferevent_setcb(bev, on_response_read, NULL, on_response_event, p);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+static void
+on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe *p = arg;
+	char error[400];
+
+	(void)fd;
+	(void)what;
+	snprintf(error, sizeof(error), "no answer from %s:%u within the probe's time",
+	    p->url.host, p->url.port);
+	probe_answer(p, 0, NULL, error);
+}
+
+static int
+probe_take_proxy(struct probe *p, struct json_object *o)
+{
+	const char *id = NULL, *type = NULL, *host = NULL;
+	struct json_object *v;
+	int port = 0;
+
+	if (json_object_object_get_ex(o, "id", &v)) id = json_object_get_string(v);
+	if (json_object_object_get_ex(o, "type", &v)) type = json_object_get_string(v);
+	if (json_object_object_get_ex(o, "host", &v)) host = json_object_get_string(v);
+	if (json_object_object_get_ex(o, "port", &v)) port = json_object_get_int(v);
+	if (id == NULL || type == NULL || host == NULL || port < 1 || port > 65535 ||
+	    !proxy_type_parse(type, &p->proxy.type))
+		return -1;
+	p->proxy.id = xstrdup(id);
+	p->proxy.name = xstrdup("");
+	p->proxy.host = xstrdup(host);
+	p->proxy.port = (uint16_t)port;
+	p->proxy.username = xstrdup(json_object_object_get_ex(o, "username", &v) ?
+	    json_object_get_string(v) : "");
+	p->proxy.password = xstrdup(json_object_object_get_ex(o, "password", &v) ?
+	    json_object_get_string(v) : "");
+	p->proxy.active = true;
+	p->has_proxy = true;
+	snprintf(p->proxy_url, sizeof(p->proxy_url), strchr(host, ':') ?
+	    "%s://[%s]:%d" : "%s://%s:%d", type, host, port);
+	return 0;
+}
+
+void
+probe_start(struct worker *w, uint64_t tag, struct json_object *args)
+{
+	struct probe *p = xcalloc(1, sizeof(*p));
+	struct json_object *v;
+	struct egress_target target;
+	const char *err;
+	long timeout_ms = 15000;
+	struct timeval tv;
+
+	p->job.w = w;
+	p->job.tag = tag;
+	p->job.cancel = probe_cancel;
+	p->started_ms = monotonic_ms();
+	p->stage = EGRESS_DNS;
+	TAILQ_INSERT_TAIL(&w->jobs, &p->job, entry);
+	if (!json_object_object_get_ex(args, "url", &v) ||
+	    http_url_parse(json_object_get_string(v), &p->url, &err) != 0) {
+		job_finish(&p->job, 400, error_envelope(400, "probe: bad url", NULL));
+		probe_free(p);
+		return;
+	}
+	if (json_object_object_get_ex(args, "proxy", &v) && v != NULL &&
+	    probe_take_proxy(p, v) != 0) {
+		job_finish(&p->job, 400, error_envelope(400, "probe: bad proxy", NULL));
+		probe_free(p);
+		return;
+	}
+	if (json_object_object_get_ex(args, "timeoutMs", &v) && json_object_get_int64(v) > 0)
+		timeout_ms = (long)json_object_get_int64(v);
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	p->timer = evtimer_new(w->base, on_timeout, p);
+	evtimer_add(p->timer, &tv);
+	target.host = p->url.host;
+	target.port = (uint16_t)p->url.port;
+	target.tls = p->url.tls;
+	p->egress = egress_open(w, &target, p->has_proxy ? &p->proxy : NULL, on_egress, p);
+}
