@@ -214,6 +214,81 @@ free_secret(char *s)
 	}
 }
 
+/* Drop a routes object, wiping the connection keys it holds first. */
+static void
+routes_free(struct json_object *routes)
+{
+	struct json_object *conns, *key;
+	size_t i;
+
+	if (routes == NULL)
+		return;
+	/* a snapshot owns its routes alone (deep copies), so wiping is safe */
+	if (json_object_object_get_ex(routes, "connections", &conns))
+		for (i = 0; i < json_object_array_length(conns); i++)
+			if (json_object_object_get_ex(json_object_array_get_idx(conns, i),
+			    "key", &key) && json_object_is_type(key, json_type_string))
+				explicit_bzero((char *)(uintptr_t)json_object_get_string(key),
+				    (size_t)json_object_get_string_len(key));
+	json_object_put(routes);
+}
+
+struct json_object *
+snapshot_routes(const struct registry_snapshot *snap, const char *section)
+{
+	struct json_object *v;
+
+	if (snap->routes == NULL || !json_object_object_get_ex(snap->routes, section, &v) ||
+	    !json_object_is_type(v, json_type_array))
+		return NULL;
+	return v;
+}
+
+const char *
+route_field(struct json_object *obj, const char *name)
+{
+	struct json_object *v;
+
+	if (obj == NULL || !json_object_object_get_ex(obj, name, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+static struct json_object *
+find_by_id(const struct registry_snapshot *snap, const char *section, const char *id)
+{
+	struct json_object *list = snapshot_routes(snap, section);
+	size_t i;
+
+	if (list == NULL || id == NULL)
+		return NULL;
+	for (i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *o = json_object_array_get_idx(list, i);
+		if (strcmp(route_field(o, "id"), id) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+struct json_object *
+snapshot_find_provider(const struct registry_snapshot *snap, const char *id)
+{
+	return find_by_id(snap, "providers", id);
+}
+
+struct json_object *
+snapshot_find_connection(const struct registry_snapshot *snap, const char *id)
+{
+	return find_by_id(snap, "connections", id);
+}
+
+struct json_object *
+snapshot_find_combo(const struct registry_snapshot *snap, const char *id)
+{
+	return find_by_id(snap, "combos", id);
+}
+
 static void
 proxy_free(struct snap_proxy *p)
 {
@@ -252,6 +327,8 @@ snapshot_to_json(const struct registry_snapshot *snap)
 	    json_object_new_int64((int64_t)snap->generation));
 	json_object_object_add(root, "proxies", proxies);
 	json_object_object_add(root, "assignments", assigns);
+	json_object_object_add(root, "routes", snap->routes != NULL ?
+	    json_object_get(snap->routes) : json_object_new_object());
 	return root;
 }
 
@@ -288,6 +365,12 @@ snapshot_from_json(struct json_object *obj, struct registry_snapshot *out,
 			snprintf(err, errlen, "snapshot: malformed assignment row %zu", i);
 			goto bad;
 		}
+	if (json_object_object_get_ex(obj, "routes", &gen) &&
+	    json_object_is_type(gen, json_type_object) &&
+	    json_object_deep_copy(gen, &out->routes, NULL) != 0) {
+		snprintf(err, errlen, "snapshot: cannot copy the routes");
+		goto bad;
+	}
 	snapshot_index(out);
 	return 0;
 bad:
@@ -355,6 +438,10 @@ snapshot_diff(const struct registry_snapshot *old, const struct registry_snapsho
 	json_object_object_add(root, "removedProxies", removed);
 	json_object_object_add(root, "assignments", aupserts);
 	json_object_object_add(root, "removedAssignments", aremoved);
+	/* the routing tables are small: sent whole, and only when they changed */
+	if (!json_object_equal(old->routes, new->routes))
+		json_object_object_add(root, "routes", new->routes != NULL ?
+		    json_object_get(new->routes) : json_object_new_object());
 	return root;
 }
 
@@ -385,7 +472,7 @@ int
 snapshot_apply_delta(struct registry_snapshot *snap, struct json_object *delta,
     char *err, size_t errlen)
 {
-	struct json_object *gen, *base, *lists[4];
+	struct json_object *gen, *base, *lists[4], *routes = NULL;
 	static const char *const names[4] = {
 		"proxies", "removedProxies", "assignments", "removedAssignments",
 	};
@@ -404,6 +491,11 @@ snapshot_apply_delta(struct registry_snapshot *snap, struct json_object *delta,
 			snprintf(err, errlen, "delta: missing %s", names[k]);
 			return -1;
 		}
+	if (json_object_object_get_ex(delta, "routes", &routes) &&
+	    !json_object_is_type(routes, json_type_object)) {
+		snprintf(err, errlen, "delta: routes is not an object");
+		return -1;
+	}
 	if ((uint64_t)json_object_get_int64(base) != snap->generation) {
 		snprintf(err, errlen, "delta: base generation %lld, have %llu",
 		    (long long)json_object_get_int64(base),
@@ -488,6 +580,13 @@ snapshot_apply_delta(struct registry_snapshot *snap, struct json_object *delta,
 	snapshot_index(snap);
 	free(newp);
 	free(newa);
+	if (routes != NULL) {
+		struct json_object *copy = NULL;
+		if (json_object_deep_copy(routes, &copy, NULL) == 0) {
+			routes_free(snap->routes);
+			snap->routes = copy;
+		}
+	}
 	snap->generation = (uint64_t)json_object_get_int64(gen);
 	return 0;
 bad:
@@ -506,6 +605,7 @@ snapshot_free(struct registry_snapshot *snap)
 {
 	size_t i;
 
+	routes_free(snap->routes);
 	for (i = 0; i < snap->proxy_count; i++)
 		proxy_free(&snap->proxies[i]);
 	for (i = 0; i < snap->assignment_count; i++)

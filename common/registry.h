@@ -60,6 +60,14 @@ struct registry_snapshot {
 	size_t			 proxy_count;
 	struct snap_assignment	*assignments;
 	size_t			 assignment_count;
+	/*
+	 * What the relay routes to (small tables, sent whole when they change):
+	 * {"providers":[{id,baseUrl,authStyle,headers}],
+	 *  "connections":[{id,provider,name,key,priority,active}] (by provider,
+	 *  then priority), "combos":[{id,targets:[…]}], "apiKeys":[sha256 hex…]}.
+	 * Connection keys are plaintext here and wiped on free. NULL = empty.
+	 */
+	struct json_object	*routes;
 };
 
 const char	*proxy_type_name(enum proxy_type t);
@@ -67,6 +75,19 @@ bool		 proxy_type_parse(const char *s, enum proxy_type *out);
 const char	*scope_name(enum scope s);
 /* "key" is accepted as "account"; anything unknown → false. */
 bool		 scope_parse(const char *s, enum scope *out);
+
+/* Route lookups (NULL when absent); the objects live as long as the snapshot. */
+struct json_object *snapshot_find_provider(const struct registry_snapshot *snap,
+		    const char *id);
+struct json_object *snapshot_find_connection(const struct registry_snapshot *snap,
+		    const char *id);
+struct json_object *snapshot_find_combo(const struct registry_snapshot *snap,
+		    const char *id);
+/* The routes section named (providers, connections, combos, apiKeys), or NULL. */
+struct json_object *snapshot_routes(const struct registry_snapshot *snap,
+		    const char *section);
+/* A string field of a route object ("" when absent). */
+const char	*route_field(struct json_object *obj, const char *name);
 
 /* Sort both arrays so the lookups below work; call after filling. */
 void		 snapshot_index(struct registry_snapshot *snap);

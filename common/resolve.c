@@ -28,9 +28,12 @@ void
 proxy_resolve(const struct registry_snapshot *snap,
     const struct resolve_request *req, struct resolve_result *out)
 {
+	struct json_object *conn = req->provider_id == NULL ?
+	    snapshot_find_connection(snap, req->connection_id) : NULL;
 	const char *ids[SCOPE_COUNT] = {
 		[SCOPE_ACCOUNT] = req->connection_id,
-		[SCOPE_PROVIDER] = req->provider_id,
+		[SCOPE_PROVIDER] = conn != NULL ? route_field(conn, "provider") :
+		    req->provider_id,
 		[SCOPE_COMBO] = req->combo_id,
 		[SCOPE_GLOBAL] = GLOBAL_SCOPE_ID,
 	};

@@ -28,7 +28,7 @@ enum resolve_outcome {
 
 struct resolve_request {
 	const char	*connection_id;	/* account scope; may be NULL */
-	const char	*provider_id;	/* may be NULL */
+	const char	*provider_id;	/* NULL: the connection's provider, when known */
 	const char	*combo_id;	/* the combo being executed; may be NULL */
 	bool		 fail_open;	/* PROXY_FAIL_OPEN */
 };

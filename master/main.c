@@ -396,6 +396,8 @@ out:
 		event_free(m->respawn_timer);
 	if (m->stop_timer != NULL)
 		event_free(m->stop_timer);
+	if (m->db != NULL)
+		master_outcomes_flush(m);
 	while (!TAILQ_EMPTY(&m->jobs)) {
 		struct pending_job *j = TAILQ_FIRST(&m->jobs);
 		TAILQ_REMOVE(&m->jobs, j, entry);

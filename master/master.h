@@ -92,6 +92,9 @@ struct master {
 	struct event		*respawn_timer;
 	struct pending_list	 pending;
 	struct pending_job_list	 jobs;
+	struct json_object	*outcomes;	/* queued for proxy_logs */
+	struct event		*outcome_timer;
+	size_t			 outcomes_written;
 	uint64_t		 next_job_tag;
 	int			 next_job_worker;
 
@@ -118,6 +121,10 @@ void	supervisor_reap(struct master *m);
 int	supervisor_reload(struct master *m, char *err, size_t errlen);
 void	supervisor_stop(struct master *m);
 int	supervisor_live_workers(const struct master *m);
+
+/* master/outcomes.c */
+void	master_record_outcome(struct master *m, const char *json, size_t len);
+void	master_outcomes_flush(struct master *m);
 
 /* master/jobs.c */
 void	master_start_job(struct master *m, const char *job, struct json_object *args,

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "master.h"
 #include "reply.h"
+#include "route_store.h"
 #include "util.h"
 
 /* The plaintext of a stored credential, reusing the previous snapshot's. */
@@ -109,6 +110,60 @@ load_assignments(struct master *m, struct registry_snapshot *snap)
 	return 0;
 }
 
+/* Copy the named fields of each record of `records` (owned) into a new array. */
+static struct json_object *
+pick_fields(struct json_object *records, const char *const *from, const char *const *to)
+{
+	struct json_object *out = json_object_new_array(), *v;
+	size_t i, k;
+
+	for (i = 0; i < json_object_array_length(records); i++) {
+		struct json_object *rec = json_object_array_get_idx(records, i);
+		struct json_object *o = json_object_new_object();
+		for (k = 0; from[k] != NULL; k++)
+			if (json_object_object_get_ex(rec, from[k], &v))
+				json_object_object_add(o, to[k], json_object_get(v));
+		json_object_array_add(out, o);
+	}
+	json_object_put(records);
+	return out;
+}
+
+/* The routing tables the relay needs: see struct registry_snapshot. */
+static struct json_object *
+load_routes(struct master *m)
+{
+	static const char *const provider_from[] = { "id", "baseUrl", "authStyle", "headers", NULL };
+	static const char *const combo_from[] = { "id", "targets", NULL };
+	static const char *const conn_from[] = { "id", "provider", "name", "apiKey", "priority", NULL };
+	static const char *const conn_to[] = { "id", "provider", "name", "key", "priority", NULL };
+	struct json_object *routes = json_object_new_object(), *conns, *records, *keys;
+	sqlite3_stmt *st;
+	size_t i;
+
+	json_object_object_add(routes, "providers",
+	    pick_fields(provider_list_records(m), provider_from, provider_from));
+	records = connection_list_records(m, NULL, true);
+	conns = pick_fields(json_object_get(records), conn_from, conn_to);
+	for (i = 0; i < json_object_array_length(conns); i++) {
+		struct json_object *status;
+		json_object_object_get_ex(json_object_array_get_idx(records, i), "status", &status);
+		json_object_object_add(json_object_array_get_idx(conns, i), "active",
+		    json_object_new_boolean(strcmp(json_object_get_string(status), "active") == 0));
+	}
+	json_object_put(records);
+	json_object_object_add(routes, "connections", conns);
+	json_object_object_add(routes, "combos",
+	    pick_fields(combo_list_records(m), combo_from, combo_from));
+	keys = json_object_new_array();
+	st = db_prepare(m->db, "SELECT key_hash FROM api_keys ORDER BY key_hash");
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		json_object_array_add(keys, json_object_new_string(db_col_text(st, 0)));
+	sqlite3_finalize(st);
+	json_object_object_add(routes, "apiKeys", keys);
+	return routes;
+}
+
 /* Replace *line with "<verb> <json>\n", wiping the old one (it held credentials). */
 static void
 set_line(char **line, size_t *len, const char *verb, struct json_object *obj)
@@ -151,6 +206,7 @@ master_rebuild_snapshot(struct master *m)
 		snapshot_free(&snap);
 		return -1;
 	}
+	snap.routes = load_routes(m);
 	snapshot_index(&snap);
 	snap.generation = ++m->generation;
 	/* workers get only what changed; the whole snapshot is built when asked */

@@ -289,6 +289,10 @@ api_dispatch(struct http_conn *c)
 			respond_error(c, 405, "method not allowed on /healthz");
 		return;
 	}
+	if (strncmp(c->path, "/v1/", 4) == 0) {
+		relay_start(c);
+		return;
+	}
 	if (strncmp(c->path, "/api/", 5) != 0) {
 		respond_error(c, 404, "not found");
 		return;

@@ -41,6 +41,8 @@ http_conn_close(struct http_conn *c)
 {
 	struct worker *w = c->w;
 
+	if (c->relay != NULL)
+		relay_abort(c->relay);	/* the client went away: drop the upstream at once */
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->conn_count--;
 	if (c->deadline != NULL)
@@ -148,8 +150,10 @@ begin_request(struct http_conn *c)
 		    "send Content-Length");
 		return;
 	}
-	if (h->framing == HTTP_BODY_LENGTH && h->content_length > HTTP_MGMT_BODY_MAX) {
-		respond_error(c, 413, "request body larger than 1 MiB");
+	if (h->framing == HTTP_BODY_LENGTH && h->content_length >
+	    (strncmp(c->path, "/v1/", 4) == 0 ? HTTP_RELAY_BODY_MAX : HTTP_MGMT_BODY_MAX)) {
+		respond_error(c, 413, strncmp(c->path, "/v1/", 4) == 0 ?
+		    "request body larger than 32 MiB" : "request body larger than 1 MiB");
 		return;
 	}
 	c->body_len = h->framing == HTTP_BODY_LENGTH ? (size_t)h->content_length : 0;
@@ -201,8 +205,13 @@ process_input(struct http_conn *c)
 static void
 conn_read(struct bufferevent *bev, void *arg)
 {
-	(void)bev;
-	process_input(arg);
+	struct http_conn *c = arg;
+
+	/* while relaying, reading stays on only to notice a client that leaves */
+	if (c->state == CONN_RELAYING &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) > HTTP_HEAD_MAX)
+		bufferevent_disable(bev, EV_READ);
+	process_input(c);
 }
 
 static void
@@ -212,6 +221,10 @@ conn_write(struct bufferevent *bev, void *arg)
 
 	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
 		return;
+	if (c->state == CONN_RELAYING) {
+		relay_client_drained(c->relay);
+		return;
+	}
 	if (c->state == CONN_CLOSING) {
 		http_conn_close(c);
 		return;

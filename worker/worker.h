@@ -34,6 +34,9 @@ int	worker_main(const struct worker_init *init);
 
 #define HTTP_HEAD_MAX		16384
 #define HTTP_MGMT_BODY_MAX	(1024 * 1024)
+#define HTTP_RELAY_BODY_MAX	(32 * 1024 * 1024)	/* /v1 bodies (audio uploads) */
+
+struct relay;
 
 enum http_conn_state {
 	CONN_READING_HEAD,
@@ -41,6 +44,7 @@ enum http_conn_state {
 	CONN_WAITING_MASTER,	/* a control command is out; reading paused */
 	CONN_WRITING,		/* response queued; next request after it drains */
 	CONN_CLOSING,		/* close once the output has drained */
+	CONN_RELAYING,		/* a /v1 call is being relayed (worker/relay.c) */
 };
 
 /* All per-connection state: nothing of a request lives in locals across callbacks. */
@@ -63,6 +67,7 @@ struct http_conn {
 	char			 method[16];
 	char			 path[512];
 	char			*target;	/* path + query, NUL-terminated */
+	struct relay		*relay;		/* the /v1 call in progress, if any */
 };
 TAILQ_HEAD(http_conn_list, http_conn);
 
@@ -93,6 +98,10 @@ struct worker {
 	struct dns_resolver	*dns;
 	struct ssl_ctx_st	*tls_ctx;	/* SSL_CTX for every egress TLS */
 	struct job_list		 jobs;		/* jobs from the master in progress */
+	struct cooldown {
+		char		 connection_id[40];
+		uint64_t	 until_ms;
+	}			 cooldowns[64];
 	struct event		*sigterm_ev;
 	struct event		*sigint_ev;
 };
@@ -112,6 +121,13 @@ void	api_dispatch(struct http_conn *c);
 /* A reply line from the master for tag. */
 void	api_master_reply(struct worker *w, uint64_t tag, int status,
 	    const char *json, size_t len);
+
+/* worker/relay.c: relay a /v1 request; the client went away / drained its output */
+void	relay_start(struct http_conn *c);
+void	relay_abort(struct relay *r);
+void	relay_client_drained(struct relay *r);
+/* A connection that answered 401/403/429 rests a while (per worker). */
+bool	relay_in_cooldown(struct worker *w, const char *connection_id);
 
 /* worker/jobs.c: run "#tag job.name {args}" from the master. */
 void	jobs_start(struct worker *w, uint64_t tag, const char *name,

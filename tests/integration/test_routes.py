@@ -135,3 +135,18 @@ def test_client_api_keys_are_hashed(daemon):
     assert daemon.ctl_json("apikey", "delete", rec["id"]) == {"success": True}
     rc, out, err = daemon.ctl("apikey", "delete", rec["id"])
     assert rc == 1
+
+
+def test_resolution_knows_a_connections_provider(daemon):
+    p = daemon.ctl_json("proxy", "add", "--name", "P", "--host", "p.example", "--port", "1")
+    daemon.ctl_json("assign", "set", "provider", "openai", p["id"])
+    conn = daemon.ctl_json("conn", "add", "openai", "--name", "main", "--key", "k")
+    # no --provider: the registry knows the connection's provider, master and workers alike
+    r = daemon.ctl_json("resolve", conn["id"])
+    assert (r["level"], r["levelId"], r["proxyId"]) == ("provider", "openai", p["id"])
+    status, r = daemon.http("GET", "/api/v1/management/proxies/assignments?resolve_connection_id="
+                            + conn["id"])
+    assert (r["level"], r["levelId"]) == ("provider", "openai")
+    # unknown connections still resolve through the account and global levels only
+    r = daemon.ctl_json("resolve", "unknown-conn")
+    assert r["level"] == "direct"

@@ -1,0 +1,753 @@
+/*
+ * worker/relay.c — the reason omniroute exists: a client's /v1 call leaves
+ * for the provider through the proxy the registry assigns, and the answer
+ * streams back as it arrives.
+ *
+ *   route (body "model": provider/model or a combo) → candidates (the
+ *   provider's active connections by priority, per combo target) → for each:
+ *   resolve the proxy (fail-closed) → egress (DNS, TCP, proxy, TLS) → the
+ *   rewritten request → the response head → failover on 401/403/429/5xx or a
+ *   failed attempt while nothing reached the client → stream the body
+ *   (Content-Length, chunked or until close) unbuffered, with backpressure.
+ *
+ * Every attempt is reported to the master ("outcome {…}") for proxy_logs.
+ * All state of a call lives in struct relay, hung off the client connection.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "chunked.h"
+#include "egress.h"
+#include "http_response.h"
+#include "http_util.h"
+#include "log.h"
+#include "resolve.h"
+#include "util.h"
+#include "worker.h"
+
+#define RELAY_MAX_CANDIDATES	32
+#define RELAY_MAX_RESPONSE_HEAD	(64 * 1024)
+#define RELAY_MAX_INTERIM	8
+#define RELAY_CLIENT_HIGH_WATER	(1024 * 1024)
+#define RELAY_COOLDOWN_MS	60000
+
+struct relay_candidate {
+	struct json_object	*provider;	/* route objects of the snapshot */
+	struct json_object	*connection;	/* NULL for an auth-less provider */
+	char			 model[256];
+	const char		*combo;		/* the combo being executed, or NULL */
+};
+
+enum relay_state {
+	RELAY_CONNECTING,
+	RELAY_AWAIT_HEAD,
+	RELAY_STREAMING,
+};
+
+struct relay {
+	struct http_conn	*c;
+	struct worker		*w;
+	struct json_object	*body;		/* the client's JSON body */
+	char			 suffix[1024];	/* path after /v1, with the query */
+	char			 combo[65];
+	struct relay_candidate	 cand[RELAY_MAX_CANDIDATES];
+	size_t			 ncand, next;
+	struct relay_candidate	*cur;
+	struct resolve_result	 res;
+	char			 level[16];
+	char			 proxy_id[40];
+	struct egress		*egress;
+	struct bufferevent	*up;
+	enum relay_state	 state;
+	struct http_response_head resp;
+	int			 interim;
+	uint64_t		 remaining;	/* Content-Length framing */
+	bool			 until_close;	/* the body ends when upstream closes */
+	struct chunked_state	 chunks;
+	uint64_t		 started_ms;
+	uint64_t		 bytes;
+	int			 err_status;
+	char			 err_code[40];
+	char			 err_message[600];
+	enum egress_stage	 err_stage;
+};
+
+/* ---- cooldown of connections that were refused -------------------------- */
+
+bool
+relay_in_cooldown(struct worker *w, const char *id)
+{
+	uint64_t now = monotonic_ms();
+	size_t i;
+
+	for (i = 0; i < sizeof(w->cooldowns) / sizeof(w->cooldowns[0]); i++)
+		if (w->cooldowns[i].until_ms > now &&
+		    strcmp(w->cooldowns[i].connection_id, id) == 0)
+			return true;
+	return false;
+}
+
+static void
+cool_down(struct worker *w, const char *id)
+{
+	size_t i, oldest = 0;
+
+	for (i = 0; i < sizeof(w->cooldowns) / sizeof(w->cooldowns[0]); i++) {
+		if (strcmp(w->cooldowns[i].connection_id, id) == 0) {
+			oldest = i;
+			break;
+		}
+		if (w->cooldowns[i].until_ms < w->cooldowns[oldest].until_ms)
+			oldest = i;
+	}
+	snprintf(w->cooldowns[oldest].connection_id,
+	    sizeof(w->cooldowns[oldest].connection_id), "%s", id);
+	w->cooldowns[oldest].until_ms = monotonic_ms() + RELAY_COOLDOWN_MS;
+}
+
+/* ---- outcomes ------------------------------------------------------------- */
+
+static void
+report_outcome(struct relay *r, const char *status, const char *stage,
+    const char *error)
+{
+	struct json_object *o = json_object_new_object();
+	const char *json;
+	struct evbuffer *out;
+
+	if (r->w->channel == NULL) {
+		json_object_put(o);
+		return;
+	}
+	json_object_object_add(o, "status", json_object_new_string(status));
+	json_object_object_add(o, "proxyId", r->proxy_id[0] ?
+	    json_object_new_string(r->proxy_id) : NULL);
+	json_object_object_add(o, "level", json_object_new_string(r->level));
+	json_object_object_add(o, "levelId", r->res.level_id != NULL ?
+	    json_object_new_string(r->res.level_id) : NULL);
+	json_object_object_add(o, "provider", r->cur ? json_object_new_string(
+	    route_field(r->cur->provider, "id")) : NULL);
+	json_object_object_add(o, "model", r->cur ? json_object_new_string(r->cur->model) : NULL);
+	json_object_object_add(o, "connectionId", r->cur && r->cur->connection ?
+	    json_object_new_string(route_field(r->cur->connection, "id")) : NULL);
+	json_object_object_add(o, "comboId", r->combo[0] ? json_object_new_string(r->combo) : NULL);
+	json_object_object_add(o, "stage", json_object_new_string(stage));
+	json_object_object_add(o, "latencyMs", json_object_new_int64(
+	    (int64_t)(monotonic_ms() - r->started_ms)));
+	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)r->bytes));
+	json_object_object_add(o, "error", error ? json_object_new_string(error) : NULL);
+	json = json_plain(o);
+	out = bufferevent_get_output(r->w->channel);
+	evbuffer_add(out, "outcome ", 8);
+	evbuffer_add(out, json, strlen(json));
+	evbuffer_add(out, "\n", 1);
+	json_object_put(o);
+}
+
+/* ---- lifecycle -------------------------------------------------------------- */
+
+static void
+relay_free(struct relay *r)
+{
+	if (r->egress != NULL)
+		egress_cancel(r->egress);
+	if (r->up != NULL)
+		bufferevent_free(r->up);
+	json_object_put(r->body);
+	if (r->c != NULL)
+		r->c->relay = NULL;
+	free(r);
+}
+
+void
+relay_abort(struct relay *r)
+{
+	if (r->state != RELAY_STREAMING || r->up != NULL)
+		report_outcome(r, "error", r->state == RELAY_STREAMING ? "body" :
+		    "request", "the client went away");
+	r->c = NULL;
+	relay_free(r);
+}
+
+/* Answer the client with an error envelope (nothing was sent yet). */
+static void
+relay_fail(struct relay *r, int status, const char *code, const char *message)
+{
+	struct http_conn *c = r->c;
+	struct json_object *env = error_envelope(status, message, NULL);
+
+	if (code != NULL && *code != '\0') {
+		struct json_object *err;
+		json_object_object_get_ex(env, "error", &err);
+		json_object_object_add(err, "code", json_object_new_string(code));
+	}
+	relay_free(r);
+	http_respond_json(c, status, env);
+}
+
+/* The call is over (the body is complete, or cut): the client goes on or closes. */
+static void
+relay_done(struct relay *r, bool complete)
+{
+	struct http_conn *c = r->c;
+
+	if (!complete || r->until_close)
+		c->keep_alive = false;
+	relay_free(r);
+	c->state = c->keep_alive ? CONN_WRITING : CONN_CLOSING;
+	if (!complete)
+		bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
+		    BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void next_attempt(struct relay *r);
+
+/* An attempt failed before anything reached the client: note it, try the next. */
+static void
+attempt_failed(struct relay *r, int status, const char *code, enum egress_stage stage,
+    const char *message)
+{
+	report_outcome(r, strstr(message, "timed out") ? "timeout" : "error",
+	    egress_stage_name(stage), message);
+	r->err_status = status;
+	snprintf(r->err_code, sizeof(r->err_code), "%s", code ? code : "");
+	snprintf(r->err_message, sizeof(r->err_message), "%s", message);
+	r->err_stage = stage;
+	if (r->up != NULL) {
+		bufferevent_free(r->up);
+		r->up = NULL;
+	}
+	next_attempt(r);
+}
+
+/* ---- streaming the body ---------------------------------------------------- */
+
+/* Move what the framing allows from upstream to the client; true when complete. */
+static bool
+forward_body(struct relay *r)
+{
+	struct evbuffer *in = bufferevent_get_input(r->up);
+	struct evbuffer *out = bufferevent_get_output(r->c->bev);
+	size_t avail = evbuffer_get_length(in), take = 0;
+
+	switch (r->resp.framing) {
+	case HTTP_RESPONSE_NO_BODY:
+		return true;
+	case HTTP_RESPONSE_LENGTH:
+		take = avail < r->remaining ? avail : (size_t)r->remaining;
+		r->remaining -= take;
+		break;
+	case HTTP_RESPONSE_UNTIL_CLOSE:
+		take = avail;
+		break;
+	case HTTP_RESPONSE_CHUNKED: {
+		struct evbuffer_iovec vec[16];
+		int n = evbuffer_peek(in, -1, NULL, vec, 16), i;
+		for (i = 0; i < n && i < 16; i++) {
+			size_t used = 0;
+			enum parse p = chunked_feed(&r->chunks, vec[i].iov_base,
+			    vec[i].iov_len, &used);
+			take += used;
+			if (p != PARSE_MORE)
+				break;
+		}
+		break;
+	}
+	}
+	if (take > 0) {
+		evbuffer_remove_buffer(in, out, take);
+		r->bytes += take;
+	}
+	if (r->resp.framing == HTTP_RESPONSE_LENGTH)
+		return r->remaining == 0;
+	if (r->resp.framing == HTTP_RESPONSE_CHUNKED)
+		return r->chunks.step == CHUNKED_DONE;
+	return false;
+}
+
+static void
+stream(struct relay *r)
+{
+	if (r->resp.framing == HTTP_RESPONSE_CHUNKED && r->chunks.step == CHUNKED_INVALID) {
+		report_outcome(r, "error", "body", "upstream sent malformed chunked framing");
+		relay_done(r, false);
+		return;
+	}
+	if (forward_body(r)) {
+		report_outcome(r, "success", "done", NULL);
+		relay_done(r, true);
+		return;
+	}
+	if (r->resp.framing == HTTP_RESPONSE_CHUNKED && r->chunks.step == CHUNKED_INVALID) {
+		report_outcome(r, "error", "body", "upstream sent malformed chunked framing");
+		relay_done(r, false);
+		return;
+	}
+	/* backpressure: a slow client pauses the upstream */
+	if (evbuffer_get_length(bufferevent_get_output(r->c->bev)) > RELAY_CLIENT_HIGH_WATER)
+		bufferevent_disable(r->up, EV_READ);
+}
+
+void
+relay_client_drained(struct relay *r)
+{
+	if (r->state == RELAY_STREAMING && r->up != NULL)
+		bufferevent_enable(r->up, EV_READ);
+}
+
+/* ---- the response head ------------------------------------------------------ */
+
+static void
+send_response_head(struct relay *r)
+{
+	struct evbuffer *out = bufferevent_get_output(r->c->bev);
+	const struct http_response_head *h = &r->resp;
+	size_t i;
+
+	evbuffer_add_printf(out, "HTTP/1.1 %d %.*s\r\n", h->status, (int)h->reason_len,
+	    h->reason);
+	for (i = 0; i < h->header_count; i++) {
+		const struct http_header *f = &h->headers[i];
+		if (http_response_header_is_hop_by_hop(h, f))
+			continue;
+		evbuffer_add_printf(out, "%.*s: %.*s\r\n", (int)f->name_len, f->name,
+		    (int)f->value_len, f->value);
+	}
+	if (h->framing == HTTP_RESPONSE_CHUNKED)
+		evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
+	r->until_close = h->framing == HTTP_RESPONSE_UNTIL_CLOSE;
+	evbuffer_add_printf(out, "X-OmniRoute-Connection: %s\r\n"
+	    "X-OmniRoute-Proxy-Level: %s\r\nX-OmniRoute-Proxy-Id: %s\r\n"
+	    "Connection: %s\r\n\r\n",
+	    r->cur->connection ? route_field(r->cur->connection, "id") : "none",
+	    r->level, r->proxy_id[0] ? r->proxy_id : "none",
+	    r->c->keep_alive && !r->until_close ? "keep-alive" : "close");
+}
+
+static bool
+worth_failing_over(const struct relay *r, int status)
+{
+	return r->next < r->ncand && (status == 401 || status == 403 || status == 429 ||
+	    status >= 500);
+}
+
+static void
+on_upstream_read(struct bufferevent *bev, void *arg)
+{
+	struct relay *r = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len;
+	enum parse p;
+	char msg[400];
+
+	while (r->state == RELAY_AWAIT_HEAD) {
+		len = evbuffer_get_length(in);
+		if (len == 0)
+			return;
+		p = http_parse_response_head((const char *)evbuffer_pullup(in,
+		    (ssize_t)(len < RELAY_MAX_RESPONSE_HEAD ? len : RELAY_MAX_RESPONSE_HEAD)),
+		    len < RELAY_MAX_RESPONSE_HEAD ? len : RELAY_MAX_RESPONSE_HEAD,
+		    RELAY_MAX_RESPONSE_HEAD, strcmp(r->c->method, "HEAD") == 0, &r->resp);
+		if (p == PARSE_MORE)
+			return;
+		if (p == PARSE_INVALID) {
+			snprintf(msg, sizeof(msg), "%s sent a malformed response: %s",
+			    route_field(r->cur->provider, "id"), r->resp.error_message);
+			attempt_failed(r, 502, "UPSTREAM_MALFORMED", EGRESS_READY, msg);
+			return;
+		}
+		if (r->resp.status < 200) {	/* 100 Continue, 103 Early Hints */
+			evbuffer_drain(in, r->resp.head_len);
+			if (++r->interim > RELAY_MAX_INTERIM) {
+				attempt_failed(r, 502, "UPSTREAM_MALFORMED", EGRESS_READY,
+				    "too many interim responses");
+				return;
+			}
+			continue;
+		}
+		if (worth_failing_over(r, r->resp.status)) {
+			if (r->resp.status == 401 || r->resp.status == 403 ||
+			    r->resp.status == 429)
+				cool_down(r->w, route_field(r->cur->connection, "id"));
+			snprintf(msg, sizeof(msg), "%s answered %d",
+			    route_field(r->cur->provider, "id"), r->resp.status);
+			attempt_failed(r, 502, "UPSTREAM_STATUS", EGRESS_READY, msg);
+			return;
+		}
+		if ((r->resp.status == 401 || r->resp.status == 403 ||
+		    r->resp.status == 429) && r->cur->connection != NULL)
+			cool_down(r->w, route_field(r->cur->connection, "id"));
+		evbuffer_drain(in, r->resp.head_len);
+		send_response_head(r);
+		r->state = RELAY_STREAMING;
+		r->remaining = r->resp.content_length;
+		chunked_init(&r->chunks);
+	}
+	stream(r);
+}
+
+static void
+on_upstream_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct relay *r = arg;
+	char msg[400];
+
+	(void)bev;
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+		return;
+	if (r->state == RELAY_AWAIT_HEAD) {
+		snprintf(msg, sizeof(msg), "%s closed the connection before answering",
+		    route_field(r->cur->provider, "id"));
+		attempt_failed(r, 502, "UPSTREAM_CLOSED", EGRESS_READY, msg);
+		return;
+	}
+	/* the upstream is gone mid-body: pass what is left, then judge */
+	if (r->state == RELAY_STREAMING && forward_body(r)) {
+		report_outcome(r, "success", "done", NULL);
+		relay_done(r, true);
+		return;
+	}
+	if (r->resp.framing == HTTP_RESPONSE_UNTIL_CLOSE && (what & BEV_EVENT_EOF)) {
+		report_outcome(r, "success", "done", NULL);
+		relay_done(r, true);
+		return;
+	}
+	/* truncated: the client sees the cut (no final chunk, short length) */
+	report_outcome(r, "error", "body", "the upstream closed the connection mid-body");
+	relay_done(r, false);
+}
+
+/* ---- the upstream request ---------------------------------------------------- */
+
+/* Request headers never copied upstream: framing, hop-by-hop, client auth. */
+static bool
+dropped_request_header(const struct http_request_head *h, const struct http_header *f)
+{
+	static const char *const dropped[] = {
+		"host", "content-length", "transfer-encoding", "connection",
+		"keep-alive", "proxy-connection", "proxy-authorization", "te",
+		"trailer", "upgrade", "authorization", "x-api-key", "expect", NULL,
+	};
+	const struct http_header *conn = http_find_header(h, "Connection");
+	size_t i;
+
+	for (i = 0; dropped[i] != NULL; i++)
+		if (http_token_equals(f->name, f->name_len, dropped[i]))
+			return true;
+	if (conn != NULL && http_connection_lists(conn, f->name, f->name_len))
+		return true;
+	/* our own markers are never taken from a client */
+	return f->name_len >= 12 && strncasecmp(f->name, "x-omniroute-", 12) == 0;
+}
+
+static void
+write_request(struct relay *r, const struct http_url *base)
+{
+	struct evbuffer *out = bufferevent_get_output(r->up);
+	const struct http_request_head *h = &r->c->head;
+	const char *key = r->cur->connection ? route_field(r->cur->connection, "key") : "";
+	const char *auth = route_field(r->cur->provider, "authStyle");
+	struct json_object *extra = NULL;
+	const char *body;
+	size_t i, body_len;
+	bool v6 = strchr(base->host, ':') != NULL;
+	bool default_port = base->port == (base->tls ? 443u : 80u);
+
+	/* the body goes with the provider's own model name */
+	json_object_object_add(r->body, "model", json_object_new_string(r->cur->model));
+	body = json_plain(r->body);
+	body_len = strlen(body);
+	evbuffer_add_printf(out, "%s %s%s HTTP/1.1\r\nHost: %s%s%s", r->c->method,
+	    strcmp(base->path, "/") == 0 ? "" : base->path, r->suffix,
+	    v6 ? "[" : "", base->host, v6 ? "]" : "");
+	if (!default_port)
+		evbuffer_add_printf(out, ":%u", base->port);
+	evbuffer_add(out, "\r\n", 2);
+	for (i = 0; i < h->header_count; i++) {
+		const struct http_header *f = &h->headers[i];
+		if (dropped_request_header(h, f))
+			continue;
+		evbuffer_add_printf(out, "%.*s: %.*s\r\n", (int)f->name_len, f->name,
+		    (int)f->value_len, f->value);
+	}
+	if (strcmp(auth, "bearer") == 0 && *key != '\0')
+		evbuffer_add_printf(out, "Authorization: Bearer %s\r\n", key);
+	else if (strcmp(auth, "x-api-key") == 0 && *key != '\0')
+		evbuffer_add_printf(out, "x-api-key: %s\r\n", key);
+	if (json_object_object_get_ex(r->cur->provider, "headers", &extra) &&
+	    json_object_is_type(extra, json_type_object)) {
+		json_object_object_foreach(extra, name, value)
+			if (http_find_header(h, name) == NULL)	/* the client's own wins */
+				evbuffer_add_printf(out, "%s: %s\r\n", name,
+				    json_object_get_string(value));
+	}
+	/* proxied upstream connections are not reused: cheap proxies drop idle ones */
+	evbuffer_add_printf(out, "Content-Length: %zu\r\nConnection: close\r\n\r\n", body_len);
+	evbuffer_add(out, body, body_len);
+}
+
+static void
+on_egress_ready(struct bufferevent *bev, enum egress_stage stage, const char *error,
+    void *arg)
+{
+	struct relay *r = arg;
+	struct http_url base;
+	const char *err;
+
+	r->egress = NULL;
+	if (bev == NULL) {
+		attempt_failed(r, strstr(error, "timed out") ? 504 : 502,
+		    stage == EGRESS_TLS ? "UPSTREAM_TLS" : r->proxy_id[0] ?
+		    "PROXY_UNREACHABLE" : "UPSTREAM_UNREACHABLE", stage, error);
+		return;
+	}
+	http_url_parse(route_field(r->cur->provider, "baseUrl"), &base, &err);
+	r->up = bev;
+	r->state = RELAY_AWAIT_HEAD;
+	r->interim = 0;
+	write_request(r, &base);
+	bufferevent_setcb(bev, on_upstream_read, NULL, on_upstream_event, r);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+/* ---- attempts ------------------------------------------------------------------- */
+
+static void
+next_attempt(struct relay *r)
+{
+	struct resolve_request req;
+	struct egress_target target;
+	struct http_url base;
+	const char *err;
+
+	while (r->next < r->ncand) {
+		r->cur = &r->cand[r->next++];
+		r->started_ms = monotonic_ms();
+		r->bytes = 0;
+		r->proxy_id[0] = '\0';
+		memset(&req, 0, sizeof(req));
+		req.connection_id = r->cur->connection ?
+		    route_field(r->cur->connection, "id") : NULL;
+		req.provider_id = route_field(r->cur->provider, "id");
+		req.combo_id = r->cur->combo;
+		req.fail_open = r->w->cfg->proxy_fail_open;
+		proxy_resolve(&r->w->snap, &req, &r->res);
+		snprintf(r->level, sizeof(r->level), "%s", resolve_level_name(&r->res));
+		if (r->res.outcome == RESOLVE_REFUSED) {
+			attempt_failed_resolution:
+			report_outcome(r, "error", "resolve", "assigned proxy unavailable");
+			r->err_status = 503;
+			snprintf(r->err_code, sizeof(r->err_code), "PROXY_ASSIGNED_UNAVAILABLE");
+			snprintf(r->err_message, sizeof(r->err_message),
+			    "PROXY_ASSIGNED_UNAVAILABLE: the proxy assigned at the %s level "
+			    "is inactive or missing; refusing to egress directly", r->level);
+			continue;
+		}
+		if (r->res.outcome == RESOLVE_PROXY) {
+			snprintf(r->proxy_id, sizeof(r->proxy_id), "%s", r->res.proxy->id);
+			if (r->res.proxy->type == PROXY_TYPE_SOCKS5 &&
+			    !r->w->cfg->enable_socks5_proxy)
+				goto attempt_failed_resolution;
+		}
+		if (http_url_parse(route_field(r->cur->provider, "baseUrl"), &base, &err) != 0) {
+			report_outcome(r, "error", "route", err);
+			r->err_status = 502;
+			snprintf(r->err_message, sizeof(r->err_message),
+			    "provider %s has an unusable base URL: %s",
+			    route_field(r->cur->provider, "id"), err);
+			continue;
+		}
+		target.host = base.host;
+		target.port = (uint16_t)base.port;
+		target.tls = base.tls;
+		r->state = RELAY_CONNECTING;
+		r->egress = egress_open(r->w, &target, r->res.outcome == RESOLVE_PROXY ?
+		    r->res.proxy : NULL, on_egress_ready, r);
+		return;
+	}
+	relay_fail(r, r->err_status ? r->err_status : 503,
+	    r->err_code[0] ? r->err_code : NULL,
+	    r->err_message[0] ? r->err_message : "no connection could serve the request");
+}
+
+/* ---- routing ------------------------------------------------------------------------ */
+
+/* Add the active connections of provider (by priority) for model. */
+static void
+add_candidates(struct relay *r, struct json_object *provider, const char *model,
+    const char *combo)
+{
+	struct json_object *conns = snapshot_routes(&r->w->snap, "connections"), *active;
+	const char *pid = route_field(provider, "id");
+	size_t i, before = r->ncand;
+
+	for (i = 0; conns != NULL && i < json_object_array_length(conns); i++) {
+		struct json_object *c = json_object_array_get_idx(conns, i);
+		struct relay_candidate *rc;
+		if (strcmp(route_field(c, "provider"), pid) != 0 ||
+		    !json_object_object_get_ex(c, "active", &active) ||
+		    !json_object_get_boolean(active) ||
+		    relay_in_cooldown(r->w, route_field(c, "id")) ||
+		    r->ncand >= RELAY_MAX_CANDIDATES)
+			continue;
+		rc = &r->cand[r->ncand++];
+		rc->provider = provider;
+		rc->connection = c;
+		rc->combo = combo;
+		snprintf(rc->model, sizeof(rc->model), "%s", model);
+	}
+	/* a provider that needs no key can be used without a connection */
+	if (r->ncand == before && strcmp(route_field(provider, "authStyle"), "none") == 0 &&
+	    r->ncand < RELAY_MAX_CANDIDATES) {
+		struct relay_candidate *rc = &r->cand[r->ncand++];
+		rc->provider = provider;
+		rc->connection = NULL;
+		rc->combo = combo;
+		snprintf(rc->model, sizeof(rc->model), "%s", model);
+	}
+}
+
+/* provider/model → that provider; a combo name → each target in order. */
+static int
+route_model(struct relay *r, const char *model, char *why, size_t whylen)
+{
+	const char *slash = strchr(model, '/');
+	struct json_object *combo, *targets;
+	char provider[65];
+	size_t i;
+
+	if (slash != NULL && (size_t)(slash - model) < sizeof(provider) && slash[1] != '\0') {
+		struct json_object *p;
+		memcpy(provider, model, (size_t)(slash - model));
+		provider[slash - model] = '\0';
+		if ((p = snapshot_find_provider(&r->w->snap, provider)) != NULL) {
+			add_candidates(r, p, slash + 1, NULL);
+			if (r->ncand == 0)
+				snprintf(why, whylen, "no active connection for provider "
+				    "'%s' (omnirctl conn add %s --name NAME --key KEY)",
+				    provider, provider);
+			return r->ncand > 0 ? 0 : 503;
+		}
+	}
+	if ((combo = snapshot_find_combo(&r->w->snap, model)) != NULL &&
+	    json_object_object_get_ex(combo, "targets", &targets)) {
+		snprintf(r->combo, sizeof(r->combo), "%s", model);
+		for (i = 0; i < json_object_array_length(targets); i++) {
+			const char *t = json_object_get_string(json_object_array_get_idx(targets, i));
+			const char *s = strchr(t, '/');
+			struct json_object *p;
+			if (s == NULL || (size_t)(s - t) >= sizeof(provider))
+				continue;
+			memcpy(provider, t, (size_t)(s - t));
+			provider[s - t] = '\0';
+			if ((p = snapshot_find_provider(&r->w->snap, provider)) != NULL)
+				add_candidates(r, p, s + 1, r->combo);
+		}
+		if (r->ncand == 0)
+			snprintf(why, whylen, "no active connection for any target of "
+			    "combo '%s'", model);
+		return r->ncand > 0 ? 0 : 503;
+	}
+	{
+		struct json_object *list = snapshot_routes(&r->w->snap, "providers");
+		size_t off = 0;
+		off += (size_t)snprintf(why + off, whylen - off, "unknown model '%.100s': "
+		    "use provider/model (providers:", model);
+		for (i = 0; list != NULL && i < json_object_array_length(list) && off < whylen; i++)
+			off += (size_t)snprintf(why + off, whylen - off, " %s",
+			    route_field(json_object_array_get_idx(list, i), "id"));
+		list = snapshot_routes(&r->w->snap, "combos");
+		if (off < whylen)
+			off += (size_t)snprintf(why + off, whylen - off, ") or a combo (");
+		for (i = 0; list != NULL && i < json_object_array_length(list) && off < whylen; i++)
+			off += (size_t)snprintf(why + off, whylen - off, "%s%s", i ? " " : "",
+			    route_field(json_object_array_get_idx(list, i), "id"));
+		if (off < whylen)
+			snprintf(why + off, whylen - off, ")");
+	}
+	return 400;
+}
+
+/* REQUIRE_API_KEY: a Bearer (or x-api-key) whose SHA-256 is a known key. */
+static bool
+client_key_ok(struct relay *r)
+{
+	const struct http_header *h = http_find_header(&r->c->head, "Authorization");
+	struct json_object *keys = snapshot_routes(&r->w->snap, "apiKeys");
+	char key[512], hex[65];
+	unsigned char digest[32];
+	unsigned int dlen = 0;
+	size_t i;
+	bool ok = false;
+
+	if (!r->w->cfg->require_api_key)
+		return true;
+	if (h != NULL && h->value_len > 7 && http_token_equals(h->value, 6, "Bearer") &&
+	    h->value[6] == ' ')
+		snprintf(key, sizeof(key), "%.*s", (int)(h->value_len - 7), h->value + 7);
+	else if ((h = http_find_header(&r->c->head, "x-api-key")) != NULL)
+		snprintf(key, sizeof(key), "%.*s", (int)h->value_len, h->value);
+	else
+		return false;
+	if (EVP_Digest(key, strlen(key), digest, &dlen, EVP_sha256(), NULL) == 1) {
+		for (i = 0; i < 32; i++)
+			snprintf(hex + i * 2, 3, "%02x", digest[i]);
+		for (i = 0; keys != NULL && i < json_object_array_length(keys); i++)
+			if (CRYPTO_memcmp(json_object_get_string(json_object_array_get_idx(keys,
+			    i)), hex, 64) == 0)
+				ok = true;
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+	return ok;
+}
+
+void
+relay_start(struct http_conn *c)
+{
+	struct relay *r = xcalloc(1, sizeof(*r));
+	struct json_object *model;
+	const char *q;
+	char why[1024];
+	int status;
+
+	r->c = c;
+	r->w = c->w;
+	c->relay = r;
+	c->state = CONN_RELAYING;
+	bufferevent_enable(c->bev, EV_READ);	/* to notice a client that leaves */
+	q = c->target + 3;			/* "/v1/…" → "/…" (with the query) */
+	snprintf(r->suffix, sizeof(r->suffix), "%s", q);
+	if (!client_key_ok(r)) {
+		relay_fail(r, 401, NULL, "Authentication required: a valid client API key");
+		return;
+	}
+	if (strcmp(c->method, "POST") != 0) {
+		relay_fail(r, 405, NULL, "the relay takes POST with a JSON body");
+		return;
+	}
+	r->body = c->body_len > 0 ? json_parse_document(c->body, c->body_len, 128) : NULL;
+	if (r->body == NULL || !json_object_is_type(r->body, json_type_object)) {
+		relay_fail(r, 400, NULL, "Invalid JSON body");
+		return;
+	}
+	if (!json_object_object_get_ex(r->body, "model", &model) ||
+	    !json_object_is_type(model, json_type_string) ||
+	    json_object_get_string_len(model) == 0) {
+		relay_fail(r, 400, NULL, "the body needs a \"model\": provider/model or a combo name");
+		return;
+	}
+	status = route_model(r, json_object_get_string(model), why, sizeof(why));
+	if (status != 0) {
+		relay_fail(r, status, NULL, why);
+		return;
+	}
+	next_attempt(r);
+}
