@@ -1,0 +1,307 @@
+"""The relay end to end: a client calls /v1 on omnirouted, which leaves for a
+TLS provider stand-in through the proxy the registry assigns — microsocks
+(with and without a password), tinyproxy (Basic), squid (Basic, a password
+with @:%#/ and non-ASCII), an HTTPS proxy (stunnel in front of tinyproxy),
+dante — or direct. JSON and SSE; the SSE bytes the client gets are the bytes
+the provider sent. Fail-closed (inactive, dead, wrong password: 5xx and the
+provider sees nothing), level precedence, the direct assignment, failover,
+cooldown, truncation, client aborts, Anthropic, client keys, health figures.
+Every proxied success is also checked in the proxy's own log."""
+
+import http.client
+import json
+import socket
+import time
+
+import pytest
+
+import egress_env as env
+from conftest import new_proxy
+from provider_standin import ProviderStandIn
+
+CHAT = "/v1/chat/completions"
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory):
+    return env.TestCA(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture(scope="module")
+def provider(ca):
+    s = ProviderStandIn(ca, pause=0.01)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def peers(tmp_path):
+    started = []
+
+    def start(factory, *args, **kw):
+        p = factory(tmp_path, *args, **kw)
+        started.append(p)
+        return p
+    yield start
+    for p in started:
+        p.stop()
+
+
+@pytest.fixture
+def d(daemon_factory, ca, provider):
+    provider.reset()
+    dd = daemon_factory(env={"OMNIROUTE_CA_FILE": ca.ca,
+                             "OMNIROUTE_CONNECT_TIMEOUT_MS": "3000",
+                             "OMNIROUTE_PROXY_HANDSHAKE_TIMEOUT_MS": "2000"}).start()
+    dd.ctl_json("provider", "update", "openai", "--base-url", provider.url("/v1"))
+    dd.ctl_json("provider", "update", "anthropic", "--base-url", provider.url("/v1"))
+    dd.conn = dd.ctl_json("conn", "add", "openai", "--name", "main", "--key", "sk-main")
+    return dd
+
+
+def call(d, body, path=CHAT, headers=None, timeout=20):
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=timeout)
+    h = {"Content-Type": "application/json", "Authorization": "Bearer client-key"}
+    h.update(headers or {})
+    c.request("POST", path, body=json.dumps(body), headers=h)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r, data
+
+
+def chat(d, stream=False, model="openai/gpt-4o-mini", **kw):
+    return call(d, {"model": model, "messages": [{"role": "user", "content": "hi"}],
+                    "stream": stream}, **kw)
+
+
+def wait_for(predicate, timeout=5.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_direct_json_rewrites_the_request(d, provider):
+    r, data = chat(d)
+    assert r.status == 200, data
+    body = json.loads(data)
+    assert "model=gpt-4o-mini" in json.dumps(body)           # provider prefix stripped
+    req = provider.requests[-1]
+    assert req.route == "/v1/chat/completions"
+    assert req.headers["authorization"] == "Bearer sk-main"  # client auth replaced
+    assert req.headers["host"] == "localhost:%d" % provider.port
+    assert int(req.headers["content-length"]) == len(req.body)
+    assert r.getheader("X-OmniRoute-Connection") == d.conn["id"]
+    assert r.getheader("X-OmniRoute-Proxy-Level") == "direct"
+    assert r.getheader("X-OmniRoute-Proxy-Id") == "none"
+
+
+def test_sse_through_microsocks_is_byte_identical(d, provider, peers):
+    ms = peers(env.microsocks)
+    p = new_proxy(d, type="socks5", host="127.0.0.1", port=ms.port)
+    d.ctl_json("assign", "set", "global", p["id"])
+    r, data = chat(d, stream=True)
+    assert r.status == 200
+    assert r.getheader("Content-Type").startswith("text/event-stream")
+    assert r.getheader("X-OmniRoute-Proxy-Id") == p["id"]
+    assert r.getheader("X-OmniRoute-Proxy-Level") == "global"
+    assert data == provider.sent_bodies[-1]
+    assert data.endswith(b"data: [DONE]\n\n")
+    assert wait_for(lambda: "localhost" in ms.read_log() or ms.read_log()), ms.read_log()
+
+
+@pytest.mark.parametrize("kind", ["microsocks-auth", "tinyproxy", "squid", "https", "dante"])
+def test_json_and_sse_through_each_proxy(d, provider, peers, ca, kind):
+    if kind == "microsocks-auth":
+        peer = peers(env.microsocks, user="u1", password="pw-1")
+        fields = dict(type="socks5", port=peer.port, username="u1", password="pw-1")
+        evidence = lambda: True
+    elif kind == "tinyproxy":
+        peer = peers(env.tinyproxy, user="bob", password="Tiny123")
+        fields = dict(type="http", port=peer.port, username="bob", password="Tiny123")
+        evidence = lambda: "CONNECT" in open(peer.access_log, errors="replace").read()
+    elif kind == "squid":
+        if not env.have("squid"):
+            pytest.skip("squid not installed")
+        pw = "p@ss:w%rd#/\u00e9\u00df"
+        peer = peers(env.squid, user="carol", password=pw)
+        fields = dict(type="http", port=peer.port, username="carol", password=pw)
+        evidence = lambda: "CONNECT localhost:%d" % provider.port in \
+            open(peer.access_log, errors="replace").read()
+    elif kind == "https":
+        tp = peers(env.tinyproxy)
+        peer = peers(env.stunnel, ca, tp.port)
+        fields = dict(type="https", port=peer.port, host="localhost")
+        evidence = lambda: "CONNECT" in open(tp.access_log, errors="replace").read()
+    else:
+        if not env.have("danted"):
+            pytest.skip("dante-server not installed")
+        peer = peers(env.dante)
+        fields = dict(type="socks5", port=peer.port)
+        evidence = lambda: "connect" in peer.read_log()
+    fields.setdefault("host", "127.0.0.1")
+    p = new_proxy(d, **fields)
+    d.ctl_json("assign", "set", "provider", "openai", p["id"])
+    r, data = chat(d)
+    assert r.status == 200, data
+    assert r.getheader("X-OmniRoute-Proxy-Id") == p["id"]
+    r, data = chat(d, stream=True)
+    assert r.status == 200 and data == provider.sent_bodies[-1]
+    assert wait_for(evidence), kind
+    assert "p@ss" not in d.read_log() and "pw-1" not in d.read_log()
+
+
+def test_fail_closed_inactive_dead_and_wrong_password(d, provider, peers):
+    before = len(provider.requests)
+    inactive = new_proxy(d, name="off", host="127.0.0.1", port=1, status="inactive")
+    d.ctl_json("assign", "set", "global", inactive["id"])
+    r, data = chat(d)
+    assert r.status == 503, data
+    err = json.loads(data)["error"]
+    assert err["code"] == "PROXY_ASSIGNED_UNAVAILABLE"
+    dead = new_proxy(d, name="dead", type="socks5", host="127.0.0.1", port=env.free_port())
+    d.ctl_json("assign", "set", "global", dead["id"])
+    r, data = chat(d, stream=True)
+    assert r.status == 502, data
+    assert "cannot connect to SOCKS5 proxy" in json.loads(data)["error"]["message"]
+    ms = peers(env.microsocks, user="u", password="right")
+    wrong = new_proxy(d, name="wrong", type="socks5", host="127.0.0.1", port=ms.port,
+                      username="u", password="wrong")
+    d.ctl_json("assign", "set", "global", wrong["id"])
+    r, data = chat(d)
+    assert r.status == 502, data
+    assert "rejected the username/password" in json.loads(data)["error"]["message"]
+    assert len(provider.requests) == before      # the provider saw nothing, ever
+
+
+def test_account_beats_provider_beats_combo_beats_global(d, provider, peers):
+    ids = {}
+    for level in ("global", "combo", "provider", "account"):
+        ms = peers(env.microsocks)
+        ids[level] = new_proxy(d, name=level, type="socks5", host="127.0.0.1",
+                               port=ms.port)["id"]
+    d.ctl_json("combo", "add", "fast", "openai/gpt-4o-mini")
+    order = [("global", None), ("combo", "fast"), ("provider", "openai"),
+             ("account", d.conn["id"])]
+    for level, scope_id in order:
+        args = ["assign", "set", level] + ([scope_id] if scope_id else []) + [ids[level]]
+        d.ctl_json(*args)
+        r, data = chat(d, model="fast")
+        assert r.status == 200, data
+        assert r.getheader("X-OmniRoute-Proxy-Level") == level
+        assert r.getheader("X-OmniRoute-Proxy-Id") == ids[level]
+
+
+def test_direct_assignment_goes_direct(d, provider, peers):
+    ms = peers(env.microsocks)
+    g = new_proxy(d, type="socks5", host="127.0.0.1", port=ms.port)
+    d.ctl_json("assign", "set", "global", g["id"])
+    d.ctl_json("assign", "set", "provider", "openai", "direct")
+    r, data = chat(d)
+    assert r.status == 200
+    assert r.getheader("X-OmniRoute-Proxy-Level") == "provider"
+    assert r.getheader("X-OmniRoute-Proxy-Id") == "none"
+
+
+def test_failover_to_the_next_connection_and_cooldown(d, provider):
+    second = d.ctl_json("conn", "add", "openai", "--name", "second", "--key", "sk-second",
+                        "--priority", "5")
+    provider.script("/v1/chat/completions", status=401, times=1)
+    r, data = chat(d)
+    assert r.status == 200, data
+    assert r.getheader("X-OmniRoute-Connection") == second["id"]
+    assert [q.bearer for q in provider.requests[-2:]] == ["sk-main", "sk-second"]
+    # the refused one rests: the next call goes straight to the second in this worker
+    r, data = chat(d)
+    assert r.status == 200
+
+
+def test_combo_fails_over_to_its_next_target(d, provider):
+    d.ctl_json("conn", "add", "anthropic", "--name", "a", "--key", "sk-ant")
+    d.ctl_json("combo", "add", "duo", "openai/gpt-4o", "anthropic/claude-sonnet-4-20250514")
+    provider.script("/v1/chat/completions", status=500, times=1)
+    r, data = call(d, {"model": "duo", "messages": [{"role": "user", "content": "x"}]})
+    assert r.status == 200, data
+    assert provider.requests[-1].headers.get("x-api-key") == "sk-ant"
+    assert provider.requests[-1].headers.get("anthropic-version") == "2023-06-01"
+
+
+def test_last_error_is_passed_through_when_nothing_is_left(d, provider):
+    provider.script("/v1/chat/completions", status=429, times=1)
+    r, data = chat(d)
+    assert r.status == 429
+    assert json.loads(data)["error"]["code"] == "rate_limit_exceeded"
+
+
+def test_mid_stream_reset_is_visible_to_the_client(d, provider):
+    provider.script("/v1/chat/completions", reset_after_events=2, times=1)
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+    c.request("POST", CHAT, body=json.dumps({"model": "openai/gpt-4o", "stream": True}),
+              headers={"Content-Type": "application/json"})
+    r = c.getresponse()
+    assert r.status == 200
+    with pytest.raises((http.client.IncompleteRead, ConnectionError)):
+        r.read()
+    c.close()
+
+
+def test_client_abort_closes_the_upstream(d, provider):
+    provider.script("/v1/chat/completions", events=["a"] * 50, pause=0.1, times=1)
+    s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+    body = json.dumps({"model": "openai/gpt-4o", "stream": True}).encode()
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: "
+              b"application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    assert s.recv(100).startswith(b"HTTP/1.1 200")
+    s.close()
+    # the stand-in's connection is gone well before its 5 s stream would end
+    assert wait_for(lambda: provider.open_connections == 0, 3.0)
+
+
+def test_unknown_model_and_bad_bodies(d, provider):
+    d.ctl_json("combo", "add", "fast", "openai/gpt-4o-mini")
+    r, data = call(d, {"model": "gpt-4o"})
+    assert r.status == 400
+    msg = json.loads(data)["error"]["message"]
+    assert "openai" in msg and "fast" in msg
+    r, data = call(d, {"messages": []})
+    assert r.status == 400
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=5)
+    c.request("POST", CHAT, body=b"{not json", headers={"Content-Type": "application/json"})
+    assert c.getresponse().status == 400
+    r, data = call(d, {"model": "groq/llama"})
+    assert r.status == 503 and "no active connection" in json.loads(data)["error"]["message"]
+
+
+def test_client_keys_when_required(daemon_factory, ca, provider):
+    dd = daemon_factory(name="keys", env={"OMNIROUTE_CA_FILE": ca.ca,
+                                          "REQUIRE_API_KEY": "true"}).start()
+    dd.ctl_json("provider", "update", "openai", "--base-url", provider.url("/v1"))
+    dd.ctl_json("conn", "add", "openai", "--name", "m", "--key", "sk-x")
+    key = dd.ctl_json("apikey", "add", "ci")["key"]
+    r, data = chat(dd)
+    assert r.status == 401
+    r, data = chat(dd, headers={"Authorization": "Bearer " + key})
+    assert r.status == 200, data
+    assert provider.requests[-1].headers["authorization"] == "Bearer sk-x"
+
+
+def test_health_shows_relayed_traffic(d, provider, peers):
+    ms = peers(env.microsocks)
+    p = new_proxy(d, name="counted", type="socks5", host="127.0.0.1", port=ms.port)
+    d.ctl_json("assign", "set", "global", p["id"])
+    for _ in range(3):
+        assert chat(d)[0].status == 200
+    provider.script("/v1/chat/completions", status=500, times=1)
+    assert chat(d)[0].status == 500
+
+    def counted():
+        items = d.ctl_json("proxy", "health")["items"]
+        item = [i for i in items if i["proxyId"] == p["id"]][0]
+        return item if item["totalRequests"] == 4 else None
+    assert wait_for(counted)
+    item = counted()
+    assert item["successCount"] == 4 - item["errorCount"]
+    assert item["avgLatencyMs"] is not None and item["lastSeenAt"]
