@@ -37,11 +37,19 @@
 #define RELAY_CLIENT_HIGH_WATER	(1024 * 1024)
 #define RELAY_COOLDOWN_MS	60000
 
+/*
+ * One way to serve the call. Everything is copied out of the snapshot: a
+ * delta may replace the routing tables while the call is in flight.
+ */
 struct relay_candidate {
-	struct json_object	*provider;	/* route objects of the snapshot */
-	struct json_object	*connection;	/* NULL for an auth-less provider */
+	char			 provider[65];
+	char			 base_url[2048];
+	char			 auth_style[16];
+	struct json_object	*headers;	/* the provider's extra headers (a copy) */
+	char			 connection[40];	/* "" for an auth-less provider */
+	char			*key;		/* the connection's API key; wiped */
 	char			 model[256];
-	const char		*combo;		/* the combo being executed, or NULL */
+	const char		*combo;		/* the relay's combo name, or NULL */
 };
 
 enum relay_state {
@@ -131,11 +139,11 @@ report_outcome(struct relay *r, const char *status, const char *stage,
 	json_object_object_add(o, "level", json_object_new_string(r->level));
 	json_object_object_add(o, "levelId", r->res.level_id != NULL ?
 	    json_object_new_string(r->res.level_id) : NULL);
-	json_object_object_add(o, "provider", r->cur ? json_object_new_string(
-	    route_field(r->cur->provider, "id")) : NULL);
+	json_object_object_add(o, "provider", r->cur ?
+	    json_object_new_string(r->cur->provider) : NULL);
 	json_object_object_add(o, "model", r->cur ? json_object_new_string(r->cur->model) : NULL);
-	json_object_object_add(o, "connectionId", r->cur && r->cur->connection ?
-	    json_object_new_string(route_field(r->cur->connection, "id")) : NULL);
+	json_object_object_add(o, "connectionId", r->cur && r->cur->connection[0] ?
+	    json_object_new_string(r->cur->connection) : NULL);
 	json_object_object_add(o, "comboId", r->combo[0] ? json_object_new_string(r->combo) : NULL);
 	json_object_object_add(o, "stage", json_object_new_string(stage));
 	json_object_object_add(o, "latencyMs", json_object_new_int64(
@@ -155,6 +163,15 @@ report_outcome(struct relay *r, const char *status, const char *stage,
 static void
 relay_free(struct relay *r)
 {
+	size_t i;
+
+	for (i = 0; i < r->ncand; i++) {
+		json_object_put(r->cand[i].headers);
+		if (r->cand[i].key != NULL) {
+			explicit_bzero(r->cand[i].key, strlen(r->cand[i].key));
+			free(r->cand[i].key);
+		}
+	}
 	if (r->egress != NULL)
 		egress_cancel(r->egress);
 	if (r->up != NULL)
@@ -327,7 +344,7 @@ send_response_head(struct relay *r)
 	evbuffer_add_printf(out, "X-OmniRoute-Connection: %s\r\n"
 	    "X-OmniRoute-Proxy-Level: %s\r\nX-OmniRoute-Proxy-Id: %s\r\n"
 	    "Connection: %s\r\n\r\n",
-	    r->cur->connection ? route_field(r->cur->connection, "id") : "none",
+	    r->cur->connection[0] ? r->cur->connection : "none",
 	    r->level, r->proxy_id[0] ? r->proxy_id : "none",
 	    r->c->keep_alive && !r->until_close ? "keep-alive" : "close");
 }
@@ -360,7 +377,7 @@ on_upstream_read(struct bufferevent *bev, void *arg)
 			return;
 		if (p == PARSE_INVALID) {
 			snprintf(msg, sizeof(msg), "%s sent a malformed response: %s",
-			    route_field(r->cur->provider, "id"), r->resp.error_message);
+			    r->cur->provider, r->resp.error_message);
 			attempt_failed(r, 502, "UPSTREAM_MALFORMED", EGRESS_READY, msg);
 			return;
 		}
@@ -376,17 +393,17 @@ on_upstream_read(struct bufferevent *bev, void *arg)
 		if (worth_failing_over(r, r->resp.status)) {
 			if (r->resp.status == 401 || r->resp.status == 403 ||
 			    r->resp.status == 429)
-				cool_down(r->w, route_field(r->cur->connection, "id"));
+				cool_down(r->w, r->cur->connection);
 			snprintf(msg, sizeof(msg), "%s answered %d",
-			    route_field(r->cur->provider, "id"), r->resp.status);
+			    r->cur->provider, r->resp.status);
 			attempt_failed(r, 502, "UPSTREAM_STATUS", EGRESS_READY, msg);
 			return;
 		}
 		if ((r->resp.status == 401 || r->resp.status == 403 ||
-		    r->resp.status == 429) && r->cur->connection != NULL)
-			cool_down(r->w, route_field(r->cur->connection, "id"));
+		    r->resp.status == 429) && r->cur->connection[0] != '\0')
+			cool_down(r->w, r->cur->connection);
+		send_response_head(r);	/* the head's fields point into `in` */
 		evbuffer_drain(in, r->resp.head_len);
-		send_response_head(r);
 		r->state = RELAY_STREAMING;
 		r->remaining = r->resp.content_length;
 		chunked_init(&r->chunks);
@@ -405,7 +422,7 @@ on_upstream_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	if (r->state == RELAY_AWAIT_HEAD) {
 		snprintf(msg, sizeof(msg), "%s closed the connection before answering",
-		    route_field(r->cur->provider, "id"));
+		    r->cur->provider);
 		attempt_failed(r, 502, "UPSTREAM_CLOSED", EGRESS_READY, msg);
 		return;
 	}
@@ -453,9 +470,9 @@ write_request(struct relay *r, const struct http_url *base)
 {
 	struct evbuffer *out = bufferevent_get_output(r->up);
 	const struct http_request_head *h = &r->c->head;
-	const char *key = r->cur->connection ? route_field(r->cur->connection, "key") : "";
-	const char *auth = route_field(r->cur->provider, "authStyle");
-	struct json_object *extra = NULL;
+	const char *key = r->cur->key != NULL ? r->cur->key : "";
+	const char *auth = r->cur->auth_style;
+	struct json_object *extra = r->cur->headers;
 	const char *body;
 	size_t i, body_len;
 	bool v6 = strchr(base->host, ':') != NULL;
@@ -482,8 +499,7 @@ write_request(struct relay *r, const struct http_url *base)
 		evbuffer_add_printf(out, "Authorization: Bearer %s\r\n", key);
 	else if (strcmp(auth, "x-api-key") == 0 && *key != '\0')
 		evbuffer_add_printf(out, "x-api-key: %s\r\n", key);
-	if (json_object_object_get_ex(r->cur->provider, "headers", &extra) &&
-	    json_object_is_type(extra, json_type_object)) {
+	if (extra != NULL && json_object_is_type(extra, json_type_object)) {
 		json_object_object_foreach(extra, name, value)
 			if (http_find_header(h, name) == NULL)	/* the client's own wins */
 				evbuffer_add_printf(out, "%s: %s\r\n", name,
@@ -509,7 +525,7 @@ on_egress_ready(struct bufferevent *bev, enum egress_stage stage, const char *er
 		    "PROXY_UNREACHABLE" : "UPSTREAM_UNREACHABLE", stage, error);
 		return;
 	}
-	http_url_parse(route_field(r->cur->provider, "baseUrl"), &base, &err);
+	http_url_parse(r->cur->base_url, &base, &err);
 	r->up = bev;
 	r->state = RELAY_AWAIT_HEAD;
 	r->interim = 0;
@@ -534,9 +550,8 @@ next_attempt(struct relay *r)
 		r->bytes = 0;
 		r->proxy_id[0] = '\0';
 		memset(&req, 0, sizeof(req));
-		req.connection_id = r->cur->connection ?
-		    route_field(r->cur->connection, "id") : NULL;
-		req.provider_id = route_field(r->cur->provider, "id");
+		req.connection_id = r->cur->connection[0] ? r->cur->connection : NULL;
+		req.provider_id = r->cur->provider;
 		req.combo_id = r->cur->combo;
 		req.fail_open = r->w->cfg->proxy_fail_open;
 		proxy_resolve(&r->w->snap, &req, &r->res);
@@ -557,12 +572,12 @@ next_attempt(struct relay *r)
 			    !r->w->cfg->enable_socks5_proxy)
 				goto attempt_failed_resolution;
 		}
-		if (http_url_parse(route_field(r->cur->provider, "baseUrl"), &base, &err) != 0) {
+		if (http_url_parse(r->cur->base_url, &base, &err) != 0) {
 			report_outcome(r, "error", "route", err);
 			r->err_status = 502;
 			snprintf(r->err_message, sizeof(r->err_message),
 			    "provider %s has an unusable base URL: %s",
-			    route_field(r->cur->provider, "id"), err);
+			    r->cur->provider, err);
 			continue;
 		}
 		target.host = base.host;
@@ -579,6 +594,26 @@ next_attempt(struct relay *r)
 }
 
 /* ---- routing ------------------------------------------------------------------------ */
+
+/* A new candidate with the provider's routing fields copied. */
+static struct relay_candidate *
+candidate_from(struct relay *r, struct json_object *provider, const char *model,
+    const char *combo)
+{
+	struct relay_candidate *rc = &r->cand[r->ncand++];
+	struct json_object *headers;
+
+	memset(rc, 0, sizeof(*rc));
+	snprintf(rc->provider, sizeof(rc->provider), "%s", route_field(provider, "id"));
+	snprintf(rc->base_url, sizeof(rc->base_url), "%s", route_field(provider, "baseUrl"));
+	snprintf(rc->auth_style, sizeof(rc->auth_style), "%s",
+	    route_field(provider, "authStyle"));
+	if (json_object_object_get_ex(provider, "headers", &headers))
+		json_object_deep_copy(headers, &rc->headers, NULL);
+	snprintf(rc->model, sizeof(rc->model), "%s", model);
+	rc->combo = combo;
+	return rc;
+}
 
 /* Add the active connections of provider (by priority) for model. */
 static void
@@ -598,20 +633,14 @@ add_candidates(struct relay *r, struct json_object *provider, const char *model,
 		    relay_in_cooldown(r->w, route_field(c, "id")) ||
 		    r->ncand >= RELAY_MAX_CANDIDATES)
 			continue;
-		rc = &r->cand[r->ncand++];
-		rc->provider = provider;
-		rc->connection = c;
-		rc->combo = combo;
-		snprintf(rc->model, sizeof(rc->model), "%s", model);
+		rc = candidate_from(r, provider, model, combo);
+		snprintf(rc->connection, sizeof(rc->connection), "%s", route_field(c, "id"));
+		rc->key = xstrdup(route_field(c, "key"));
 	}
 	/* a provider that needs no key can be used without a connection */
 	if (r->ncand == before && strcmp(route_field(provider, "authStyle"), "none") == 0 &&
 	    r->ncand < RELAY_MAX_CANDIDATES) {
-		struct relay_candidate *rc = &r->cand[r->ncand++];
-		rc->provider = provider;
-		rc->connection = NULL;
-		rc->combo = combo;
-		snprintf(rc->model, sizeof(rc->model), "%s", model);
+		candidate_from(r, provider, model, combo);
 	}
 }
 

@@ -305,3 +305,25 @@ def test_health_shows_relayed_traffic(d, provider, peers):
     item = counted()
     assert item["successCount"] == 4 - item["errorCount"]
     assert item["avgLatencyMs"] is not None and item["lastSeenAt"]
+
+
+def test_registry_changes_during_a_stream_do_not_disturb_it(d, provider):
+    import threading
+    provider.script("/v1/chat/completions", events=["tok"] * 20, pause=0.05, times=1)
+    result = {}
+
+    def run():
+        result["r"] = chat(d, stream=True)
+    t = threading.Thread(target=run)
+    t.start()
+    time.sleep(0.2)
+    for i in range(5):        # new routing tables reach the workers mid-stream
+        d.ctl_json("conn", "update", d.conn["id"], "--key", "sk-rotated-%d" % i)
+        d.ctl_json("provider", "update", "openai", "--header", "X-Gen: %d" % i)
+    t.join(15)
+    r, data = result["r"]
+    assert r.status == 200 and data == provider.sent_bodies[-1]
+    # the next call uses the new key
+    chat(d)
+    assert provider.requests[-1].bearer == "sk-rotated-4"
+    assert provider.requests[-1].headers["x-gen"] == "4"
