@@ -44,6 +44,8 @@ struct config {
 	long		 connect_timeout_ms;
 	long		 proxy_handshake_timeout_ms;
 	long		 tls_timeout_ms;
+	long		 response_head_timeout_ms;
+	long		 body_idle_timeout_ms;
 	char		*probe_url;
 
 	/* derived by config_finish() */

@@ -323,6 +323,14 @@ relay_client_drained(struct relay *r)
 /* ---- the response head ------------------------------------------------------ */
 
 static void
+set_read_deadline(struct relay *r, long ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	bufferevent_set_timeouts(r->up, &tv, NULL);
+}
+
+static void
 send_response_head(struct relay *r)
 {
 	struct evbuffer *out = bufferevent_get_output(r->c->bev);
@@ -405,6 +413,8 @@ on_upstream_read(struct bufferevent *bev, void *arg)
 		send_response_head(r);	/* the head's fields point into `in` */
 		evbuffer_drain(in, r->resp.head_len);
 		r->state = RELAY_STREAMING;
+		/* reasoning models pause long between events: a generous idle limit */
+		set_read_deadline(r, r->w->cfg->body_idle_timeout_ms);
 		r->remaining = r->resp.content_length;
 		chunked_init(&r->chunks);
 	}
@@ -418,6 +428,17 @@ on_upstream_event(struct bufferevent *bev, short what, void *arg)
 	char msg[400];
 
 	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT) {
+		if (r->state == RELAY_AWAIT_HEAD) {
+			snprintf(msg, sizeof(msg), "%s: no response head within %ld ms "
+			    "(timed out)", r->cur->provider, r->w->cfg->response_head_timeout_ms);
+			attempt_failed(r, 504, "UPSTREAM_TIMEOUT", EGRESS_READY, msg);
+			return;
+		}
+		report_outcome(r, "timeout", "body", "no body bytes within the idle limit");
+		relay_done(r, false);
+		return;
+	}
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
 		return;
 	if (r->state == RELAY_AWAIT_HEAD) {
@@ -530,6 +551,7 @@ on_egress_ready(struct bufferevent *bev, enum egress_stage stage, const char *er
 	r->state = RELAY_AWAIT_HEAD;
 	r->interim = 0;
 	write_request(r, &base);
+	set_read_deadline(r, r->w->cfg->response_head_timeout_ms);
 	bufferevent_setcb(bev, on_upstream_read, NULL, on_upstream_event, r);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }

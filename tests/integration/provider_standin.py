@@ -213,6 +213,7 @@ def parse_multipart(body, content_type):
 
 class _Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
+    request_queue_size = 1024       # load tests open hundreds of connections at once
     daemon_threads = True
     block_on_close = False
 

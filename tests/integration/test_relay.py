@@ -327,3 +327,17 @@ def test_registry_changes_during_a_stream_do_not_disturb_it(d, provider):
     chat(d)
     assert provider.requests[-1].bearer == "sk-rotated-4"
     assert provider.requests[-1].headers["x-gen"] == "4"
+
+
+def test_slow_response_head_times_out_with_504(daemon_factory, ca, provider):
+    provider.reset()
+    dd = daemon_factory(name="slow", env={"OMNIROUTE_CA_FILE": ca.ca,
+                                          "OMNIROUTE_RESPONSE_HEAD_TIMEOUT_MS": "700"}).start()
+    dd.ctl_json("provider", "update", "openai", "--base-url", provider.url("/v1"))
+    dd.ctl_json("conn", "add", "openai", "--name", "m", "--key", "sk-x")
+    provider.script("/v1/chat/completions", slow_head=3, times=1)
+    t0 = time.time()
+    r, data = chat(dd)
+    assert r.status == 504, data
+    assert "no response head within 700 ms" in json.loads(data)["error"]["message"]
+    assert time.time() - t0 < 2.5
