@@ -46,6 +46,7 @@ struct config {
 	long		 tls_timeout_ms;
 	long		 response_head_timeout_ms;
 	long		 body_idle_timeout_ms;
+	long		 pool_idle_ms;
 	char		*probe_url;
 
 	/* derived by config_finish() */

@@ -27,6 +27,7 @@
 #include "http_response.h"
 #include "http_util.h"
 #include "log.h"
+#include "pool.h"
 #include "resolve.h"
 #include "util.h"
 #include "worker.h"
@@ -72,6 +73,8 @@ struct relay {
 	char			 proxy_id[40];
 	struct egress		*egress;
 	struct bufferevent	*up;
+	struct http_url		 target;	/* where the current attempt goes */
+	bool			 direct;	/* no proxy: the connection may be pooled */
 	enum relay_state	 state;
 	struct http_response_head resp;
 	int			 interim;
@@ -213,6 +216,13 @@ static void
 relay_done(struct relay *r, bool complete)
 {
 	struct http_conn *c = r->c;
+
+	/* a direct connection whose response ended cleanly is kept for the next call */
+	if (complete && r->direct && r->up != NULL && r->resp.keep_alive &&
+	    r->resp.framing != HTTP_RESPONSE_UNTIL_CLOSE) {
+		pool_put(r->w, r->target.host, (uint16_t)r->target.port, r->target.tls, r->up);
+		r->up = NULL;
+	}
 
 	if (!complete || r->until_close)
 		c->keep_alive = false;
@@ -527,7 +537,8 @@ write_request(struct relay *r, const struct http_url *base)
 				    json_object_get_string(value));
 	}
 	/* proxied upstream connections are not reused: cheap proxies drop idle ones */
-	evbuffer_add_printf(out, "Content-Length: %zu\r\nConnection: close\r\n\r\n", body_len);
+	evbuffer_add_printf(out, "Content-Length: %zu\r\nConnection: %s\r\n\r\n", body_len,
+	    r->direct ? "keep-alive" : "close");
 	evbuffer_add(out, body, body_len);
 }
 
@@ -546,7 +557,8 @@ on_egress_ready(struct bufferevent *bev, enum egress_stage stage, const char *er
 		    "PROXY_UNREACHABLE" : "UPSTREAM_UNREACHABLE", stage, error);
 		return;
 	}
-	http_url_parse(r->cur->base_url, &base, &err);
+	(void)err;
+	base = r->target;
 	r->up = bev;
 	r->state = RELAY_AWAIT_HEAD;
 	r->interim = 0;
@@ -602,10 +614,20 @@ next_attempt(struct relay *r)
 			    r->cur->provider, err);
 			continue;
 		}
-		target.host = base.host;
-		target.port = (uint16_t)base.port;
-		target.tls = base.tls;
+		r->target = base;
+		r->direct = r->res.outcome == RESOLVE_DIRECT;
 		r->state = RELAY_CONNECTING;
+		if (r->direct) {
+			struct bufferevent *idle = pool_take(r->w, base.host,
+			    (uint16_t)base.port, base.tls);
+			if (idle != NULL) {
+				on_egress_ready(idle, EGRESS_READY, NULL, r);
+				return;
+			}
+		}
+		target.host = r->target.host;
+		target.port = (uint16_t)r->target.port;
+		target.tls = r->target.tls;
 		r->egress = egress_open(r->w, &target, r->res.outcome == RESOLVE_PROXY ?
 		    r->res.proxy : NULL, on_egress_ready, r);
 		return;

@@ -14,6 +14,7 @@
 
 #include "dns.h"
 #include "evline.h"
+#include "pool.h"
 #include "tls.h"
 #include "line.h"
 #include "log.h"
@@ -46,6 +47,7 @@ worker_start_drain(struct worker *w)
 		return;
 	w->draining = true;
 	log_debug("draining: %zu connections open", w->conn_count);
+	pool_free_all(w);
 	worker_stop_accepting(w);
 	http_drain(w);
 	worker_check_drained(w);
@@ -198,6 +200,7 @@ worker_main(const struct worker_init *init)
 	memset(&w, 0, sizeof(w));
 	TAILQ_INIT(&w.conns);
 	TAILQ_INIT(&w.jobs);
+	TAILQ_INIT(&w.pool);
 	w.slot = init->slot;
 	w.cfg = init->cfg;
 	signal(SIGPIPE, SIG_IGN);
@@ -250,6 +253,7 @@ worker_main(const struct worker_init *init)
 	log_debug("exiting");
 out:
 	jobs_cancel_all(&w);
+	pool_free_all(&w);
 	worker_stop_accepting(&w);
 	while (!TAILQ_EMPTY(&w.conns))
 		http_conn_close(TAILQ_FIRST(&w.conns));

@@ -83,6 +83,9 @@ struct job {
 };
 TAILQ_HEAD(job_list, job);
 
+struct pooled;
+TAILQ_HEAD(pooled_list, pooled);
+
 struct worker {
 	int			 slot;
 	const struct config	*cfg;
@@ -98,6 +101,8 @@ struct worker {
 	struct dns_resolver	*dns;
 	struct ssl_ctx_st	*tls_ctx;	/* SSL_CTX for every egress TLS */
 	struct job_list		 jobs;		/* jobs from the master in progress */
+	struct pooled_list	 pool;		/* idle upstream connections (pool.c) */
+	size_t			 pool_count;
 	struct cooldown {
 		char		 connection_id[40];
 		uint64_t	 until_ms;
