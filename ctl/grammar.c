@@ -225,6 +225,11 @@ const struct grammar_command grammar_table[] = {
 		.positionals = { POS_ID },
 		.help = "delete a connection",
 	}, {
+		.words = "conn test", .command = "conn.test",
+		.positionals = { POS_ID },
+		.help = "test a connection: GET {baseUrl}/models with its key, "
+		    "through the proxy its calls use",
+	}, {
 		.words = "combo list", .command = "combo.list",
 		.help = "list combos",
 	}, {

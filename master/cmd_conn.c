@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "db.h"
+#include "resolve.h"
 #include "route_store.h"
 #include "util.h"
 
@@ -254,3 +255,93 @@ const struct command cmd_conn_delete = {
 	.run = conn_delete,
 };
 
+
+static const struct arg_spec test_args[] = {
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "timeoutMs", ARG_INT, ARG_HAS_MIN | ARG_HAS_MAX, 100, 120000, NULL },
+	ARGSPEC_END
+};
+
+/*
+ * GET {baseUrl}/models with the connection's key, through the proxy its calls
+ * would use (resolved exactly as the relay does), run by a worker.
+ */
+static void
+conn_test(struct master *m, struct json_object *args, struct reply *r)
+{
+	struct json_object *conn = snapshot_find_connection(&m->snap, arg_string(args, "id", ""));
+	struct json_object *provider, *job, *headers, *extra;
+	struct resolve_request req;
+	struct resolve_result res;
+	char url[2200];
+	const char *auth, *key;
+
+	if (conn == NULL) {
+		reply_error(r, 404, "Connection not found");
+		return;
+	}
+	provider = snapshot_find_provider(&m->snap, route_field(conn, "provider"));
+	if (provider == NULL) {
+		reply_error(r, 409, "the connection's provider no longer exists");
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	req.connection_id = route_field(conn, "id");
+	req.provider_id = route_field(conn, "provider");
+	req.fail_open = m->cfg.proxy_fail_open;
+	proxy_resolve(&m->snap, &req, &res);
+	if (res.outcome == RESOLVE_REFUSED) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "success", json_object_new_boolean(0));
+		json_object_object_add(o, "status", NULL);
+		json_object_object_add(o, "latencyMs", json_object_new_int(0));
+		json_object_object_add(o, "level", json_object_new_string(resolve_level_name(&res)));
+		json_object_object_add(o, "proxyId", NULL);
+		json_object_object_add(o, "error", json_object_new_string(
+		    "PROXY_ASSIGNED_UNAVAILABLE: the assigned proxy is inactive or missing; "
+		    "refusing to test directly"));
+		reply_set(r, 200, o);
+		return;
+	}
+	job = json_object_new_object();
+	if (res.outcome == RESOLVE_PROXY) {
+		struct json_object *p = json_object_new_object();
+		json_object_object_add(p, "id", json_object_new_string(res.proxy->id));
+		json_object_object_add(p, "type", json_object_new_string(proxy_type_name(res.proxy->type)));
+		json_object_object_add(p, "host", json_object_new_string(res.proxy->host));
+		json_object_object_add(p, "port", json_object_new_int(res.proxy->port));
+		json_object_object_add(p, "username", json_object_new_string(res.proxy->username));
+		json_object_object_add(p, "password", json_object_new_string(res.proxy->password));
+		json_object_object_add(job, "proxy", p);
+	}
+	snprintf(url, sizeof(url), "%s/models", route_field(provider, "baseUrl"));
+	headers = json_object_new_object();
+	auth = route_field(provider, "authStyle");
+	key = route_field(conn, "key");
+	if (strcmp(auth, "bearer") == 0 && *key != '\0') {
+		char value[8300];
+		snprintf(value, sizeof(value), "Bearer %s", key);
+		json_object_object_add(headers, "Authorization", json_object_new_string(value));
+		explicit_bzero(value, sizeof(value));
+	} else if (strcmp(auth, "x-api-key") == 0 && *key != '\0') {
+		json_object_object_add(headers, "x-api-key", json_object_new_string(key));
+	}
+	if (json_object_object_get_ex(provider, "headers", &extra) &&
+	    json_object_is_type(extra, json_type_object)) {
+		json_object_object_foreach(extra, name, value)
+			json_object_object_add(headers, name, json_object_get(value));
+	}
+	json_object_object_add(job, "url", json_object_new_string(url));
+	json_object_object_add(job, "headers", headers);
+	json_object_object_add(job, "requireOk", json_object_new_boolean(1));
+	json_object_object_add(job, "level", json_object_new_string(resolve_level_name(&res)));
+	json_object_object_add(job, "timeoutMs", json_object_new_int64(arg_int(args, "timeoutMs", 15000)));
+	reply_job(r, "job.probe", job);
+}
+
+const struct command cmd_conn_test = {
+	.name = "conn.test",
+	.help = "test a connection: GET {baseUrl}/models with its key, through its proxy; {\"id\"}",
+	.args = test_args,
+	.run = conn_test,
+};

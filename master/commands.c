@@ -21,7 +21,7 @@ const struct command *const command_table[] = {
 	&cmd_provider_list, &cmd_provider_get, &cmd_provider_add,
 	&cmd_provider_update, &cmd_provider_delete,
 	&cmd_conn_list, &cmd_conn_get, &cmd_conn_add, &cmd_conn_update,
-	&cmd_conn_delete,
+	&cmd_conn_delete, &cmd_conn_test,
 	&cmd_combo_list, &cmd_combo_get, &cmd_combo_add, &cmd_combo_update,
 	&cmd_combo_delete,
 	&cmd_apikey_list, &cmd_apikey_add, &cmd_apikey_delete,

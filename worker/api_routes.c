@@ -40,6 +40,7 @@ struct api_route {
 	enum route_local	 local;
 	const char		*fixed_args;	/* JSON object merged in, or NULL */
 	struct query_arg	 query[6];
+	const char		*path_arg;	/* the "*" segment of path goes here */
 };
 
 #define V1	"/api/v1/management/proxies"
@@ -47,70 +48,71 @@ struct api_route {
 
 static const struct api_route routes[] = {
 	/* registry — v1 management (paginated) */
-	{ "GET", V1, "where_used", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
-	{ "GET", V1, "id", "proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
-	{ "GET", V1, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "limit", "limit" }, { "offset", "offset" } } },
-	{ "POST", V1, NULL, "proxy.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "PATCH", V1, NULL, "proxy.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "DELETE", V1, NULL, "proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "force", "force" } } },
-	{ "POST", V1 "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "PUT", V1 "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "GET", V1, "where_used", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "GET", V1, "id", "proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "GET", V1, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "limit", "limit" }, { "offset", "offset" } }, NULL },
+	{ "POST", V1, NULL, "proxy.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PATCH", V1, NULL, "proxy.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", V1, NULL, "proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "force", "force" } }, NULL },
+	{ "POST", V1 "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PUT", V1 "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "GET", V1 "/assignments", "resolve_connection_id", "resolve", BODY_IGNORED, ROUTE_LOCAL_RESOLVE, NULL,
-	    { { "resolve_connection_id", "connectionId" }, { "provider", "provider" }, { "combo", "combo" } } },
+	    { { "resolve_connection_id", "connectionId" }, { "provider", "provider" }, { "combo", "combo" } }, NULL },
 	{ "GET", V1 "/assignments", NULL, "assign.list", BODY_IGNORED, ROUTE_FORWARD, NULL,
-	    { { "proxy_id", "proxyId" }, { "scope", "scope" }, { "scope_id", "scopeId" }, { "limit", "limit" }, { "offset", "offset" } } },
-	{ "PUT", V1 "/assignments", NULL, "assign.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "GET", V1 "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } } },
-	{ "POST", V1 "/test", NULL, "proxy.test", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { "id", "id" } } },
+	    { { "proxy_id", "proxyId" }, { "scope", "scope" }, { "scope_id", "scopeId" }, { "limit", "limit" }, { "offset", "offset" } }, NULL },
+	{ "PUT", V1 "/assignments", NULL, "assign.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "GET", V1 "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } }, NULL },
+	{ "POST", V1 "/test", NULL, "proxy.test", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
 
 	/* registry — dashboard twins (unpaginated lists, camelCase queries) */
-	{ "GET", SET, "whereUsed", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
-	{ "GET", SET, "id", "proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
-	{ "GET", SET, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, "{\"paginate\":false}", { { NULL, NULL } } },
-	{ "POST", SET, NULL, "proxy.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "PATCH", SET, NULL, "proxy.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "DELETE", SET, NULL, "proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "force", "force" } } },
+	{ "GET", SET, "whereUsed", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "GET", SET, "id", "proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "GET", SET, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, "{\"paginate\":false}", { { NULL, NULL } }, NULL },
+	{ "POST", SET, NULL, "proxy.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PATCH", SET, NULL, "proxy.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", SET, NULL, "proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "force", "force" } }, NULL },
 	{ "GET", SET "/assignments", "resolveConnectionId", "resolve", BODY_IGNORED, ROUTE_LOCAL_RESOLVE, NULL,
-	    { { "resolveConnectionId", "connectionId" }, { "provider", "provider" }, { "combo", "combo" } } },
+	    { { "resolveConnectionId", "connectionId" }, { "provider", "provider" }, { "combo", "combo" } }, NULL },
 	{ "GET", SET "/assignments", NULL, "assign.list", BODY_IGNORED, ROUTE_FORWARD, "{\"paginate\":false}",
-	    { { "proxyId", "proxyId" }, { "scope", "scope" }, { "scopeId", "scopeId" } } },
-	{ "PUT", SET "/assignments", NULL, "assign.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "POST", SET "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "PUT", SET "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "GET", SET "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } } },
-	{ "POST", SET "/bulk-import", NULL, "proxy.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "POST", SET "/migrate", NULL, "legacy.migrate", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	    { { "proxyId", "proxyId" }, { "scope", "scope" }, { "scopeId", "scopeId" } }, NULL },
+	{ "PUT", SET "/assignments", NULL, "assign.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "POST", SET "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PUT", SET "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "GET", SET "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } }, NULL },
+	{ "POST", SET "/bulk-import", NULL, "proxy.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "POST", SET "/migrate", NULL, "legacy.migrate", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 
 	/* scoped config (writes registry assignments) */
 	{ "GET", "/api/settings/proxy", "resolve", "resolve", BODY_IGNORED, ROUTE_LOCAL_RESOLVE, NULL,
-	    { { "resolve", "connectionId" }, { "provider", "provider" }, { "combo", "combo" } } },
-	{ "GET", "/api/settings/proxy", NULL, "settings.proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "level", "level" }, { "id", "id" } } },
-	{ "PUT", "/api/settings/proxy", NULL, "settings.proxy.put", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "DELETE", "/api/settings/proxy", NULL, "settings.proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "level", "level" }, { "id", "id" } } },
+	    { { "resolve", "connectionId" }, { "provider", "provider" }, { "combo", "combo" } }, NULL },
+	{ "GET", "/api/settings/proxy", NULL, "settings.proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "level", "level" }, { "id", "id" } }, NULL },
+	{ "PUT", "/api/settings/proxy", NULL, "settings.proxy.put", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", "/api/settings/proxy", NULL, "settings.proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "level", "level" }, { "id", "id" } }, NULL },
 
 	/* what the relay routes to: providers, connections, combos, client keys */
-	{ "GET", "/api/providers", "id", "provider.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
-	{ "GET", "/api/providers", NULL, "provider.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "POST", "/api/providers", NULL, "provider.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "PATCH", "/api/providers", NULL, "provider.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "DELETE", "/api/providers", NULL, "provider.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
-	{ "GET", "/api/connections", "id", "conn.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
-	{ "GET", "/api/connections", NULL, "conn.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "provider", "provider" } } },
-	{ "POST", "/api/connections", NULL, "conn.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "PATCH", "/api/connections", NULL, "conn.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "DELETE", "/api/connections", NULL, "conn.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
-	{ "GET", "/api/combos", "name", "combo.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "name", "name" } } },
-	{ "GET", "/api/combos", NULL, "combo.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "POST", "/api/combos", NULL, "combo.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "PATCH", "/api/combos", NULL, "combo.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "DELETE", "/api/combos", NULL, "combo.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "name", "name" } } },
-	{ "GET", "/api/keys", NULL, "apikey.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "POST", "/api/keys", NULL, "apikey.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
-	{ "DELETE", "/api/keys", NULL, "apikey.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } } },
+	{ "GET", "/api/providers", "id", "provider.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "GET", "/api/providers", NULL, "provider.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "POST", "/api/providers", NULL, "provider.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PATCH", "/api/providers", NULL, "provider.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", "/api/providers", NULL, "provider.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "POST", "/api/providers/*/test", NULL, "conn.test", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, "id" },
+	{ "GET", "/api/connections", "id", "conn.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "GET", "/api/connections", NULL, "conn.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "provider", "provider" } }, NULL },
+	{ "POST", "/api/connections", NULL, "conn.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PATCH", "/api/connections", NULL, "conn.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", "/api/connections", NULL, "conn.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "GET", "/api/combos", "name", "combo.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "name", "name" } }, NULL },
+	{ "GET", "/api/combos", NULL, "combo.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "POST", "/api/combos", NULL, "combo.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PATCH", "/api/combos", NULL, "combo.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", "/api/combos", NULL, "combo.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "name", "name" } }, NULL },
+	{ "GET", "/api/keys", NULL, "apikey.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "POST", "/api/keys", NULL, "apikey.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", "/api/keys", NULL, "apikey.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
 
 	/* backup */
-	{ "GET", "/api/settings/backup", NULL, "backup.export", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "secrets", "secrets" } } },
-	{ "POST", "/api/settings/backup", NULL, "backup.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } } },
+	{ "GET", "/api/settings/backup", NULL, "backup.export", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "secrets", "secrets" } }, NULL },
+	{ "POST", "/api/settings/backup", NULL, "backup.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -130,6 +132,36 @@ query_has(struct http_conn *c, const char *param)
 	    sizeof(scratch)) != 0;
 }
 
+/*
+ * Does path match the route's pattern? A "*" stands for one non-empty segment,
+ * which is copied into seg when given.
+ */
+static bool
+path_matches(const char *pattern, const char *path, char *seg, size_t seglen)
+{
+	const char *star = strchr(pattern, '*'), *end;
+	size_t pre, post, len;
+
+	if (star == NULL)
+		return strcmp(pattern, path) == 0;
+	pre = (size_t)(star - pattern);
+	post = strlen(star + 1);
+	len = strlen(path);
+	if (len < pre + post + 1 || strncmp(path, pattern, pre) != 0 ||
+	    strcmp(path + len - post, star + 1) != 0)
+		return false;
+	end = path + len - post;
+	if (memchr(path + pre, '/', (size_t)(end - (path + pre))) != NULL)
+		return false;
+	if (seg != NULL) {
+		if ((size_t)(end - (path + pre)) >= seglen)
+			return false;
+		memcpy(seg, path + pre, (size_t)(end - (path + pre)));
+		seg[end - (path + pre)] = '\0';
+	}
+	return true;
+}
+
 /* The route for this request; *path_known is set when only the method is wrong. */
 static const struct api_route *
 route_find(struct http_conn *c, bool *path_known)
@@ -139,7 +171,7 @@ route_find(struct http_conn *c, bool *path_known)
 	*path_known = false;
 	for (i = 0; i < NROUTES; i++) {
 		const struct api_route *r = &routes[i];
-		if (strcmp(r->path, c->path) != 0)
+		if (!path_matches(r->path, c->path, NULL, 0))
 			continue;
 		*path_known = true;
 		if (strcmp(r->method, c->method) != 0)
@@ -222,6 +254,15 @@ route_args(struct http_conn *c, const struct api_route *r)
 		if (found > 0)
 			json_object_object_add(args, r->query[i].arg,
 			    json_object_new_string(value));
+	}
+	if (r->path_arg != NULL) {
+		char seg[256];
+		if (!path_matches(r->path, c->path, seg, sizeof(seg))) {
+			json_object_put(args);
+			respond_error(c, 404, "no such API path");
+			return NULL;
+		}
+		json_object_object_add(args, r->path_arg, json_object_new_string(seg));
 	}
 	if (r->fixed_args != NULL) {
 		struct json_object *fixed = json_tokener_parse(r->fixed_args);

@@ -5,6 +5,7 @@
  * answer is ipify-style JSON, the public IP the target saw.
  * Args: {"proxy":{id,name,type,host,port,username,password}|null,"url","timeoutMs"}.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@ struct probe {
 	uint64_t		 started_ms;
 	char			 proxy_url[300];	/* without credentials */
 	enum egress_stage	 stage;
+	struct json_object	*headers;	/* extra request headers (auth); wiped */
+	bool			 require_ok;	/* success only for a 2xx answer */
+	char			 level[16];	/* echoed: the resolution level */
 };
 
 static void
@@ -41,6 +45,14 @@ probe_free(struct probe *p)
 		bufferevent_free(p->bev);
 	if (p->timer != NULL)
 		event_free(p->timer);
+	if (p->headers != NULL) {
+		json_object_object_foreach(p->headers, hname, hvalue) {
+			(void)hname;
+			explicit_bzero((char *)(uintptr_t)json_object_get_string(hvalue),
+			    (size_t)json_object_get_string_len(hvalue));
+		}
+		json_object_put(p->headers);
+	}
 	free(p->proxy.id);
 	free(p->proxy.name);
 	free(p->proxy.host);
@@ -67,7 +79,15 @@ probe_answer(struct probe *p, int http_status, const char *public_ip,
 {
 	struct json_object *o = json_object_new_object();
 
+	char refused[64];
+
+	if (error == NULL && p->require_ok && (http_status < 200 || http_status > 299)) {
+		snprintf(refused, sizeof(refused), "the provider answered %d", http_status);
+		error = refused;
+	}
 	json_object_object_add(o, "success", json_object_new_boolean(error == NULL));
+	if (p->level[0] != '\0')
+		json_object_object_add(o, "level", json_object_new_string(p->level));
 	json_object_object_add(o, "status", http_status > 0 ?
 	    json_object_new_int(http_status) : NULL);
 	json_object_object_add(o, "latencyMs", json_object_new_int64(
@@ -161,8 +181,16 @@ on_egress(struct bufferevent *bev, enum egress_stage stage, const char *error, v
 	    strchr(p->url.host, ':') ? "]" : "");
 	if ((p->url.tls && p->url.port != 443) || (!p->url.tls && p->url.port != 80))
 		evbuffer_add_printf(out, ":%u", p->url.port);
-	evbuffer_add_printf(out, "\r\nUser-Agent: omniroute-probe\r\nAccept: */*\r\n"
-	    "Connection: close\r\n\r\n");
+	evbuffer_add_printf(out, "\r\nUser-Agent: omniroute-probe\r\nAccept: */*\r\n");
+	if (p->headers != NULL) {
+		json_object_object_foreach(p->headers, hname, hvalue)
+			if (json_object_is_type(hvalue, json_type_string) &&
+			    strpbrk(json_object_get_string(hvalue), "\r\n") == NULL &&
+			    strpbrk(hname, "\r\n: ") == NULL)
+				evbuffer_add_printf(out, "%s: %s\r\n", hname,
+				    json_object_get_string(hvalue));
+	}
+	evbuffer_add_printf(out, "Connection: close\r\n\r\n");
 	bufferevent_setcb(bev, on_response_read, NULL, on_response_event, p);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
@@ -237,6 +265,14 @@ probe_start(struct worker *w, uint64_t tag, struct json_object *args)
 		probe_free(p);
 		return;
 	}
+	if (json_object_object_get_ex(args, "headers", &v) &&
+	    json_object_is_type(v, json_type_object))
+		json_object_deep_copy(v, &p->headers, NULL);
+	if (json_object_object_get_ex(args, "requireOk", &v))
+		p->require_ok = json_object_get_boolean(v);
+	if (json_object_object_get_ex(args, "level", &v) &&
+	    json_object_is_type(v, json_type_string))
+		snprintf(p->level, sizeof(p->level), "%s", json_object_get_string(v));
 	if (json_object_object_get_ex(args, "timeoutMs", &v) && json_object_get_int64(v) > 0)
 		timeout_ms = (long)json_object_get_int64(v);
 	tv.tv_sec = timeout_ms / 1000;

@@ -32,7 +32,7 @@
 #include "util.h"
 #include "worker.h"
 
-#define RELAY_MAX_CANDIDATES	32
+#define RELAY_MAX_CANDIDATES	16
 #define RELAY_MAX_RESPONSE_HEAD	(64 * 1024)
 #define RELAY_MAX_INTERIM	8
 #define RELAY_CLIENT_HIGH_WATER	(1024 * 1024)
@@ -44,7 +44,7 @@
  */
 struct relay_candidate {
 	char			 provider[65];
-	char			 base_url[2048];
+	char			*base_url;
 	char			 auth_style[16];
 	struct json_object	*headers;	/* the provider's extra headers (a copy) */
 	char			 connection[40];	/* "" for an auth-less provider */
@@ -170,6 +170,7 @@ relay_free(struct relay *r)
 
 	for (i = 0; i < r->ncand; i++) {
 		json_object_put(r->cand[i].headers);
+		free(r->cand[i].base_url);
 		if (r->cand[i].key != NULL) {
 			explicit_bzero(r->cand[i].key, strlen(r->cand[i].key));
 			free(r->cand[i].key);
@@ -649,7 +650,7 @@ candidate_from(struct relay *r, struct json_object *provider, const char *model,
 
 	memset(rc, 0, sizeof(*rc));
 	snprintf(rc->provider, sizeof(rc->provider), "%s", route_field(provider, "id"));
-	snprintf(rc->base_url, sizeof(rc->base_url), "%s", route_field(provider, "baseUrl"));
+	rc->base_url = xstrdup(route_field(provider, "baseUrl"));
 	snprintf(rc->auth_style, sizeof(rc->auth_style), "%s",
 	    route_field(provider, "authStyle"));
 	if (json_object_object_get_ex(provider, "headers", &headers))

@@ -341,3 +341,26 @@ def test_slow_response_head_times_out_with_504(daemon_factory, ca, provider):
     assert r.status == 504, data
     assert "no response head within 700 ms" in json.loads(data)["error"]["message"]
     assert time.time() - t0 < 2.5
+
+
+def test_connection_test_goes_through_the_connections_proxy(d, provider, peers):
+    ms = peers(env.microsocks)
+    p = new_proxy(d, type="socks5", host="127.0.0.1", port=ms.port)
+    d.ctl_json("assign", "set", "account", d.conn["id"], p["id"])
+    res = d.ctl_json("conn", "test", d.conn["id"])
+    assert res["success"] is True and res["status"] == 200, res
+    assert (res["level"], res["proxyId"]) == ("account", p["id"])
+    req = provider.requests[-1]
+    assert (req.method, req.route, req.bearer) == ("GET", "/v1/models", "sk-main")
+    # the HTTP twin, and a refused key
+    provider.script("/v1/models", status=401, times=1)
+    status, res = d.http("POST", "/api/providers/%s/test" % d.conn["id"])
+    assert status == 200 and res["success"] is False and res["status"] == 401, res
+    # an inactive assigned proxy: refused, nothing sent
+    n = len(provider.requests)
+    d.ctl_json("proxy", "update", p["id"], "--status", "inactive")
+    res = d.ctl_json("conn", "test", d.conn["id"])
+    assert res["success"] is False and "PROXY_ASSIGNED_UNAVAILABLE" in res["error"]
+    assert len(provider.requests) == n
+    status, err = d.http("POST", "/api/providers/nope/test")
+    assert status == 404

@@ -580,6 +580,7 @@ test_route_commands(void **state)
 	check_build(ARGV("conn", "update", "c1", "--status", "inactive"), "conn.update",
 	    "{\"id\":\"c1\",\"status\":\"inactive\"}");
 	check_build(ARGV("conn", "delete", "c1"), "conn.delete", "{\"id\":\"c1\"}");
+	check_build(ARGV("conn", "test", "c1"), "conn.test", "{\"id\":\"c1\"}");
 	check_usage(ARGV("conn", "add", "openai"), "--name");
 	check_build(ARGV("combo", "list"), "combo.list", "{}");
 	check_build(ARGV("combo", "get", "fast"), "combo.get", "{\"name\":\"fast\"}");
