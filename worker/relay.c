@@ -27,6 +27,7 @@
 #include "http_response.h"
 #include "http_util.h"
 #include "log.h"
+#include "multipart.h"
 #include "pool.h"
 #include "resolve.h"
 #include "util.h"
@@ -62,7 +63,10 @@ enum relay_state {
 struct relay {
 	struct http_conn	*c;
 	struct worker		*w;
-	struct json_object	*body;		/* the client's JSON body */
+	struct json_object	*body;		/* the client's JSON body, or NULL: */
+	bool			 multipart;	/* multipart/form-data: the raw body, with */
+	size_t			 model_off;	/* the "model" field's value here */
+	size_t			 model_len;
 	char			 suffix[1024];	/* path after /v1, with the query */
 	char			 combo[65];
 	struct relay_candidate	 cand[RELAY_MAX_CANDIDATES];
@@ -511,9 +515,14 @@ write_request(struct relay *r, const struct http_url *base)
 	bool default_port = base->port == (base->tls ? 443u : 80u);
 
 	/* the body goes with the provider's own model name */
-	json_object_object_add(r->body, "model", json_object_new_string(r->cur->model));
-	body = json_plain(r->body);
-	body_len = strlen(body);
+	if (r->multipart) {
+		body = NULL;
+		body_len = r->c->body_len - r->model_len + strlen(r->cur->model);
+	} else {
+		json_object_object_add(r->body, "model", json_object_new_string(r->cur->model));
+		body = json_plain(r->body);
+		body_len = strlen(body);
+	}
 	evbuffer_add_printf(out, "%s %s%s HTTP/1.1\r\nHost: %s%s%s", r->c->method,
 	    strcmp(base->path, "/") == 0 ? "" : base->path, r->suffix,
 	    v6 ? "[" : "", base->host, v6 ? "]" : "");
@@ -540,7 +549,14 @@ write_request(struct relay *r, const struct http_url *base)
 	/* proxied upstream connections are not reused: cheap proxies drop idle ones */
 	evbuffer_add_printf(out, "Content-Length: %zu\r\nConnection: %s\r\n\r\n", body_len,
 	    r->direct ? "keep-alive" : "close");
-	evbuffer_add(out, body, body_len);
+	if (r->multipart) {	/* every byte but the model's value passes as it came */
+		evbuffer_add(out, r->c->body, r->model_off);
+		evbuffer_add(out, r->cur->model, strlen(r->cur->model));
+		evbuffer_add(out, r->c->body + r->model_off + r->model_len,
+		    r->c->body_len - r->model_off - r->model_len);
+	} else {
+		evbuffer_add(out, body, body_len);
+	}
 }
 
 static void
@@ -713,7 +729,7 @@ route_model(struct relay *r, const char *model, char *why, size_t whylen)
 	}
 	if ((combo = snapshot_find_combo(&r->w->snap, model)) != NULL &&
 	    json_object_object_get_ex(combo, "targets", &targets)) {
-		snprintf(r->combo, sizeof(r->combo), "%s", model);
+		snprintf(r->combo, sizeof(r->combo), "%.64s", model);	/* ids are 1..64 */
 		for (i = 0; i < json_object_array_length(targets); i++) {
 			const char *t = json_object_get_string(json_object_array_get_idx(targets, i));
 			const char *s = strchr(t, '/');
@@ -788,8 +804,9 @@ relay_start(struct http_conn *c)
 {
 	struct relay *r = xcalloc(1, sizeof(*r));
 	struct json_object *model;
+	const struct http_header *ct;
 	const char *q;
-	char why[1024];
+	char why[1024], boundary[80], model_name[256];
 	int status;
 
 	r->c = c;
@@ -807,18 +824,37 @@ relay_start(struct http_conn *c)
 		relay_fail(r, 405, NULL, "the relay takes POST with a JSON body");
 		return;
 	}
-	r->body = c->body_len > 0 ? json_parse_document(c->body, c->body_len, 128) : NULL;
-	if (r->body == NULL || !json_object_is_type(r->body, json_type_object)) {
-		relay_fail(r, 400, NULL, "Invalid JSON body");
-		return;
+	ct = http_find_header(&c->head, "Content-Type");
+	if (ct != NULL && multipart_boundary(ct->value, ct->value_len, boundary,
+	    sizeof(boundary)) == 0) {
+		/* an upload (audio): route by its "model" field, keep every other byte */
+		r->multipart = true;
+		if (multipart_find_field(c->body, c->body_len, boundary, "model",
+		    &r->model_off, &r->model_len) != 0 || r->model_len == 0 ||
+		    r->model_len >= sizeof(model_name)) {
+			relay_fail(r, 400, NULL, "the form needs a \"model\" field: "
+			    "provider/model or a combo name");
+			return;
+		}
+		memcpy(model_name, c->body + r->model_off, r->model_len);
+		model_name[r->model_len] = '\0';
+	} else {
+		r->body = c->body_len > 0 ? json_parse_document(c->body, c->body_len, 128) : NULL;
+		if (r->body == NULL || !json_object_is_type(r->body, json_type_object)) {
+			relay_fail(r, 400, NULL, "Invalid JSON body");
+			return;
+		}
+		if (!json_object_object_get_ex(r->body, "model", &model) ||
+		    !json_object_is_type(model, json_type_string) ||
+		    json_object_get_string_len(model) == 0 ||
+		    (size_t)json_object_get_string_len(model) >= sizeof(model_name)) {
+			relay_fail(r, 400, NULL, "the body needs a \"model\": provider/model "
+			    "or a combo name");
+			return;
+		}
+		snprintf(model_name, sizeof(model_name), "%s", json_object_get_string(model));
 	}
-	if (!json_object_object_get_ex(r->body, "model", &model) ||
-	    !json_object_is_type(model, json_type_string) ||
-	    json_object_get_string_len(model) == 0) {
-		relay_fail(r, 400, NULL, "the body needs a \"model\": provider/model or a combo name");
-		return;
-	}
-	status = route_model(r, json_object_get_string(model), why, sizeof(why));
+	status = route_model(r, model_name, why, sizeof(why));
 	if (status != 0) {
 		relay_fail(r, status, NULL, why);
 		return;

@@ -364,3 +364,33 @@ def test_connection_test_goes_through_the_connections_proxy(d, provider, peers):
     assert len(provider.requests) == n
     status, err = d.http("POST", "/api/providers/nope/test")
     assert status == 404
+
+
+def test_audio_upload_multipart_keeps_the_file_bytes(d, provider, peers):
+    ms = peers(env.microsocks)
+    p = new_proxy(d, type="socks5", host="127.0.0.1", port=ms.port)
+    d.ctl_json("assign", "set", "global", p["id"])
+    audio = bytes(range(256)) * 200 + b"\r\n--b0undary-lookalike\r\n"
+    boundary = "omniTEST42"
+    parts = [
+        b"--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n"
+        b"Content-Type: audio/wav\r\n\r\n%s\r\n" % (boundary.encode(), audio),
+        b"--%s\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nopenai/whisper-1\r\n"
+        % boundary.encode(),
+        b"--%s--\r\n" % boundary.encode()]
+    body = b"".join(parts)
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+    c.request("POST", "/v1/audio/transcriptions", body=body,
+              headers={"Content-Type": "multipart/form-data; boundary=" + boundary})
+    r = c.getresponse()
+    data = json.loads(r.read())
+    assert r.status == 200, data
+    assert r.getheader("X-OmniRoute-Proxy-Id") == p["id"]
+    got = provider.requests[-1]
+    assert got.body == body.replace(b"openai/whisper-1", b"whisper-1")
+    assert got.headers["content-type"] == "multipart/form-data; boundary=" + boundary
+    assert "file" in data["parts"] and "model" in data["parts"]
+    c.request("POST", "/v1/audio/transcriptions", body=parts[0] + parts[2],
+              headers={"Content-Type": "multipart/form-data; boundary=" + boundary})
+    r = c.getresponse()
+    assert r.status == 400 and "model" in json.loads(r.read())["error"]["message"]
