@@ -64,7 +64,8 @@ struct registry_snapshot {
 	 * What the relay routes to (small tables, sent whole when they change):
 	 * {"providers":[{id,baseUrl,authStyle,headers}],
 	 *  "connections":[{id,provider,name,key,priority,active}] (by provider,
-	 *  then priority), "combos":[{id,targets:[…]}], "apiKeys":[sha256 hex…]}.
+	 *  then priority), "combos":[{id,targets:[…]}], "apiKeys":[sha256 hex…],
+	 *  "upstreamModes":[{id (a provider), mode: cliproxyapi|fallback}]}.
 	 * Connection keys are plaintext here and wiped on free. NULL = empty.
 	 */
 	struct json_object	*routes;

@@ -82,6 +82,11 @@ static const struct grammar_option proxy_test_options[] = {
 	{ NULL,		NULL,		VALUE_STRING,	NULL },
 };
 
+static const struct grammar_option upstream_options[] = {
+	{ "--disabled",	"enabled",	VALUE_FALSE_FLAG,	NULL },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
 static const struct grammar_option provider_options[] = {
 	{ "--name",	"name",		VALUE_STRING,	"NAME" },
 	{ "--base-url",	"baseUrl",	VALUE_STRING,	"URL" },
@@ -261,6 +266,21 @@ const struct grammar_command grammar_table[] = {
 		.words = "apikey delete", .command = "apikey.delete",
 		.positionals = { POS_ID },
 		.help = "revoke a client API key",
+	}, {
+		.words = "upstream get", .command = "upstream.get",
+		.positionals = { { "PROVIDER", "providerId", ARG_STRING, false } },
+		.help = "a provider's upstream mode (native unless set)",
+	}, {
+		.words = "upstream set", .command = "upstream.set",
+		.positionals = { { "PROVIDER", "providerId", ARG_STRING, false },
+		    { "MODE", "mode", ARG_STRING, false } },
+		.options = upstream_options,
+		.help = "native, cliproxyapi (every call to CLIPROXYAPI_URL) or "
+		    "fallback (CLIProxyAPI when native fails before any byte)",
+	}, {
+		.words = "upstream delete", .command = "upstream.delete",
+		.positionals = { { "PROVIDER", "providerId", ARG_STRING, false } },
+		.help = "back to native",
 	}, {
 		.words = "legacy migrate", .command = "legacy.migrate",
 		.options = force_options,
@@ -645,6 +665,14 @@ convert_flag(const char *value, struct json_object **out)
 	return true;
 }
 
+static bool
+convert_false_flag(const char *value, struct json_object **out)
+{
+	(void)value;
+	*out = json_object_new_boolean(0);
+	return true;
+}
+
 /* "Name: value" → {"Name":"value"} (merged with earlier ones by the caller). */
 static bool
 convert_header(const char *value, struct json_object **out)
@@ -678,6 +706,7 @@ static const struct {
 	[VALUE_INT]		= { convert_int,		"an integer" },
 	[VALUE_INT_OR_STRING]	= { convert_int_or_string,	"a word" },
 	[VALUE_FLAG]		= { convert_flag,		"no value" },
+	[VALUE_FALSE_FLAG]	= { convert_false_flag,		"no value" },
 	[VALUE_HEADER]		= { convert_header,		"'Name: value'" },
 };
 
@@ -752,7 +781,7 @@ scan_option(struct parse_state *ps, char **words, int nwords, int *i,
 		return fail(ps, "unknown option %.*s", (int)flaglen, word);
 	use->option = opt;
 	use->value = NULL;
-	if (opt->type == VALUE_FLAG) {
+	if (opt->type == VALUE_FLAG || opt->type == VALUE_FALSE_FLAG) {
 		if (flaglen != strlen(word))
 			return fail(ps, "%s takes no value", opt->flag);
 		return GRAMMAR_SEND;

@@ -24,6 +24,7 @@ enum grammar_value {
 	VALUE_INT_OR_STRING,	/* a JSON integer when the word is one, else the word
 				   itself, for the master to name the problem */
 	VALUE_FLAG,		/* takes no value; sends true */
+	VALUE_FALSE_FLAG,	/* takes no value; sends false */
 	VALUE_HEADER,		/* "Name: value"; repeatable, collected into one
 				   JSON object field */
 };

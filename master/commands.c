@@ -25,6 +25,7 @@ const struct command *const command_table[] = {
 	&cmd_combo_list, &cmd_combo_get, &cmd_combo_add, &cmd_combo_update,
 	&cmd_combo_delete,
 	&cmd_apikey_list, &cmd_apikey_add, &cmd_apikey_delete,
+	&cmd_upstream_get, &cmd_upstream_set, &cmd_upstream_delete,
 	NULL,
 };
 

@@ -53,6 +53,7 @@ extern const struct command cmd_conn_list, cmd_conn_get, cmd_conn_add,
 extern const struct command cmd_combo_list, cmd_combo_get, cmd_combo_add,
 	cmd_combo_update, cmd_combo_delete;
 extern const struct command cmd_apikey_list, cmd_apikey_add, cmd_apikey_delete;
+extern const struct command cmd_upstream_get, cmd_upstream_set, cmd_upstream_delete;
 
 /*
  * A list reply: {"items","page":{"limit","offset","total"}} when paginated,
@@ -72,6 +73,8 @@ int	command_run_nested(struct master *m, const struct command *cmd,
 
 /* Shared by the proxy family and its users (settings, backup, legacy). */
 struct json_object *proxy_record_by_id(struct master *m, const char *id);
+/* A provider's stored upstream mode record, or NULL. */
+struct json_object *upstream_record(struct master *m, const char *provider);
 /* The legacy migration (also run once at first start). */
 int	legacy_migrate(struct master *m, bool force, struct reply *r);
 

@@ -161,6 +161,17 @@ load_routes(struct master *m)
 		json_object_array_add(keys, json_object_new_string(db_col_text(st, 0)));
 	sqlite3_finalize(st);
 	json_object_object_add(routes, "apiKeys", keys);
+	keys = json_object_new_array();
+	st = db_prepare(m->db, "SELECT provider_id, mode FROM upstream_proxy_config "
+	    "WHERE enabled = 1 AND mode <> 'native' ORDER BY provider_id");
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_string(db_col_text(st, 0)));
+		json_object_object_add(o, "mode", json_object_new_string(db_col_text(st, 1)));
+		json_object_array_add(keys, o);
+	}
+	sqlite3_finalize(st);
+	json_object_object_add(routes, "upstreamModes", keys);
 	return routes;
 }
 

@@ -110,6 +110,11 @@ static const struct api_route routes[] = {
 	{ "POST", "/api/keys", NULL, "apikey.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "DELETE", "/api/keys", NULL, "apikey.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
 
+	/* upstream proxy modes (native, cliproxyapi, fallback) */
+	{ "GET", "/api/upstream-proxy/*", NULL, "upstream.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, "providerId" },
+	{ "PUT", "/api/upstream-proxy/*", NULL, "upstream.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, "providerId" },
+	{ "DELETE", "/api/upstream-proxy/*", NULL, "upstream.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, "providerId" },
+
 	/* backup */
 	{ "GET", "/api/settings/backup", NULL, "backup.export", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "secrets", "secrets" } }, NULL },
 	{ "POST", "/api/settings/backup", NULL, "backup.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },

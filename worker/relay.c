@@ -52,6 +52,8 @@ struct relay_candidate {
 	char			*key;		/* the connection's API key; wiped */
 	char			 model[256];
 	const char		*combo;		/* the relay's combo name, or NULL */
+	bool			 cliproxyapi;	/* to the local CLIProxyAPI, not the provider */
+	const char		*path;		/* the upstream path, NULL = the client's */
 };
 
 enum relay_state {
@@ -524,7 +526,8 @@ write_request(struct relay *r, const struct http_url *base)
 		body_len = strlen(body);
 	}
 	evbuffer_add_printf(out, "%s %s%s HTTP/1.1\r\nHost: %s%s%s", r->c->method,
-	    strcmp(base->path, "/") == 0 ? "" : base->path, r->suffix,
+	    strcmp(base->path, "/") == 0 ? "" : base->path,
+	    r->cur->path != NULL ? r->cur->path : r->suffix,
 	    v6 ? "[" : "", base->host, v6 ? "]" : "");
 	if (!default_port)
 		evbuffer_add_printf(out, ":%u", base->port);
@@ -607,6 +610,13 @@ next_attempt(struct relay *r)
 		req.fail_open = r->w->cfg->proxy_fail_open;
 		proxy_resolve(&r->w->snap, &req, &r->res);
 		snprintf(r->level, sizeof(r->level), "%s", resolve_level_name(&r->res));
+		if (r->cur->cliproxyapi) {
+			/* a local CLIProxyAPI chosen by the provider's upstream mode */
+			memset(&r->res, 0, sizeof(r->res));
+			r->res.outcome = RESOLVE_DIRECT;
+			r->res.level_is_direct = true;
+			snprintf(r->level, sizeof(r->level), "cliproxyapi");
+		}
 		if (r->res.outcome == RESOLVE_REFUSED) {
 			attempt_failed_resolution:
 			report_outcome(r, "error", "resolve", "assigned proxy unavailable");
@@ -676,9 +686,80 @@ candidate_from(struct relay *r, struct json_object *provider, const char *model,
 	return rc;
 }
 
+static const char *first_key(struct relay *r, struct json_object *provider);
+static void add_native_candidates(struct relay *r, struct json_object *provider,
+    const char *model, const char *combo);
+
+/* The provider's upstream mode: "native", "cliproxyapi" or "fallback". */
+static const char *
+upstream_mode(struct relay *r, const char *provider)
+{
+	struct json_object *modes = snapshot_routes(&r->w->snap, "upstreamModes");
+	size_t i;
+
+	for (i = 0; modes != NULL && i < json_object_array_length(modes); i++)
+		if (strcmp(route_field(json_object_array_get_idx(modes, i), "id"), provider) == 0)
+			return route_field(json_object_array_get_idx(modes, i), "mode");
+	return "native";
+}
+
+/* A CLIProxyAPI candidate: /v1/messages for Anthropic-style calls, else chat. */
+static void
+add_cliproxyapi(struct relay *r, struct json_object *provider, const char *model,
+    const char *combo, const char *key)
+{
+	struct relay_candidate *rc;
+	char base[2100];
+
+	if (r->ncand >= RELAY_MAX_CANDIDATES)
+		return;
+	rc = candidate_from(r, provider, model, combo);
+	snprintf(base, sizeof(base), "%s/v1", r->w->cfg->cliproxyapi_url);
+	free(rc->base_url);
+	rc->base_url = xstrdup(base);
+	snprintf(rc->auth_style, sizeof(rc->auth_style), "bearer");
+	json_object_put(rc->headers);
+	rc->headers = NULL;
+	rc->key = xstrdup(key);
+	rc->cliproxyapi = true;
+	rc->path = strncmp(r->suffix, "/messages", 9) == 0 ? "/messages" : "/chat/completions";
+}
+
 /* Add the active connections of provider (by priority) for model. */
 static void
 add_candidates(struct relay *r, struct json_object *provider, const char *model,
+    const char *combo)
+{
+	const char *mode = upstream_mode(r, route_field(provider, "id"));
+
+	if (strcmp(mode, "cliproxyapi") == 0) {
+		add_cliproxyapi(r, provider, model, combo, first_key(r, provider));
+		return;
+	}
+	add_native_candidates(r, provider, model, combo);
+	if (strcmp(mode, "fallback") == 0)
+		add_cliproxyapi(r, provider, model, combo, first_key(r, provider));
+}
+
+/* The key of the provider's first active connection ("" when none). */
+static const char *
+first_key(struct relay *r, struct json_object *provider)
+{
+	struct json_object *conns = snapshot_routes(&r->w->snap, "connections"), *active;
+	size_t i;
+
+	for (i = 0; conns != NULL && i < json_object_array_length(conns); i++) {
+		struct json_object *c = json_object_array_get_idx(conns, i);
+		if (strcmp(route_field(c, "provider"), route_field(provider, "id")) == 0 &&
+		    json_object_object_get_ex(c, "active", &active) &&
+		    json_object_get_boolean(active))
+			return route_field(c, "key");
+	}
+	return "";
+}
+
+static void
+add_native_candidates(struct relay *r, struct json_object *provider, const char *model,
     const char *combo)
 {
 	struct json_object *conns = snapshot_routes(&r->w->snap, "connections"), *active;

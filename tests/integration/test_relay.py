@@ -394,3 +394,45 @@ def test_audio_upload_multipart_keeps_the_file_bytes(d, provider, peers):
               headers={"Content-Type": "multipart/form-data; boundary=" + boundary})
     r = c.getresponse()
     assert r.status == 400 and "model" in json.loads(r.read())["error"]["message"]
+
+
+def test_upstream_modes_cliproxyapi_and_fallback(daemon_factory, ca, provider):
+    cli = ProviderStandIn(ca, tls=False)
+    try:
+        provider.reset()
+        dd = daemon_factory(name="modes", env={"OMNIROUTE_CA_FILE": ca.ca,
+                                               "CLIPROXYAPI_URL": cli.url()}).start()
+        dd.ctl_json("provider", "update", "openai", "--base-url", provider.url("/v1"))
+        dd.ctl_json("conn", "add", "openai", "--name", "m", "--key", "sk-native")
+        status, rec = dd.http("GET", "/api/upstream-proxy/openai")
+        assert status == 200 and rec == {"providerId": "openai", "mode": "native",
+                                         "enabled": False}
+        status, rec = dd.http("PUT", "/api/upstream-proxy/openai", {"mode": "cliproxyapi"})
+        assert status == 200 and rec["mode"] == "cliproxyapi" and rec["enabled"] is True
+        r, data = chat(dd)
+        assert r.status == 200, data
+        assert r.getheader("X-OmniRoute-Proxy-Level") == "cliproxyapi"
+        assert cli.requests[-1].route == "/v1/chat/completions"
+        assert cli.requests[-1].bearer == "sk-native"
+        assert len(provider.requests) == 0
+        r, data = call(dd, {"model": "openai/gpt-4o", "max_tokens": 5,
+                            "messages": [{"role": "user", "content": "x"}]},
+                       path="/v1/messages", headers={"anthropic-version": "2023-06-01",
+                                                     "x-api-key": "client"})
+        assert cli.requests[-1].route == "/v1/messages"
+        # fallback: native first, CLIProxyAPI when the provider fails
+        dd.ctl_json("upstream", "set", "openai", "fallback")
+        r, data = chat(dd)
+        assert r.status == 200 and r.getheader("X-OmniRoute-Proxy-Level") == "direct"
+        n = len(cli.requests)
+        provider.script("/v1/chat/completions", status=500, times=1)
+        r, data = chat(dd)
+        assert r.status == 200 and r.getheader("X-OmniRoute-Proxy-Level") == "cliproxyapi"
+        assert len(cli.requests) == n + 1
+        status, res = dd.http("DELETE", "/api/upstream-proxy/openai")
+        assert res == {"deleted": True}
+        assert dd.ctl_json("upstream", "delete", "openai") == {"deleted": False}
+        status, err = dd.http("PUT", "/api/upstream-proxy/openai", {"mode": "bogus"})
+        assert status == 400 and err["error"]["details"][0]["field"] == "mode"
+    finally:
+        cli.stop()

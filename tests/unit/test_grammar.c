@@ -560,6 +560,12 @@ test_route_commands(void **state)
 	check_build(ARGV("proxy", "test", "p1", "--url", "https://127.0.0.1:9/x",
 	    "--timeout-ms", "500"), "proxy.test",
 	    "{\"id\":\"p1\",\"url\":\"https://127.0.0.1:9/x\",\"timeoutMs\":500}");
+	check_build(ARGV("upstream", "get", "claude"), "upstream.get", "{\"providerId\":\"claude\"}");
+	check_build(ARGV("upstream", "set", "claude", "fallback"), "upstream.set",
+	    "{\"providerId\":\"claude\",\"mode\":\"fallback\"}");
+	check_build(ARGV("upstream", "set", "claude", "native", "--disabled"), "upstream.set",
+	    "{\"providerId\":\"claude\",\"mode\":\"native\",\"enabled\":false}");
+	check_build(ARGV("upstream", "delete", "claude"), "upstream.delete", "{\"providerId\":\"claude\"}");
 	check_build(ARGV("provider", "list"), "provider.list", "{}");
 	check_build(ARGV("provider", "get", "openai"), "provider.get", "{\"id\":\"openai\"}");
 	check_build(ARGV("provider", "add", "local", "--base-url", "http://127.0.0.1:11434/v1",
