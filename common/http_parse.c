@@ -32,15 +32,9 @@
 #include <string.h>
 
 #include "http_parse.h"
+#include "http_lex.h"
 
 #define HTTP_CONTENT_LENGTH_MAX_DIGITS	18
-
-enum line_end {
-	LINE_COMPLETE,		/* content followed by CRLF */
-	LINE_PARTIAL,		/* the buffer ended before CRLF */
-	LINE_BARE_LF,		/* content followed by LF without CR */
-	LINE_BARE_CR,		/* content followed by CR and something but LF */
-};
 
 /* What the header lines said so far, for the framing and Host rules. */
 struct header_facts {
@@ -80,56 +74,6 @@ truncated(bool complete, struct http_request_head *out, const char *message)
 	return PARSE_MORE;
 }
 
-static unsigned char
-ascii_lower(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return (unsigned char)(c - 'A' + 'a');
-	return c;
-}
-
-static bool
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool
-is_alpha(unsigned char c)
-{
-	c = ascii_lower(c);
-	return c >= 'a' && c <= 'z';
-}
-
-/* tchar, RFC 9110 §5.6.2 */
-static bool
-is_tchar(unsigned char c)
-{
-	if (is_alpha(c) || is_digit(c))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-/* VCHAR: visible US-ASCII */
-static bool
-is_vchar(unsigned char c)
-{
-	return c >= 0x21 && c <= 0x7e;
-}
-
-static bool
-is_ows(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* field-content bytes: VCHAR, SP, HTAB and obs-text (RFC 9110 §5.5) */
-static bool
-is_field_byte(unsigned char c)
-{
-	return is_vchar(c) || is_ows(c) || c >= 0x80;
-}
-
 /* uri-host [ ":" port ]: reg-name, IPv4 and IP-literal characters */
 static bool
 is_host_byte(unsigned char c)
@@ -137,19 +81,6 @@ is_host_byte(unsigned char c)
 	if (is_alpha(c) || is_digit(c))
 		return true;
 	return c != '\0' && strchr("-._~%!$&'()*+,;=:[]", c) != NULL;
-}
-
-static bool
-is_token(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!is_tchar((unsigned char)s[i]))
-			return false;
-	return true;
 }
 
 bool
@@ -179,55 +110,6 @@ http_find_header(const struct http_request_head *head, const char *name)
 			return h;
 	}
 	return NULL;
-}
-
-/*
- * Find where the line starting at p ends, looking at no more than n bytes.
- * *content_len is the length of the line before its terminator (or before
- * the offending byte, or all n bytes when the line is still open).
- */
-static enum line_end
-find_line_end(const char *p, size_t n, size_t *content_len)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] == '\n') {
-			*content_len = i;
-			return LINE_BARE_LF;
-		}
-		if (p[i] == '\r') {
-			*content_len = i;
-			if (i + 1 == n)
-				return LINE_PARTIAL;
-			return p[i + 1] == '\n' ? LINE_COMPLETE : LINE_BARE_CR;
-		}
-	}
-	*content_len = n;
-	return LINE_PARTIAL;
-}
-
-/*
- * One element of a comma-separated list value starting at pos, OWS trimmed;
- * returns the position after its comma (len after the last element).
- */
-static size_t
-next_list_element(const char *value, size_t len, size_t pos,
-    const char **element, size_t *element_len)
-{
-	size_t start, end;
-
-	while (pos < len && is_ows((unsigned char)value[pos]))
-		pos++;
-	start = pos;
-	while (pos < len && value[pos] != ',')
-		pos++;
-	end = pos;
-	while (end > start && is_ows((unsigned char)value[end - 1]))
-		end--;
-	*element = value + start;
-	*element_len = end - start;
-	return pos < len ? pos + 1 : pos;	/* past the comma */
 }
 
 /*
