@@ -56,6 +56,7 @@ static const struct setting settings[] = {
 	S("tls_timeout_ms", "OMNIROUTE_TLS_TIMEOUT_MS", "10000", SET_LONG, tls_timeout_ms, 100, 600000),
 	S("response_head_timeout_ms", "OMNIROUTE_RESPONSE_HEAD_TIMEOUT_MS", "300000", SET_LONG, response_head_timeout_ms, 100, 3600000),
 	S("pool_idle_ms", "OMNIROUTE_POOL_IDLE_MS", "4000", SET_LONG, pool_idle_ms, 0, 600000),
+	S("pool_proxied_idle_ms", "OMNIROUTE_POOL_PROXIED_IDLE_MS", "0", SET_LONG, pool_proxied_idle_ms, 0, 60000),
 	S("body_idle_timeout_ms", "OMNIROUTE_BODY_IDLE_TIMEOUT_MS", "300000", SET_LONG, body_idle_timeout_ms, 100, 3600000),
 	S("probe_url", "OMNIROUTE_PROBE_URL", "https://api64.ipify.org/?format=json", SET_STRING, probe_url, 0, 0),
 };

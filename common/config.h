@@ -47,6 +47,7 @@ struct config {
 	long		 response_head_timeout_ms;
 	long		 body_idle_timeout_ms;
 	long		 pool_idle_ms;
+	long		 pool_proxied_idle_ms;
 	char		*probe_url;
 
 	/* derived by config_finish() */

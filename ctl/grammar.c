@@ -87,6 +87,11 @@ static const struct grammar_option upstream_options[] = {
 	{ NULL,		NULL,		VALUE_STRING,	NULL },
 };
 
+static const struct grammar_option conn_test_options[] = {
+	{ "--timeout-ms", "timeoutMs",	VALUE_INT,	"N" },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
 static const struct grammar_option provider_options[] = {
 	{ "--name",	"name",		VALUE_STRING,	"NAME" },
 	{ "--base-url",	"baseUrl",	VALUE_STRING,	"URL" },
@@ -232,6 +237,7 @@ const struct grammar_command grammar_table[] = {
 	}, {
 		.words = "conn test", .command = "conn.test",
 		.positionals = { POS_ID },
+		.options = conn_test_options,
 		.help = "test a connection: GET {baseUrl}/models with its key, "
 		    "through the proxy its calls use",
 	}, {

@@ -27,9 +27,11 @@ struct pooled {
 };
 
 static void
-make_key(char *out, size_t len, const char *host, uint16_t port, bool tls)
+make_key(char *out, size_t len, const char *host, uint16_t port, bool tls,
+    const char *proxy_id)
 {
-	snprintf(out, len, "%d|%s|%u", tls ? 1 : 0, host, port);
+	snprintf(out, len, "%d|%s|%u|%s", tls ? 1 : 0, host, port,
+	    proxy_id != NULL ? proxy_id : "direct");
 }
 
 static void
@@ -82,13 +84,14 @@ still_usable(struct bufferevent *bev)
 }
 
 struct bufferevent *
-pool_take(struct worker *w, const char *host, uint16_t port, bool tls)
+pool_take(struct worker *w, const char *host, uint16_t port, bool tls,
+    const char *proxy_id)
 {
 	struct pooled *p, *next;
 	struct bufferevent *bev;
 	char key[300];
 
-	make_key(key, sizeof(key), host, port, tls);
+	make_key(key, sizeof(key), host, port, tls, proxy_id);
 	for (p = TAILQ_LAST(&w->pool, pooled_list); p != NULL; p = next) {
 		next = TAILQ_PREV(p, pooled_list, entry);
 		if (strcmp(p->key, key) != 0)
@@ -106,10 +109,10 @@ pool_take(struct worker *w, const char *host, uint16_t port, bool tls)
 
 void
 pool_put(struct worker *w, const char *host, uint16_t port, bool tls,
-    struct bufferevent *bev)
+    const char *proxy_id, struct bufferevent *bev)
 {
 	struct pooled *p;
-	long ms = w->cfg->pool_idle_ms;
+	long ms = proxy_id != NULL ? w->cfg->pool_proxied_idle_ms : w->cfg->pool_idle_ms;
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	if (ms <= 0 || w->draining || evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
@@ -121,7 +124,7 @@ pool_put(struct worker *w, const char *host, uint16_t port, bool tls,
 	p = xcalloc(1, sizeof(*p));
 	p->w = w;
 	p->bev = bev;
-	make_key(p->key, sizeof(p->key), host, port, tls);
+	make_key(p->key, sizeof(p->key), host, port, tls, proxy_id);
 	p->timer = evtimer_new(w->base, on_idle_timeout, p);
 	evtimer_add(p->timer, &tv);
 	bufferevent_set_timeouts(bev, NULL, NULL);

@@ -77,10 +77,12 @@ struct relay {
 	struct resolve_result	 res;
 	char			 level[16];
 	char			 proxy_id[40];
+	char			 via[340];	/* pool key part: "id@type://host:port" or "" */
 	struct egress		*egress;
 	struct bufferevent	*up;
 	struct http_url		 target;	/* where the current attempt goes */
-	bool			 direct;	/* no proxy: the connection may be pooled */
+	bool			 direct;	/* no proxy */
+	bool			 poolable;	/* direct, or proxied with pooling on */
 	enum relay_state	 state;
 	struct http_response_head resp;
 	int			 interim;
@@ -224,10 +226,11 @@ relay_done(struct relay *r, bool complete)
 {
 	struct http_conn *c = r->c;
 
-	/* a direct connection whose response ended cleanly is kept for the next call */
-	if (complete && r->direct && r->up != NULL && r->resp.keep_alive &&
+	/* a connection whose response ended cleanly is kept for the next call */
+	if (complete && r->poolable && r->up != NULL && r->resp.keep_alive &&
 	    r->resp.framing != HTTP_RESPONSE_UNTIL_CLOSE) {
-		pool_put(r->w, r->target.host, (uint16_t)r->target.port, r->target.tls, r->up);
+		pool_put(r->w, r->target.host, (uint16_t)r->target.port, r->target.tls,
+		    r->direct ? NULL : r->via, r->up);
 		r->up = NULL;
 	}
 
@@ -551,7 +554,7 @@ write_request(struct relay *r, const struct http_url *base)
 	}
 	/* proxied upstream connections are not reused: cheap proxies drop idle ones */
 	evbuffer_add_printf(out, "Content-Length: %zu\r\nConnection: %s\r\n\r\n", body_len,
-	    r->direct ? "keep-alive" : "close");
+	    r->poolable ? "keep-alive" : "close");
 	if (r->multipart) {	/* every byte but the model's value passes as it came */
 		evbuffer_add(out, r->c->body, r->model_off);
 		evbuffer_add(out, r->cur->model, strlen(r->cur->model));
@@ -629,6 +632,10 @@ next_attempt(struct relay *r)
 		}
 		if (r->res.outcome == RESOLVE_PROXY) {
 			snprintf(r->proxy_id, sizeof(r->proxy_id), "%s", r->res.proxy->id);
+			/* a pooled tunnel is only reused through the same proxy endpoint */
+			snprintf(r->via, sizeof(r->via), "%.36s@%s://%.255s:%u", r->res.proxy->id,
+			    proxy_type_name(r->res.proxy->type), r->res.proxy->host,
+			    r->res.proxy->port);
 			if (r->res.proxy->type == PROXY_TYPE_SOCKS5 &&
 			    !r->w->cfg->enable_socks5_proxy)
 				goto attempt_failed_resolution;
@@ -643,10 +650,12 @@ next_attempt(struct relay *r)
 		}
 		r->target = base;
 		r->direct = r->res.outcome == RESOLVE_DIRECT;
+		r->poolable = r->direct ? r->w->cfg->pool_idle_ms > 0 :
+		    r->w->cfg->pool_proxied_idle_ms > 0;
 		r->state = RELAY_CONNECTING;
-		if (r->direct) {
+		if (r->poolable) {
 			struct bufferevent *idle = pool_take(r->w, base.host,
-			    (uint16_t)base.port, base.tls);
+			    (uint16_t)base.port, base.tls, r->direct ? NULL : r->via);
 			if (idle != NULL) {
 				on_egress_ready(idle, EGRESS_READY, NULL, r);
 				return;

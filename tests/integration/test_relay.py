@@ -436,3 +436,32 @@ def test_upstream_modes_cliproxyapi_and_fallback(daemon_factory, ca, provider):
         assert status == 400 and err["error"]["details"][0]["field"] == "mode"
     finally:
         cli.stop()
+
+
+def test_upstream_connection_reuse_direct_always_proxied_only_when_enabled(daemon_factory, ca,
+                                                                        provider, peers):
+    provider.reset()
+    dd = daemon_factory(name="pool1", workers=1, env={"OMNIROUTE_CA_FILE": ca.ca}).start()
+    dd.ctl_json("provider", "update", "openai", "--base-url", provider.url("/v1"))
+    dd.ctl_json("conn", "add", "openai", "--name", "m", "--key", "sk-x")
+    for _ in range(3):
+        assert chat(dd)[0].status == 200
+    assert len({q.conn for q in provider.requests}) == 1      # direct: one kept-alive connection
+    ms = peers(env.microsocks)
+    p = new_proxy(dd, type="socks5", host="127.0.0.1", port=ms.port)
+    dd.ctl_json("assign", "set", "global", p["id"])
+    provider.reset()
+    for _ in range(3):
+        assert chat(dd)[0].status == 200
+    assert len({q.conn for q in provider.requests}) == 3      # proxied: never reused by default
+    dd2 = daemon_factory(name="pool2", workers=1, env={
+        "OMNIROUTE_CA_FILE": ca.ca, "OMNIROUTE_POOL_PROXIED_IDLE_MS": "5000"}).start()
+    dd2.ctl_json("provider", "update", "openai", "--base-url", provider.url("/v1"))
+    dd2.ctl_json("conn", "add", "openai", "--name", "m", "--key", "sk-x")
+    p2 = new_proxy(dd2, type="socks5", host="127.0.0.1", port=ms.port)
+    dd2.ctl_json("assign", "set", "global", p2["id"])
+    provider.reset()
+    for _ in range(3):
+        r, data = chat(dd2)
+        assert r.status == 200 and r.getheader("X-OmniRoute-Proxy-Id") == p2["id"]
+    assert len({q.conn for q in provider.requests}) == 1      # the switch: one tunnel reused
