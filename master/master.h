@@ -123,7 +123,7 @@ void	supervisor_stop(struct master *m);
 int	supervisor_live_workers(const struct master *m);
 
 /* master/outcomes.c */
-void	master_record_outcome(struct master *m, const char *json, size_t len);
+void	master_record_outcomes(struct master *m, const char *json, size_t len);
 void	master_outcomes_flush(struct master *m);
 
 /* master/jobs.c */

@@ -1,8 +1,8 @@
 /*
- * master/outcomes.c — what each relayed or probed attempt reports
- * ("outcome {…}" from a worker) is written to proxy_logs in batches: queued
- * in memory and flushed in one transaction every 100 ms (or 256 rows), so no
- * worker ever waits for the database. The table is kept to the newest
+ * master/outcomes.c — what each relayed attempt reports reaches the master
+ * in batches ("outcomes [[row]…]" from a worker, every 100 ms) and is written
+ * to proxy_logs in one transaction every 100 ms (or 256 rows), so no worker
+ * ever waits for the database. The table is kept to the newest
  * PROXY_LOGS_MAX_ROWS rows.
  */
 #include <stdio.h>
@@ -19,50 +19,55 @@
 #define PROXY_LOGS_MAX_ROWS	100000
 #define PROXY_LOGS_TRIM_EVERY	1000
 
-static const char *
-field(struct json_object *o, const char *name)
-{
-	struct json_object *v;
+/* Row columns, as worker/relay.c sends them. */
+enum outcome_column {
+	OC_STATUS, OC_PROXY_ID, OC_LEVEL, OC_LEVEL_ID, OC_PROVIDER, OC_MODEL,
+	OC_CONNECTION_ID, OC_COMBO_ID, OC_STAGE, OC_LATENCY_MS, OC_BYTES, OC_ERROR,
+	OC_COUNT,
+};
 
-	if (!json_object_object_get_ex(o, name, &v) || v == NULL)
-		return NULL;
-	return json_object_get_string(v);
+static const char *
+field(struct json_object *row, enum outcome_column col)
+{
+	struct json_object *v = json_object_array_get_idx(row, col);
+
+	return v != NULL && json_object_is_type(v, json_type_string) ?
+	    json_object_get_string(v) : NULL;
 }
 
 static void
 write_outcome(struct master *m, sqlite3_stmt *st, struct json_object *o)
 {
-	const char *proxy_id = field(o, "proxyId");
+	const char *proxy_id = field(o, OC_PROXY_ID);
 	const struct snap_proxy *p = proxy_id ? snapshot_find_proxy(&m->snap, proxy_id) : NULL;
 	char id[UUID_STR_LEN], stamp[ISO_TIME_LEN], target[400];
-	struct json_object *v;
 
 	uuid_v4(id);
 	iso_time_now(stamp, sizeof(stamp));
-	snprintf(target, sizeof(target), "%s/%s", field(o, "provider") ? field(o, "provider") : "",
-	    field(o, "model") ? field(o, "model") : "");
+	snprintf(target, sizeof(target), "%s/%s", field(o, OC_PROVIDER) ? field(o, OC_PROVIDER) :
+	    "", field(o, OC_MODEL) ? field(o, OC_MODEL) : "");
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	db_bind_text(st, 1, id);
 	db_bind_text(st, 2, stamp);
-	db_bind_text(st, 3, field(o, "status") ? field(o, "status") : "error");
+	db_bind_text(st, 3, field(o, OC_STATUS) ? field(o, OC_STATUS) : "error");
 	db_bind_text(st, 4, proxy_id);
 	db_bind_text(st, 5, p ? proxy_type_name(p->type) : NULL);
 	db_bind_text(st, 6, p ? p->host : NULL);
 	if (p != NULL)
 		sqlite3_bind_int(st, 7, p->port);
-	db_bind_text(st, 8, field(o, "level"));
-	db_bind_text(st, 9, field(o, "levelId"));
-	db_bind_text(st, 10, field(o, "provider"));
+	db_bind_text(st, 8, field(o, OC_LEVEL));
+	db_bind_text(st, 9, field(o, OC_LEVEL_ID));
+	db_bind_text(st, 10, field(o, OC_PROVIDER));
 	db_bind_text(st, 11, target);
-	db_bind_text(st, 12, field(o, "stage"));
-	sqlite3_bind_int64(st, 13, json_object_object_get_ex(o, "latencyMs", &v) ?
-	    json_object_get_int64(v) : 0);
-	sqlite3_bind_int64(st, 14, json_object_object_get_ex(o, "bytes", &v) ?
-	    json_object_get_int64(v) : 0);
-	db_bind_text(st, 15, field(o, "error"));
-	db_bind_text(st, 16, field(o, "connectionId"));
-	db_bind_text(st, 17, field(o, "comboId"));
+	db_bind_text(st, 12, field(o, OC_STAGE));
+	sqlite3_bind_int64(st, 13, json_object_get_int64(json_object_array_get_idx(o,
+	    OC_LATENCY_MS)));
+	sqlite3_bind_int64(st, 14, json_object_get_int64(json_object_array_get_idx(o,
+	    OC_BYTES)));
+	db_bind_text(st, 15, field(o, OC_ERROR));
+	db_bind_text(st, 16, field(o, OC_CONNECTION_ID));
+	db_bind_text(st, 17, field(o, OC_COMBO_ID));
 	if (sqlite3_step(st) != SQLITE_DONE)
 		log_warnx("proxy_logs: %s", sqlite3_errmsg(m->db));
 }
@@ -104,18 +109,25 @@ flush_outcomes(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-master_record_outcome(struct master *m, const char *json, size_t len)
+master_record_outcomes(struct master *m, const char *json, size_t len)
 {
-	struct json_object *o = json_parse_document(json, len, 8);
+	struct json_object *rows = json_parse_document(json, len, 8);
 	struct timeval tv = { 0, OUTCOME_FLUSH_MS * 1000 };
+	size_t i;
 
-	if (o == NULL || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
+	if (rows == NULL || !json_object_is_type(rows, json_type_array)) {
+		json_object_put(rows);
 		return;
 	}
 	if (m->outcomes == NULL)
 		m->outcomes = json_object_new_array();
-	json_object_array_add(m->outcomes, o);
+	for (i = 0; i < json_object_array_length(rows); i++) {
+		struct json_object *row = json_object_array_get_idx(rows, i);
+		if (json_object_is_type(row, json_type_array) &&
+		    json_object_array_length(row) == OC_COUNT)
+			json_object_array_add(m->outcomes, json_object_get(row));
+	}
+	json_object_put(rows);
 	if (m->outcome_timer == NULL)
 		m->outcome_timer = evtimer_new(m->base, flush_outcomes, m);
 	if (json_object_array_length(m->outcomes) >= OUTCOME_BATCH_MAX)

@@ -185,8 +185,8 @@ channel_read(struct bufferevent *bev, void *arg)
 			master_job_answered(m, w, rep.tag, line, len);
 		} else if (strncmp(line, "ack ", 4) == 0) {
 			handle_ack(m, w, line + 4);
-		} else if (strncmp(line, "outcome ", 8) == 0) {
-			master_record_outcome(m, line + 8, len - 8);
+		} else if (strncmp(line, "outcomes ", 9) == 0) {
+			master_record_outcomes(m, line + 9, len - 9);
 		} else if (strncmp(line, "resync", 6) == 0) {
 			log_warnx("worker[%d] asked for the whole snapshot", w->slot);
 			master_send_full_snapshot(m, w);

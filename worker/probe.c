@@ -175,7 +175,7 @@ on_egress(struct bufferevent *bev, enum egress_stage stage, const char *error, v
 		return;
 	}
 	p->bev = bev;
-	out = bufferevent_get_output(bev);
+	out = evbuffer_new();	/* one write: one TLS record, not one per line */
 	evbuffer_add_printf(out, "GET %s HTTP/1.1\r\nHost: %s%s%s", p->url.path,
 	    strchr(p->url.host, ':') ? "[" : "", p->url.host,
 	    strchr(p->url.host, ':') ? "]" : "");
@@ -191,6 +191,8 @@ on_egress(struct bufferevent *bev, enum egress_stage stage, const char *error, v
 				    json_object_get_string(hvalue));
 	}
 	evbuffer_add_printf(out, "Connection: close\r\n\r\n");
+	bufferevent_write_buffer(bev, out);
+	evbuffer_free(out);
 	bufferevent_setcb(bev, on_response_read, NULL, on_response_event, p);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }

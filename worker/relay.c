@@ -132,41 +132,33 @@ cool_down(struct worker *w, const char *id)
 
 /* ---- outcomes ------------------------------------------------------------- */
 
+/*
+ * One attempt's outcome, queued for the master: a row
+ * [status, proxyId, level, levelId, provider, model, connectionId, comboId,
+ *  stage, latencyMs, bytes, error] (outcomes_flush sends them in batches).
+ */
 static void
 report_outcome(struct relay *r, const char *status, const char *stage,
     const char *error)
 {
-	struct json_object *o = json_object_new_object();
-	const char *json;
-	struct evbuffer *out;
+	struct json_object *row = json_object_new_array_ext(12);
 
-	if (r->w->channel == NULL) {
-		json_object_put(o);
-		return;
-	}
-	json_object_object_add(o, "status", json_object_new_string(status));
-	json_object_object_add(o, "proxyId", r->proxy_id[0] ?
-	    json_object_new_string(r->proxy_id) : NULL);
-	json_object_object_add(o, "level", json_object_new_string(r->level));
-	json_object_object_add(o, "levelId", r->res.level_id != NULL ?
-	    json_object_new_string(r->res.level_id) : NULL);
-	json_object_object_add(o, "provider", r->cur ?
-	    json_object_new_string(r->cur->provider) : NULL);
-	json_object_object_add(o, "model", r->cur ? json_object_new_string(r->cur->model) : NULL);
-	json_object_object_add(o, "connectionId", r->cur && r->cur->connection[0] ?
-	    json_object_new_string(r->cur->connection) : NULL);
-	json_object_object_add(o, "comboId", r->combo[0] ? json_object_new_string(r->combo) : NULL);
-	json_object_object_add(o, "stage", json_object_new_string(stage));
-	json_object_object_add(o, "latencyMs", json_object_new_int64(
-	    (int64_t)(monotonic_ms() - r->started_ms)));
-	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)r->bytes));
-	json_object_object_add(o, "error", error ? json_object_new_string(error) : NULL);
-	json = json_plain(o);
-	out = bufferevent_get_output(r->w->channel);
-	evbuffer_add(out, "outcome ", 8);
-	evbuffer_add(out, json, strlen(json));
-	evbuffer_add(out, "\n", 1);
-	json_object_put(o);
+#define STR_OR_NULL(s)	((s) != NULL && *(s) != '\0' ? json_object_new_string(s) : NULL)
+	json_object_array_add(row, json_object_new_string(status));
+	json_object_array_add(row, STR_OR_NULL(r->proxy_id));
+	json_object_array_add(row, json_object_new_string(r->level));
+	json_object_array_add(row, STR_OR_NULL(r->res.level_id));
+	json_object_array_add(row, r->cur ? STR_OR_NULL(r->cur->provider) : NULL);
+	json_object_array_add(row, r->cur ? STR_OR_NULL(r->cur->model) : NULL);
+	json_object_array_add(row, r->cur ? STR_OR_NULL(r->cur->connection) : NULL);
+	json_object_array_add(row, STR_OR_NULL(r->combo));
+	json_object_array_add(row, json_object_new_string(stage));
+	json_object_array_add(row, json_object_new_int64((int64_t)(monotonic_ms() -
+	    r->started_ms)));
+	json_object_array_add(row, json_object_new_int64((int64_t)r->bytes));
+	json_object_array_add(row, STR_OR_NULL(error));
+#undef STR_OR_NULL
+	outcomes_queue(r->w, row);
 }
 
 /* ---- lifecycle -------------------------------------------------------------- */
@@ -353,7 +345,7 @@ set_read_deadline(struct relay *r, long ms)
 static void
 send_response_head(struct relay *r)
 {
-	struct evbuffer *out = bufferevent_get_output(r->c->bev);
+	struct evbuffer *out = evbuffer_new();
 	const struct http_response_head *h = &r->resp;
 	size_t i;
 
@@ -375,6 +367,8 @@ send_response_head(struct relay *r)
 	    r->cur->connection[0] ? r->cur->connection : "none",
 	    r->level, r->proxy_id[0] ? r->proxy_id : "none",
 	    r->c->keep_alive && !r->until_close ? "keep-alive" : "close");
+	bufferevent_write_buffer(r->c->bev, out);
+	evbuffer_free(out);
 }
 
 static bool
@@ -509,7 +503,9 @@ dropped_request_header(const struct http_request_head *h, const struct http_head
 static void
 write_request(struct relay *r, const struct http_url *base)
 {
-	struct evbuffer *out = bufferevent_get_output(r->up);
+	/* composed aside, then handed over whole: over TLS every add to the
+	 * output would otherwise become a record of its own */
+	struct evbuffer *out = evbuffer_new();
 	const struct http_request_head *h = &r->c->head;
 	const char *key = r->cur->key != NULL ? r->cur->key : "";
 	const char *auth = r->cur->auth_style;
@@ -563,6 +559,8 @@ write_request(struct relay *r, const struct http_url *base)
 	} else {
 		evbuffer_add(out, body, body_len);
 	}
+	bufferevent_write_buffer(r->up, out);
+	evbuffer_free(out);
 }
 
 static void

@@ -170,6 +170,50 @@ channel_event(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+#define OUTCOME_BATCH_MAX	256
+#define OUTCOME_BATCH_MS	100
+
+/* Send the queued outcome rows as one "outcomes [...]" line. */
+static void
+outcomes_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	const char *json;
+	struct evbuffer *out;
+
+	(void)fd;
+	(void)what;
+	if (w->outcomes == NULL || json_object_array_length(w->outcomes) == 0)
+		return;
+	if (w->channel != NULL) {
+		json = json_plain(w->outcomes);
+		out = bufferevent_get_output(w->channel);
+		evbuffer_add(out, "outcomes ", 9);
+		evbuffer_add(out, json, strlen(json));
+		evbuffer_add(out, "\n", 1);
+	}
+	json_object_put(w->outcomes);
+	w->outcomes = NULL;
+}
+
+void
+outcomes_queue(struct worker *w, struct json_object *row)
+{
+	struct timeval tv = { 0, OUTCOME_BATCH_MS * 1000 };
+
+	if (w->outcomes == NULL)
+		w->outcomes = json_object_new_array();
+	json_object_array_add(w->outcomes, row);
+	if (json_object_array_length(w->outcomes) >= OUTCOME_BATCH_MAX) {
+		outcomes_flush(-1, 0, w);
+		return;
+	}
+	if (w->outcome_timer == NULL)
+		w->outcome_timer = evtimer_new(w->base, outcomes_flush, w);
+	if (!evtimer_pending(w->outcome_timer, NULL))
+		evtimer_add(w->outcome_timer, &tv);
+}
+
 void
 worker_send_command(struct worker *w, uint64_t tag, const char *command,
     struct json_object *args)
@@ -254,6 +298,9 @@ worker_main(const struct worker_init *init)
 out:
 	jobs_cancel_all(&w);
 	pool_free_all(&w);
+	outcomes_flush(-1, 0, &w);	/* the last rows go before the channel closes */
+	if (w.outcome_timer != NULL)
+		event_free(w.outcome_timer);
 	worker_stop_accepting(&w);
 	while (!TAILQ_EMPTY(&w.conns))
 		http_conn_close(TAILQ_FIRST(&w.conns));

@@ -102,6 +102,8 @@ struct worker {
 	struct ssl_ctx_st	*tls_ctx;	/* SSL_CTX for every egress TLS */
 	struct job_list		 jobs;		/* jobs from the master in progress */
 	struct pooled_list	 pool;		/* idle upstream connections (pool.c) */
+	struct json_object	*outcomes;	/* rows waiting for the next batch */
+	struct event		*outcome_timer;
 	size_t			 pool_count;
 	struct cooldown {
 		char		 connection_id[40];
@@ -133,6 +135,9 @@ void	relay_abort(struct relay *r);
 void	relay_client_drained(struct relay *r);
 /* A connection that answered 401/403/429 rests a while (per worker). */
 bool	relay_in_cooldown(struct worker *w, const char *connection_id);
+
+/* worker/worker.c: queue an outcome row for the master (sent in batches). */
+void	outcomes_queue(struct worker *w, struct json_object *row);
 
 /* worker/jobs.c: run "#tag job.name {args}" from the master. */
 void	jobs_start(struct worker *w, uint64_t tag, const char *name,
