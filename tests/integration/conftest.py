@@ -200,3 +200,26 @@ def new_proxy(d, **fields):
     status, rec = d.http("POST", "/api/v1/management/proxies", body)
     assert status == 201, rec
     return rec
+
+
+# ---- egress peers: a test CA (per module) and proxy servers (per test) ------
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory):
+    import egress_env
+    return egress_env.TestCA(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture
+def peers(tmp_path):
+    """Start a proxy server from egress_env (microsocks, tinyproxy, …); all of
+    them stop when the test ends."""
+    started = []
+
+    def start(factory, *args, **kw):
+        p = factory(tmp_path, *args, **kw)
+        started.append(p)
+        return p
+    yield start
+    for p in started:
+        p.stop()

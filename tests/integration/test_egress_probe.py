@@ -17,28 +17,10 @@ from conftest import new_proxy
 
 
 @pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    return env.TestCA(tmp_path_factory.mktemp("ca"))
-
-
-@pytest.fixture(scope="module")
 def standin(ca):
     s = env.TLSStandIn(ca)
     yield s
     s.stop()
-
-
-@pytest.fixture
-def peers(tmp_path):
-    started = []
-
-    def start(factory, *args, **kw):
-        p = factory(tmp_path, *args, **kw)
-        started.append(p)
-        return p
-    yield start
-    for p in started:
-        p.stop()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ and that it sends the same commands the HTTP API does."""
 import json
 import os
 
-import pytest
 
 from conftest import LATEST_SCHEMA, new_proxy
 

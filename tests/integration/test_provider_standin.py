@@ -13,13 +13,7 @@ import time
 
 import pytest
 
-import egress_env as env
 from provider_standin import ProviderStandIn
-
-
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    return env.TestCA(tmp_path_factory.mktemp("ca"))
 
 
 @pytest.fixture(scope="module")

@@ -11,16 +11,10 @@ import time
 
 import pytest
 
-import egress_env as env
 from provider_standin import ProviderStandIn
 
 STREAMS = 1000
 DEADLINE_S = 90
-
-
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    return env.TestCA(tmp_path_factory.mktemp("ca"))
 
 
 def raise_fd_limit(want):

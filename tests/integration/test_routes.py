@@ -3,7 +3,6 @@ catalog with overrides and custom providers, connections (API keys encrypted
 and redacted), combos, and hashed client API keys."""
 
 import hashlib
-import json
 import sqlite3
 
 import pytest
