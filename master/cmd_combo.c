@@ -78,11 +78,13 @@ check_targets(struct master *m, struct json_object *targets, struct json_object 
 			problems++;
 			continue;
 		}
+		/* the model is spliced into request bodies as it is: keep it plain */
 		for (c = (const unsigned char *)t; *c != '\0'; c++)
-			if (*c <= ' ' || *c == 0x7f)
+			if (*c <= ' ' || *c == 0x7f || *c == '"' || *c == '\\')
 				break;
 		if (*c != '\0') {
-			details_add(details, field, "a target has no spaces or control characters");
+			details_add(details, field, "a target has no spaces, quotes, "
+			    "backslashes or control characters");
 			problems++;
 			continue;
 		}

@@ -285,6 +285,21 @@ http_respond_reply(struct http_conn *c, struct reply *r)
 	http_respond_json(c, r->status, body);
 }
 
+/* Bytes a client has sent that we have not read yet (the kernel's buffer). */
+static bool
+has_unread_bytes(struct http_conn *c)
+{
+	char byte;
+
+	return recv(bufferevent_getfd(c->bev), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/*
+ * Draining (reload or stop): an idle keep-alive connection is closed; any
+ * other one — a request in progress, one whose bytes are on the way, or a
+ * connection that has not sent its first request yet — is served once and
+ * then closed, so a reload never resets a request.
+ */
 void
 http_drain(struct worker *w)
 {
@@ -292,10 +307,10 @@ http_drain(struct worker *w)
 
 	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (c->state == CONN_READING_HEAD &&
-		    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+		c->keep_alive = false;
+		if (c->state == CONN_READING_HEAD && c->requests > 0 &&
+		    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
+		    !has_unread_bytes(c))
 			http_conn_close(c);
-		else
-			c->keep_alive = false;
 	}
 }
