@@ -205,6 +205,17 @@ scan_escape(struct scanner *s)
 	return scan_escape_hex(s, ESCAPE_LOW_SURROGATE, &unit);
 }
 
+/* Where the run of plain string bytes from pos ends: the hot loop. */
+static size_t
+skip_plain_string_bytes(const struct scanner *s)
+{
+	const unsigned char *p = s->buf + s->pos, *end = s->buf + s->len;
+
+	while (p < end && string_plain_byte[*p])
+		p++;
+	return (size_t)(p - s->buf);
+}
+
 /* A string, opening quote at pos; leaves pos after the closing quote. */
 static bool
 scan_string(struct scanner *s, bool *has_backslash)
@@ -214,8 +225,7 @@ scan_string(struct scanner *s, bool *has_backslash)
 	for (;;) {
 		unsigned char c;
 
-		while (s->pos < s->len && string_plain_byte[s->buf[s->pos]])
-			s->pos++;
+		s->pos = skip_plain_string_bytes(s);
 		if (s->pos >= s->len)
 			return fail_here(s, error_end);
 		c = s->buf[s->pos];

@@ -26,6 +26,7 @@
 #include "egress.h"
 #include "http_response.h"
 #include "http_util.h"
+#include "json_scan.h"
 #include "log.h"
 #include "multipart.h"
 #include "pool.h"
@@ -65,10 +66,10 @@ enum relay_state {
 struct relay {
 	struct http_conn	*c;
 	struct worker		*w;
-	struct json_object	*body;		/* the client's JSON body, or NULL: */
-	bool			 multipart;	/* multipart/form-data: the raw body, with */
-	size_t			 model_off;	/* the "model" field's value here */
-	size_t			 model_len;
+	struct json_object	*body;		/* parsed, only when "model" has escapes */
+	bool			 splice;	/* else the raw body goes, with the model's */
+	size_t			 model_off;	/* value (a plain JSON string or a form */
+	size_t			 model_len;	/* field) replaced byte for byte */
 	char			 suffix[1024];	/* path after /v1, with the query */
 	char			 combo[65];
 	struct relay_candidate	 cand[RELAY_MAX_CANDIDATES];
@@ -516,7 +517,7 @@ write_request(struct relay *r, const struct http_url *base)
 	bool default_port = base->port == (base->tls ? 443u : 80u);
 
 	/* the body goes with the provider's own model name */
-	if (r->multipart) {
+	if (r->splice) {
 		body = NULL;
 		body_len = r->c->body_len - r->model_len + strlen(r->cur->model);
 	} else {
@@ -551,7 +552,7 @@ write_request(struct relay *r, const struct http_url *base)
 	/* proxied upstream connections are not reused: cheap proxies drop idle ones */
 	evbuffer_add_printf(out, "Content-Length: %zu\r\nConnection: %s\r\n\r\n", body_len,
 	    r->poolable ? "keep-alive" : "close");
-	if (r->multipart) {	/* every byte but the model's value passes as it came */
+	if (r->splice) {	/* every byte but the model's value passes as it came */
 		evbuffer_add(out, r->c->body, r->model_off);
 		evbuffer_add(out, r->cur->model, strlen(r->cur->model));
 		evbuffer_add(out, r->c->body + r->model_off + r->model_len,
@@ -895,6 +896,7 @@ relay_start(struct http_conn *c)
 	const struct http_header *ct;
 	const char *q;
 	char why[1024], boundary[80], model_name[256];
+	struct json_scan_result scan;
 	int status;
 
 	r->c = c;
@@ -916,7 +918,7 @@ relay_start(struct http_conn *c)
 	if (ct != NULL && multipart_boundary(ct->value, ct->value_len, boundary,
 	    sizeof(boundary)) == 0) {
 		/* an upload (audio): route by its "model" field, keep every other byte */
-		r->multipart = true;
+		r->splice = true;
 		if (multipart_find_field(c->body, c->body_len, boundary, "model",
 		    &r->model_off, &r->model_len) != 0 || r->model_len == 0 ||
 		    r->model_len >= sizeof(model_name)) {
@@ -926,8 +928,21 @@ relay_start(struct http_conn *c)
 		}
 		memcpy(model_name, c->body + r->model_off, r->model_len);
 		model_name[r->model_len] = '\0';
+	} else if (json_scan_object(c->body, c->body_len, 128, "model", &scan) != PARSE_DONE) {
+		snprintf(why, sizeof(why), "Invalid JSON body: %s at byte %zu", scan.error,
+		    scan.error_at);
+		relay_fail(r, 400, NULL, why);
+		return;
+	} else if (scan.found && scan.value_is_plain_string && scan.value_len > 0 &&
+	    scan.value_len < sizeof(model_name)) {
+		/* the common case: no JSON tree is built at all */
+		r->splice = true;
+		r->model_off = scan.value_off;
+		r->model_len = scan.value_len;
+		memcpy(model_name, c->body + scan.value_off, scan.value_len);
+		model_name[scan.value_len] = '\0';
 	} else {
-		r->body = c->body_len > 0 ? json_parse_document(c->body, c->body_len, 128) : NULL;
+		r->body = json_parse_document(c->body, c->body_len, 128);
 		if (r->body == NULL || !json_object_is_type(r->body, json_type_object)) {
 			relay_fail(r, 400, NULL, "Invalid JSON body");
 			return;
