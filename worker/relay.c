@@ -13,6 +13,7 @@
  * Every attempt is reported to the master ("outcome {…}") for proxy_logs.
  * All state of a call lives in struct relay, hung off the client connection.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -592,6 +593,20 @@ on_egress_ready(struct bufferevent *bev, enum egress_stage stage, const char *er
 
 /* ---- attempts ------------------------------------------------------------------- */
 
+/* This attempt may not leave (fail-closed): note why, and go on with the next. */
+static void
+refuse_attempt(struct relay *r, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->err_message, sizeof(r->err_message), fmt, ap);
+	va_end(ap);
+	report_outcome(r, "error", "resolve", r->err_message);
+	r->err_status = 503;
+	snprintf(r->err_code, sizeof(r->err_code), "%s", code);
+}
+
 static void
 next_attempt(struct relay *r)
 {
@@ -620,13 +635,9 @@ next_attempt(struct relay *r)
 			snprintf(r->level, sizeof(r->level), "cliproxyapi");
 		}
 		if (r->res.outcome == RESOLVE_REFUSED) {
-			attempt_failed_resolution:
-			report_outcome(r, "error", "resolve", "assigned proxy unavailable");
-			r->err_status = 503;
-			snprintf(r->err_code, sizeof(r->err_code), "PROXY_ASSIGNED_UNAVAILABLE");
-			snprintf(r->err_message, sizeof(r->err_message),
-			    "PROXY_ASSIGNED_UNAVAILABLE: the proxy assigned at the %s level "
-			    "is inactive or missing; refusing to egress directly", r->level);
+			refuse_attempt(r, "PROXY_ASSIGNED_UNAVAILABLE", "PROXY_ASSIGNED_"
+			    "UNAVAILABLE: the proxy assigned at the %s level is inactive "
+			    "or missing; refusing to egress directly", r->level);
 			continue;
 		}
 		if (r->res.outcome == RESOLVE_PROXY) {
@@ -636,8 +647,12 @@ next_attempt(struct relay *r)
 			    proxy_type_name(r->res.proxy->type), r->res.proxy->host,
 			    r->res.proxy->port);
 			if (r->res.proxy->type == PROXY_TYPE_SOCKS5 &&
-			    !r->w->cfg->enable_socks5_proxy)
-				goto attempt_failed_resolution;
+			    !r->w->cfg->enable_socks5_proxy) {
+				refuse_attempt(r, "SOCKS5_DISABLED", "SOCKS5 proxy is disabled "
+				    "(set ENABLE_SOCKS5_PROXY=true to enable); the %s level "
+				    "assigns a SOCKS5 proxy", r->level);
+				continue;
+			}
 		}
 		if (http_url_parse(r->cur->base_url, &base, &err) != 0) {
 			report_outcome(r, "error", "route", err);

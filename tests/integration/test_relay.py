@@ -447,3 +447,24 @@ def test_upstream_connection_reuse_direct_always_proxied_only_when_enabled(daemo
         r, data = chat(dd2)
         assert r.status == 200 and r.getheader("X-OmniRoute-Proxy-Id") == p2["id"]
     assert len({q.conn for q in provider.requests}) == 1      # the switch: one tunnel reused
+
+
+def test_socks5_disabled_refuses_at_dial(daemon_factory, ca, provider, peers):
+    provider.reset()
+    ms = peers(env.microsocks)
+    a = daemon_factory(name="s5", env={"OMNIROUTE_CA_FILE": ca.ca}).start()
+    a.ctl_json("provider", "update", "openai", "--base-url", provider.url("/v1"))
+    a.ctl_json("conn", "add", "openai", "--name", "m", "--key", "sk-x")
+    p = new_proxy(a, type="socks5", host="127.0.0.1", port=ms.port)
+    a.ctl_json("assign", "set", "global", p["id"])
+    assert a.stop() == 0
+    b = daemon_factory(name="s5", env={"OMNIROUTE_CA_FILE": ca.ca,
+                                       "ENABLE_SOCKS5_PROXY": "false"})
+    b.datadir = a.datadir
+    b.sock = a.sock
+    b.start()
+    r, data = chat(b)
+    assert r.status == 503, data
+    err = json.loads(data)["error"]
+    assert err["code"] == "SOCKS5_DISABLED" and "ENABLE_SOCKS5_PROXY" in err["message"]
+    assert len(provider.requests) == 0
