@@ -68,6 +68,8 @@ master_run_request(struct master *m, const char *line, size_t len,
 	if (mutated && master_rebuild_snapshot(m) != 0) {
 		log_errorx("could not rebuild the registry snapshot after %s", req.name);
 		mutated = false;
+		reply_error(&r, 500, "the change was saved but could not be applied to "
+		    "the workers (see the master's log)");
 	}
 	if (r.job != NULL) {
 		/* the network part runs in a worker; its answer is the reply */

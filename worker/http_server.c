@@ -106,6 +106,12 @@ http_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->deadline = evtimer_new(w->base, deadline_fired, c);
 	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+	{
+		/* a client that stops reading does not hold us (or an upstream) forever */
+		long ms = w->cfg->body_idle_timeout_ms;
+		struct timeval wtv = { ms / 1000, (ms % 1000) * 1000 };
+		bufferevent_set_timeouts(c->bev, NULL, &wtv);
+	}
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	w->conn_count++;
@@ -154,6 +160,11 @@ begin_request(struct http_conn *c)
 	    (strncmp(c->path, "/v1/", 4) == 0 ? HTTP_RELAY_BODY_MAX : HTTP_MGMT_BODY_MAX)) {
 		respond_error(c, 413, strncmp(c->path, "/v1/", 4) == 0 ?
 		    "request body larger than 32 MiB" : "request body larger than 1 MiB");
+		return;
+	}
+	/* /v1 with REQUIRE_API_KEY: no body is buffered for an unknown client */
+	if (strncmp(c->path, "/v1/", 4) == 0 && !relay_client_authorized(c)) {
+		respond_error(c, 401, "Authentication required: a valid client API key");
 		return;
 	}
 	c->body_len = h->framing == HTTP_BODY_LENGTH ? (size_t)h->content_length : 0;
@@ -207,8 +218,10 @@ conn_read(struct bufferevent *bev, void *arg)
 {
 	struct http_conn *c = arg;
 
-	/* while relaying, reading stays on only to notice a client that leaves */
-	if (c->state == CONN_RELAYING &&
+	/* between requests (relaying, waiting for the master, writing) reading
+	 * stays on only to notice a client that leaves: what it sends meanwhile
+	 * is capped */
+	if (c->state != CONN_READING_HEAD && c->state != CONN_READING_BODY &&
 	    evbuffer_get_length(bufferevent_get_input(bev)) > HTTP_HEAD_MAX)
 		bufferevent_disable(bev, EV_READ);
 	process_input(c);
@@ -247,7 +260,7 @@ static void
 conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		http_conn_close(arg);
 }
 

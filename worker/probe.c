@@ -228,10 +228,10 @@ probe_take_proxy(struct probe *p, struct json_object *o)
 	p->proxy.name = xstrdup("");
 	p->proxy.host = xstrdup(host);
 	p->proxy.port = (uint16_t)port;
-	p->proxy.username = xstrdup(json_object_object_get_ex(o, "username", &v) ?
-	    json_object_get_string(v) : "");
-	p->proxy.password = xstrdup(json_object_object_get_ex(o, "password", &v) ?
-	    json_object_get_string(v) : "");
+	p->proxy.username = xstrdup(json_object_object_get_ex(o, "username", &v) &&
+	    json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "");
+	p->proxy.password = xstrdup(json_object_object_get_ex(o, "password", &v) &&
+	    json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "");
 	p->proxy.active = true;
 	p->has_proxy = true;
 	snprintf(p->proxy_url, sizeof(p->proxy_url), strchr(host, ':') ?
@@ -256,6 +256,7 @@ probe_start(struct worker *w, uint64_t tag, struct json_object *args)
 	p->stage = EGRESS_DNS;
 	TAILQ_INSERT_TAIL(&w->jobs, &p->job, entry);
 	if (!json_object_object_get_ex(args, "url", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
 	    http_url_parse(json_object_get_string(v), &p->url, &err) != 0) {
 		job_finish(&p->job, 400, error_envelope(400, "probe: bad url", NULL));
 		probe_free(p);

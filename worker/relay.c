@@ -279,19 +279,12 @@ forward_body(struct relay *r)
 	case HTTP_RESPONSE_UNTIL_CLOSE:
 		take = avail;
 		break;
-	case HTTP_RESPONSE_CHUNKED: {
-		struct evbuffer_iovec vec[16];
-		int n = evbuffer_peek(in, -1, NULL, vec, 16), i;
-		for (i = 0; i < n && i < 16; i++) {
-			size_t used = 0;
-			enum parse p = chunked_feed(&r->chunks, vec[i].iov_base,
-			    vec[i].iov_len, &used);
-			take += used;
-			if (p != PARSE_MORE)
-				break;
-		}
+	case HTTP_RESPONSE_CHUNKED:
+		/* the framer only counts; it sees all that arrived, in one piece */
+		if (avail > 0)
+			chunked_feed(&r->chunks, (const char *)evbuffer_pullup(in, -1), avail,
+			    &take);
 		break;
-	}
 	}
 	if (take > 0) {
 		evbuffer_remove_buffer(in, out, take);
@@ -415,8 +408,8 @@ on_upstream_read(struct bufferevent *bev, void *arg)
 			continue;
 		}
 		if (worth_failing_over(r, r->resp.status)) {
-			if (r->resp.status == 401 || r->resp.status == 403 ||
-			    r->resp.status == 429)
+			if ((r->resp.status == 401 || r->resp.status == 403 ||
+			    r->resp.status == 429) && r->cur->connection[0] != '\0')
 				cool_down(r->w, r->cur->connection);
 			snprintf(msg, sizeof(msg), "%s answered %d",
 			    r->cur->provider, r->resp.status);
@@ -627,8 +620,9 @@ next_attempt(struct relay *r)
 		req.fail_open = r->w->cfg->proxy_fail_open;
 		proxy_resolve(&r->w->snap, &req, &r->res);
 		snprintf(r->level, sizeof(r->level), "%s", resolve_level_name(&r->res));
-		if (r->cur->cliproxyapi) {
-			/* a local CLIProxyAPI chosen by the provider's upstream mode */
+		if (r->cur->cliproxyapi && r->res.outcome != RESOLVE_REFUSED) {
+			/* a local CLIProxyAPI chosen by the provider's upstream mode; an
+			 * assignment that refuses the provider refuses this route too */
 			memset(&r->res, 0, sizeof(r->res));
 			r->res.outcome = RESOLVE_DIRECT;
 			r->res.level_is_direct = true;
@@ -871,23 +865,23 @@ route_model(struct relay *r, const char *model, char *why, size_t whylen)
 }
 
 /* REQUIRE_API_KEY: a Bearer (or x-api-key) whose SHA-256 is a known key. */
-static bool
-client_key_ok(struct relay *r)
+bool
+relay_client_authorized(struct http_conn *c)
 {
-	const struct http_header *h = http_find_header(&r->c->head, "Authorization");
-	struct json_object *keys = snapshot_routes(&r->w->snap, "apiKeys");
+	const struct http_header *h = http_find_header(&c->head, "Authorization");
+	struct json_object *keys = snapshot_routes(&c->w->snap, "apiKeys");
 	char key[512], hex[65];
 	unsigned char digest[32];
 	unsigned int dlen = 0;
 	size_t i;
 	bool ok = false;
 
-	if (!r->w->cfg->require_api_key)
+	if (!c->w->cfg->require_api_key)
 		return true;
 	if (h != NULL && h->value_len > 7 && http_token_equals(h->value, 6, "Bearer") &&
 	    h->value[6] == ' ')
 		snprintf(key, sizeof(key), "%.*s", (int)(h->value_len - 7), h->value + 7);
-	else if ((h = http_find_header(&r->c->head, "x-api-key")) != NULL)
+	else if ((h = http_find_header(&c->head, "x-api-key")) != NULL)
 		snprintf(key, sizeof(key), "%.*s", (int)h->value_len, h->value);
 	else
 		return false;
@@ -920,11 +914,11 @@ relay_start(struct http_conn *c)
 	c->state = CONN_RELAYING;
 	bufferevent_enable(c->bev, EV_READ);	/* to notice a client that leaves */
 	q = c->target + 3;			/* "/v1/…" → "/…" (with the query) */
-	snprintf(r->suffix, sizeof(r->suffix), "%s", q);
-	if (!client_key_ok(r)) {
-		relay_fail(r, 401, NULL, "Authentication required: a valid client API key");
+	if (strlen(q) >= sizeof(r->suffix)) {
+		relay_fail(r, 414, NULL, "request target too long for the relay");
 		return;
 	}
+	snprintf(r->suffix, sizeof(r->suffix), "%s", q);
 	if (strcmp(c->method, "POST") != 0) {
 		relay_fail(r, 405, NULL, "the relay takes POST with a JSON body");
 		return;

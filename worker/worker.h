@@ -133,6 +133,8 @@ void	api_master_reply(struct worker *w, uint64_t tag, int status,
 void	relay_start(struct http_conn *c);
 void	relay_abort(struct relay *r);
 void	relay_client_drained(struct relay *r);
+/* REQUIRE_API_KEY: the request's Bearer (or x-api-key) is a known client key. */
+bool	relay_client_authorized(struct http_conn *c);
 /* A connection that answered 401/403/429 rests a while (per worker). */
 bool	relay_in_cooldown(struct worker *w, const char *connection_id);
 

@@ -468,3 +468,34 @@ def test_socks5_disabled_refuses_at_dial(daemon_factory, ca, provider, peers):
     err = json.loads(data)["error"]
     assert err["code"] == "SOCKS5_DISABLED" and "ENABLE_SOCKS5_PROXY" in err["message"]
     assert len(provider.requests) == 0
+
+
+def test_unknown_client_is_refused_before_its_body_is_read(daemon_factory, ca):
+    dd = daemon_factory(name="early401", env={"OMNIROUTE_CA_FILE": ca.ca,
+                                              "REQUIRE_API_KEY": "true"}).start()
+    s = socket.create_connection(("127.0.0.1", dd.port), timeout=5)
+    # announces 30 MB and sends none of it: the answer comes at once
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Type: application/json\r\nContent-Length: 30000000\r\n\r\n")
+    data = s.recv(4096)
+    s.close()
+    assert data.startswith(b"HTTP/1.1 401"), data
+
+
+def test_fallback_never_bypasses_a_refusing_assignment(daemon_factory, ca, provider):
+    cli = ProviderStandIn(ca, tls=False)
+    try:
+        provider.reset()
+        dd = daemon_factory(name="fb", env={"OMNIROUTE_CA_FILE": ca.ca,
+                                            "CLIPROXYAPI_URL": cli.url()}).start()
+        dd.ctl_json("provider", "update", "openai", "--base-url", provider.url("/v1"))
+        dd.ctl_json("conn", "add", "openai", "--name", "m", "--key", "sk-x")
+        dd.ctl_json("upstream", "set", "openai", "fallback")
+        off = new_proxy(dd, host="127.0.0.1", port=1, status="inactive")
+        dd.ctl_json("assign", "set", "provider", "openai", off["id"])
+        r, data = chat(dd)
+        assert r.status == 503, data
+        assert json.loads(data)["error"]["code"] == "PROXY_ASSIGNED_UNAVAILABLE"
+        assert len(cli.requests) == 0 and len(provider.requests) == 0
+    finally:
+        cli.stop()
