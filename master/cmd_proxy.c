@@ -381,9 +381,11 @@ proxy_health(struct master *m, struct json_object *args, struct reply *r)
 
 	iso_time_ago(since, sizeof(since), (long)(hours * 3600));
 	st = db_prepare(m->db, "SELECT p.id, p.name, p.type, p.host, p.port, "
-	    "COUNT(l.id), COALESCE(SUM(l.status = 'success'), 0), "
-	    "COALESCE(SUM(l.status = 'error'), 0), COALESCE(SUM(l.status = 'timeout'), 0), "
-	    "AVG(l.latency_ms), MAX(l.timestamp) FROM proxy_registry p "
+	    "COALESCE(SUM(l.calls), 0), COALESCE(SUM((l.status = 'success') * l.calls), 0), "
+	    "COALESCE(SUM((l.status = 'error') * l.calls), 0), "
+	    "COALESCE(SUM((l.status = 'timeout') * l.calls), 0), "
+	    "SUM(l.latency_ms * l.calls) * 1.0 / SUM(l.calls), MAX(l.timestamp) "
+	    "FROM proxy_registry p "
 	    "LEFT JOIN proxy_logs l ON l.proxy_id = p.id AND l.timestamp >= ? "
 	    "GROUP BY p.id ORDER BY p.name ASC, p.id ASC");
 	if (st == NULL) {

@@ -1,9 +1,10 @@
 /*
- * master/outcomes.c — what each relayed attempt reports reaches the master
- * in batches ("outcomes [[row]…]" from a worker, every 100 ms) and is written
- * to proxy_logs in one transaction every 100 ms (or 256 rows), so no worker
- * ever waits for the database. The table is kept to the newest
- * PROXY_LOGS_MAX_ROWS rows.
+ * master/outcomes.c — what relayed attempts report reaches the master in
+ * batches ("outcomes [[row]…]" from a worker, every 100 ms; identical
+ * attempts already folded into one row with a call count, see
+ * common/outcome_batch.h) and is written to proxy_logs in one transaction
+ * every 100 ms (or 256 rows), so no worker ever waits for the database. The
+ * table is kept to the newest PROXY_LOGS_MAX_ROWS rows.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,19 +13,13 @@
 #include "db.h"
 #include "log.h"
 #include "master.h"
+#include "outcome_batch.h"
 #include "util.h"
 
 #define OUTCOME_BATCH_MAX	256
 #define OUTCOME_FLUSH_MS	100
 #define PROXY_LOGS_MAX_ROWS	100000
 #define PROXY_LOGS_TRIM_EVERY	1000
-
-/* Row columns, as worker/relay.c sends them. */
-enum outcome_column {
-	OC_STATUS, OC_PROXY_ID, OC_LEVEL, OC_LEVEL_ID, OC_PROVIDER, OC_MODEL,
-	OC_CONNECTION_ID, OC_COMBO_ID, OC_STAGE, OC_LATENCY_MS, OC_BYTES, OC_ERROR,
-	OC_COUNT,
-};
 
 static const char *
 field(struct json_object *row, enum outcome_column col)
@@ -41,6 +36,10 @@ write_outcome(struct master *m, sqlite3_stmt *st, struct json_object *o)
 	const char *proxy_id = field(o, OC_PROXY_ID);
 	const struct snap_proxy *p = proxy_id ? snapshot_find_proxy(&m->snap, proxy_id) : NULL;
 	char id[UUID_STR_LEN], stamp[ISO_TIME_LEN], target[400];
+	int64_t calls = json_object_get_int64(json_object_array_get_idx(o, OC_CALLS));
+
+	if (calls < 1)
+		return;		/* not a row a worker sends */
 
 	uuid_v4(id);
 	iso_time_now(stamp, sizeof(stamp));
@@ -68,6 +67,7 @@ write_outcome(struct master *m, sqlite3_stmt *st, struct json_object *o)
 	db_bind_text(st, 15, field(o, OC_ERROR));
 	db_bind_text(st, 16, field(o, OC_CONNECTION_ID));
 	db_bind_text(st, 17, field(o, OC_COMBO_ID));
+	sqlite3_bind_int64(st, 18, calls);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		log_warnx("proxy_logs: %s", sqlite3_errmsg(m->db));
 }
@@ -89,8 +89,8 @@ flush_outcomes(evutil_socket_t fd, short what, void *arg)
 	}
 	st = db_prepare(m->db, "INSERT INTO proxy_logs (id, timestamp, status, proxy_id, "
 	    "proxy_type, proxy_host, proxy_port, level, level_id, provider, target_url, "
-	    "stage, latency_ms, bytes, error, connection_id, combo_id) VALUES (?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	    "stage, latency_ms, bytes, error, connection_id, combo_id, calls) VALUES (?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	for (i = 0; st != NULL && i < n; i++)
 		write_outcome(m, st, json_object_array_get_idx(m->outcomes, i));
 	sqlite3_finalize(st);

@@ -143,24 +143,24 @@ static void
 report_outcome(struct relay *r, const char *status, const char *stage,
     const char *error)
 {
-	struct json_object *row = json_object_new_array_ext(12);
+	struct outcome o = {
+		.key = {
+			[OC_STATUS] = status,
+			[OC_PROXY_ID] = r->proxy_id,
+			[OC_LEVEL] = r->level,
+			[OC_LEVEL_ID] = r->res.level_id,
+			[OC_PROVIDER] = r->cur ? r->cur->provider : NULL,
+			[OC_MODEL] = r->cur ? r->cur->model : NULL,
+			[OC_CONNECTION_ID] = r->cur ? r->cur->connection : NULL,
+			[OC_COMBO_ID] = r->combo,
+			[OC_STAGE] = stage,
+		},
+		.error = error,
+		.latency_ms = monotonic_ms() - r->started_ms,
+		.bytes = r->bytes,
+	};
 
-#define STR_OR_NULL(s)	((s) != NULL && *(s) != '\0' ? json_object_new_string(s) : NULL)
-	json_object_array_add(row, json_object_new_string(status));
-	json_object_array_add(row, STR_OR_NULL(r->proxy_id));
-	json_object_array_add(row, json_object_new_string(r->level));
-	json_object_array_add(row, STR_OR_NULL(r->res.level_id));
-	json_object_array_add(row, r->cur ? STR_OR_NULL(r->cur->provider) : NULL);
-	json_object_array_add(row, r->cur ? STR_OR_NULL(r->cur->model) : NULL);
-	json_object_array_add(row, r->cur ? STR_OR_NULL(r->cur->connection) : NULL);
-	json_object_array_add(row, STR_OR_NULL(r->combo));
-	json_object_array_add(row, json_object_new_string(stage));
-	json_object_array_add(row, json_object_new_int64((int64_t)(monotonic_ms() -
-	    r->started_ms)));
-	json_object_array_add(row, json_object_new_int64((int64_t)r->bytes));
-	json_object_array_add(row, STR_OR_NULL(error));
-#undef STR_OR_NULL
-	outcomes_queue(r->w, row);
+	outcomes_queue(r->w, &o);
 }
 
 /* ---- lifecycle -------------------------------------------------------------- */

@@ -170,41 +170,39 @@ channel_event(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-#define OUTCOME_BATCH_MAX	256
 #define OUTCOME_BATCH_MS	100
 
-/* Send the queued outcome rows as one "outcomes [...]" line. */
+/* Send the batched outcome rows as one "outcomes [...]" line. */
 static void
 outcomes_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
+	struct json_object *rows;
 	const char *json;
 	struct evbuffer *out;
 
 	(void)fd;
 	(void)what;
-	if (w->outcomes == NULL || json_object_array_length(w->outcomes) == 0)
+	rows = outcome_batch_rows(&w->outcomes);
+	if (rows == NULL)
 		return;
 	if (w->channel != NULL) {
-		json = json_plain(w->outcomes);
+		json = json_plain(rows);
 		out = bufferevent_get_output(w->channel);
 		evbuffer_add(out, "outcomes ", 9);
 		evbuffer_add(out, json, strlen(json));
 		evbuffer_add(out, "\n", 1);
 	}
-	json_object_put(w->outcomes);
-	w->outcomes = NULL;
+	json_object_put(rows);
+	outcome_batch_clear(&w->outcomes);
 }
 
 void
-outcomes_queue(struct worker *w, struct json_object *row)
+outcomes_queue(struct worker *w, const struct outcome *o)
 {
 	struct timeval tv = { 0, OUTCOME_BATCH_MS * 1000 };
 
-	if (w->outcomes == NULL)
-		w->outcomes = json_object_new_array();
-	json_object_array_add(w->outcomes, row);
-	if (json_object_array_length(w->outcomes) >= OUTCOME_BATCH_MAX) {
+	if (outcome_batch_add(&w->outcomes, o)) {
 		outcomes_flush(-1, 0, w);
 		return;
 	}

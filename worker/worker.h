@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "http_parse.h"
+#include "outcome_batch.h"
 #include "registry.h"
 #include "reply.h"
 
@@ -102,7 +103,7 @@ struct worker {
 	struct ssl_ctx_st	*tls_ctx;	/* SSL_CTX for every egress TLS */
 	struct job_list		 jobs;		/* jobs from the master in progress */
 	struct pooled_list	 pool;		/* idle upstream connections (pool.c) */
-	struct json_object	*outcomes;	/* rows waiting for the next batch */
+	struct outcome_batch	 outcomes;	/* rows waiting for the next send */
 	struct event		*outcome_timer;
 	size_t			 pool_count;
 	struct cooldown {
@@ -138,8 +139,8 @@ bool	relay_client_authorized(struct http_conn *c);
 /* A connection that answered 401/403/429 rests a while (per worker). */
 bool	relay_in_cooldown(struct worker *w, const char *connection_id);
 
-/* worker/worker.c: queue an outcome row for the master (sent in batches). */
-void	outcomes_queue(struct worker *w, struct json_object *row);
+/* worker/worker.c: add an attempt's outcome to the batch for the master. */
+void	outcomes_queue(struct worker *w, const struct outcome *o);
 
 /* worker/jobs.c: run "#tag job.name {args}" from the master. */
 void	jobs_start(struct worker *w, uint64_t tag, const char *name,

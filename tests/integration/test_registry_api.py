@@ -199,6 +199,24 @@ def test_health_reports_zero_traffic(daemon):
     assert status == 400
 
 
+def test_health_weighs_folded_rows_by_their_calls(daemon):
+    import sqlite3
+    rec = new_proxy(daemon, name="Folded")
+    db = sqlite3.connect(daemon.datadir + "/omniroute.db")
+    now = __import__("datetime").datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    # 9 successes averaging 100 ms in one row, 1 timeout of 1000 ms in another
+    for i, (st, ms, calls) in enumerate((("success", 100, 9), ("timeout", 1000, 1))):
+        db.execute("INSERT INTO proxy_logs (id, timestamp, status, proxy_id, latency_ms, calls) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", ("f%d" % i, now, st, rec["id"], ms, calls))
+    db.commit()
+    db.close()
+    status, body = daemon.http("GET", V1 + "/health")
+    item = [i for i in body["items"] if i["proxyId"] == rec["id"]][0]
+    assert (item["totalRequests"], item["successCount"], item["errorCount"],
+            item["timeoutCount"]) == (10, 9, 0, 1)
+    assert item["successRate"] == 90 and item["avgLatencyMs"] == 190
+
+
 def test_health_counts_logged_outcomes(daemon):
     import sqlite3
     rec = new_proxy(daemon, name="Stats")

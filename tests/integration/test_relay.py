@@ -289,6 +289,29 @@ def test_health_shows_relayed_traffic(d, provider, peers):
     assert item["avgLatencyMs"] is not None and item["lastSeenAt"]
 
 
+def test_identical_attempts_fold_into_few_log_rows(d, provider, peers):
+    import sqlite3
+    from concurrent.futures import ThreadPoolExecutor
+    ms = peers(env.microsocks)
+    p = new_proxy(d, name="busy", type="socks5", host="127.0.0.1", port=ms.port)
+    d.ctl_json("assign", "set", "global", p["id"])
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: chat(d)[0].status, range(60)))
+    assert statuses == [200] * 60
+
+    def counted():
+        items = d.ctl_json("proxy", "health")["items"]
+        item = [i for i in items if i["proxyId"] == p["id"]][0]
+        return item if item["totalRequests"] >= 60 else None
+    assert wait_for(counted)
+    assert counted()["totalRequests"] == 60 and counted()["successCount"] == 60
+    db = sqlite3.connect(d.datadir + "/omniroute.db")
+    rows, calls = db.execute("SELECT COUNT(*), SUM(calls) FROM proxy_logs "
+                             "WHERE proxy_id = ?", (p["id"],)).fetchone()
+    db.close()
+    assert calls == 60 and rows < 60, (rows, calls)
+
+
 def test_registry_changes_during_a_stream_do_not_disturb_it(d, provider):
     import threading
     provider.script("/v1/chat/completions", events=["tok"] * 20, pause=0.05, times=1)
