@@ -16,6 +16,7 @@
 #include <event2/buffer.h>
 
 #include "http_util.h"
+#include "io.h"
 #include "log.h"
 #include "util.h"
 #include "worker.h"
@@ -112,7 +113,8 @@ http_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 		struct timeval wtv = { ms / 1000, (ms % 1000) * 1000 };
 		bufferevent_set_timeouts(c->bev, NULL, &wtv);
 	}
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* writes go out at once (io.c); EV_WRITE is armed only for a remainder */
+	bufferevent_enable(c->bev, EV_READ);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	w->conn_count++;
 	arm_deadline(c, w->cfg->header_timeout_ms);
@@ -234,6 +236,7 @@ conn_write(struct bufferevent *bev, void *arg)
 
 	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
 		return;
+	bufferevent_disable(bev, EV_WRITE);	/* until a remainder needs it again */
 	if (c->state == CONN_RELAYING) {
 		relay_client_drained(c->relay);
 		return;
@@ -287,6 +290,9 @@ http_respond_json(struct http_conn *c, int status, struct json_object *body)
 	c->state = c->keep_alive ? CONN_WRITING : CONN_CLOSING;
 	/* no reading while a response is out; keep-alive resumes after the write */
 	bufferevent_disable(c->bev, EV_READ);
+	if (io_flush_now(c->bev))	/* all out: go on from the loop, not from here */
+		bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
+		    BEV_TRIG_DEFER_CALLBACKS);
 }
 
 void

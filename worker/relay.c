@@ -25,6 +25,7 @@
 
 #include "chunked.h"
 #include "egress.h"
+#include "io.h"
 #include "http_response.h"
 #include "http_util.h"
 #include "json_scan.h"
@@ -32,6 +33,7 @@
 #include "multipart.h"
 #include "pool.h"
 #include "resolve.h"
+#include "textbuf.h"
 #include "util.h"
 #include "worker.h"
 
@@ -290,6 +292,7 @@ forward_body(struct relay *r)
 		evbuffer_remove_buffer(in, out, take);
 		r->bytes += take;
 	}
+	io_flush_now(r->c->bev);	/* with the head, when it is still waiting */
 	if (r->resp.framing == HTTP_RESPONSE_LENGTH)
 		return r->remaining == 0;
 	if (r->resp.framing == HTTP_RESPONSE_CHUNKED)
@@ -340,30 +343,34 @@ set_read_deadline(struct relay *r, long ms)
 static void
 send_response_head(struct relay *r)
 {
-	struct evbuffer *out = evbuffer_new();
+	struct textbuf *t = &r->w->scratch;
 	const struct http_response_head *h = &r->resp;
 	size_t i;
 
-	evbuffer_add_printf(out, "HTTP/1.1 %d %.*s\r\n", h->status, (int)h->reason_len,
-	    h->reason);
+	textbuf_reset(t);
+	textbuf_add_str(t, "HTTP/1.1 ");
+	textbuf_add_uint(t, (uint64_t)h->status);
+	textbuf_add(t, " ", 1);
+	textbuf_add(t, h->reason, h->reason_len);
+	textbuf_add(t, "\r\n", 2);
 	for (i = 0; i < h->header_count; i++) {
 		const struct http_header *f = &h->headers[i];
-		if (http_response_header_is_hop_by_hop(h, f))
-			continue;
-		evbuffer_add_printf(out, "%.*s: %.*s\r\n", (int)f->name_len, f->name,
-		    (int)f->value_len, f->value);
+		if (!http_response_header_is_hop_by_hop(h, f))
+			textbuf_add_header(t, f->name, f->name_len, f->value, f->value_len);
 	}
 	if (h->framing == HTTP_RESPONSE_CHUNKED)
-		evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
+		textbuf_add_str(t, "Transfer-Encoding: chunked\r\n");
 	r->until_close = h->framing == HTTP_RESPONSE_UNTIL_CLOSE;
-	evbuffer_add_printf(out, "X-OmniRoute-Connection: %s\r\n"
-	    "X-OmniRoute-Proxy-Level: %s\r\nX-OmniRoute-Proxy-Id: %s\r\n"
-	    "Connection: %s\r\n\r\n",
-	    r->cur->connection[0] ? r->cur->connection : "none",
-	    r->level, r->proxy_id[0] ? r->proxy_id : "none",
-	    r->c->keep_alive && !r->until_close ? "keep-alive" : "close");
-	bufferevent_write_buffer(r->c->bev, out);
-	evbuffer_free(out);
+	textbuf_add_str(t, "X-OmniRoute-Connection: ");
+	textbuf_add_str(t, r->cur->connection[0] ? r->cur->connection : "none");
+	textbuf_add_str(t, "\r\nX-OmniRoute-Proxy-Level: ");
+	textbuf_add_str(t, r->level);
+	textbuf_add_str(t, "\r\nX-OmniRoute-Proxy-Id: ");
+	textbuf_add_str(t, r->proxy_id[0] ? r->proxy_id : "none");
+	textbuf_add_str(t, r->c->keep_alive && !r->until_close ?
+	    "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
+	/* written with the first body bytes (stream flushes both at once) */
+	bufferevent_write(r->c->bev, t->data, t->len);
 }
 
 static bool
@@ -382,6 +389,7 @@ on_upstream_read(struct bufferevent *bev, void *arg)
 	enum parse p;
 	char msg[400];
 
+	io_flush_now(bev);	/* TLS may have answered something while reading */
 	while (r->state == RELAY_AWAIT_HEAD) {
 		len = evbuffer_get_length(in);
 		if (len == 0)
@@ -498,9 +506,9 @@ dropped_request_header(const struct http_request_head *h, const struct http_head
 static void
 write_request(struct relay *r, const struct http_url *base)
 {
-	/* composed aside, then handed over whole: over TLS every add to the
-	 * output would otherwise become a record of its own */
-	struct evbuffer *out = evbuffer_new();
+	/* composed aside, then handed over whole: over TLS every write would
+	 * otherwise become a record of its own */
+	struct textbuf *t = &r->w->scratch;
 	const struct http_request_head *h = &r->c->head;
 	const char *key = r->cur->key != NULL ? r->cur->key : "";
 	const char *auth = r->cur->auth_style;
@@ -519,43 +527,56 @@ write_request(struct relay *r, const struct http_url *base)
 		body = json_plain(r->body);
 		body_len = strlen(body);
 	}
-	evbuffer_add_printf(out, "%s %s%s HTTP/1.1\r\nHost: %s%s%s", r->c->method,
-	    strcmp(base->path, "/") == 0 ? "" : base->path,
-	    r->cur->path != NULL ? r->cur->path : r->suffix,
-	    v6 ? "[" : "", base->host, v6 ? "]" : "");
-	if (!default_port)
-		evbuffer_add_printf(out, ":%u", base->port);
-	evbuffer_add(out, "\r\n", 2);
+	textbuf_reset(t);
+	textbuf_add_str(t, r->c->method);
+	textbuf_add(t, " ", 1);
+	if (strcmp(base->path, "/") != 0)
+		textbuf_add_str(t, base->path);
+	textbuf_add_str(t, r->cur->path != NULL ? r->cur->path : r->suffix);
+	textbuf_add_str(t, v6 ? " HTTP/1.1\r\nHost: [" : " HTTP/1.1\r\nHost: ");
+	textbuf_add_str(t, base->host);
+	if (v6)
+		textbuf_add(t, "]", 1);
+	if (!default_port) {
+		textbuf_add(t, ":", 1);
+		textbuf_add_uint(t, base->port);
+	}
+	textbuf_add(t, "\r\n", 2);
 	for (i = 0; i < h->header_count; i++) {
 		const struct http_header *f = &h->headers[i];
-		if (dropped_request_header(h, f))
-			continue;
-		evbuffer_add_printf(out, "%.*s: %.*s\r\n", (int)f->name_len, f->name,
-		    (int)f->value_len, f->value);
+		if (!dropped_request_header(h, f))
+			textbuf_add_header(t, f->name, f->name_len, f->value, f->value_len);
 	}
-	if (strcmp(auth, "bearer") == 0 && *key != '\0')
-		evbuffer_add_printf(out, "Authorization: Bearer %s\r\n", key);
-	else if (strcmp(auth, "x-api-key") == 0 && *key != '\0')
-		evbuffer_add_printf(out, "x-api-key: %s\r\n", key);
+	if (strcmp(auth, "bearer") == 0 && *key != '\0') {
+		textbuf_add_str(t, "Authorization: Bearer ");
+		textbuf_add_str(t, key);
+		textbuf_add(t, "\r\n", 2);
+	} else if (strcmp(auth, "x-api-key") == 0 && *key != '\0') {
+		textbuf_add_header(t, "x-api-key", 9, key, strlen(key));
+	}
 	if (extra != NULL && json_object_is_type(extra, json_type_object)) {
 		json_object_object_foreach(extra, name, value)
 			if (http_find_header(h, name) == NULL)	/* the client's own wins */
-				evbuffer_add_printf(out, "%s: %s\r\n", name,
-				    json_object_get_string(value));
+				textbuf_add_header(t, name, strlen(name),
+				    json_object_get_string(value),
+				    (size_t)json_object_get_string_len(value));
 	}
-	/* proxied upstream connections are not reused: cheap proxies drop idle ones */
-	evbuffer_add_printf(out, "Content-Length: %zu\r\nConnection: %s\r\n\r\n", body_len,
-	    r->poolable ? "keep-alive" : "close");
+	textbuf_add_str(t, "Content-Length: ");
+	textbuf_add_uint(t, body_len);
+	/* proxied upstream connections are not reused unless pooling is on */
+	textbuf_add_str(t, r->poolable ? "\r\nConnection: keep-alive\r\n\r\n" :
+	    "\r\nConnection: close\r\n\r\n");
 	if (r->splice) {	/* every byte but the model's value passes as it came */
-		evbuffer_add(out, r->c->body, r->model_off);
-		evbuffer_add(out, r->cur->model, strlen(r->cur->model));
-		evbuffer_add(out, r->c->body + r->model_off + r->model_len,
+		textbuf_add(t, r->c->body, r->model_off);
+		textbuf_add_str(t, r->cur->model);
+		textbuf_add(t, r->c->body + r->model_off + r->model_len,
 		    r->c->body_len - r->model_off - r->model_len);
 	} else {
-		evbuffer_add(out, body, body_len);
+		textbuf_add(t, body, body_len);
 	}
-	bufferevent_write_buffer(r->up, out);
-	evbuffer_free(out);
+	io_write_on_demand(r->up);
+	bufferevent_write(r->up, t->data, t->len);
+	io_flush_now(r->up);
 }
 
 static void

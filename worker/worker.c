@@ -311,6 +311,7 @@ out:
 	if (w.sigint_ev)
 		event_free(w.sigint_ev);
 	snapshot_free(&w.snap);
+	textbuf_free(&w.scratch);
 	dns_resolver_free(w.dns);
 	if (w.tls_ctx != NULL)
 		SSL_CTX_free(w.tls_ctx);

@@ -21,6 +21,7 @@
 #include "outcome_batch.h"
 #include "registry.h"
 #include "reply.h"
+#include "textbuf.h"
 
 struct worker_init {
 	int			 slot;
@@ -104,6 +105,7 @@ struct worker {
 	struct job_list		 jobs;		/* jobs from the master in progress */
 	struct pooled_list	 pool;		/* idle upstream connections (pool.c) */
 	struct outcome_batch	 outcomes;	/* rows waiting for the next send */
+	struct textbuf		 scratch;	/* the relay composes heads here */
 	struct event		*outcome_timer;
 	size_t			 pool_count;
 	struct cooldown {
