@@ -289,6 +289,41 @@ def test_health_shows_relayed_traffic(d, provider, peers):
     assert item["avgLatencyMs"] is not None and item["lastSeenAt"]
 
 
+@pytest.mark.parametrize("via", ["direct", "microsocks"])
+def test_large_bodies_both_ways_with_a_slow_reader(d, provider, peers, via):
+    """8 MiB up and 8 MiB down: more than a socket buffer holds, so writes are
+    left over and finished by write events; a client reading slowly makes the
+    relay pause the upstream (backpressure) and resume it."""
+    import hashlib
+    if via == "microsocks":
+        ms = peers(env.microsocks)
+        p = new_proxy(d, type="socks5", host="127.0.0.1", port=ms.port)
+        d.ctl_json("assign", "set", "global", p["id"])
+    content = "".join(chr(0x41 + i % 26) for i in range(8 * 1024 * 1024))
+    down = json.dumps({"id": "big", "choices": [{"message": {"content": content[::-1]}}]})
+    provider.script("/v1/chat/completions", body=down.encode())
+    body = json.dumps({"model": "openai/gpt-4o-mini",
+                       "messages": [{"role": "user", "content": content}]})
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=60)
+    c.request("POST", CHAT, body=body, headers={"Content-Type": "application/json"})
+    r = c.getresponse()
+    assert r.status == 200
+    got = bytearray()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        piece = r.read(256 * 1024)
+        if not piece:
+            break
+        got += piece
+        if len(got) < 2 * 1024 * 1024:
+            time.sleep(0.02)    # slow at first: the relay's buffer fills
+    c.close()
+    assert hashlib.sha256(got).hexdigest() == hashlib.sha256(down.encode()).hexdigest()
+    sent = provider.requests[-1].json()
+    assert sent["model"] == "gpt-4o-mini"
+    assert sent["messages"][0]["content"] == content
+
+
 def test_identical_attempts_fold_into_few_log_rows(d, provider, peers):
     import sqlite3
     from concurrent.futures import ThreadPoolExecutor
