@@ -79,6 +79,20 @@ secret_equals(const char *a, const char *b)
 	return CRYPTO_memcmp(a, b, la) == 0;
 }
 
+size_t
+str_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (size == 0)
+		return 0;
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return n;
+}
+
 char *
 xstrdup(const char *s)
 {

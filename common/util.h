@@ -21,6 +21,8 @@ void	 iso_time_ago(char *out, size_t outlen, long seconds_ago);
 uint64_t monotonic_ms(void);
 /* Compare two strings in time that depends only on their lengths. */
 bool	 secret_equals(const char *a, const char *b);
+/* Copy src into dst of size bytes, cut to fit, always terminated; the length copied. */
+size_t	 str_copy(char *dst, size_t size, const char *src);
 /* strdup that aborts on out-of-memory (callers then need no NULL checks). */
 char	*xstrdup(const char *s);
 void	*xcalloc(size_t n, size_t size);

@@ -211,8 +211,21 @@ on_tls_event(struct bufferevent *bev, short what, void *arg)
 static void
 start_tls(struct egress *e, const char *host, enum egress_stage stage)
 {
-	SSL *ssl = tls_client_new(e->w->tls_ctx, host);
+	char session_key[700];
+	SSL *ssl;
 	struct bufferevent *filter;
+
+	/* a resumed session stays on its exit: the key names proxy and user */
+	if (stage == EGRESS_TLS && e->has_proxy)
+		snprintf(session_key, sizeof(session_key), "%s|%s|%s|%u", e->proxy_label,
+		    e->proxy_user != NULL ? e->proxy_user : "", host, e->target_port);
+	else if (stage == EGRESS_TLS)
+		snprintf(session_key, sizeof(session_key), "direct|%s|%u", host,
+		    e->target_port);
+	else
+		snprintf(session_key, sizeof(session_key), "proxy|%s|%u", host,
+		    e->proxy_port);
+	ssl = tls_client_new(e->w->tls_ctx, host, session_key);
 
 	enter_stage(e, stage);
 	if (ssl == NULL) {

@@ -52,3 +52,12 @@ io_flush_now(struct bufferevent *bev)
 		bufferevent_enable(sock, EV_WRITE);
 	return false;
 }
+
+void
+io_enable(struct bufferevent *bev, short events)
+{
+	short missing = (short)(events & ~bufferevent_get_enabled(bev));
+
+	if (missing != 0)
+		bufferevent_enable(bev, missing);
+}

@@ -21,4 +21,8 @@ void	io_write_on_demand(struct bufferevent *bev);
 /* Write what the socket takes now; true when nothing is left pending. */
 bool	io_flush_now(struct bufferevent *bev);
 
+/* Enable only the events not enabled yet: enabling an enabled TLS filter
+ * again is not free (it tries a read and a write at once). */
+void	io_enable(struct bufferevent *bev, short events);
+
 #endif

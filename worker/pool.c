@@ -12,6 +12,7 @@
 
 #include <event2/buffer.h>
 
+#include "io.h"
 #include "pool.h"
 #include "util.h"
 #include "worker.h"
@@ -26,12 +27,27 @@ struct pooled {
 	struct event		*timer;
 };
 
+/* "tls|host|port|proxy" (cut to fit: the host is at most 255 bytes) */
 static void
 make_key(char *out, size_t len, const char *host, uint16_t port, bool tls,
     const char *proxy_id)
 {
-	snprintf(out, len, "%d|%s|%u|%s", tls ? 1 : 0, host, port,
-	    proxy_id != NULL ? proxy_id : "direct");
+	char digits[6];
+	size_t n = sizeof(digits), off = 0;
+	unsigned v = port;
+
+	do {
+		digits[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	off += str_copy(out + off, len - off, tls ? "1|" : "0|");
+	off += str_copy(out + off, len - off, host);
+	off += str_copy(out + off, len - off, "|");
+	memmove(digits, digits + n, sizeof(digits) - n);
+	digits[sizeof(digits) - n] = '\0';
+	off += str_copy(out + off, len - off, digits);
+	off += str_copy(out + off, len - off, "|");
+	str_copy(out + off, len - off, proxy_id != NULL ? proxy_id : "direct");
 }
 
 static void
@@ -129,7 +145,7 @@ pool_put(struct worker *w, const char *host, uint16_t port, bool tls,
 	evtimer_add(p->timer, &tv);
 	bufferevent_set_timeouts(bev, NULL, NULL);
 	bufferevent_setcb(bev, on_idle_read, NULL, on_idle_event, p);
-	bufferevent_enable(bev, EV_READ);
+	io_enable(bev, EV_READ);
 	TAILQ_INSERT_TAIL(&w->pool, p, entry);
 	w->pool_count++;
 }

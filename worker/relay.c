@@ -51,7 +51,8 @@ struct relay_candidate {
 	char			 provider[65];
 	char			*base_url;
 	char			 auth_style[16];
-	struct json_object	*headers;	/* the provider's extra headers (a copy) */
+	struct json_object	*headers;	/* the provider's extra headers (a reference:
+						 * a new snapshot replaces, never edits) */
 	char			 connection[40];	/* "" for an auth-less provider */
 	char			*key;		/* the connection's API key; wiped */
 	char			 model[256];
@@ -327,7 +328,7 @@ void
 relay_client_drained(struct relay *r)
 {
 	if (r->state == RELAY_STREAMING && r->up != NULL)
-		bufferevent_enable(r->up, EV_READ);
+		io_enable(r->up, EV_READ);
 }
 
 /* ---- the response head ------------------------------------------------------ */
@@ -602,7 +603,7 @@ on_egress_ready(struct bufferevent *bev, enum egress_stage stage, const char *er
 	write_request(r, &base);
 	set_read_deadline(r, r->w->cfg->response_head_timeout_ms);
 	bufferevent_setcb(bev, on_upstream_read, NULL, on_upstream_event, r);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	io_enable(bev, EV_READ | EV_WRITE);
 }
 
 /* ---- attempts ------------------------------------------------------------------- */
@@ -640,7 +641,7 @@ next_attempt(struct relay *r)
 		req.combo_id = r->cur->combo;
 		req.fail_open = r->w->cfg->proxy_fail_open;
 		proxy_resolve(&r->w->snap, &req, &r->res);
-		snprintf(r->level, sizeof(r->level), "%s", resolve_level_name(&r->res));
+		str_copy(r->level, sizeof(r->level), resolve_level_name(&r->res));
 		if (r->cur->cliproxyapi && r->res.outcome != RESOLVE_REFUSED) {
 			/* a local CLIProxyAPI chosen by the provider's upstream mode; an
 			 * assignment that refuses the provider refuses this route too */
@@ -656,7 +657,7 @@ next_attempt(struct relay *r)
 			continue;
 		}
 		if (r->res.outcome == RESOLVE_PROXY) {
-			snprintf(r->proxy_id, sizeof(r->proxy_id), "%s", r->res.proxy->id);
+			str_copy(r->proxy_id, sizeof(r->proxy_id), r->res.proxy->id);
 			/* a pooled tunnel is only reused through the same proxy endpoint */
 			snprintf(r->via, sizeof(r->via), "%.36s@%s://%.255s:%u", r->res.proxy->id,
 			    proxy_type_name(r->res.proxy->type), r->res.proxy->host,
@@ -713,13 +714,12 @@ candidate_from(struct relay *r, struct json_object *provider, const char *model,
 	struct json_object *headers;
 
 	memset(rc, 0, sizeof(*rc));
-	snprintf(rc->provider, sizeof(rc->provider), "%s", route_field(provider, "id"));
+	str_copy(rc->provider, sizeof(rc->provider), route_field(provider, "id"));
 	rc->base_url = xstrdup(route_field(provider, "baseUrl"));
-	snprintf(rc->auth_style, sizeof(rc->auth_style), "%s",
-	    route_field(provider, "authStyle"));
+	str_copy(rc->auth_style, sizeof(rc->auth_style), route_field(provider, "authStyle"));
 	if (json_object_object_get_ex(provider, "headers", &headers))
-		json_object_deep_copy(headers, &rc->headers, NULL);
-	snprintf(rc->model, sizeof(rc->model), "%s", model);
+		rc->headers = json_object_get(headers);
+	str_copy(rc->model, sizeof(rc->model), model);
 	rc->combo = combo;
 	return rc;
 }
@@ -814,7 +814,7 @@ add_native_candidates(struct relay *r, struct json_object *provider, const char 
 		    r->ncand >= RELAY_MAX_CANDIDATES)
 			continue;
 		rc = candidate_from(r, provider, model, combo);
-		snprintf(rc->connection, sizeof(rc->connection), "%s", route_field(c, "id"));
+		str_copy(rc->connection, sizeof(rc->connection), route_field(c, "id"));
 		rc->key = xstrdup(route_field(c, "key"));
 	}
 	/* a provider that needs no key can be used without a connection */
@@ -933,7 +933,7 @@ relay_start(struct http_conn *c)
 	r->w = c->w;
 	c->relay = r;
 	c->state = CONN_RELAYING;
-	bufferevent_enable(c->bev, EV_READ);	/* to notice a client that leaves */
+	io_enable(c->bev, EV_READ);	/* to notice a client that leaves */
 	q = c->target + 3;			/* "/v1/…" → "/…" (with the query) */
 	if (strlen(q) >= sizeof(r->suffix)) {
 		relay_fail(r, 414, NULL, "request target too long for the relay");

@@ -314,7 +314,7 @@ out:
 	textbuf_free(&w.scratch);
 	dns_resolver_free(w.dns);
 	if (w.tls_ctx != NULL)
-		SSL_CTX_free(w.tls_ctx);
+		tls_client_ctx_free(w.tls_ctx);
 	event_base_free(w.base);
 	return rc;
 }

@@ -236,6 +236,7 @@ class _Handler(socketserver.BaseRequestHandler):
                 except (OSError, ssl.SSLError) as e:
                     st.handshake_errors.append(repr(e))
                     return
+                st.tls_resumed.append(sock.session_reused)
                 st._track(self.conn_no, sock)
             self.sock = sock
             while not st._stopping.is_set():
@@ -453,6 +454,7 @@ class ProviderStandIn:
         self.requests = RecordList()
         self.sent_bodies = RecordList()
         self.handshake_errors = RecordList()
+        self.tls_resumed = RecordList()     # per TLS handshake: was a session resumed
         self._lock = threading.Lock()
         self._scripts = []          # [prefix, opts, remaining or None]
         self._seq = 0
@@ -509,6 +511,7 @@ class ProviderStandIn:
         self.requests.clear()
         self.sent_bodies.clear()
         self.handshake_errors.clear()
+        self.tls_resumed.clear()
 
     def wait_requests(self, count, timeout=5.0):
         return self.requests.wait(count, timeout)

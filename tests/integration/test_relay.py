@@ -324,6 +324,32 @@ def test_large_bodies_both_ways_with_a_slow_reader(d, provider, peers, via):
     assert sent["messages"][0]["content"] == content
 
 
+def test_tls_sessions_resume_per_egress_and_never_across(daemon_factory, ca, provider,
+                                                         peers):
+    """New TLS connections resume a session from an earlier one over the
+    same egress; a ticket from the direct path is never shown through a
+    proxy (that would link two exits), nor one proxy's through another."""
+    provider.reset()
+    d = daemon_factory(workers=1, env={"OMNIROUTE_CA_FILE": ca.ca}).start()  # one store
+    d.ctl_json("provider", "update", "openai", "--base-url", provider.url("/v1"))
+    d.ctl_json("conn", "add", "openai", "--name", "main", "--key", "sk-main")
+    provider.script(CHAT, close=True, times=None)     # a new connection per call
+    provider.tls_resumed.clear()
+    for _ in range(3):
+        assert chat(d)[0].status == 200
+    assert list(provider.tls_resumed) == [False, True, True]
+    ms1, ms2 = peers(env.microsocks), peers(env.microsocks)
+    p1 = new_proxy(d, name="exit-1", type="socks5", host="127.0.0.1", port=ms1.port)
+    p2 = new_proxy(d, name="exit-2", type="socks5", host="127.0.0.1", port=ms2.port)
+    d.ctl_json("assign", "set", "global", p1["id"])
+    for _ in range(2):
+        assert chat(d)[0].status == 200
+    d.ctl_json("assign", "set", "global", p2["id"])
+    for _ in range(2):
+        assert chat(d)[0].status == 200
+    assert list(provider.tls_resumed)[3:] == [False, True, False, True]
+
+
 def test_identical_attempts_fold_into_few_log_rows(d, provider, peers):
     import sqlite3
     from concurrent.futures import ThreadPoolExecutor
