@@ -14,8 +14,10 @@ import ssl
 import struct
 import threading
 import time
+import urllib.parse
 
 CREATED = 1700000000
+CREATED_AT = "2023-11-14T22:13:20Z"      # CREATED, as Anthropic writes it
 DEFAULT_MODELS = ["gpt-4o", "gpt-4o-mini", "text-embedding-3-small", "dall-e-3",
                   "whisper-1", "claude-sonnet-4-20250514"]
 REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request",
@@ -431,7 +433,9 @@ class _Handler(socketserver.BaseRequestHandler):
 class ProviderStandIn:
     """An HTTPS server answering like OpenAI (/v1/chat/completions, /v1/completions,
     /v1/responses, /v1/embeddings, /v1/images/generations,
-    /v1/audio/transcriptions, /v1/models) and Anthropic (/v1/messages).
+    /v1/audio/transcriptions, /v1/models, /v1/models/{id}) and Anthropic
+    (/v1/messages; /v1/models and /v1/models/{id} in Anthropic's shape when the
+    request carries anthropic-version).
 
     Constructor options are the defaults for every request: `events` (the SSE
     events before [DONE]; str items become content deltas, dicts are sent as
@@ -611,6 +615,11 @@ class ProviderStandIn:
                  ("/images/generations", "POST", self._images),
                  ("/audio/transcriptions", "POST", self._transcriptions),
                  ("/models", "GET", self._models)]
+        if "/models/" in route:     # GET /v1/models/{id}: one model
+            if req.method != "GET":
+                return _Reply(405, error(405, "Method %s not allowed" % req.method))
+            return self._model(req, urllib.parse.unquote(route.split("/models/", 1)[1]),
+                               opts)
         for suffix, method, fn in table:
             if route.endswith(suffix):
                 if req.method != method:
@@ -807,8 +816,27 @@ class ProviderStandIn:
             "text": "received %d bytes; parts: %s" % (len(req.body), ",".join(names)),
             "bytes": len(req.body), "parts": names, "fields": fields, "files": files}))
 
+    @staticmethod
+    def _model_object(req, m):
+        if "anthropic-version" in req.headers:
+            return {"type": "model", "id": m, "display_name": m,
+                    "created_at": CREATED_AT}
+        return {"id": m, "object": "model", "created": CREATED,
+                "owned_by": "anthropic" if m.startswith("claude") else "openai"}
+
     def _models(self, req, opts):
-        return _Reply(200, _json({"object": "list", "data": [
-            {"id": m, "object": "model", "created": CREATED,
-             "owned_by": "anthropic" if m.startswith("claude") else "openai"}
-            for m in self.models]}))
+        # a request with anthropic-version gets Anthropic's shape
+        data = [self._model_object(req, m) for m in self.models]
+        if "anthropic-version" in req.headers:
+            return _Reply(200, _json({"data": data, "has_more": False,
+                                      "first_id": data[0]["id"] if data else None,
+                                      "last_id": data[-1]["id"] if data else None}))
+        return _Reply(200, _json({"object": "list", "data": data}))
+
+    def _model(self, req, model, opts):
+        if model not in self.models:
+            if "anthropic-version" in req.headers:
+                return _Reply(404, _anthropic_error(404, "model: %s" % model))
+            return _Reply(404, _openai_error(
+                404, "The model '%s' does not exist" % model))
+        return _Reply(200, _json(self._model_object(req, model)))
