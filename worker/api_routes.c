@@ -4,7 +4,9 @@
  * its arguments). The worker only translates; the master's command handlers
  * validate and decide, so omnirctl and HTTP cannot drift apart. Resolution is
  * answered here from the worker's own snapshot — the same function the relay
- * uses per request. Also: management authentication and GET /healthz.
+ * uses per request. Also: management authentication, GET /healthz, and the
+ * /v1 split: GET /v1/models (worker/models.c), every other /v1 path to the
+ * relay (worker/relay.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "http_util.h"
 #include "log.h"
+#include "models.h"
 #include "resolve.h"
 #include "util.h"
 #include "worker.h"
@@ -321,24 +324,46 @@ healthz(struct http_conn *c)
 	http_respond_json(c, 200, o);
 }
 
+static void
+healthz_route(struct http_conn *c)
+{
+	if (strcmp(c->method, "GET") == 0 || strcmp(c->method, "HEAD") == 0)
+		healthz(c);
+	else
+		respond_error(c, 405, "method not allowed on /healthz");
+}
+
+/*
+ * Paths the worker serves itself, outside the management table (the first
+ * match wins): /v1 goes to the relay, except the model list, which the worker
+ * gathers from every provider. REQUIRE_API_KEY was checked for all of /v1
+ * when the head arrived (http_server.c).
+ */
+static const struct {
+	const char	*path;
+	bool		 prefix;	/* path is a prefix of the request's */
+	void		(*serve)(struct http_conn *c);
+} served[] = {
+	{ "/healthz", false, healthz_route },
+	{ "/v1/models", false, models_start },
+	{ "/v1/models/", true, models_start },
+	{ "/v1/", true, relay_start },
+};
+
 void
 api_dispatch(struct http_conn *c)
 {
 	const struct api_route *r;
 	struct json_object *args;
 	bool path_known;
+	size_t i;
 
-	if (strcmp(c->path, "/healthz") == 0) {
-		if (strcmp(c->method, "GET") == 0 || strcmp(c->method, "HEAD") == 0)
-			healthz(c);
-		else
-			respond_error(c, 405, "method not allowed on /healthz");
-		return;
-	}
-	if (strncmp(c->path, "/v1/", 4) == 0) {
-		relay_start(c);
-		return;
-	}
+	for (i = 0; i < sizeof(served) / sizeof(served[0]); i++)
+		if (served[i].prefix ? strncmp(c->path, served[i].path,
+		    strlen(served[i].path)) == 0 : strcmp(c->path, served[i].path) == 0) {
+			served[i].serve(c);
+			return;
+		}
 	if (strncmp(c->path, "/api/", 5) != 0) {
 		respond_error(c, 404, "not found");
 		return;

@@ -18,6 +18,7 @@
 #include "http_util.h"
 #include "io.h"
 #include "log.h"
+#include "models.h"
 #include "util.h"
 #include "worker.h"
 
@@ -44,6 +45,8 @@ http_conn_close(struct http_conn *c)
 
 	if (c->relay != NULL)
 		relay_abort(c->relay);	/* the client went away: drop the upstream at once */
+	if (c->models != NULL)
+		models_abort(c->models);
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->conn_count--;
 	if (c->deadline != NULL)

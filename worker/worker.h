@@ -39,6 +39,7 @@ int	worker_main(const struct worker_init *init);
 #define HTTP_RELAY_BODY_MAX	(32 * 1024 * 1024)	/* /v1 bodies (audio uploads) */
 
 struct relay;
+struct models_call;
 
 enum http_conn_state {
 	CONN_READING_HEAD,
@@ -70,6 +71,7 @@ struct http_conn {
 	char			 path[512];
 	char			*target;	/* path + query, NUL-terminated */
 	struct relay		*relay;		/* the /v1 call in progress, if any */
+	struct models_call	*models;	/* a GET /v1/models in progress (models.c) */
 };
 TAILQ_HEAD(http_conn_list, http_conn);
 
