@@ -1,7 +1,8 @@
 """A local OpenAI/Anthropic stand-in for relay integration tests: a TLS server
 (the test CA's certificate) with a hand-written HTTP/1.1 handler, so response
 framing is exact — chunked SSE with one event per chunk and a pause between
-chunks, Content-Length JSON, bodies delimited by connection close, an abrupt
+chunks, Content-Length JSON, JSON in chunks of a given size (`chunked`),
+bodies delimited by connection close, an abrupt
 RST mid-stream, a late response head — and every request is recorded
 (head bytes, lower-cased headers, body, peer, connection number) together with
 the bytes each SSE response carried, so a test can compare what a client got
@@ -40,7 +41,7 @@ ANTHROPIC_ERRORS = {400: "invalid_request_error", 401: "authentication_error",
                     500: "api_error", 529: "overloaded_error"}
 OPTIONS = ("status", "error", "body", "headers", "events", "pause",
            "reset_after_events", "reset", "slow_head", "until_close", "close",
-           "close_notify", "expect_bearer")
+           "close_notify", "expect_bearer", "chunked")
 MAX_HEAD = 64 * 1024
 
 
@@ -358,12 +359,13 @@ class _Handler(socketserver.BaseRequestHandler):
         self.close_notify = opts.get("close_notify", True)
         until_close = bool(opts.get("until_close"))
         reset_after = opts.get("reset_after_events")
+        chunk_size = None if until_close or reset_after is not None else opts.get("chunked")
         keep = keep and not until_close and not opts.get("close") and reset_after is None
         hdrs = [("Content-Type", reply.ctype)]
         sse = reply.events is not None
         if until_close:
             pass
-        elif sse:
+        elif sse or chunk_size:
             hdrs.append(("Transfer-Encoding", "chunked"))
         else:
             hdrs.append(("Content-Length", str(len(reply.body))))
@@ -386,7 +388,13 @@ class _Handler(socketserver.BaseRequestHandler):
             req.response_body = body
             req.complete = True
             try:
-                self.sock.sendall(body)
+                if chunk_size:      # a JSON body in chunks of chunk_size bytes
+                    for i in range(0, len(body), chunk_size):
+                        piece = body[i:i + chunk_size]
+                        self.sock.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                    self.sock.sendall(b"0\r\n\r\n")
+                else:
+                    self.sock.sendall(body)
             except OSError:
                 req.complete = False
                 raise

@@ -573,3 +573,31 @@ def test_anthropic_messages(si, ctx):
     si.script("/v1/messages", status=529)
     resp, body = call(si, ctx, "POST", "/v1/messages", msg, headers=ok)
     assert resp.status == 529 and json.loads(body)["error"]["type"] == "overloaded_error"
+
+
+def test_models_shapes_one_model_and_chunked_json(si, ctx):
+    resp, b = call(si, ctx, "GET", "/v1/models/gpt-4o")
+    assert resp.status == 200
+    assert json.loads(b) == {"id": "gpt-4o", "object": "model", "created": 1700000000,
+                             "owned_by": "openai"}
+    resp, b = call(si, ctx, "GET", "/v1/models/gpt-9")
+    assert resp.status == 404 and json.loads(b)["error"]["code"] == "unknown_url"
+    # with anthropic-version: Anthropic's list and model shapes
+    av = {"anthropic-version": "2023-06-01", "x-api-key": "k"}
+    resp, b = call(si, ctx, "GET", "/v1/models?limit=1000", headers=av)
+    j = json.loads(b)
+    assert resp.status == 200 and "object" not in j and j["has_more"] is False
+    assert j["data"][0] == {"type": "model", "id": "gpt-4o", "display_name": "gpt-4o",
+                            "created_at": "2023-11-14T22:13:20Z"}
+    assert (j["first_id"], j["last_id"]) == (j["data"][0]["id"], j["data"][-1]["id"])
+    resp, b = call(si, ctx, "GET", "/v1/models/claude-sonnet-4-20250514", headers=av)
+    assert resp.status == 200 and json.loads(b)["type"] == "model"
+    resp, b = call(si, ctx, "GET", "/v1/models/nope", headers=av)
+    assert resp.status == 404 and json.loads(b)["error"]["type"] == "not_found_error"
+    # a JSON answer in chunks of a given size
+    si.script("/v1/models", chunked=3, times=1)
+    resp, b = call(si, ctx, "GET", "/v1/models")
+    assert resp.getheader("Transfer-Encoding") == "chunked"
+    assert resp.getheader("Content-Length") is None
+    assert [m["id"] for m in json.loads(b)["data"]][0] == "gpt-4o"
+    assert si.requests[-1].response_body == b
