@@ -209,10 +209,20 @@ def test_provider_failures_leave_the_others_listed(d, oa, an):
     assert "errors" not in body and len(ids(body)) == 4
 
 
-@pytest.mark.parametrize("framing", ["length", "until_close"])
+@pytest.mark.parametrize("size", [1, 7, 4096])
+def test_chunked_list_is_reassembled(d, oa, an, size):
+    oa.script("/v1/models", chunked=size, times=1)
+    status, body = models(d)
+    assert status == 200 and "errors" not in body, body
+    assert oa.requests[-1].response_head.count(b"Transfer-Encoding: chunked") == 1
+    assert ids(body)[:2] == ["openai/" + m for m in OPENAI_MODELS]
+
+
+@pytest.mark.parametrize("framing", ["length", "until_close", "chunked"])
 def test_body_over_4_mib_is_cut_and_said(d, oa, an, framing):
     huge = {"data": [{"id": "m-%07d" % i} for i in range(250000)]}   # ~5 MiB
-    opts = {"until_close": True} if framing == "until_close" else {}
+    opts = {"until_close": {"until_close": True}, "chunked": {"chunked": 65536},
+            "length": {}}[framing]
     oa.script("/v1/models", body=huge, times=1, **opts)
     status, body = models(d)
     assert status == 200, body
