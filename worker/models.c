@@ -225,7 +225,7 @@ struct models_fetch {
 	struct json_object	*one;
 	int			 upstream_status;	/* 0: no HTTP answer */
 	int			 reply_status;		/* for a single-model call */
-	char			 stage[16];
+	char			 stage[24];
 	char			 code[40];
 	char			 message[600];
 };

@@ -168,6 +168,17 @@ def test_inactive_assigned_proxy_is_refused_and_named(d, oa, an):
     assert "s3cret-pw" not in json.dumps(body)
 
 
+def test_fail_open_goes_direct_past_an_inactive_proxy(daemon_factory, ca, oa, an):
+    oa.reset()
+    an.reset()
+    dd = configure(daemon_factory(name="open", env=dict(
+        ENV, OMNIROUTE_CA_FILE=ca.ca, PROXY_FAIL_OPEN="true")).start(), oa, an)
+    off = new_proxy(dd, name="off", host="127.0.0.1", port=1, status="inactive")
+    dd.ctl_json("assign", "set", "global", off["id"])
+    status, body = models(dd)
+    assert status == 200 and "errors" not in body and len(ids(body)) == 4, body
+
+
 def test_dead_proxy_is_named_without_its_credentials(d, oa, an):
     dead = new_proxy(d, name="dead", type="socks5", host="127.0.0.1",
                      port=env.free_port(), username="user1", password="s3cret-pw")
