@@ -248,13 +248,16 @@ framing_byte(struct chunked_state *st, unsigned char c)
 	}
 }
 
-enum parse
-chunked_feed(struct chunked_state *st, const char *buf, size_t len,
-    size_t *consumed)
+/* The one loop of feed and decode: out NULL only follows along. */
+static enum parse
+run(struct chunked_state *st, const char *buf, size_t len, size_t *consumed, char *out,
+    size_t *out_len)
 {
 	size_t pos = 0;
 
 	*consumed = 0;
+	if (out_len != NULL)
+		*out_len = 0;
 	if (st->step == CHUNKED_DONE)
 		return PARSE_DONE;
 	if (st->step == CHUNKED_INVALID)
@@ -266,6 +269,10 @@ chunked_feed(struct chunked_state *st, const char *buf, size_t len,
 
 			if (take > st->chunk_remaining)
 				take = st->chunk_remaining;
+			if (out != NULL) {
+				memcpy(out + *out_len, buf + pos, (size_t)take);
+				*out_len += (size_t)take;
+			}
 			pos += (size_t)take;
 			st->body_bytes += take;
 			st->chunk_remaining -= take;
@@ -285,4 +292,18 @@ chunked_feed(struct chunked_state *st, const char *buf, size_t len,
 	}
 	*consumed = len;
 	return PARSE_MORE;
+}
+
+enum parse
+chunked_feed(struct chunked_state *st, const char *buf, size_t len,
+    size_t *consumed)
+{
+	return run(st, buf, len, consumed, NULL, NULL);
+}
+
+enum parse
+chunked_decode(struct chunked_state *st, const char *buf, size_t len,
+    size_t *consumed, char *out, size_t *out_len)
+{
+	return run(st, buf, len, consumed, out, out_len);
 }

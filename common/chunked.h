@@ -2,8 +2,9 @@
  * common/chunked.h — an incremental framer for chunked message bodies
  * (RFC 9112 §7.1). The relay streams a chunked response through unchanged;
  * this only follows along, counting, to learn where the body ends, so that
- * bytes after it are never taken for body and a malformed body is caught. It
- * never copies or allocates, and all its state lives in struct chunked_state,
+ * bytes after it are never taken for body and a malformed body is caught; a
+ * chunked request body is decoded by the same machine (chunked_decode). It
+ * never allocates, and all its state lives in struct chunked_state,
  * so buffers may be split anywhere, even inside a size or a CRLF.
  *
  *   chunked-body = *chunk last-chunk trailer-section CRLF
@@ -69,6 +70,15 @@ void		chunked_init(struct chunked_state *st);
  */
 enum parse	chunked_feed(struct chunked_state *st, const char *buf, size_t len,
 		    size_t *consumed);
+
+/*
+ * chunked_feed that also copies the chunk-data bytes of buf[0..*consumed) to
+ * out, *out_len of them. out must have room for len bytes (a body's payload
+ * is never longer than its framing). The server uses it to take a chunked
+ * request body whole.
+ */
+enum parse	chunked_decode(struct chunked_state *st, const char *buf, size_t len,
+		    size_t *consumed, char *out, size_t *out_len);
 
 /* chunk-data bytes seen so far (the payload, without framing). */
 uint64_t	chunked_body_bytes(const struct chunked_state *st);

@@ -94,7 +94,7 @@ http_reason_phrase(int status)
 		{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" },
 		{ 404, "Not Found" }, { 405, "Method Not Allowed" },
 		{ 408, "Request Timeout" }, { 409, "Conflict" },
-		{ 411, "Length Required" }, { 413, "Content Too Large" },
+		{ 411, "Length Required" }, { 413, "Content Too Large" }, { 417, "Expectation Failed" },
 		{ 414, "URI Too Long" }, { 422, "Unprocessable Content" },
 		{ 429, "Too Many Requests" }, { 431, "Request Header Fields Too Large" },
 		{ 500, "Internal Server Error" }, { 501, "Not Implemented" },

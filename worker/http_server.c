@@ -1,7 +1,8 @@
 /*
  * worker/http_server.c — the server side of HTTP/1.1 in a worker: read a
  * request head (strict parser, 16 KiB cap, a deadline for the whole head),
- * read a Content-Length body (chunked request bodies are refused), hand the
+ * read a body (Content-Length, or chunked: decoded and taken whole, then
+ * handed on as if it had a length; "Expect: 100-continue" answered), hand the
  * request to the routes, write the response, keep the connection alive or
  * close it. Framing doubts always close the connection.
  */
@@ -15,6 +16,7 @@
 
 #include <event2/buffer.h>
 
+#include "chunked.h"
 #include "http_util.h"
 #include "io.h"
 #include "log.h"
@@ -25,6 +27,7 @@
 static void conn_read(struct bufferevent *bev, void *arg);
 static void conn_write(struct bufferevent *bev, void *arg);
 static void conn_event(struct bufferevent *bev, short what, void *arg);
+static void respond_body_too_large(struct http_conn *c);
 
 static void
 conn_reset_request(struct http_conn *c)
@@ -136,6 +139,7 @@ begin_request(struct http_conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	const struct http_request_head *h;
+	const struct http_header *expect;
 	size_t path_len;
 
 	c->head_copy = xcalloc(1, c->head.head_len + 1);
@@ -156,15 +160,10 @@ begin_request(struct http_conn *c)
 	}
 	memcpy(c->path, h->target, path_len);
 	c->path[path_len] = '\0';
-	if (h->framing == HTTP_BODY_CHUNKED) {
-		respond_error(c, 411, "chunked request bodies are not accepted; "
-		    "send Content-Length");
-		return;
-	}
-	if (h->framing == HTTP_BODY_LENGTH && h->content_length >
-	    (strncmp(c->path, "/v1/", 4) == 0 ? HTTP_RELAY_BODY_MAX : HTTP_MGMT_BODY_MAX)) {
-		respond_error(c, 413, strncmp(c->path, "/v1/", 4) == 0 ?
-		    "request body larger than 32 MiB" : "request body larger than 1 MiB");
+	c->body_max = strncmp(c->path, "/v1/", 4) == 0 ? HTTP_RELAY_BODY_MAX :
+	    HTTP_MGMT_BODY_MAX;
+	if (h->framing == HTTP_BODY_LENGTH && h->content_length > c->body_max) {
+		respond_body_too_large(c);
 		return;
 	}
 	/* /v1 with REQUIRE_API_KEY: no body is buffered for an unknown client */
@@ -172,8 +171,71 @@ begin_request(struct http_conn *c)
 		respond_error(c, 401, "Authentication required: a valid client API key");
 		return;
 	}
+	/* a chunked body is taken whole and goes on with a Content-Length */
+	c->chunked = h->framing == HTTP_BODY_CHUNKED;
+	if (c->chunked)
+		chunked_init(&c->chunks);
 	c->body_len = h->framing == HTTP_BODY_LENGTH ? (size_t)h->content_length : 0;
+	if ((expect = http_find_header(h, "Expect")) != NULL) {
+		/* RFC 9110 §10.1.1: 100-continue is the only expectation there is */
+		if (!http_token_equals(expect->value, expect->value_len, "100-continue")) {
+			respond_error(c, 417, "the only expectation understood is "
+			    "\"Expect: 100-continue\"");
+			return;
+		}
+	}
+	if (expect != NULL && h->version_minor == 1 && (c->chunked || c->body_len > 0) &&
+	    evbuffer_get_length(in) == 0) {
+		/* the client waits for a word before sending its body */
+		evbuffer_add(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		io_flush_now(c->bev);
+	}
 	c->state = CONN_READING_BODY;
+}
+
+static void
+respond_body_too_large(struct http_conn *c)
+{
+	respond_error(c, 413, c->body_max == HTTP_RELAY_BODY_MAX ?
+	    "request body larger than 32 MiB" : "request body larger than 1 MiB");
+}
+
+/*
+ * Decode what has arrived of a chunked body into c->body. true when it is
+ * complete; false when more is needed or the request was answered (bad
+ * framing, too large).
+ */
+static bool
+read_chunked_body(struct http_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t avail = evbuffer_get_length(in), consumed, got;
+	enum parse p;
+	char msg[160];
+
+	if (avail == 0)
+		return false;
+	c->body = xrealloc(c->body, c->body_len + avail + 1);
+	p = chunked_decode(&c->chunks, (const char *)evbuffer_pullup(in, (ssize_t)avail),
+	    avail, &consumed, c->body + c->body_len, &got);
+	c->body_len += got;
+	evbuffer_drain(in, consumed);
+	if (p == PARSE_INVALID) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		snprintf(msg, sizeof(msg), "malformed chunked request body: %s",
+		    c->chunks.error_message);
+		respond_error(c, 400, msg);
+		return false;
+	}
+	if (c->body_len > c->body_max) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		respond_body_too_large(c);
+		return false;
+	}
+	if (p == PARSE_MORE)
+		return false;
+	c->body[c->body_len] = '\0';
+	return true;
 }
 
 static void
@@ -208,11 +270,17 @@ process_input(struct http_conn *c)
 			continue;
 		}
 		/* CONN_READING_BODY */
-		if (avail < c->body_len)
-			return;
-		evtimer_del(c->deadline);
-		c->body = xcalloc(1, c->body_len + 1);
-		evbuffer_remove(in, c->body, c->body_len);
+		if (c->chunked) {
+			if (!read_chunked_body(c))
+				return;
+			evtimer_del(c->deadline);
+		} else {
+			if (avail < c->body_len)
+				return;
+			evtimer_del(c->deadline);
+			c->body = xcalloc(1, c->body_len + 1);
+			evbuffer_remove(in, c->body, c->body_len);
+		}
 		c->state = CONN_WAITING_MASTER;
 		api_dispatch(c);
 	}

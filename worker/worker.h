@@ -16,6 +16,7 @@
 #include <event2/listener.h>
 #include <json-c/json.h>
 
+#include "chunked.h"
 #include "config.h"
 #include "http_parse.h"
 #include "outcome_batch.h"
@@ -67,6 +68,9 @@ struct http_conn {
 	size_t			 head_len;
 	char			*body;
 	size_t			 body_len;
+	size_t			 body_max;	/* 413 above it */
+	bool			 chunked;	/* the body comes chunked (decoded here) */
+	struct chunked_state	 chunks;
 	char			 method[16];
 	char			 path[512];
 	char			*target;	/* path + query, NUL-terminated */

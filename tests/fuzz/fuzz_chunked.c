@@ -11,7 +11,9 @@
  *     at least "0" CRLF CRLF, with no more payload than bytes; PARSE_INVALID
  *     names its fault and stops inside the buffer;
  *   - the stream cut just before where it ended or was refused asks for
- *     more, and DONE and INVALID stay put, consuming nothing, when fed again.
+ *     more, and DONE and INVALID stay put, consuming nothing, when fed again;
+ *   - chunked_decode, whole and byte by byte, ends the same way as the feed,
+ *     and both give the same payload, exactly body_bytes long.
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -I common \
  *     tests/fuzz/fuzz_chunked.c common/chunked.c -o fuzz_chunked
  */
@@ -125,6 +127,31 @@ check_same(const struct outcome *a, const struct outcome *b)
 	check(a->error_message == b->error_message);
 }
 
+/* Decode the stream in pieces of step bytes; the payload lands in payload. */
+static void
+decode_in_steps(const uint8_t *stream, size_t len, size_t step, char *payload,
+    struct outcome *out)
+{
+	struct chunked_state st;
+	enum parse result = PARSE_MORE;
+	size_t pos = 0, payload_len = 0, consumed, got;
+
+	chunked_init(&st);
+	while (pos < len && result == PARSE_MORE) {
+		size_t n = len - pos < step ? len - pos : step;
+		result = chunked_decode(&st, (const char *)stream + pos, n, &consumed,
+		    payload + payload_len, &got);
+		check(consumed <= n && got <= consumed);
+		payload_len += got;
+		pos += consumed;
+	}
+	out->result = result;
+	out->offset = pos;
+	out->body_bytes = payload_len;
+	out->error_message = st.error_message;
+	check(payload_len == chunked_body_bytes(&st));
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -162,6 +189,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_same(&whole, &split);
 	feed_byte_by_byte(stream, len, &bytewise);
 	check_same(&whole, &bytewise);
+
+	{
+		char *a = malloc(len + 1), *b = malloc(len + 1);
+		struct outcome da, db;
+
+		if (a == NULL || b == NULL)
+			abort();
+		decode_in_steps(stream, len, len > 0 ? len : 1, a, &da);
+		decode_in_steps(stream, len, 1, b, &db);
+		check_same(&whole, &da);
+		check_same(&whole, &db);
+		check(memcmp(a, b, da.body_bytes) == 0);
+		free(a);
+		free(b);
+	}
 
 	/* cut before the deciding byte, the stream is merely unfinished */
 	if (whole.result != PARSE_MORE) {

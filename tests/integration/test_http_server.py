@@ -427,14 +427,79 @@ def test_smuggled_request_after_a_cl_te_conflict_not_answered_on_keepalive(daemo
         assert c.buf == b""
 
 
-def test_chunked_on_api_is_411(daemon):
+def chunked(body, sizes=(7, 1, 300)):
+    """body in chunks of the given sizes (cycled), with an extension on one."""
+    out, i, k = b"", 0, 0
+    while i < len(body):
+        piece = body[i:i + sizes[k % len(sizes)]]
+        out += b"%X%s\r\n" % (len(piece), b";ext=1" if k == 1 else b"") + piece + b"\r\n"
+        i += len(piece)
+        k += 1
+    return out + b"0\r\n\r\n"
+
+
+@pytest.mark.parametrize("te", [b"chunked", b"ChUnKeD"])
+def test_chunked_body_is_decoded_and_keep_alive_goes_on(daemon, te):
+    body = json.dumps({"name": "chunky", "host": "c.example", "port": 3128}).encode()
+    with Conn(daemon) as c:
+        c.send(post_head(V1.encode(), b"Content-Type: application/json\r\n"
+                         b"Transfer-Encoding: " + te + b"\r\n") + chunked(body) + get())
+        status, headers, reply = c.response()
+        assert status == 201, reply
+        assert json.loads(reply)["host"] == "c.example"
+        assert c.response()[0] == 200        # the pipelined GET after the last chunk
+
+
+def test_chunked_body_with_trailer_split_byte_by_byte(daemon):
+    body = json.dumps({"name": "slow", "host": "s.example", "port": 8080}).encode()
+    wire = post_head(V1.encode(), b"Transfer-Encoding: chunked\r\n")
+    wire += chunked(body)[:-2] + b"X-Trailer: yes\r\n\r\n"
+    with Conn(daemon) as c:
+        for i in range(len(wire)):
+            c.send(wire[i:i + 1])
+        assert c.response()[0] == 201
+
+
+@pytest.mark.parametrize("bad, why", [
+    (b"zz\r\nabc\r\n0\r\n\r\n", "chunk size"),
+    (b"3\r\nabcX\r\n0\r\n\r\n", ""),
+    (b"3\nabc\r\n0\r\n\r\n", ""),
+    (b"FFFFFFFFFFFFFFFFF\r\n", ""),
+])
+def test_malformed_chunked_body_is_400_and_close_and_changes_nothing(daemon, bad, why):
+    data = post_head(V1.encode(), b"Transfer-Encoding: chunked\r\n") + bad
+    obj = expect_error_and_close(daemon, data, 400)
+    assert obj["error"]["message"].startswith("malformed chunked request body: ")
+    assert why in obj["error"]["message"]
+    assert daemon.http("GET", V1)[1]["page"]["total"] == 0
+
+
+def test_chunked_body_over_the_cap_is_413(daemon):
+    piece = b"x" * 65536
     data = post_head(V1.encode(), b"Transfer-Encoding: chunked\r\n")
-    expect_error_and_close(daemon, data, 411)
+    data += (b"10000\r\n" + piece + b"\r\n") * 17     # 1 MiB + 64 KiB of payload
+    obj = expect_error_and_close(daemon, data, 413)
+    assert "1 MiB" in obj["error"]["message"]
 
 
-def test_chunked_any_case_is_411(daemon):
-    data = post_head(V1.encode(), b"Transfer-Encoding: ChUnKeD\r\n")
-    expect_error_and_close(daemon, data, 411)
+def test_expect_100_continue_is_answered_before_the_body(daemon):
+    body = json.dumps({"name": "polite", "host": "p.example", "port": 1080}).encode()
+    with Conn(daemon) as c:
+        c.send(post_head(V1.encode(), b"Content-Type: application/json\r\n"
+                         b"Expect: 100-continue\r\nContent-Length: %d\r\n" % len(body)))
+        while b"\r\n\r\n" not in c.buf:
+            c._fill()
+        assert c.buf == b"HTTP/1.1 100 Continue\r\n\r\n"   # and nothing else yet
+        c.buf = b""
+        c.send(body)
+        status, _, reply = c.response()
+        assert status == 201, reply
+
+
+def test_unknown_expectation_is_417(daemon):
+    data = post_head(V1.encode(), b"Expect: teapot\r\nContent-Length: 2\r\n") + b"{}"
+    expect_error_and_close(daemon, data, 417)
+    assert daemon.http("GET", V1)[1]["page"]["total"] == 0
 
 
 def test_transfer_encoding_chunkedx_is_400(daemon):

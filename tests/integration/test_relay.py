@@ -350,6 +350,32 @@ def test_tls_sessions_resume_per_egress_and_never_across(daemon_factory, ca, pro
     assert list(provider.tls_resumed)[3:] == [False, True, False, True]
 
 
+def test_chunked_request_body_goes_upstream_with_a_length(d, provider):
+    body = json.dumps({"model": "openai/gpt-4o-mini", "stream": True,
+                       "messages": [{"role": "user", "content": "chunks " * 5000}]}).encode()
+    wire = b""
+    for i in range(0, len(body), 1000):
+        piece = body[i:i + 1000]
+        wire += b"%x\r\n" % len(piece) + piece + b"\r\n"
+    wire += b"0\r\n\r\n"
+    s = socket.create_connection(("127.0.0.1", d.port), timeout=20)
+    s.sendall(b"POST " + CHAT.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + wire)
+    got = b""
+    while b"data: [DONE]" not in got:
+        piece = s.recv(65536)
+        assert piece, got[:300]
+        got += piece
+    s.close()
+    assert got.startswith(b"HTTP/1.1 200 ")
+    up = provider.requests[-1]
+    assert up.headers.get("content-length") == str(len(up.body))
+    assert "transfer-encoding" not in up.headers
+    sent = json.loads(body)
+    sent["model"] = "gpt-4o-mini"
+    assert up.json() == sent
+
+
 def test_identical_attempts_fold_into_few_log_rows(d, provider, peers):
     import sqlite3
     from concurrent.futures import ThreadPoolExecutor

@@ -3,7 +3,7 @@
  * (common/chunked.c): whole bodies, the same bodies split at every byte and
  * every pair of bytes, chunk-size shapes (hex case, leading zeros, overflow),
  * chunk extensions, trailers, the CRLF rules, and what happens after the
- * body ends or is refused.
+ * body ends or is refused; decoding (the payload out, split at every byte).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -448,6 +448,76 @@ test_large_chunk(void **state)
 	assert_int_equal(consumed, 7);
 }
 
+/* Decode buf in pieces of `step` bytes; the payload and the bytes consumed. */
+static enum parse
+decode_in_steps(const char *buf, size_t len, size_t step, char *payload,
+    size_t *payload_len, size_t *used)
+{
+	enum parse p = PARSE_MORE;
+	size_t pos = 0, consumed, got;
+
+	chunked_init(&st);
+	*payload_len = 0;
+	while (pos < len && p == PARSE_MORE) {
+		size_t n = len - pos < step ? len - pos : step;
+		p = chunked_decode(&st, buf + pos, n, &consumed, payload + *payload_len, &got);
+		*payload_len += got;
+		pos += consumed;
+	}
+	*used = pos;
+	return p;
+}
+
+static void
+test_decode_gives_the_payload_at_every_split(void **state)
+{
+	char wire[512], payload[512];
+	size_t len, step, payload_len, used;
+	const char expected[] = "data: {\"delta\":\"Hello!\"}\n\n"
+	    "data: {\"delta\":\" world!\"}\n\ndata: [DONE]\n\n";
+
+	(void)state;
+	len = (size_t)snprintf(wire, sizeof(wire), "%s%s", multi_chunk_body, next_response);
+	for (step = 1; step <= len; step++) {
+		assert_int_equal(decode_in_steps(wire, len, step, payload, &payload_len, &used),
+		    PARSE_DONE);
+		assert_int_equal(payload_len, MULTI_CHUNK_PAYLOAD);
+		assert_memory_equal(payload, expected, MULTI_CHUNK_PAYLOAD);
+		/* what follows the body is left alone */
+		assert_int_equal(used, strlen(multi_chunk_body));
+	}
+}
+
+static void
+test_decode_refuses_like_feed_and_keeps_what_came_before(void **state)
+{
+	static const char bad[] = "3\r\nabc\r\n2\r\nxyZ\r\n";
+	char payload[64];
+	size_t payload_len, used;
+
+	(void)state;
+	assert_int_equal(decode_in_steps(bad, strlen(bad), 64, payload, &payload_len, &used),
+	    PARSE_INVALID);
+	assert_int_equal(used, 13);	/* the 'Z' where CRLF belongs */
+	assert_int_equal(payload_len, 5);
+	assert_memory_equal(payload, "abcxy", 5);
+	assert_non_null(st.error_message);
+}
+
+static void
+test_decode_binary_payload_with_nul_and_crlf(void **state)
+{
+	static const char wire[] = "6\r\n\0\r\n\r\n\xff\r\n0\r\n\r\n";
+	char payload[16];
+	size_t payload_len, used;
+
+	(void)state;
+	assert_int_equal(decode_in_steps(wire, sizeof(wire) - 1, 3, payload, &payload_len,
+	    &used), PARSE_DONE);
+	assert_int_equal(payload_len, 6);
+	assert_memory_equal(payload, "\0\r\n\r\n\xff", 6);
+}
+
 int
 main(void)
 {
@@ -470,6 +540,9 @@ main(void)
 		cmocka_unit_test(test_invalid_is_final),
 		cmocka_unit_test(test_body_bytes_count_partial_chunks),
 		cmocka_unit_test(test_large_chunk),
+		cmocka_unit_test(test_decode_gives_the_payload_at_every_split),
+		cmocka_unit_test(test_decode_refuses_like_feed_and_keeps_what_came_before),
+		cmocka_unit_test(test_decode_binary_payload_with_nul_and_crlf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
