@@ -2,13 +2,17 @@
  * worker/dns.c — c-ares on a libevent loop. c-ares tells us (sock_state_cb)
  * which sockets it wants watched; each gets an event that calls
  * ares_process_fd, and one timer follows ares_timeout(). Queries are
- * ares_getaddrinfo (A and AAAA); answers are cached per host for their TTL
- * (at most DNS_CACHE_MAX_TTL seconds). A cancelled query's callback is
- * swallowed when c-ares finishes it.
+ * ares_getaddrinfo (A and AAAA), put in racing order by the pure
+ * dns_order_for_racing(); answers are cached per host for their TTL (at most
+ * DNS_CACHE_MAX_TTL seconds). A cancelled query's callback is swallowed when
+ * c-ares finishes it. CARES_HOSTS in the environment names a hosts file read
+ * instead of /etc/hosts (the integration tests map a name to both ::1 and
+ * 127.0.0.1 with it).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +28,7 @@
 #define DNS_CACHE_SIZE		64
 #define DNS_CACHE_MAX_TTL	60
 #define DNS_CACHE_MIN_TTL	1
+#define DNS_MAX_CANDIDATES	32	/* addresses looked at before ordering */
 
 struct dns_watch {
 	ares_socket_t	 fd;
@@ -252,31 +257,70 @@ on_immediate(evutil_socket_t fd, short what, void *arg)
 	query_finish(arg);
 }
 
+/*
+ * The index of the next address of family at or after *cursor (which moves
+ * past it), or count when there is none.
+ */
+static size_t
+next_of_family(const struct sockaddr_storage *addrs, size_t count, int family,
+    size_t *cursor)
+{
+	while (*cursor < count && addrs[*cursor].ss_family != family)
+		(*cursor)++;
+	return *cursor < count ? (*cursor)++ : count;
+}
+
+void
+dns_order_for_racing(const struct sockaddr_storage *addrs, const socklen_t *lens,
+    size_t count, int first_family, struct dns_answer *out)
+{
+	int other_family = first_family == AF_INET6 ? AF_INET : AF_INET6;
+	size_t cursor_first = 0, cursor_other = 0, i;
+	bool first_turn = true;
+
+	memset(out, 0, sizeof(*out));
+	while (out->count < DNS_MAX_ADDRS) {
+		i = first_turn ?
+		    next_of_family(addrs, count, first_family, &cursor_first) :
+		    next_of_family(addrs, count, other_family, &cursor_other);
+		if (i == count)		/* this family ran out: the other's turn for good */
+			i = first_turn ?
+			    next_of_family(addrs, count, other_family, &cursor_other) :
+			    next_of_family(addrs, count, first_family, &cursor_first);
+		if (i == count)
+			break;
+		out->addrs[out->count] = addrs[i];
+		out->lens[out->count++] = lens[i];
+		first_turn = !first_turn;
+	}
+}
+
 static void
 on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
 	struct dns_query *q = arg;
 	struct ares_addrinfo_node *n;
+	struct sockaddr_storage found[DNS_MAX_CANDIDATES];
+	socklen_t found_lens[DNS_MAX_CANDIDATES];
+	size_t nfound = 0;
 	int ttl = DNS_CACHE_MAX_TTL;
 
 	(void)timeouts;
 	if (status != ARES_SUCCESS || res == NULL) {
 		snprintf(q->error, sizeof(q->error), "%s", ares_strerror(status));
 	} else {
-		/* IPv4 first, then IPv6: loopback test hosts and most providers */
-		int pass;
-		for (pass = 0; pass < 2; pass++)
-			for (n = res->nodes; n != NULL && q->answer.count < DNS_MAX_ADDRS;
-			    n = n->ai_next) {
-				if ((pass == 0) != (n->ai_family == AF_INET) ||
-				    n->ai_addrlen > sizeof(struct sockaddr_storage))
-					continue;
-				memcpy(&q->answer.addrs[q->answer.count], n->ai_addr,
-				    n->ai_addrlen);
-				q->answer.lens[q->answer.count++] = n->ai_addrlen;
-				if (n->ai_ttl < ttl)
-					ttl = n->ai_ttl;
-			}
+		for (n = res->nodes; n != NULL && nfound < DNS_MAX_CANDIDATES;
+		    n = n->ai_next) {
+			if ((n->ai_family != AF_INET && n->ai_family != AF_INET6) ||
+			    n->ai_addrlen > sizeof(struct sockaddr_storage))
+				continue;
+			memset(&found[nfound], 0, sizeof(found[nfound]));
+			memcpy(&found[nfound], n->ai_addr, n->ai_addrlen);
+			found_lens[nfound++] = n->ai_addrlen;
+			if (n->ai_ttl < ttl)
+				ttl = n->ai_ttl;
+		}
+		dns_order_for_racing(found, found_lens, nfound, AF_INET6, &q->answer);
 		if (q->answer.count == 0)
 			snprintf(q->error, sizeof(q->error), "no address");
 		else
@@ -301,6 +345,7 @@ dns_lookup(struct dns_resolver *r, const char *host, uint16_t port, dns_done_fn 
 	struct dns_query *q = xcalloc(1, sizeof(*q));
 	struct ares_addrinfo_hints hints;
 	struct dns_cache_entry *cached;
+	const char *hosts_file;
 
 	q->r = r;
 	q->port = port;
@@ -318,6 +363,12 @@ dns_lookup(struct dns_resolver *r, const char *host, uint16_t port, dns_done_fn 
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_family = AF_UNSPEC;
 		hints.ai_socktype = SOCK_STREAM;
+		/*
+		 * Only with the variable set: some c-ares versions fail every
+		 * lookup (ARES_ENOMEM) when the flag is set and it is not.
+		 */
+		if ((hosts_file = getenv("CARES_HOSTS")) != NULL && *hosts_file != '\0')
+			hints.ai_flags |= ARES_AI_ENVHOSTS;
 		q->in_call = 1;
 		ares_getaddrinfo(r->channel, host, NULL, &hints, on_addrinfo, q);
 		q->in_call = 0;

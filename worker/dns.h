@@ -2,7 +2,8 @@
  * worker/dns.h — name resolution for a worker's egress: c-ares driven by the
  * worker's libevent loop (never a blocking getaddrinfo), IPv4 and IPv6, with a
  * small cache that honours the answers' TTLs (capped). IP literals are
- * answered without a query.
+ * answered without a query. Answers come in the order egress races them
+ * (RFC 8305 §4: the families interleaved, IPv6 first).
  */
 #ifndef OMNI_DNS_H
 #define OMNI_DNS_H
@@ -23,6 +24,17 @@ struct dns_answer {
 	socklen_t		 lens[DNS_MAX_ADDRS];
 	size_t			 count;
 };
+
+/*
+ * RFC 8305 §4 order for racing connection attempts: the address families take
+ * turns, first_family (AF_INET6 or AF_INET) first, e.g. IPv6 → IPv4 → IPv6 …,
+ * each family in the order given; once one family runs out the rest of the
+ * other follows. Addresses of other families are dropped. At most
+ * DNS_MAX_ADDRS are kept, so that a long list of one family cannot crowd the
+ * other out. Pure: no I/O, no state.
+ */
+void	dns_order_for_racing(const struct sockaddr_storage *addrs, const socklen_t *lens,
+	    size_t count, int first_family, struct dns_answer *out);
 
 /* error is NULL on success; answer is valid only during the call. */
 typedef void (*dns_done_fn)(const struct dns_answer *answer, const char *error,
