@@ -52,6 +52,7 @@ static const struct setting settings[] = {
 	S("shutdown_timeout_ms", "OMNIROUTE_SHUTDOWN_TIMEOUT_MS", "10000", SET_LONG, shutdown_timeout_ms, 0, 3600000),
 	S("dns_timeout_ms", "OMNIROUTE_DNS_TIMEOUT_MS", "5000", SET_LONG, dns_timeout_ms, 100, 600000),
 	S("connect_timeout_ms", "OMNIROUTE_CONNECT_TIMEOUT_MS", "10000", SET_LONG, connect_timeout_ms, 100, 600000),
+	S("happy_eyeballs_delay_ms", "OMNIROUTE_HAPPY_EYEBALLS_DELAY_MS", "250", SET_LONG, happy_eyeballs_delay_ms, 10, 600000),
 	S("proxy_handshake_timeout_ms", "OMNIROUTE_PROXY_HANDSHAKE_TIMEOUT_MS", "10000", SET_LONG, proxy_handshake_timeout_ms, 100, 600000),
 	S("tls_timeout_ms", "OMNIROUTE_TLS_TIMEOUT_MS", "10000", SET_LONG, tls_timeout_ms, 100, 600000),
 	S("response_head_timeout_ms", "OMNIROUTE_RESPONSE_HEAD_TIMEOUT_MS", "300000", SET_LONG, response_head_timeout_ms, 100, 3600000),

@@ -42,6 +42,7 @@ struct config {
 	long		 shutdown_timeout_ms;
 	long		 dns_timeout_ms;
 	long		 connect_timeout_ms;
+	long		 happy_eyeballs_delay_ms;	/* RFC 8305 connection attempt delay */
 	long		 proxy_handshake_timeout_ms;
 	long		 tls_timeout_ms;
 	long		 response_head_timeout_ms;

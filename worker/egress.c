@@ -5,8 +5,16 @@
  * (egress-notes.md §1.3); replies are parsed by the pure codecs of socks5.c
  * and http_connect.c, and any bytes past a reply stay in the buffer for the
  * tunnel (§1.1). This is the only file that connects outbound sockets.
+ *
+ * The TCP connect (to the target, or to the proxy host) is a Happy Eyeballs
+ * race (RFC 8305 §5): the addresses come from dns.c in racing order (IPv6 and
+ * IPv4 interleaved); the first attempt starts at once and each next one after
+ * happy_eyeballs_delay_ms while nothing has connected, or at once when an
+ * attempt fails. The first socket to connect wins and the others are closed;
+ * the connect stage's deadline covers the whole race.
  */
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -37,6 +45,22 @@ enum socks_step {
 	SOCKS_AWAIT_CONNECT,
 };
 
+/* One connection attempt of the race: a socket dialling one address. */
+struct connect_attempt {
+	struct egress		*e;
+	struct bufferevent	*bev;		/* NULL unless connecting now */
+};
+
+/* The TCP connect stage: attempts[i] dials addrs.addrs[i] of the egress. */
+struct connect_race {
+	struct connect_attempt	 attempts[DNS_MAX_ADDRS];
+	size_t			 started;	/* attempts begun, the next address */
+	size_t			 running;	/* attempts connecting now */
+	struct event		*next_attempt;	/* the connection attempt delay */
+	char			 last_addr[INET6_ADDRSTRLEN];	/* of the last failure */
+	char			 last_error[160];		/* its cause */
+};
+
 struct egress {
 	struct worker		*w;
 	enum egress_stage	 stage;
@@ -51,9 +75,8 @@ struct egress {
 	char			*proxy_pass;
 	char			 proxy_label[300];	/* "SOCKS5 proxy host:port" */
 	struct dns_query	*dns;
-	struct dns_answer	 addrs;
-	size_t			 next_addr;
-	char			 connect_error[160];
+	struct dns_answer	 addrs;		/* in racing order */
+	struct connect_race	 race;
 	struct bufferevent	*bev;		/* the current top of the stack */
 	struct event		*deadline;
 	enum socks_step		 socks_step;
@@ -86,11 +109,16 @@ wipe_free(char *s)
 	}
 }
 
+static void race_stop(struct egress *e);
+
 static void
 egress_free(struct egress *e)
 {
 	if (e->dns != NULL)
 		dns_cancel(e->dns);
+	race_stop(e);
+	if (e->race.next_attempt != NULL)
+		event_free(e->race.next_attempt);
 	if (e->bev != NULL)
 		bufferevent_free(e->bev);
 	if (e->deadline != NULL)
@@ -424,9 +452,61 @@ after_handshake(struct egress *e)
 		egress_ready(e);
 }
 
-/* ---- TCP ------------------------------------------------------------------ */
+/* ---- TCP: the Happy Eyeballs race ----------------------------------------- */
 
-static void try_next_address(struct egress *e);
+/* Close every attempt still connecting and stop starting new ones. */
+static void
+race_stop(struct egress *e)
+{
+	struct connect_race *race = &e->race;
+	size_t i;
+
+	for (i = 0; i < DNS_MAX_ADDRS; i++) {
+		if (race->attempts[i].bev != NULL) {
+			bufferevent_free(race->attempts[i].bev);
+			race->attempts[i].bev = NULL;
+		}
+	}
+	race->running = 0;
+	if (race->next_attempt != NULL)
+		evtimer_del(race->next_attempt);
+}
+
+static void
+race_note_failure(struct egress *e, size_t i, int err)
+{
+	const struct sockaddr_storage *ss = &e->addrs.addrs[i];
+	struct connect_race *race = &e->race;
+
+	if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr,
+		    race->last_addr, sizeof(race->last_addr));
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+		    race->last_addr, sizeof(race->last_addr));
+	snprintf(race->last_error, sizeof(race->last_error), "%s",
+	    evutil_socket_error_to_string(err));
+}
+
+/* Every address was tried and none connected. */
+static void
+race_fail(struct egress *e)
+{
+	const struct connect_race *race = &e->race;
+	char what[320];
+
+	if (e->has_proxy)
+		snprintf(what, sizeof(what), "%s", e->proxy_label);
+	else
+		snprintf(what, sizeof(what), "%s:%u", e->target_host, e->target_port);
+	if (race->started <= 1)
+		egress_fail(e, "cannot connect to %s: %s", what,
+		    race->started == 0 ? "no address" : race->last_error);
+	else
+		egress_fail(e, "cannot connect to %s: %zu addresses tried, the last "
+		    "(%s) failed: %s", what, race->started, race->last_addr,
+		    race->last_error);
+}
 
 static void
 after_connect(struct egress *e)
@@ -444,45 +524,80 @@ after_connect(struct egress *e)
 		egress_ready(e);
 }
 
+static void race_start_next(struct egress *e);
+
 static void
-on_connect_event(struct bufferevent *bev, short what, void *arg)
+on_attempt_event(struct bufferevent *bev, short what, void *arg)
 {
-	struct egress *e = arg;
+	struct connect_attempt *a = arg;
+	struct egress *e = a->e;
+	size_t i = (size_t)(a - e->race.attempts);
 
 	if (what & BEV_EVENT_CONNECTED) {
+		/* the winner: the others are closed at once */
+		e->bev = bev;
+		a->bev = NULL;
+		race_stop(e);
+		log_debug("egress to %s:%u: connected to address %zu of %zu",
+		    e->target_host, e->target_port, i + 1, e->addrs.count);
 		after_connect(e);
 		return;
 	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
-		snprintf(e->connect_error, sizeof(e->connect_error), "%s",
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		race_note_failure(e, i, EVUTIL_SOCKET_ERROR());
 		bufferevent_free(bev);
-		e->bev = NULL;
-		try_next_address(e);
+		a->bev = NULL;
+		e->race.running--;
+		race_start_next(e);	/* a failure starts the next attempt at once */
 	}
 }
 
 static void
-try_next_address(struct egress *e)
+on_attempt_delay(evutil_socket_t fd, short what, void *arg)
 {
-	while (e->next_addr < e->addrs.count) {
-		size_t i = e->next_addr++;
-		e->bev = bufferevent_socket_new(e->w->base, -1,
+	(void)fd;
+	(void)what;
+	race_start_next(arg);
+}
+
+/*
+ * Start the attempt for the next address (an attempt that fails before it is
+ * under way is passed over at once) and arm the attempt delay for the one
+ * after; when no address is left and nothing is connecting, the race is lost.
+ */
+static void
+race_start_next(struct egress *e)
+{
+	struct connect_race *race = &e->race;
+	long delay_ms = e->w->cfg->happy_eyeballs_delay_ms;
+	struct timeval delay = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
+
+	evtimer_del(race->next_attempt);
+	while (race->started < e->addrs.count) {
+		size_t i = race->started++;
+		struct connect_attempt *a = &race->attempts[i];
+
+		a->e = e;
+		a->bev = bufferevent_socket_new(e->w->base, -1,
 		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-		bufferevent_setcb(e->bev, NULL, NULL, on_connect_event, e);
-		if (bufferevent_socket_connect(e->bev,
-		    (struct sockaddr *)&e->addrs.addrs[i], (int)e->addrs.lens[i]) == 0)
+		if (a->bev == NULL) {
+			race_note_failure(e, i, ENOMEM);
+			continue;
+		}
+		bufferevent_setcb(a->bev, NULL, NULL, on_attempt_event, a);
+		if (bufferevent_socket_connect(a->bev,
+		    (struct sockaddr *)&e->addrs.addrs[i], (int)e->addrs.lens[i]) == 0) {
+			race->running++;
+			if (race->started < e->addrs.count)
+				evtimer_add(race->next_attempt, &delay);
 			return;
-		snprintf(e->connect_error, sizeof(e->connect_error), "%s",
-		    strerror(errno));
-		bufferevent_free(e->bev);
-		e->bev = NULL;
+		}
+		race_note_failure(e, i, errno);
+		bufferevent_free(a->bev);
+		a->bev = NULL;
 	}
-	if (e->has_proxy)
-		egress_fail(e, "cannot connect to %s: %s", e->proxy_label, e->connect_error);
-	else
-		egress_fail(e, "cannot connect to %s:%u: %s", e->target_host,
-		    e->target_port, e->connect_error);
+	if (race->running == 0)
+		race_fail(e);
 }
 
 static void
@@ -500,10 +615,8 @@ on_dns(const struct dns_answer *answer, const char *error, void *arg)
 		return;
 	}
 	e->addrs = *answer;
-	e->next_addr = 0;
-	snprintf(e->connect_error, sizeof(e->connect_error), "no address");
-	enter_stage(e, EGRESS_CONNECT);
-	try_next_address(e);
+	enter_stage(e, EGRESS_CONNECT);		/* one deadline for the whole race */
+	race_start_next(e);
 }
 
 struct egress *
@@ -519,6 +632,7 @@ egress_open(struct worker *w, const struct egress_target *target,
 	e->target_port = target->port;
 	e->target_tls = target->tls;
 	e->deadline = evtimer_new(w->base, on_deadline, e);
+	e->race.next_attempt = evtimer_new(w->base, on_attempt_delay, e);
 	if (proxy != NULL) {
 		e->has_proxy = true;
 		e->proxy_type = proxy->type;

@@ -3,7 +3,9 @@
  * a name's addresses (dns_order_for_racing in worker/dns.c, RFC 8305 §4):
  * IPv4 only, IPv6 only, mixed in either resolver order, many of each (the
  * families still alternate and the cut at DNS_MAX_ADDRS keeps both), IPv4
- * preferred, foreign families dropped, ports and lengths carried along.
+ * preferred, foreign families dropped, ports and lengths carried along; and
+ * the happy_eyeballs_delay_ms setting (common/config.c): its default, the
+ * file key, the environment variable and its bounds.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 #include <sys/un.h>
 #include <cmocka.h>
 
+#include "config.h"
 #include "dns.h"
 
 #define MAX_IN	32
@@ -230,6 +233,34 @@ test_other_families_are_dropped(void **state)
 	assert_string_equal(order(&in, AF_INET6), "2001:db8::1 192.0.2.1");
 }
 
+/* ---- the setting ----------------------------------------------------------- */
+
+static void
+test_delay_setting(void **state)
+{
+	struct config cfg;
+	char err[512];
+
+	(void)state;
+	unsetenv("OMNIROUTE_HAPPY_EYEBALLS_DELAY_MS");
+	config_defaults(&cfg);
+	assert_int_equal(cfg.happy_eyeballs_delay_ms, 250);	/* RFC 8305 §5 */
+	assert_int_equal(config_parse_text(&cfg, "happy_eyeballs_delay_ms = 100\n",
+	    "t.conf", err, sizeof(err)), 0);
+	assert_int_equal(cfg.happy_eyeballs_delay_ms, 100);
+	/* RFC 8305 §5: never below 10 ms */
+	assert_int_equal(config_parse_text(&cfg, "happy_eyeballs_delay_ms = 9\n",
+	    "t.conf", err, sizeof(err)), -1);
+	assert_string_equal(err, "t.conf:1: happy_eyeballs_delay_ms must be an "
+	    "integer from 10 to 600000, not '9'");
+	assert_int_equal(setenv("OMNIROUTE_HAPPY_EYEBALLS_DELAY_MS", "400", 1), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, NULL, NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(cfg.happy_eyeballs_delay_ms, 400);
+	unsetenv("OMNIROUTE_HAPPY_EYEBALLS_DELAY_MS");
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -243,6 +274,7 @@ main(void)
 		cmocka_unit_test(test_many_of_each_keeps_both_families_in_the_cut),
 		cmocka_unit_test(test_ipv4_can_be_preferred),
 		cmocka_unit_test(test_other_families_are_dropped),
+		cmocka_unit_test(test_delay_setting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
