@@ -13,6 +13,7 @@ addresses were tried. Direct calls and the connect to a proxy's host alike."""
 import http.client
 import json
 import socket
+import threading
 import time
 
 import pytest
@@ -41,6 +42,34 @@ def nothing_listens_on_ipv6(port):
     """Make sure a connect to [::1]:port is refused: bind it, then let it go."""
     with socket.socket(socket.AF_INET6) as s:
         s.bind(("::1", port))
+
+
+def connecting_to(port):
+    """How many sockets on this machine are in SYN_SENT towards port (Linux
+    /proc/net/tcp*): connection attempts still under way. None when unknown."""
+    count, seen = 0, False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        seen = True
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "02" and int(fields[2].rsplit(":", 1)[1], 16) == port:
+                count += 1
+    return count if seen else None
+
+
+def attempts_closed(port, timeout=3.0):
+    """True once no connection attempt towards port is left (or we cannot tell)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        n = connecting_to(port)
+        if not n or time.monotonic() > deadline:
+            return not n
+        time.sleep(0.05)
 
 
 class HangingListener:
@@ -142,6 +171,8 @@ def test_hanging_ipv6_loses_the_race_to_ipv4(start, provider):
     hang = HangingListener(socket.AF_INET6, "::1", provider.port)
     try:
         (r, data), elapsed = timed(chat, d)
+        # the losing attempt, still waiting for an answer from ::1, is closed
+        assert attempts_closed(provider.port), connecting_to(provider.port)
     finally:
         hang.close()
     assert r.status == 200, data
@@ -197,9 +228,11 @@ def test_the_connect_deadline_covers_the_whole_race(start, provider):
         assert res["success"] is False and res["stage"] == "connect", res
         assert res["error"] == "localhost:%d: timed out after 1500 ms (stage connect)" \
             % port, res
+        assert attempts_closed(port), connecting_to(port)
         # a probe that gives up first abandons the race with both attempts
-        # under way (freed under ASan; the fixture checks the log)
+        # under way: they are closed (and freed: the fixture checks for ASan)
         rc, out, err = d.ctl("--json", "conn", "test", d.conn["id"], "--timeout-ms", "600")
+        assert attempts_closed(port), connecting_to(port)
     finally:
         hang6.close()
         hang4.close()
@@ -222,6 +255,35 @@ def test_proxy_host_is_raced_too(start, provider, peers):
     assert rc == 0 and res["success"] is True, (rc, out, err)
     assert 900 <= res["latencyMs"] < CONNECT_TIMEOUT_MS / 2, res
     assert provider.requests[-1].route == "/v1/models"
+
+
+def test_the_losing_attempt_is_closed_as_soon_as_one_connects(start):
+    d = start(delay_ms=200)
+    silent = socket.socket()        # a "proxy" that accepts and says nothing
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    silent.settimeout(10)
+    port = silent.getsockname()[1]
+    hang = HangingListener(socket.AF_INET6, "::1", port)
+    p = new_proxy(d, type="socks5", host="localhost", port=port)
+    result = []
+    probe = threading.Thread(target=lambda: result.append(d.ctl(
+        "--json", "proxy", "test", p["id"], "--url", "https://localhost/")))
+    probe.start()
+    try:
+        conn, _ = silent.accept()   # IPv4 won; the egress waits in the handshake
+        try:
+            # … and the IPv6 attempt is gone already, long before the egress ends
+            assert attempts_closed(port), connecting_to(port)
+        finally:
+            conn.close()            # ends the handshake
+        probe.join(30)
+    finally:
+        hang.close()
+        silent.close()
+    rc, out, err = result[0]
+    res = json.loads(out)
+    assert rc == 0 and res["stage"] == "proxy_handshake", (rc, out, err)
 
 
 def test_unreachable_proxy_host_lists_the_addresses_tried(start, provider):
