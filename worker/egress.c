@@ -486,6 +486,9 @@ race_note_failure(struct egress *e, size_t i, int err)
 		    race->last_addr, sizeof(race->last_addr));
 	snprintf(race->last_error, sizeof(race->last_error), "%s",
 	    evutil_socket_error_to_string(err));
+	log_debug("egress to %s:%u: connect to address %zu of %zu (%s) failed: %s",
+	    e->target_host, e->target_port, i + 1, e->addrs.count, race->last_addr,
+	    race->last_error);
 }
 
 /* Every address was tried and none connected. */
