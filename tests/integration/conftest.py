@@ -26,7 +26,8 @@ OMNIRCTL = os.environ.get("OMNIRCTL", os.path.join(os.getcwd(), "omnirctl"))
 # Environment variables that would leak the caller's settings into the daemon.
 SCRUBBED = [k for k in os.environ if k.startswith("OMNIROUTE_") or k in (
     "STORAGE_ENCRYPTION_KEY", "ENABLE_SOCKS5_PROXY", "PROXY_FAIL_OPEN",
-    "REQUIRE_API_KEY", "ONEPROXY_ENABLED", "ONEPROXY_API_URL", "CLIPROXYAPI_URL")]
+    "REQUIRE_API_KEY", "ONEPROXY_ENABLED", "ONEPROXY_API_URL", "CLIPROXYAPI_URL",
+    "CARES_HOSTS")]
 
 
 def free_port():
