@@ -150,7 +150,13 @@ begin_request(struct http_conn *c)
 	h = &c->head;
 	c->keep_alive = h->keep_alive && !c->w->draining;
 	c->requests++;
-	snprintf(c->method, sizeof(c->method), "%.*s", (int)h->method_len, h->method);
+	if (h->method_len >= sizeof(c->method)) {
+		/* no method we serve is this long; never pass on a cut one */
+		respond_error(c, 501, "method not implemented");
+		return;
+	}
+	memcpy(c->method, h->method, h->method_len);
+	c->method[h->method_len] = '\0';
 	c->target = xcalloc(1, h->target_len + 1);
 	memcpy(c->target, h->target, h->target_len);
 	path_len = http_target_path_len(h->target, h->target_len);

@@ -483,16 +483,16 @@ on_upstream_event(struct bufferevent *bev, short what, void *arg)
 
 /* ---- the upstream request ---------------------------------------------------- */
 
-/* Request headers never copied upstream: framing, hop-by-hop, client auth. */
+/* Request headers never copied upstream: framing, hop-by-hop (conn is the
+ * request's Connection header, or NULL), client auth. */
 static bool
-dropped_request_header(const struct http_request_head *h, const struct http_header *f)
+dropped_request_header(const struct http_header *conn, const struct http_header *f)
 {
 	static const char *const dropped[] = {
 		"host", "content-length", "transfer-encoding", "connection",
 		"keep-alive", "proxy-connection", "proxy-authorization", "te",
 		"trailer", "upgrade", "authorization", "x-api-key", "expect", NULL,
 	};
-	const struct http_header *conn = http_find_header(h, "Connection");
 	size_t i;
 
 	for (i = 0; dropped[i] != NULL; i++)
@@ -511,6 +511,7 @@ write_request(struct relay *r, const struct http_url *base)
 	 * otherwise become a record of its own */
 	struct textbuf *t = &r->w->scratch;
 	const struct http_request_head *h = &r->c->head;
+	const struct http_header *conn;
 	const char *key = r->cur->key != NULL ? r->cur->key : "";
 	const char *auth = r->cur->auth_style;
 	struct json_object *extra = r->cur->headers;
@@ -543,9 +544,10 @@ write_request(struct relay *r, const struct http_url *base)
 		textbuf_add_uint(t, base->port);
 	}
 	textbuf_add(t, "\r\n", 2);
+	conn = http_find_header(h, "Connection");
 	for (i = 0; i < h->header_count; i++) {
 		const struct http_header *f = &h->headers[i];
-		if (!dropped_request_header(h, f))
+		if (!dropped_request_header(conn, f))
 			textbuf_add_header(t, f->name, f->name_len, f->value, f->value_len);
 	}
 	if (strcmp(auth, "bearer") == 0 && *key != '\0') {

@@ -11,7 +11,13 @@ relay's own processes. Then SSE time to first byte (the Python stand-in, with
 pauses) direct vs through omnirouted, RSS idle, and RSS per 1 000 idle client
 connections. Needs wrk, nginx-light, microsocks (Debian).
 
+Each (target, connections) pair is measured --rounds times, the targets
+taking turns within a round so that a noisy neighbour hits them alike; the
+table shows the median round and the ratios are medians of the per-round
+ratios.
+
 Usage: tests/bench/relay_bench.py [--omnirouted PATH] [--omnirctl PATH] [--seconds S]
+           [--rounds N]
 """
 
 import argparse
@@ -122,6 +128,7 @@ def main():
     ap.add_argument("--omnirouted", default=os.path.join(os.getcwd(), "omnirouted"))
     ap.add_argument("--omnirctl", default=os.path.join(os.getcwd(), "omnirctl"))
     ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
     for tool in ("wrk", "nginx", "microsocks"):
         if shutil.which(tool) is None:
@@ -178,17 +185,24 @@ server {
             ("omniroute + microsocks", "http://127.0.0.1:%d/v1/chat/completions" % omni_port,
              tree(omni.pid) + [ms.proc.pid]),
         ]
-        for name, url, pids in targets:
-            if name == "omniroute + microsocks":
-                ctl("assign", "set", "global", pid)
+        runs = {}           # (name, conns) -> [result per round]
+        for _ in range(a.rounds):
+            for name, url, pids in targets:
+                if name == "omniroute + microsocks":
+                    ctl("assign", "set", "global", pid)
+                for conns in (1, 32):
+                    before = cpu_seconds(pids) if pids else 0
+                    res = wrk(url, conns, a.seconds, script)
+                    cpu = (cpu_seconds(pids) - before) if pids else None
+                    res.update(name=name, conns=conns, cpu_ms=(cpu * 1000 / res["total"])
+                               if pids and res["total"] else None)
+                    runs.setdefault((name, conns), []).append(res)
+                if name == "omniroute + microsocks":
+                    ctl("assign", "remove", "global")
+        for name, _url, _pids in targets:
             for conns in (1, 32):
-                before = cpu_seconds(pids) if pids else 0
-                res = wrk(url, conns, a.seconds, script)
-                cpu = (cpu_seconds(pids) - before) if pids else None
-                res.update(name=name, conns=conns,
-                           cpu_ms=(cpu * 1000 / res["total"]) if pids and res["total"] else None)
-                rows.append(res)
-        ctl("assign", "remove", "global")
+                rounds = sorted(runs[(name, conns)], key=lambda r: r["rps"])
+                rows.append(rounds[len(rounds) // 2])
 
         # SSE time to first byte: the Python stand-in streams with pauses
         sse = ProviderStandIn(ca, pause=0.05)
@@ -208,20 +222,21 @@ server {
         for s in socks:
             s.close()
 
-        print("relay benchmark (%d s per run, 2 workers each; CPU = the relay's own processes)"
-              % a.seconds)
+        print("relay benchmark (%d s per run, %d rounds, median shown; 2 workers each; "
+              "CPU = the relay's own processes)" % (a.seconds, a.rounds))
         print("%-28s %5s %10s %9s %9s %11s %7s" % ("target", "conns", "req/s", "p50 ms",
                                                    "p99 ms", "CPU ms/call", "non2xx"))
         for r in rows:
             print("%-28s %5d %10.0f %9.3f %9.3f %11s %7d" % (
                 r["name"], r["conns"], r["rps"], r["p50"], r["p99"],
                 "%.4f" % r["cpu_ms"] if r["cpu_ms"] is not None else "-", r["non2xx"]))
-        by = {(r["name"], r["conns"]): r for r in rows}
         for conns in (1, 32):
-            bar = by[("nginx reverse proxy", conns)]["rps"]
+            bars = runs[("nginx reverse proxy", conns)]
             for name in ("omniroute, direct egress", "omniroute + microsocks"):
-                print("ratio %-26s / nginx at %2d conns: %.2f" % (
-                    name, conns, by[(name, conns)]["rps"] / bar))
+                ratios = sorted(r["rps"] / b["rps"] for r, b in zip(runs[(name, conns)], bars))
+                print("ratio %-26s / nginx at %2d conns: %.2f (rounds: %s)" % (
+                    name, conns, ratios[len(ratios) // 2],
+                    " ".join("%.2f" % x for x in ratios)))
         print("SSE time to first byte (median of 20): direct %.2f ms, through omniroute "
               "%.2f ms (+%.2f ms)" % (t_direct, t_omni, t_omni - t_direct))
         print("RSS: idle worker %d KiB, master %d KiB; 1000 idle client connections add "

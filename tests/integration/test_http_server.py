@@ -496,6 +496,12 @@ def test_expect_100_continue_is_answered_before_the_body(daemon):
         assert status == 201, reply
 
 
+@pytest.mark.parametrize("path", [b"/v1/chat/completions", V1.encode()])
+def test_overlong_method_is_501_never_cut(daemon, path):
+    data = b"POSTPOSTPOSTPOSTX " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+    expect_error_and_close(daemon, data, 501)
+
+
 def test_unknown_expectation_is_417(daemon):
     data = post_head(V1.encode(), b"Expect: teapot\r\nContent-Length: 2\r\n") + b"{}"
     expect_error_and_close(daemon, data, 417)
