@@ -82,7 +82,7 @@ struct relay {
 	struct resolve_result	 res;
 	char			 level[16];
 	char			 proxy_id[40];
-	char			 via[340];	/* pool key part: "id@type://host:port" or "" */
+	char			 via[340];	/* pool key part: "id@type://host:port#creds" */
 	struct egress		*egress;
 	struct bufferevent	*up;
 	struct http_url		 target;	/* where the current attempt goes */
@@ -610,6 +610,24 @@ on_egress_ready(struct bufferevent *bev, enum egress_stage stage, const char *er
 
 /* ---- attempts ------------------------------------------------------------------- */
 
+/* FNV-1a of user NUL password: tells credentials apart in a pool key (memory
+ * only, never logged). */
+static uint64_t
+credentials_fingerprint(const struct snap_proxy *p)
+{
+	uint64_t h = 14695981039346656037ull;
+	const char *parts[2] = { p->username ? p->username : "", p->password ? p->password : "" };
+	size_t i;
+	const unsigned char *c;
+
+	for (i = 0; i < 2; i++) {
+		for (c = (const unsigned char *)parts[i]; *c != '\0'; c++)
+			h = (h ^ *c) * 1099511628211ull;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
 /* This attempt may not leave (fail-closed): note why, and go on with the next. */
 static void
 refuse_attempt(struct relay *r, const char *code, const char *fmt, ...)
@@ -660,10 +678,12 @@ next_attempt(struct relay *r)
 		}
 		if (r->res.outcome == RESOLVE_PROXY) {
 			str_copy(r->proxy_id, sizeof(r->proxy_id), r->res.proxy->id);
-			/* a pooled tunnel is only reused through the same proxy endpoint */
-			snprintf(r->via, sizeof(r->via), "%.36s@%s://%.255s:%u", r->res.proxy->id,
-			    proxy_type_name(r->res.proxy->type), r->res.proxy->host,
-			    r->res.proxy->port);
+			/* a pooled tunnel is only reused through the same proxy endpoint
+			 * with the same credentials (a changed user can mean another exit) */
+			snprintf(r->via, sizeof(r->via), "%.36s@%s://%.255s:%u#%016llx",
+			    r->res.proxy->id, proxy_type_name(r->res.proxy->type),
+			    r->res.proxy->host, r->res.proxy->port, (unsigned long long)
+			    credentials_fingerprint(r->res.proxy));
 			if (r->res.proxy->type == PROXY_TYPE_SOCKS5 &&
 			    !r->w->cfg->enable_socks5_proxy) {
 				refuse_attempt(r, "SOCKS5_DISABLED", "SOCKS5 proxy is disabled "

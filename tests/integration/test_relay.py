@@ -559,6 +559,32 @@ def test_upstream_connection_reuse_direct_always_proxied_only_when_enabled(daemo
     assert len({q.conn for q in provider.requests}) == 1      # the switch: one tunnel reused
 
 
+def test_pooled_tunnel_is_not_reused_after_the_proxy_credentials_change(daemon_factory, ca,
+                                                                        provider, peers):
+    """With proxied pooling on, a tunnel opened with the old credentials must
+    not serve a call once the proxy's password has changed: the new one is
+    what the user wants checked (and a new user name can mean a new exit)."""
+    provider.reset()
+    ms = peers(env.microsocks, user="u1", password="right")
+    d = daemon_factory(name="poolcred", workers=1, env={
+        "OMNIROUTE_CA_FILE": ca.ca, "OMNIROUTE_POOL_PROXIED_IDLE_MS": "5000"}).start()
+    d.ctl_json("provider", "update", "openai", "--base-url", provider.url("/v1"))
+    d.ctl_json("conn", "add", "openai", "--name", "m", "--key", "sk-x")
+    p = new_proxy(d, type="socks5", host="127.0.0.1", port=ms.port, username="u1",
+                  password="right")
+    d.ctl_json("assign", "set", "global", p["id"])
+    for _ in range(2):
+        assert chat(d)[0].status == 200
+    assert len({q.conn for q in provider.requests}) == 1      # the tunnel is pooled
+    d.ctl_json("proxy", "update", p["id"], "--password", "wrong")
+    r, data = chat(d)
+    assert r.status == 502, data                              # not the pooled tunnel
+    assert json.loads(data)["error"]["code"] == "PROXY_UNREACHABLE"
+    assert len(provider.requests) == 2
+    d.ctl_json("proxy", "update", p["id"], "--password", "right")
+    assert chat(d)[0].status == 200
+
+
 def test_socks5_disabled_refuses_at_dial(daemon_factory, ca, provider, peers):
     provider.reset()
     ms = peers(env.microsocks)
