@@ -59,6 +59,8 @@ static const struct setting settings[] = {
 	S("pool_idle_ms", "OMNIROUTE_POOL_IDLE_MS", "4000", SET_LONG, pool_idle_ms, 0, 600000),
 	S("pool_proxied_idle_ms", "OMNIROUTE_POOL_PROXIED_IDLE_MS", "0", SET_LONG, pool_proxied_idle_ms, 0, 60000),
 	S("body_idle_timeout_ms", "OMNIROUTE_BODY_IDLE_TIMEOUT_MS", "300000", SET_LONG, body_idle_timeout_ms, 100, 3600000),
+	S("max_client_connections", "OMNIROUTE_MAX_CLIENT_CONNECTIONS", "4096", SET_LONG, max_client_connections, 1, 1000000),
+	S("body_budget_mb", "OMNIROUTE_BODY_BUDGET_MB", "256", SET_LONG, body_budget_mb, 1, 65536),
 	S("probe_url", "OMNIROUTE_PROBE_URL", "https://api64.ipify.org/?format=json", SET_STRING, probe_url, 0, 0),
 };
 

@@ -49,6 +49,8 @@ struct config {
 	long		 body_idle_timeout_ms;
 	long		 pool_idle_ms;
 	long		 pool_proxied_idle_ms;
+	long		 max_client_connections;	/* per worker; accepting pauses there */
+	long		 body_budget_mb;	/* per worker: request bodies held at once */
 	char		*probe_url;
 
 	/* derived by config_finish() */

@@ -28,10 +28,13 @@ static void conn_read(struct bufferevent *bev, void *arg);
 static void conn_write(struct bufferevent *bev, void *arg);
 static void conn_event(struct bufferevent *bev, short what, void *arg);
 static void respond_body_too_large(struct http_conn *c);
+static bool reserve_body(struct http_conn *c, size_t bytes);
 
 static void
 conn_reset_request(struct http_conn *c)
 {
+	c->w->body_bytes -= c->body_reserved;
+	c->body_reserved = 0;
 	free(c->head_copy);
 	free(c->body);
 	free(c->target);
@@ -52,6 +55,9 @@ http_conn_close(struct http_conn *c)
 		models_abort(c->models);
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->conn_count--;
+	if (w->accept_paused && (long)w->conn_count < w->cfg->max_client_connections &&
+	    (w->accept_retry == NULL || !evtimer_pending(w->accept_retry, NULL)))
+		worker_pause_accepting(w, false);
 	if (c->deadline != NULL)
 		event_free(c->deadline);
 	bufferevent_free(c->bev);
@@ -123,6 +129,13 @@ http_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_enable(c->bev, EV_READ);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	w->conn_count++;
+	if ((long)w->conn_count >= w->cfg->max_client_connections) {
+		/* the kernel's backlog (and the other workers) take the next ones */
+		if (!w->accept_paused)
+			log_warnx("%zu client connections open (max_client_connections); "
+			    "not accepting more until one closes", w->conn_count);
+		worker_pause_accepting(w, true);
+	}
 	arm_deadline(c, w->cfg->header_timeout_ms);
 }
 
@@ -172,6 +185,8 @@ begin_request(struct http_conn *c)
 		respond_body_too_large(c);
 		return;
 	}
+	if (h->framing == HTTP_BODY_LENGTH && !reserve_body(c, (size_t)h->content_length))
+		return;
 	/* /v1 with REQUIRE_API_KEY: no body is buffered for an unknown client */
 	if (strncmp(c->path, "/v1/", 4) == 0 && !relay_client_authorized(c)) {
 		respond_error(c, 401, "Authentication required: a valid client API key");
@@ -197,6 +212,28 @@ begin_request(struct http_conn *c)
 		io_flush_now(c->bev);
 	}
 	c->state = CONN_READING_BODY;
+}
+
+/*
+ * Count bytes of body against the worker's budget (body_budget_mb): a worker
+ * holds every request body whole while it relays it, so many large uploads
+ * at once could take all memory. Over budget: 503 and false.
+ */
+static bool
+reserve_body(struct http_conn *c, size_t bytes)
+{
+	struct worker *w = c->w;
+
+	if (bytes > (size_t)w->cfg->body_budget_mb * 1024 * 1024 - w->body_bytes) {
+		evbuffer_drain(bufferevent_get_input(c->bev),
+		    evbuffer_get_length(bufferevent_get_input(c->bev)));
+		respond_error(c, 503, "this worker holds too many request bodies at "
+		    "once (body_budget_mb); try again shortly");
+		return false;
+	}
+	w->body_bytes += bytes;
+	c->body_reserved += bytes;
+	return true;
 }
 
 static void
@@ -226,6 +263,8 @@ read_chunked_body(struct http_conn *c)
 	    avail, &consumed, c->body + c->body_len, &got);
 	c->body_len += got;
 	evbuffer_drain(in, consumed);
+	if (!reserve_body(c, got))
+		return false;
 	if (p == PARSE_INVALID) {
 		evbuffer_drain(in, evbuffer_get_length(in));
 		snprintf(msg, sizeof(msg), "malformed chunked request body: %s",

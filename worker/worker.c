@@ -34,6 +34,50 @@ worker_stop_accepting(struct worker *w)
 }
 
 void
+worker_pause_accepting(struct worker *w, bool pause)
+{
+	size_t i;
+
+	if (pause == w->accept_paused || w->draining)
+		return;
+	w->accept_paused = pause;
+	for (i = 0; i < w->listener_count; i++)
+		if (w->listeners[i] != NULL)
+			(pause ? evconnlistener_disable : evconnlistener_enable)(w->listeners[i]);
+}
+
+static void
+accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	if ((long)w->conn_count < w->cfg->max_client_connections)
+		worker_pause_accepting(w, false);
+}
+
+/*
+ * accept() failed (EMFILE, ENFILE, ENOBUFS...): the listening socket stays
+ * readable, so accepting pauses for a second instead of spinning.
+ */
+static void
+on_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval second = { 1, 0 };
+	int err = EVUTIL_SOCKET_ERROR();
+
+	(void)lev;
+	log_warnx("cannot accept a client connection: %s; pausing accepts for 1 s "
+	    "(%zu connections open)", evutil_socket_error_to_string(err), w->conn_count);
+	worker_pause_accepting(w, true);
+	if (w->accept_retry == NULL)
+		w->accept_retry = evtimer_new(w->base, accept_retry, w);
+	evtimer_add(w->accept_retry, &second);
+}
+
+void
 worker_check_drained(struct worker *w)
 {
 	if (w->draining && w->conn_count == 0)
@@ -282,6 +326,7 @@ worker_main(const struct worker_init *init)
 			rc = 1;
 			goto out;
 		}
+		evconnlistener_set_error_cb(w.listeners[i], on_accept_error);
 		w.listener_count++;
 	}
 	for (i = 0; i < init->listen_count; i++)
@@ -299,6 +344,8 @@ out:
 	outcomes_flush(-1, 0, &w);	/* the last rows go before the channel closes */
 	if (w.outcome_timer != NULL)
 		event_free(w.outcome_timer);
+	if (w.accept_retry != NULL)
+		event_free(w.accept_retry);
 	worker_stop_accepting(&w);
 	while (!TAILQ_EMPTY(&w.conns))
 		http_conn_close(TAILQ_FIRST(&w.conns));

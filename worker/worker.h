@@ -69,6 +69,7 @@ struct http_conn {
 	char			*body;
 	size_t			 body_len;
 	size_t			 body_max;	/* 413 above it */
+	size_t			 body_reserved;	/* counted in the worker's body budget */
 	bool			 chunked;	/* the body comes chunked (decoded here) */
 	struct chunked_state	 chunks;
 	char			 method[16];
@@ -105,6 +106,9 @@ struct worker {
 	uint64_t		 next_tag;
 	struct http_conn_list	 conns;
 	size_t			 conn_count;
+	bool			 accept_paused;	/* at max_client_connections, or fds ran out */
+	struct event		*accept_retry;	/* resumes accepting after running out of fds */
+	size_t			 body_bytes;	/* request bodies held (body_budget_mb) */
 	bool			 draining;
 	struct dns_resolver	*dns;
 	struct ssl_ctx_st	*tls_ctx;	/* SSL_CTX for every egress TLS */
@@ -121,6 +125,9 @@ struct worker {
 	struct event		*sigterm_ev;
 	struct event		*sigint_ev;
 };
+
+/* worker/worker.c: stop or resume taking new client connections. */
+void	worker_pause_accepting(struct worker *w, bool pause);
 
 /* worker/http_server.c */
 void	http_accept(struct evconnlistener *lev, evutil_socket_t fd,
