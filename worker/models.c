@@ -34,6 +34,7 @@
 #include "http_util.h"
 #include "log.h"
 #include "models.h"
+#include "provider_head.h"
 #include "resolve.h"
 #include "util.h"
 #include "worker.h"
@@ -543,33 +544,17 @@ static void
 write_request(struct models_fetch *f)
 {
 	/* composed aside and written whole: one TLS record, not one per line */
-	struct evbuffer *out = evbuffer_new();
-	const struct http_url *u = &f->url;
-	const char *key = f->key != NULL ? f->key : "";
-	bool v6 = strchr(u->host, ':') != NULL;
+	struct textbuf *t = &f->call->w->scratch;
 
-	evbuffer_add_printf(out, "GET %s HTTP/1.1\r\nHost: %s%s%s", u->path,
-	    v6 ? "[" : "", u->host, v6 ? "]" : "");
-	if (u->port != (u->tls ? 443u : 80u))
-		evbuffer_add_printf(out, ":%u", u->port);
-	evbuffer_add_printf(out, "\r\nAccept: application/json\r\n"
-	    "User-Agent: omniroute\r\n");
-	/* the provider's auth, as the relay adds it */
-	if (strcmp(f->auth_style, "bearer") == 0 && *key != '\0')
-		evbuffer_add_printf(out, "Authorization: Bearer %s\r\n", key);
-	else if (strcmp(f->auth_style, "x-api-key") == 0 && *key != '\0')
-		evbuffer_add_printf(out, "x-api-key: %s\r\n", key);
-	if (f->headers != NULL && json_object_is_type(f->headers, json_type_object)) {
-		json_object_object_foreach(f->headers, name, value)
-			if (json_object_is_type(value, json_type_string) &&
-			    strpbrk(json_object_get_string(value), "\r\n") == NULL &&
-			    strpbrk(name, "\r\n: ") == NULL)
-				evbuffer_add_printf(out, "%s: %s\r\n", name,
-				    json_object_get_string(value));
-	}
-	evbuffer_add_printf(out, "Connection: close\r\n\r\n");
-	bufferevent_write_buffer(f->up, out);
-	evbuffer_free(out);
+	textbuf_reset(t);
+	textbuf_add_str(t, "GET ");
+	textbuf_add_str(t, f->url.path);
+	textbuf_add_str(t, " HTTP/1.1\r\n");
+	provider_head_host(t, &f->url);
+	textbuf_add_str(t, "Accept: application/json\r\nUser-Agent: omniroute\r\n");
+	provider_head_auth(t, f->auth_style, f->key, f->headers, NULL);
+	textbuf_add_str(t, "Connection: close\r\n\r\n");
+	bufferevent_write(f->up, t->data, t->len);
 }
 
 static void

@@ -15,6 +15,7 @@
 #include "egress.h"
 #include "http_util.h"
 #include "log.h"
+#include "provider_head.h"
 #include "util.h"
 #include "worker.h"
 
@@ -166,7 +167,7 @@ static void
 on_egress(struct bufferevent *bev, enum egress_stage stage, const char *error, void *arg)
 {
 	struct probe *p = arg;
-	struct evbuffer *out;
+	struct textbuf *t;
 
 	p->egress = NULL;
 	p->stage = stage;
@@ -175,24 +176,17 @@ on_egress(struct bufferevent *bev, enum egress_stage stage, const char *error, v
 		return;
 	}
 	p->bev = bev;
-	out = evbuffer_new();	/* one write: one TLS record, not one per line */
-	evbuffer_add_printf(out, "GET %s HTTP/1.1\r\nHost: %s%s%s", p->url.path,
-	    strchr(p->url.host, ':') ? "[" : "", p->url.host,
-	    strchr(p->url.host, ':') ? "]" : "");
-	if ((p->url.tls && p->url.port != 443) || (!p->url.tls && p->url.port != 80))
-		evbuffer_add_printf(out, ":%u", p->url.port);
-	evbuffer_add_printf(out, "\r\nUser-Agent: omniroute-probe\r\nAccept: */*\r\n");
-	if (p->headers != NULL) {
-		json_object_object_foreach(p->headers, hname, hvalue)
-			if (json_object_is_type(hvalue, json_type_string) &&
-			    strpbrk(json_object_get_string(hvalue), "\r\n") == NULL &&
-			    strpbrk(hname, "\r\n: ") == NULL)
-				evbuffer_add_printf(out, "%s: %s\r\n", hname,
-				    json_object_get_string(hvalue));
-	}
-	evbuffer_add_printf(out, "Connection: close\r\n\r\n");
-	bufferevent_write_buffer(bev, out);
-	evbuffer_free(out);
+	t = &p->job.w->scratch;	/* one write: one TLS record, not one per line */
+	textbuf_reset(t);
+	textbuf_add_str(t, "GET ");
+	textbuf_add_str(t, p->url.path);
+	textbuf_add_str(t, " HTTP/1.1\r\n");
+	provider_head_host(t, &p->url);
+	textbuf_add_str(t, "User-Agent: omniroute-probe\r\nAccept: */*\r\n");
+	provider_head_auth(t, "none", NULL, p->headers, NULL);	/* auth is among them */
+	textbuf_add_str(t, "Connection: close\r\n\r\n");
+	bufferevent_write(bev, t->data, t->len);
+	explicit_bzero(t->data, t->len);	/* the job's key is wiped like its headers */
 	bufferevent_setcb(bev, on_response_read, NULL, on_response_event, p);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }

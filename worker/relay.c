@@ -26,6 +26,7 @@
 #include "chunked.h"
 #include "egress.h"
 #include "io.h"
+#include "provider_head.h"
 #include "http_response.h"
 #include "http_util.h"
 #include "json_scan.h"
@@ -512,13 +513,8 @@ write_request(struct relay *r, const struct http_url *base)
 	struct textbuf *t = &r->w->scratch;
 	const struct http_request_head *h = &r->c->head;
 	const struct http_header *conn;
-	const char *key = r->cur->key != NULL ? r->cur->key : "";
-	const char *auth = r->cur->auth_style;
-	struct json_object *extra = r->cur->headers;
 	const char *body;
 	size_t i, body_len;
-	bool v6 = strchr(base->host, ':') != NULL;
-	bool default_port = base->port == (base->tls ? 443u : 80u);
 
 	/* the body goes with the provider's own model name */
 	if (r->splice) {
@@ -535,35 +531,15 @@ write_request(struct relay *r, const struct http_url *base)
 	if (strcmp(base->path, "/") != 0)
 		textbuf_add_str(t, base->path);
 	textbuf_add_str(t, r->cur->path != NULL ? r->cur->path : r->suffix);
-	textbuf_add_str(t, v6 ? " HTTP/1.1\r\nHost: [" : " HTTP/1.1\r\nHost: ");
-	textbuf_add_str(t, base->host);
-	if (v6)
-		textbuf_add(t, "]", 1);
-	if (!default_port) {
-		textbuf_add(t, ":", 1);
-		textbuf_add_uint(t, base->port);
-	}
-	textbuf_add(t, "\r\n", 2);
+	textbuf_add_str(t, " HTTP/1.1\r\n");
+	provider_head_host(t, base);
 	conn = http_find_header(h, "Connection");
 	for (i = 0; i < h->header_count; i++) {
 		const struct http_header *f = &h->headers[i];
 		if (!dropped_request_header(conn, f))
 			textbuf_add_header(t, f->name, f->name_len, f->value, f->value_len);
 	}
-	if (strcmp(auth, "bearer") == 0 && *key != '\0') {
-		textbuf_add_str(t, "Authorization: Bearer ");
-		textbuf_add_str(t, key);
-		textbuf_add(t, "\r\n", 2);
-	} else if (strcmp(auth, "x-api-key") == 0 && *key != '\0') {
-		textbuf_add_header(t, "x-api-key", 9, key, strlen(key));
-	}
-	if (extra != NULL && json_object_is_type(extra, json_type_object)) {
-		json_object_object_foreach(extra, name, value)
-			if (http_find_header(h, name) == NULL)	/* the client's own wins */
-				textbuf_add_header(t, name, strlen(name),
-				    json_object_get_string(value),
-				    (size_t)json_object_get_string_len(value));
-	}
+	provider_head_auth(t, r->cur->auth_style, r->cur->key, r->cur->headers, h);
 	textbuf_add_str(t, "Content-Length: ");
 	textbuf_add_uint(t, body_len);
 	/* proxied upstream connections are not reused unless pooling is on */
