@@ -396,6 +396,8 @@ out:
 		event_free(m->respawn_timer);
 	if (m->stop_timer != NULL)
 		event_free(m->stop_timer);
+	if (m->drain_timer != NULL)
+		event_free(m->drain_timer);
 	if (m->db != NULL)
 		master_outcomes_flush(m);
 	while (!TAILQ_EMPTY(&m->jobs)) {

@@ -37,6 +37,7 @@ struct worker_proc {
 	time_t			 started_at;
 	int			 restarts;
 	bool			 draining;	/* replaced by a reload; finishing its work */
+	uint64_t		 drain_deadline_ms;	/* monotonic; 0 = none (killed then) */
 	bool			 exited;
 };
 
@@ -102,6 +103,7 @@ struct master {
 	bool			 stopping;
 	int			 exit_code;
 	struct event		*stop_timer;
+	struct event		*drain_timer;	/* kills old workers past their drain deadline */
 };
 
 /* master/snapshot.c */

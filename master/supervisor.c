@@ -361,6 +361,36 @@ check_restart_only(const struct config *old, const struct config *new,
 	return 0;
 }
 
+/* Once a second while old workers drain: any past its deadline is killed. */
+static void
+drain_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+	struct timeval second = { 1, 0 };
+	uint64_t now = monotonic_ms();
+	bool waiting = false;
+	int i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < MAX_WORKER_SLOTS; i++) {
+		struct worker_proc *w = &m->workers[i];
+		if (!w->in_use || w->exited || !w->draining || w->drain_deadline_ms == 0)
+			continue;
+		if (now < w->drain_deadline_ms) {
+			waiting = true;
+			continue;
+		}
+		log_warnx("worker[%d] pid %d still busy %ld ms after a reload "
+		    "(reload_drain_timeout_ms); killing it: its open calls end cut",
+		    w->slot, (int)w->pid, m->cfg.reload_drain_timeout_ms);
+		kill(w->pid, SIGKILL);
+		w->drain_deadline_ms = 0;
+	}
+	if (waiting)
+		evtimer_add(m->drain_timer, &second);
+}
+
 int
 supervisor_reload(struct master *m, char *err, size_t errlen)
 {
@@ -391,9 +421,20 @@ supervisor_reload(struct master *m, char *err, size_t errlen)
 		snprintf(err, errlen, "could not start all new workers");
 		return -1;
 	}
-	for (i = 0; i < MAX_WORKER_SLOTS; i++)
-		if (old[i])
-			send_drain(&m->workers[i]);
+	for (i = 0; i < MAX_WORKER_SLOTS; i++) {
+		if (!old[i])
+			continue;
+		send_drain(&m->workers[i]);
+		m->workers[i].drain_deadline_ms = m->cfg.reload_drain_timeout_ms > 0 ?
+		    monotonic_ms() + (uint64_t)m->cfg.reload_drain_timeout_ms : 0;
+	}
+	if (m->cfg.reload_drain_timeout_ms > 0) {
+		struct timeval second = { 1, 0 };
+		if (m->drain_timer == NULL)
+			m->drain_timer = evtimer_new(m->base, drain_check, m);
+		if (!evtimer_pending(m->drain_timer, NULL))
+			evtimer_add(m->drain_timer, &second);
+	}
 	log_info("configuration reloaded; %d new workers, old ones draining",
 	    m->cfg.worker_count);
 	master_deliver_pending(m);

@@ -376,6 +376,41 @@ def test_chunked_request_body_goes_upstream_with_a_length(d, provider):
     assert up.json() == sent
 
 
+def test_reload_drain_deadline_cuts_a_stream_that_outlives_it(daemon_factory, ca, provider,
+                                                              tmp_path):
+    import signal
+    import threading
+    provider.reset()
+    cfg = tmp_path / "drain.conf"
+    cfg.write_text("reload_drain_timeout_ms = 1000\n")
+    d = daemon_factory(workers=1, config=str(cfg), env={"OMNIROUTE_CA_FILE": ca.ca}).start()
+    d.ctl_json("provider", "update", "openai", "--base-url", provider.url("/v1"))
+    d.ctl_json("conn", "add", "openai", "--name", "m", "--key", "sk-x")
+    provider.script(CHAT, events=["tok"] * 40, pause=0.25, times=1)     # ~10 s of stream
+    result = {}
+
+    def stream():
+        started = time.monotonic()
+        try:
+            result["data"] = chat(d, stream=True)[1]
+        except (http.client.HTTPException, OSError) as e:
+            result["error"] = repr(e)
+        result["seconds"] = time.monotonic() - started
+    t = threading.Thread(target=stream)
+    t.start()
+    provider.wait_requests(1, timeout=10)
+    old = [w["pid"] for w in d.ctl_json("workers")["items"]]
+    d.proc.send_signal(signal.SIGHUP)
+    t.join(15)
+    assert not t.is_alive()
+    assert b"[DONE]" not in result.get("data", b""), result       # cut, visibly
+    assert result["seconds"] < 8, result
+    assert wait_for(lambda: "reload_drain_timeout_ms" in d.read_log(), timeout=5)
+    assert wait_for(lambda: not set(old) & {w["pid"] for w in
+                                            d.ctl_json("workers")["items"]}, timeout=5)
+    assert chat(d)[0].status == 200                                  # the new worker serves
+
+
 def test_identical_attempts_fold_into_few_log_rows(d, provider, peers):
     import sqlite3
     from concurrent.futures import ThreadPoolExecutor
