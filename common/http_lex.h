@@ -41,13 +41,21 @@ is_alpha(unsigned char c)
 	return c >= 'a' && c <= 'z';
 }
 
-/* tchar, RFC 9110 §5.6.2 */
+/*
+ * tchar, RFC 9110 §5.6.2: ALPHA / DIGIT / "!#$%&'*+-.^_`|~", as a bit per
+ * byte value below 128 (every header name byte goes through here).
+ */
 static inline bool
 is_tchar(unsigned char c)
 {
-	if (is_alpha(c) || is_digit(c))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	static const unsigned long long below_64 = 0x03ff6cfa00000000ULL;
+	static const unsigned long long below_128 = 0x57ffffffc7fffffeULL;
+
+	if (c < 64)
+		return (below_64 >> c) & 1;
+	if (c < 128)
+		return (below_128 >> (c - 64)) & 1;
+	return false;
 }
 
 /* VCHAR: visible US-ASCII */

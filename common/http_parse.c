@@ -98,6 +98,21 @@ http_token_equals(const char *s, size_t len, const char *lit)
 	return lit[len] == '\0';
 }
 
+void
+http_request_head_rebase(struct http_request_head *head, const char *from, const char *to)
+{
+	size_t i;
+
+#define MOVE(p)	((p) = (p) != NULL ? to + ((p) - from) : NULL)
+	MOVE(head->method);
+	MOVE(head->target);
+	for (i = 0; i < head->header_count; i++) {
+		MOVE(head->headers[i].name);
+		MOVE(head->headers[i].value);
+	}
+#undef MOVE
+}
+
 const struct http_header *
 http_find_header(const struct http_request_head *head, const char *name)
 {

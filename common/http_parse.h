@@ -67,6 +67,13 @@ struct http_request_head {
 enum parse	http_parse_request_head(const char *buf, size_t len, size_t max_head,
 		    struct http_request_head *out);
 
+/*
+ * The head was parsed from a buffer at `from` and its bytes have been copied
+ * to `to`: point every field at the copy (no second parse).
+ */
+void		http_request_head_rebase(struct http_request_head *head, const char *from,
+		    const char *to);
+
 /* Case-insensitive lookup of a header by name; NULL when absent. */
 const struct http_header *http_find_header(const struct http_request_head *head,
 		    const char *name);

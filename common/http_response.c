@@ -54,17 +54,23 @@ struct header_facts {
 	uint64_t content_length;
 };
 
-static const char *const hop_by_hop_names[] = {
-	"Connection",
-	"Keep-Alive",
-	"Proxy-Connection",
-	"Proxy-Authenticate",
-	"Proxy-Authorization",
-	"TE",
-	"Trailer",
-	"Transfer-Encoding",
-	"Upgrade",
+/* with their lengths: a field is compared only with names as long as it */
+#define NAME(s)	{ s, sizeof(s) - 1 }
+static const struct {
+	const char	*name;
+	size_t		 len;
+} hop_by_hop_names[] = {
+	NAME("Connection"),
+	NAME("Keep-Alive"),
+	NAME("Proxy-Connection"),
+	NAME("Proxy-Authenticate"),
+	NAME("Proxy-Authorization"),
+	NAME("TE"),
+	NAME("Trailer"),
+	NAME("Transfer-Encoding"),
+	NAME("Upgrade"),
 };
+#undef NAME
 
 static enum parse
 fail(struct http_response_head *out, const char *message)
@@ -106,7 +112,8 @@ http_is_hop_by_hop(const char *name, size_t len)
 
 	for (i = 0; i < sizeof(hop_by_hop_names) / sizeof(hop_by_hop_names[0]);
 	    i++)
-		if (http_token_equals(name, len, hop_by_hop_names[i]))
+		if (len == hop_by_hop_names[i].len &&
+		    http_token_equals(name, len, hop_by_hop_names[i].name))
 			return true;
 	return false;
 }
@@ -140,8 +147,8 @@ http_response_header_is_hop_by_hop(const struct http_response_head *head,
 	for (i = 0; i < head->header_count; i++) {
 		const struct http_header *h = &head->headers[i];
 
-		if (http_token_equals(h->name, h->name_len, "Connection") &&
-		    http_connection_lists(h, field->name, field->name_len))
+		if (h->name_len == 10 && http_token_equals(h->name, h->name_len,
+		    "Connection") && http_connection_lists(h, field->name, field->name_len))
 			return true;
 	}
 	return false;

@@ -125,7 +125,9 @@ http_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 		struct timeval wtv = { ms / 1000, (ms % 1000) * 1000 };
 		bufferevent_set_timeouts(c->bev, NULL, &wtv);
 	}
-	/* writes go out at once (io.c); EV_WRITE is armed only for a remainder */
+	/* writes go out at once (io.c); EV_WRITE (on by default in a new
+	 * bufferevent) is armed only for a remainder, from the first response on */
+	bufferevent_disable(c->bev, EV_WRITE);
 	bufferevent_enable(c->bev, EV_READ);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	w->conn_count++;
@@ -153,13 +155,17 @@ begin_request(struct http_conn *c)
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	const struct http_request_head *h;
 	const struct http_header *expect;
+	const char *parsed;
 	size_t path_len;
 
 	c->head_copy = xcalloc(1, c->head.head_len + 1);
 	c->head_len = c->head.head_len;
-	evbuffer_remove(in, c->head_copy, c->head_len);
-	/* re-parse over our copy so every pointer lies in memory we own */
-	http_parse_request_head(c->head_copy, c->head_len, HTTP_HEAD_MAX, &c->head);
+	/* the head was parsed in place in the input buffer (already contiguous,
+	 * so this pullup moves nothing): point it at our copy */
+	parsed = (const char *)evbuffer_pullup(in, (ssize_t)c->head_len);
+	memcpy(c->head_copy, parsed, c->head_len);
+	http_request_head_rebase(&c->head, parsed, c->head_copy);
+	evbuffer_drain(in, c->head_len);
 	h = &c->head;
 	c->keep_alive = h->keep_alive && !c->w->draining;
 	c->requests++;

@@ -238,7 +238,9 @@ relay_done(struct relay *r, bool complete)
 	c->state = c->keep_alive ? CONN_WRITING : CONN_CLOSING;
 	if (!complete)
 		bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	/* what is still in the output (a head without a body, say) goes now;
+	 * all out: go on from the loop, else the write event finishes it */
+	if (io_flush_now(c->bev))
 		bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
 		    BEV_TRIG_DEFER_CALLBACKS);
 }
@@ -489,15 +491,22 @@ on_upstream_event(struct bufferevent *bev, short what, void *arg)
 static bool
 dropped_request_header(const struct http_header *conn, const struct http_header *f)
 {
-	static const char *const dropped[] = {
-		"host", "content-length", "transfer-encoding", "connection",
-		"keep-alive", "proxy-connection", "proxy-authorization", "te",
-		"trailer", "upgrade", "authorization", "x-api-key", "expect", NULL,
+#define NAME(s)	{ s, sizeof(s) - 1 }
+	static const struct {
+		const char	*name;
+		size_t		 len;
+	} dropped[] = {
+		NAME("host"), NAME("content-length"), NAME("transfer-encoding"),
+		NAME("connection"), NAME("keep-alive"), NAME("proxy-connection"),
+		NAME("proxy-authorization"), NAME("te"), NAME("trailer"), NAME("upgrade"),
+		NAME("authorization"), NAME("x-api-key"), NAME("expect"),
 	};
+#undef NAME
 	size_t i;
 
-	for (i = 0; dropped[i] != NULL; i++)
-		if (http_token_equals(f->name, f->name_len, dropped[i]))
+	for (i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
+		if (f->name_len == dropped[i].len &&
+		    http_token_equals(f->name, f->name_len, dropped[i].name))
 			return true;
 	if (conn != NULL && http_connection_lists(conn, f->name, f->name_len))
 		return true;
@@ -581,7 +590,9 @@ on_egress_ready(struct bufferevent *bev, enum egress_stage stage, const char *er
 	write_request(r, &base);
 	set_read_deadline(r, r->w->cfg->response_head_timeout_ms);
 	bufferevent_setcb(bev, on_upstream_read, NULL, on_upstream_event, r);
-	io_enable(bev, EV_READ | EV_WRITE);
+	/* EV_READ only: a TLS filter has its EV_WRITE from egress, and the bottom
+	 * socket arms its own only for a remainder (io.c) */
+	io_enable(bev, EV_READ);
 }
 
 /* ---- attempts ------------------------------------------------------------------- */

@@ -10,6 +10,7 @@ Every proxied success is also checked in the proxy's own log."""
 
 import http.client
 import json
+import re
 import socket
 import time
 
@@ -409,6 +410,57 @@ def test_reload_drain_deadline_cuts_a_stream_that_outlives_it(daemon_factory, ca
     assert wait_for(lambda: not set(old) & {w["pid"] for w in
                                             d.ctl_json("workers")["items"]}, timeout=5)
     assert chat(d)[0].status == 200                                  # the new worker serves
+
+
+def test_every_framing_on_one_kept_alive_client_connection(d):
+    """A 204, a Content-Length body and a chunked body, in turn, many times on
+    one client connection: a response with no body must not stall the next
+    one (its head has to leave without a body write behind it). The upstream
+    is a plain-HTTP peer written here, because it must answer 204."""
+    import socketserver
+    import threading
+    replies = [b"HTTP/1.1 204 No Content\r\n\r\n",
+               b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+               b"Content-Length: 11\r\n\r\n{\"ok\":true}",
+               b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n"]
+    count = [0]
+
+    class Upstream(socketserver.BaseRequestHandler):
+        def handle(self):
+            buf = b""
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    got = self.request.recv(65536)
+                    if not got:
+                        return
+                    buf += got
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+                while len(buf) < length:
+                    buf += self.request.recv(65536)
+                buf = buf[length:]
+                self.request.sendall(replies[count[0] % 3])
+                count[0] += 1
+
+    srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Upstream)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        d.ctl_json("provider", "add", "plain", "--base-url",
+                   "http://127.0.0.1:%d/v1" % srv.server_address[1], "--auth", "none")
+        c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=5)
+        body = json.dumps({"model": "plain/m", "messages": []})
+        got = []
+        for _ in range(9):
+            c.request("POST", CHAT, body=body, headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            got.append((r.status, r.read()))
+        c.close()
+        assert got == [(204, b""), (200, b'{"ok":true}'), (200, b'{"a":1}')] * 3
+    finally:
+        srv.shutdown()
+        srv.server_close()
 
 
 def test_identical_attempts_fold_into_few_log_rows(d, provider, peers):

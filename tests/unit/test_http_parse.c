@@ -5,6 +5,7 @@
  * shapes we refuse, keep-alive rules and header lookup.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -569,6 +570,53 @@ test_header_count_limit(void **state)
 	assert_invalid_string(req, 431, "too many headers");
 }
 
+/* Every byte value in a header name: accepted exactly when it is a tchar. */
+static void
+test_every_byte_in_a_header_name(void **state)
+{
+	static const char tchar_punct[] = "!#$%&'*+-.^_`|~";
+	char req[128];
+	int c;
+
+	(void)state;
+	for (c = 0; c < 256; c++) {
+		bool tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || (c != 0 && strchr(tchar_punct, c) != NULL);
+		int n = snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: h\r\nX-");
+		enum parse p;
+
+		req[n++] = (char)c;
+		n += snprintf(req + n, sizeof(req) - (size_t)n, "y: 1\r\n\r\n");
+		p = parse_bytes(req, (size_t)n);
+		if (c == ':')	/* ends the name: "X-" with the value ":y: 1" */
+			assert_int_equal(p, PARSE_DONE);
+		else if (tchar)
+			assert_int_equal(p, PARSE_DONE);
+		else
+			assert_int_equal(p, PARSE_INVALID);
+	}
+}
+
+/* A head parsed in one buffer and rebased onto a copy reads from the copy. */
+static void
+test_rebase_onto_a_copy(void **state)
+{
+	char a[] = "\r\nPOST /v1/x?q=1 HTTP/1.1\r\nHost: h\r\nX-Long: some value\r\n\r\n";
+	char b[sizeof(a)];
+
+	(void)state;
+	assert_int_equal(parse_bytes(a, sizeof(a) - 1), PARSE_DONE);
+	memcpy(b, a, sizeof(a));
+	http_request_head_rebase(&head, a, b);
+	memset(a, 'Z', sizeof(a));	/* nothing may still point here */
+	assert_token(head.method, head.method_len, "POST");
+	assert_token(head.target, head.target_len, "/v1/x?q=1");
+	assert_int_equal(head.header_count, 2);
+	assert_token(head.headers[1].name, head.headers[1].name_len, "X-Long");
+	assert_token(head.headers[1].value, head.headers[1].value_len, "some value");
+	assert_true(head.headers[0].name >= b && head.headers[0].name < b + sizeof(b));
+}
+
 int
 main(void)
 {
@@ -602,6 +650,8 @@ main(void)
 		cmocka_unit_test(test_early_rejection_of_prefixes),
 		cmocka_unit_test(test_leading_empty_lines),
 		cmocka_unit_test(test_header_count_limit),
+		cmocka_unit_test(test_every_byte_in_a_header_name),
+		cmocka_unit_test(test_rebase_onto_a_copy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
