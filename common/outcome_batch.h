@@ -1,11 +1,12 @@
 /*
  * common/outcome_batch.h — the outcomes of relayed attempts, gathered by a
- * worker between two sends to the master. Successful attempts that agree on
- * every key field (proxy, level, scope, provider, model, connection, combo)
- * fold into one row with a call count, summed bytes and mean latency, so the
- * master writes a handful of proxy_logs rows per batch however busy the relay
- * is; every failure keeps a row of its own with its error. The JSON rows are
- * the "outcomes" line of the worker-master channel.
+ * worker between two sends to the master. Attempts that agree on every key
+ * field (status, proxy, level, scope, provider, model, connection, combo,
+ * stage) and on the error text fold into one row with a call count, summed
+ * bytes and mean latency, so the master writes a handful of proxy_logs rows
+ * per batch however busy the relay is (a dead proxy under load included);
+ * every distinct failure keeps a row with its error. The JSON rows are the
+ * "outcomes" line of the worker-master channel.
  */
 #ifndef OMNI_OUTCOME_BATCH_H
 #define OMNI_OUTCOME_BATCH_H

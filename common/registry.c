@@ -13,6 +13,22 @@
 static const char *const proxy_type_names[] = { "http", "https", "socks5" };
 static const char *const scope_names[] = { "account", "provider", "combo", "global" };
 
+uint64_t
+proxy_credentials_fingerprint(const char *user, const char *password)
+{
+	const char *parts[2] = { user != NULL ? user : "", password != NULL ? password : "" };
+	uint64_t h = 14695981039346656037ull;
+	const unsigned char *c;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		for (c = (const unsigned char *)parts[i]; *c != '\0'; c++)
+			h = (h ^ *c) * 1099511628211ull;
+		h *= 1099511628211ull;	/* the separator */
+	}
+	return h;
+}
+
 const char *
 proxy_type_name(enum proxy_type t)
 {

@@ -72,6 +72,12 @@ struct registry_snapshot {
 };
 
 const char	*proxy_type_name(enum proxy_type t);
+/*
+ * A 64-bit fingerprint of a proxy's user and password (FNV-1a, a separator
+ * between them): tells credentials apart in keys held in memory (connection
+ * pool, TLS session store) without holding them. Never logged.
+ */
+uint64_t	 proxy_credentials_fingerprint(const char *user, const char *password);
 bool		 proxy_type_parse(const char *s, enum proxy_type *out);
 const char	*scope_name(enum scope s);
 /* "key" is accepted as "account"; anything unknown → false. */

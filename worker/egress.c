@@ -243,16 +243,19 @@ start_tls(struct egress *e, const char *host, enum egress_stage stage)
 	SSL *ssl;
 	struct bufferevent *filter;
 
-	/* a resumed session stays on its exit: the key names proxy and user */
+	/* a resumed session stays on its exit: the key names the proxy and its
+	 * credentials (a user or a password can select the exit) */
 	if (stage == EGRESS_TLS && e->has_proxy)
-		snprintf(session_key, sizeof(session_key), "%s|%s|%s|%u", e->proxy_label,
-		    e->proxy_user != NULL ? e->proxy_user : "", host, e->target_port);
+		snprintf(session_key, sizeof(session_key), "%016llx|%s|%s|%u",
+		    (unsigned long long)proxy_credentials_fingerprint(e->proxy_user,
+		    e->proxy_pass), e->proxy_label, host, e->target_port);
 	else if (stage == EGRESS_TLS)
 		snprintf(session_key, sizeof(session_key), "direct|%s|%u", host,
 		    e->target_port);
 	else
-		snprintf(session_key, sizeof(session_key), "proxy|%s|%u", host,
-		    e->proxy_port);
+		snprintf(session_key, sizeof(session_key), "%016llx|proxy|%s|%u",
+		    (unsigned long long)proxy_credentials_fingerprint(e->proxy_user,
+		    e->proxy_pass), host, e->proxy_port);
 	ssl = tls_client_new(e->w->tls_ctx, host, session_key);
 
 	enter_stage(e, stage);

@@ -133,9 +133,13 @@ http_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 	w->conn_count++;
 	if ((long)w->conn_count >= w->cfg->max_client_connections) {
 		/* the kernel's backlog (and the other workers) take the next ones */
-		if (!w->accept_paused)
+		uint64_t now = monotonic_ms();
+		if (!w->accept_paused && now - w->cap_warned_ms >= 10000) {
+			/* once per 10 s: at the limit it pauses at every accept */
+			w->cap_warned_ms = now;
 			log_warnx("%zu client connections open (max_client_connections); "
 			    "not accepting more until one closes", w->conn_count);
+		}
 		worker_pause_accepting(w, true);
 	}
 	arm_deadline(c, w->cfg->header_timeout_ms);

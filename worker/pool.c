@@ -22,7 +22,7 @@
 struct pooled {
 	TAILQ_ENTRY(pooled)	 entry;
 	struct worker		*w;
-	char			 key[300];
+	char			 key[640];
 	struct bufferevent	*bev;
 	struct event		*timer;
 };
@@ -105,7 +105,7 @@ pool_take(struct worker *w, const char *host, uint16_t port, bool tls,
 {
 	struct pooled *p, *next;
 	struct bufferevent *bev;
-	char key[300];
+	char key[640];
 
 	make_key(key, sizeof(key), host, port, tls, proxy_id);
 	for (p = TAILQ_LAST(&w->pool, pooled_list); p != NULL; p = next) {

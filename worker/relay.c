@@ -39,6 +39,7 @@
 #include "worker.h"
 
 #define RELAY_MAX_CANDIDATES	16
+#define RELAY_INLINE_BODY_MAX	(64 * 1024)	/* composed with the head up to this */
 #define RELAY_MAX_RESPONSE_HEAD	(64 * 1024)
 #define RELAY_MAX_INTERIM	8
 #define RELAY_CLIENT_HIGH_WATER	(1024 * 1024)
@@ -83,7 +84,7 @@ struct relay {
 	struct resolve_result	 res;
 	char			 level[16];
 	char			 proxy_id[40];
-	char			 via[340];	/* pool key part: "id@type://host:port#creds" */
+	char			 via[340];	/* pool key part: "creds|id@type://host:port" */
 	struct egress		*egress;
 	struct bufferevent	*up;
 	struct http_url		 target;	/* where the current attempt goes */
@@ -514,6 +515,34 @@ dropped_request_header(const struct http_header *conn, const struct http_header 
 	return f->name_len >= 12 && strncasecmp(f->name, "x-omniroute-", 12) == 0;
 }
 
+/* The upstream body: the client's bytes with the provider's model name in
+ * place of the client's (splice), or the re-serialised JSON. Into t, or
+ * written to bev when t is NULL. */
+static void
+append_body(struct relay *r, const char *json, struct textbuf *t, struct bufferevent *bev)
+{
+	const char *pieces[3];
+	size_t lens[3], n = 0, i;
+
+	if (r->splice) {	/* every byte but the model's value passes as it came */
+		pieces[n] = r->c->body;
+		lens[n++] = r->model_off;
+		pieces[n] = r->cur->model;
+		lens[n++] = strlen(r->cur->model);
+		pieces[n] = r->c->body + r->model_off + r->model_len;
+		lens[n++] = r->c->body_len - r->model_off - r->model_len;
+	} else {
+		pieces[n] = json;
+		lens[n++] = strlen(json);
+	}
+	for (i = 0; i < n; i++) {
+		if (t != NULL)
+			textbuf_add(t, pieces[i], lens[i]);
+		else
+			bufferevent_write(bev, pieces[i], lens[i]);
+	}
+}
+
 static void
 write_request(struct relay *r, const struct http_url *base)
 {
@@ -554,16 +583,17 @@ write_request(struct relay *r, const struct http_url *base)
 	/* proxied upstream connections are not reused unless pooling is on */
 	textbuf_add_str(t, r->poolable ? "\r\nConnection: keep-alive\r\n\r\n" :
 	    "\r\nConnection: close\r\n\r\n");
-	if (r->splice) {	/* every byte but the model's value passes as it came */
-		textbuf_add(t, r->c->body, r->model_off);
-		textbuf_add_str(t, r->cur->model);
-		textbuf_add(t, r->c->body + r->model_off + r->model_len,
-		    r->c->body_len - r->model_off - r->model_len);
-	} else {
-		textbuf_add(t, body, body_len);
-	}
 	io_write_on_demand(r->up);
-	bufferevent_write(r->up, t->data, t->len);
+	if (body_len <= RELAY_INLINE_BODY_MAX) {
+		/* head and body in one write: one TLS record for a small call */
+		append_body(r, body, t, NULL);
+		bufferevent_write(r->up, t->data, t->len);
+	} else {
+		/* a large body goes straight from the request, not via the scratch
+		 * buffer (which would otherwise grow to the largest upload) */
+		bufferevent_write(r->up, t->data, t->len);
+		append_body(r, body, NULL, r->up);
+	}
 	io_flush_now(r->up);
 }
 
@@ -596,24 +626,6 @@ on_egress_ready(struct bufferevent *bev, enum egress_stage stage, const char *er
 }
 
 /* ---- attempts ------------------------------------------------------------------- */
-
-/* FNV-1a of user NUL password: tells credentials apart in a pool key (memory
- * only, never logged). */
-static uint64_t
-credentials_fingerprint(const struct snap_proxy *p)
-{
-	uint64_t h = 14695981039346656037ull;
-	const char *parts[2] = { p->username ? p->username : "", p->password ? p->password : "" };
-	size_t i;
-	const unsigned char *c;
-
-	for (i = 0; i < 2; i++) {
-		for (c = (const unsigned char *)parts[i]; *c != '\0'; c++)
-			h = (h ^ *c) * 1099511628211ull;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
 
 /* This attempt may not leave (fail-closed): note why, and go on with the next. */
 static void
@@ -667,10 +679,11 @@ next_attempt(struct relay *r)
 			str_copy(r->proxy_id, sizeof(r->proxy_id), r->res.proxy->id);
 			/* a pooled tunnel is only reused through the same proxy endpoint
 			 * with the same credentials (a changed user can mean another exit) */
-			snprintf(r->via, sizeof(r->via), "%.36s@%s://%.255s:%u#%016llx",
-			    r->res.proxy->id, proxy_type_name(r->res.proxy->type),
-			    r->res.proxy->host, r->res.proxy->port, (unsigned long long)
-			    credentials_fingerprint(r->res.proxy));
+			snprintf(r->via, sizeof(r->via), "%016llx|%.36s@%s://%.255s:%u",
+			    (unsigned long long)proxy_credentials_fingerprint(
+			    r->res.proxy->username, r->res.proxy->password), r->res.proxy->id,
+			    proxy_type_name(r->res.proxy->type), r->res.proxy->host,
+			    r->res.proxy->port);
 			if (r->res.proxy->type == PROXY_TYPE_SOCKS5 &&
 			    !r->w->cfg->enable_socks5_proxy) {
 				refuse_attempt(r, "SOCKS5_DISABLED", "SOCKS5 proxy is disabled "

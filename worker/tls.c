@@ -21,6 +21,7 @@
 #include "util.h"
 
 #define TLS_SESSIONS_MAX	64
+#define TLS_SESSIONS_PER_KEY	4
 #define TLS_SESSION_KEY_MAX	600	/* longer keys are not stored */
 
 struct stored_session {
@@ -60,8 +61,8 @@ on_new_session(SSL *ssl, SSL_SESSION *session)
 {
 	struct session_store *store = store_of(SSL_get_SSL_CTX(ssl));
 	const char *key = ssl_key_index < 0 ? NULL : SSL_get_ex_data(ssl, ssl_key_index);
-	struct stored_session *slot = NULL;
-	size_t i;
+	struct stored_session *slot, *oldest_mine = NULL, *free_slot = NULL, *oldest = NULL;
+	size_t i, mine = 0;
 
 	if (store == NULL || key == NULL || !SSL_SESSION_is_resumable(session))
 		return 0;	/* not kept */
@@ -72,15 +73,26 @@ on_new_session(SSL *ssl, SSL_SESSION *session)
 	 */
 	if ((session = SSL_SESSION_dup(session)) == NULL)
 		return 0;
+	/* the oldest of this key once it has TLS_SESSIONS_PER_KEY (servers send
+	 * two tickets a connection: one busy server must not crowd out the
+	 * others), else a free slot, else the oldest of all */
 	for (i = 0; i < TLS_SESSIONS_MAX; i++) {
 		struct stored_session *s = &store->slots[i];
 		if (s->session == NULL) {
-			slot = s;
-			break;
+			if (free_slot == NULL)
+				free_slot = s;
+			continue;
 		}
-		if (slot == NULL || s->stored < slot->stored)
-			slot = s;
+		if (strcmp(s->key, key) == 0) {
+			mine++;
+			if (oldest_mine == NULL || s->stored < oldest_mine->stored)
+				oldest_mine = s;
+		}
+		if (oldest == NULL || s->stored < oldest->stored)
+			oldest = s;
 	}
+	slot = mine >= TLS_SESSIONS_PER_KEY ? oldest_mine : free_slot != NULL ? free_slot :
+	    oldest;
 	if (slot->session != NULL)
 		SSL_SESSION_free(slot->session);
 	str_copy(slot->key, sizeof(slot->key), key);
@@ -120,6 +132,9 @@ tls_client_ctx_new(const char *ca_file, char *err, size_t errlen)
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* a TLS 1.2 server asking to renegotiate gets a clean refusal: records
+	 * written while reading would wait for our next write */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
 	if (ctx_store_index < 0)
 		ctx_store_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	if (ssl_key_index < 0)

@@ -107,6 +107,7 @@ struct worker {
 	struct http_conn_list	 conns;
 	size_t			 conn_count;
 	bool			 accept_paused;	/* at max_client_connections, or fds ran out */
+	uint64_t		 cap_warned_ms;	/* last "max_client_connections" warning */
 	struct event		*accept_retry;	/* resumes accepting after running out of fds */
 	size_t			 body_bytes;	/* request bodies held (body_budget_mb) */
 	bool			 draining;

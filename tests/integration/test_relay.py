@@ -348,7 +348,18 @@ def test_tls_sessions_resume_per_egress_and_never_across(daemon_factory, ca, pro
     d.ctl_json("assign", "set", "global", p2["id"])
     for _ in range(2):
         assert chat(d)[0].status == 200
-    assert list(provider.tls_resumed)[3:] == [False, True, False, True]
+    # the same proxy endpoint with other credentials is another exit (a user
+    # or a password can pick the country or the sticky session)
+    p3 = new_proxy(d, name="exit-2a", type="socks5", host="127.0.0.1", port=ms2.port,
+                   username="u", password="country-de")
+    p4 = new_proxy(d, name="exit-2b", type="socks5", host="127.0.0.1", port=ms2.port,
+                   username="u", password="country-fr")
+    for p in (p3, p4):
+        d.ctl_json("assign", "set", "global", p["id"])
+        for _ in range(2):
+            assert chat(d)[0].status == 200
+    assert list(provider.tls_resumed)[3:] == [False, True, False, True,
+                                              False, True, False, True]
 
 
 def test_chunked_request_body_goes_upstream_with_a_length(d, provider):
