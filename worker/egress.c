@@ -279,7 +279,8 @@ start_tls(struct egress *e, const char *host, enum egress_stage stage)
 
 /* ---- proxy handshakes ---------------------------------------------------- */
 
-static void
+/* false when the egress failed (and is freed) */
+static bool
 socks_send_connect(struct egress *e)
 {
 	uint8_t msg[SOCKS5_CONNECT_MAX_LEN];
@@ -290,13 +291,21 @@ socks_send_connect(struct egress *e)
 		egress_fail(e, "%s: cannot ask for %s:%u (a host name is 1..255 "
 		    "bytes; it is never resolved locally instead)", e->proxy_label,
 		    e->target_host, e->target_port);
-		return;
+		return false;
 	}
 	e->socks_step = SOCKS_AWAIT_CONNECT;
 	bufferevent_write(e->bev, msg, len);
+	return true;
 }
 
-static void
+/*
+ * Feed the parser of the current step. Returns true when a step completed
+ * and the next message went out: bytes still buffered are the next reply
+ * (a server may send it early, §1.1) and the caller parses them at once,
+ * since no read event will come for bytes already read. False when more
+ * bytes are needed, or the egress ended (failed or handed over; e is freed).
+ */
+static bool
 socks_read(struct egress *e, struct evbuffer *in)
 {
 	size_t len = evbuffer_get_length(in), consumed = 0;
@@ -308,14 +317,14 @@ socks_read(struct egress *e, struct evbuffer *in)
 	switch (e->socks_step) {
 	case SOCKS_AWAIT_METHOD:
 		if ((p = socks5_parse_method(buf, len, &value, &consumed)) == PARSE_MORE)
-			return;
+			return false;
 		if (p == PARSE_INVALID) {
 			egress_fail(e, "%s sent a malformed method reply", e->proxy_label);
-			return;
+			return false;
 		}
 		evbuffer_drain(in, consumed);
 		if (value == 0x00) {
-			socks_send_connect(e);
+			return socks_send_connect(e);
 		} else if (value == 0x02 && e->offered_userpass) {
 			uint8_t msg[SOCKS5_USERPASS_MAX_LEN];
 			size_t mlen;
@@ -323,49 +332,50 @@ socks_read(struct egress *e, struct evbuffer *in)
 			    e->proxy_pass, &mlen) != 0) {
 				egress_fail(e, "%s: username or password longer than 255 bytes",
 				    e->proxy_label);
-				return;
+				return false;
 			}
 			e->socks_step = SOCKS_AWAIT_AUTH;
 			bufferevent_write(e->bev, msg, mlen);
 			explicit_bzero(msg, sizeof(msg));
+			return true;
 		} else {
 			egress_fail(e, "%s accepts none of our authentication methods "
 			    "(it chose %s)", e->proxy_label, socks5_method_name(value));
 		}
-		return;
+		return false;
 	case SOCKS_AWAIT_AUTH:
 		if ((p = socks5_parse_auth_reply(buf, len, &value, &consumed)) == PARSE_MORE)
-			return;
+			return false;
 		if (p == PARSE_INVALID) {
 			egress_fail(e, "%s sent a malformed authentication reply",
 			    e->proxy_label);
-			return;
+			return false;
 		}
 		evbuffer_drain(in, consumed);
 		if (value != 0) {
 			egress_fail(e, "%s rejected the username/password (status %u)",
 			    e->proxy_label, value);
-			return;
+			return false;
 		}
-		socks_send_connect(e);
-		return;
+		return socks_send_connect(e);
 	case SOCKS_AWAIT_CONNECT:
 		if ((p = socks5_parse_reply(buf, len, &reply, &consumed)) == PARSE_MORE)
-			return;
+			return false;
 		if (p == PARSE_INVALID) {
 			egress_fail(e, "%s sent a malformed CONNECT reply", e->proxy_label);
-			return;
+			return false;
 		}
 		if (reply.rep != 0) {
 			egress_fail(e, "%s refused CONNECT to %s:%u: %s (REP %u)",
 			    e->proxy_label, e->target_host, e->target_port,
 			    socks5_rep_name(reply.rep), reply.rep);
-			return;
+			return false;
 		}
 		evbuffer_drain(in, consumed);
 		after_handshake(e);
-		return;
+		return false;
 	}
+	return false;
 }
 
 static void
@@ -398,9 +408,12 @@ on_handshake_read(struct bufferevent *bev, void *arg)
 {
 	struct egress *e = arg;
 
-	if (e->proxy_type == PROXY_TYPE_SOCKS5)
-		socks_read(e, bufferevent_get_input(bev));
-	else
+	if (e->proxy_type == PROXY_TYPE_SOCKS5) {
+		struct evbuffer *in = bufferevent_get_input(bev);
+
+		while (socks_read(e, in) && evbuffer_get_length(in) > 0)
+			;
+	} else
 		connect_read(e, bufferevent_get_input(bev));
 }
 
