@@ -1,7 +1,8 @@
 """A local OpenAI/Anthropic stand-in for relay integration tests: a TLS server
 (the test CA's certificate) with a hand-written HTTP/1.1 handler, so response
 framing is exact — chunked SSE with one event per chunk and a pause between
-chunks, Content-Length JSON, JSON in chunks of a given size (`chunked`),
+chunks, Content-Length JSON, JSON in chunks of a given size (`chunked`), bytes past a
+Content-Length body in the same write (`tail`, a response-splitting test),
 bodies delimited by connection close, an abrupt
 RST mid-stream, a late response head — and every request is recorded
 (head bytes, lower-cased headers, body, peer, connection number) together with
@@ -41,7 +42,7 @@ ANTHROPIC_ERRORS = {400: "invalid_request_error", 401: "authentication_error",
                     500: "api_error", 529: "overloaded_error"}
 OPTIONS = ("status", "error", "body", "headers", "events", "pause",
            "reset_after_events", "reset", "slow_head", "until_close", "close",
-           "close_notify", "expect_bearer", "chunked")
+           "close_notify", "expect_bearer", "chunked", "tail")
 MAX_HEAD = 64 * 1024
 
 
@@ -393,8 +394,8 @@ class _Handler(socketserver.BaseRequestHandler):
                         piece = body[i:i + chunk_size]
                         self.sock.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
                     self.sock.sendall(b"0\r\n\r\n")
-                else:
-                    self.sock.sendall(body)
+                else:       # `tail`: bytes past the body in the same write
+                    self.sock.sendall(body + opts.get("tail", b""))
             except OSError:
                 req.complete = False
                 raise
