@@ -4,7 +4,9 @@
  * that needs no key), GET {baseUrl}/models is sent through that provider's
  * best connection — the first active one by priority that is not cooling
  * down, as the relay would pick — and through the proxy the shared resolution
- * assigns it, fail-closed exactly like a relayed call. The providers are asked
+ * assigns it, fail-closed exactly like a relayed call; when that attempt
+ * fails (egress, a refusing assignment, no answer, 401/403/429/5xx) the next
+ * connection is asked, as the relay fails over. The providers are asked
  * at once; each fetch has the relay's deadlines (egress stages, response head,
  * body idle) and reads at most MODELS_MAX_BODY. Their ids come back prefixed
  * "provider/", followed by one entry per combo. A provider that cannot answer
@@ -41,6 +43,7 @@
 
 #define MODELS_MAX_RESPONSE_HEAD	(64 * 1024)
 #define MODELS_MAX_INTERIM		8
+#define MODELS_MAX_TRIES		8	/* connections asked per provider */
 #define MODELS_JSON_DEPTH		32
 /* Anthropic lists 20 models a page unless asked for more (at most 1000) */
 #define MODELS_ANTHROPIC_QUERY		"?limit=1000"
@@ -229,6 +232,8 @@ struct models_fetch {
 	char			 stage[24];
 	char			 code[40];
 	char			 message[600];
+	char			 tried[MODELS_MAX_TRIES][40];	/* connections asked */
+	size_t			 ntried;
 };
 
 struct models_call {
@@ -243,6 +248,7 @@ struct models_call {
 };
 
 static void call_fetch_done(struct models_call *call);
+static void fetch_start(struct models_fetch *f);
 
 /*
  * The fetch's outcome, queued for the master exactly as a relay attempt's
@@ -306,6 +312,64 @@ fetch_free(struct models_fetch *f)
 	}
 }
 
+/* The provider's next active connection not asked yet and not resting. */
+static struct json_object *
+next_connection(struct models_fetch *f)
+{
+	struct json_object *conns = snapshot_routes(&f->call->w->snap, "connections"), *active;
+	size_t i, k;
+
+	for (i = 0; conns != NULL && i < json_object_array_length(conns); i++) {
+		struct json_object *c = json_object_array_get_idx(conns, i);
+		const char *id = route_field(c, "id");
+		if (strcmp(route_field(c, "provider"), f->provider) != 0 ||
+		    !json_object_object_get_ex(c, "active", &active) ||
+		    !json_object_get_boolean(active) || relay_in_cooldown(f->call->w, id))
+			continue;
+		for (k = 0; k < f->ntried && strcmp(f->tried[k], id) != 0; k++)
+			;
+		if (k == f->ntried)
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * As the relay fails over: a failed egress, a refusing assignment, no
+ * answer, or 401/403/429/5xx from the provider sends the fetch to the
+ * provider's next connection (a 401/403/429 one rests first). true when a
+ * new attempt has started.
+ */
+static bool
+try_another_connection(struct models_fetch *f, const char *stage)
+{
+	int status = f->upstream_status;
+	struct json_object *next;
+
+	if (f->connection[0] == '\0' || strcmp(stage, "route") == 0 ||
+	    strcmp(stage, "body") == 0)
+		return false;
+	if (status == 401 || status == 403 || status == 429)
+		relay_cool_down(f->call->w, f->connection);
+	else if (status != 0 && status < 500)
+		return false;
+	if (f->ntried >= MODELS_MAX_TRIES || (next = next_connection(f)) == NULL)
+		return false;
+	fetch_release(f);
+	str_copy(f->connection, sizeof(f->connection), route_field(next, "id"));
+	str_copy(f->tried[f->ntried++], sizeof(f->tried[0]), f->connection);
+	if (f->key != NULL) {
+		explicit_bzero(f->key, strlen(f->key));
+		free(f->key);
+	}
+	f->key = xstrdup(route_field(next, "key"));
+	f->upstream_status = 0;
+	f->interim = 0;
+	f->proxy_id[0] = '\0';
+	fetch_start(f);
+	return true;
+}
+
 /*
  * The fetch failed: remember where and why (no secrets: egress messages name
  * the proxy without credentials, and the provider's error body is not read),
@@ -326,6 +390,8 @@ fetch_fail(struct models_fetch *f, const char *stage, const char *code,
 	snprintf(f->code, sizeof(f->code), "%s", code);
 	f->reply_status = reply_status;
 	report_outcome(f, timeout ? "timeout" : "error", stage, f->message);
+	if (try_another_connection(f, stage))
+		return;
 	f->state = FETCH_DONE;
 	fetch_release(f);
 	call_fetch_done(f->call);
@@ -865,6 +931,7 @@ add_fetch(struct models_call *call, struct json_object *provider)
 	if (conn != NULL) {
 		snprintf(f->connection, sizeof(f->connection), "%s", route_field(conn, "id"));
 		f->key = xstrdup(route_field(conn, "key"));
+		str_copy(f->tried[f->ntried++], sizeof(f->tried[0]), f->connection);
 	}
 }
 

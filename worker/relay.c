@@ -119,8 +119,8 @@ relay_in_cooldown(struct worker *w, const char *id)
 	return false;
 }
 
-static void
-cool_down(struct worker *w, const char *id)
+void
+relay_cool_down(struct worker *w, const char *id)
 {
 	size_t i, oldest = 0;
 
@@ -423,7 +423,7 @@ on_upstream_read(struct bufferevent *bev, void *arg)
 		if (worth_failing_over(r, r->resp.status)) {
 			if ((r->resp.status == 401 || r->resp.status == 403 ||
 			    r->resp.status == 429) && r->cur->connection[0] != '\0')
-				cool_down(r->w, r->cur->connection);
+				relay_cool_down(r->w, r->cur->connection);
 			snprintf(msg, sizeof(msg), "%s answered %d",
 			    r->cur->provider, r->resp.status);
 			attempt_failed(r, 502, "UPSTREAM_STATUS", EGRESS_READY, msg);
@@ -431,7 +431,7 @@ on_upstream_read(struct bufferevent *bev, void *arg)
 		}
 		if ((r->resp.status == 401 || r->resp.status == 403 ||
 		    r->resp.status == 429) && r->cur->connection[0] != '\0')
-			cool_down(r->w, r->cur->connection);
+			relay_cool_down(r->w, r->cur->connection);
 		send_response_head(r);	/* the head's fields point into `in` */
 		evbuffer_drain(in, r->resp.head_len);
 		r->state = RELAY_STREAMING;

@@ -154,6 +154,7 @@ void	relay_client_drained(struct relay *r);
 bool	relay_client_authorized(struct http_conn *c);
 /* A connection that answered 401/403/429 rests a while (per worker). */
 bool	relay_in_cooldown(struct worker *w, const char *connection_id);
+void	relay_cool_down(struct worker *w, const char *connection_id);
 
 /* worker/worker.c: add an attempt's outcome to the batch for the master. */
 void	outcomes_queue(struct worker *w, const struct outcome *o);

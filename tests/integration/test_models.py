@@ -220,6 +220,24 @@ def test_provider_failures_leave_the_others_listed(d, oa, an):
     assert "errors" not in body and len(ids(body)) == 4
 
 
+def test_fails_over_to_the_next_connection_like_the_relay(d, oa, an):
+    second = d.ctl_json("conn", "add", "openai", "--name", "second", "--key", "sk-oa2")
+    oa.script("/v1/models", status=401, times=1)          # the first key is refused
+    status, body = models(d)
+    assert status == 200, body
+    assert "errors" not in body and len(ids(body)) == 4
+    assert [r.bearer for r in oa.requests.snapshot()] == ["sk-oa", "sk-oa2"]
+    # the refused connection rests: the next list goes to the second at once
+    status, body = models(d)
+    assert status == 200 and "errors" not in body
+    assert [r.bearer for r in oa.requests.snapshot()][2:] == ["sk-oa2"]
+    # a 500 from the last usable connection ends in one error entry naming it
+    oa.script("/v1/models", status=500, times=1)   # the first one rests
+    status, body = models(d)
+    (e,) = body["errors"]
+    assert (e["provider"], e["connection"], e["status"]) == ("openai", second["id"], 500)
+
+
 @pytest.mark.parametrize("size", [1, 7, 4096])
 def test_chunked_list_is_reassembled(d, oa, an, size):
     oa.script("/v1/models", chunked=size, times=1)
