@@ -5,8 +5,10 @@ loopback (not part of the test suite; it reports, it does not judge).
 A fast TLS provider stand-in (nginx returning a fixed chat completion) is
 called four ways with wrk (a POST script, 1 and 32 connections, bounded
 time): directly, through omnirouted (direct egress), through omnirouted with a
-microsocks proxy assigned, and through nginx as a reverse proxy (the bar for
-an HTTP relay). For each: requests/s, p50/p99 latency and CPU per call of the
+microsocks proxy assigned (a new SOCKS5 tunnel and a resumed TLS session per
+call, the default), through a second omnirouted that keeps proxied
+connections (pool_proxied_idle_ms), and through nginx as a reverse proxy (the
+bar for an HTTP relay). For each: requests/s, p50/p99 latency and CPU per call of the
 relay's own processes. Then SSE time to first byte (the Python stand-in, with
 pauses) direct vs through omnirouted, RSS idle, and RSS per 1 000 idle client
 connections. Needs wrk, nginx-light, microsocks (Debian).
@@ -123,6 +125,25 @@ def ttfb(host, port, path, body, tls, n=21):
     return samples[len(samples) // 2]
 
 
+def start_omniroute(a, work, name, port, ca, prov_port, extra_env=None):
+    """An omnirouted with 2 workers relaying openai to the stand-in; (proc, ctl)."""
+    data = os.path.join(work, name)
+    proc = subprocess.Popen([a.omnirouted, "-D", data, "-l", "127.0.0.1:%d" % port, "-w", "2"],
+                            env=dict(os.environ, OMNIROUTE_CA_FILE=ca.ca,
+                                     OMNIROUTE_LOG_LEVEL="warn", **(extra_env or {})),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env.wait_port(port, proc, what="omnirouted")
+    time.sleep(0.3)
+
+    def ctl(*args):
+        return json.loads(subprocess.run(
+            [a.omnirctl, "-s", os.path.join(data, "omnirouted.sock"), "--json"] + list(args),
+            capture_output=True, text=True, check=True).stdout)
+    ctl("provider", "update", "openai", "--base-url", "https://localhost:%d/v1" % prov_port)
+    ctl("conn", "add", "openai", "--name", "bench", "--key", "sk-bench")
+    return proc, ctl
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--omnirouted", default=os.path.join(os.getcwd(), "omnirouted"))
@@ -155,21 +176,18 @@ server {
 }""" % (prov_port, proxy_port, ca.ca), proxy_port)
         procs.append(proxy)
         ms = env.microsocks(work)
-        data = os.path.join(work, "data")
-        omni = subprocess.Popen([a.omnirouted, "-D", data, "-l", "127.0.0.1:%d" % omni_port,
-                                 "-w", "2"], env=dict(os.environ, OMNIROUTE_CA_FILE=ca.ca,
-                                                      OMNIROUTE_LOG_LEVEL="warn"),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        omni, ctl = start_omniroute(a, work, "data", omni_port, ca, prov_port)
         procs.append(omni)
-        env.wait_port(omni_port, omni, what="omnirouted")
-        time.sleep(0.3)
-        ctl = lambda *args: json.loads(subprocess.run(
-            [a.omnirctl, "-s", os.path.join(data, "omnirouted.sock"), "--json"] +
-            list(args), capture_output=True, text=True, check=True).stdout)
-        ctl("provider", "update", "openai", "--base-url", "https://localhost:%d/v1" % prov_port)
-        ctl("conn", "add", "openai", "--name", "bench", "--key", "sk-bench")
         pid = ctl("proxy", "add", "--name", "ms", "--type", "socks5", "--host", "127.0.0.1",
                   "--port", str(ms.port))["id"]
+        # a second instance that keeps proxied connections (pool_proxied_idle_ms)
+        pooled_port = env.free_port()
+        pooled, ctl2 = start_omniroute(a, work, "data-pooled", pooled_port, ca, prov_port,
+                                       {"OMNIROUTE_POOL_PROXIED_IDLE_MS": "5000"})
+        procs.append(pooled)
+        ctl2("assign", "set", "global", ctl2("proxy", "add", "--name", "ms", "--type",
+                                             "socks5", "--host", "127.0.0.1", "--port",
+                                             str(ms.port))["id"])
         script = os.path.join(work, "post.lua")
         with open(script, "w") as f:
             f.write('wrk.method = "POST"\nwrk.body = %s\n'
@@ -184,6 +202,9 @@ server {
              tree(omni.pid)),
             ("omniroute + microsocks", "http://127.0.0.1:%d/v1/chat/completions" % omni_port,
              tree(omni.pid) + [ms.proc.pid]),
+            ("omniroute + microsocks, pooled",
+             "http://127.0.0.1:%d/v1/chat/completions" % pooled_port,
+             tree(pooled.pid) + [ms.proc.pid]),
         ]
         runs = {}           # (name, conns) -> [result per round]
         for _ in range(a.rounds):
@@ -224,17 +245,18 @@ server {
 
         print("relay benchmark (%d s per run, %d rounds, median shown; 2 workers each; "
               "CPU = the relay's own processes)" % (a.seconds, a.rounds))
-        print("%-28s %5s %10s %9s %9s %11s %7s" % ("target", "conns", "req/s", "p50 ms",
+        print("%-31s %5s %10s %9s %9s %11s %7s" % ("target", "conns", "req/s", "p50 ms",
                                                    "p99 ms", "CPU ms/call", "non2xx"))
         for r in rows:
-            print("%-28s %5d %10.0f %9.3f %9.3f %11s %7d" % (
+            print("%-31s %5d %10.0f %9.3f %9.3f %11s %7d" % (
                 r["name"], r["conns"], r["rps"], r["p50"], r["p99"],
                 "%.4f" % r["cpu_ms"] if r["cpu_ms"] is not None else "-", r["non2xx"]))
         for conns in (1, 32):
             bars = runs[("nginx reverse proxy", conns)]
-            for name in ("omniroute, direct egress", "omniroute + microsocks"):
+            for name in ("omniroute, direct egress", "omniroute + microsocks",
+                         "omniroute + microsocks, pooled"):
                 ratios = sorted(r["rps"] / b["rps"] for r, b in zip(runs[(name, conns)], bars))
-                print("ratio %-26s / nginx at %2d conns: %.2f (rounds: %s)" % (
+                print("ratio %-30s / nginx at %2d conns: %.2f (rounds: %s)" % (
                     name, conns, ratios[len(ratios) // 2],
                     " ".join("%.2f" % x for x in ratios)))
         print("SSE time to first byte (median of 20): direct %.2f ms, through omniroute "
