@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_models.c — byte-string tests of the pure part of GET
- * /v1/models (worker/models.c): a provider's model list merged into ours
+ * /v1/models (common/model_list.c): a provider's model list merged into ours
  * (OpenAI, Anthropic and Together shapes, empty, malformed, ids that are not
  * strings, empty, hold a NUL, or are too long to route) and one model's
  * answer prefixed and completed. Every body is parsed from an exact-size heap
@@ -17,7 +17,7 @@
 
 #include <json-c/json.h>
 
-#include "models.h"
+#include "model_list.h"
 
 struct merged {
 	struct json_object	*list;
