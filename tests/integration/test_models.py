@@ -220,7 +220,12 @@ def test_provider_failures_leave_the_others_listed(d, oa, an):
     assert "errors" not in body and len(ids(body)) == 4
 
 
-def test_fails_over_to_the_next_connection_like_the_relay(d, oa, an):
+def test_fails_over_to_the_next_connection_like_the_relay(daemon_factory, ca, oa, an):
+    oa.reset()
+    an.reset()
+    # one worker: a connection's cool-down is kept per worker
+    d = configure(daemon_factory(workers=1, env=dict(ENV, OMNIROUTE_CA_FILE=ca.ca)).start(),
+                  oa, an)
     second = d.ctl_json("conn", "add", "openai", "--name", "second", "--key", "sk-oa2")
     oa.script("/v1/models", status=401, times=1)          # the first key is refused
     status, body = models(d)
