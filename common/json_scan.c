@@ -463,8 +463,8 @@ note_found_member(const struct scanner *s, struct key_search *search,
 }
 
 static bool
-scan_document(struct scanner *s, int max_depth, struct key_search *search,
-    struct json_scan_result *out)
+scan_document(struct scanner *s, int max_depth, bool object_only,
+    struct key_search *search, struct json_scan_result *out)
 {
 	struct container_stack stack;
 	enum scan_step step = STEP_FIRST_MEMBER;
@@ -474,10 +474,16 @@ scan_document(struct scanner *s, int max_depth, struct key_search *search,
 	stack.max_depth = max_depth < JSON_SCAN_MAX_DEPTH ? max_depth :
 	    JSON_SCAN_MAX_DEPTH;
 	skip_whitespace(s);
-	if (s->pos >= s->len || s->buf[s->pos] != '{')
-		return fail_here(s, "not an object");
-	if (!container_push(s, &stack, false))
-		return false;
+	if (!object_only) {
+		/* any value; a scalar is the whole document */
+		if (!scan_value_start(s, &stack, &step, &last_string_plain))
+			return false;
+	} else {
+		if (s->pos >= s->len || s->buf[s->pos] != '{')
+			return fail_here(s, "not an object");
+		if (!container_push(s, &stack, false))
+			return false;
+	}
 
 	while (stack.depth > 0) {
 		skip_whitespace(s);
@@ -539,8 +545,8 @@ scan_document(struct scanner *s, int max_depth, struct key_search *search,
 	return true;
 }
 
-enum parse
-json_scan_object(const char *buf, size_t len, int max_depth, const char *key,
+static enum parse
+scan(const char *buf, size_t len, int max_depth, bool object_only, const char *key,
     struct json_scan_result *out)
 {
 	struct scanner s;
@@ -556,11 +562,24 @@ json_scan_object(const char *buf, size_t len, int max_depth, const char *key,
 	search.key_len = key != NULL ? strlen(key) : 0;
 	search.member_matches = false;
 	search.value_at = 0;
-	if (!scan_document(&s, max_depth, &search, out)) {
+	if (!scan_document(&s, max_depth, object_only, &search, out)) {
 		memset(out, 0, sizeof(*out));
 		out->error = s.error;
 		out->error_at = s.error_at;
 		return PARSE_INVALID;
 	}
 	return PARSE_DONE;
+}
+
+enum parse
+json_scan_object(const char *buf, size_t len, int max_depth, const char *key,
+    struct json_scan_result *out)
+{
+	return scan(buf, len, max_depth, true, key, out);
+}
+
+enum parse
+json_scan_value(const char *buf, size_t len, int max_depth, struct json_scan_result *out)
+{
+	return scan(buf, len, max_depth, false, NULL, out);
 }

@@ -72,4 +72,11 @@ struct json_scan_result {
 enum parse	json_scan_object(const char *buf, size_t len, int max_depth,
 		    const char *key, struct json_scan_result *out);
 
+/*
+ * The same check for a document that is any one value (ws value ws): an
+ * object, an array or a scalar. No member is looked for.
+ */
+enum parse	json_scan_value(const char *buf, size_t len, int max_depth,
+		    struct json_scan_result *out);
+
 #endif

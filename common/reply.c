@@ -6,6 +6,7 @@
 #include <string.h>
 #include <stdio.h>
 
+#include "json_scan.h"
 #include "reply.h"
 #include "util.h"
 
@@ -134,12 +135,29 @@ json_plain(struct json_object *obj)
 struct json_object *
 json_parse_document(const char *text, size_t len, int depth)
 {
+	char why[8];
+
+	return json_parse_document_why(text, len, depth, why, sizeof(why));
+}
+
+struct json_object *
+json_parse_document_why(const char *text, size_t len, int depth, char *why, size_t whylen)
+{
+	struct json_scan_result scan;
 	struct json_tokener *tok;
 	struct json_object *obj;
 	size_t end;
 
-	if (len > INT32_MAX || !utf8_valid(text, len) ||
-	    (tok = json_tokener_new_ex(depth)) == NULL)
+	if (len > INT32_MAX) {
+		snprintf(why, whylen, "document too large");
+		return NULL;
+	}
+	if (json_scan_value(text, len, depth, &scan) != PARSE_DONE) {
+		snprintf(why, whylen, "%s at byte %zu", scan.error, scan.error_at);
+		return NULL;
+	}
+	snprintf(why, whylen, "not JSON json-c can read");
+	if ((tok = json_tokener_new_ex(depth)) == NULL)
 		return NULL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, text, (int)len);

@@ -43,10 +43,15 @@ void	details_add(struct json_object *details, const char *field, const char *fmt
 	    __attribute__((format(printf, 3, 4)));
 
 /*
- * Parse a whole JSON document: strict JSON, valid UTF-8, nesting at most
- * `depth`, nothing but white space after the value. NULL when it is not.
+ * Parse a whole JSON document: RFC 8259 JSON checked first by our own strict
+ * scanner (json-c alone lets single quotes, NaN, raw control characters and
+ * sloppy numbers through), valid UTF-8, nesting at most `depth`, nothing but
+ * white space after the value. NULL when it is not; json_parse_document_why
+ * also says why ("expected ',' or '}' at byte 12") in why[0..whylen).
  */
 struct json_object *json_parse_document(const char *text, size_t len, int depth);
+struct json_object *json_parse_document_why(const char *text, size_t len, int depth,
+		    char *why, size_t whylen);
 
 /* Append every {"field","message"} of errs to details, prefixing each field. */
 void	details_append_prefixed(struct json_object *details, struct json_object *errs,

@@ -55,10 +55,15 @@ command_dispatch(struct master *m, const char *name, const char *json,
 		return;
 	}
 	if (json != NULL && json_len > 0) {
-		args = json_parse_document(json, json_len, 64);
-		if (args == NULL || !json_object_is_type(args, json_type_object)) {
+		char why[160];
+		args = json_parse_document_why(json, json_len, 64, why, sizeof(why));
+		if (args == NULL) {
+			reply_error(r, 400, "Invalid JSON body: %s", why);
+			return;
+		}
+		if (!json_object_is_type(args, json_type_object)) {
 			json_object_put(args);
-			reply_error(r, 400, "Invalid JSON body");
+			reply_error(r, 400, "Invalid JSON body: arguments must be an object");
 			return;
 		}
 	}

@@ -230,9 +230,13 @@ route_args(struct http_conn *c, const struct api_route *r)
 	size_t i;
 
 	if (r->body == BODY_IS_ARGS && c->body_len > 0) {
-		args = json_parse_document(c->body, c->body_len, 64);
+		char why[160];
+		args = json_parse_document_why(c->body, c->body_len, 64, why, sizeof(why));
 		if (args == NULL && !(c->body_len == 4 && memcmp(c->body, "null", 4) == 0)) {
-			respond_error(c, 400, "Invalid JSON body");
+			struct json_object *details = json_object_new_array();
+			details_add(details, "", "%s", why);
+			http_respond_json(c, 400, error_envelope(400, "Invalid JSON body",
+			    details));
 			return NULL;
 		}
 		if (args == NULL || !json_object_is_type(args, json_type_object)) {

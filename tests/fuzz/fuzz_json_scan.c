@@ -14,7 +14,10 @@
  *     unless the scanner's error is one where json-c is known to be laxer
  *     (the classes listed in json_c_laxer_here and in the json_c_laxer table
  *     of tests/unit/test_json_scan.c);
- *   - scanning without a key gives the same verdict, error and offset.
+ *   - scanning without a key gives the same verdict, error and offset;
+ *   - json_scan_value (any one value) agrees with json_scan_object on every
+ *     document that starts with '{', accepts every object the latter does,
+ *     and otherwise names its error at an offset inside the input.
  * Build: clang -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
  *     -I common $(pkg-config --cflags json-c) tests/fuzz/fuzz_json_scan.c \
  *     common/json_scan.c $(pkg-config --libs json-c) -o fuzz_json_scan
@@ -185,6 +188,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	default:
 		abort();
+	}
+	{
+		struct json_scan_result v;
+		size_t first = 0;
+		char *copy = malloc(size > 0 ? size : 1);
+
+		check(copy != NULL);
+		memcpy(copy, data, size);
+		while (first < size && (data[first] == ' ' || data[first] == '\t' ||
+		    data[first] == '\n' || data[first] == '\r'))
+			first++;
+		if (json_scan_value(copy, size, FUZZ_MAX_DEPTH, &v) == PARSE_DONE)
+			check(first < size && (data[first] != '{' || r.error == NULL));
+		else
+			check(v.error != NULL && v.error_at <= size &&
+			    !(first < size && data[first] == '{' && r.error == NULL));
+		free(copy);
 	}
 	return 0;
 }

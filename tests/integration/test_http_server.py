@@ -541,6 +541,23 @@ def test_body_is_not_read_as_the_next_request(daemon):
         assert c.closed_within(5) and c.buf == b""
 
 
+@pytest.mark.parametrize("body, where", [
+    (b"{'name':'x','host':'h.example','port':1}", "at byte 1"),
+    (b'{"name":"x","host":"h.example","port":NaN}', "at byte 38"),
+    (b'{"name":"x","host":"h.example","port":01}', "at byte 39"),
+    (b'{"name":"x\x01","host":"h.example","port":1}', "at byte 10"),
+    (b'{"name":"x","host":"h.example","port":1,}', "trailing comma"),
+    (b'{"name":"\xc0\xae","host":"h.example","port":1}', "at byte 9"),
+])
+def test_json_that_only_a_lenient_parser_takes_is_400_naming_the_byte(daemon, body, where):
+    status, reply = daemon.http("POST", V1, raw_body=body,
+                                headers={"Content-Type": "application/json"})
+    assert status == 400, reply
+    assert reply["error"]["message"] == "Invalid JSON body"
+    assert where in reply["error"]["details"][0]["message"], reply
+    assert daemon.http("GET", V1)[1]["page"]["total"] == 0
+
+
 # ---- timeouts --------------------------------------------------------------------
 
 def test_slow_head_gets_408_then_close(daemon_factory):

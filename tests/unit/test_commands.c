@@ -207,7 +207,19 @@ test_framing_errors(void **state)
 	assert_int_equal(run("no.such.command", NULL, &body), 404);
 	json_object_put(body);
 	assert_int_equal(run("proxy.list", "{\"limit\":", &body), 400);
-	assert_string_equal(error_message(body), "Invalid JSON body");
+	assert_string_equal(error_message(body),
+	    "Invalid JSON body: unexpected end of input at byte 9");
+	json_object_put(body);
+	/* what json-c alone would let through is refused, with where and why */
+	assert_int_equal(run("proxy.list", "{'limit':1}", &body), 400);
+	assert_non_null(strstr(error_message(body), "at byte 1"));
+	json_object_put(body);
+	assert_int_equal(run("proxy.list", "{\"limit\":NaN}", &body), 400);
+	assert_non_null(strstr(error_message(body), "at byte 9"));
+	json_object_put(body);
+	assert_int_equal(run("proxy.list", "[]", &body), 400);
+	assert_string_equal(error_message(body),
+	    "Invalid JSON body: arguments must be an object");
 	json_object_put(body);
 	assert_int_equal(run("proxy.list", "{} {}", &body), 400);
 	json_object_put(body);
