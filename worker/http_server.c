@@ -89,8 +89,8 @@ deadline_fired(evutil_socket_t fd, short what, void *arg)
 		    "request not received in time", NULL));
 		return;
 	}
-	if (c->state == CONN_READING_HEAD) {
-		http_conn_close(c);	/* idle keep-alive connection */
+	if (c->state == CONN_READING_HEAD || c->state == CONN_LINGERING) {
+		http_conn_close(c);	/* idle keep-alive connection, or done lingering */
 		return;
 	}
 }
@@ -149,6 +149,10 @@ static void
 respond_error(struct http_conn *c, int status, const char *message)
 {
 	c->keep_alive = false;
+	/* the rest of the request may still be on its way: closing with it
+	 * unread would reset the connection and could destroy this answer */
+	if (c->state == CONN_READING_HEAD || c->state == CONN_READING_BODY)
+		c->linger = true;
 	http_respond_json(c, status, error_envelope(status, message, NULL));
 }
 
@@ -355,6 +359,39 @@ conn_read(struct bufferevent *bev, void *arg)
 	process_input(c);
 }
 
+/*
+ * Lingering close (as nginx does): the answer is out, so send FIN, then read
+ * and drop what the client still sends until it closes, for at most
+ * HTTP_LINGER_MS and HTTP_LINGER_MAX bytes; then close.
+ */
+static void
+linger_read(struct bufferevent *bev, void *arg)
+{
+	struct http_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	c->lingered += evbuffer_get_length(in);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	if (c->lingered > HTTP_LINGER_MAX)
+		http_conn_close(c);
+}
+
+static void
+start_lingering(struct http_conn *c)
+{
+	struct timeval tv = { HTTP_LINGER_MS / 1000, (HTTP_LINGER_MS % 1000) * 1000 };
+
+	conn_reset_request(c);	/* the request is over: its body leaves the budget */
+	c->state = CONN_LINGERING;
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	bufferevent_setcb(c->bev, linger_read, NULL, conn_event, c);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	bufferevent_enable(c->bev, EV_READ);
+	evtimer_add(c->deadline, &tv);
+}
+
 static void
 conn_write(struct bufferevent *bev, void *arg)
 {
@@ -368,7 +405,10 @@ conn_write(struct bufferevent *bev, void *arg)
 		return;
 	}
 	if (c->state == CONN_CLOSING) {
-		http_conn_close(c);
+		if (c->linger)
+			start_lingering(c);
+		else
+			http_conn_close(c);
 		return;
 	}
 	if (c->state == CONN_WRITING) {

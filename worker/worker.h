@@ -38,6 +38,8 @@ int	worker_main(const struct worker_init *init);
 #define HTTP_HEAD_MAX		16384
 #define HTTP_MGMT_BODY_MAX	(1024 * 1024)
 #define HTTP_RELAY_BODY_MAX	(32 * 1024 * 1024)	/* /v1 bodies (audio uploads) */
+#define HTTP_LINGER_MS		2000	/* lingering close: how long */
+#define HTTP_LINGER_MAX		(64 * 1024 * 1024)	/* and how much is dropped */
 
 struct relay;
 struct models_call;
@@ -48,6 +50,8 @@ enum http_conn_state {
 	CONN_WAITING_MASTER,	/* a control command is out; reading paused */
 	CONN_WRITING,		/* response queued; next request after it drains */
 	CONN_CLOSING,		/* close once the output has drained */
+	CONN_LINGERING,		/* answered before the request was read: FIN sent,
+				 * reading and dropping until EOF or a deadline */
 	CONN_RELAYING,		/* a /v1 call is being relayed (worker/relay.c) */
 };
 
@@ -61,6 +65,8 @@ struct http_conn {
 	bool			 peer_is_loopback;
 	bool			 keep_alive;
 	bool			 idle;		/* between requests: keep-alive deadline */
+	bool			 linger;	/* answered with request bytes still coming */
+	size_t			 lingered;	/* bytes dropped while lingering */
 	unsigned		 requests;
 	uint64_t		 tag;		/* of the command sent to the master */
 	struct http_request_head head;

@@ -212,6 +212,8 @@ def test_s1_5_userpass_chosen_but_not_offered_is_refused(d, fakes, standin):
     res = probe(d, p["id"], standin.url())
     failed(res, "proxy_handshake", "(it chose username/password)")
     assert f.records[0]["greeting"] == b"\x05\x01\x00"
+    # the fake notes what followed once it sees our close, maybe after our answer
+    assert wait_for(lambda: "after_method" in f.records[0])
     assert f.records[0]["after_method"] == b""   # nothing sent, just closed
 
 

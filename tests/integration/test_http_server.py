@@ -302,6 +302,28 @@ def test_body_over_1mib_is_413(daemon):
     expect_error_and_close(daemon, data, 413)
 
 
+def test_413_reaches_a_client_that_is_still_sending_its_body(daemon):
+    """Refused at its head, the client goes on sending 8 MiB: the server
+    lingers (FIN after the answer, dropping what comes) instead of closing
+    with unread bytes, which would reset the connection and destroy the 413
+    in the client's receive queue."""
+    body = 8 * 1024 * 1024
+    s = socket.create_connection(("127.0.0.1", daemon.port), timeout=10)
+    s.sendall(b"POST " + V1.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % body)
+    piece = b"x" * 65536
+    for _ in range(body // len(piece)):
+        s.sendall(piece)
+    data = b""
+    while True:
+        got = s.recv(65536)
+        if not got:
+            break
+        data += got
+    s.close()
+    assert data.startswith(b"HTTP/1.1 413 "), data[:100]
+
+
 def test_body_of_exactly_1mib_is_read(daemon):
     # at the cap the body is read and judged by the command (notes too long)
     body = b'{"name":"big","host":"big.example","port":1,"notes":"'
