@@ -88,6 +88,9 @@ struct master {
 	struct evconnlistener	*control_listener;
 
 	struct worker_proc	 workers[MAX_WORKER_SLOTS];
+	/* one per workers[] entry, in memory every worker shares (MAP_SHARED):
+	 * its connections + 1 while it accepts, else 0 (see worker.c) */
+	volatile uint32_t	*worker_loads;
 	int			 next_slot;
 	int			 consecutive_crashes;
 	struct event		*respawn_timer;

@@ -5,6 +5,7 @@
  * on reload without refusing a connection (new ones accept while the old ones
  * drain), and stop them on shutdown.
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -83,6 +84,16 @@ spawn_worker(struct master *m, int slot, int restarts)
 		log_errorx("no free worker entry");
 		return -1;
 	}
+	if (m->worker_loads == NULL) {
+		void *shared = mmap(NULL, MAX_WORKER_SLOTS * sizeof(uint32_t),
+		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (shared == MAP_FAILED)
+			log_warn("mmap of the worker loads (accepting stays unbalanced)");
+		else
+			m->worker_loads = shared;
+	}
+	if (m->worker_loads != NULL)
+		m->worker_loads[w - m->workers] = 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
 		log_warn("socketpair");
 		return -1;
@@ -99,6 +110,9 @@ spawn_worker(struct master *m, int slot, int restarts)
 			.channel_fd = sv[1],
 			.listen_fds = m->listen_fds,
 			.listen_count = m->listen_count,
+			.loads = m->worker_loads,
+			.load_count = m->worker_loads != NULL ? MAX_WORKER_SLOTS : 0,
+			.load_index = (size_t)(w - m->workers),
 			.cfg = &m->cfg,
 		};
 		close(sv[0]);
@@ -301,6 +315,8 @@ supervisor_reap(struct master *m)
 			describe_status(status, how, sizeof(how));
 			young = time(NULL) - w->started_at < STABLE_AFTER_SECONDS;
 			w->exited = true;
+			if (m->worker_loads != NULL)
+				m->worker_loads[i] = 0;	/* nobody waits for a dead one */
 			master_jobs_worker_gone(m, pid);
 			if (w->channel != NULL) {
 				bufferevent_free(w->channel);

@@ -55,6 +55,7 @@ http_conn_close(struct http_conn *c)
 		models_abort(c->models);
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->conn_count--;
+	worker_publish_load(w);
 	if (w->accept_paused && (long)w->conn_count < w->cfg->max_client_connections &&
 	    (w->accept_retry == NULL || !evtimer_pending(w->accept_retry, NULL)))
 		worker_pause_accepting(w, false);
@@ -131,6 +132,7 @@ http_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_enable(c->bev, EV_READ);
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	w->conn_count++;
+	worker_took_a_connection(w);
 	if ((long)w->conn_count >= w->cfg->max_client_connections) {
 		/* the kernel's backlog (and the other workers) take the next ones */
 		uint64_t now = monotonic_ms();

@@ -21,6 +21,9 @@
 #include "util.h"
 #include "worker.h"
 
+#define ACCEPT_WAIT_US		1000	/* one turn of waiting for the other workers */
+#define ACCEPT_WAITS_MAX	5
+
 static void
 worker_stop_accepting(struct worker *w)
 {
@@ -33,17 +36,89 @@ worker_stop_accepting(struct worker *w)
 	}
 }
 
-void
-worker_pause_accepting(struct worker *w, bool pause)
+static void
+set_listening(struct worker *w, bool on)
 {
 	size_t i;
 
+	for (i = 0; i < w->listener_count; i++)
+		if (w->listeners[i] != NULL)
+			(on ? evconnlistener_enable : evconnlistener_disable)(w->listeners[i]);
+}
+
+void
+worker_pause_accepting(struct worker *w, bool pause)
+{
 	if (pause == w->accept_paused || w->draining)
 		return;
 	w->accept_paused = pause;
-	for (i = 0; i < w->listener_count; i++)
-		if (w->listeners[i] != NULL)
-			(pause ? evconnlistener_disable : evconnlistener_enable)(w->listeners[i]);
+	set_listening(w, !pause);
+	worker_publish_load(w);
+}
+
+void
+worker_publish_load(struct worker *w)
+{
+	if (w->loads == NULL)
+		return;
+	w->loads[w->load_index] = w->accept_paused || w->draining || w->listener_count == 0 ?
+	    0 : (uint32_t)w->conn_count + 1;
+}
+
+/* This worker holds more connections than some other worker that accepts. */
+static bool
+ahead_of_the_others(const struct worker *w)
+{
+	uint32_t mine = (uint32_t)w->conn_count + 1, least = UINT32_MAX;
+	size_t i;
+
+	for (i = 0; w->loads != NULL && i < w->load_count; i++) {
+		uint32_t load = w->loads[i];
+		if (i != w->load_index && load != 0 && load < least)
+			least = load;
+	}
+	return least != UINT32_MAX && mine > least;
+}
+
+static void
+accept_again(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval turn = { 0, ACCEPT_WAIT_US };
+
+	(void)fd;
+	(void)what;
+	if (w->accept_paused || w->draining)
+		return;
+	if (ahead_of_the_others(w) && ++w->accept_waits < ACCEPT_WAITS_MAX) {
+		evtimer_add(w->accept_again, &turn);
+		return;
+	}
+	w->accept_waits = 0;
+	set_listening(w, true);
+}
+
+/*
+ * After each accepted connection: libevent's listener would otherwise take
+ * the whole backlog in one go, and the worker that woke first after a burst
+ * (32 clients connecting at once, say) would hold every connection while
+ * the others idle for as long as they live. Accepting stops; it resumes
+ * at once when no other accepting worker holds fewer connections (the loads
+ * every worker publishes in memory shared through the master), else after
+ * waiting for them a turn of ACCEPT_WAIT_US at a time, at most
+ * ACCEPT_WAITS_MAX turns (a busy worker must not stall accepting).
+ */
+void
+worker_took_a_connection(struct worker *w)
+{
+	worker_publish_load(w);
+	if (w->accept_paused || w->draining || w->listener_count < 1)
+		return;
+	set_listening(w, false);
+	if (w->accept_again == NULL)
+		w->accept_again = evtimer_new(w->base, accept_again, w);
+	w->accept_waits = 0;
+	event_active(w->accept_again, EV_TIMEOUT, 1);
 }
 
 static void
@@ -90,6 +165,7 @@ worker_start_drain(struct worker *w)
 	if (w->draining)
 		return;
 	w->draining = true;
+	worker_publish_load(w);		/* 0: the others stop waiting for this one */
 	log_debug("draining: %zu connections open", w->conn_count);
 	pool_free_all(w);
 	worker_stop_accepting(w);
@@ -289,6 +365,9 @@ worker_main(const struct worker_init *init)
 	TAILQ_INIT(&w.pool);
 	w.slot = init->slot;
 	w.cfg = init->cfg;
+	w.loads = init->loads;
+	w.load_count = init->load_count;
+	w.load_index = init->load_index;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	w.base = event_base_new();
@@ -335,10 +414,13 @@ worker_main(const struct worker_init *init)
 	w.sigint_ev = evsignal_new(w.base, SIGINT, on_stop_signal, &w);
 	evsignal_add(w.sigterm_ev, NULL);
 	evsignal_add(w.sigint_ev, NULL);
+	worker_publish_load(&w);	/* accepting from now on */
 	log_debug("serving");
 	event_base_dispatch(w.base);
 	log_debug("exiting");
 out:
+	if (w.loads != NULL)
+		w.loads[w.load_index] = 0;
 	jobs_cancel_all(&w);
 	pool_free_all(&w);
 	outcomes_flush(-1, 0, &w);	/* the last rows go before the channel closes */
@@ -346,6 +428,8 @@ out:
 		event_free(w.outcome_timer);
 	if (w.accept_retry != NULL)
 		event_free(w.accept_retry);
+	if (w.accept_again != NULL)
+		event_free(w.accept_again);
 	worker_stop_accepting(&w);
 	while (!TAILQ_EMPTY(&w.conns))
 		http_conn_close(TAILQ_FIRST(&w.conns));

@@ -27,6 +27,9 @@
 struct worker_init {
 	int			 slot;
 	int			 channel_fd;	/* socketpair end to the master */
+	volatile uint32_t	*loads;		/* shared with the master and every worker */
+	size_t			 load_count;
+	size_t			 load_index;	/* this worker's entry */
 	const int		*listen_fds;
 	size_t			 listen_count;
 	const struct config	*cfg;
@@ -115,6 +118,11 @@ struct worker {
 	bool			 accept_paused;	/* at max_client_connections, or fds ran out */
 	uint64_t		 cap_warned_ms;	/* last "max_client_connections" warning */
 	struct event		*accept_retry;	/* resumes accepting after running out of fds */
+	struct event		*accept_again;	/* one accept per loop turn (worker.c) */
+	volatile uint32_t	*loads;		/* every worker's connections + 1; 0 = not accepting */
+	size_t			 load_count;
+	size_t			 load_index;
+	int			 accept_waits;	/* turns waited for the others to catch up */
 	size_t			 body_bytes;	/* request bodies held (body_budget_mb) */
 	bool			 draining;
 	struct dns_resolver	*dns;
@@ -133,8 +141,12 @@ struct worker {
 	struct event		*sigint_ev;
 };
 
-/* worker/worker.c: stop or resume taking new client connections. */
+/* worker/worker.c: stop or resume taking new client connections; after
+ * each accepted one, let the other workers have the next (once a loop turn). */
 void	worker_pause_accepting(struct worker *w, bool pause);
+void	worker_took_a_connection(struct worker *w);
+/* Tell the other workers how many connections this one holds. */
+void	worker_publish_load(struct worker *w);
 
 /* worker/http_server.c */
 void	http_accept(struct evconnlistener *lev, evutil_socket_t fd,

@@ -2,7 +2,8 @@
 accepting (the kernel's backlog holds the next client until a connection
 closes) and body_budget_mb refuses a request body that would take a worker
 past its budget with 503, while the bodies already held are relayed, and
-takes new ones again once they are done."""
+takes new ones again once they are done. Also: a burst of clients is shared
+between the workers instead of landing on whichever woke first."""
 
 import http.client
 import json
@@ -88,3 +89,29 @@ def test_body_budget_refuses_with_503_then_recovers(daemon_factory, ca, provider
     assert reply.startswith(b"HTTP/1.1 503 "), reply[:200]
     post(d, big, result, "third")                          # the budget is free again
     assert result["third"][0] == 200
+
+
+def test_a_burst_of_clients_is_shared_between_the_workers(daemon_factory):
+    import re
+    import subprocess
+    d = daemon_factory(workers=2).start()
+    # both workers in their loops (each has taken the first snapshot)
+    deadline = time.monotonic() + 10
+    while not all(w["generation"] >= 1 for w in d.ctl_json("workers")["items"]):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    pids = d.worker_pids()
+    # like wrk: every connection is made (the kernel completes them in the
+    # backlog) before any request is sent
+    socks = [socket.create_connection(("127.0.0.1", d.port), timeout=10)
+             for _ in range(32)]
+    for s in socks:
+        assert healthz(s).startswith(b"HTTP/1.1 200 ")
+    out = subprocess.run(["ss", "-Htnp", "state", "established", "( sport = :%d )" % d.port],
+                         capture_output=True, text=True, check=True).stdout
+    per_worker = {pid: len(re.findall(r"pid=%d," % pid, out)) for pid in pids}
+    for s in socks:
+        s.close()
+    assert sum(per_worker.values()) == 32, out
+    # accepting the whole backlog at once gave 0 and 32 more often than not
+    assert min(per_worker.values()) >= 4, per_worker
