@@ -29,17 +29,28 @@ textbuf_add_str(struct textbuf *b, const char *s)
 	textbuf_add(b, s, strlen(s));
 }
 
+size_t
+uint_to_digits(char out[UINT_DIGITS_MAX], uint64_t v)
+{
+	char reversed[UINT_DIGITS_MAX - 1];
+	size_t n = 0, i;
+
+	do {
+		reversed[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		out[i] = reversed[n - 1 - i];
+	out[n] = '\0';
+	return n;
+}
+
 void
 textbuf_add_uint(struct textbuf *b, uint64_t v)
 {
-	char digits[20];
-	size_t n = sizeof(digits);
+	char digits[UINT_DIGITS_MAX];
 
-	do {
-		digits[--n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	textbuf_add(b, digits + n, sizeof(digits) - n);
+	textbuf_add(b, digits, uint_to_digits(digits, v));
 }
 
 void

@@ -19,6 +19,9 @@ void	textbuf_add(struct textbuf *b, const void *bytes, size_t n);
 void	textbuf_add_str(struct textbuf *b, const char *s);
 /* Decimal digits of v. */
 void	textbuf_add_uint(struct textbuf *b, uint64_t v);
+/* The same digits into out, NUL-terminated; their count. */
+#define UINT_DIGITS_MAX	21	/* 20 digits of a uint64_t and the NUL */
+size_t	uint_to_digits(char out[UINT_DIGITS_MAX], uint64_t v);
 /* "Name: value\r\n" */
 void	textbuf_add_header(struct textbuf *b, const char *name, size_t name_len,
 	    const char *value, size_t value_len);

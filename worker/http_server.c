@@ -181,7 +181,7 @@ begin_request(struct http_conn *c)
 	c->requests++;
 	if (h->method_len >= sizeof(c->method)) {
 		/* no method we serve is this long; never pass on a cut one */
-		respond_error(c, 501, "method not implemented");
+		respond_error(c, 501, "unknown method (longer than any method served)");
 		return;
 	}
 	memcpy(c->method, h->method, h->method_len);
@@ -241,8 +241,6 @@ reserve_body(struct http_conn *c, size_t bytes)
 	struct worker *w = c->w;
 
 	if (bytes > (size_t)w->cfg->body_budget_mb * 1024 * 1024 - w->body_bytes) {
-		evbuffer_drain(bufferevent_get_input(c->bev),
-		    evbuffer_get_length(bufferevent_get_input(c->bev)));
 		respond_error(c, 503, "this worker holds too many request bodies at "
 		    "once (body_budget_mb); try again shortly");
 		return false;
@@ -281,15 +279,14 @@ read_chunked_body(struct http_conn *c)
 	evbuffer_drain(in, consumed);
 	if (!reserve_body(c, got))
 		return false;
+	/* what is left of the request is dropped by the lingering close */
 	if (p == PARSE_INVALID) {
-		evbuffer_drain(in, evbuffer_get_length(in));
 		snprintf(msg, sizeof(msg), "malformed chunked request body: %s",
 		    c->chunks.error_message);
 		respond_error(c, 400, msg);
 		return false;
 	}
 	if (c->body_len > c->body_max) {
-		evbuffer_drain(in, evbuffer_get_length(in));
 		respond_body_too_large(c);
 		return false;
 	}

@@ -14,6 +14,7 @@
 
 #include "io.h"
 #include "pool.h"
+#include "textbuf.h"
 #include "util.h"
 #include "worker.h"
 
@@ -32,19 +33,13 @@ static void
 make_key(char *out, size_t len, const char *host, uint16_t port, bool tls,
     const char *proxy_id)
 {
-	char digits[6];
-	size_t n = sizeof(digits), off = 0;
-	unsigned v = port;
+	char digits[UINT_DIGITS_MAX];
+	size_t off = 0;
 
-	do {
-		digits[--n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
+	uint_to_digits(digits, port);
 	off += str_copy(out + off, len - off, tls ? "1|" : "0|");
 	off += str_copy(out + off, len - off, host);
 	off += str_copy(out + off, len - off, "|");
-	memmove(digits, digits + n, sizeof(digits) - n);
-	digits[sizeof(digits) - n] = '\0';
 	off += str_copy(out + off, len - off, digits);
 	off += str_copy(out + off, len - off, "|");
 	str_copy(out + off, len - off, proxy_id != NULL ? proxy_id : "direct");

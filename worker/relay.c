@@ -493,18 +493,19 @@ static bool
 dropped_request_header(const struct http_header *conn, const struct http_header *f)
 {
 #define NAME(s)	{ s, sizeof(s) - 1 }
+	/* besides the hop-by-hop ones: what we set ourselves, and client auth */
 	static const struct {
 		const char	*name;
 		size_t		 len;
 	} dropped[] = {
-		NAME("host"), NAME("content-length"), NAME("transfer-encoding"),
-		NAME("connection"), NAME("keep-alive"), NAME("proxy-connection"),
-		NAME("proxy-authorization"), NAME("te"), NAME("trailer"), NAME("upgrade"),
-		NAME("authorization"), NAME("x-api-key"), NAME("expect"),
+		NAME("host"), NAME("content-length"), NAME("authorization"),
+		NAME("x-api-key"), NAME("expect"),
 	};
 #undef NAME
 	size_t i;
 
+	if (http_is_hop_by_hop(f->name, f->name_len))
+		return true;
 	for (i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
 		if (f->name_len == dropped[i].len &&
 		    http_token_equals(f->name, f->name_len, dropped[i].name))

@@ -195,6 +195,24 @@ def daemon(daemon_factory):
     return daemon_factory().start()
 
 
+def wait_for(predicate, timeout=5.0):
+    """Poll predicate() every 50 ms for up to timeout seconds; its last answer."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def probe(d, proxy_id, url, timeout_ms=8000):
+    """omnirctl proxy test through proxy_id to url; the JSON answer."""
+    rc, out, err = d.ctl("--json", "proxy", "test", proxy_id, "--url", url,
+                         "--timeout-ms", str(timeout_ms))
+    assert rc == 0, (rc, out, err)
+    return json.loads(out)
+
+
 def new_proxy(d, **fields):
     body = {"name": "P", "host": "proxy.example", "port": 8080}
     body.update(fields)

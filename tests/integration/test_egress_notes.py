@@ -21,7 +21,7 @@ import time
 import pytest
 
 import egress_env as env
-from conftest import new_proxy
+from conftest import new_proxy, wait_for, probe
 from fake_proxy import FakeConnect, FakeSocks5
 from provider_standin import ProviderStandIn
 
@@ -55,28 +55,12 @@ def d(daemon_factory, ca):
                                "OMNIROUTE_PROXY_HANDSHAKE_TIMEOUT_MS": "1500"}).start()
 
 
-def probe(d, proxy_id, url, timeout_ms=8000):
-    rc, out, err = d.ctl("--json", "proxy", "test", proxy_id, "--url", url,
-                         "--timeout-ms", str(timeout_ms))
-    assert rc == 0, (rc, out, err)
-    return json.loads(out)
-
-
 def socks(d, fake, **fields):
     return new_proxy(d, type="socks5", host="127.0.0.1", port=fake.port, **fields)
 
 
 def http_proxy(d, fake, **fields):
     return new_proxy(d, type="http", host="127.0.0.1", port=fake.port, **fields)
-
-
-def wait_for(predicate, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def ok(res):

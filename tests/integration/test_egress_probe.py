@@ -6,14 +6,13 @@ tinyproxy), dante; and every failure naming its stage — dead proxy, wrong
 password, refused CONNECT, untrusted certificate, DNS failure, timeout. Each
 success is also checked in the proxy's own log."""
 
-import json
 import socket
 import time
 
 import pytest
 
 import egress_env as env
-from conftest import new_proxy
+from conftest import new_proxy, wait_for, probe
 
 
 @pytest.fixture(scope="module")
@@ -28,22 +27,6 @@ def d(daemon_factory, ca):
     return daemon_factory(env={"OMNIROUTE_CA_FILE": ca.ca,
                                "OMNIROUTE_CONNECT_TIMEOUT_MS": "3000",
                                "OMNIROUTE_PROXY_HANDSHAKE_TIMEOUT_MS": "1500"}).start()
-
-
-def probe(d, proxy_id, url, timeout_ms=8000):
-    rc, out, err = d.ctl("--json", "proxy", "test", proxy_id, "--url", url,
-                         "--timeout-ms", str(timeout_ms))
-    assert rc == 0, (rc, out, err)
-    return json.loads(out)
-
-
-def wait_for(predicate, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def test_microsocks_without_auth(d, peers, standin):

@@ -17,7 +17,7 @@ import time
 import pytest
 
 import egress_env as env
-from conftest import new_proxy
+from conftest import new_proxy, wait_for
 from provider_standin import CREATED, ProviderStandIn
 
 OPENAI_MODELS = ["gpt-4o", "gpt-4o-mini"]
@@ -66,15 +66,6 @@ def models(d, path="/v1/models", headers=None):
 
 def ids(body):
     return [m["id"] for m in body["data"]]
-
-
-def wait_for(predicate, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def test_two_providers_listed_and_prefixed(d, oa, an):

@@ -17,7 +17,7 @@ import time
 import pytest
 
 import egress_env as env
-from conftest import new_proxy
+from conftest import new_proxy, wait_for
 from provider_standin import ProviderStandIn
 
 CHAT = "/v1/chat/completions"
@@ -56,15 +56,6 @@ def call(d, body, path=CHAT, headers=None, timeout=20):
 def chat(d, stream=False, model="openai/gpt-4o-mini", **kw):
     return call(d, {"model": model, "messages": [{"role": "user", "content": "hi"}],
                     "stream": stream}, **kw)
-
-
-def wait_for(predicate, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def test_direct_json_rewrites_the_request(d, provider):

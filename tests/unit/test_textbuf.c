@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_textbuf.c — the head composer's buffer (common/textbuf.c):
- * appends, decimal numbers at their edges, header lines, growth across many
+ * appends, decimal numbers at their edges (also alone), header lines, growth across many
  * doublings with the bytes intact, and reuse after a reset.
  */
 #include <stdarg.h>
@@ -40,6 +40,20 @@ test_appends_and_numbers(void **state)
 	textbuf_add(&t, "|", 1);
 	textbuf_add_uint(&t, UINT64_MAX);
 	assert_text("HTTP/1.1 200 OK\r\n0|18446744073709551615");
+}
+
+static void
+test_uint_to_digits(void **state)
+{
+	char digits[UINT_DIGITS_MAX];
+
+	(void)state;
+	assert_int_equal(uint_to_digits(digits, 0), 1);
+	assert_string_equal(digits, "0");
+	assert_int_equal(uint_to_digits(digits, 65535), 5);
+	assert_string_equal(digits, "65535");
+	assert_int_equal(uint_to_digits(digits, UINT64_MAX), 20);
+	assert_string_equal(digits, "18446744073709551615");
 }
 
 static void
@@ -90,6 +104,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_appends_and_numbers, teardown),
+		cmocka_unit_test_teardown(test_uint_to_digits, teardown),
 		cmocka_unit_test_teardown(test_header_lines_keep_bytes_as_given, teardown),
 		cmocka_unit_test_teardown(test_growth_keeps_every_byte, teardown),
 		cmocka_unit_test_teardown(test_reset_keeps_memory_and_empty_adds_are_fine, teardown),
