@@ -50,6 +50,7 @@ static const struct setting settings[] = {
 	S("header_timeout_ms", "OMNIROUTE_HEADER_TIMEOUT_MS", "15000", SET_LONG, header_timeout_ms, 100, 600000),
 	S("keepalive_timeout_ms", "OMNIROUTE_KEEPALIVE_TIMEOUT_MS", "75000", SET_LONG, keepalive_timeout_ms, 100, 3600000),
 	S("shutdown_timeout_ms", "OMNIROUTE_SHUTDOWN_TIMEOUT_MS", "10000", SET_LONG, shutdown_timeout_ms, 0, 3600000),
+	S("worker_start_timeout_ms", "OMNIROUTE_WORKER_START_TIMEOUT_MS", "4000", SET_LONG, worker_start_timeout_ms, 100, 600000),
 	S("reload_drain_timeout_ms", "OMNIROUTE_RELOAD_DRAIN_TIMEOUT_MS", "900000", SET_LONG, reload_drain_timeout_ms, 0, 86400000),
 	S("dns_timeout_ms", "OMNIROUTE_DNS_TIMEOUT_MS", "5000", SET_LONG, dns_timeout_ms, 100, 600000),
 	S("connect_timeout_ms", "OMNIROUTE_CONNECT_TIMEOUT_MS", "10000", SET_LONG, connect_timeout_ms, 100, 600000),

@@ -99,6 +99,7 @@ reply_clear(struct reply *r)
 	r->body = NULL;
 	r->status = 0;
 	r->job = NULL;
+	r->reload = false;
 }
 
 void

@@ -14,6 +14,7 @@ struct reply {
 	int			 status;
 	struct json_object	*body;		/* owned */
 	const char		*job;		/* set: body is a job's args for a worker */
+	bool			 reload;	/* set: begin a reload; its outcome is the reply */
 };
 
 /* "invalid_request", "not_found", ... derived from the status. */

@@ -129,6 +129,8 @@ workers(struct master *m, struct json_object *args, struct reply *r)
 		json_object_object_add(o, "startedAt", json_object_new_string(stamp));
 		json_object_object_add(o, "restarts", json_object_new_int(w->restarts));
 		json_object_object_add(o, "draining", json_object_new_boolean(w->draining));
+		json_object_object_add(o, "serving", json_object_new_boolean(w->serving &&
+		    !w->draining));
 		json_object_array_add(items, o);
 	}
 	json_object_object_add(root, "items", items);
@@ -147,22 +149,15 @@ const struct command cmd_workers = {
 static void
 reload(struct master *m, struct json_object *args, struct reply *r)
 {
-	char err[512];
-	struct json_object *root;
-
-	if (supervisor_reload(m, err, sizeof(err)) != 0) {
-		reply_error(r, 400, "reload failed, old configuration kept: %s", err);
-		return;
-	}
-	root = json_object_new_object();
-	json_object_object_add(root, "success", json_object_new_boolean(1));
-	json_object_object_add(root, "workers", json_object_new_int(m->cfg.worker_count));
-	reply_set(r, 200, root);
+	(void)m;
+	(void)args;
+	reply_clear(r);
+	r->reload = true;	/* master_run_request begins it and waits for it */
 }
 
 const struct command cmd_reload = {
 	.name = "reload",
-	.help = "re-read the configuration and replace the workers (like SIGHUP)",
+	.help = "re-read the configuration and replace the workers (like SIGHUP); answers once the new workers serve, or with why not",
 	.args = no_args,
 	.run = reload,
 };

@@ -81,7 +81,7 @@ command_dispatch(struct master *m, const char *name, const char *json,
 	}
 	cmd->run(m, normalised, r);
 	json_object_put(normalised);
-	if (r->body == NULL && r->job == NULL) {
+	if (r->body == NULL && r->job == NULL && !r->reload) {
 		log_errorx("command %s produced no reply", name);
 		reply_error(r, 500, "command %s failed", name);
 	}
@@ -122,7 +122,7 @@ command_run_nested(struct master *m, const struct command *cmd,
     struct json_object *args, const char *prefix, struct json_object *details)
 {
 	struct json_object *normalised = NULL, *errs = NULL, *err, *inner;
-	struct reply r = { 0, NULL, NULL };
+	struct reply r = { 0, NULL, NULL, false };
 	int rc = 0;
 
 	if (args_validate(cmd->args, args, &normalised, &errs) != 0) {

@@ -53,7 +53,7 @@ master_run_request(struct master *m, const char *line, size_t len,
     struct control_client *client, struct worker_proc *worker)
 {
 	struct control_request req;
-	struct reply r = { 0, NULL, NULL };
+	struct reply r = { 0, NULL, NULL, false };
 	const char *err;
 	bool mutated = false;
 	char *out;
@@ -70,6 +70,25 @@ master_run_request(struct master *m, const char *line, size_t len,
 		mutated = false;
 		reply_error(&r, 500, "the change was saved but could not be applied to "
 		    "the workers (see the master's log)");
+	}
+	if (r.reload) {
+		/* the outcome of the reload (workers started, or why not) is the reply */
+		struct reload_waiter waiter = {
+			.client = client,
+			.worker_slot = worker ? worker->slot : -1,
+			.worker_pid = worker ? worker->pid : 0,
+			.has_tag = req.has_tag,
+			.tag = req.tag,
+		};
+		char why[512];
+
+		reply_clear(&r);
+		if (supervisor_reload(m, &waiter, why, sizeof(why)) == 0) {
+			if (client != NULL)
+				client->waiting = true;
+			return;
+		}
+		reply_error(&r, 400, "reload refused, old configuration kept: %s", why);
 	}
 	if (r.job != NULL) {
 		/* the network part runs in a worker; its answer is the reply */
@@ -106,6 +125,7 @@ client_free(struct control_client *c)
 	struct pending_reply *p, *next;
 
 	master_jobs_client_gone(c->m, c);
+	supervisor_client_gone(c->m, c);
 	for (p = TAILQ_FIRST(&c->m->pending); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, entry);
 		if (p->client == c)
@@ -162,7 +182,7 @@ client_read(struct bufferevent *bev, void *arg)
 	if (p != PARSE_INVALID)
 		return;
 	{
-		struct reply r = { 0, NULL, NULL };
+		struct reply r = { 0, NULL, NULL, false };
 		size_t out_len;
 		char *out;
 

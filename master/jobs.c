@@ -38,7 +38,7 @@ static void
 answer_origin(struct master *m, const struct pending_job *j, int status,
     struct json_object *body)
 {
-	struct reply r = { status, body, NULL };
+	struct reply r = { status, body, NULL, false };
 	char *line;
 	size_t len;
 	int i;

@@ -168,8 +168,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		break;
 	case SIGHUP:
 		log_info("SIGHUP: reloading the configuration");
-		if (supervisor_reload(m, err, sizeof(err)) != 0)
-			log_warnx("reload failed, keeping the old configuration: %s", err);
+		if (supervisor_reload(m, NULL, err, sizeof(err)) != 0)
+			log_warnx("reload refused, keeping the old configuration: %s", err);
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -201,16 +201,32 @@ write_pid_file(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Go to the background. The starting process waits until the daemon serves
+ * (a byte on *ready_fd, written once every worker holds its snapshot) and
+ * exits 0, or exits 1 when the daemon ends first: a start that cannot
+ * succeed is an error to whoever ran it.
+ */
 static int
-daemonize(void)
+daemonize(int *ready_fd)
 {
-	pid_t pid = fork();
-	int fd;
+	int fds[2], fd;
+	pid_t pid;
+	ssize_t n;
+	char byte = 0;
 
-	if (pid == -1)
+	if (pipe(fds) == -1)
 		return -1;
-	if (pid > 0)
-		_exit(0);
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid > 0) {
+		close(fds[1]);
+		do
+			n = read(fds[0], &byte, 1);
+		while (n == -1 && errno == EINTR);
+		_exit(n == 1 && byte == '1' ? 0 : 1);
+	}
+	close(fds[0]);
 	if (setsid() == -1)
 		return -1;
 	if ((pid = fork()) == -1)
@@ -223,6 +239,8 @@ daemonize(void)
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
+	evutil_make_socket_closeonexec(fds[1]);
+	*ready_fd = fds[1];
 	return 0;
 }
 
@@ -249,7 +267,8 @@ lock_data_dir(struct master *m, char *err, size_t errlen)
 		return -1;
 	}
 	free(path);
-	return 0;	/* the descriptor stays open: the lock lives with us */
+	m->lock_fd = fd;	/* stays open: the lock lives with the master */
+	return 0;
 }
 
 static int
@@ -277,6 +296,8 @@ main(int argc, char **argv)
 
 	TAILQ_INIT(&m->pending);
 	TAILQ_INIT(&m->jobs);
+	TAILQ_INIT(&m->reload.waiters);
+	m->lock_fd = m->ready_fd = -1;
 	while ((ch = getopt(argc, argv, "c:dD:hl:ns:Vw:")) != -1) {
 		switch (ch) {
 		case 'c': m->config_file = optarg; break;
@@ -299,6 +320,11 @@ main(int argc, char **argv)
 	if (config_load(&m->cfg, m->config_file, m->overrides, m->override_count,
 	    err, sizeof(err)) != 0) {
 		fprintf(stderr, "omnirouted: %s\n", err);
+		return 1;
+	}
+	if (config_preflight(&m->cfg, check_only, err, sizeof(err)) != 0) {
+		fprintf(stderr, "omnirouted: %s\n", err);
+		config_free(&m->cfg);
 		return 1;
 	}
 	if (check_only) {
@@ -342,7 +368,7 @@ main(int argc, char **argv)
 	{
 		char *done = db_meta_get(m->db, "legacy_migrated");
 		if (done == NULL) {
-			struct reply r = { 0, NULL, NULL };
+			struct reply r = { 0, NULL, NULL, false };
 			if (db_begin(m->db) == 0 && legacy_migrate(m, false, &r) == 0 &&
 			    db_meta_set(m->db, "legacy_migrated", "1") == 0)
 				db_commit(m->db);
@@ -361,7 +387,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (daemon_mode) {
-		if (daemonize() != 0 || event_reinit(m->base) != 0) {
+		if (daemonize(&m->ready_fd) != 0 || event_reinit(m->base) != 0) {
 			log_error("cannot daemonize");
 			goto out;
 		}
@@ -374,16 +400,15 @@ main(int argc, char **argv)
 		sig_events[i] = evsignal_new(m->base, signals[i], on_signal, m);
 		evsignal_add(sig_events[i], NULL);
 	}
+	/* "ready" comes from the supervisor once every worker holds its snapshot */
 	if (supervisor_start_workers(m) != 0) {
 		log_errorx("cannot start the workers");
-		goto out;
+		m->exit_code = 1;
+		supervisor_stop(m);
 	}
-	log_info("omnirouted %s ready: %s, control socket %s, %d workers, data %s",
-	    PACKAGE_VERSION, m->cfg.listen, m->cfg.control_socket_path,
-	    m->cfg.worker_count, m->cfg.data_dir);
 	event_base_dispatch(m->base);
-	log_info("stopped");
-	rc = 0;
+	log_info(m->exit_code == 0 ? "stopped" : "stopped: the start failed");
+	rc = m->exit_code;
 	for (i = 0; i < 4; i++)
 		event_free(sig_events[i]);
 out:
@@ -398,6 +423,12 @@ out:
 		event_free(m->stop_timer);
 	if (m->drain_timer != NULL)
 		event_free(m->drain_timer);
+	if (m->start_timer != NULL)
+		event_free(m->start_timer);
+	if (m->reload.deadline != NULL)
+		event_free(m->reload.deadline);
+	if (m->ready_fd >= 0)
+		close(m->ready_fd);
 	if (m->db != NULL)
 		master_outcomes_flush(m);
 	while (!TAILQ_EMPTY(&m->jobs)) {

@@ -23,7 +23,7 @@
 #include "registry.h"
 #include "reply.h"
 
-#define MAX_WORKER_SLOTS	128
+#define MAX_WORKER_SLOTS	1024	/* live + draining; a reload needs room for a whole set */
 #define MAX_OVERRIDES		16
 
 struct control_client;
@@ -36,9 +36,36 @@ struct worker_proc {
 	uint64_t		 acked_generation;
 	time_t			 started_at;
 	int			 restarts;
+	int			 config_gen;	/* the configuration it was started with */
+	bool			 ready;		/* holds its snapshot and its TLS context */
+	bool			 serving;	/* told to accept ("serve") */
 	bool			 draining;	/* replaced by a reload; finishing its work */
 	uint64_t		 drain_deadline_ms;	/* monotonic; 0 = none (killed then) */
 	bool			 exited;
+	char			 failure[256];	/* why it could not start, as it said */
+};
+
+/* Who waits for a reload's outcome: a control client, or a worker's tag. */
+struct reload_waiter {
+	TAILQ_ENTRY(reload_waiter) entry;
+	struct control_client	*client;	/* or a worker that forwarded it: */
+	int			 worker_slot;
+	pid_t			 worker_pid;
+	bool			 has_tag;
+	uint64_t		 tag;
+};
+TAILQ_HEAD(reload_waiter_list, reload_waiter);
+
+/*
+ * A reload in progress: the checked new configuration, the workers started
+ * with it (config_gen) that must all hold their snapshot before it commits.
+ */
+struct reload_txn {
+	bool			 active;
+	struct config		 cfg;
+	int			 config_gen;
+	struct event		*deadline;
+	struct reload_waiter_list waiters;
 };
 
 /* A reply held until every live worker has acknowledged `generation`. */
@@ -92,6 +119,12 @@ struct master {
 	 * its connections + 1 while it accepts, else 0 (see worker.c) */
 	volatile uint32_t	*worker_loads;
 	int			 next_slot;
+	int			 config_gen;	/* of m->cfg; a reload makes the next one */
+	int			 lock_fd;	/* the data-dir lock (workers close it) */
+	int			 ready_fd;	/* -d: tells the waiting parent we serve */
+	bool			 ready;		/* the first set of workers serves */
+	struct event		*start_timer;	/* startup: workers must be ready by then */
+	struct reload_txn	 reload;
 	int			 consecutive_crashes;
 	struct event		*respawn_timer;
 	struct pending_list	 pending;
@@ -121,11 +154,27 @@ void	master_defer_reply(struct master *m, struct control_client *client,
 	    int worker_slot, pid_t worker_pid, char *line, size_t len);
 
 /* master/supervisor.c */
+/* Fork the configured workers; each serves once it holds its snapshot. */
 int	supervisor_start_workers(struct master *m);
 void	supervisor_reap(struct master *m);
-int	supervisor_reload(struct master *m, char *err, size_t errlen);
+/*
+ * Begin a reload: check the new configuration whole (as -n does, plus what
+ * workers load), start a new set of workers with it; it commits once they
+ * all hold the current snapshot (then the old ones drain) or fails leaving
+ * everything as it was. -1 with err when it cannot begin; else 0 and the
+ * outcome reaches `waiter` (may be NULL: SIGHUP, logged) when it ends.
+ */
+int	supervisor_reload(struct master *m, struct reload_waiter *waiter,
+	    char *err, size_t errlen);
+/* A control client went away: it no longer waits for a reload. */
+void	supervisor_client_gone(struct master *m, struct control_client *c);
 void	supervisor_stop(struct master *m);
 int	supervisor_live_workers(const struct master *m);
+
+/* master/preflight.c: what a start or reload needs beyond the config's syntax:
+ * the CA file loads, the listen addresses are local. 0 or -1 with err. */
+int	config_preflight(const struct config *cfg, bool check_listen,
+	    char *err, size_t errlen);
 
 /* master/outcomes.c */
 void	master_record_outcomes(struct master *m, const char *json, size_t len);

@@ -1,9 +1,14 @@
 /*
  * master/supervisor.c — the worker processes: fork them with a channel
- * (socketpair) each, read their requests and snapshot acknowledgements,
- * respawn a dead one with backoff (logging its exit status), replace them all
- * on reload without refusing a connection (new ones accept while the old ones
- * drain), and stop them on shutdown.
+ * (socketpair) each, read their requests and snapshot acknowledgements, tell
+ * each to accept ("serve") only once it holds the registry snapshot, respawn
+ * a dead one with backoff (logging its exit status), and stop them on
+ * shutdown. A reload is a transaction: the new configuration is checked
+ * whole, a new set of workers is started with it, and only when every one of
+ * them holds its snapshot do they serve, the old ones drain and the master
+ * takes the new configuration; if any cannot start, the new ones go, the old
+ * ones never stopped, and the reload answers why. Startup is the same: no
+ * "ready" until the workers serve, and a worker that cannot start ends it.
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -11,6 +16,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +25,17 @@
 #include <event2/buffer.h>
 
 #include "control.h"
+#include "commands.h"
 #include "evline.h"
 #include "line.h"
 #include "log.h"
 #include "master.h"
 #include "util.h"
 #include "worker.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "dev"
+#endif
 
 #define RESPAWN_BACKOFF_MIN_MS	100
 #define RESPAWN_BACKOFF_MAX_MS	10000
@@ -64,6 +75,12 @@ child_close_master_state(struct master *m, int keep_fd)
 
 	if (m->control_listener != NULL)
 		close(evconnlistener_get_fd(m->control_listener));
+	/* the data-dir lock is the master's: a new daemon may start as soon as
+	 * the master is gone, whatever its workers still finish */
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
+	if (m->ready_fd >= 0)
+		close(m->ready_fd);
 	for (i = 0; i < MAX_WORKER_SLOTS; i++) {
 		struct worker_proc *w = &m->workers[i];
 		if (w->in_use && w->channel != NULL &&
@@ -73,7 +90,8 @@ child_close_master_state(struct master *m, int keep_fd)
 }
 
 static int
-spawn_worker(struct master *m, int slot, int restarts)
+spawn_worker(struct master *m, int slot, int restarts, const struct config *cfg,
+    int config_gen)
 {
 	struct worker_proc *w = free_entry(m);
 	int sv[2];
@@ -113,7 +131,7 @@ spawn_worker(struct master *m, int slot, int restarts)
 			.loads = m->worker_loads,
 			.load_count = m->worker_loads != NULL ? MAX_WORKER_SLOTS : 0,
 			.load_index = (size_t)(w - m->workers),
-			.cfg = &m->cfg,
+			.cfg = cfg,
 		};
 		close(sv[0]);
 		/* give the child its own copy of the loop's kernel state, then drop it */
@@ -135,6 +153,7 @@ spawn_worker(struct master *m, int slot, int restarts)
 	w->pid = pid;
 	w->restarts = restarts;
 	w->started_at = time(NULL);
+	w->config_gen = config_gen;
 	evutil_make_socket_nonblocking(sv[0]);
 	evutil_make_socket_closeonexec(sv[0]);
 	w->channel = bufferevent_socket_new(m->base, sv[0], BEV_OPT_CLOSE_ON_FREE);
@@ -145,14 +164,44 @@ spawn_worker(struct master *m, int slot, int restarts)
 	return 0;
 }
 
+static int
+free_entries(const struct master *m)
+{
+	int i, n = 0;
+
+	for (i = 0; i < MAX_WORKER_SLOTS; i++)
+		if (!m->workers[i].in_use)
+			n++;
+	return n;
+}
+
+static void
+start_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+
+	(void)fd;
+	(void)what;
+	if (m->ready || m->stopping)
+		return;
+	log_errorx("cannot start: the workers did not hold their registry snapshot "
+	    "within %ld ms (worker_start_timeout_ms)", m->cfg.worker_start_timeout_ms);
+	m->exit_code = 1;
+	supervisor_stop(m);
+}
+
 int
 supervisor_start_workers(struct master *m)
 {
+	struct timeval tv = { m->cfg.worker_start_timeout_ms / 1000,
+	    (m->cfg.worker_start_timeout_ms % 1000) * 1000 };
 	int i;
 
 	for (i = 0; i < m->cfg.worker_count; i++)
-		if (spawn_worker(m, ++m->next_slot, 0) != 0)
+		if (spawn_worker(m, ++m->next_slot, 0, &m->cfg, m->config_gen) != 0)
 			return -1;
+	m->start_timer = evtimer_new(m->base, start_deadline, m);
+	evtimer_add(m->start_timer, &tv);
 	return 0;
 }
 
@@ -167,6 +216,71 @@ worker_by_channel(struct master *m, struct bufferevent *bev)
 	return NULL;
 }
 
+static void reload_commit(struct master *m);
+static void reload_fail(struct master *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+send_serve(struct worker_proc *w)
+{
+	static const char serve[] = "serve {}\n";
+
+	w->serving = true;
+	if (w->channel != NULL)
+		bufferevent_write(w->channel, serve, sizeof(serve) - 1);
+}
+
+/* Every worker of configuration gen is ready (holds its snapshot). */
+static bool
+all_ready(const struct master *m, int gen, bool *any)
+{
+	int i;
+
+	*any = false;
+	for (i = 0; i < MAX_WORKER_SLOTS; i++) {
+		const struct worker_proc *w = &m->workers[i];
+		if (!w->in_use || w->exited || w->draining || w->config_gen != gen)
+			continue;
+		*any = true;
+		if (!w->ready)
+			return false;
+	}
+	return true;
+}
+
+/* w holds its first snapshot: it may serve (at once, or when its reload commits). */
+static void
+worker_ready(struct master *m, struct worker_proc *w)
+{
+	bool any;
+
+	w->ready = true;
+	if (m->reload.active && w->config_gen == m->reload.config_gen) {
+		if (all_ready(m, w->config_gen, &any))
+			reload_commit(m);
+		return;
+	}
+	if (w->config_gen != m->config_gen)
+		return;
+	send_serve(w);
+	if (!m->ready && all_ready(m, m->config_gen, &any)) {
+		m->ready = true;
+		if (m->start_timer != NULL)
+			evtimer_del(m->start_timer);
+		log_info("omnirouted %s ready: %s, control socket %s, %d workers, data %s",
+		    PACKAGE_VERSION, m->cfg.listen, m->cfg.control_socket_path,
+		    m->cfg.worker_count, m->cfg.data_dir);
+		if (m->ready_fd >= 0) {		/* -d: the parent exits 0 now */
+			if (write(m->ready_fd, "1", 1) != 1)
+				log_warn("cannot tell the starting process we are ready");
+			close(m->ready_fd);
+			m->ready_fd = -1;
+		}
+	} else if (m->ready) {
+		log_info("worker[%d] pid %d serving", w->slot, (int)w->pid);
+	}
+}
+
 static void
 handle_ack(struct master *m, struct worker_proc *w, const char *json)
 {
@@ -175,7 +289,20 @@ handle_ack(struct master *m, struct worker_proc *w, const char *json)
 	if (obj != NULL && json_object_object_get_ex(obj, "generation", &gen))
 		w->acked_generation = (uint64_t)json_object_get_int64(gen);
 	json_object_put(obj);
+	if (!w->ready && !w->draining && !w->exited)
+		worker_ready(m, w);
 	master_deliver_pending(m);
+}
+
+/* "failed {"error":…}": why a worker could not start (it exits next). */
+static void
+handle_failed(struct worker_proc *w, const char *json)
+{
+	struct json_object *obj = json_tokener_parse(json), *msg;
+
+	if (obj != NULL && json_object_object_get_ex(obj, "error", &msg))
+		snprintf(w->failure, sizeof(w->failure), "%s", json_object_get_string(msg));
+	json_object_put(obj);
 }
 
 static void
@@ -201,6 +328,8 @@ channel_read(struct bufferevent *bev, void *arg)
 			handle_ack(m, w, line + 4);
 		} else if (strncmp(line, "outcomes ", 9) == 0) {
 			master_record_outcomes(m, line + 9, len - 9);
+		} else if (strncmp(line, "failed ", 7) == 0) {
+			handle_failed(w, line + 7);
 		} else if (strncmp(line, "resync", 6) == 0) {
 			log_warnx("worker[%d] asked for the whole snapshot", w->slot);
 			master_send_full_snapshot(m, w);
@@ -242,14 +371,15 @@ respawn_due(evutil_socket_t fd, short what, void *arg)
 	/* slots that died and were not replaced: entries kept with exited set */
 	for (i = 0; i < MAX_WORKER_SLOTS; i++) {
 		struct worker_proc *w = &m->workers[i];
-		if (w->in_use && w->exited && !w->draining) {
+		if (w->in_use && w->exited && !w->draining &&
+		    w->config_gen == m->config_gen) {
 			live_slots[n] = w->slot;
 			restarts[n++] = w->restarts + 1;
 			w->in_use = false;
 		}
 	}
 	for (i = 0; i < n; i++)
-		if (spawn_worker(m, live_slots[i], restarts[i]) != 0)
+		if (spawn_worker(m, live_slots[i], restarts[i], &m->cfg, m->config_gen) != 0)
 			log_errorx("could not respawn worker[%d]", live_slots[i]);
 }
 
@@ -299,36 +429,62 @@ any_worker_left(const struct master *m)
 	return false;
 }
 
+/* A worker exited: free its entry, respawn it, or end what waited for it. */
+static void
+worker_exited(struct master *m, struct worker_proc *w, int status)
+{
+	char how[96];
+	bool young = time(NULL) - w->started_at < STABLE_AFTER_SECONDS;
+
+	describe_status(status, how, sizeof(how));
+	w->exited = true;
+	if (m->worker_loads != NULL)
+		m->worker_loads[w - m->workers] = 0;	/* nobody waits for a dead one */
+	master_jobs_worker_gone(m, w->pid);
+	if (w->channel != NULL) {
+		bufferevent_free(w->channel);
+		w->channel = NULL;
+	}
+	if (m->stopping || w->draining) {
+		log_info("worker[%d] pid %d %s", w->slot, (int)w->pid, how);
+		w->in_use = false;
+		return;
+	}
+	if (m->reload.active && w->config_gen == m->reload.config_gen) {
+		w->in_use = false;
+		reload_fail(m, "new worker[%d] %s%s%s", w->slot, how,
+		    w->failure[0] ? ": " : "", w->failure);
+		return;
+	}
+	if (!m->ready && w->config_gen == m->config_gen) {
+		log_errorx("cannot start: worker[%d] %s%s%s", w->slot, how,
+		    w->failure[0] ? ": " : "", w->failure);
+		w->in_use = false;
+		m->exit_code = 1;
+		supervisor_stop(m);
+		return;
+	}
+	if (w->config_gen != m->config_gen) {	/* of a failed reload */
+		w->in_use = false;
+		return;
+	}
+	log_warnx("worker[%d] pid %d %s%s%s; respawning", w->slot, (int)w->pid, how,
+	    w->failure[0] ? ": " : "", w->failure);
+	schedule_respawn(m, young);
+}
+
 void
 supervisor_reap(struct master *m)
 {
 	int status, i;
 	pid_t pid;
-	char how[96];
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (i = 0; i < MAX_WORKER_SLOTS; i++) {
 			struct worker_proc *w = &m->workers[i];
-			bool young;
-			if (!w->in_use || w->pid != pid)
-				continue;
-			describe_status(status, how, sizeof(how));
-			young = time(NULL) - w->started_at < STABLE_AFTER_SECONDS;
-			w->exited = true;
-			if (m->worker_loads != NULL)
-				m->worker_loads[i] = 0;	/* nobody waits for a dead one */
-			master_jobs_worker_gone(m, pid);
-			if (w->channel != NULL) {
-				bufferevent_free(w->channel);
-				w->channel = NULL;
-			}
-			if (m->stopping || w->draining) {
-				log_info("worker[%d] pid %d %s", w->slot, (int)pid, how);
-				w->in_use = false;
-			} else {
-				log_warnx("worker[%d] pid %d %s; respawning", w->slot,
-				    (int)pid, how);
-				schedule_respawn(m, young);
+			if (w->in_use && !w->exited && w->pid == pid) {
+				worker_exited(m, w, status);
+				break;
 			}
 		}
 	}
@@ -337,14 +493,22 @@ supervisor_reap(struct master *m)
 		event_base_loopexit(m->base, NULL);
 }
 
+/*
+ * Tell a worker to stop accepting and finish: within deadline_ms (0 = no
+ * limit) it exits by itself; close_idle (a stop) also closes its idle
+ * kept-alive connections, which a reload leaves to their clients.
+ */
 static void
-send_drain(struct worker_proc *w)
+send_drain(struct worker_proc *w, long deadline_ms, bool close_idle)
 {
-	static const char drain[] = "drain {}\n";
+	char drain[96];
+	int n = snprintf(drain, sizeof(drain),
+	    "drain {\"deadlineMs\":%ld,\"closeIdle\":%s}\n", deadline_ms,
+	    close_idle ? "true" : "false");
 
 	w->draining = true;
 	if (w->channel != NULL)
-		bufferevent_write(w->channel, drain, sizeof(drain) - 1);
+		bufferevent_write(w->channel, drain, (size_t)n);
 	else
 		kill(w->pid, SIGTERM);
 }
@@ -407,43 +571,77 @@ drain_check(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(m->drain_timer, &second);
 }
 
-int
-supervisor_reload(struct master *m, char *err, size_t errlen)
+/* The reload's outcome to one waiter: a control client or a worker's tag. */
+static void
+answer_waiter(struct master *m, struct reload_waiter *wt, struct reply *r)
 {
-	struct config fresh;
-	bool old[MAX_WORKER_SLOTS];
+	size_t len;
+	char *line = reply_format_line(wt->has_tag, wt->tag, r, &len);
 	int i;
 
-	if (config_load(&fresh, m->config_file, m->overrides, m->override_count,
-	    err, errlen) != 0 || config_absolutise_data_dir(&fresh, err, errlen) != 0) {
-		config_free(&fresh);
-		return -1;
+	if (wt->client != NULL) {
+		control_client_send(wt->client, line, len);
+	} else {
+		for (i = 0; i < MAX_WORKER_SLOTS; i++) {
+			struct worker_proc *w = &m->workers[i];
+			if (w->in_use && !w->exited && w->slot == wt->worker_slot &&
+			    w->pid == wt->worker_pid && w->channel != NULL) {
+				bufferevent_write(w->channel, line, len);
+				break;
+			}
+		}
 	}
-	if (check_restart_only(&m->cfg, &fresh, err, errlen) != 0) {
-		config_free(&fresh);
-		return -1;
+	free(line);
+}
+
+static void
+reload_end(struct master *m, struct reply *r)
+{
+	struct reload_waiter *wt;
+
+	while ((wt = TAILQ_FIRST(&m->reload.waiters)) != NULL) {
+		TAILQ_REMOVE(&m->reload.waiters, wt, entry);
+		answer_waiter(m, wt, r);
+		free(wt);
 	}
-	config_free(&m->cfg);
-	m->cfg = fresh;
-	log_set_level(m->cfg.level);
-	/* the new generation accepts first; only then do the old ones drain */
+	if (m->reload.deadline != NULL)
+		evtimer_del(m->reload.deadline);
+	m->reload.active = false;
+}
+
+static void
+reload_commit(struct master *m)
+{
+	struct json_object *root = json_object_new_object();
+	struct reply r = { 0, NULL, NULL, false };
+	int i, drained = 0;
+
+	/* the new set serves first; connections queued meanwhile wait in the
+	 * kernel's backlog of the one listening socket, never refused */
 	for (i = 0; i < MAX_WORKER_SLOTS; i++) {
 		struct worker_proc *w = &m->workers[i];
-		old[i] = w->in_use && !w->exited && !w->draining;
-		if (w->in_use && w->exited)
-			w->in_use = false;	/* a dead one waiting for respawn */
-	}
-	if (supervisor_start_workers(m) != 0) {
-		snprintf(err, errlen, "could not start all new workers");
-		return -1;
+		if (w->in_use && !w->exited && !w->draining &&
+		    w->config_gen == m->reload.config_gen)
+			send_serve(w);
 	}
 	for (i = 0; i < MAX_WORKER_SLOTS; i++) {
-		if (!old[i])
+		struct worker_proc *w = &m->workers[i];
+		if (!w->in_use || w->draining || w->config_gen == m->reload.config_gen)
 			continue;
-		send_drain(&m->workers[i]);
-		m->workers[i].drain_deadline_ms = m->cfg.reload_drain_timeout_ms > 0 ?
-		    monotonic_ms() + (uint64_t)m->cfg.reload_drain_timeout_ms : 0;
+		if (w->exited) {		/* dead, waiting for its respawn */
+			w->in_use = false;
+			continue;
+		}
+		send_drain(w, m->reload.cfg.reload_drain_timeout_ms, false);
+		w->drain_deadline_ms = m->reload.cfg.reload_drain_timeout_ms > 0 ?
+		    monotonic_ms() + (uint64_t)m->reload.cfg.reload_drain_timeout_ms : 0;
+		drained++;
 	}
+	config_free(&m->cfg);
+	m->cfg = m->reload.cfg;
+	memset(&m->reload.cfg, 0, sizeof(m->reload.cfg));
+	m->config_gen = m->reload.config_gen;
+	log_set_level(m->cfg.level);
 	if (m->cfg.reload_drain_timeout_ms > 0) {
 		struct timeval second = { 1, 0 };
 		if (m->drain_timer == NULL)
@@ -451,9 +649,143 @@ supervisor_reload(struct master *m, char *err, size_t errlen)
 		if (!evtimer_pending(m->drain_timer, NULL))
 			evtimer_add(m->drain_timer, &second);
 	}
-	log_info("configuration reloaded; %d new workers, old ones draining",
-	    m->cfg.worker_count);
+	log_info("configuration reloaded: %d new workers serve, %d old ones draining",
+	    m->cfg.worker_count, drained);
+	json_object_object_add(root, "success", json_object_new_boolean(1));
+	json_object_object_add(root, "workers", json_object_new_int(m->cfg.worker_count));
+	json_object_object_add(root, "draining", json_object_new_int(drained));
+	reply_set(&r, 200, root);
+	reload_end(m, &r);
+	reply_clear(&r);
 	master_deliver_pending(m);
+}
+
+/* The new set cannot serve: it goes, the old set never stopped. */
+static void
+reload_fail(struct master *m, const char *fmt, ...)
+{
+	struct reply r = { 0, NULL, NULL, false };
+	char why[512];
+	va_list ap;
+	int i;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	for (i = 0; i < MAX_WORKER_SLOTS; i++) {
+		struct worker_proc *w = &m->workers[i];
+		if (!w->in_use || w->config_gen != m->reload.config_gen)
+			continue;
+		if (w->exited)
+			w->in_use = false;
+		else if (!w->draining)
+			send_drain(w, m->cfg.shutdown_timeout_ms, true);
+	}
+	config_free(&m->reload.cfg);
+	memset(&m->reload.cfg, 0, sizeof(m->reload.cfg));
+	log_warnx("reload failed, keeping the old configuration and workers: %s", why);
+	reply_error(&r, 500, "reload failed, old configuration and workers kept: %s", why);
+	reload_end(m, &r);
+	reply_clear(&r);
+	master_deliver_pending(m);
+}
+
+static void
+reload_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+
+	(void)fd;
+	(void)what;
+	if (m->reload.active)
+		reload_fail(m, "the new workers did not hold their registry snapshot "
+		    "within %ld ms (worker_start_timeout_ms)",
+		    m->reload.cfg.worker_start_timeout_ms);
+}
+
+static void
+add_waiter(struct master *m, const struct reload_waiter *waiter)
+{
+	struct reload_waiter *wt;
+
+	if (waiter == NULL)
+		return;
+	wt = xcalloc(1, sizeof(*wt));
+	*wt = *waiter;
+	TAILQ_INSERT_TAIL(&m->reload.waiters, wt, entry);
+}
+
+void
+supervisor_client_gone(struct master *m, struct control_client *c)
+{
+	struct reload_waiter *wt, *next;
+
+	for (wt = TAILQ_FIRST(&m->reload.waiters); wt != NULL; wt = next) {
+		next = TAILQ_NEXT(wt, entry);
+		if (wt->client == c) {
+			TAILQ_REMOVE(&m->reload.waiters, wt, entry);
+			free(wt);
+		}
+	}
+}
+
+int
+supervisor_reload(struct master *m, struct reload_waiter *waiter, char *err,
+    size_t errlen)
+{
+	struct config fresh;
+	struct timeval tv;
+	int i, room;
+
+	if (m->reload.deadline == NULL) {
+		TAILQ_INIT(&m->reload.waiters);
+		m->reload.deadline = evtimer_new(m->base, reload_deadline, m);
+	}
+	if (m->stopping) {
+		snprintf(err, errlen, "the daemon is stopping");
+		return -1;
+	}
+	if (!m->ready) {
+		snprintf(err, errlen, "the daemon is still starting its workers");
+		return -1;
+	}
+	if (m->reload.active) {
+		/* the one in progress read the file just now: wait for it */
+		add_waiter(m, waiter);
+		return 0;
+	}
+	if (config_load(&fresh, m->config_file, m->overrides, m->override_count,
+	    err, errlen) != 0 || config_absolutise_data_dir(&fresh, err, errlen) != 0 ||
+	    check_restart_only(&m->cfg, &fresh, err, errlen) != 0 ||
+	    config_preflight(&fresh, false, err, errlen) != 0) {
+		config_free(&fresh);
+		return -1;
+	}
+	if ((room = free_entries(m)) < fresh.worker_count) {
+		snprintf(err, errlen, "no room for %d new workers: %d worker processes "
+		    "are still serving or draining from earlier reloads (at most %d; "
+		    "they leave when their connections end or at "
+		    "reload_drain_timeout_ms)", fresh.worker_count,
+		    MAX_WORKER_SLOTS - room, MAX_WORKER_SLOTS);
+		config_free(&fresh);
+		return -1;
+	}
+	m->reload.active = true;
+	m->reload.cfg = fresh;
+	m->reload.config_gen = m->config_gen + 1;
+	add_waiter(m, waiter);
+	log_info("reloading: starting %d workers with the new configuration",
+	    fresh.worker_count);
+	for (i = 0; i < m->reload.cfg.worker_count; i++) {
+		if (spawn_worker(m, ++m->next_slot, 0, &m->reload.cfg,
+		    m->reload.config_gen) != 0) {
+			reload_fail(m, "cannot start a new worker process");
+			return 0;	/* answered through the waiter */
+		}
+	}
+	tv.tv_sec = m->reload.cfg.worker_start_timeout_ms / 1000;
+	tv.tv_usec = (m->reload.cfg.worker_start_timeout_ms % 1000) * 1000;
+	evtimer_add(m->reload.deadline, &tv);
 	return 0;
 }
 
@@ -483,13 +815,17 @@ supervisor_stop(struct master *m)
 
 	if (m->stopping)
 		return;
+	if (m->reload.active)
+		reload_fail(m, "the daemon is stopping");
 	m->stopping = true;
 	if (m->respawn_timer != NULL)
 		evtimer_del(m->respawn_timer);
+	if (m->start_timer != NULL)
+		evtimer_del(m->start_timer);
 	for (i = 0; i < MAX_WORKER_SLOTS; i++) {
 		struct worker_proc *w = &m->workers[i];
 		if (w->in_use && !w->exited)
-			send_drain(w);
+			send_drain(w, m->cfg.shutdown_timeout_ms, true);
 	}
 	tv.tv_sec = m->cfg.shutdown_timeout_ms / 1000;
 	tv.tv_usec = (m->cfg.shutdown_timeout_ms % 1000) * 1000;

@@ -389,9 +389,28 @@ api_dispatch(struct http_conn *c)
 		json_object_put(args);
 		return;
 	}
+	if (c->w->master_gone) {
+		json_object_put(args);
+		respond_error(c, 503, "the master process is gone; this worker only "
+		    "finishes the calls it holds");
+		return;
+	}
 	c->tag = ++c->w->next_tag;
 	worker_send_command(c->w, c->tag, r->command, args);
 	json_object_put(args);
+}
+
+void
+api_master_gone(struct worker *w)
+{
+	struct http_conn *c, *next;
+
+	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->state == CONN_WAITING_MASTER)
+			respond_error(c, 503, "the master process is gone; this "
+			    "worker only finishes the calls it holds");
+	}
 }
 
 void

@@ -1,7 +1,8 @@
 /*
  * worker/http_server.c — the server side of HTTP/1.1 in a worker: read a
  * request head (strict parser, 16 KiB cap, a deadline for the whole head),
- * read a body (Content-Length, or chunked: decoded and taken whole, then
+ * read a body (a deadline for time without a byte, not for the whole body;
+ * Content-Length, or chunked: decoded and taken whole, then
  * handed on as if it had a length; "Expect: 100-continue" answered), hand the
  * request to the routes, write the response, keep the connection alive or
  * close it. Framing doubts always close the connection.
@@ -40,6 +41,7 @@ conn_reset_request(struct http_conn *c)
 	free(c->target);
 	c->head_copy = c->body = c->target = NULL;
 	c->head_len = c->body_len = 0;
+	c->head_sent = false;
 	memset(&c->head, 0, sizeof(c->head));
 	c->method[0] = c->path[0] = '\0';
 }
@@ -83,11 +85,16 @@ deadline_fired(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if ((c->state == CONN_READING_HEAD && evbuffer_get_length(in) > 0) ||
-	    c->state == CONN_READING_BODY) {
+	if (c->state == CONN_READING_HEAD && evbuffer_get_length(in) > 0) {
 		c->keep_alive = false;
 		http_respond_json(c, 408, error_envelope(408,
-		    "request not received in time", NULL));
+		    "request head not received in time (header_timeout_ms)", NULL));
+		return;
+	}
+	if (c->state == CONN_READING_BODY) {
+		c->keep_alive = false;
+		http_respond_json(c, 408, error_envelope(408,
+		    "no request body bytes for too long (body_idle_timeout_ms)", NULL));
 		return;
 	}
 	if (c->state == CONN_READING_HEAD || c->state == CONN_LINGERING) {
@@ -213,6 +220,8 @@ begin_request(struct http_conn *c)
 	if (c->chunked)
 		chunked_init(&c->chunks);
 	c->body_len = h->framing == HTTP_BODY_LENGTH ? (size_t)h->content_length : 0;
+	/* the head is in: the body has its own deadline, time without a byte */
+	arm_deadline(c, c->w->cfg->body_idle_timeout_ms);
 	if ((expect = http_find_header(h, "Expect")) != NULL) {
 		/* RFC 9110 §10.1.1: 100-continue is the only expectation there is */
 		if (!http_token_equals(expect->value, expect->value_len, "100-continue")) {
@@ -355,6 +364,8 @@ conn_read(struct bufferevent *bev, void *arg)
 	if (c->state != CONN_READING_HEAD && c->state != CONN_READING_BODY &&
 	    evbuffer_get_length(bufferevent_get_input(bev)) > HTTP_HEAD_MAX)
 		bufferevent_disable(bev, EV_READ);
+	if (c->state == CONN_READING_BODY)	/* bytes came: the idle clock restarts */
+		arm_deadline(c, c->w->cfg->body_idle_timeout_ms);
 	process_input(c);
 }
 
@@ -413,10 +424,13 @@ conn_write(struct bufferevent *bev, void *arg)
 	if (c->state == CONN_WRITING) {
 		conn_reset_request(c);
 		c->state = CONN_READING_HEAD;
-		if (c->w->draining) {
+		if (c->w->draining && c->w->drain_close_idle) {
 			http_conn_close(c);
 			return;
 		}
+		/* draining for a reload: the response said keep-alive, so the
+		 * connection stays for the client's next request (served with
+		 * "Connection: close"); closing it now would race that request */
 		c->idle = true;
 		arm_deadline(c, c->w->cfg->keepalive_timeout_ms);
 		bufferevent_enable(c->bev, EV_READ);
@@ -447,6 +461,7 @@ http_respond_json(struct http_conn *c, int status, struct json_object *body)
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "Connection: %s\r\n\r\n", status, http_reason_phrase(status), len + 1,
 	    c->keep_alive ? "keep-alive" : "close");
+	c->head_sent = true;
 	if (strcmp(c->method, "HEAD") != 0) {	/* HEAD: the head alone */
 		evbuffer_add(out, json, len);
 		evbuffer_add(out, "\n", 1);
@@ -479,20 +494,25 @@ has_unread_bytes(struct http_conn *c)
 }
 
 /*
- * Draining (reload or stop): an idle keep-alive connection is closed; any
- * other one — a request in progress, one whose bytes are on the way, or a
- * connection that has not sent its first request yet — is served once and
- * then closed, so a reload never resets a request.
+ * Draining (reload, stop, master gone): every response not begun yet says
+ * "Connection: close", and so does the next request's on a connection whose
+ * last response promised keep-alive. An idle kept-alive connection is closed
+ * at once only for a stop (close_idle); for a reload it stays until its
+ * client closes it, its keep-alive timeout or the drain deadline, since
+ * closing it would race the client's next request. A connection that has not
+ * sent its first request yet, or whose bytes are on the way, is served once.
  */
 void
-http_drain(struct worker *w)
+http_drain(struct worker *w, bool close_idle)
 {
 	struct http_conn *c, *next;
 
+	w->drain_close_idle = w->drain_close_idle || close_idle;
 	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		c->keep_alive = false;
-		if (c->state == CONN_READING_HEAD && c->requests > 0 &&
+		if (!c->head_sent)
+			c->keep_alive = false;
+		if (close_idle && c->state == CONN_READING_HEAD && c->requests > 0 &&
 		    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
 		    !has_unread_bytes(c))
 			http_conn_close(c);

@@ -376,6 +376,7 @@ send_response_head(struct relay *r)
 	    "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
 	/* written with the first body bytes (stream flushes both at once) */
 	bufferevent_write(r->c->bev, t->data, t->len);
+	r->c->head_sent = true;		/* its Connection word is given */
 }
 
 static bool

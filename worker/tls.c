@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,9 +150,21 @@ tls_client_ctx_new(const char *ca_file, char *err, size_t errlen)
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	if (ca_file != NULL && *ca_file != '\0') {
+		FILE *fp = fopen(ca_file, "r");
+		const char *why;
+
+		if (fp == NULL) {
+			snprintf(err, errlen, "cannot read CA file %s: %s", ca_file,
+			    strerror(errno));
+			tls_client_ctx_free(ctx);
+			return NULL;
+		}
+		fclose(fp);
 		if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
+			why = ERR_reason_error_string(ERR_peek_last_error());
+			ERR_clear_error();
 			snprintf(err, errlen, "cannot load CA file %s: %s", ca_file,
-			    ERR_reason_error_string(ERR_get_error()));
+			    why != NULL ? why : "not a PEM file of certificates");
 			tls_client_ctx_free(ctx);
 			return NULL;
 		}

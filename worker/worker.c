@@ -21,8 +21,8 @@
 #include "util.h"
 #include "worker.h"
 
-#define ACCEPT_WAIT_US		1000	/* one turn of waiting for the other workers */
-#define ACCEPT_WAITS_MAX	5
+/* while deferring to a less busy worker: how often the balance is looked at */
+#define ACCEPT_RECHECK_US	500
 
 static void
 worker_stop_accepting(struct worker *w)
@@ -36,11 +36,16 @@ worker_stop_accepting(struct worker *w)
 	}
 }
 
+/* Accept exactly when serving, not draining, not at the cap, not deferring. */
 static void
-set_listening(struct worker *w, bool on)
+update_listening(struct worker *w)
 {
+	bool on = w->serving && !w->draining && !w->accept_paused && !w->deferring;
 	size_t i;
 
+	if (on == w->listening)
+		return;
+	w->listening = on;
 	for (i = 0; i < w->listener_count; i++)
 		if (w->listeners[i] != NULL)
 			(on ? evconnlistener_enable : evconnlistener_disable)(w->listeners[i]);
@@ -52,7 +57,7 @@ worker_pause_accepting(struct worker *w, bool pause)
 	if (pause == w->accept_paused || w->draining)
 		return;
 	w->accept_paused = pause;
-	set_listening(w, !pause);
+	update_listening(w);
 	worker_publish_load(w);
 }
 
@@ -61,64 +66,70 @@ worker_publish_load(struct worker *w)
 {
 	if (w->loads == NULL)
 		return;
-	w->loads[w->load_index] = w->accept_paused || w->draining || w->listener_count == 0 ?
-	    0 : (uint32_t)w->conn_count + 1;
+	/* a deferring worker still counts: the others compare with its load */
+	w->loads[w->load_index] = !w->serving || w->accept_paused || w->draining ||
+	    w->listener_count == 0 ? 0 : (uint32_t)w->conn_count + 1;
 }
 
-/* This worker holds more connections than some other worker that accepts. */
+/*
+ * This worker holds clearly more connections than some other worker that
+ * accepts: by 4 plus a quarter of that worker's count, so a burst spreads
+ * while workers within a few connections of each other both take the
+ * kernel's queue at full pace. Two workers cannot both be well ahead of
+ * each other, so at any time some worker accepts.
+ */
 static bool
 ahead_of_the_others(const struct worker *w)
 {
-	uint32_t mine = (uint32_t)w->conn_count + 1, least = UINT32_MAX;
+	uint32_t mine = (uint32_t)w->conn_count, least = UINT32_MAX;
 	size_t i;
 
 	for (i = 0; w->loads != NULL && i < w->load_count; i++) {
 		uint32_t load = w->loads[i];
-		if (i != w->load_index && load != 0 && load < least)
-			least = load;
+		if (i != w->load_index && load != 0 && load - 1 < least)
+			least = load - 1;
 	}
-	return least != UINT32_MAX && mine > least;
+	return least != UINT32_MAX && mine >= least + 4 + least / 4;
 }
 
 static void
-accept_again(evutil_socket_t fd, short what, void *arg)
+accept_recheck(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	struct timeval turn = { 0, ACCEPT_WAIT_US };
+	struct timeval turn = { 0, ACCEPT_RECHECK_US };
 
 	(void)fd;
 	(void)what;
-	if (w->accept_paused || w->draining)
+	if (!w->deferring)
 		return;
-	if (ahead_of_the_others(w) && ++w->accept_waits < ACCEPT_WAITS_MAX) {
+	if (ahead_of_the_others(w) && !w->draining) {
 		evtimer_add(w->accept_again, &turn);
 		return;
 	}
-	w->accept_waits = 0;
-	set_listening(w, true);
+	w->deferring = false;
+	update_listening(w);
 }
 
 /*
- * After each accepted connection: libevent's listener would otherwise take
- * the whole backlog in one go, and the worker that woke first after a burst
- * (32 clients connecting at once, say) would hold every connection while
- * the others idle for as long as they live. Accepting stops; it resumes
- * at once when no other accepting worker holds fewer connections (the loads
- * every worker publishes in memory shared through the master), else after
- * waiting for them a turn of ACCEPT_WAIT_US at a time, at most
- * ACCEPT_WAITS_MAX turns (a busy worker must not stall accepting).
+ * After each accepted connection (libevent's listener goes on taking the
+ * kernel's queue until it is empty or we stop it): while this worker is
+ * well ahead of another accepting worker, it stops and leaves the next
+ * connections to that one, looking again every ACCEPT_RECHECK_US; the least
+ * busy worker never waits, so new connections are taken at the kernel's pace.
  */
 void
 worker_took_a_connection(struct worker *w)
 {
+	struct timeval turn = { 0, ACCEPT_RECHECK_US };
+
 	worker_publish_load(w);
-	if (w->accept_paused || w->draining || w->listener_count < 1)
+	if (w->deferring || !ahead_of_the_others(w))
 		return;
-	set_listening(w, false);
+	w->deferring = true;
+	update_listening(w);
 	if (w->accept_again == NULL)
-		w->accept_again = evtimer_new(w->base, accept_again, w);
-	w->accept_waits = 0;
-	event_active(w->accept_again, EV_TIMEOUT, 1);
+		w->accept_again = evtimer_new(w->base, accept_recheck, w);
+	evtimer_add(w->accept_again, &turn);
 }
 
 static void
@@ -160,17 +171,69 @@ worker_check_drained(struct worker *w)
 }
 
 static void
-worker_start_drain(struct worker *w)
+drain_deadline(evutil_socket_t fd, short what, void *arg)
 {
-	if (w->draining)
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("drain deadline reached with %zu connections open; closing them",
+	    w->conn_count);
+	event_base_loopexit(w->base, NULL);
+}
+
+/*
+ * Stop accepting and finish: exit when the last connection ends, or at
+ * deadline_ms (0 = no limit). close_idle: see http_drain().
+ */
+static void
+worker_start_drain(struct worker *w, long deadline_ms, bool close_idle)
+{
+	if (w->draining) {
+		if (close_idle)
+			http_drain(w, true);
 		return;
+	}
 	w->draining = true;
-	worker_publish_load(w);		/* 0: the others stop waiting for this one */
+	worker_publish_load(w);		/* 0: the others stop comparing with this one */
 	log_debug("draining: %zu connections open", w->conn_count);
 	pool_free_all(w);
 	worker_stop_accepting(w);
-	http_drain(w);
+	if (deadline_ms > 0) {
+		struct timeval tv = { deadline_ms / 1000, (deadline_ms % 1000) * 1000 };
+		w->drain_deadline = evtimer_new(w->base, drain_deadline, w);
+		evtimer_add(w->drain_deadline, &tv);
+	}
+	http_drain(w, close_idle);
 	worker_check_drained(w);
+}
+
+/* "drain {"deadlineMs":N,"closeIdle":bool}" */
+static void
+handle_drain(struct worker *w, const char *json, size_t len)
+{
+	struct json_object *obj = json_parse_document(json, len, 4), *v;
+	long deadline_ms = w->cfg->shutdown_timeout_ms;
+	bool close_idle = true;
+
+	if (obj != NULL && json_object_object_get_ex(obj, "deadlineMs", &v))
+		deadline_ms = (long)json_object_get_int64(v);
+	if (obj != NULL && json_object_object_get_ex(obj, "closeIdle", &v))
+		close_idle = json_object_get_boolean(v);
+	json_object_put(obj);
+	worker_start_drain(w, deadline_ms, close_idle);
+}
+
+/* "serve": the master has seen our snapshot; take connections from now on. */
+static void
+handle_serve(struct worker *w)
+{
+	if (w->serving || w->draining)
+		return;
+	w->serving = true;
+	update_listening(w);
+	worker_publish_load(w);
+	log_debug("serving");
 }
 
 static void
@@ -251,8 +314,10 @@ handle_channel_line(struct worker *w, char *line, size_t len)
 	} else if (strncmp(line, "delta ", 6) == 0) {
 		handle_delta(w, line + 6, len - 6);
 		explicit_bzero(line, len);
-	} else if (strncmp(line, "drain", 5) == 0) {
-		worker_start_drain(w);
+	} else if (strncmp(line, "drain ", 6) == 0) {
+		handle_drain(w, line + 6, len - 6);
+	} else if (strncmp(line, "serve", 5) == 0) {
+		handle_serve(w);
 	} else {
 		log_warnx("unknown message from the master");
 	}
@@ -283,10 +348,16 @@ channel_event(struct bufferevent *bev, short what, void *arg)
 	struct worker *w = arg;
 
 	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		/* the master is gone: finish what is in flight, then exit */
-		log_warnx("channel to the master closed; draining");
-		worker_start_drain(w);
+	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) && !w->master_gone) {
+		/* the master is gone: let go of the listening sockets at once (a
+		 * new daemon may bind them), finish what is in flight, then exit */
+		log_warnx("channel to the master closed; finishing %zu connections "
+		    "(at most reload_drain_timeout_ms), then exiting", w->conn_count);
+		w->master_gone = true;
+		bufferevent_disable(w->channel, EV_READ | EV_WRITE);
+		api_master_gone(w);
+		jobs_cancel_all(w);
+		worker_start_drain(w, w->cfg->reload_drain_timeout_ms, false);
 	}
 }
 
@@ -347,9 +418,31 @@ worker_send_command(struct worker *w, uint64_t tag, const char *command,
 static void
 on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
+	struct worker *w = arg;
+
 	(void)sig;
 	(void)what;
-	worker_start_drain(arg);
+	worker_start_drain(w, w->cfg->shutdown_timeout_ms, true);
+}
+
+/* Say why this worker cannot start (the master names it), before exiting. */
+static void
+report_start_failure(int channel_fd, const char *why)
+{
+	struct json_object *o = json_object_new_object();
+	const char *json;
+	char *line;
+	size_t len;
+
+	json_object_object_add(o, "error", json_object_new_string(why));
+	json = json_plain(o);
+	len = strlen(json) + 8;
+	line = xcalloc(1, len + 1);
+	snprintf(line, len + 1, "failed %s\n", json);
+	if (write(channel_fd, line, strlen(line)) < 0)
+		log_warn("cannot tell the master why");
+	free(line);
+	json_object_put(o);
 }
 
 int
@@ -379,7 +472,9 @@ worker_main(const struct worker_init *init)
 		char err[256];
 		if ((w.dns = dns_resolver_new(w.base, err, sizeof(err))) == NULL ||
 		    (w.tls_ctx = tls_client_ctx_new(w.cfg->ca_file, err, sizeof(err))) == NULL) {
-			log_errorx("%s", err);
+			log_errorx("cannot start: %s", err);
+			report_start_failure(init->channel_fd, err);
+			close(init->channel_fd);
 			rc = 1;
 			goto out;
 		}
@@ -397,8 +492,10 @@ worker_main(const struct worker_init *init)
 			goto out;
 		}
 		evutil_make_socket_nonblocking(fd);
+		/* accepting begins when the master says "serve" (we hold the snapshot) */
 		w.listeners[i] = evconnlistener_new(w.base, http_accept, &w,
-		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_DISABLED,
+		    -1, fd);
 		if (w.listeners[i] == NULL) {
 			log_errorx("cannot accept on listening socket %zu", i);
 			close(fd);
@@ -414,8 +511,6 @@ worker_main(const struct worker_init *init)
 	w.sigint_ev = evsignal_new(w.base, SIGINT, on_stop_signal, &w);
 	evsignal_add(w.sigterm_ev, NULL);
 	evsignal_add(w.sigint_ev, NULL);
-	worker_publish_load(&w);	/* accepting from now on */
-	log_debug("serving");
 	event_base_dispatch(w.base);
 	log_debug("exiting");
 out:
@@ -430,6 +525,8 @@ out:
 		event_free(w.accept_retry);
 	if (w.accept_again != NULL)
 		event_free(w.accept_again);
+	if (w.drain_deadline != NULL)
+		event_free(w.drain_deadline);
 	worker_stop_accepting(&w);
 	while (!TAILQ_EMPTY(&w.conns))
 		http_conn_close(TAILQ_FIRST(&w.conns));

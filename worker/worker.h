@@ -67,6 +67,7 @@ struct http_conn {
 	enum http_conn_state	 state;
 	bool			 peer_is_loopback;
 	bool			 keep_alive;
+	bool			 head_sent;	/* this response's head (and its Connection) is out */
 	bool			 idle;		/* between requests: keep-alive deadline */
 	bool			 linger;	/* answered with request bytes still coming */
 	size_t			 lingered;	/* bytes dropped while lingering */
@@ -118,13 +119,18 @@ struct worker {
 	bool			 accept_paused;	/* at max_client_connections, or fds ran out */
 	uint64_t		 cap_warned_ms;	/* last "max_client_connections" warning */
 	struct event		*accept_retry;	/* resumes accepting after running out of fds */
-	struct event		*accept_again;	/* one accept per loop turn (worker.c) */
+	struct event		*accept_again;	/* re-checks the balance while deferring */
 	volatile uint32_t	*loads;		/* every worker's connections + 1; 0 = not accepting */
 	size_t			 load_count;
 	size_t			 load_index;
-	int			 accept_waits;	/* turns waited for the others to catch up */
+	bool			 serving;	/* the master said "serve": accept */
+	bool			 listening;	/* the listeners are enabled */
+	bool			 deferring;	/* well ahead of another worker: let it accept */
+	bool			 master_gone;	/* channel EOF: finishing, then exit */
+	struct event		*drain_deadline;	/* a draining worker exits by then */
 	size_t			 body_bytes;	/* request bodies held (body_budget_mb) */
 	bool			 draining;
+	bool			 drain_close_idle;	/* a stop: idle connections go at once */
 	struct dns_resolver	*dns;
 	struct ssl_ctx_st	*tls_ctx;	/* SSL_CTX for every egress TLS */
 	struct job_list		 jobs;		/* jobs from the master in progress */
@@ -142,7 +148,7 @@ struct worker {
 };
 
 /* worker/worker.c: stop or resume taking new client connections; after
- * each accepted one, let the other workers have the next (once a loop turn). */
+ * each accepted one, step aside while well ahead of another worker. */
 void	worker_pause_accepting(struct worker *w, bool pause);
 void	worker_took_a_connection(struct worker *w);
 /* Tell the other workers how many connections this one holds. */
@@ -155,11 +161,17 @@ void	http_accept(struct evconnlistener *lev, evutil_socket_t fd,
 void	http_respond_json(struct http_conn *c, int status, struct json_object *body);
 void	http_respond_reply(struct http_conn *c, struct reply *r);
 void	http_conn_close(struct http_conn *c);
-/* Close idle connections; ask busy ones to close after their response. */
-void	http_drain(struct worker *w);
+/*
+ * Draining: every response from now on says "Connection: close"; with
+ * close_idle (a stop) idle kept-alive connections are closed at once, else
+ * (a reload) they are left to their client or their keep-alive timeout.
+ */
+void	http_drain(struct worker *w, bool close_idle);
 
 /* worker/api_routes.c: a complete request (head + body) is ready. */
 void	api_dispatch(struct http_conn *c);
+/* The master is gone: requests waiting for it get 503. */
+void	api_master_gone(struct worker *w);
 /* A reply line from the master for tag. */
 void	api_master_reply(struct worker *w, uint64_t tag, int status,
 	    const char *json, size_t len);

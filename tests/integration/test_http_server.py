@@ -626,7 +626,9 @@ def test_trickling_head_still_gets_408_at_the_deadline(daemon_factory):
 
 
 def test_slow_body_gets_408_then_close(daemon_factory):
-    d = daemon_factory(env={"OMNIROUTE_HEADER_TIMEOUT_MS": "500"}).start()
+    # a body that stops coming: its own deadline (time without a byte)
+    d = daemon_factory(env={"OMNIROUTE_HEADER_TIMEOUT_MS": "5000",
+                            "OMNIROUTE_BODY_IDLE_TIMEOUT_MS": "500"}).start()
     with Conn(d, timeout=10) as c:
         t0 = time.monotonic()
         c.send(post_head(V1.encode(), b"Content-Length: 100\r\n") + b'{"name":')

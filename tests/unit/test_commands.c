@@ -61,7 +61,7 @@ teardown(void **state)
 static int
 run(const char *name, const char *json, struct json_object **body)
 {
-	struct reply r = { 0, NULL, NULL };
+	struct reply r = { 0, NULL, NULL, false };
 	bool mutated;
 	int status;
 
