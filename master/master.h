@@ -115,9 +115,6 @@ struct master {
 	struct evconnlistener	*control_listener;
 
 	struct worker_proc	 workers[MAX_WORKER_SLOTS];
-	/* one per workers[] entry, in memory every worker shares (MAP_SHARED):
-	 * its connections + 1 while it accepts, else 0 (see worker.c) */
-	volatile uint32_t	*worker_loads;
 	int			 next_slot;
 	int			 config_gen;	/* of m->cfg; a reload makes the next one */
 	int			 lock_fd;	/* the data-dir lock (workers close it) */

@@ -10,7 +10,6 @@
  * ones never stopped, and the reload answers why. Startup is the same: no
  * "ready" until the workers serve, and a worker that cannot start ends it.
  */
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -102,16 +101,6 @@ spawn_worker(struct master *m, int slot, int restarts, const struct config *cfg,
 		log_errorx("no free worker entry");
 		return -1;
 	}
-	if (m->worker_loads == NULL) {
-		void *shared = mmap(NULL, MAX_WORKER_SLOTS * sizeof(uint32_t),
-		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		if (shared == MAP_FAILED)
-			log_warn("mmap of the worker loads (accepting stays unbalanced)");
-		else
-			m->worker_loads = shared;
-	}
-	if (m->worker_loads != NULL)
-		m->worker_loads[w - m->workers] = 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
 		log_warn("socketpair");
 		return -1;
@@ -128,9 +117,6 @@ spawn_worker(struct master *m, int slot, int restarts, const struct config *cfg,
 			.channel_fd = sv[1],
 			.listen_fds = m->listen_fds,
 			.listen_count = m->listen_count,
-			.loads = m->worker_loads,
-			.load_count = m->worker_loads != NULL ? MAX_WORKER_SLOTS : 0,
-			.load_index = (size_t)(w - m->workers),
 			.cfg = cfg,
 		};
 		close(sv[0]);
@@ -438,8 +424,6 @@ worker_exited(struct master *m, struct worker_proc *w, int status)
 
 	describe_status(status, how, sizeof(how));
 	w->exited = true;
-	if (m->worker_loads != NULL)
-		m->worker_loads[w - m->workers] = 0;	/* nobody waits for a dead one */
 	master_jobs_worker_gone(m, w->pid);
 	if (w->channel != NULL) {
 		bufferevent_free(w->channel);

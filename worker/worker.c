@@ -21,9 +21,6 @@
 #include "util.h"
 #include "worker.h"
 
-/* while deferring to a less busy worker: how often the balance is looked at */
-#define ACCEPT_RECHECK_US	500
-
 static void
 worker_stop_accepting(struct worker *w)
 {
@@ -36,11 +33,12 @@ worker_stop_accepting(struct worker *w)
 	}
 }
 
-/* Accept exactly when serving, not draining, not at the cap, not deferring. */
+/* Accept exactly when serving, not draining, not at the cap, not this turn. */
 static void
 update_listening(struct worker *w)
 {
-	bool on = w->serving && !w->draining && !w->accept_paused && !w->deferring;
+	bool on = w->serving && !w->draining && !w->accept_paused &&
+	    !w->accepted_this_turn;
 	size_t i;
 
 	if (on == w->listening)
@@ -58,78 +56,42 @@ worker_pause_accepting(struct worker *w, bool pause)
 		return;
 	w->accept_paused = pause;
 	update_listening(w);
-	worker_publish_load(w);
-}
-
-void
-worker_publish_load(struct worker *w)
-{
-	if (w->loads == NULL)
-		return;
-	/* a deferring worker still counts: the others compare with its load */
-	w->loads[w->load_index] = !w->serving || w->accept_paused || w->draining ||
-	    w->listener_count == 0 ? 0 : (uint32_t)w->conn_count + 1;
-}
-
-/*
- * This worker holds clearly more connections than some other worker that
- * accepts: by 4 plus a quarter of that worker's count, so a burst spreads
- * while workers within a few connections of each other both take the
- * kernel's queue at full pace. Two workers cannot both be well ahead of
- * each other, so at any time some worker accepts.
- */
-static bool
-ahead_of_the_others(const struct worker *w)
-{
-	uint32_t mine = (uint32_t)w->conn_count, least = UINT32_MAX;
-	size_t i;
-
-	for (i = 0; w->loads != NULL && i < w->load_count; i++) {
-		uint32_t load = w->loads[i];
-		if (i != w->load_index && load != 0 && load - 1 < least)
-			least = load - 1;
-	}
-	return least != UINT32_MAX && mine >= least + 4 + least / 4;
 }
 
 static void
-accept_recheck(evutil_socket_t fd, short what, void *arg)
+accept_next_turn(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	struct timeval turn = { 0, ACCEPT_RECHECK_US };
 
 	(void)fd;
 	(void)what;
-	if (!w->deferring)
-		return;
-	if (ahead_of_the_others(w) && !w->draining) {
-		evtimer_add(w->accept_again, &turn);
-		return;
-	}
-	w->deferring = false;
+	w->accepted_this_turn = false;
 	update_listening(w);
 }
 
 /*
- * After each accepted connection (libevent's listener goes on taking the
- * kernel's queue until it is empty or we stop it): while this worker is
- * well ahead of another accepting worker, it stops and leaves the next
- * connections to that one, looking again every ACCEPT_RECHECK_US; the least
- * busy worker never waits, so new connections are taken at the kernel's pace.
+ * After each accepted connection. libevent's listener would take the whole
+ * kernel queue in one callback, so after a burst (32 clients connecting at
+ * once) the worker that woke first would hold every connection while the
+ * others idle. Instead each worker takes one connection per loop turn: all
+ * of them wake for a new connection and race for it, and a busy worker (a
+ * longer turn) takes fewer. Nothing sleeps: the listener is enabled again by
+ * a timer of 0, which makes the next epoll_wait return at once (and
+ * libevent's change list folds the disable and enable into nothing when
+ * they meet before it).
  */
 void
 worker_took_a_connection(struct worker *w)
 {
-	struct timeval turn = { 0, ACCEPT_RECHECK_US };
+	static const struct timeval now = { 0, 0 };
 
-	worker_publish_load(w);
-	if (w->deferring || !ahead_of_the_others(w))
+	if (w->accepted_this_turn)
 		return;
-	w->deferring = true;
+	w->accepted_this_turn = true;
 	update_listening(w);
 	if (w->accept_again == NULL)
-		w->accept_again = evtimer_new(w->base, accept_recheck, w);
-	evtimer_add(w->accept_again, &turn);
+		w->accept_again = evtimer_new(w->base, accept_next_turn, w);
+	evtimer_add(w->accept_again, &now);
 }
 
 static void
@@ -195,7 +157,6 @@ worker_start_drain(struct worker *w, long deadline_ms, bool close_idle)
 		return;
 	}
 	w->draining = true;
-	worker_publish_load(w);		/* 0: the others stop comparing with this one */
 	log_debug("draining: %zu connections open", w->conn_count);
 	pool_free_all(w);
 	worker_stop_accepting(w);
@@ -232,7 +193,6 @@ handle_serve(struct worker *w)
 		return;
 	w->serving = true;
 	update_listening(w);
-	worker_publish_load(w);
 	log_debug("serving");
 }
 
@@ -458,9 +418,6 @@ worker_main(const struct worker_init *init)
 	TAILQ_INIT(&w.pool);
 	w.slot = init->slot;
 	w.cfg = init->cfg;
-	w.loads = init->loads;
-	w.load_count = init->load_count;
-	w.load_index = init->load_index;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	w.base = event_base_new();
@@ -514,8 +471,6 @@ worker_main(const struct worker_init *init)
 	event_base_dispatch(w.base);
 	log_debug("exiting");
 out:
-	if (w.loads != NULL)
-		w.loads[w.load_index] = 0;
 	jobs_cancel_all(&w);
 	pool_free_all(&w);
 	outcomes_flush(-1, 0, &w);	/* the last rows go before the channel closes */

@@ -27,9 +27,6 @@
 struct worker_init {
 	int			 slot;
 	int			 channel_fd;	/* socketpair end to the master */
-	volatile uint32_t	*loads;		/* shared with the master and every worker */
-	size_t			 load_count;
-	size_t			 load_index;	/* this worker's entry */
 	const int		*listen_fds;
 	size_t			 listen_count;
 	const struct config	*cfg;
@@ -119,13 +116,10 @@ struct worker {
 	bool			 accept_paused;	/* at max_client_connections, or fds ran out */
 	uint64_t		 cap_warned_ms;	/* last "max_client_connections" warning */
 	struct event		*accept_retry;	/* resumes accepting after running out of fds */
-	struct event		*accept_again;	/* re-checks the balance while deferring */
-	volatile uint32_t	*loads;		/* every worker's connections + 1; 0 = not accepting */
-	size_t			 load_count;
-	size_t			 load_index;
+	struct event		*accept_again;	/* accepting resumes next loop turn */
 	bool			 serving;	/* the master said "serve": accept */
 	bool			 listening;	/* the listeners are enabled */
-	bool			 deferring;	/* well ahead of another worker: let it accept */
+	bool			 accepted_this_turn;	/* the next accept waits a loop turn */
 	bool			 master_gone;	/* channel EOF: finishing, then exit */
 	struct event		*drain_deadline;	/* a draining worker exits by then */
 	size_t			 body_bytes;	/* request bodies held (body_budget_mb) */
@@ -148,11 +142,9 @@ struct worker {
 };
 
 /* worker/worker.c: stop or resume taking new client connections; after
- * each accepted one, step aside while well ahead of another worker. */
+ * each accepted one, the next waits for the next loop turn. */
 void	worker_pause_accepting(struct worker *w, bool pause);
 void	worker_took_a_connection(struct worker *w);
-/* Tell the other workers how many connections this one holds. */
-void	worker_publish_load(struct worker *w);
 
 /* worker/http_server.c */
 void	http_accept(struct evconnlistener *lev, evutil_socket_t fd,
