@@ -12,7 +12,7 @@
 #include "proxy_store.h"
 
 static const struct arg_spec id_only_args[] = {
-	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX | ARG_PROXY_REF, 1, 128, NULL },
 	ARGSPEC_END
 };
 
@@ -27,6 +27,30 @@ static long long
 clamp(long long v, long long lo, long long hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/*
+ * A name another proxy already holds: false with a 409 in r (self_id is the
+ * proxy being changed, NULL for a new one).
+ */
+static bool
+name_is_free(struct master *m, const char *name, const char *self_id,
+    struct reply *r)
+{
+	char other[UUID_STR_LEN], message[512];
+	int taken;
+
+	if (name == NULL)
+		return true;
+	if ((taken = proxy_name_taken(m, name, self_id, other)) < 0) {
+		reply_error(r, 500, "could not read the proxy names");
+		return false;
+	}
+	if (taken == 0)
+		return true;
+	proxy_name_taken_message(message, sizeof(message), name, other);
+	reply_error(r, 409, "%s", message);
+	return false;
 }
 
 static void
@@ -97,6 +121,8 @@ proxy_add(struct master *m, struct json_object *args, struct reply *r)
 		return;
 	}
 	json_object_put(details);
+	if (!name_is_free(m, arg_string(args, "name", NULL), NULL, r))
+		return;
 	if (proxy_insert(m, args, NULL, id) != 0) {
 		reply_error(r, 500, "could not store the proxy");
 		return;
@@ -113,7 +139,7 @@ const struct command cmd_proxy_add = {
 };
 
 static const struct arg_spec update_args[] = {
-	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX | ARG_PROXY_REF, 1, 128, NULL },
 	{ "name", ARG_STRING, ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 120, NULL },
 	{ "type", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, (const char *const[]){ "http", "https", "socks5", NULL } },
 	{ "host", ARG_STRING, ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 255, NULL },
@@ -138,6 +164,12 @@ proxy_update(struct master *m, struct json_object *args, struct reply *r)
 		return;
 	}
 	json_object_put(details);
+	if (!proxy_exists(m, id)) {
+		reply_error(r, 404, "Proxy not found");
+		return;
+	}
+	if (!name_is_free(m, arg_string(args, "name", NULL), id, r))
+		return;
 	rc = proxy_update_fields(m, id, args);
 	if (rc == 0)
 		reply_error(r, 404, "Proxy not found");
@@ -156,7 +188,7 @@ const struct command cmd_proxy_update = {
 };
 
 static const struct arg_spec delete_args[] = {
-	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX | ARG_PROXY_REF, 1, 128, NULL },
 	{ "force", ARG_BOOL, 0, 0, 0, NULL },
 	ARGSPEC_END
 };
@@ -218,8 +250,8 @@ import_one(struct master *m, struct json_object *item, size_t index,
 {
 	struct json_object *result = json_object_new_object(), *fields = NULL;
 	struct json_object *details = NULL, *name;
-	char id[UUID_STR_LEN], prefix[32];
-	int found;
+	char id[UUID_STR_LEN], other[UUID_STR_LEN], prefix[32];
+	int found, taken;
 
 	if (json_object_object_get_ex(item, "name", &name) &&
 	    json_object_is_type(name, json_type_string))
@@ -247,6 +279,20 @@ import_one(struct master *m, struct json_object *item, size_t index,
 	}
 	found = proxy_find_by_host_port(m, arg_string(fields, "host", ""),
 	    arg_int(fields, "port", 0), id);
+	if (found >= 0 && (taken = proxy_name_taken(m, arg_string(fields, "name", ""),
+	    found == 1 ? id : NULL, other)) != 0) {
+		char message[512];
+
+		proxy_name_taken_message(message, sizeof(message),
+		    arg_string(fields, "name", ""), other);
+		json_object_object_add(result, "success", json_object_new_boolean(0));
+		json_object_object_add(result, "status", json_object_new_int(
+		    taken > 0 ? 409 : 500));
+		json_object_object_add(result, "error", json_object_new_string(
+		    taken > 0 ? message : "could not read the proxy names"));
+		(*failed)++;
+		goto out;
+	}
 	if (found < 0 || (found == 1 && proxy_update_fields(m, id, fields) != 1) ||
 	    (found == 0 && proxy_insert(m, fields, NULL, id) != 0)) {
 		json_object_object_add(result, "success", json_object_new_boolean(0));
@@ -298,7 +344,7 @@ const struct command cmd_proxy_import = {
 };
 
 static const struct arg_spec test_args[] = {
-	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX | ARG_PROXY_REF, 1, 128, NULL },
 	{ "url", ARG_STRING, ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 2048, NULL },
 	{ "timeoutMs", ARG_INT, ARG_HAS_MIN | ARG_HAS_MAX, 100, 120000, NULL },
 	ARGSPEC_END
