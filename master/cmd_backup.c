@@ -319,7 +319,7 @@ import_proxy(struct master *m, struct json_object *item, size_t index,
 
 		if (taken != 0) {
 			if (taken > 0) {
-				proxy_name_taken_message(message, sizeof(message),
+				proxy_name_taken_message(m, message, sizeof(message),
 				    arg_string(fields, "name", ""), other);
 				snprintf(field, sizeof(field), "%sname", prefix);
 				details_add(details, field, "%s", message);

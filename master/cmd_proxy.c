@@ -48,7 +48,7 @@ name_is_free(struct master *m, const char *name, const char *self_id,
 	}
 	if (taken == 0)
 		return true;
-	proxy_name_taken_message(message, sizeof(message), name, other);
+	proxy_name_taken_message(m, message, sizeof(message), name, other);
 	reply_error(r, 409, "%s", message);
 	return false;
 }
@@ -283,7 +283,7 @@ import_one(struct master *m, struct json_object *item, size_t index,
 	    found == 1 ? id : NULL, other)) != 0) {
 		char message[512];
 
-		proxy_name_taken_message(message, sizeof(message),
+		proxy_name_taken_message(m, message, sizeof(message),
 		    arg_string(fields, "name", ""), other);
 		json_object_object_add(result, "success", json_object_new_boolean(0));
 		json_object_object_add(result, "status", json_object_new_int(

@@ -232,11 +232,21 @@ proxy_name_taken(struct master *m, const char *name, const char *self_id,
 }
 
 void
-proxy_name_taken_message(char *buf, size_t len, const char *name,
-    const char *other_id)
+proxy_name_taken_message(struct master *m, char *buf, size_t len,
+    const char *name, const char *other_id)
 {
-	snprintf(buf, len, "A proxy named '%s' already exists (id %s); proxy names "
-	    "are unique, case-insensitive", name, other_id);
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT name FROM proxy_registry "
+	    "WHERE id = ?");
+	char holder[128] = "";
+
+	if (st != NULL) {
+		db_bind_text(st, 1, other_id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(holder, sizeof(holder), "%s", db_col_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	snprintf(buf, len, "Proxy name '%s' is taken by proxy '%s' (id %s); proxy "
+	    "names are unique, case-insensitive", name, holder, other_id);
 }
 
 int

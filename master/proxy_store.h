@@ -53,8 +53,8 @@ int	proxy_find_by_identity(struct master *m, const char *type, const char *host,
 int	proxy_name_taken(struct master *m, const char *name, const char *self_id,
 	    char other_id[UUID_STR_LEN]);
 /* The 409 message for a taken name, into buf. */
-void	proxy_name_taken_message(char *buf, size_t len, const char *name,
-	    const char *other_id);
+void	proxy_name_taken_message(struct master *m, char *buf, size_t len,
+	    const char *name, const char *other_id);
 /*
  * "Proxy Name", "Proxy Name 2", …: the first that no proxy holds, for the
  * names the master makes up itself (scoped settings, legacy migration).

@@ -450,7 +450,7 @@ test_proxy_names(void **state)
 	assert_int_equal(run("proxy.update", json, NULL), 200);
 	assert_int_equal(run("proxy.add", "{\"name\":\"names one\",\"host\":\"n6.example\",\"port\":1}",
 	    &body), 409);
-	assert_non_null(strstr(error_message(body), "already exists"));
+	assert_non_null(strstr(error_message(body), "is taken by proxy 'Names One'"));
 	json_object_put(body);
 }
 
