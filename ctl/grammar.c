@@ -1075,6 +1075,9 @@ parse_command(int argc, char **argv, struct grammar_request *req, char *err,
 		}
 		if (req->family != NULL && argc == 1)
 			return fail(&ps, "%s: missing subcommand", argv[0]);
+		if (req->family != NULL && argv[1][0] == '-')
+			return fail(&ps, "%s: the subcommand comes before %s",
+			    argv[0], argv[1]);
 		if (req->family != NULL)
 			return fail(&ps, "unknown command '%s %s'", argv[0], argv[1]);
 		return fail(&ps, "unknown command '%s'", argv[0]);

@@ -707,6 +707,8 @@ test_global_options_anywhere(void **state)
 	check_line_usage(ARGV("--bogus", "status"), "unknown option --bogus");
 	check_line_usage(ARGV("status", "--bogus"), "status: unknown option --bogus");
 	check_line_usage(ARGV("--json"), "missing command");
+	check_line_usage(ARGV("proxy", "--json", "list"),
+	    "proxy: the subcommand comes before --json");
 	check_line_usage((char *[]){ NULL }, "missing command");
 }
 
