@@ -4,6 +4,10 @@
  * command sent, its positional arguments and its options; a word is turned
  * into JSON by the kind of its slot, so adding a command is adding a row.
  *
+ * The global options (-s, --json, -q, -h, -V) are a second, small table; they
+ * are read before the command and among its arguments, so "proxy list --json"
+ * works. The same tables answer shell completion (grammar_complete).
+ *
  * Besides the table the grammar knows a few things: "--" ends the options,
  * "--flag=value" is the same as "--flag value", and "help [WORDS]" or a
  * command followed by -h or --help asks for the usage text, not a request. Files named on the command line
@@ -1300,6 +1304,25 @@ matches_filter(const char *words, int argc, char **argv)
 			w++;
 	}
 	return true;
+}
+
+void
+grammar_print_global_usage(FILE *fp)
+{
+	const struct grammar_global_option *g;
+	char synopsis[SYNOPSIS_MAX];
+	size_t i;
+
+	for (i = 0; i < grammar_global_options_len; i++) {
+		g = &grammar_global_options[i];
+		snprintf(synopsis, sizeof(synopsis), "%s%s%s%s%s",
+		    g->short_flag != NULL ? g->short_flag : "",
+		    g->short_flag != NULL ? ", " : "", g->long_flag,
+		    g->metavar != NULL ? " " : "",
+		    g->metavar != NULL ? g->metavar : "");
+		print_wrapped(fp, USAGE_INDENT, USAGE_CONTINUED, synopsis);
+		print_wrapped(fp, USAGE_HELP_INDENT, USAGE_HELP_INDENT, g->help);
+	}
 }
 
 size_t

@@ -164,5 +164,7 @@ void	grammar_synopsis(const struct grammar_command *cmd, char *out, size_t outle
  * given words (all of them when argc is 0). Returns how many were printed.
  */
 size_t	grammar_print_usage(FILE *fp, int argc, char **argv);
+/* The global options, one synopsis and help line each. */
+void	grammar_print_global_usage(FILE *fp);
 
 #endif

@@ -5,8 +5,10 @@
  * progress, then one final status), and prints the result: an aligned table
  * for lists, "key: value" lines for a record, the JSON itself with --json.
  *
- * Exit status: 0 the master said yes, 1 it said no (or the reply could not be
- * written out), 2 usage error, 3 no connection or the connection broke.
+ * Exit status: 0 the master said yes, 1 it said no (or a probe it ran
+ * failed, or the reply could not be written out), 2 usage error, 3 no
+ * connection or the connection broke. Refusals worded for the HTTP API are
+ * said in omnirctl's words (cli_wording); with --json the JSON is as sent.
  * Everything the master sent is passed through sanitise() before it reaches
  * a terminal, so a proxy name cannot carry escape sequences to the screen.
  */
@@ -169,17 +171,9 @@ print_short_usage(FILE *fp)
 static void
 print_usage(FILE *fp, int argc, char **argv)
 {
-	const struct grammar_global_option *g;
-	size_t i;
-
 	print_short_usage(fp);
-	fputs("\noptions (before the command or among its words):\n", fp);
-	for (i = 0; i < grammar_global_options_len; i++) {
-		g = &grammar_global_options[i];
-		fprintf(fp, "  %s%s%s%s%s\n      %s\n", g->short_flag ? g->short_flag : "",
-		    g->short_flag ? ", " : "", g->long_flag, g->metavar ? " " : "",
-		    g->metavar ? g->metavar : "", g->help);
-	}
+	fputs("\noptions (before the command or after its words):\n", fp);
+	grammar_print_global_usage(fp);
 	fputs("\ncommands:\n", fp);
 	grammar_print_usage(fp, argc, argv);
 }
