@@ -2,6 +2,10 @@
  * master/cmd_proxy.c — the proxy registry commands: list, get, where-used,
  * add, update, delete (409 while assigned unless force), bulk import (upsert
  * by host+port) and the health figures from proxy_logs.
+ *
+ * Proxy names are unique, case-insensitive: add, a rename and an import row
+ * taking another proxy's name get 409. Where a command takes a proxy ("id"),
+ * a name does too: the dispatcher turns it into the id (ARG_PROXY_REF).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +89,7 @@ proxy_get(struct master *m, struct json_object *args, struct reply *r)
 
 const struct command cmd_proxy_get = {
 	.name = "proxy.get",
-	.help = "one proxy; {\"id\":ID}",
+	.help = "one proxy; {\"id\":ID or name}",
 	.args = id_only_args,
 	.run = proxy_get,
 };
@@ -105,7 +109,7 @@ proxy_where_used(struct master *m, struct json_object *args, struct reply *r)
 
 const struct command cmd_proxy_where_used = {
 	.name = "proxy.where_used",
-	.help = "the assignments that use a proxy; {\"id\":ID}",
+	.help = "the assignments that use a proxy; {\"id\":ID or name}",
 	.args = id_only_args,
 	.run = proxy_where_used,
 };
@@ -132,7 +136,7 @@ proxy_add(struct master *m, struct json_object *args, struct reply *r)
 
 const struct command cmd_proxy_add = {
 	.name = "proxy.add",
-	.help = "create a proxy; {\"name\",\"type\":http|https|socks5,\"host\",\"port\",\"username\",\"password\",\"region\",\"notes\",\"status\"}",
+	.help = "create a proxy (names are unique, case-insensitive); {\"name\",\"type\":http|https|socks5,\"host\",\"port\",\"username\",\"password\",\"region\",\"notes\",\"status\"}",
 	.args = proxy_create_fields,
 	.mutates = true,
 	.run = proxy_add,
@@ -181,7 +185,7 @@ proxy_update(struct master *m, struct json_object *args, struct reply *r)
 
 const struct command cmd_proxy_update = {
 	.name = "proxy.update",
-	.help = "change a proxy; {\"id\",…fields of proxy.add} (omitted fields and empty credentials keep their value)",
+	.help = "change a proxy; {\"id\" (or name),…fields of proxy.add} (omitted fields and empty credentials keep their value)",
 	.args = update_args,
 	.mutates = true,
 	.run = proxy_update,
@@ -232,7 +236,7 @@ proxy_delete(struct master *m, struct json_object *args, struct reply *r)
 
 const struct command cmd_proxy_delete = {
 	.name = "proxy.delete",
-	.help = "delete a proxy; {\"id\",\"force\":bool} (force also removes its assignments)",
+	.help = "delete a proxy; {\"id\" (or name),\"force\":bool} (force also removes its assignments)",
 	.args = delete_args,
 	.mutates = true,
 	.run = proxy_delete,
@@ -281,15 +285,15 @@ import_one(struct master *m, struct json_object *item, size_t index,
 	    arg_int(fields, "port", 0), id);
 	if (found >= 0 && (taken = proxy_name_taken(m, arg_string(fields, "name", ""),
 	    found == 1 ? id : NULL, other)) != 0) {
-		char message[512];
+		char message[512] = "could not read the proxy names";
 
-		proxy_name_taken_message(m, message, sizeof(message),
-		    arg_string(fields, "name", ""), other);
+		if (taken > 0)
+			proxy_name_taken_message(m, message, sizeof(message),
+			    arg_string(fields, "name", ""), other);
 		json_object_object_add(result, "success", json_object_new_boolean(0));
 		json_object_object_add(result, "status", json_object_new_int(
 		    taken > 0 ? 409 : 500));
-		json_object_object_add(result, "error", json_object_new_string(
-		    taken > 0 ? message : "could not read the proxy names"));
+		json_object_object_add(result, "error", json_object_new_string(message));
 		(*failed)++;
 		goto out;
 	}
