@@ -29,6 +29,10 @@ enum arg_type {
 #define ARG_NULLABLE	0x08	/* null is accepted and kept */
 #define ARG_HAS_MIN	0x10
 #define ARG_HAS_MAX	0x20
+#define ARG_PROXY_REF	0x40	/* strings: a proxy id or name; the master's
+				   dispatcher turns a name into the id */
+#define ARG_DIRECT_WORD	0x80	/* with ARG_PROXY_REF: the word "direct" is
+				   kept as it is (a scope going direct) */
 
 struct arg_spec {
 	const char		*name;

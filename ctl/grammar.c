@@ -4,6 +4,10 @@
  * command sent, its positional arguments and its options; a word is turned
  * into JSON by the kind of its slot, so adding a command is adding a row.
  *
+ * The global options (-s, --json, -q, -h, -V) are a second, small table; they
+ * are read before the command and among its arguments, so "proxy list --json"
+ * works. The same tables answer shell completion (grammar_complete).
+ *
  * Besides the table the grammar knows a few things: "--" ends the options,
  * "--flag=value" is the same as "--flag value", and "help [WORDS]" or a
  * command followed by -h or --help asks for the usage text, not a request. Files named on the command line
@@ -57,7 +61,7 @@ static const struct grammar_option health_options[] = {
 };
 
 static const struct grammar_option assign_list_options[] = {
-	{ "--proxy",	"proxyId",	VALUE_STRING,	"ID" },
+	{ "--proxy",	"proxyId",	VALUE_STRING,	"PROXY" },
 	{ "--scope",	"scope",	VALUE_STRING,	"SCOPE" },
 	{ "--scope-id",	"scopeId",	VALUE_STRING,	"SCOPE_ID" },
 	{ "--limit",	"limit",	VALUE_INT,	"N" },
@@ -117,6 +121,8 @@ static const struct grammar_option conn_list_options[] = {
 #define POS_SCOPE	{ "SCOPE", "scope", ARG_STRING, false }
 #define POS_SCOPE_ID	{ "SCOPE_ID", "scopeId", ARG_SCOPE_ID, false }
 #define POS_PROXY	{ "PROXY", "proxyId", ARG_STRING, false }
+/* a proxy by id or by name: the master tells which */
+#define POS_PROXY_ID	{ "PROXY", "id", ARG_STRING, false }
 
 const struct grammar_command grammar_table[] = {
 	{
@@ -125,21 +131,23 @@ const struct grammar_command grammar_table[] = {
 		.help = "list proxies, newest first",
 	}, {
 		.words = "proxy get", .command = "proxy.get",
-		.positionals = { POS_ID },
-		.help = "show one proxy",
+		.positionals = { POS_PROXY_ID },
+		.help = "show one proxy; PROXY is its id or its name",
 	}, {
 		.words = "proxy add", .command = "proxy.add",
 		.options = proxy_record_options,
 		.required = { "--name", "--host", "--port" },
-		.help = "add a proxy (type http unless given, status active)",
+		.quiet_field = "id",
+		.help = "add a proxy (type http unless given, status active); names "
+		    "are unique, case-insensitive",
 	}, {
 		.words = "proxy update", .command = "proxy.update",
-		.positionals = { POS_ID },
+		.positionals = { POS_PROXY_ID },
 		.options = proxy_record_options,
 		.help = "change a proxy; fields not given keep their value",
 	}, {
 		.words = "proxy delete", .command = "proxy.delete",
-		.positionals = { POS_ID },
+		.positionals = { POS_PROXY_ID },
 		.options = force_options,
 		.help = "delete a proxy; --force also removes its assignments",
 	}, {
@@ -149,7 +157,7 @@ const struct grammar_command grammar_table[] = {
 		    "JSON file, {\"items\":[...]} or a bare array; - is stdin",
 	}, {
 		.words = "proxy where-used", .command = "proxy.where_used",
-		.positionals = { POS_ID },
+		.positionals = { POS_PROXY_ID },
 		.help = "list the assignments that use a proxy",
 	}, {
 		.words = "proxy health", .command = "proxy.health",
@@ -183,10 +191,12 @@ const struct grammar_command grammar_table[] = {
 		    "and why",
 	}, {
 		.words = "proxy test", .command = "proxy.test",
-		.positionals = { POS_ID },
+		.positionals = { POS_PROXY_ID },
 		.options = proxy_test_options,
+		.probe = true,
 		.help = "probe a proxy: connect, handshake, TLS and an HTTP GET "
-		    "through it; reports the stage that failed",
+		    "through it; reports the stage that failed (exit 1 when it "
+		    "failed)",
 	}, {
 		.words = "provider list", .command = "provider.list",
 		.help = "the built-in provider catalog and custom providers",
@@ -199,6 +209,7 @@ const struct grammar_command grammar_table[] = {
 		.positionals = { POS_ID },
 		.options = provider_options,
 		.required = { "--base-url" },
+		.quiet_field = "id",
 		.help = "add a custom provider (auth bearer unless given; "
 		    "--header may repeat)",
 	}, {
@@ -224,6 +235,7 @@ const struct grammar_command grammar_table[] = {
 		.positionals = { { "PROVIDER", "provider", ARG_STRING, false } },
 		.options = conn_options,
 		.required = { "--name" },
+		.quiet_field = "id",
 		.help = "add a connection; its API key is encrypted at rest",
 	}, {
 		.words = "conn update", .command = "conn.update",
@@ -238,8 +250,9 @@ const struct grammar_command grammar_table[] = {
 		.words = "conn test", .command = "conn.test",
 		.positionals = { POS_ID },
 		.options = conn_test_options,
+		.probe = true,
 		.help = "test a connection: GET {baseUrl}/models with its key, "
-		    "through the proxy its calls use",
+		    "through the proxy its calls use (exit 1 when it failed)",
 	}, {
 		.words = "combo list", .command = "combo.list",
 		.help = "list combos",
@@ -251,6 +264,7 @@ const struct grammar_command grammar_table[] = {
 		.words = "combo add", .command = "combo.add",
 		.positionals = { { "NAME", "name", ARG_STRING, false },
 		    { "TARGET", "targets", ARG_SCOPE_ID_LIST, false } },
+		.quiet_field = "id",
 		.help = "add a combo of provider/model targets, tried in order",
 	}, {
 		.words = "combo update", .command = "combo.update",
@@ -267,7 +281,9 @@ const struct grammar_command grammar_table[] = {
 	}, {
 		.words = "apikey add", .command = "apikey.add",
 		.positionals = { { "NAME", "name", ARG_STRING, false } },
-		.help = "create a client API key for /v1 calls; it is shown once",
+		.quiet_field = "key",
+		.help = "create a client API key for /v1 calls; it is shown once "
+		    "(-q prints only the key)",
 	}, {
 		.words = "apikey delete", .command = "apikey.delete",
 		.positionals = { POS_ID },
@@ -325,6 +341,27 @@ const struct grammar_command grammar_table[] = {
 };
 
 const size_t grammar_table_len = sizeof(grammar_table) / sizeof(grammar_table[0]);
+
+/* The order is the usage line's. */
+enum global_kind { GLOBAL_SOCKET, GLOBAL_JSON, GLOBAL_QUIET, GLOBAL_HELP,
+	GLOBAL_VERSION };
+
+const struct grammar_global_option grammar_global_options[] = {
+	[GLOBAL_SOCKET]		= { "-s", "--socket", "SOCKET",
+	    "the master's control socket (else $OMNIROUTE_CONTROL_SOCKET, else "
+	    "$OMNIROUTE_DATA_DIR/omnirouted.sock, else ./data/omnirouted.sock)" },
+	[GLOBAL_JSON]		= { NULL, "--json", NULL,
+	    "print the reply as the master's JSON" },
+	[GLOBAL_QUIET]		= { "-q", "--quiet", NULL,
+	    "add commands: print only the new id (apikey add: the key)" },
+	[GLOBAL_HELP]		= { "-h", "--help", NULL,
+	    "print the commands (after a command: its usage)" },
+	[GLOBAL_VERSION]	= { "-V", "--version", NULL,
+	    "print omnirctl's version and exit" },
+};
+
+const size_t grammar_global_options_len =
+    sizeof(grammar_global_options) / sizeof(grammar_global_options[0]);
 
 /* One option seen on the command line, applied once the positionals are in. */
 struct option_use {
@@ -770,6 +807,56 @@ takes_raw_line(const struct grammar_command *cmd)
 	    cmd->positionals[0].kind == ARG_RAW_LINE;
 }
 
+static void
+set_global(struct grammar_globals *g, enum global_kind kind, const char *value)
+{
+	switch (kind) {
+	case GLOBAL_SOCKET:	g->socket = value;	break;
+	case GLOBAL_JSON:	g->json = true;		break;
+	case GLOBAL_QUIET:	g->quiet = true;	break;
+	case GLOBAL_HELP:	g->help = true;		break;
+	case GLOBAL_VERSION:	g->version = true;	break;
+	}
+}
+
+/*
+ * The global option at words[*i], if it is one ("-s X", "-sX", "--socket X",
+ * "--socket=X", "--json", ...): set in req->globals, its value word taken.
+ * 1 taken, 0 not a global option, -1 usage error.
+ */
+static int
+take_global(struct parse_state *ps, char **words, int nwords, int *i)
+{
+	const struct grammar_global_option *g;
+	const char *word = words[*i], *value = NULL;
+	size_t k, len;
+
+	for (k = 0; k < grammar_global_options_len; k++) {
+		g = &grammar_global_options[k];
+		len = strlen(g->long_flag);
+		if (strcmp(word, g->long_flag) == 0 ||
+		    (g->short_flag != NULL && strcmp(word, g->short_flag) == 0)) {
+			if (g->metavar != NULL && *i + 1 >= nwords)
+				return fail(ps, "%s needs a value (%s)", word, g->metavar);
+			if (g->metavar != NULL)
+				value = words[++*i];
+		} else if (strncmp(word, g->long_flag, len) == 0 && word[len] == '=') {
+			if (g->metavar == NULL)
+				return fail(ps, "%s takes no value", g->long_flag);
+			value = word + len + 1;
+		} else if (g->metavar != NULL && g->short_flag != NULL &&
+		    strncmp(word, g->short_flag, 2) == 0 && word[2] != '\0')
+			value = word + 2;
+		else
+			continue;
+		if (g->metavar != NULL && *value == '\0')
+			return fail(ps, "%s needs a value (%s)", g->long_flag, g->metavar);
+		set_global(&ps->req->globals, (enum global_kind)k, value);
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * Split the words after the command into options and positional words. The
  * option at words[*i] may take the next word as its value.
@@ -783,8 +870,17 @@ scan_option(struct parse_state *ps, char **words, int nwords, int *i,
 	    strlen(word);
 	const struct grammar_option *opt = option_find(ps->command, word, flaglen);
 
-	if (opt == NULL)
-		return fail(ps, "unknown option %.*s", (int)flaglen, word);
+	use->option = NULL;
+	if (opt == NULL) {
+		switch (take_global(ps, words, nwords, i)) {
+		case 1:
+			return GRAMMAR_SEND;
+		case 0:
+			return fail(ps, "unknown option %.*s", (int)flaglen, word);
+		default:
+			return GRAMMAR_USAGE;
+		}
+	}
 	use->option = opt;
 	use->value = NULL;
 	if (opt->type == VALUE_FLAG || opt->type == VALUE_FALSE_FLAG) {
@@ -810,6 +906,8 @@ apply_options(struct parse_state *ps, const struct option_use *uses, int nuses)
 	for (i = 0; i < nuses; i++) {
 		const struct grammar_option *opt = uses[i].option;
 
+		if (opt == NULL)	/* a global option */
+			continue;
 		if (!value_types[opt->type].convert(uses[i].value, &value))
 			return fail(ps, "%s wants %s, not '%s'", opt->flag,
 			    value_types[opt->type].wants, uses[i].value);
@@ -941,8 +1039,20 @@ asks_for_help(const struct grammar_command *cmd, int nwords, char **words)
 	return false;
 }
 
-enum grammar_result
-grammar_parse(int argc, char **argv, struct grammar_request *req, char *err,
+/* What a refused request had built; what was recognised stays. */
+static void
+drop_arguments(struct grammar_request *req)
+{
+	json_object_put(req->args);
+	req->args = NULL;
+	free(req->raw_line);
+	req->raw_line = NULL;
+	req->output_file = NULL;
+}
+
+/* The command words and their arguments; req is already cleared. */
+static enum grammar_result
+parse_command(int argc, char **argv, struct grammar_request *req, char *err,
     size_t errlen)
 {
 	struct parse_state ps = { NULL, req, err, errlen };
@@ -950,9 +1060,6 @@ grammar_parse(int argc, char **argv, struct grammar_request *req, char *err,
 	int matched = 0, n;
 	size_t i;
 
-	memset(req, 0, sizeof(*req));
-	if (errlen > 0)
-		err[0] = '\0';
 	if (argc < 1)
 		return fail(&ps, "missing command");
 	for (i = 0; i < grammar_table_len; i++) {
@@ -972,6 +1079,9 @@ grammar_parse(int argc, char **argv, struct grammar_request *req, char *err,
 		}
 		if (req->family != NULL && argc == 1)
 			return fail(&ps, "%s: missing subcommand", argv[0]);
+		if (req->family != NULL && argv[1][0] == '-')
+			return fail(&ps, "%s: the subcommand comes before %s",
+			    argv[0], argv[1]);
 		if (req->family != NULL)
 			return fail(&ps, "unknown command '%s %s'", argv[0], argv[1]);
 		return fail(&ps, "unknown command '%s'", argv[0]);
@@ -983,14 +1093,64 @@ grammar_parse(int argc, char **argv, struct grammar_request *req, char *err,
 		return GRAMMAR_HELP;
 	}
 	if (parse_arguments(&ps, argv + matched, argc - matched) != GRAMMAR_SEND) {
-		json_object_put(req->args);
-		req->args = NULL;
-		free(req->raw_line);
-		req->raw_line = NULL;
-		req->output_file = NULL;
+		drop_arguments(req);
 		return GRAMMAR_USAGE;
 	}
 	return GRAMMAR_SEND;
+}
+
+enum grammar_result
+grammar_parse(int argc, char **argv, struct grammar_request *req, char *err,
+    size_t errlen)
+{
+	memset(req, 0, sizeof(*req));
+	if (errlen > 0)
+		err[0] = '\0';
+	return parse_command(argc, argv, req, err, errlen);
+}
+
+enum grammar_result
+grammar_parse_command_line(int argc, char **argv, struct grammar_request *req,
+    char *err, size_t errlen)
+{
+	struct parse_state ps = { NULL, req, err, errlen };
+	enum grammar_result rc;
+	int at, taken;
+
+	memset(req, 0, sizeof(*req));
+	if (errlen > 0)
+		err[0] = '\0';
+	for (at = 0; at < argc; at++) {
+		if (strcmp(argv[at], "--") == 0) {
+			at++;
+			break;
+		}
+		if (argv[at][0] != '-' || argv[at][1] == '\0')
+			break;
+		if ((taken = take_global(&ps, argv, argc, &at)) < 0)
+			return GRAMMAR_USAGE;
+		if (taken == 0)
+			return fail(&ps, "unknown option %s", argv[at]);
+	}
+	if (req->globals.version)
+		return GRAMMAR_VERSION;
+	if (req->globals.help)
+		return GRAMMAR_HELP;
+	if (at >= argc)
+		return fail(&ps, "missing command");
+	rc = parse_command(argc - at, argv + at, req, err, errlen);
+	if (req->globals.version) {
+		drop_arguments(req);
+		return GRAMMAR_VERSION;
+	}
+	if (rc == GRAMMAR_SEND && req->globals.quiet &&
+	    req->command->quiet_field == NULL) {
+		ps.command = req->command;
+		drop_arguments(req);
+		return fail(&ps, "-q prints the id an add command made; this "
+		    "command adds nothing");
+	}
+	return rc;
 }
 
 void
@@ -1146,6 +1306,25 @@ matches_filter(const char *words, int argc, char **argv)
 	return true;
 }
 
+void
+grammar_print_global_usage(FILE *fp)
+{
+	const struct grammar_global_option *g;
+	char synopsis[SYNOPSIS_MAX];
+	size_t i;
+
+	for (i = 0; i < grammar_global_options_len; i++) {
+		g = &grammar_global_options[i];
+		snprintf(synopsis, sizeof(synopsis), "%s%s%s%s%s",
+		    g->short_flag != NULL ? g->short_flag : "",
+		    g->short_flag != NULL ? ", " : "", g->long_flag,
+		    g->metavar != NULL ? " " : "",
+		    g->metavar != NULL ? g->metavar : "");
+		print_wrapped(fp, USAGE_INDENT, USAGE_CONTINUED, synopsis);
+		print_wrapped(fp, USAGE_HELP_INDENT, USAGE_HELP_INDENT, g->help);
+	}
+}
+
 size_t
 grammar_print_usage(FILE *fp, int argc, char **argv)
 {
@@ -1167,4 +1346,160 @@ grammar_print_usage(FILE *fp, int argc, char **argv)
 		    "print this list, or the commands that start with WORD...");
 	}
 	return printed;
+}
+
+/*
+ * Shell completion. The table gives every word: the command words that can
+ * follow the ones typed, a command's options and the global ones, and the
+ * choices an option's metavar lists ("http|https|socks5").
+ */
+
+#define COMPLETE_SEEN_MAX	256
+
+struct completion {
+	FILE		*fp;
+	const char	*prefix;	/* the word under the cursor */
+	size_t		 count;
+	const char	*seen[COMPLETE_SEEN_MAX];
+	size_t		 seen_len[COMPLETE_SEEN_MAX];
+};
+
+static void
+offer(struct completion *c, const char *word, size_t len)
+{
+	size_t i, plen = strlen(c->prefix);
+
+	if (len < plen || strncmp(word, c->prefix, plen) != 0)
+		return;
+	for (i = 0; i < c->count && i < COMPLETE_SEEN_MAX; i++)
+		if (c->seen_len[i] == len && strncmp(c->seen[i], word, len) == 0)
+			return;
+	if (c->count < COMPLETE_SEEN_MAX) {
+		c->seen[c->count] = word;
+		c->seen_len[c->count] = len;
+	}
+	c->count++;
+	fprintf(c->fp, "%.*s\n", (int)len, word);
+}
+
+/* Each '|'-separated choice of a metavar; nothing for a free word. */
+static void
+offer_choices(struct completion *c, const char *metavar)
+{
+	const char *p = metavar, *bar;
+
+	if (strchr(metavar, '|') == NULL)
+		return;
+	for (;;) {
+		bar = strchr(p, '|');
+		offer(c, p, bar != NULL ? (size_t)(bar - p) : strlen(p));
+		if (bar == NULL)
+			break;
+		p = bar + 1;
+	}
+}
+
+static int
+word_count(const char *words)
+{
+	int n = 1;
+
+	for (; *words != '\0'; words++)
+		n += *words == ' ';
+	return n;
+}
+
+/* The metavar of the value-taking option `word` names (NULL: a flag, or none). */
+static const char *
+option_value_metavar(const struct grammar_command *cmd, const char *word)
+{
+	const struct grammar_option *opt;
+	size_t k;
+
+	if (strchr(word, '=') != NULL)
+		return NULL;
+	if (cmd != NULL && (opt = option_find(cmd, word, strlen(word))) != NULL)
+		return opt->type == VALUE_FLAG || opt->type == VALUE_FALSE_FLAG ?
+		    NULL : opt->metavar;
+	for (k = 0; k < grammar_global_options_len; k++)
+		if (strcmp(word, grammar_global_options[k].long_flag) == 0 ||
+		    (grammar_global_options[k].short_flag != NULL &&
+		    strcmp(word, grammar_global_options[k].short_flag) == 0))
+			return grammar_global_options[k].metavar;
+	return NULL;
+}
+
+static const char *const scope_choices = "global|provider|account|combo|key";
+
+size_t
+grammar_complete(FILE *fp, int argc, char **argv)
+{
+	struct completion c = { fp, argc > 0 ? argv[argc - 1] : "", 0, { 0 }, { 0 } };
+	const struct grammar_command *cmd = NULL;
+	const struct grammar_option *opt;
+	const char *metavar;
+	char **words;
+	int i, nwords = 0, slot;
+	size_t k;
+	bool options_end = false;
+
+	if ((words = calloc((size_t)argc + 1, sizeof(*words))) == NULL)
+		return 0;
+	for (i = 0; i < argc - 1; i++) {
+		const char *w = argv[i];
+
+		if (!options_end && strcmp(w, "--") == 0) {
+			options_end = true;
+			continue;
+		}
+		if (!options_end && w[0] == '-' && w[1] != '\0') {
+			if ((metavar = option_value_metavar(cmd, w)) == NULL)
+				continue;
+			if (i + 1 == argc - 1) {	/* the cursor is on its value */
+				offer_choices(&c, metavar);
+				free(words);
+				return c.count;
+			}
+			i++;
+			continue;
+		}
+		words[nwords++] = argv[i];
+		if (cmd != NULL)
+			continue;
+		for (k = 0; k < grammar_table_len; k++)
+			if (word_count(grammar_table[k].words) == nwords &&
+			    words_matched(grammar_table[k].words, nwords, words) == nwords)
+				cmd = &grammar_table[k];
+	}
+	if (!options_end && c.prefix[0] == '-') {
+		for (opt = cmd != NULL ? cmd->options : NULL;
+		    opt != NULL && opt->flag != NULL; opt++)
+			offer(&c, opt->flag, strlen(opt->flag));
+		for (k = 0; k < grammar_global_options_len; k++)
+			offer(&c, grammar_global_options[k].long_flag,
+			    strlen(grammar_global_options[k].long_flag));
+	} else if (cmd == NULL) {
+		/* the next word of every entry that starts with the words typed */
+		for (k = 0; k < grammar_table_len; k++) {
+			const char *w = grammar_table[k].words, *end;
+
+			if (!matches_filter(w, nwords, words) ||
+			    word_count(w) <= nwords)
+				continue;
+			for (i = 0; i < nwords; i++)
+				w = strchr(w, ' ') + 1;
+			end = strchr(w, ' ');
+			offer(&c, w, end != NULL ? (size_t)(end - w) : strlen(w));
+		}
+		if (nwords == 0)
+			offer(&c, "help", 4);
+	} else {
+		slot = nwords - word_count(cmd->words);
+		if (slot >= 0 && slot < GRAMMAR_POSITIONALS_MAX &&
+		    cmd->positionals[slot].metavar != NULL &&
+		    strcmp(cmd->positionals[slot].metavar, "SCOPE") == 0)
+			offer_choices(&c, scope_choices);
+	}
+	free(words);
+	return c.count;
 }

@@ -68,6 +68,11 @@ struct grammar_command {
 	const struct grammar_option	*options;	/* ends with a NULL flag */
 	const char			*required[GRAMMAR_REQUIRED_MAX]; /* flags */
 	const char			*preset;	/* JSON object the args start as */
+	const char			*quiet_field;	/* -q prints only this field of
+							   the reply (add commands);
+							   NULL: -q is refused */
+	bool				 probe;		/* a reply saying "success":
+							   false is a failure */
 	const char			*help;
 };
 
@@ -79,7 +84,32 @@ enum grammar_result {
 	GRAMMAR_SEND = 0,	/* a request to send */
 	GRAMMAR_HELP = 1,	/* print the usage of the commands that start
 				   with help_argv ("help proxy", "proxy add -h") */
+	GRAMMAR_VERSION = 2,	/* -V or --version: print the version */
 };
+
+/*
+ * The global options. They may come before the command or anywhere among its
+ * words (not after "--", nor in raw's LINE): "omnirctl proxy list --json" and
+ * "omnirctl --json proxy list" are the same. A command's own option of the
+ * same name would win; none has one.
+ */
+struct grammar_globals {
+	const char	*socket;	/* -s SOCKET, --socket SOCKET; NULL if not given */
+	bool		 json;		/* --json */
+	bool		 quiet;		/* -q, --quiet: print only the new id */
+	bool		 help;		/* -h, --help before the command */
+	bool		 version;	/* -V, --version */
+};
+
+struct grammar_global_option {
+	const char	*short_flag;	/* "-s", or NULL */
+	const char	*long_flag;	/* "--socket" */
+	const char	*metavar;	/* "SOCKET"; NULL for a flag */
+	const char	*help;
+};
+
+extern const struct grammar_global_option	grammar_global_options[];
+extern const size_t				grammar_global_options_len;
 
 struct grammar_request {
 	const struct grammar_command	*command;	/* matched entry, or NULL */
@@ -90,7 +120,16 @@ struct grammar_request {
 	const char			*output_file;	/* into argv; NULL if none */
 	int				 help_argc;	/* GRAMMAR_HELP: filter words */
 	char			       **help_argv;
+	struct grammar_globals		 globals;
 };
+
+/*
+ * Parse a whole command line: the words after the program name, global
+ * options included. GRAMMAR_HELP with no filter words for a leading -h;
+ * GRAMMAR_USAGE "missing command" when no command word is given.
+ */
+enum grammar_result	grammar_parse_command_line(int argc, char **argv,
+			    struct grammar_request *req, char *err, size_t errlen);
 
 /*
  * Parse the words after the global options. On GRAMMAR_USAGE, command and
@@ -108,6 +147,15 @@ void			grammar_request_free(struct grammar_request *req);
 int	grammar_build(int argc, char **argv, char *cmd_out, size_t cmd_len,
 	    struct json_object **args_out, char *err, size_t errlen);
 
+/*
+ * Shell completion: argv holds the words after the program name, the last
+ * being the word under the cursor (possibly ""). Writes the candidates that
+ * start with it, one per line: the next command words, the command's options
+ * and the global ones, or the choices of an option value ("http|https|socks5").
+ * Nothing is written where a file or a free word goes. Returns the count.
+ */
+size_t	grammar_complete(FILE *fp, int argc, char **argv);
+
 /* "proxy delete ID [--force]" */
 void	grammar_synopsis(const struct grammar_command *cmd, char *out, size_t outlen);
 
@@ -116,5 +164,7 @@ void	grammar_synopsis(const struct grammar_command *cmd, char *out, size_t outle
  * given words (all of them when argc is 0). Returns how many were printed.
  */
 size_t	grammar_print_usage(FILE *fp, int argc, char **argv);
+/* The global options, one synopsis and help line each. */
+void	grammar_print_global_usage(FILE *fp);
 
 #endif

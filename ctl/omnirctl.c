@@ -5,8 +5,10 @@
  * progress, then one final status), and prints the result: an aligned table
  * for lists, "key: value" lines for a record, the JSON itself with --json.
  *
- * Exit status: 0 the master said yes, 1 it said no (or the reply could not be
- * written out), 2 usage error, 3 no connection or the connection broke.
+ * Exit status: 0 the master said yes, 1 it said no (or a probe it ran
+ * failed, or the reply could not be written out), 2 usage error, 3 no
+ * connection or the connection broke. Refusals worded for the HTTP API are
+ * said in omnirctl's words (cli_wording); with --json the JSON is as sent.
  * Everything the master sent is passed through sanitise() before it reaches
  * a terminal, so a proxy name cannot carry escape sequences to the screen.
  */
@@ -43,6 +45,8 @@
 #define READ_CHUNK		65536
 #define ERROR_MAX		512
 #define CELL_MAX		512
+/* the hidden first word of the shell completion (ctl/omnirctl.bash) */
+#define COMPLETE_WORD		"__complete"
 
 enum exit_status {
 	EXIT_OK = 0,		/* status < 400 */
@@ -55,7 +59,7 @@ struct client {
 	const char	*socket_path;
 	char		*socket_path_buf;	/* owned, when built from the data dir */
 	bool		 json;
-	bool		 help;
+	bool		 quiet;
 	int		 fd;
 	char		*buf;		/* reply bytes read and not yet used */
 	size_t		 len;
@@ -157,47 +161,19 @@ display_width(const char *s)
 	return width;
 }
 
-/* Global options, a small table like the grammar's. */
-
-static void
-set_socket(struct client *c, const char *value)
-{
-	c->socket_path = value;
-}
-
-static void
-set_json(struct client *c, const char *value)
-{
-	c->json = value == NULL;
-}
-
-static void
-set_help(struct client *c, const char *value)
-{
-	c->help = value == NULL;
-}
-
-static const struct global_option {
-	const char	*short_flag;
-	const char	*long_flag;
-	bool		 takes_value;
-	void		(*set)(struct client *, const char *value);
-} global_options[] = {
-	{ "-s",	"--socket",	true,	set_socket },
-	{ NULL,	"--json",	false,	set_json },
-	{ "-h",	"--help",	false,	set_help },
-};
-
 static void
 print_short_usage(FILE *fp)
 {
-	fputs("usage: omnirctl [-s SOCKET] [--json] COMMAND [ARGS]\n", fp);
+	fputs("usage: omnirctl [-s SOCKET] [--json] [-q] COMMAND [ARGS]\n"
+	    "       omnirctl -h | --version\n", fp);
 }
 
 static void
 print_usage(FILE *fp, int argc, char **argv)
 {
 	print_short_usage(fp);
+	fputs("\noptions (before the command or after its words):\n", fp);
+	grammar_print_global_usage(fp);
 	fputs("\ncommands:\n", fp);
 	grammar_print_usage(fp, argc, argv);
 }
@@ -214,48 +190,6 @@ usage_error(const char *fmt, ...)
 	fputc('\n', stderr);
 	print_short_usage(stderr);
 	exit(EXIT_USAGE);
-}
-
-/* Returns the index of the first command word. */
-static int
-parse_global_options(struct client *c, int argc, char **argv)
-{
-	const struct global_option *g;
-	const char *word, *value;
-	size_t i, flaglen;
-	int at;
-
-	for (at = 1; at < argc; at++) {
-		word = argv[at];
-		if (strcmp(word, "--") == 0)
-			return at + 1;
-		if (word[0] != '-' || word[1] == '\0')
-			return at;
-		for (i = 0; i < sizeof(global_options) / sizeof(global_options[0]);
-		    i++) {
-			g = &global_options[i];
-			value = NULL;
-			flaglen = strlen(g->long_flag);
-			if (strcmp(word, g->long_flag) == 0 ||
-			    (g->short_flag != NULL && strcmp(word, g->short_flag) == 0)) {
-				if (g->takes_value && ++at >= argc)
-					usage_error("%s needs a value", word);
-				value = g->takes_value ? argv[at] : NULL;
-			} else if (g->takes_value && strncmp(word, g->long_flag,
-			    flaglen) == 0 && word[flaglen] == '=')
-				value = word + flaglen + 1;
-			else if (g->takes_value && g->short_flag != NULL &&
-			    strncmp(word, g->short_flag, 2) == 0)
-				value = word + 2;
-			else
-				continue;
-			g->set(c, value);
-			break;
-		}
-		if (i == sizeof(global_options) / sizeof(global_options[0]))
-			usage_error("unknown option %s", word);
-	}
-	return at;
 }
 
 /* -s, else OMNIROUTE_CONTROL_SOCKET, else OMNIROUTE_DATA_DIR/omnirouted.sock. */
@@ -912,6 +846,54 @@ view_find(const char *command)
 	return NULL;
 }
 
+/*
+ * The master words its messages for the HTTP API ("use force=true"); the
+ * phrases that name an API spelling are said here the way omnirctl spells
+ * them. The JSON (--json) is left as the master sent it.
+ */
+static const struct {
+	const char	*api;
+	const char	*cli;
+} cli_wording[] = {
+	{ "use force=true",	"use --force" },
+};
+
+/* message with every API phrase of the table in CLI words; owned. */
+static char *
+in_cli_words(const char *message)
+{
+	char *text, *at, *grown;
+	size_t i, off, alen, clen;
+
+	if ((text = strdup(message)) == NULL)
+		die(EXIT_REFUSED, "out of memory");
+	for (i = 0; i < sizeof(cli_wording) / sizeof(cli_wording[0]); i++) {
+		alen = strlen(cli_wording[i].api);
+		clen = strlen(cli_wording[i].cli);
+		for (off = 0; (at = strstr(text + off, cli_wording[i].api)) != NULL;) {
+			off = (size_t)(at - text);
+			if ((grown = malloc(strlen(text) - alen + clen + 1)) == NULL)
+				die(EXIT_REFUSED, "out of memory");
+			memcpy(grown, text, off);
+			memcpy(grown + off, cli_wording[i].cli, clen);
+			strcpy(grown + off + clen, text + off + alen);
+			free(text);
+			text = grown;
+			off += clen;
+		}
+	}
+	return text;
+}
+
+static void
+print_message(FILE *fp, const char *message)
+{
+	char *text = in_cli_words(message);
+
+	print_sanitised(fp, text, false);
+	free(text);
+}
+
 /* "omnirctl: <message>" and each detail "  <field>: <message>". */
 static void
 print_error(const struct final_reply *reply)
@@ -925,7 +907,7 @@ print_error(const struct final_reply *reply)
 		message = string_field(error, "message");
 	fputs("omnirctl: ", stderr);
 	if (message != NULL)
-		print_sanitised(stderr, message, false);
+		print_message(stderr, message);
 	else
 		fprintf(stderr, "the master answered %d", reply->status);
 	fputc('\n', stderr);
@@ -938,7 +920,7 @@ print_error(const struct final_reply *reply)
 			fputs("  ", stderr);
 			print_sanitised(stderr, field != NULL ? field : "-", false);
 			fputs(": ", stderr);
-			print_sanitised(stderr, why != NULL ? why : "-", false);
+			print_message(stderr, why != NULL ? why : "-");
 			fputc('\n', stderr);
 		}
 	}
@@ -991,6 +973,33 @@ fail:
 	return EXIT_REFUSED;
 }
 
+/* A probe's answer (proxy test, conn test) saying "success": false. */
+static bool
+probe_failed(struct json_object *reply)
+{
+	struct json_object *success;
+
+	return json_object_object_get_ex(reply, "success", &success) &&
+	    json_object_is_type(success, json_type_boolean) &&
+	    !json_object_get_boolean(success);
+}
+
+/* -q: only the field naming what an add command made. */
+static enum exit_status
+print_quiet(const struct grammar_request *req, struct json_object *reply)
+{
+	const char *value = string_field(reply, req->command->quiet_field);
+
+	if (value == NULL) {
+		fprintf(stderr, "omnirctl: the reply has no %s to print\n",
+		    req->command->quiet_field);
+		return EXIT_REFUSED;
+	}
+	print_sanitised(stdout, value, false);
+	putchar('\n');
+	return EXIT_OK;
+}
+
 static enum exit_status
 print_reply(const struct client *c, const struct grammar_request *req,
     const struct final_reply *reply)
@@ -1004,6 +1013,13 @@ print_reply(const struct client *c, const struct grammar_request *req,
 	if (reply->status >= 400 && !c->json && req->raw_line == NULL)
 		return status;
 	root = json_tokener_parse(reply->json);
+	if (status == EXIT_OK && req->command->probe && probe_failed(root))
+		status = EXIT_REFUSED;
+	if (c->quiet && reply->status < 400) {
+		status = print_quiet(req, root);
+		json_object_put(root);
+		return status;
+	}
 	if (req->output_file != NULL && status == EXIT_OK && root != NULL) {
 		status = write_output_file(req, root, !c->json);
 		json_object_put(root);
@@ -1065,7 +1081,7 @@ report_usage_error(const struct grammar_request *req, const char *err)
 	fprintf(stderr, "omnirctl: %s\n", err);
 	if (req->command != NULL) {
 		grammar_synopsis(req->command, synopsis, sizeof(synopsis));
-		fprintf(stderr, "usage: omnirctl [-s SOCKET] [--json] %s\n",
+		fprintf(stderr, "usage: omnirctl [-s SOCKET] [--json] [-q] %s\n",
 		    synopsis);
 	} else if (req->family != NULL) {
 		print_short_usage(stderr);
@@ -1084,21 +1100,20 @@ main(int argc, char **argv)
 	enum exit_status status;
 	size_t len;
 	char *line;
-	int first;
 
-	first = parse_global_options(&c, argc, argv);
-	if (c.help) {
-		print_usage(stdout, 0, NULL);
+	if (argc > 1 && strcmp(argv[1], COMPLETE_WORD) == 0) {
+		grammar_complete(stdout, argc - 2, argv + 2);
 		return EXIT_OK;
 	}
-	if (first >= argc) {
-		print_usage(stderr, 0, NULL);
-		return EXIT_USAGE;
-	}
-	switch (grammar_parse(argc - first, argv + first, &req, err, sizeof(err))) {
+	switch (grammar_parse_command_line(argc - 1, argv + 1, &req, err,
+	    sizeof(err))) {
 	case GRAMMAR_USAGE:
 		report_usage_error(&req, err);
 		return EXIT_USAGE;
+	case GRAMMAR_VERSION:
+		printf("omnirctl %s\n", PACKAGE_VERSION);
+		grammar_request_free(&req);
+		return EXIT_OK;
 	case GRAMMAR_HELP:
 		if (req.help_argc > 0 &&
 		    grammar_print_usage(stdout, req.help_argc, req.help_argv) == 0)
@@ -1110,8 +1125,11 @@ main(int argc, char **argv)
 	case GRAMMAR_SEND:
 		break;
 	}
+	c.socket_path = req.globals.socket;
+	c.json = req.globals.json;
+	c.quiet = req.globals.quiet;
 	line = request_line(&req, &len);
-	if (req.command->command != NULL && !c.json &&
+	if (req.command->command != NULL && !c.json && !c.quiet &&
 	    strcmp(req.command->command, "version") == 0)
 		printf("omnirctl %s\n", PACKAGE_VERSION);
 	choose_socket_path(&c);

@@ -17,7 +17,7 @@ static const char *const scope_words[] = {
 static const struct arg_spec set_args[] = {
 	{ "scope", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER, 0, 0, scope_words },
 	{ "scopeId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 255, NULL },
-	{ "proxyId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 128, NULL },
+	{ "proxyId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX | ARG_PROXY_REF | ARG_DIRECT_WORD, 0, 128, NULL },
 	ARGSPEC_END
 };
 
@@ -82,7 +82,7 @@ const struct command cmd_assign_set = {
 static const struct arg_spec bulk_args[] = {
 	{ "scope", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER, 0, 0, scope_words },
 	{ "scopeIds", ARG_STRING_ARRAY, ARG_HAS_MAX, 0, 10000, NULL },
-	{ "proxyId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 128, NULL },
+	{ "proxyId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX | ARG_PROXY_REF | ARG_DIRECT_WORD, 0, 128, NULL },
 	ARGSPEC_END
 };
 
@@ -152,7 +152,7 @@ const struct command cmd_assign_bulk = {
 };
 
 static const struct arg_spec list_args[] = {
-	{ "proxyId", ARG_STRING, ARG_TRIM | ARG_HAS_MAX, 0, 128, NULL },
+	{ "proxyId", ARG_STRING, ARG_TRIM | ARG_HAS_MAX | ARG_PROXY_REF | ARG_DIRECT_WORD, 0, 128, NULL },
 	{ "scope", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, scope_words },
 	{ "scopeId", ARG_STRING, ARG_TRIM | ARG_HAS_MAX, 0, 255, NULL },
 	{ "limit", ARG_INT, 0, 0, 0, NULL },

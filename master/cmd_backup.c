@@ -264,7 +264,10 @@ id_map_free(struct id_map *map)
 	free(map->to);
 }
 
-/* Import one proxy item; 0 ok, -1 bad input (details), -2 storage error. */
+/*
+ * Import one proxy item; 0 ok, -1 bad input (details), -2 storage error,
+ * -3 its name is another proxy's (details).
+ */
 static int
 import_proxy(struct master *m, struct json_object *item, size_t index,
     struct json_object *details, struct id_map *ids, int *created, int *updated)
@@ -309,6 +312,22 @@ import_proxy(struct master *m, struct json_object *item, size_t index,
 	}
 	found = proxy_find_by_host_port(m, arg_string(fields, "host", ""),
 	    arg_int(fields, "port", 0), id);
+	if (found >= 0) {
+		char other[UUID_STR_LEN], message[512], field[64];
+		int taken = proxy_name_taken(m, arg_string(fields, "name", ""),
+		    found == 1 ? id : NULL, other);
+
+		if (taken != 0) {
+			if (taken > 0) {
+				proxy_name_taken_message(m, message, sizeof(message),
+				    arg_string(fields, "name", ""), other);
+				snprintf(field, sizeof(field), "%sname", prefix);
+				details_add(details, field, "%s", message);
+			}
+			json_object_put(fields);
+			return taken > 0 ? -3 : -2;
+		}
+	}
 	if (found == 1) {
 		rc = proxy_update_fields(m, id, fields) == 1 ? 0 : -2;
 		(*updated)++;
@@ -465,7 +484,7 @@ backup_import(struct master *m, struct json_object *args, struct reply *r)
 	struct json_object *details = json_object_new_array(), *list, *root, *counts;
 	struct id_map ids = { NULL, NULL, 0 };
 	int created = 0, updated = 0, assigned = 0, modes = 0, settings = 0;
-	int worst = 0, rc;
+	int worst = 0, conflicts = 0, rc;
 	size_t i;
 
 	worst = import_via_commands(m, args, details);
@@ -473,6 +492,8 @@ backup_import(struct master *m, struct json_object *args, struct reply *r)
 		for (i = 0; i < json_object_array_length(list); i++) {
 			rc = import_proxy(m, json_object_array_get_idx(list, i), i, details,
 			    &ids, &created, &updated);
+			conflicts += rc == -3;
+			rc = rc == -3 ? -1 : rc;
 			worst = rc < worst ? rc : worst;
 		}
 	if (worst == 0 && json_object_object_get_ex(args, "assignments", &list))
@@ -496,6 +517,11 @@ backup_import(struct master *m, struct json_object *args, struct reply *r)
 	if (worst == -2) {
 		json_object_put(details);
 		reply_error(r, 500, "could not store the backup; nothing was changed");
+		return;
+	}
+	if (worst == -1 && conflicts > 0) {
+		reply_set(r, 409, error_envelope(409, "Proxy name conflict: proxy "
+		    "names are unique, case-insensitive; nothing was changed", details));
 		return;
 	}
 	if (worst == -1) {

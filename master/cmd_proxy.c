@@ -2,6 +2,10 @@
  * master/cmd_proxy.c — the proxy registry commands: list, get, where-used,
  * add, update, delete (409 while assigned unless force), bulk import (upsert
  * by host+port) and the health figures from proxy_logs.
+ *
+ * Proxy names are unique, case-insensitive: add, a rename and an import row
+ * taking another proxy's name get 409. Where a command takes a proxy ("id"),
+ * a name does too: the dispatcher turns it into the id (ARG_PROXY_REF).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +16,7 @@
 #include "proxy_store.h"
 
 static const struct arg_spec id_only_args[] = {
-	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX | ARG_PROXY_REF, 1, 128, NULL },
 	ARGSPEC_END
 };
 
@@ -27,6 +31,30 @@ static long long
 clamp(long long v, long long lo, long long hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/*
+ * A name another proxy already holds: false with a 409 in r (self_id is the
+ * proxy being changed, NULL for a new one).
+ */
+static bool
+name_is_free(struct master *m, const char *name, const char *self_id,
+    struct reply *r)
+{
+	char other[UUID_STR_LEN], message[512];
+	int taken;
+
+	if (name == NULL)
+		return true;
+	if ((taken = proxy_name_taken(m, name, self_id, other)) < 0) {
+		reply_error(r, 500, "could not read the proxy names");
+		return false;
+	}
+	if (taken == 0)
+		return true;
+	proxy_name_taken_message(m, message, sizeof(message), name, other);
+	reply_error(r, 409, "%s", message);
+	return false;
 }
 
 static void
@@ -61,7 +89,7 @@ proxy_get(struct master *m, struct json_object *args, struct reply *r)
 
 const struct command cmd_proxy_get = {
 	.name = "proxy.get",
-	.help = "one proxy; {\"id\":ID}",
+	.help = "one proxy; {\"id\":ID or name}",
 	.args = id_only_args,
 	.run = proxy_get,
 };
@@ -81,7 +109,7 @@ proxy_where_used(struct master *m, struct json_object *args, struct reply *r)
 
 const struct command cmd_proxy_where_used = {
 	.name = "proxy.where_used",
-	.help = "the assignments that use a proxy; {\"id\":ID}",
+	.help = "the assignments that use a proxy; {\"id\":ID or name}",
 	.args = id_only_args,
 	.run = proxy_where_used,
 };
@@ -97,6 +125,8 @@ proxy_add(struct master *m, struct json_object *args, struct reply *r)
 		return;
 	}
 	json_object_put(details);
+	if (!name_is_free(m, arg_string(args, "name", NULL), NULL, r))
+		return;
 	if (proxy_insert(m, args, NULL, id) != 0) {
 		reply_error(r, 500, "could not store the proxy");
 		return;
@@ -106,14 +136,14 @@ proxy_add(struct master *m, struct json_object *args, struct reply *r)
 
 const struct command cmd_proxy_add = {
 	.name = "proxy.add",
-	.help = "create a proxy; {\"name\",\"type\":http|https|socks5,\"host\",\"port\",\"username\",\"password\",\"region\",\"notes\",\"status\"}",
+	.help = "create a proxy (names are unique, case-insensitive); {\"name\",\"type\":http|https|socks5,\"host\",\"port\",\"username\",\"password\",\"region\",\"notes\",\"status\"}",
 	.args = proxy_create_fields,
 	.mutates = true,
 	.run = proxy_add,
 };
 
 static const struct arg_spec update_args[] = {
-	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX | ARG_PROXY_REF, 1, 128, NULL },
 	{ "name", ARG_STRING, ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 120, NULL },
 	{ "type", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, (const char *const[]){ "http", "https", "socks5", NULL } },
 	{ "host", ARG_STRING, ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 255, NULL },
@@ -138,6 +168,12 @@ proxy_update(struct master *m, struct json_object *args, struct reply *r)
 		return;
 	}
 	json_object_put(details);
+	if (!proxy_exists(m, id)) {
+		reply_error(r, 404, "Proxy not found");
+		return;
+	}
+	if (!name_is_free(m, arg_string(args, "name", NULL), id, r))
+		return;
 	rc = proxy_update_fields(m, id, args);
 	if (rc == 0)
 		reply_error(r, 404, "Proxy not found");
@@ -149,14 +185,14 @@ proxy_update(struct master *m, struct json_object *args, struct reply *r)
 
 const struct command cmd_proxy_update = {
 	.name = "proxy.update",
-	.help = "change a proxy; {\"id\",…fields of proxy.add} (omitted fields and empty credentials keep their value)",
+	.help = "change a proxy; {\"id\" (or name),…fields of proxy.add} (omitted fields and empty credentials keep their value)",
 	.args = update_args,
 	.mutates = true,
 	.run = proxy_update,
 };
 
 static const struct arg_spec delete_args[] = {
-	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX | ARG_PROXY_REF, 1, 128, NULL },
 	{ "force", ARG_BOOL, 0, 0, 0, NULL },
 	ARGSPEC_END
 };
@@ -200,7 +236,7 @@ proxy_delete(struct master *m, struct json_object *args, struct reply *r)
 
 const struct command cmd_proxy_delete = {
 	.name = "proxy.delete",
-	.help = "delete a proxy; {\"id\",\"force\":bool} (force also removes its assignments)",
+	.help = "delete a proxy; {\"id\" (or name),\"force\":bool} (force also removes its assignments)",
 	.args = delete_args,
 	.mutates = true,
 	.run = proxy_delete,
@@ -218,8 +254,8 @@ import_one(struct master *m, struct json_object *item, size_t index,
 {
 	struct json_object *result = json_object_new_object(), *fields = NULL;
 	struct json_object *details = NULL, *name;
-	char id[UUID_STR_LEN], prefix[32];
-	int found;
+	char id[UUID_STR_LEN], other[UUID_STR_LEN], prefix[32];
+	int found, taken;
 
 	if (json_object_object_get_ex(item, "name", &name) &&
 	    json_object_is_type(name, json_type_string))
@@ -247,6 +283,20 @@ import_one(struct master *m, struct json_object *item, size_t index,
 	}
 	found = proxy_find_by_host_port(m, arg_string(fields, "host", ""),
 	    arg_int(fields, "port", 0), id);
+	if (found >= 0 && (taken = proxy_name_taken(m, arg_string(fields, "name", ""),
+	    found == 1 ? id : NULL, other)) != 0) {
+		char message[512] = "could not read the proxy names";
+
+		if (taken > 0)
+			proxy_name_taken_message(m, message, sizeof(message),
+			    arg_string(fields, "name", ""), other);
+		json_object_object_add(result, "success", json_object_new_boolean(0));
+		json_object_object_add(result, "status", json_object_new_int(
+		    taken > 0 ? 409 : 500));
+		json_object_object_add(result, "error", json_object_new_string(message));
+		(*failed)++;
+		goto out;
+	}
 	if (found < 0 || (found == 1 && proxy_update_fields(m, id, fields) != 1) ||
 	    (found == 0 && proxy_insert(m, fields, NULL, id) != 0)) {
 		json_object_object_add(result, "success", json_object_new_boolean(0));
@@ -298,7 +348,7 @@ const struct command cmd_proxy_import = {
 };
 
 static const struct arg_spec test_args[] = {
-	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "id", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX | ARG_PROXY_REF, 1, 128, NULL },
 	{ "url", ARG_STRING, ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 2048, NULL },
 	{ "timeoutMs", ARG_INT, ARG_HAS_MIN | ARG_HAS_MAX, 100, 120000, NULL },
 	ARGSPEC_END

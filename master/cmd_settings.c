@@ -75,7 +75,11 @@ scoped_assign(struct master *m, enum scope scope, const char *scope_id,
 	if (found < 0)
 		return -1;
 	if (found == 0) {
-		json_object_object_add(fields, "name", json_object_new_string(name));
+		char unused[360];
+
+		if (proxy_name_unused(m, name, unused, sizeof(unused)) != 0)
+			return -1;
+		json_object_object_add(fields, "name", json_object_new_string(unused));
 		if (proxy_insert(m, fields, NULL, id) != 0)
 			return -1;
 	} else if (*password != '\0') {

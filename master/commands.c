@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "db.h"
 #include "log.h"
+#include "proxy_store.h"
 
 const struct command *const command_table[] = {
 	&cmd_help, &cmd_version, &cmd_status, &cmd_workers, &cmd_reload,
@@ -38,6 +39,43 @@ command_find(const char *name)
 		if (strcmp(command_table[i]->name, name) == 0)
 			return command_table[i];
 	return NULL;
+}
+
+/*
+ * Fields marked ARG_PROXY_REF name a proxy by id or by name: turn a name into
+ * the id here, once, for every face. A word that is neither stays as it is,
+ * for the command's own 404. false (r set) when a name is ambiguous.
+ */
+static bool
+resolve_proxy_refs(struct master *m, const struct arg_spec *spec,
+    struct json_object *args, struct reply *r)
+{
+	char id[UUID_STR_LEN];
+	const char *word;
+	long long matches;
+
+	for (; spec != NULL && spec->name != NULL; spec++) {
+		if (!(spec->flags & ARG_PROXY_REF) ||
+		    (word = arg_string(args, spec->name, NULL)) == NULL ||
+		    *word == '\0')
+			continue;
+		if ((spec->flags & ARG_DIRECT_WORD) && strcmp(word, ASSIGN_DIRECT) == 0)
+			continue;
+		switch (proxy_ref_resolve(m, word, id, &matches)) {
+		case PROXY_REF_NAME:
+			json_object_object_add(args, spec->name,
+			    json_object_new_string(id));
+			break;
+		case PROXY_REF_AMBIGUOUS:
+			reply_error(r, 409, "Proxy name '%s' is ambiguous: %lld proxies "
+			    "are named so; use the id", word, matches);
+			return false;
+		case PROXY_REF_ID:
+		case PROXY_REF_UNKNOWN:
+			break;
+		}
+	}
+	return true;
 }
 
 void
@@ -73,6 +111,10 @@ command_dispatch(struct master *m, const char *name, const char *json,
 		return;
 	}
 	json_object_put(args);
+	if (!resolve_proxy_refs(m, cmd->args, normalised, r)) {
+		json_object_put(normalised);
+		return;
+	}
 	/* A mutating command is one transaction: all of it, or nothing. */
 	if (cmd->mutates && db_begin(m->db) != 0) {
 		json_object_put(normalised);

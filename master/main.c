@@ -46,7 +46,7 @@ usage(FILE *fp)
 	    "  -D DATA_DIR  data directory (database, key file, control socket)\n"
 	    "  -s SOCKET    control socket path\n"
 	    "  -w WORKERS   number of workers or 'auto'\n"
-	    "  -V           print the version\n");
+	    "  -V, --version  print the version\n");
 }
 
 static char *
@@ -298,6 +298,8 @@ main(int argc, char **argv)
 	TAILQ_INIT(&m->jobs);
 	TAILQ_INIT(&m->reload.waiters);
 	m->lock_fd = m->ready_fd = -1;
+	if (argc > 1 && strcmp(argv[1], "--version") == 0)
+		argv[1] = (char *)"-V";	/* the long spelling of -V */
 	while ((ch = getopt(argc, argv, "c:dD:hl:ns:Vw:")) != -1) {
 		switch (ch) {
 		case 'c': m->config_file = optarg; break;

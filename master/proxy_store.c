@@ -199,6 +199,122 @@ proxy_exists(struct master *m, const char *id)
 }
 
 int
+proxy_name_taken(struct master *m, const char *name, const char *self_id,
+    char other_id[UUID_STR_LEN])
+{
+	sqlite3_stmt *st;
+	int taken = 0;
+
+	if (self_id != NULL) {
+		st = db_prepare(m->db, "SELECT name = ? COLLATE NOCASE FROM "
+		    "proxy_registry WHERE id = ?");
+		if (st == NULL)
+			return -1;
+		db_bind_text(st, 1, name);
+		db_bind_text(st, 2, self_id);
+		taken = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		if (taken)
+			return 0;	/* keeps its own name */
+	}
+	st = db_prepare(m->db, "SELECT id FROM proxy_registry WHERE name = ? "
+	    "COLLATE NOCASE AND id <> ? ORDER BY created_at, id LIMIT 1");
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, name);
+	db_bind_text(st, 2, self_id != NULL ? self_id : "");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(other_id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		taken = 1;
+	}
+	sqlite3_finalize(st);
+	return taken;
+}
+
+void
+proxy_name_taken_message(struct master *m, char *buf, size_t len,
+    const char *name, const char *other_id)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT name FROM proxy_registry "
+	    "WHERE id = ?");
+	char holder[128] = "";
+
+	if (st != NULL) {
+		db_bind_text(st, 1, other_id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(holder, sizeof(holder), "%s", db_col_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	snprintf(buf, len, "Proxy name '%s' is taken by proxy '%s' (id %s); proxy "
+	    "names are unique, case-insensitive", name, holder, other_id);
+}
+
+int
+proxy_name_unused(struct master *m, const char *base, char *out, size_t len)
+{
+	char other[UUID_STR_LEN];
+	int n, rc;
+
+	snprintf(out, len, "%s", base);
+	for (n = 2; (rc = proxy_name_taken(m, out, NULL, other)) == 1 && n < 10000;
+	    n++)
+		snprintf(out, len, "%s %d", base, n);
+	return rc == 0 ? 0 : -1;
+}
+
+/* 8-4-4-4-12 hexadecimal digits, the shape of the ids the master makes. */
+bool
+proxy_ref_looks_like_id(const char *word)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	size_t i;
+
+	if (strlen(word) != sizeof(shape) - 1)
+		return false;
+	for (i = 0; shape[i] != '\0'; i++)
+		if (shape[i] == '-' ? word[i] != '-' : !isxdigit((unsigned char)word[i]))
+			return false;
+	return true;
+}
+
+enum proxy_ref
+proxy_ref_decide(bool looks_like_id, bool id_exists, long long name_matches)
+{
+	if (looks_like_id && id_exists)
+		return PROXY_REF_ID;
+	if (name_matches == 1)
+		return PROXY_REF_NAME;
+	if (name_matches > 1)
+		return PROXY_REF_AMBIGUOUS;
+	return id_exists ? PROXY_REF_ID : PROXY_REF_UNKNOWN;
+}
+
+enum proxy_ref
+proxy_ref_resolve(struct master *m, const char *word, char out_id[UUID_STR_LEN],
+    long long *matches)
+{
+	sqlite3_stmt *st;
+	enum proxy_ref kind;
+	bool id_exists = proxy_exists(m, word);
+
+	*matches = 0;
+	out_id[0] = '\0';
+	st = db_prepare(m->db, "SELECT id FROM proxy_registry WHERE name = ? "
+	    "COLLATE NOCASE ORDER BY created_at, id");
+	if (st == NULL)
+		return PROXY_REF_UNKNOWN;
+	db_bind_text(st, 1, word);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if ((*matches)++ == 0)
+			snprintf(out_id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+	sqlite3_finalize(st);
+	kind = proxy_ref_decide(proxy_ref_looks_like_id(word), id_exists, *matches);
+	if (kind == PROXY_REF_ID)
+		snprintf(out_id, UUID_STR_LEN, "%s", word);
+	return kind;
+}
+
+int
 proxy_find_by_host_port(struct master *m, const char *host, long long port,
     char out_id[UUID_STR_LEN])
 {

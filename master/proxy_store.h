@@ -42,6 +42,44 @@ int	proxy_find_by_host_port(struct master *m, const char *host, long long port,
 int	proxy_find_by_identity(struct master *m, const char *type, const char *host,
 	    long long port, const char *username, char out_id[UUID_STR_LEN]);
 
+/*
+ * Proxy names are unique, case-insensitive (ASCII), for new names: a name
+ * is refused when another proxy holds it. A row keeping its own name (an
+ * update, a restore onto its source) is not a conflict, so databases that
+ * already hold duplicates keep working. self_id is the row being changed, or
+ * NULL for a new one. 1 taken (another holder's id in other_id), 0 free,
+ * -1 SQL error.
+ */
+int	proxy_name_taken(struct master *m, const char *name, const char *self_id,
+	    char other_id[UUID_STR_LEN]);
+/* The 409 message for a taken name, into buf. */
+void	proxy_name_taken_message(struct master *m, char *buf, size_t len,
+	    const char *name, const char *other_id);
+/*
+ * "Proxy Name", "Proxy Name 2", …: the first that no proxy holds, for the
+ * names the master makes up itself (scoped settings, legacy migration).
+ */
+int	proxy_name_unused(struct master *m, const char *base, char *out, size_t len);
+
+/*
+ * A word that names a proxy: an id or a name. Ids are read first when the
+ * word looks like one (a UUID); a name matches case-insensitively; a name
+ * that several proxies share is ambiguous (use the id). The decision is
+ * pure, so it is unit-tested; proxy_ref_resolve() asks the database.
+ */
+enum proxy_ref {
+	PROXY_REF_ID,		/* the word is an existing id */
+	PROXY_REF_NAME,		/* the word is the name of exactly one proxy */
+	PROXY_REF_AMBIGUOUS,	/* the name of several proxies */
+	PROXY_REF_UNKNOWN,	/* neither: left as it is (the command's 404) */
+};
+bool	proxy_ref_looks_like_id(const char *word);
+enum proxy_ref proxy_ref_decide(bool looks_like_id, bool id_exists,
+	    long long name_matches);
+/* out_id gets the id for PROXY_REF_ID / PROXY_REF_NAME; *matches the count. */
+enum proxy_ref proxy_ref_resolve(struct master *m, const char *word,
+	    char out_id[UUID_STR_LEN], long long *matches);
+
 /* The API record; secrets redacted unless with_secrets. NULL when absent. */
 struct json_object *proxy_get_record(struct master *m, const char *id, bool with_secrets);
 /* Rows for a list, newest updatedAt first. */

@@ -2,6 +2,7 @@
 temporary data directory on a free loopback port, with helpers to call its HTTP
 management API and to run omnirctl against its control socket."""
 
+import itertools
 import json
 import os
 import signal
@@ -156,6 +157,14 @@ class Daemon:
         assert rc == 0, (rc, out, err)
         return json.loads(out)
 
+    def probe_json(self, *args):
+        """A probe (proxy test, conn test) with --json: its answer. It exits 0
+        when the probe succeeded and 1 when it failed, printing it either way."""
+        rc, out, err = self.ctl(*args, json_out=True)
+        res = json.loads(out)
+        assert rc == (0 if res["success"] else 1), (rc, out, err)
+        return res
+
     def control(self, line):
         """One raw control line over the Unix socket; returns (status, json)."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -209,12 +218,19 @@ def probe(d, proxy_id, url, timeout_ms=8000):
     """omnirctl proxy test through proxy_id to url; the JSON answer."""
     rc, out, err = d.ctl("--json", "proxy", "test", proxy_id, "--url", url,
                          "--timeout-ms", str(timeout_ms))
-    assert rc == 0, (rc, out, err)
-    return json.loads(out)
+    res = json.loads(out)
+    # a probe that failed still prints its answer, and exits 1
+    assert rc == (0 if res["success"] else 1), (rc, out, err)
+    return res
+
+
+_proxy_names = itertools.count(1)
 
 
 def new_proxy(d, **fields):
-    body = {"name": "P", "host": "proxy.example", "port": 8080}
+    # proxy names are unique (case-insensitive): each default one is new
+    body = {"name": "P%d" % next(_proxy_names), "host": "proxy.example",
+            "port": 8080}
     body.update(fields)
     status, rec = d.http("POST", "/api/v1/management/proxies", body)
     assert status == 201, rec

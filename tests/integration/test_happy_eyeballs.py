@@ -189,7 +189,7 @@ def test_ipv6_is_tried_first_and_wins_when_it_answers(start, provider):
     srv.settimeout(10)
     try:
         before = len(provider.requests)
-        res = d.ctl_json("conn", "test", d.conn["id"])
+        res = d.probe_json("conn", "test", d.conn["id"])
         peer, _ = srv.accept()      # queued by the kernel: the daemon came here
         peer.close()
     finally:
@@ -205,7 +205,7 @@ def test_every_address_refused_names_the_connect_stage(start, provider):
     nothing_listens_on_ipv6(port)   # … nor on ::1
     d.ctl_json("provider", "update", "openai", "--base-url",
                "https://localhost:%d/v1" % port)
-    res = d.ctl_json("conn", "test", d.conn["id"])
+    res = d.probe_json("conn", "test", d.conn["id"])
     assert res["success"] is False and res["stage"] == "connect", res
     # ::1 was tried first and refused at once, then 127.0.0.1
     assert res["error"] == ("cannot connect to localhost:%d: 2 addresses tried, the "
@@ -224,7 +224,7 @@ def test_the_connect_deadline_covers_the_whole_race(start, provider):
     try:
         d.ctl_json("provider", "update", "openai", "--base-url",
                    "https://localhost:%d/v1" % port)
-        res, elapsed = timed(d.ctl_json, "conn", "test", d.conn["id"])
+        res, elapsed = timed(d.probe_json, "conn", "test", d.conn["id"])
         assert res["success"] is False and res["stage"] == "connect", res
         assert res["error"] == "localhost:%d: timed out after 1500 ms (stage connect)" \
             % port, res
@@ -236,7 +236,7 @@ def test_the_connect_deadline_covers_the_whole_race(start, provider):
     finally:
         hang6.close()
         hang4.close()
-    assert rc == 0, (rc, out, err)
+    assert rc == 1, (rc, out, err)      # the probe failed: exit 1
     assert "within the probe's time" in json.loads(out)["error"], out
     assert elapsed < 6, elapsed
 
@@ -283,7 +283,7 @@ def test_the_losing_attempt_is_closed_as_soon_as_one_connects(start):
         silent.close()
     rc, out, err = result[0]
     res = json.loads(out)
-    assert rc == 0 and res["stage"] == "proxy_handshake", (rc, out, err)
+    assert rc == 1 and res["stage"] == "proxy_handshake", (rc, out, err)
 
 
 def test_unreachable_proxy_host_lists_the_addresses_tried(start, provider):
@@ -293,7 +293,7 @@ def test_unreachable_proxy_host_lists_the_addresses_tried(start, provider):
     p = new_proxy(d, type="http", host="localhost", port=port)
     rc, out, err = d.ctl("--json", "proxy", "test", p["id"], "--url", provider.url("/"))
     res = json.loads(out)
-    assert rc == 0 and res["success"] is False and res["stage"] == "connect", res
+    assert rc == 1 and res["success"] is False and res["stage"] == "connect", res
     assert res["error"] == ("cannot connect to HTTP proxy localhost:%d: 2 addresses "
                             "tried, the last (127.0.0.1) failed: Connection refused"
                             % port), res

@@ -137,3 +137,155 @@ def test_raw_line(daemon):
     assert rc == 0 and json.loads(out)["page"]["limit"] == 1
     rc, out, err = daemon.ctl("raw", "no.such")
     assert rc == 1
+
+
+OMNIRCTL_BIN = os.environ.get("OMNIRCTL", "omnirctl")
+OMNIROUTED_BIN = os.environ.get("OMNIROUTED", "omnirouted")
+
+
+def bare_ctl(daemon, *args, input=None):
+    """omnirctl with exactly these words (no -s put first)."""
+    import subprocess
+    p = subprocess.run([OMNIRCTL_BIN] + [str(a) for a in args], capture_output=True,
+                       text=True, env=daemon.env, input=input, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_proxy_by_name_everywhere(daemon):
+    rc, out, err = daemon.ctl("-q", "proxy", "add", "--name", "US exit", "--host",
+                              "127.0.0.1", "--port", "1080")
+    assert rc == 0 and out.count("\n") == 1, (rc, out, err)
+    pid = out.strip()
+    assert daemon.ctl_json("proxy", "get", "us EXIT")["id"] == pid
+    assert daemon.ctl_json("proxy", "update", "US exit", "--region", "US")["region"] == "US"
+    assert daemon.ctl_json("assign", "set", "global", "US exit")["assignment"]["proxyId"] == pid
+    bulk = daemon.ctl_json("assign", "bulk", "combo", "US exit", "fast", "slow")
+    assert bulk["updated"] == 2, bulk
+    assert daemon.ctl_json("proxy", "where-used", "US exit")["count"] == 3
+    assert daemon.ctl_json("assign", "list", "--proxy", "US exit")["page"]["total"] == 3
+    # a refusal worded for the API reaches the command line in its words
+    rc, out, err = daemon.ctl("proxy", "delete", "US exit")
+    assert rc == 1 and "use --force" in err and "force=true" not in err, err
+    assert daemon.ctl_json("proxy", "get", pid)["name"] == "US exit"
+    # --json keeps the master's JSON as it is
+    rc, out, err = daemon.ctl("proxy", "delete", "US exit", json_out=True)
+    assert rc == 1 and "force=true" in json.loads(out)["error"]["message"]
+    assert daemon.ctl_json("proxy", "delete", "US exit", "--force") == {"success": True}
+    rc, out, err = daemon.ctl("proxy", "get", "US exit")
+    assert rc == 1 and "Proxy not found" in err
+
+
+def test_duplicate_names_are_refused(daemon):
+    first = daemon.ctl_json("proxy", "add", "--name", "Dup", "--host", "127.0.0.1",
+                            "--port", "1080")
+    daemon.ctl_json("proxy", "add", "--name", "Other", "--host", "127.0.0.1",
+                    "--port", "1081")
+    rc, out, err = daemon.ctl("proxy", "add", "--name", "dUP", "--host", "127.0.0.1",
+                              "--port", "1082")
+    assert rc == 1 and "'Dup'" in err and first["id"] in err, err
+    rc, out, err = daemon.ctl("proxy", "update", "Other", "--name", "DUP")
+    assert rc == 1 and "unique" in err, err
+    names = sorted(p["name"] for p in daemon.ctl_json("proxy", "list")["items"])
+    assert names == ["Dup", "Other"]
+
+
+def test_duplicates_in_an_older_database_are_named_as_ambiguous(daemon_factory):
+    import sqlite3
+    d = daemon_factory().start()
+    a = d.ctl_json("proxy", "add", "--name", "Twin", "--host", "127.0.0.1", "--port", "1")
+    b = d.ctl_json("proxy", "add", "--name", "Twin B", "--host", "127.0.0.1", "--port", "2")
+    assert d.stop() == 0
+    db = sqlite3.connect(d.datadir + "/omniroute.db")
+    db.execute("UPDATE proxy_registry SET name = 'twin' WHERE id = ?", (b["id"],))
+    db.commit()
+    db.close()
+    d.start()                   # the migration does not mind them
+    rc, out, err = d.ctl("proxy", "get", "Twin")
+    assert rc == 1 and "ambiguous" in err and "use the id" in err, err
+    assert d.ctl_json("proxy", "get", b["id"])["name"] == "twin"
+    # each keeps its own name through an update; a new one may not take it
+    assert d.ctl_json("proxy", "update", a["id"], "--port", "3")["port"] == 3
+    rc, out, err = d.ctl("proxy", "add", "--name", "TWIN", "--host", "127.0.0.1",
+                         "--port", "4")
+    assert rc == 1 and "unique" in err, err
+
+
+def test_global_options_anywhere(daemon):
+    daemon.ctl_json("proxy", "add", "--name", "G", "--host", "127.0.0.1", "--port", "1")
+    for argv in (("proxy", "list", "--json", "-s", daemon.sock),
+                 ("proxy", "list", "-s", daemon.sock, "--limit", "5", "--json"),
+                 ("--json", "proxy", "list", "--socket=" + daemon.sock),
+                 ("-s" + daemon.sock, "proxy", "list", "--json")):
+        rc, out, err = bare_ctl(daemon, *argv)
+        assert rc == 0, (argv, err)
+        assert json.loads(out)["items"][0]["name"] == "G", argv
+    rc, out, err = bare_ctl(daemon, "proxy", "get", "G", "-s", daemon.sock)
+    assert rc == 0 and "name:" in out, err
+    rc, out, err = bare_ctl(daemon, "proxy", "list", "-s")
+    assert rc == 2 and "-s needs a value" in err, err
+    # not between the command words
+    rc, out, err = bare_ctl(daemon, "-s", daemon.sock, "proxy", "--json", "list")
+    assert rc == 2 and "the subcommand comes before --json" in err, err
+
+
+def test_quiet_add_prints_only_the_id(daemon):
+    rc, out, err = daemon.ctl("provider", "add", "local", "--base-url",
+                              "http://127.0.0.1:11434/v1", "--auth", "none", "-q")
+    assert (rc, out) == (0, "local\n"), err
+    rc, out, err = daemon.ctl("-q", "conn", "add", "local", "--name", "main", "--key", "sk-x")
+    assert rc == 0, err
+    conn = out.strip()
+    assert daemon.ctl_json("conn", "get", conn)["name"] == "main"
+    rc, out, err = daemon.ctl("-q", "combo", "add", "fast", "local/m1")
+    assert (rc, out) == (0, "fast\n"), err
+    rc, out, err = daemon.ctl("-q", "apikey", "add", "laptop")
+    assert rc == 0 and out.count("\n") == 1 and len(out.strip()) > 20, out
+    key_id = daemon.ctl_json("apikey", "list")["items"][0]["id"]
+    assert out.strip() != key_id     # the key itself, shown once
+    before = daemon.ctl_json("proxy", "list")["page"]["total"]
+    rc, out, err = daemon.ctl("-q", "proxy", "list")
+    assert rc == 2 and "-q" in err and out == "", err
+    assert daemon.ctl_json("proxy", "list")["page"]["total"] == before
+
+
+def test_failed_probe_exits_1_and_prints_the_result(daemon):
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()                       # nothing listens there now
+    daemon.ctl_json("proxy", "add", "--name", "dead", "--host", "127.0.0.1",
+                    "--port", str(port))
+    rc, out, err = daemon.ctl("proxy", "test", "dead", "--url", "https://127.0.0.1:1/")
+    assert rc == 1, (rc, out, err)
+    assert "success:" in out and "false" in out and "connect" in out, out
+    rc, out, err = daemon.ctl("proxy", "test", "dead", "--url", "https://127.0.0.1:1/",
+                              json_out=True)
+    assert rc == 1 and json.loads(out)["success"] is False, (rc, out, err)
+
+
+def test_versions(daemon):
+    import subprocess
+    rc, out, err = bare_ctl(daemon, "--version")
+    assert rc == 0 and out.startswith("omnirctl ") and out.count("\n") == 1, (out, err)
+    version = out.split()[1]
+    p = subprocess.run([OMNIROUTED_BIN, "--version"], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout == "omnirouted %s\n" % version, p
+    assert daemon.ctl_json("version")["version"] == version
+
+
+def test_bash_completion_from_the_grammar(daemon):
+    import subprocess
+    rc, out, err = bare_ctl(daemon, "__complete", "proxy", "")
+    assert rc == 0 and {"add", "list", "get", "where-used", "test"} <= set(out.split())
+    rc, out, err = bare_ctl(daemon, "__complete", "proxy", "add", "--type", "")
+    assert out.split() == ["http", "https", "socks5"]
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                          "ctl", "omnirctl.bash")
+    shell = ('source "$1"; COMP_WORDS=("$2" assign s); COMP_CWORD=2; _omnirctl; '
+             'printf "%s\\n" "${COMPREPLY[@]}"; complete -p omnirctl')
+    p = subprocess.run(["bash", "-c", shell, "bash", script, OMNIRCTL_BIN],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p
+    assert p.stdout.splitlines()[0] == "set"
+    assert "-F _omnirctl" in p.stdout

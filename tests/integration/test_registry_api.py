@@ -233,3 +233,49 @@ def test_health_counts_logged_outcomes(daemon):
             item["timeoutCount"]) == (3, 1, 1, 1)
     assert item["successRate"] == 33.33 and item["avgLatencyMs"] == 250
     assert item["lastSeenAt"] == now
+
+
+def test_proxy_names_are_unique_case_insensitive(daemon):
+    first = new_proxy(daemon, name="EU exit", host="127.0.0.2")
+    second = new_proxy(daemon, name="EU backup", host="127.0.0.3")
+    status, listing = daemon.http("GET", V1)
+    total = listing["page"]["total"]
+    # create: 409 conflict naming the holder
+    status, body = daemon.http("POST", V1, {"name": " eu EXIT ", "host": "127.0.0.4",
+                                            "port": 3128})
+    assert status == 409, body
+    assert_envelope(body, "conflict")
+    assert "'EU exit'" in body["error"]["message"] and first["id"] in body["error"]["message"]
+    # rename onto another proxy's name: 409, nothing changed
+    status, body = daemon.http("PATCH", V1, {"id": second["id"], "name": "Eu Exit",
+                                             "port": 1})
+    assert status == 409, body
+    assert_envelope(body, "conflict")
+    status, rec = daemon.http("GET", V1 + "?id=" + second["id"])
+    assert (rec["name"], rec["port"]) == ("EU backup", 8080)
+    # a proxy may keep its own name, or change its case
+    status, rec = daemon.http("PATCH", V1, {"id": first["id"], "name": "EU EXIT"})
+    assert status == 200 and rec["name"] == "EU EXIT", rec
+    # bulk import: the row with a taken name fails alone
+    status, body = daemon.http("POST", "/api/settings/proxies/bulk-import", {"items": [
+        {"name": "eu backup", "host": "127.0.0.5", "port": 1},
+        {"name": "EU third", "host": "127.0.0.6", "port": 1}]})
+    assert status == 200 and (body["created"], body["failed"]) == (1, 1), body
+    assert body["results"][0]["success"] is False and body["results"][0]["status"] == 409
+    status, listing = daemon.http("GET", V1)
+    assert listing["page"]["total"] == total + 1
+
+
+def test_a_proxy_can_be_named_where_its_id_goes(daemon):
+    rec = new_proxy(daemon, name="Named One", host="127.0.0.2")
+    status, got = daemon.http("GET", V1 + "?id=named%20one")
+    assert status == 200 and got["id"] == rec["id"], got
+    status, body = daemon.http("PUT", V1 + "/assignments", {
+        "scope": "provider", "scopeId": "openai", "proxyId": "NAMED ONE"})
+    assert status == 200 and body["assignment"]["proxyId"] == rec["id"], body
+    status, body = daemon.http("DELETE", V1 + "?id=Named%20One")
+    assert status == 409, body
+    assert body["error"]["message"] == ("Proxy is still assigned. Remove assignments "
+                                        "first or use force=true")
+    status, body = daemon.http("GET", V1 + "?id=nobody")
+    assert status == 404 and body["error"]["message"] == "Proxy not found"

@@ -528,7 +528,7 @@ def test_connection_test_goes_through_the_connections_proxy(d, provider, peers):
     ms = peers(env.microsocks)
     p = new_proxy(d, type="socks5", host="127.0.0.1", port=ms.port)
     d.ctl_json("assign", "set", "account", d.conn["id"], p["id"])
-    res = d.ctl_json("conn", "test", d.conn["id"])
+    res = d.probe_json("conn", "test", d.conn["id"])
     assert res["success"] is True and res["status"] == 200, res
     assert (res["level"], res["proxyId"]) == ("account", p["id"])
     req = provider.requests[-1]
@@ -540,7 +540,7 @@ def test_connection_test_goes_through_the_connections_proxy(d, provider, peers):
     # an inactive assigned proxy: refused, nothing sent
     n = len(provider.requests)
     d.ctl_json("proxy", "update", p["id"], "--status", "inactive")
-    res = d.ctl_json("conn", "test", d.conn["id"])
+    res = d.probe_json("conn", "test", d.conn["id"])
     assert res["success"] is False and "PROXY_ASSIGNED_UNAVAILABLE" in res["error"]
     assert len(provider.requests) == n
     status, err = d.http("POST", "/api/providers/nope/test")

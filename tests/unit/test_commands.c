@@ -19,6 +19,7 @@
 #include "db.h"
 #include "log.h"
 #include "master.h"
+#include "proxy_store.h"
 
 static struct master M;
 static char dbdir[] = "/tmp/omni-test-commands-XXXXXX";
@@ -240,10 +241,16 @@ test_call_table(void **state)
 		{ "proxy.add", "{\"name\":\"a\",\"host\":\"a.example\",\"port\":\"8080\"}", 201, NULL },
 		{ "proxy.add", "{\"name\":\"a\",\"host\":\"a.example\",\"port\":8080.5}", 400, "port" },
 		{ "proxy.add", "{\"name\":\"a\",\"host\":\"a b\",\"port\":1}", 400, "host" },
-		{ "proxy.add", "{\"name\":\"a\",\"host\":\"::1\",\"port\":1}", 201, NULL },
-		{ "proxy.add", "{\"name\":\"a\",\"host\":\"h\",\"port\":1,\"type\":\" SOCKS5 \"}", 201, NULL },
+		{ "proxy.add", "{\"name\":\"a2\",\"host\":\"::1\",\"port\":1}", 201, NULL },
+		{ "proxy.add", "{\"name\":\"a3\",\"host\":\"h\",\"port\":1,\"type\":\" SOCKS5 \"}", 201, NULL },
 		{ "proxy.add", "{\"name\":\"a\",\"host\":\"h\",\"port\":1,\"status\":\"dead\"}", 400, "status" },
-		{ "proxy.add", "{\"name\":\"a\",\"host\":\"h\",\"port\":1,\"region\":null}", 201, NULL },
+		{ "proxy.add", "{\"name\":\"a4\",\"host\":\"h\",\"port\":1,\"region\":null}", 201, NULL },
+		/* names are unique, case-insensitive; a name names the proxy */
+		{ "proxy.add", "{\"name\":\" A \",\"host\":\"h\",\"port\":2}", 409, NULL },
+		{ "proxy.get", "{\"id\":\"A2\"}", 200, NULL },
+		{ "proxy.update", "{\"id\":\"a2\",\"name\":\"A3\"}", 409, NULL },
+		{ "proxy.update", "{\"id\":\"a2\",\"name\":\"A2\"}", 200, NULL },
+		{ "proxy.import", "{\"items\":[{\"name\":\"a3\",\"host\":\"new.example\",\"port\":1}]}", 200, NULL },
 		{ "proxy.get", "{\"id\":\"missing\"}", 404, "Proxy not found" },
 		{ "proxy.update", "{\"id\":\"missing\"}", 404, "Proxy not found" },
 		{ "proxy.delete", "{\"id\":\"missing\"}", 404, "Proxy not found" },
@@ -329,6 +336,124 @@ test_mutation_updates_master_snapshot(void **state)
 	json_object_put(body);
 }
 
+/* A word naming a proxy: ids first when it looks like one, then the name. */
+static void
+test_proxy_ref_decision(void **state)
+{
+	(void)state;
+	assert_true(proxy_ref_looks_like_id("9f0afa4b-1261-46a5-85af-deddbbbd06d3"));
+	assert_true(proxy_ref_looks_like_id("9F0AFA4B-1261-46A5-85AF-DEDDBBBD06D3"));
+	assert_false(proxy_ref_looks_like_id("9f0afa4b-1261-46a5-85af-deddbbbd06d"));
+	assert_false(proxy_ref_looks_like_id("9f0afa4b_1261-46a5-85af-deddbbbd06d3"));
+	assert_false(proxy_ref_looks_like_id("g f0afa4b-1261-46a5-85af-deddbbbd06d"));
+	assert_false(proxy_ref_looks_like_id("US exit"));
+	assert_false(proxy_ref_looks_like_id(""));
+	/* looks like an id and is one: the id, whatever names say */
+	assert_int_equal(proxy_ref_decide(true, true, 0), PROXY_REF_ID);
+	assert_int_equal(proxy_ref_decide(true, true, 2), PROXY_REF_ID);
+	/* a name, even one shaped like an id that is not stored */
+	assert_int_equal(proxy_ref_decide(true, false, 1), PROXY_REF_NAME);
+	assert_int_equal(proxy_ref_decide(false, false, 1), PROXY_REF_NAME);
+	/* a name beats an odd-shaped (restored) id of another proxy */
+	assert_int_equal(proxy_ref_decide(false, true, 1), PROXY_REF_NAME);
+	assert_int_equal(proxy_ref_decide(false, true, 0), PROXY_REF_ID);
+	assert_int_equal(proxy_ref_decide(false, false, 3), PROXY_REF_AMBIGUOUS);
+	assert_int_equal(proxy_ref_decide(true, false, 2), PROXY_REF_AMBIGUOUS);
+	assert_int_equal(proxy_ref_decide(false, false, 0), PROXY_REF_UNKNOWN);
+	assert_int_equal(proxy_ref_decide(true, false, 0), PROXY_REF_UNKNOWN);
+}
+
+static const char *
+string_of(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	assert_true(json_object_object_get_ex(obj, key, &v));
+	return json_object_get_string(v);
+}
+
+static void
+test_proxy_names(void **state)
+{
+	struct json_object *body, *assignment, *results;
+	char json[512], id[UUID_STR_LEN], twin[UUID_STR_LEN];
+	long long before;
+
+	(void)state;
+	assert_int_equal(run("proxy.add", "{\"name\":\"Names One\",\"host\":\"n1.example\",\"port\":1}",
+	    &body), 201);
+	snprintf(id, sizeof(id), "%s", string_of(body, "id"));
+	json_object_put(body);
+
+	/* by name, any case, in every command that takes a proxy */
+	assert_int_equal(run("proxy.get", "{\"id\":\"names ONE\"}", &body), 200);
+	assert_string_equal(string_of(body, "id"), id);
+	json_object_put(body);
+	assert_int_equal(run("assign.set", "{\"scope\":\"provider\",\"scopeId\":\"pn\","
+	    "\"proxyId\":\"Names One\"}", &body), 200);
+	json_object_object_get_ex(body, "assignment", &assignment);
+	assert_string_equal(string_of(assignment, "proxyId"), id);
+	json_object_put(body);
+	assert_int_equal(run("proxy.where_used", "{\"id\":\"Names One\"}", &body), 200);
+	assert_int_equal(json_object_get_int(json_object_object_get(body, "count")), 1);
+	json_object_put(body);
+
+	/* the word direct stays a scope going direct, even beside a proxy so named */
+	assert_int_equal(run("proxy.add", "{\"name\":\"direct\",\"host\":\"d.example\",\"port\":1}",
+	    NULL), 201);
+	assert_int_equal(run("assign.set", "{\"scope\":\"provider\",\"scopeId\":\"pd\","
+	    "\"proxyId\":\"direct\"}", &body), 200);
+	json_object_object_get_ex(body, "assignment", &assignment);
+	assert_string_equal(string_of(assignment, "proxyId"), "direct");
+	json_object_put(body);
+
+	/* a bulk import row with a taken name fails alone, as a conflict */
+	assert_int_equal(run("proxy.import", "{\"items\":[{\"name\":\"NAMES one\","
+	    "\"host\":\"n2.example\",\"port\":1},{\"name\":\"Names Two\",\"host\":"
+	    "\"n2.example\",\"port\":2}]}", &body), 200);
+	assert_int_equal(json_object_get_int(json_object_object_get(body, "failed")), 1);
+	assert_int_equal(json_object_get_int(json_object_object_get(body, "created")), 1);
+	results = json_object_object_get(body, "results");
+	assert_int_equal(json_object_get_int(json_object_object_get(
+	    json_object_array_get_idx(results, 0), "status")), 409);
+	json_object_put(body);
+	/* ... and a row updating its host+port twin under its own name is fine */
+	assert_int_equal(run("proxy.import", "{\"items\":[{\"name\":\"names two\","
+	    "\"host\":\"n2.example\",\"port\":2}]}", &body), 200);
+	assert_int_equal(json_object_get_int(json_object_object_get(body, "updated")), 1);
+	json_object_put(body);
+
+	/* a restore that would make a duplicate changes nothing: 409 */
+	before = row_count();
+	assert_int_equal(run("backup.import", "{\"format\":\"omniroute-backup\",\"version\":1,"
+	    "\"proxies\":[{\"name\":\"fresh\",\"host\":\"n3.example\",\"port\":1},"
+	    "{\"name\":\"Names ONE\",\"host\":\"n4.example\",\"port\":1}]}", &body), 409);
+	assert_string_equal(first_detail_field(body), "proxies[1].name");
+	assert_int_equal(row_count(), before);
+	json_object_put(body);
+
+	/* an older database may hold duplicates: they work by id, not by name */
+	snprintf(twin, sizeof(twin), "%s", "00000000-0000-4000-8000-000000000001");
+	snprintf(json, sizeof(json), "INSERT INTO proxy_registry (id, name, type, host, "
+	    "port, username, password, status, created_at, updated_at) SELECT '%s', "
+	    "'NAMES ONE', type, 'n5.example', 1, username, password, status, created_at, "
+	    "updated_at FROM proxy_registry WHERE id = '%s'", twin, id);
+	assert_int_equal(sqlite3_exec(M.db, json, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(run("proxy.get", "{\"id\":\"Names One\"}", &body), 409);
+	assert_non_null(strstr(error_message(body), "ambiguous"));
+	assert_non_null(strstr(error_message(body), "use the id"));
+	json_object_put(body);
+	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", twin);
+	assert_int_equal(run("proxy.get", json, NULL), 200);
+	/* keeping one's own name is no conflict; a new duplicate is */
+	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"name\":\"Names One\",\"port\":2}", twin);
+	assert_int_equal(run("proxy.update", json, NULL), 200);
+	assert_int_equal(run("proxy.add", "{\"name\":\"names one\",\"host\":\"n6.example\",\"port\":1}",
+	    &body), 409);
+	assert_non_null(strstr(error_message(body), "is taken by proxy 'Names One'"));
+	json_object_put(body);
+}
+
 int
 main(void)
 {
@@ -339,6 +464,8 @@ main(void)
 		cmocka_unit_test(test_framing_errors),
 		cmocka_unit_test(test_call_table),
 		cmocka_unit_test(test_mutation_updates_master_snapshot),
+		cmocka_unit_test(test_proxy_ref_decision),
+		cmocka_unit_test(test_proxy_names),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

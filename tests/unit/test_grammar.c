@@ -409,8 +409,8 @@ static void
 test_usage_missing_positional(void **state)
 {
 	(void)state;
-	check_usage(ARGV("proxy", "get"), "proxy get: missing ID");
-	check_usage(ARGV("proxy", "delete", "--force"), "missing ID");
+	check_usage(ARGV("proxy", "get"), "proxy get: missing PROXY");
+	check_usage(ARGV("proxy", "delete", "--force"), "missing PROXY");
 	check_usage(ARGV("assign", "set", "account", "c1"), "missing PROXY");
 	check_usage(ARGV("assign", "set", "global"), "missing PROXY");
 	check_usage(ARGV("assign", "remove", "account"), "missing SCOPE_ID");
@@ -616,6 +616,228 @@ test_every_entry_built(void **state)
 	}
 }
 
+/* A whole command line (the words after the program name) through the grammar. */
+static enum grammar_result
+parse_line(char **argv, struct grammar_request *req, char *err, size_t errlen)
+{
+	return grammar_parse_command_line(argv_count(argv), argv, req, err, errlen);
+}
+
+static void
+check_line_usage(char **argv, const char *fragment)
+{
+	struct grammar_request req;
+	char err[256];
+
+	assert_int_equal(parse_line(argv, &req, err, sizeof(err)), GRAMMAR_USAGE);
+	assert_null(req.args);
+	if (strstr(err, fragment) == NULL)
+		fail_msg("usage error '%s' does not contain '%s'", err, fragment);
+	grammar_request_free(&req);
+}
+
+static void
+check_line_args(struct grammar_request *req, const char *expected)
+{
+	struct json_object *want = json_tokener_parse(expected);
+
+	assert_non_null(want);
+	if (!json_object_equal(req->args, want))
+		fail_msg("got %s, want %s", json_object_to_json_string(req->args),
+		    expected);
+	json_object_put(want);
+}
+
+/* --json, -s and -q go before the command or anywhere among its words. */
+static void
+test_global_options_anywhere(void **state)
+{
+	struct grammar_request req;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_line(ARGV("--json", "proxy", "list"), &req, err,
+	    sizeof(err)), GRAMMAR_SEND);
+	assert_true(req.globals.json);
+	assert_null(req.globals.socket);
+	check_line_args(&req, "{}");
+	grammar_request_free(&req);
+
+	assert_int_equal(parse_line(ARGV("proxy", "list", "--limit", "5", "--json",
+	    "-s", "/run/x.sock"), &req, err, sizeof(err)), GRAMMAR_SEND);
+	assert_true(req.globals.json);
+	assert_string_equal(req.globals.socket, "/run/x.sock");
+	assert_string_equal(req.command->command, "proxy.list");
+	check_line_args(&req, "{\"limit\":5}");
+	grammar_request_free(&req);
+
+	assert_int_equal(parse_line(ARGV("proxy", "get", "--socket=/a.sock", "US",
+	    "--json"), &req, err, sizeof(err)), GRAMMAR_SEND);
+	assert_string_equal(req.globals.socket, "/a.sock");
+	check_line_args(&req, "{\"id\":\"US\"}");
+	grammar_request_free(&req);
+
+	assert_int_equal(parse_line(ARGV("-s/b.sock", "proxy", "delete", "US",
+	    "--force"), &req, err, sizeof(err)), GRAMMAR_SEND);
+	assert_string_equal(req.globals.socket, "/b.sock");
+	check_line_args(&req, "{\"id\":\"US\",\"force\":true}");
+	grammar_request_free(&req);
+
+	/* "--" ends the options: what follows is a word */
+	assert_int_equal(parse_line(ARGV("proxy", "get", "--", "--json"), &req,
+	    err, sizeof(err)), GRAMMAR_SEND);
+	assert_false(req.globals.json);
+	check_line_args(&req, "{\"id\":\"--json\"}");
+	grammar_request_free(&req);
+	assert_int_equal(parse_line(ARGV("--", "proxy", "list"), &req, err,
+	    sizeof(err)), GRAMMAR_SEND);
+	grammar_request_free(&req);
+
+	/* raw's LINE is sent as typed */
+	assert_int_equal(parse_line(ARGV("raw", "proxy.list", "--json"), &req, err,
+	    sizeof(err)), GRAMMAR_SEND);
+	assert_false(req.globals.json);
+	assert_string_equal(req.raw_line, "proxy.list --json");
+	grammar_request_free(&req);
+
+	check_line_usage(ARGV("proxy", "list", "-s"), "proxy list: -s needs a value");
+	check_line_usage(ARGV("-s"), "-s needs a value");
+	check_line_usage(ARGV("--socket=", "status"), "--socket needs a value");
+	check_line_usage(ARGV("--json=yes", "status"), "--json takes no value");
+	check_line_usage(ARGV("--bogus", "status"), "unknown option --bogus");
+	check_line_usage(ARGV("status", "--bogus"), "status: unknown option --bogus");
+	check_line_usage(ARGV("--json"), "missing command");
+	check_line_usage(ARGV("proxy", "--json", "list"),
+	    "proxy: the subcommand comes before --json");
+	check_line_usage((char *[]){ NULL }, "missing command");
+}
+
+static void
+test_version_and_help(void **state)
+{
+	struct grammar_request req;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_line(ARGV("--version"), &req, err, sizeof(err)),
+	    GRAMMAR_VERSION);
+	grammar_request_free(&req);
+	assert_int_equal(parse_line(ARGV("-V", "proxy", "frobnicate"), &req, err,
+	    sizeof(err)), GRAMMAR_VERSION);
+	grammar_request_free(&req);
+	assert_int_equal(parse_line(ARGV("proxy", "list", "--version"), &req, err,
+	    sizeof(err)), GRAMMAR_VERSION);
+	assert_null(req.args);
+	grammar_request_free(&req);
+	assert_int_equal(parse_line(ARGV("-h"), &req, err, sizeof(err)),
+	    GRAMMAR_HELP);
+	assert_int_equal(req.help_argc, 0);
+	grammar_request_free(&req);
+	assert_int_equal(parse_line(ARGV("proxy", "add", "--help"), &req, err,
+	    sizeof(err)), GRAMMAR_HELP);
+	assert_int_equal(req.help_argc, 2);
+	grammar_request_free(&req);
+}
+
+/* -q: every add command names the field it prints; others refuse it. */
+static void
+test_quiet(void **state)
+{
+	struct grammar_request req;
+	char err[256];
+	size_t i, len;
+
+	(void)state;
+	assert_int_equal(parse_line(ARGV("-q", "proxy", "add", "--name", "US",
+	    "--host", "127.0.0.1", "--port", "1080"), &req, err, sizeof(err)),
+	    GRAMMAR_SEND);
+	assert_true(req.globals.quiet);
+	assert_string_equal(req.command->quiet_field, "id");
+	grammar_request_free(&req);
+	assert_int_equal(parse_line(ARGV("apikey", "add", "laptop", "--quiet"),
+	    &req, err, sizeof(err)), GRAMMAR_SEND);
+	assert_string_equal(req.command->quiet_field, "key");
+	grammar_request_free(&req);
+	check_line_usage(ARGV("-q", "proxy", "list"),
+	    "proxy list: -q prints the id an add command made");
+	check_line_usage(ARGV("proxy", "delete", "US", "-q"), "-q prints");
+	for (i = 0; i < grammar_table_len; i++) {
+		len = strlen(grammar_table[i].words);
+		if (len > 4 && strcmp(grammar_table[i].words + len - 4, " add") == 0)
+			assert_non_null(grammar_table[i].quiet_field);
+		else
+			assert_null(grammar_table[i].quiet_field);
+	}
+}
+
+/* A probe's "success": false is a failure: proxy test and conn test only. */
+static void
+test_probe_commands(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < grammar_table_len; i++) {
+		bool probe = strcmp(grammar_table[i].words, "proxy test") == 0 ||
+		    strcmp(grammar_table[i].words, "conn test") == 0;
+		assert_int_equal(grammar_table[i].probe, probe);
+	}
+}
+
+/* The candidates for the last word, one per line, as one string. */
+static char *
+complete(char **argv)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	assert_non_null(fp);
+	grammar_complete(fp, argv_count(argv), argv);
+	fclose(fp);
+	return text;
+}
+
+static void
+check_complete(char **argv, const char *expected)
+{
+	char *got = complete(argv);
+
+	if (strcmp(got, expected) != 0)
+		fail_msg("completion: got '%s', want '%s'", got, expected);
+	free(got);
+}
+
+static void
+test_completion(void **state)
+{
+	char *all;
+
+	(void)state;
+	/* first words: every family once, and help */
+	all = complete(ARGV(""));
+	assert_non_null(strstr(all, "proxy\n"));
+	assert_non_null(strstr(all, "assign\n"));
+	assert_non_null(strstr(all, "help\n"));
+	assert_null(strstr(all, "proxy\nproxy\n"));
+	free(all);
+	check_complete(ARGV("pro"), "proxy\nprovider\n");
+	check_complete(ARGV("proxy", "w"), "where-used\n");
+	check_complete(ARGV("--json", "-s", "x.sock", "proxy", "wh"), "where-used\n");
+	check_complete(ARGV("proxy", "add", "--na"), "--name\n");
+	check_complete(ARGV("proxy", "delete", "US", "--"),
+	    "--force\n--socket\n--json\n--quiet\n--help\n--version\n");
+	check_complete(ARGV("proxy", "add", "--type", ""), "http\nhttps\nsocks5\n");
+	check_complete(ARGV("proxy", "add", "--type", "s"), "socks5\n");
+	check_complete(ARGV("assign", "set", "p"), "provider\n");
+	check_complete(ARGV("--j"), "--json\n");
+	/* a free word or a file: nothing (the shell offers file names) */
+	check_complete(ARGV("proxy", "add", "--host", ""), "");
+	check_complete(ARGV("proxy", "import", ""), "");
+	check_complete(ARGV("-s", ""), "");
+	check_complete(ARGV("nonsense", ""), "");
+}
+
 int
 main(void)
 {
@@ -650,6 +872,11 @@ main(void)
 		cmocka_unit_test(test_usage_raw_newline),
 		cmocka_unit_test(test_build_buffer_too_small),
 		cmocka_unit_test(test_route_commands),
+		cmocka_unit_test(test_global_options_anywhere),
+		cmocka_unit_test(test_version_and_help),
+		cmocka_unit_test(test_quiet),
+		cmocka_unit_test(test_probe_commands),
+		cmocka_unit_test(test_completion),
 		cmocka_unit_test(test_every_entry_built),
 	};
 
