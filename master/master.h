@@ -122,6 +122,7 @@ struct master {
 	bool			 ready;		/* the first set of workers serves */
 	struct event		*start_timer;	/* startup: workers must be ready by then */
 	struct reload_txn	 reload;
+	bool			 reload_queued;	/* asked for while starting: after it */
 	int			 consecutive_crashes;
 	struct event		*respawn_timer;
 	struct pending_list	 pending;

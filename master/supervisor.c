@@ -203,6 +203,7 @@ worker_by_channel(struct master *m, struct bufferevent *bev)
 }
 
 static void reload_commit(struct master *m);
+static void reload_after_start(struct master *m);
 static void reload_fail(struct master *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -262,6 +263,7 @@ worker_ready(struct master *m, struct worker_proc *w)
 			close(m->ready_fd);
 			m->ready_fd = -1;
 		}
+		reload_after_start(m);
 	} else if (m->ready) {
 		log_info("worker[%d] pid %d serving", w->slot, (int)w->pid);
 	}
@@ -713,31 +715,14 @@ supervisor_client_gone(struct master *m, struct control_client *c)
 	}
 }
 
-int
-supervisor_reload(struct master *m, struct reload_waiter *waiter, char *err,
-    size_t errlen)
+/* Check the new configuration and start its workers; -1 with err if it cannot. */
+static int
+reload_begin(struct master *m, char *err, size_t errlen)
 {
 	struct config fresh;
 	struct timeval tv;
 	int i, room;
 
-	if (m->reload.deadline == NULL) {
-		TAILQ_INIT(&m->reload.waiters);
-		m->reload.deadline = evtimer_new(m->base, reload_deadline, m);
-	}
-	if (m->stopping) {
-		snprintf(err, errlen, "the daemon is stopping");
-		return -1;
-	}
-	if (!m->ready) {
-		snprintf(err, errlen, "the daemon is still starting its workers");
-		return -1;
-	}
-	if (m->reload.active) {
-		/* the one in progress read the file just now: wait for it */
-		add_waiter(m, waiter);
-		return 0;
-	}
 	if (config_load(&fresh, m->config_file, m->overrides, m->override_count,
 	    err, errlen) != 0 || config_absolutise_data_dir(&fresh, err, errlen) != 0 ||
 	    check_restart_only(&m->cfg, &fresh, err, errlen) != 0 ||
@@ -757,19 +742,62 @@ supervisor_reload(struct master *m, struct reload_waiter *waiter, char *err,
 	m->reload.active = true;
 	m->reload.cfg = fresh;
 	m->reload.config_gen = m->config_gen + 1;
-	add_waiter(m, waiter);
 	log_info("reloading: starting %d workers with the new configuration",
 	    fresh.worker_count);
 	for (i = 0; i < m->reload.cfg.worker_count; i++) {
 		if (spawn_worker(m, ++m->next_slot, 0, &m->reload.cfg,
 		    m->reload.config_gen) != 0) {
 			reload_fail(m, "cannot start a new worker process");
-			return 0;	/* answered through the waiter */
+			return 0;	/* answered through the waiters */
 		}
 	}
 	tv.tv_sec = m->reload.cfg.worker_start_timeout_ms / 1000;
 	tv.tv_usec = (m->reload.cfg.worker_start_timeout_ms % 1000) * 1000;
 	evtimer_add(m->reload.deadline, &tv);
+	return 0;
+}
+
+/* Startup is over: a reload asked for meanwhile begins now. */
+static void
+reload_after_start(struct master *m)
+{
+	struct reply r = { 0, NULL, NULL, false };
+	char err[512];
+
+	if (!m->reload_queued)
+		return;
+	m->reload_queued = false;
+	if (reload_begin(m, err, sizeof(err)) == 0)
+		return;
+	log_warnx("reload refused, keeping the old configuration: %s", err);
+	reply_error(&r, 400, "reload refused, old configuration kept: %s", err);
+	reload_end(m, &r);
+	reply_clear(&r);
+}
+
+int
+supervisor_reload(struct master *m, struct reload_waiter *waiter, char *err,
+    size_t errlen)
+{
+	if (m->reload.deadline == NULL) {
+		TAILQ_INIT(&m->reload.waiters);
+		m->reload.deadline = evtimer_new(m->base, reload_deadline, m);
+	}
+	if (m->stopping) {
+		snprintf(err, errlen, "the daemon is stopping");
+		return -1;
+	}
+	if (m->reload.active || !m->ready) {
+		/* the one in progress read the configuration just now, or the
+		 * first workers are still starting: wait for that, then go on */
+		if (!m->ready)
+			m->reload_queued = true;
+		add_waiter(m, waiter);
+		return 0;
+	}
+	if (reload_begin(m, err, errlen) != 0)
+		return -1;
+	add_waiter(m, waiter);
 	return 0;
 }
 
@@ -799,8 +827,15 @@ supervisor_stop(struct master *m)
 
 	if (m->stopping)
 		return;
-	if (m->reload.active)
+	if (m->reload.active) {
 		reload_fail(m, "the daemon is stopping");
+	} else if (m->reload_queued) {
+		struct reply r = { 0, NULL, NULL, false };
+		m->reload_queued = false;
+		reply_error(&r, 503, "reload not done: the daemon is stopping");
+		reload_end(m, &r);
+		reply_clear(&r);
+	}
 	m->stopping = true;
 	if (m->respawn_timer != NULL)
 		evtimer_del(m->respawn_timer);

@@ -271,6 +271,8 @@ def test_a_worker_that_dies_while_starting_fails_the_reload(daemon_factory, tmp_
     write(cfg, "log_level = debug\nca_file = %s\nworker_start_timeout_ms = 60000\n" % big)
     for attempt in range(5):
         old = sorted(w["pid"] for w in d.ctl_json("workers")["items"] if w["serving"])
+        # no worker of an earlier attempt is still on its way out
+        assert wait_for(lambda: sorted(children_of(master)) == old, timeout=20)
         result = {}
 
         def do_reload():
@@ -292,7 +294,7 @@ def test_a_worker_that_dies_while_starting_fails_the_reload(daemon_factory, tmp_
             write(cfg, "log_level = debug\nca_file = %s\n"
                   "worker_start_timeout_ms = 60000\n" % big)
             continue
-        assert victim is not None
+        assert victim is not None, result
         assert "killed by signal 9" in result["out"] + result["err"], result
         items = d.ctl_json("workers")["items"]
         assert sorted(w["pid"] for w in items if not w["draining"]) == old, items
