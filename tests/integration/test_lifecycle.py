@@ -214,7 +214,7 @@ def test_new_workers_serve_only_with_the_registry_snapshot(daemon_factory):
         reload_ok(d)
         if i == 3:
             serving = [w["pid"] for w in d.ctl_json("workers")["items"]
-                       if w["serving"]]
+                       if not w["draining"]]
             os.kill(serving[0], signal.SIGKILL)
             time.sleep(0.1)
     load.finish()
