@@ -393,7 +393,7 @@ main(int argc, char **argv)
 	struct master *m = &master;
 	struct event *sig_events[4];
 	static const int signals[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
-	bool check_only = false, daemon_mode = false;
+	bool check_only = false, daemon_mode = false, pid_opened = false;
 	struct priv_user user_buf, *user = NULL;
 	char err[1024], *db_path;
 	int ch, rc = 1, pid_fd = -1;
@@ -443,11 +443,19 @@ main(int argc, char **argv)
 	}
 	log_set_level(m->cfg.level);
 	signal(SIGPIPE, SIG_IGN);
-	if (user != NULL && user->uid == 0)
-		user = NULL;	/* user = root: nothing to drop */
-	if (user == NULL && geteuid() == 0)
+	if (user != NULL && user->uid == 0) {
+		log_warnx("user %s has uid 0: running as root", user->name);
+		user = NULL;	/* nothing to drop */
+	} else if (user == NULL && geteuid() == 0)
 		log_warnx("running as root: set 'user' (or -u) to drop privileges "
 		    "after binding the sockets");
+	if (user != NULL && geteuid() != 0 && geteuid() != user->uid) {
+		log_errorx("user %s (uid %u) needs omnirouted started as root or as "
+		    "that user; it runs as uid %u", user->name, (unsigned)user->uid,
+		    (unsigned)geteuid());
+		config_free(&m->cfg);
+		return 1;
+	}
 	if (prepare_data_dir(m, user, err, sizeof(err)) != 0) {
 		log_errorx("%s", err);
 		config_free(&m->cfg);
@@ -478,6 +486,7 @@ main(int argc, char **argv)
 		log_errorx("%s", err);
 		goto out;
 	}
+	pid_opened = daemon_mode;
 	if (user != NULL) {
 		if (priv_drop(user, err, sizeof(err)) != 0 ||
 		    check_after_drop(m, user, daemon_mode, err, sizeof(err)) != 0) {
@@ -556,7 +565,7 @@ out:
 	control_close(m);
 	if (pid_fd != -1)
 		close(pid_fd);
-	if (daemon_mode)
+	if (pid_opened)
 		unlink(m->cfg.pid_file_path);
 	for (i = 0; i < m->listen_count; i++)
 		close(m->listen_fds[i]);

@@ -284,6 +284,18 @@ def test_unreachable_data_dir_is_refused_after_the_drop(tmp_path):
     assert "user nobody cannot use data directory %s" % data in p.stderr
 
 
+@needs_root
+def test_another_user_needs_root(open_parent):
+    data = os.path.join(open_parent, "data")
+    p = subprocess.run([OMNIROUTED, "-D", data, "-l", "127.0.0.1:1", "-u", "daemon"],
+                       env=env_without_settings(), capture_output=True, text=True,
+                       timeout=60, user="nobody")
+    assert p.returncode == 1
+    assert "user daemon (uid %d) needs omnirouted started as root" % \
+        pwd.getpwnam("daemon").pw_uid in p.stderr
+    assert not os.path.exists(data)
+
+
 @pytest.fixture(scope="module")
 def provider(ca):
     s = ProviderStandIn(ca, pause=0.01)
