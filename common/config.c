@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,10 @@ static const struct setting settings[] = {
 	S("log_level", "OMNIROUTE_LOG_LEVEL", "info", SET_STRING, log_level, 0, 0),
 	S("ca_file", "OMNIROUTE_CA_FILE", NULL, SET_STRING, ca_file, 0, 0),
 	S("api_key", "OMNIROUTE_API_KEY", NULL, SET_STRING, api_key, 0, 0),
+	S("api_key_file", "OMNIROUTE_API_KEY_FILE", NULL, SET_STRING, api_key_file, 0, 0),
 	S("storage_encryption_key", "STORAGE_ENCRYPTION_KEY", NULL, SET_STRING, storage_encryption_key, 0, 0),
+	S("storage_encryption_key_file", "STORAGE_ENCRYPTION_KEY_FILE", NULL, SET_STRING, storage_encryption_key_file, 0, 0),
+	S("user", "OMNIROUTE_USER", NULL, SET_STRING, user, 0, 0),
 	S("cliproxyapi_url", "CLIPROXYAPI_URL", "http://127.0.0.1:8317", SET_STRING, cliproxyapi_url, 0, 0),
 	S("oneproxy_api_url", "ONEPROXY_API_URL", "https://1proxy-api.aitradepulse.com", SET_STRING, oneproxy_api_url, 0, 0),
 	S("oneproxy_max_proxies", "ONEPROXY_MAX_PROXIES", "500", SET_LONG, oneproxy_max_proxies, 1, 100000),
@@ -334,6 +338,27 @@ path_join(const char *dir, const char *name)
 	return p;
 }
 
+static char **
+config_string(struct config *cfg, size_t offset)
+{
+	return (char **)(void *)((char *)cfg + offset);
+}
+
+static bool
+is_set(const char *v)
+{
+	return v != NULL && *v != '\0';
+}
+
+static void
+string_clear(char **p, bool wipe)
+{
+	if (*p != NULL && wipe)
+		explicit_bzero(*p, strlen(*p));
+	free(*p);
+	*p = NULL;
+}
+
 int
 config_finish(struct config *cfg, char *err, size_t errlen)
 {
@@ -364,7 +389,7 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "data_dir: must not be empty");
 		return -1;
 	}
-	/* an empty secret means unset */
+	/* an empty secret, secret file or user means unset */
 	if (cfg->api_key != NULL && *cfg->api_key == '\0') {
 		free(cfg->api_key);
 		cfg->api_key = NULL;
@@ -373,12 +398,173 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 		free(cfg->storage_encryption_key);
 		cfg->storage_encryption_key = NULL;
 	}
+	if (cfg->api_key_file != NULL && *cfg->api_key_file == '\0')
+		string_clear(&cfg->api_key_file, false);
+	if (cfg->storage_encryption_key_file != NULL &&
+	    *cfg->storage_encryption_key_file == '\0')
+		string_clear(&cfg->storage_encryption_key_file, false);
+	if (cfg->user != NULL && *cfg->user == '\0')
+		string_clear(&cfg->user, false);
 	free(cfg->control_socket_path);
 	free(cfg->pid_file_path);
 	cfg->control_socket_path = cfg->control_socket != NULL && *cfg->control_socket ?
 	    xstrdup(cfg->control_socket) : path_join(cfg->data_dir, "omnirouted.sock");
 	cfg->pid_file_path = cfg->pid_file != NULL && *cfg->pid_file ?
 	    xstrdup(cfg->pid_file) : path_join(cfg->data_dir, "omnirouted.pid");
+	return 0;
+}
+
+/*
+ * Secrets that may come from a file instead (container secrets, systemd
+ * credentials): api_key / api_key_file, storage_encryption_key /
+ * storage_encryption_key_file. Within one source (the file, the environment)
+ * giving both forms is an error; a higher source's form replaces a lower
+ * one's; after merging, a *_file setting is read into its twin.
+ */
+static const struct secret_pair {
+	const char	*key, *file_key;
+	size_t		 value, file;
+} secret_pairs[] = {
+	{ "api_key", "api_key_file", offsetof(struct config, api_key),
+	  offsetof(struct config, api_key_file) },
+	{ "storage_encryption_key", "storage_encryption_key_file",
+	  offsetof(struct config, storage_encryption_key),
+	  offsetof(struct config, storage_encryption_key_file) },
+};
+#define NSECRET_PAIRS (sizeof(secret_pairs) / sizeof(secret_pairs[0]))
+#define SECRET_FILE_MAX	65536
+
+int
+config_secret_first_line(const char *text, size_t len, size_t *line_len,
+    const char **why)
+{
+	size_t n;
+
+	for (n = 0; n < len && text[n] != '\n'; n++)
+		if (text[n] == '\0') {
+			*why = "contains a NUL byte";
+			return -1;
+		}
+	while (n > 0 && text[n - 1] == '\r')
+		n--;
+	if (n == 0) {
+		*why = "its first line is empty";
+		return -1;
+	}
+	*line_len = n;
+	return 0;
+}
+
+int
+config_read_secret_file(const char *path, char **out, char *err, size_t errlen)
+{
+	char *buf = xcalloc(1, SECRET_FILE_MAX + 1);
+	const char *why = NULL;
+	size_t len = 0, line_len;
+	ssize_t n;
+	int fd, rc = -1;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		free(buf);
+		return -1;
+	}
+	while (len < SECRET_FILE_MAX &&
+	    (n = read(fd, buf + len, SECRET_FILE_MAX - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+			goto done;
+		}
+		len += (size_t)n;
+		if (memchr(buf, '\n', len) != NULL)
+			break;
+	}
+	if (memchr(buf, '\n', len) == NULL && len == SECRET_FILE_MAX) {
+		snprintf(err, errlen, "%s: its first line is longer than %d bytes",
+		    path, SECRET_FILE_MAX);
+		goto done;
+	}
+	if (config_secret_first_line(buf, len, &line_len, &why) != 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		goto done;
+	}
+	*out = xcalloc(1, line_len + 1);
+	memcpy(*out, buf, line_len);
+	rc = 0;
+done:
+	close(fd);
+	explicit_bzero(buf, SECRET_FILE_MAX + 1);
+	free(buf);
+	return rc;
+}
+
+/* Both forms of a secret given by one source: an error naming them. */
+static int
+secret_pairs_check(struct config *cfg, const char *origin, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < NSECRET_PAIRS; i++) {
+		const struct secret_pair *p = &secret_pairs[i];
+		if (is_set(*config_string(cfg, p->value)) &&
+		    is_set(*config_string(cfg, p->file))) {
+			snprintf(err, errlen, "%s: %s and %s are both set; give one",
+			    origin, p->key, p->file_key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The environment gives one form of a secret: it replaces the file's other one. */
+static int
+secret_pairs_env(struct config *cfg, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < NSECRET_PAIRS; i++) {
+		const struct secret_pair *p = &secret_pairs[i];
+		const struct setting *sv = setting_find(p->key);
+		const struct setting *sf = setting_find(p->file_key);
+		bool v = is_set(getenv(sv->env)), f = is_set(getenv(sf->env));
+
+		if (v && f) {
+			snprintf(err, errlen, "environment: %s and %s are both set; "
+			    "give one", sv->env, sf->env);
+			return -1;
+		}
+		if (v)
+			string_clear(config_string(cfg, p->file), false);
+		if (f)
+			string_clear(config_string(cfg, p->value), true);
+	}
+	return 0;
+}
+
+/* Read each *_file setting into its twin. */
+static int
+secret_pairs_read(struct config *cfg, char *err, size_t errlen)
+{
+	char msg[512], *value;
+	size_t i;
+
+	for (i = 0; i < NSECRET_PAIRS; i++) {
+		const struct secret_pair *p = &secret_pairs[i];
+		const char *path = *config_string(cfg, p->file);
+
+		if (!is_set(path))
+			continue;
+		if (config_read_secret_file(path, &value, msg, sizeof(msg)) != 0) {
+			snprintf(err, errlen, "%s (%s): %s", p->file_key,
+			    setting_find(p->file_key)->env, msg);
+			return -1;
+		}
+		string_clear(config_string(cfg, p->value), true);
+		*config_string(cfg, p->value) = value;
+	}
 	return 0;
 }
 
@@ -392,7 +578,10 @@ config_load(struct config *cfg, const char *file,
 	size_t i;
 
 	config_defaults(cfg);
-	if (file != NULL && config_read_file(cfg, file, err, errlen) != 0)
+	if (file != NULL && (config_read_file(cfg, file, err, errlen) != 0 ||
+	    secret_pairs_check(cfg, file, err, errlen) != 0))
+		return -1;
+	if (secret_pairs_env(cfg, err, errlen) != 0)
 		return -1;
 	for (i = 0; i < NSETTINGS; i++) {
 		if ((v = getenv(settings[i].env)) == NULL || *v == '\0')
@@ -407,6 +596,8 @@ config_load(struct config *cfg, const char *file,
 		    errlen) != 0)
 			return -1;
 	}
+	if (secret_pairs_read(cfg, err, errlen) != 0)
+		return -1;
 	return config_finish(cfg, err, errlen);
 }
 
@@ -418,8 +609,9 @@ config_free(struct config *cfg)
 	for (i = 0; i < NSETTINGS; i++) {
 		if (settings[i].type == SET_STRING) {
 			char **p = (char **)(void *)((char *)cfg + settings[i].offset);
-			if (*p != NULL && settings[i].offset ==
-			    offsetof(struct config, storage_encryption_key))
+			if (*p != NULL && (settings[i].offset ==
+			    offsetof(struct config, storage_encryption_key) ||
+			    settings[i].offset == offsetof(struct config, api_key)))
 				explicit_bzero(*p, strlen(*p));
 			free(*p);
 			*p = NULL;

@@ -28,7 +28,10 @@ struct config {
 	char		*log_level;
 	char		*ca_file;
 	char		*api_key;
+	char		*api_key_file;		/* api_key from this file's first line */
 	char		*storage_encryption_key;
+	char		*storage_encryption_key_file;
+	char		*user;			/* drop to this user after binding; NULL = stay */
 	char		*cliproxyapi_url;
 	char		*oneproxy_api_url;
 	long		 oneproxy_max_proxies;
@@ -92,6 +95,18 @@ int	config_finish(struct config *cfg, char *err, size_t errlen);
 void	config_free(struct config *cfg);
 /* Make data_dir absolute (it must exist) and recompute the derived paths. */
 int	config_absolutise_data_dir(struct config *cfg, char *err, size_t errlen);
+
+/*
+ * A secret given as a file (OMNIROUTE_API_KEY_FILE, container secrets): the
+ * first line of text, without its trailing CR/LF. Pure: text is the file's
+ * bytes; 0 with *line_len set, -1 when the text holds a NUL byte before the
+ * line ends or the line is empty (errors never quote the text).
+ */
+int	config_secret_first_line(const char *text, size_t len, size_t *line_len,
+	    const char **why);
+/* Read path's first line into a new string (wipe it with explicit_bzero); -1 with
+ * err naming path, never its content. */
+int	config_read_secret_file(const char *path, char **out, char *err, size_t errlen);
 
 /* Parse "host:port,[v6]:port" into addrs; -1 with err. */
 int	config_parse_listen(const char *text, struct listen_addr *addrs, size_t max,

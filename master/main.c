@@ -4,6 +4,13 @@
  * legacy migration), bind the control socket and the listening sockets, fork
  * the workers, and run the master's loop (signals: HUP reload, TERM/INT stop,
  * CHLD reap and respawn).
+ *
+ * Order of the start, for `user = NAME`: as root, create/check the data
+ * directory (0700, owned by the user; group/world-writable is refused), lock
+ * it, bind the control socket and the listening sockets and open the pid
+ * file (chowned to the user); then drop every id (common/privdrop.c); only
+ * then open the key file and the database, so every file the daemon creates
+ * is the user's, mode 0600 (umask 077). Workers are forked after the drop.
  */
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -26,6 +33,8 @@
 #include "db.h"
 #include "log.h"
 #include "master.h"
+#include "privdrop.h"
+#include "sd_notify.h"
 #include "util.h"
 
 #ifndef PACKAGE_VERSION
@@ -38,13 +47,14 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: omnirouted [-n] [-d] [-c FILE] [-l LISTEN] [-D DATA_DIR] "
-	    "[-s SOCKET] [-w WORKERS]\n"
+	    "[-s SOCKET] [-u USER] [-w WORKERS]\n"
 	    "  -c FILE      configuration file (key = value)\n"
 	    "  -n           check the configuration and exit\n"
 	    "  -d           daemonize and write a pid file\n"
 	    "  -l LISTEN    listen addresses, e.g. 127.0.0.1:20128,[::1]:20128\n"
 	    "  -D DATA_DIR  data directory (database, key file, control socket)\n"
 	    "  -s SOCKET    control socket path\n"
+	    "  -u USER      run as USER after binding the sockets (started as root)\n"
 	    "  -w WORKERS   number of workers or 'auto'\n"
 	    "  -V, --version  print the version\n");
 }
@@ -174,27 +184,44 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		notify_stopping();
+		notify_status("stopping: draining the workers");
 		control_close(m);
 		supervisor_stop(m);
 		break;
 	}
 }
 
+/*
+ * The pid file is opened (created 0600, owned by the user) before the
+ * privilege drop, so it may live where only root can create files; the pid
+ * is written through the descriptor after daemonizing.
+ */
 static int
-write_pid_file(const char *path, char *err, size_t errlen)
+open_pid_file(const char *path, const struct priv_user *u, char *err, size_t errlen)
 {
-	char buf[32];
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), n;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 
-	if (fd == -1) {
+	if (fd == -1 || fchmod(fd, 0600) == -1 ||
+	    (u != NULL && fchown(fd, u->uid, u->gid) == -1)) {
 		snprintf(err, errlen, "cannot write pid file %s: %s", path,
 		    strerror(errno));
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
-	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	return fd;
+}
+
+static int
+write_pid_file(int fd, const char *path, char *err, size_t errlen)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+
 	if (write(fd, buf, (size_t)n) != n) {
-		close(fd);
 		snprintf(err, errlen, "cannot write pid file %s", path);
+		close(fd);
 		return -1;
 	}
 	close(fd);
@@ -249,13 +276,15 @@ daemonize(int *ready_fd)
  * held for the life of the process tree (workers inherit it).
  */
 static int
-lock_data_dir(struct master *m, char *err, size_t errlen)
+lock_data_dir(struct master *m, const struct priv_user *u, char *err, size_t errlen)
 {
 	char *path = data_path(m, "omnirouted.lock");
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
-	if (fd == -1) {
+	if (fd == -1 || (u != NULL && fchown(fd, u->uid, u->gid) == -1)) {
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
 		free(path);
 		return -1;
 	}
@@ -268,6 +297,100 @@ lock_data_dir(struct master *m, char *err, size_t errlen)
 	}
 	free(path);
 	m->lock_fd = fd;	/* stays open: the lock lives with the master */
+	return 0;
+}
+
+/*
+ * The data directory: created if missing (0700, the user's), then refused if
+ * it is not a directory, is group- or world-writable, or (with `user`)
+ * belongs to someone else. Files of ours inside that another uid owns are
+ * refused too; ones that let group or others in are tightened to 0600 — all
+ * but the key file, which crypto.c refuses instead (it may have leaked).
+ */
+static int
+prepare_data_dir(struct master *m, const struct priv_user *u, char *err,
+    size_t errlen)
+{
+	static const char *const ours[] = { "omniroute.db", "omniroute.db-wal",
+	    "omniroute.db-shm", "omnirouted.lock", "omniroute.key" };
+	uid_t owner = u != NULL ? u->uid : (uid_t)-1;
+	struct stat sb;
+	bool created;
+	size_t i;
+
+	if (priv_make_data_dir(m->cfg.data_dir, u, &created, err, errlen) != 0 ||
+	    config_absolutise_data_dir(&m->cfg, err, errlen) != 0)
+		return -1;
+	if (created)
+		log_info("created data directory %s (mode 0700%s%s)", m->cfg.data_dir,
+		    u != NULL ? ", owner " : "", u != NULL ? u->name : "");
+	if (stat(m->cfg.data_dir, &sb) == -1) {
+		snprintf(err, errlen, "data directory %s: %s", m->cfg.data_dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (priv_check_data_dir(m->cfg.data_dir, &sb, owner, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		char *path = data_path(m, ours[i]);
+		int rc = 0;
+
+		if (lstat(path, &sb) == 0) {
+			if (u != NULL && sb.st_uid != u->uid) {
+				snprintf(err, errlen, "%s is owned by uid %u, not by user "
+				    "%s (uid %u); chown -R the data directory", path,
+				    (unsigned)sb.st_uid, u->name, (unsigned)u->uid);
+				rc = -1;
+			} else if (strcmp(ours[i], "omniroute.key") != 0 &&
+			    priv_file_too_open(&sb)) {
+				if (chmod(path, 0600) == 0)
+					log_info("%s had mode %04o; set it to 0600", path,
+					    (unsigned)(sb.st_mode & 07777));
+				else
+					log_warn("cannot set %s to mode 0600", path);
+			}
+		}
+		free(path);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* After the drop: the user must be able to use the data directory, and should
+ * be able to remove the control socket and pid file at exit. */
+static int
+check_after_drop(struct master *m, const struct priv_user *u, bool daemon_mode,
+    char *err, size_t errlen)
+{
+	const char *paths[2] = { m->cfg.control_socket_path,
+	    daemon_mode ? m->cfg.pid_file_path : NULL };
+	size_t i;
+
+	if (access(m->cfg.data_dir, R_OK | W_OK | X_OK) == -1) {
+		snprintf(err, errlen, "user %s cannot use data directory %s: %s "
+		    "(it and every directory above it must be searchable by %s)",
+		    u->name, m->cfg.data_dir, strerror(errno), u->name);
+		return -1;
+	}
+	for (i = 0; i < 2; i++) {
+		char *dir, *slash;
+
+		if (paths[i] == NULL)
+			continue;
+		dir = xstrdup(paths[i]);
+		slash = strrchr(dir, '/');
+		if (slash == dir)
+			slash[1] = '\0';
+		else if (slash != NULL)
+			*slash = '\0';
+		else
+			strcpy(dir, ".");
+		if (access(dir, W_OK | X_OK) == -1)
+			log_warnx("user %s cannot write %s, so %s will stay behind at "
+			    "exit (the next start replaces it)", u->name, dir, paths[i]);
+		free(dir);
+	}
 	return 0;
 }
 
@@ -289,18 +412,21 @@ main(int argc, char **argv)
 	struct master *m = &master;
 	struct event *sig_events[4];
 	static const int signals[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
-	bool check_only = false, daemon_mode = false;
+	bool check_only = false, daemon_mode = false, pid_opened = false;
+	struct priv_user user_buf, *user = NULL;
 	char err[1024], *db_path;
-	int ch, rc = 1;
+	int ch, rc = 1, pid_fd = -1;
 	size_t i;
 
+	/* everything the daemon creates is 0600 (dirs 0700) unless it says otherwise */
+	umask(077);
 	TAILQ_INIT(&m->pending);
 	TAILQ_INIT(&m->jobs);
 	TAILQ_INIT(&m->reload.waiters);
 	m->lock_fd = m->ready_fd = -1;
 	if (argc > 1 && strcmp(argv[1], "--version") == 0)
 		argv[1] = (char *)"-V";	/* the long spelling of -V */
-	while ((ch = getopt(argc, argv, "c:dD:hl:ns:Vw:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dD:hl:ns:u:Vw:")) != -1) {
 		switch (ch) {
 		case 'c': m->config_file = optarg; break;
 		case 'd': daemon_mode = true; break;
@@ -308,6 +434,7 @@ main(int argc, char **argv)
 		case 'l': add_override(m, "listen", optarg); break;
 		case 'n': check_only = true; break;
 		case 's': add_override(m, "control_socket", optarg); break;
+		case 'u': add_override(m, "user", optarg); break;
 		case 'w': add_override(m, "workers", optarg); break;
 		case 'V': printf("omnirouted %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -329,6 +456,14 @@ main(int argc, char **argv)
 		config_free(&m->cfg);
 		return 1;
 	}
+	if (m->cfg.user != NULL) {
+		if (priv_lookup_user(m->cfg.user, &user_buf, err, sizeof(err)) != 0) {
+			fprintf(stderr, "omnirouted: %s\n", err);
+			config_free(&m->cfg);
+			return 1;
+		}
+		user = &user_buf;
+	}
 	if (check_only) {
 		printf("configuration OK\n");
 		config_free(&m->cfg);
@@ -336,23 +471,58 @@ main(int argc, char **argv)
 	}
 	log_set_level(m->cfg.level);
 	signal(SIGPIPE, SIG_IGN);
-	if (mkdir_p(m->cfg.data_dir) != 0) {
-		log_error("cannot create data directory %s", m->cfg.data_dir);
+	if (user != NULL && user->uid == 0) {
+		log_warnx("user %s has uid 0: running as root", user->name);
+		user = NULL;	/* nothing to drop */
+	} else if (user == NULL && geteuid() == 0)
+		log_warnx("running as root: set 'user' (or -u) to drop privileges "
+		    "after binding the sockets");
+	if (user != NULL && geteuid() != 0 && geteuid() != user->uid) {
+		log_errorx("user %s (uid %u) needs omnirouted started as root or as "
+		    "that user; it runs as uid %u", user->name, (unsigned)user->uid,
+		    (unsigned)geteuid());
+		config_free(&m->cfg);
 		return 1;
 	}
-	if (config_absolutise_data_dir(&m->cfg, err, sizeof(err)) != 0) {
+	if (prepare_data_dir(m, user, err, sizeof(err)) != 0) {
 		log_errorx("%s", err);
+		config_free(&m->cfg);
 		return 1;
 	}
-	if (lock_data_dir(m, err, sizeof(err)) != 0) {
+	if (lock_data_dir(m, user, err, sizeof(err)) != 0) {
 		log_errorx("%s", err);
+		config_free(&m->cfg);
 		return 1;
 	}
 	m->base = event_base_new();
 	m->started_at = time(NULL);
 	if (control_listen(m, err, sizeof(err)) != 0) {
 		log_errorx("%s", err);
-		return 1;
+		goto out;
+	}
+	/* omnirctl run as the user must be able to connect (mode 0600) */
+	if (user != NULL && chown(m->cfg.control_socket_path, user->uid, user->gid) == -1) {
+		log_error("cannot chown control socket %s", m->cfg.control_socket_path);
+		goto out;
+	}
+	if (bind_listeners(m, err, sizeof(err)) != 0) {
+		log_errorx("%s", err);
+		goto out;
+	}
+	if (daemon_mode &&
+	    (pid_fd = open_pid_file(m->cfg.pid_file_path, user, err, sizeof(err))) == -1) {
+		log_errorx("%s", err);
+		goto out;
+	}
+	pid_opened = daemon_mode;
+	if (user != NULL) {
+		if (priv_drop(user, err, sizeof(err)) != 0 ||
+		    check_after_drop(m, user, daemon_mode, err, sizeof(err)) != 0) {
+			log_errorx("%s", err);
+			goto out;
+		}
+		log_info("running as user %s (uid %u, gid %u)", user->name,
+		    (unsigned)user->uid, (unsigned)user->gid);
 	}
 	if (load_storage_key(m, err, sizeof(err)) != 0) {
 		log_errorx("%s", err);
@@ -384,20 +554,22 @@ main(int argc, char **argv)
 		log_errorx("cannot read the registry");
 		goto out;
 	}
-	if (bind_listeners(m, err, sizeof(err)) != 0) {
-		log_errorx("%s", err);
-		goto out;
-	}
 	if (daemon_mode) {
 		if (daemonize(&m->ready_fd) != 0 || event_reinit(m->base) != 0) {
 			log_error("cannot daemonize");
 			goto out;
 		}
-		if (write_pid_file(m->cfg.pid_file_path, err, sizeof(err)) != 0) {
+		rc = write_pid_file(pid_fd, m->cfg.pid_file_path, err, sizeof(err));
+		pid_fd = -1;
+		if (rc != 0) {
+			rc = 1;
 			log_errorx("%s", err);
 			goto out;
 		}
+		rc = 1;
 	}
+	/* after daemonizing (the pid systemd watches), before any worker forks */
+	notify_init();
 	for (i = 0; i < 4; i++) {
 		sig_events[i] = evsignal_new(m->base, signals[i], on_signal, m);
 		evsignal_add(sig_events[i], NULL);
@@ -415,7 +587,9 @@ main(int argc, char **argv)
 		event_free(sig_events[i]);
 out:
 	control_close(m);
-	if (daemon_mode)
+	if (pid_fd != -1)
+		close(pid_fd);
+	if (pid_opened)
 		unlink(m->cfg.pid_file_path);
 	for (i = 0; i < m->listen_count; i++)
 		close(m->listen_fds[i]);

@@ -29,6 +29,7 @@
 #include "line.h"
 #include "log.h"
 #include "master.h"
+#include "sd_notify.h"
 #include "util.h"
 #include "worker.h"
 
@@ -257,6 +258,9 @@ worker_ready(struct master *m, struct worker_proc *w)
 		log_info("omnirouted %s ready: %s, control socket %s, %d workers, data %s",
 		    PACKAGE_VERSION, m->cfg.listen, m->cfg.control_socket_path,
 		    m->cfg.worker_count, m->cfg.data_dir);
+		notify_status("serving on %s with %d workers", m->cfg.listen,
+		    m->cfg.worker_count);
+		notify_ready();
 		if (m->ready_fd >= 0) {		/* -d: the parent exits 0 now */
 			if (write(m->ready_fd, "1", 1) != 1)
 				log_warn("cannot tell the starting process we are ready");
@@ -513,6 +517,7 @@ check_restart_only(const struct config *old, const struct config *new,
 		{ "control_socket", offsetof(struct config, control_socket_path) },
 		{ "storage_encryption_key", offsetof(struct config, storage_encryption_key) },
 		{ "pid_file", offsetof(struct config, pid_file_path) },
+		{ "user", offsetof(struct config, user) },
 	};
 	size_t i;
 
@@ -637,6 +642,9 @@ reload_commit(struct master *m)
 	}
 	log_info("configuration reloaded: %d new workers serve, %d old ones draining",
 	    m->cfg.worker_count, drained);
+	notify_status("serving on %s with %d workers (reloaded)", m->cfg.listen,
+	    m->cfg.worker_count);
+	notify_ready();
 	json_object_object_add(root, "success", json_object_new_boolean(1));
 	json_object_object_add(root, "workers", json_object_new_int(m->cfg.worker_count));
 	json_object_object_add(root, "draining", json_object_new_int(drained));
@@ -670,6 +678,8 @@ reload_fail(struct master *m, const char *fmt, ...)
 	config_free(&m->reload.cfg);
 	memset(&m->reload.cfg, 0, sizeof(m->reload.cfg));
 	log_warnx("reload failed, keeping the old configuration and workers: %s", why);
+	notify_status("reload failed: %s", why);
+	notify_ready();
 	reply_error(&r, 500, "reload failed, old configuration and workers kept: %s", why);
 	reload_end(m, &r);
 	reply_clear(&r);
@@ -723,11 +733,14 @@ reload_begin(struct master *m, char *err, size_t errlen)
 	struct timeval tv;
 	int i, room;
 
+	notify_reloading();
 	if (config_load(&fresh, m->config_file, m->overrides, m->override_count,
 	    err, errlen) != 0 || config_absolutise_data_dir(&fresh, err, errlen) != 0 ||
 	    check_restart_only(&m->cfg, &fresh, err, errlen) != 0 ||
 	    config_preflight(&fresh, false, err, errlen) != 0) {
 		config_free(&fresh);
+		notify_status("reload refused: %s", err);
+		notify_ready();
 		return -1;
 	}
 	if ((room = free_entries(m)) < fresh.worker_count) {
@@ -737,6 +750,8 @@ reload_begin(struct master *m, char *err, size_t errlen)
 		    "reload_drain_timeout_ms)", fresh.worker_count,
 		    MAX_WORKER_SLOTS - room, MAX_WORKER_SLOTS);
 		config_free(&fresh);
+		notify_status("reload refused: %s", err);
+		notify_ready();
 		return -1;
 	}
 	m->reload.active = true;

@@ -28,7 +28,7 @@ OMNIRCTL = os.environ.get("OMNIRCTL", os.path.join(os.getcwd(), "omnirctl"))
 SCRUBBED = [k for k in os.environ if k.startswith("OMNIROUTE_") or k in (
     "STORAGE_ENCRYPTION_KEY", "ENABLE_SOCKS5_PROXY", "PROXY_FAIL_OPEN",
     "REQUIRE_API_KEY", "ONEPROXY_ENABLED", "ONEPROXY_API_URL", "CLIPROXYAPI_URL",
-    "CARES_HOSTS")]
+    "CARES_HOSTS", "STORAGE_ENCRYPTION_KEY_FILE", "NOTIFY_SOCKET")]
 
 
 def free_port():

@@ -4,7 +4,9 @@
  * file syntax (comments, blank lines, quotes, spaces) and its errors naming
  * "origin:LINE", the listen-address list, the cross-field checks, and the
  * precedence command line > environment > config file > default through
- * config_load() with a real temporary file and real environment variables.
+ * config_load() with a real temporary file and real environment variables;
+ * secrets from files (*_FILE: first line, CR/LF stripped, both forms at once
+ * refused) and the rule that an empty variable counts as unset.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,11 +30,13 @@ static const char *const test_env[] = {
 	"ONEPROXY_MIN_QUALITY_THRESHOLD", "ONEPROXY_ENABLED", "ENABLE_SOCKS5_PROXY",
 	"REQUIRE_API_KEY", "PROXY_FAIL_OPEN", "OMNIROUTE_HEADER_TIMEOUT_MS",
 	"OMNIROUTE_KEEPALIVE_TIMEOUT_MS", "OMNIROUTE_SHUTDOWN_TIMEOUT_MS",
+	"OMNIROUTE_API_KEY_FILE", "STORAGE_ENCRYPTION_KEY_FILE", "OMNIROUTE_USER",
 };
 
 static struct config cfg;
 static char err[512];
 static char tmpfile_path[64];
+static char secret_path[64];
 
 static void
 clear_env(void)
@@ -51,6 +55,7 @@ setup(void **state)
 	config_defaults(&cfg);
 	err[0] = '\0';
 	tmpfile_path[0] = '\0';
+	secret_path[0] = '\0';
 	return 0;
 }
 
@@ -62,6 +67,8 @@ teardown(void **state)
 	clear_env();
 	if (tmpfile_path[0] != '\0')
 		unlink(tmpfile_path);
+	if (secret_path[0] != '\0')
+		unlink(secret_path);
 	return 0;
 }
 
@@ -541,6 +548,182 @@ test_load_rejects_nul_in_file(void **state)
 	assert_non_null(strstr(err, "contains a NUL byte"));
 }
 
+/* Write bytes to a second temporary file (a secret), removed by teardown. */
+static const char *
+write_secret(const char *bytes, size_t len)
+{
+	int fd;
+
+	snprintf(secret_path, sizeof(secret_path), "/tmp/omniroute-secret-XXXXXX");
+	fd = mkstemp(secret_path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, bytes, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+	return secret_path;
+}
+
+static void
+test_secret_first_line(void **state)
+{
+	const char *why = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(config_secret_first_line("key\n", 4, &n, &why), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(config_secret_first_line("key\r\nmore\n", 10, &n, &why), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(config_secret_first_line("key", 3, &n, &why), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(config_secret_first_line("key\r", 4, &n, &why), 0);
+	assert_int_equal(n, 3);
+	/* blanks inside and around are part of the secret */
+	assert_int_equal(config_secret_first_line(" a b \n", 6, &n, &why), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(config_secret_first_line("\nkey\n", 5, &n, &why), -1);
+	assert_string_equal(why, "its first line is empty");
+	assert_int_equal(config_secret_first_line("", 0, &n, &why), -1);
+	assert_int_equal(config_secret_first_line("\r\n", 2, &n, &why), -1);
+	assert_int_equal(config_secret_first_line("k\0y\n", 4, &n, &why), -1);
+	assert_string_equal(why, "contains a NUL byte");
+	/* a NUL after the first line does not matter */
+	assert_int_equal(config_secret_first_line("ky\n\0", 4, &n, &why), 0);
+	assert_int_equal(n, 2);
+}
+
+static void
+test_read_secret_file(void **state)
+{
+	char *v = NULL;
+
+	(void)state;
+	write_secret("s3cr3t\r\nsecond line\n", 20);
+	assert_int_equal(config_read_secret_file(secret_path, &v, err, sizeof(err)), 0);
+	assert_string_equal(v, "s3cr3t");
+	free(v);
+	unlink(secret_path);
+	assert_int_equal(config_read_secret_file(secret_path, &v, err, sizeof(err)), -1);
+	assert_null(v);
+	assert_non_null(strstr(err, secret_path));
+	assert_non_null(strstr(err, "No such file or directory"));
+	write_secret("\nhidden\n", 8);
+	assert_int_equal(config_read_secret_file(secret_path, &v, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "first line is empty"));
+	assert_null(strstr(err, "hidden"));
+}
+
+static void
+test_load_secret_files_from_env(void **state)
+{
+	(void)state;
+	write_secret("mgmt-key\n", 9);
+	assert_int_equal(setenv("OMNIROUTE_API_KEY_FILE", secret_path, 1), 0);
+	assert_int_equal(setenv("STORAGE_ENCRYPTION_KEY_FILE", secret_path, 1), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, NULL, NULL, 0, err, sizeof(err)), 0);
+	assert_string_equal(cfg.api_key, "mgmt-key");
+	assert_string_equal(cfg.storage_encryption_key, "mgmt-key");
+}
+
+static void
+test_load_secret_and_file_both_set_in_env(void **state)
+{
+	(void)state;
+	write_secret("mgmt-key\n", 9);
+	assert_int_equal(setenv("OMNIROUTE_API_KEY", "other", 1), 0);
+	assert_int_equal(setenv("OMNIROUTE_API_KEY_FILE", secret_path, 1), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, NULL, NULL, 0, err, sizeof(err)), -1);
+	assert_string_equal(err, "environment: OMNIROUTE_API_KEY and "
+	    "OMNIROUTE_API_KEY_FILE are both set; give one");
+	/* empty counts as unset: no conflict */
+	assert_int_equal(setenv("OMNIROUTE_API_KEY", "", 1), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, NULL, NULL, 0, err, sizeof(err)), 0);
+	assert_string_equal(cfg.api_key, "mgmt-key");
+}
+
+static void
+test_load_secret_and_file_both_set_in_file(void **state)
+{
+	char text[256];
+
+	(void)state;
+	write_secret("k\n", 2);
+	snprintf(text, sizeof(text), "storage_encryption_key = abc\n"
+	    "storage_encryption_key_file = %s\n", secret_path);
+	write_temp_config(text);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, tmpfile_path, NULL, 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, tmpfile_path));
+	assert_non_null(strstr(err, "storage_encryption_key and "
+	    "storage_encryption_key_file are both set"));
+}
+
+static void
+test_load_env_form_replaces_file_form(void **state)
+{
+	char text[256];
+
+	(void)state;
+	write_secret("from-file\n", 10);
+	/* file: a key file; env: the value → the env wins, the file is not read */
+	snprintf(text, sizeof(text), "api_key_file = /nonexistent/secret\n");
+	write_temp_config(text);
+	assert_int_equal(setenv("OMNIROUTE_API_KEY", "from-env", 1), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, tmpfile_path, NULL, 0, err, sizeof(err)), 0);
+	assert_string_equal(cfg.api_key, "from-env");
+	assert_null(cfg.api_key_file);
+	/* file: the value; env: a key file → the file's value is replaced */
+	unsetenv("OMNIROUTE_API_KEY");
+	unlink(tmpfile_path);
+	write_temp_config("api_key = in-config\n");
+	assert_int_equal(setenv("OMNIROUTE_API_KEY_FILE", secret_path, 1), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, tmpfile_path, NULL, 0, err, sizeof(err)), 0);
+	assert_string_equal(cfg.api_key, "from-file");
+}
+
+static void
+test_load_unreadable_secret_file_names_it(void **state)
+{
+	(void)state;
+	assert_int_equal(setenv("STORAGE_ENCRYPTION_KEY_FILE", "/nonexistent/key", 1), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, NULL, NULL, 0, err, sizeof(err)), -1);
+	assert_string_equal(err, "storage_encryption_key_file "
+	    "(STORAGE_ENCRYPTION_KEY_FILE): cannot read /nonexistent/key: "
+	    "No such file or directory");
+}
+
+static void
+test_load_empty_variables_count_as_unset(void **state)
+{
+	(void)state;
+	write_temp_config("workers = 3\nuser = nobody\nlog_level = debug\n");
+	assert_int_equal(setenv("OMNIROUTE_WORKERS", "", 1), 0);
+	assert_int_equal(setenv("OMNIROUTE_USER", "", 1), 0);
+	assert_int_equal(setenv("OMNIROUTE_LOG_LEVEL", "", 1), 0);
+	assert_int_equal(setenv("OMNIROUTE_API_KEY_FILE", "", 1), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, tmpfile_path, NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(cfg.worker_count, 3);
+	assert_string_equal(cfg.user, "nobody");
+	assert_int_equal(cfg.level, LOG_LEVEL_DEBUG);
+	assert_null(cfg.api_key);
+	/* and an empty value in the file leaves user unset */
+	unlink(tmpfile_path);
+	write_temp_config("user =\n");
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, tmpfile_path, NULL, 0, err, sizeof(err)), 0);
+	assert_null(cfg.user);
+	assert_int_equal(setenv("OMNIROUTE_USER", "daemon", 1), 0);
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, tmpfile_path, NULL, 0, err, sizeof(err)), 0);
+	assert_string_equal(cfg.user, "daemon");
+}
+
 int
 main(void)
 {
@@ -569,6 +752,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_empty_api_key_env_means_no_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_at_most_eight_listen_addresses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_rejects_nul_in_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secret_first_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_secret_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_secret_files_from_env, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_secret_and_file_both_set_in_env, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_secret_and_file_both_set_in_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_env_form_replaces_file_form, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_unreadable_secret_file_names_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_empty_variables_count_as_unset, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
