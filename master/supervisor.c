@@ -446,7 +446,8 @@ worker_exited(struct master *m, struct worker_proc *w, int status)
 		    w->failure[0] ? ": " : "", w->failure);
 		return;
 	}
-	if (!m->ready && w->config_gen == m->config_gen) {
+	if (!m->ready && w->config_gen == m->config_gen && !w->ready) {
+		/* one that got as far as its snapshot is respawned like any other */
 		log_errorx("cannot start: worker[%d] %s%s%s", w->slot, how,
 		    w->failure[0] ? ": " : "", w->failure);
 		w->in_use = false;

@@ -270,9 +270,18 @@ def test_a_worker_that_dies_while_starting_fails_the_reload(daemon_factory, tmp_
     master = d.proc.pid
     write(cfg, "log_level = debug\nca_file = %s\nworker_start_timeout_ms = 60000\n" % big)
     for attempt in range(5):
-        old = sorted(w["pid"] for w in d.ctl_json("workers")["items"] if w["serving"])
-        # no worker of an earlier attempt is still on its way out
-        assert wait_for(lambda: sorted(children_of(master)) == old, timeout=20)
+        def settled():
+            # two serving workers, and no other child (a worker of an earlier
+            # attempt on its way out, or being respawned)
+            serving = sorted(w["pid"] for w in d.ctl_json("workers")["items"]
+                             if w["serving"])
+            return len(serving) == 2 and sorted(children_of(master)) == serving \
+                and serving
+        old, until = None, time.monotonic() + 20
+        while not old and time.monotonic() < until:
+            old = settled()
+            time.sleep(0.05)
+        assert old, (children_of(master), d.ctl_json("workers"))
         result = {}
 
         def do_reload():
