@@ -492,10 +492,11 @@ supervisor_reap(struct master *m)
 static void
 send_drain(struct worker_proc *w, long deadline_ms, bool close_idle)
 {
-	char drain[96];
+	char drain[160];
 	int n = snprintf(drain, sizeof(drain),
-	    "drain {\"deadlineMs\":%ld,\"closeIdle\":%s}\n", deadline_ms,
-	    close_idle ? "true" : "false");
+	    "drain {\"deadlineMs\":%ld,\"closeIdle\":%s,\"setting\":\"%s\"}\n",
+	    deadline_ms, close_idle ? "true" : "false",
+	    close_idle ? "shutdown_timeout_ms" : "reload_drain_timeout_ms");
 
 	w->draining = true;
 	if (w->channel != NULL)

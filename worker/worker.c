@@ -139,8 +139,8 @@ drain_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_warnx("drain deadline reached with %zu connections open; closing them",
-	    w->conn_count);
+	log_warnx("still busy at the drain deadline (%s); closing %zu connections: "
+	    "their open calls end cut", w->drain_setting, w->conn_count);
 	event_base_loopexit(w->base, NULL);
 }
 
@@ -181,6 +181,9 @@ handle_drain(struct worker *w, const char *json, size_t len)
 		deadline_ms = (long)json_object_get_int64(v);
 	if (obj != NULL && json_object_object_get_ex(obj, "closeIdle", &v))
 		close_idle = json_object_get_boolean(v);
+	if (obj != NULL && json_object_object_get_ex(obj, "setting", &v))
+		snprintf(w->drain_setting, sizeof(w->drain_setting), "%s",
+		    json_object_get_string(v));
 	json_object_put(obj);
 	worker_start_drain(w, deadline_ms, close_idle);
 }
@@ -317,7 +320,8 @@ channel_event(struct bufferevent *bev, short what, void *arg)
 		bufferevent_disable(w->channel, EV_READ | EV_WRITE);
 		api_master_gone(w);
 		jobs_cancel_all(w);
-		worker_start_drain(w, w->cfg->reload_drain_timeout_ms, false);
+		snprintf(w->drain_setting, sizeof(w->drain_setting), "reload_drain_timeout_ms");
+	worker_start_drain(w, w->cfg->reload_drain_timeout_ms, false);
 	}
 }
 
@@ -382,6 +386,7 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
+	snprintf(w->drain_setting, sizeof(w->drain_setting), "shutdown_timeout_ms");
 	worker_start_drain(w, w->cfg->shutdown_timeout_ms, true);
 }
 

@@ -122,6 +122,7 @@ struct worker {
 	bool			 accepted_this_turn;	/* the next accept waits a loop turn */
 	bool			 master_gone;	/* channel EOF: finishing, then exit */
 	struct event		*drain_deadline;	/* a draining worker exits by then */
+	char			 drain_setting[32];	/* the setting that set it, for the log */
 	size_t			 body_bytes;	/* request bodies held (body_budget_mb) */
 	bool			 draining;
 	bool			 drain_close_idle;	/* a stop: idle connections go at once */
