@@ -31,6 +31,7 @@ static int		log_fd = STDERR_FILENO;
 static char		*log_path;		/* NULL: stderr */
 static bool		log_to_fd = true;	/* false: syslog alone */
 static bool		log_syslog;
+static bool		log_starting = true;	/* warnings also to stderr (below) */
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
@@ -144,6 +145,16 @@ log_configure(const char *file, bool use_syslog, enum log_format format,
 	return 0;
 }
 
+/*
+ * Until the daemon is up, warnings and errors also go to stderr when lines
+ * go elsewhere (a file, syslog): whoever started it sees why a start failed.
+ */
+void
+log_startup_over(void)
+{
+	log_starting = false;
+}
+
 int
 log_reopen(char *err, size_t errlen)
 {
@@ -217,6 +228,16 @@ log_emit(enum log_level level, int with_errno, const char *fmt, va_list ap)
 		iso_time_now(stamp, sizeof(stamp));
 		log_format_line(&line, log_fmt, stamp, level, log_role, msg, (size_t)n);
 		if (write(log_fd, line.data, line.len) < 0) {
+			/* nowhere left to report it */
+		}
+		textbuf_free(&line);
+	}
+	if (log_starting && level >= LOG_LEVEL_WARN &&
+	    (log_fd != STDERR_FILENO || !log_to_fd)) {
+		iso_time_now(stamp, sizeof(stamp));
+		log_format_line(&line, LOG_FORMAT_TEXT, stamp, level, log_role, msg,
+		    (size_t)n);
+		if (write(STDERR_FILENO, line.data, line.len) < 0) {
 			/* nowhere left to report it */
 		}
 		textbuf_free(&line);

@@ -261,6 +261,7 @@ worker_ready(struct master *m, struct worker_proc *w)
 		notify_status("serving on %s with %d workers", m->cfg.listen,
 		    m->cfg.worker_count);
 		notify_ready();
+		log_startup_over();	/* warnings stop going to stderr too */
 		if (m->ready_fd >= 0) {		/* -d: the parent exits 0 now */
 			if (write(m->ready_fd, "1", 1) != 1)
 				log_warn("cannot tell the starting process we are ready");

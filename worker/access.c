@@ -55,6 +55,7 @@ worker_logs_start(struct worker *w)
 	const struct config *cfg = w->cfg;
 	char err[512];
 
+	log_startup_over();	/* the master's stderr is for its own start */
 	w->sigusr1_ev = evsignal_new(w->base, SIGUSR1, on_sigusr1, w);
 	evsignal_add(w->sigusr1_ev, NULL);
 	if (!cfg->access_log_on)

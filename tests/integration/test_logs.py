@@ -378,3 +378,25 @@ def test_bad_log_settings_refuse_to_start(tmp_path):
         p = subprocess.run([OMNIROUTED, "-c", str(cfg), "-D", str(tmp_path / "d"),
                             "-l", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
         assert p.returncode != 0 and msg in p.stderr, (conf, p.stderr)
+
+
+def test_start_failure_is_on_stderr_too(tmp_path):
+    """With log_file set, a failed start still says why on stderr."""
+    import subprocess
+    from conftest import OMNIROUTED
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    log = tmp_path / "daemon.log"
+    cfg = tmp_path / "f.conf"
+    cfg.write_text("log_file = %s\n" % log)
+    try:
+        p = subprocess.run([OMNIROUTED, "-c", str(cfg), "-D", str(tmp_path / "d"), "-l",
+                            "127.0.0.1:%d" % busy.getsockname()[1]],
+                           capture_output=True, text=True, timeout=30)
+    finally:
+        busy.close()
+    assert p.returncode != 0
+    assert "cannot listen" in p.stderr, p.stderr
+    assert "cannot listen" in log.read_text()
+    assert "applied schema migration" not in p.stderr      # info stays in the file
