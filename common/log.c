@@ -145,6 +145,17 @@ log_configure(const char *file, bool use_syslog, enum log_format format,
 	return 0;
 }
 
+bool
+log_settings_equal(const char *file, bool use_syslog, enum log_format format)
+{
+	bool to_stderr = file == NULL || *file == '\0' || strcmp(file, "stderr") == 0;
+
+	if (use_syslog != log_syslog || format != log_fmt ||
+	    to_stderr != (log_path == NULL))
+		return false;
+	return to_stderr || strcmp(file, log_path) == 0;
+}
+
 /*
  * Until the daemon is up, warnings and errors also go to stderr when lines
  * go elsewhere (a file, syslog): whoever started it sees why a start failed.

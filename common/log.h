@@ -37,6 +37,8 @@ int	log_configure(const char *file, bool use_syslog, enum log_format format,
 	    char *err, size_t errlen);
 /* The daemon is up: warnings stop being copied to stderr (see log.c). */
 void	log_startup_over(void);
+/* Are lines going where these settings say (as log_configure left them)? */
+bool	log_settings_equal(const char *file, bool use_syslog, enum log_format format);
 /* Open the log file again under its name (SIGUSR1, after logrotate moved it). */
 int	log_reopen(char *err, size_t errlen);
 enum log_format log_current_format(void);

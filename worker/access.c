@@ -56,6 +56,11 @@ worker_logs_start(struct worker *w)
 	char err[512];
 
 	log_startup_over();	/* the master's stderr is for its own start */
+	/* the master's log file was inherited; a reload that changed the log
+	 * settings starts workers before the master takes them: follow ours */
+	if (!log_settings_equal(cfg->log_file, cfg->syslog, cfg->format) &&
+	    log_configure(cfg->log_file, cfg->syslog, cfg->format, err, sizeof(err)) != 0)
+		log_warnx("%s; logging where the master does", err);
 	w->sigusr1_ev = evsignal_new(w->base, SIGUSR1, on_sigusr1, w);
 	evsignal_add(w->sigusr1_ev, NULL);
 	if (!cfg->access_log_on)

@@ -400,3 +400,20 @@ def test_start_failure_is_on_stderr_too(tmp_path):
     assert "cannot listen" in p.stderr, p.stderr
     assert "cannot listen" in log.read_text()
     assert "applied schema migration" not in p.stderr      # info stays in the file
+
+
+def test_reload_moves_the_log(daemon_factory, tmp_path, ca, provider):
+    d = make(daemon_factory, tmp_path, ca, provider)
+    moved = str(tmp_path / "moved.log")
+    with open(d.config, "w") as f:
+        f.write("log_file = %s\naccess_log = %s\nlog_format = json\n" % (moved, d.paths["access"]))
+    d.ctl_json("reload")
+    assert wait_for(lambda: any("configuration reloaded" in l for l in read_lines(moved)))
+    new_proxy(d, name="after-reload")          # logged by a new worker
+    assert wait_for(lambda: any("mutation proxy.add" in l for l in read_lines(moved)))
+    for l in read_lines(moved):
+        json.loads(l)
+    assert not any("after-reload" in l for l in read_lines(d.paths["log"]))
+    r, _ = chat(d)
+    line = wait_access(d.paths["access"], r.getheader("X-Request-Id"), "json")
+    assert line["status"] == 200
