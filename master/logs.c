@@ -39,6 +39,31 @@ master_configure_logs(struct master *m, char *err, size_t errlen)
 	return log_configure(m->cfg.log_file, m->cfg.syslog, m->cfg.format, err, errlen);
 }
 
+/*
+ * With `user`: the log files the master opened as root become the user's, so
+ * that every process can open them again after the drop (SIGUSR1, reload,
+ * the workers' access log). A new file after logrotate moved the old one is
+ * created in its directory, which the user must then be able to write.
+ */
+int
+master_logs_chown(struct master *m, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	const char *paths[2] = { m->cfg.log_file, m->cfg.access_log_on ?
+	    m->cfg.access_log : NULL };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (paths[i] == NULL || strcmp(paths[i], "stderr") == 0)
+			continue;
+		if (chown(paths[i], uid, gid) == -1) {
+			snprintf(err, errlen, "cannot chown %s to the user: %s", paths[i],
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void
 on_sigusr1(evutil_socket_t sig, short what, void *arg)
 {

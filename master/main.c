@@ -488,6 +488,12 @@ main(int argc, char **argv)
 		config_free(&m->cfg);
 		return 1;
 	}
+	if (user != NULL && geteuid() == 0 &&
+	    master_logs_chown(m, user->uid, user->gid, err, sizeof(err)) != 0) {
+		log_errorx("%s", err);
+		config_free(&m->cfg);
+		return 1;
+	}
 	if (prepare_data_dir(m, user, err, sizeof(err)) != 0) {
 		log_errorx("%s", err);
 		config_free(&m->cfg);

@@ -417,3 +417,57 @@ def test_reload_moves_the_log(daemon_factory, tmp_path, ca, provider):
     r, _ = chat(d)
     line = wait_access(d.paths["access"], r.getheader("X-Request-Id"), "json")
     assert line["status"] == 200
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root")
+def test_user_drop_keeps_logs_reopenable(daemon_factory, ca, provider):
+    """With user = nobody the log files become the user's: the workers (which
+    run as nobody) open the access log, and SIGUSR1 reopens both after a
+    rename into a directory the user can write."""
+    import pwd
+    import shutil
+    import stat
+    import tempfile
+    from test_privileges import FreshDirDaemon
+    nobody = pwd.getpwnam("nobody")
+    top = tempfile.mkdtemp(prefix="omniroute-logs-")
+    try:
+        os.chmod(top, 0o755)
+        logs = os.path.join(top, "logs")
+        os.mkdir(logs)
+        os.chown(logs, nobody.pw_uid, nobody.pw_gid)
+        ca_copy = os.path.join(top, "ca.pem")
+        shutil.copy(ca.ca, ca_copy)
+        os.chmod(ca_copy, 0o644)
+        log, acc = os.path.join(logs, "daemon.log"), os.path.join(logs, "access.log")
+        conf = os.path.join(top, "omnirouted.conf")
+        with open(conf, "w") as f:
+            f.write("user = nobody\nca_file = %s\nlog_file = %s\naccess_log = %s\n"
+                    % (ca_copy, log, acc))
+        os.chmod(conf, 0o644)
+        provider.reset()
+        d = FreshDirDaemon(os.path.join(top, "data"), config=conf, workers=2).start()
+        try:
+            for path in (log, acc):
+                st = os.stat(path)
+                assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (nobody.pw_uid, 0o600), path
+            d.ctl_json("provider", "update", "openai", "--base-url",
+                       provider.url("/v1", host="127.0.0.1"))
+            d.ctl_json("conn", "add", "openai", "--name", "main", "--key", "sk-main")
+            r, _ = chat(d)
+            assert r.status == 200
+            wait_access(acc, r.getheader("X-Request-Id"))
+            os.rename(log, log + ".1")
+            os.rename(acc, acc + ".1")
+            d.proc.send_signal(signal.SIGUSR1)
+            assert wait_for(lambda: any("SIGUSR1" in l for l in read_lines(log)))
+            r, _ = chat(d)
+            assert r.status == 200
+            wait_access(acc, r.getheader("X-Request-Id"))
+            assert wait_for(lambda: sum("SIGUSR1" in l for l in read_lines(log)) >= 1)
+            assert "still writing to the old" not in \
+                open(log).read() + open(log + ".1").read() + d.read_log()
+        finally:
+            d.stop()
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
