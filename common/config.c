@@ -68,6 +68,10 @@ static const struct setting settings[] = {
 	S("max_client_connections", "OMNIROUTE_MAX_CLIENT_CONNECTIONS", "4096", SET_LONG, max_client_connections, 1, 1000000),
 	S("body_budget_mb", "OMNIROUTE_BODY_BUDGET_MB", "256", SET_LONG, body_budget_mb, 1, 65536),
 	S("probe_url", "OMNIROUTE_PROBE_URL", "https://api64.ipify.org/?format=json", SET_STRING, probe_url, 0, 0),
+	S("log_file", "OMNIROUTE_LOG_FILE", NULL, SET_STRING, log_file, 0, 0),
+	S("syslog", "OMNIROUTE_SYSLOG", "off", SET_BOOL, syslog, 0, 0),
+	S("log_format", "OMNIROUTE_LOG_FORMAT", "text", SET_STRING, log_format, 0, 0),
+	S("access_log", "OMNIROUTE_ACCESS_LOG", "off", SET_STRING, access_log, 0, 0),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -385,6 +389,20 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 		    cfg->log_level);
 		return -1;
 	}
+	if (!log_format_parse(cfg->log_format, &cfg->format)) {
+		snprintf(err, errlen, "log_format: must be text or json, not '%s'",
+		    cfg->log_format);
+		return -1;
+	}
+	if (cfg->log_file != NULL && *cfg->log_file == '\0') {
+		free(cfg->log_file);
+		cfg->log_file = NULL;	/* empty: stderr */
+	}
+	if (*cfg->access_log == '\0') {
+		snprintf(err, errlen, "access_log: must be off, stderr or a file path");
+		return -1;
+	}
+	cfg->access_log_on = strcasecmp(cfg->access_log, "off") != 0;
 	if (*cfg->data_dir == '\0') {
 		snprintf(err, errlen, "data_dir: must not be empty");
 		return -1;

@@ -57,12 +57,18 @@ struct config {
 	long		 max_client_connections;	/* per worker; accepting pauses there */
 	long		 body_budget_mb;	/* per worker: request bodies held at once */
 	char		*probe_url;
+	char		*log_file;		/* NULL → stderr */
+	bool		 syslog;		/* facility daemon, ident omnirouted */
+	char		*log_format;		/* text | json */
+	char		*access_log;		/* off | stderr | PATH */
 
 	/* derived by config_finish() */
 	struct listen_addr listen_addrs[CONFIG_MAX_LISTEN];
 	size_t		 listen_count;
 	int		 worker_count;
 	enum log_level	 level;
+	enum log_format	 format;
+	bool		 access_log_on;		/* access_log is not "off" */
 	char		*control_socket_path;
 	char		*pid_file_path;
 };

@@ -17,6 +17,7 @@
 
 #include <event2/buffer.h>
 
+#include "accesslog.h"
 #include "commands.h"
 #include "control.h"
 #include "evline.h"
@@ -26,6 +27,8 @@
 
 struct control_client {
 	struct master		*m;
+	long			 uid;		/* the peer's (SO_PEERCRED); -1 unknown */
+	long			 pid;
 	struct bufferevent	*bev;
 	bool			 waiting;	/* a deferred reply is outstanding */
 	bool			 close_after_write;
@@ -48,6 +51,25 @@ reply_format_line(bool has_tag, uint64_t tag, const struct reply *r, size_t *len
 	return line;
 }
 
+/* A management mutation from the control socket: who (the peer's uid) and
+ * what (command and the ids it names; never its other arguments). */
+static void
+log_mutation(const struct control_client *client, const struct control_request *req,
+    const struct reply *r)
+{
+	const struct command *cmd = command_find(req->name);
+	struct json_object *args;
+	char what[512];
+
+	if (cmd == NULL || !cmd->mutates)
+		return;
+	args = req->json != NULL ? json_parse_document(req->json, req->json_len, 64) : NULL;
+	mutation_describe(args, r->body, what, sizeof(what));
+	json_object_put(args);
+	log_info("mutation %s%s%s by control socket uid %ld pid %ld → %d", req->name,
+	    what[0] ? " " : "", what, client->uid, client->pid, r->status);
+}
+
 void
 master_run_request(struct master *m, const char *line, size_t len,
     struct control_client *client, struct worker_proc *worker)
@@ -64,6 +86,8 @@ master_run_request(struct master *m, const char *line, size_t len,
 	} else {
 		command_dispatch(m, req.name, req.json, req.json_len, &r, &mutated);
 		log_debug("command %s → %d", req.name, r.status);
+		if (client != NULL)	/* HTTP callers are logged by their worker */
+			log_mutation(client, &req, &r);
 	}
 	if (mutated && master_rebuild_snapshot(m) != 0) {
 		log_errorx("could not rebuild the registry snapshot after %s", req.name);
@@ -209,6 +233,15 @@ control_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	(void)sa;
 	(void)socklen;
 	c->m = m;
+	c->uid = c->pid = -1;
+	{
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
+			c->uid = (long)cred.uid;
+			c->pid = (long)cred.pid;
+		}
+	}
 	c->bev = bufferevent_socket_new(m->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);

@@ -470,6 +470,10 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(m->cfg.level);
+	if (master_configure_logs(m, err, sizeof(err)) != 0) {
+		fprintf(stderr, "omnirouted: %s\n", err);
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (user != NULL && user->uid == 0) {
 		log_warnx("user %s has uid 0: running as root", user->name);
@@ -481,6 +485,12 @@ main(int argc, char **argv)
 		log_errorx("user %s (uid %u) needs omnirouted started as root or as "
 		    "that user; it runs as uid %u", user->name, (unsigned)user->uid,
 		    (unsigned)geteuid());
+		config_free(&m->cfg);
+		return 1;
+	}
+	if (user != NULL && geteuid() == 0 &&
+	    master_logs_chown(m, user->uid, user->gid, err, sizeof(err)) != 0) {
+		log_errorx("%s", err);
 		config_free(&m->cfg);
 		return 1;
 	}
@@ -574,6 +584,7 @@ main(int argc, char **argv)
 		sig_events[i] = evsignal_new(m->base, signals[i], on_signal, m);
 		evsignal_add(sig_events[i], NULL);
 	}
+	master_logs_start(m);
 	/* "ready" comes from the supervisor once every worker holds its snapshot */
 	if (supervisor_start_workers(m) != 0) {
 		log_errorx("cannot start the workers");
@@ -586,6 +597,7 @@ main(int argc, char **argv)
 	for (i = 0; i < 4; i++)
 		event_free(sig_events[i]);
 out:
+	master_logs_stop();
 	control_close(m);
 	if (pid_fd != -1)
 		close(pid_fd);

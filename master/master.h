@@ -189,6 +189,13 @@ void	master_job_answered(struct master *m, struct worker_proc *w, uint64_t tag,
 void	master_jobs_worker_gone(struct master *m, pid_t pid);
 void	master_jobs_client_gone(struct master *m, struct control_client *client);
 
+/* master/logs.c: log_file/syslog/log_format (again at reload), SIGUSR1 */
+int	master_configure_logs(struct master *m, char *err, size_t errlen);
+int	master_logs_chown(struct master *m, uid_t uid, gid_t gid, char *err,
+	    size_t errlen);
+void	master_logs_start(struct master *m);
+void	master_logs_stop(void);
+
 /* master/control.c */
 int	control_listen(struct master *m, char *err, size_t errlen);
 void	control_client_send(struct control_client *c, const char *line, size_t len);

@@ -137,7 +137,7 @@ load_routes(struct master *m)
 	static const char *const combo_from[] = { "id", "targets", NULL };
 	static const char *const conn_from[] = { "id", "provider", "name", "apiKey", "priority", NULL };
 	static const char *const conn_to[] = { "id", "provider", "name", "key", "priority", NULL };
-	struct json_object *routes = json_object_new_object(), *conns, *records, *keys;
+	struct json_object *routes = json_object_new_object(), *conns, *records, *keys, *ids;
 	sqlite3_stmt *st;
 	size_t i;
 
@@ -156,11 +156,15 @@ load_routes(struct master *m)
 	json_object_object_add(routes, "combos",
 	    pick_fields(combo_list_records(m), combo_from, combo_from));
 	keys = json_object_new_array();
-	st = db_prepare(m->db, "SELECT key_hash FROM api_keys ORDER BY key_hash");
-	while (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+	ids = json_object_new_array();	/* apiKeyIds[i] is the id of apiKeys[i] */
+	st = db_prepare(m->db, "SELECT key_hash, id FROM api_keys ORDER BY key_hash");
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
 		json_object_array_add(keys, json_object_new_string(db_col_text(st, 0)));
+		json_object_array_add(ids, json_object_new_string(db_col_text(st, 1)));
+	}
 	sqlite3_finalize(st);
 	json_object_object_add(routes, "apiKeys", keys);
+	json_object_object_add(routes, "apiKeyIds", ids);
 	keys = json_object_new_array();
 	st = db_prepare(m->db, "SELECT provider_id, mode FROM upstream_proxy_config "
 	    "WHERE enabled = 1 AND mode <> 'native' ORDER BY provider_id");

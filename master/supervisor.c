@@ -261,6 +261,7 @@ worker_ready(struct master *m, struct worker_proc *w)
 		notify_status("serving on %s with %d workers", m->cfg.listen,
 		    m->cfg.worker_count);
 		notify_ready();
+		log_startup_over();	/* warnings stop going to stderr too */
 		if (m->ready_fd >= 0) {		/* -d: the parent exits 0 now */
 			if (write(m->ready_fd, "1", 1) != 1)
 				log_warn("cannot tell the starting process we are ready");
@@ -608,6 +609,7 @@ reload_commit(struct master *m)
 	struct json_object *root = json_object_new_object();
 	struct reply r = { 0, NULL, NULL, false };
 	int i, drained = 0;
+	char err[512];
 
 	/* the new set serves first; connections queued meanwhile wait in the
 	 * kernel's backlog of the one listening socket, never refused */
@@ -635,6 +637,8 @@ reload_commit(struct master *m)
 	memset(&m->reload.cfg, 0, sizeof(m->reload.cfg));
 	m->config_gen = m->reload.config_gen;
 	log_set_level(m->cfg.level);
+	if (master_configure_logs(m, err, sizeof(err)) != 0)
+		log_warnx("reload: %s; logging as before", err);
 	if (m->cfg.reload_drain_timeout_ms > 0) {
 		struct timeval second = { 1, 0 };
 		if (m->drain_timer == NULL)

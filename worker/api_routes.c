@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accesslog.h"
+#include "commands.h"
 #include "http_util.h"
 #include "log.h"
 #include "models.h"
@@ -358,6 +360,7 @@ void
 api_dispatch(struct http_conn *c)
 {
 	const struct api_route *r;
+	const struct command *cmd;
 	struct json_object *args;
 	bool path_known;
 	size_t i;
@@ -397,6 +400,11 @@ api_dispatch(struct http_conn *c)
 	}
 	c->tag = ++c->w->next_tag;
 	worker_send_command(c->w, c->tag, r->command, args);
+	if ((cmd = command_find(r->command)) != NULL && cmd->mutates) {
+		c->mutation = r->command;	/* logged with its reply */
+		c->mutation_args = args;
+		return;
+	}
 	json_object_put(args);
 }
 
@@ -431,6 +439,15 @@ api_master_reply(struct worker *w, uint64_t tag, int status, const char *json,
 		    (unsigned long long)tag);
 		respond_error(c, 502, "bad reply from the master");
 		return;
+	}
+	if (c->mutation != NULL) {
+		/* who (HTTP peer, and how it was let in) and what (the ids named) */
+		char what[512];
+		mutation_describe(c->mutation_args, body, what, sizeof(what));
+		log_info("mutation %s%s%s by HTTP %s (%s) request %s → %d", c->mutation,
+		    what[0] ? " " : "", what, c->peer[0] ? c->peer : "?",
+		    c->w->cfg->api_key != NULL ? "management key" : "loopback",
+		    c->acc.request_id, status);
 	}
 	http_respond_json(c, status, body);
 }

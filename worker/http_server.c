@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,10 @@ conn_reset_request(struct http_conn *c)
 	c->head_sent = false;
 	memset(&c->head, 0, sizeof(c->head));
 	c->method[0] = c->path[0] = '\0';
+	c->acc.request_id[0] = '\0';	/* the next request gets its own */
+	json_object_put(c->mutation_args);
+	c->mutation_args = NULL;
+	c->mutation = NULL;
 }
 
 void
@@ -62,6 +67,7 @@ http_conn_close(struct http_conn *c)
 		worker_pause_accepting(w, false);
 	if (c->deadline != NULL)
 		event_free(c->deadline);
+	access_conn_close(c);	/* a /v1 call cut short still gets its line */
 	bufferevent_free(c->bev);
 	conn_reset_request(c);
 	free(c);
@@ -122,8 +128,15 @@ http_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 		c->peer_is_loopback = IN6_IS_ADDR_LOOPBACK(a) ||
 		    (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 	}
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr, c->peer,
+		    sizeof(c->peer));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, c->peer,
+		    sizeof(c->peer));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	access_conn_open(c);
 	c->deadline = evtimer_new(w->base, deadline_fired, c);
 	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
 	{
@@ -201,6 +214,7 @@ begin_request(struct http_conn *c)
 	}
 	memcpy(c->path, h->target, path_len);
 	c->path[path_len] = '\0';
+	c->acc_owed = strncmp(c->path, "/v1/", 4) == 0;	/* an access-log line */
 	c->body_max = strncmp(c->path, "/v1/", 4) == 0 ? HTTP_RELAY_BODY_MAX :
 	    HTTP_MGMT_BODY_MAX;
 	if (h->framing == HTTP_BODY_LENGTH && h->content_length > c->body_max) {
@@ -318,6 +332,8 @@ process_input(struct http_conn *c)
 
 			if (avail == 0)
 				return;
+			if (c->acc.request_id[0] == '\0')
+				access_request_begin(c);	/* a request starts */
 			if (c->idle) {
 				/* a new head has begun: it gets the head deadline */
 				c->idle = false;
@@ -413,6 +429,8 @@ conn_write(struct bufferevent *bev, void *arg)
 		relay_client_drained(c->relay);
 		return;
 	}
+	if (c->state == CONN_CLOSING || c->state == CONN_WRITING)
+		access_request_end(c);	/* answered in full */
 	if (c->state == CONN_CLOSING) {
 		if (c->linger)
 			start_lingering(c);
@@ -449,8 +467,18 @@ void
 http_respond_json(struct http_conn *c, int status, struct json_object *body)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	const char *json = json_plain(body);
-	size_t len = strlen(json);
+	const char *json;
+	size_t len;
+
+	if (c->acc.request_id[0] == '\0')
+		access_request_begin(c);
+	/* an error envelope (made here or by the master) names this request */
+	if (json_object_is_type(body, json_type_object) &&
+	    json_object_object_get_ex(body, "requestId", NULL))
+		json_object_object_add(body, "requestId",
+		    json_object_new_string(c->acc.request_id));
+	json = json_plain(body);
+	len = strlen(json);
 
 	evtimer_del(c->deadline);
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
@@ -458,9 +486,11 @@ http_respond_json(struct http_conn *c, int status, struct json_object *body)
 	    "Content-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
+	    "X-Request-Id: %s\r\n"
 	    "Connection: %s\r\n\r\n", status, http_reason_phrase(status), len + 1,
-	    c->keep_alive ? "keep-alive" : "close");
+	    c->acc.request_id, c->keep_alive ? "keep-alive" : "close");
 	c->head_sent = true;
+	access_response_started(c, status);
 	if (strcmp(c->method, "HEAD") != 0) {	/* HEAD: the head alone */
 		evbuffer_add(out, json, len);
 		evbuffer_add(out, "\n", 1);

@@ -360,9 +360,19 @@ send_response_head(struct relay *r)
 	textbuf_add(t, "\r\n", 2);
 	for (i = 0; i < h->header_count; i++) {
 		const struct http_header *f = &h->headers[i];
-		if (!http_response_header_is_hop_by_hop(h, f))
+		if (http_response_header_is_hop_by_hop(h, f))
+			continue;
+		/* X-Request-Id is ours; the provider's own is kept under another name */
+		if (f->name_len == 12 && strncasecmp(f->name, "x-request-id", 12) == 0)
+			textbuf_add_header(t, "X-Upstream-Request-Id", 21, f->value,
+			    f->value_len);
+		else
 			textbuf_add_header(t, f->name, f->name_len, f->value, f->value_len);
 	}
+	textbuf_add_str(t, "X-Request-Id: ");
+	textbuf_add_str(t, r->c->acc.request_id);
+	textbuf_add(t, "\r\n", 2);
+	access_response_started(r->c, h->status);
 	if (h->framing == HTTP_RESPONSE_CHUNKED)
 		textbuf_add_str(t, "Transfer-Encoding: chunked\r\n");
 	r->until_close = h->framing == HTTP_RESPONSE_UNTIL_CLOSE;
@@ -653,6 +663,11 @@ next_attempt(struct relay *r)
 
 	while (r->next < r->ncand) {
 		r->cur = &r->cand[r->next++];
+		r->c->acc.attempts++;
+		str_copy(r->c->acc.provider, sizeof(r->c->acc.provider), r->cur->provider);
+		str_copy(r->c->acc.connection, sizeof(r->c->acc.connection),
+		    r->cur->connection);
+		r->c->acc.proxy_level[0] = r->c->acc.proxy_id[0] = '\0';
 		r->started_ms = monotonic_ms();
 		r->bytes = 0;
 		r->proxy_id[0] = '\0';
@@ -671,6 +686,7 @@ next_attempt(struct relay *r)
 			r->res.level_is_direct = true;
 			snprintf(r->level, sizeof(r->level), "cliproxyapi");
 		}
+		str_copy(r->c->acc.proxy_level, sizeof(r->c->acc.proxy_level), r->level);
 		if (r->res.outcome == RESOLVE_REFUSED) {
 			refuse_attempt(r, "PROXY_ASSIGNED_UNAVAILABLE", "PROXY_ASSIGNED_"
 			    "UNAVAILABLE: the proxy assigned at the %s level is inactive "
@@ -679,6 +695,7 @@ next_attempt(struct relay *r)
 		}
 		if (r->res.outcome == RESOLVE_PROXY) {
 			str_copy(r->proxy_id, sizeof(r->proxy_id), r->res.proxy->id);
+			str_copy(r->c->acc.proxy_id, sizeof(r->c->acc.proxy_id), r->proxy_id);
 			/* a pooled tunnel is only reused through the same proxy endpoint
 			 * with the same credentials (a changed user can mean another exit) */
 			snprintf(r->via, sizeof(r->via), "%016llx|%.36s@%s://%.255s:%u",
@@ -915,6 +932,7 @@ relay_client_authorized(struct http_conn *c)
 {
 	const struct http_header *h = http_find_header(&c->head, "Authorization");
 	struct json_object *keys = snapshot_routes(&c->w->snap, "apiKeys");
+	struct json_object *ids = snapshot_routes(&c->w->snap, "apiKeyIds");
 	char key[512], hex[65];
 	unsigned char digest[32];
 	unsigned int dlen = 0;
@@ -935,8 +953,13 @@ relay_client_authorized(struct http_conn *c)
 			snprintf(hex + i * 2, 3, "%02x", digest[i]);
 		for (i = 0; keys != NULL && i < json_object_array_length(keys); i++)
 			if (CRYPTO_memcmp(json_object_get_string(json_object_array_get_idx(keys,
-			    i)), hex, 64) == 0)
+			    i)), hex, 64) == 0) {
 				ok = true;
+				/* the access log names the key by its id, never the key */
+				if (ids != NULL && i < json_object_array_length(ids))
+					str_copy(c->acc.key_id, sizeof(c->acc.key_id),
+					    json_object_get_string(json_object_array_get_idx(ids, i)));
+			}
 	}
 	OPENSSL_cleanse(key, sizeof(key));
 	return ok;
@@ -1011,6 +1034,7 @@ relay_start(struct http_conn *c)
 		}
 		snprintf(model_name, sizeof(model_name), "%s", json_object_get_string(model));
 	}
+	str_copy(c->acc.model, sizeof(c->acc.model), model_name);
 	status = route_model(r, model_name, why, sizeof(why));
 	if (status != 0) {
 		relay_fail(r, status, NULL, why);

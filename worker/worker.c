@@ -441,6 +441,7 @@ worker_main(const struct worker_init *init)
 			goto out;
 		}
 	}
+	worker_logs_start(&w);
 	w.channel = bufferevent_socket_new(w.base, init->channel_fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	evutil_make_socket_nonblocking(init->channel_fd);
@@ -490,6 +491,7 @@ out:
 	worker_stop_accepting(&w);
 	while (!TAILQ_EMPTY(&w.conns))
 		http_conn_close(TAILQ_FIRST(&w.conns));
+	worker_logs_stop(&w);	/* after the connections: their last lines */
 	if (w.channel != NULL) {
 		bufferevent_flush(w.channel, EV_WRITE, BEV_FLUSH);
 		bufferevent_free(w.channel);

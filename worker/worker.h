@@ -16,6 +16,7 @@
 #include <event2/listener.h>
 #include <json-c/json.h>
 
+#include "accesslog.h"
 #include "chunked.h"
 #include "config.h"
 #include "http_parse.h"
@@ -82,6 +83,17 @@ struct http_conn {
 	char			 method[16];
 	char			 path[512];
 	char			*target;	/* path + query, NUL-terminated */
+	/* the request's id (X-Request-Id, requestId, access log) and its
+	 * access-log record, owed for a /v1 call until it ends (worker/access.c) */
+	struct access_record	 acc;
+	bool			 acc_owed;
+	char			 peer[64];	/* the client's address */
+	uint64_t		 req_start_ms;
+	uint64_t		 out_total;	/* bytes the client was sent, all requests */
+	uint64_t		 out_at_start;
+	struct evbuffer_cb_entry *out_cb;	/* counts out_total */
+	const char		*mutation;	/* a mutating command is out (logged) */
+	struct json_object	*mutation_args;
 	struct relay		*relay;		/* the /v1 call in progress, if any */
 	struct models_call	*models;	/* a GET /v1/models in progress (models.c) */
 };
@@ -140,12 +152,27 @@ struct worker {
 	}			 cooldowns[64];
 	struct event		*sigterm_ev;
 	struct event		*sigint_ev;
+	struct access_log	*access;	/* NULL: access_log = off (access.c) */
+	struct event		*access_flush_ev;
+	struct event		*sigusr1_ev;	/* reopen the log files */
 };
 
 /* worker/worker.c: stop or resume taking new client connections; after
  * each accepted one, the next waits for the next loop turn. */
 void	worker_pause_accepting(struct worker *w, bool pause);
 void	worker_took_a_connection(struct worker *w);
+
+/* worker/access.c: logs of a worker (SIGUSR1 reopens them) and the
+ * per-request id and access-log line */
+void	worker_logs_start(struct worker *w);
+void	worker_logs_stop(struct worker *w);
+void	access_conn_open(struct http_conn *c);
+void	access_conn_close(struct http_conn *c);
+void	access_request_begin(struct http_conn *c);
+/* The response head is going out now with this status. */
+void	access_response_started(struct http_conn *c, int status);
+/* The request is over (answered, or the client left): write its line. */
+void	access_request_end(struct http_conn *c);
 
 /* worker/http_server.c */
 void	http_accept(struct evconnlistener *lev, evutil_socket_t fd,

@@ -31,6 +31,8 @@ static const char *const test_env[] = {
 	"REQUIRE_API_KEY", "PROXY_FAIL_OPEN", "OMNIROUTE_HEADER_TIMEOUT_MS",
 	"OMNIROUTE_KEEPALIVE_TIMEOUT_MS", "OMNIROUTE_SHUTDOWN_TIMEOUT_MS",
 	"OMNIROUTE_API_KEY_FILE", "STORAGE_ENCRYPTION_KEY_FILE", "OMNIROUTE_USER",
+	"OMNIROUTE_LOG_FILE", "OMNIROUTE_SYSLOG", "OMNIROUTE_LOG_FORMAT",
+	"OMNIROUTE_ACCESS_LOG",
 };
 
 static struct config cfg;
@@ -385,6 +387,47 @@ test_finish_log_level(void **state)
 	assert_int_equal(config_set(&cfg, "log_level", "ERROR", "t", err, sizeof(err)), 0);
 	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
 	assert_int_equal(cfg.level, LOG_LEVEL_ERROR);
+}
+
+static void
+test_log_settings(void **state)
+{
+	(void)state;
+	/* defaults: stderr, no syslog, text, no access log */
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	assert_null(cfg.log_file);
+	assert_false(cfg.syslog);
+	assert_int_equal(cfg.format, LOG_FORMAT_TEXT);
+	assert_false(cfg.access_log_on);
+	assert_finish_error("log_format", "xml", "log_format: must be text or json, not 'xml'");
+	assert_finish_error("access_log", "",
+	    "access_log: must be off, stderr or a file path");
+
+	config_free(&cfg);
+	config_defaults(&cfg);
+	assert_int_equal(config_parse_text(&cfg, "log_file = /tmp/o.log\n"
+	    "syslog = on\nlog_format = JSON\naccess_log = /tmp/a.log\n", "t", err,
+	    sizeof(err)), 0);
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.log_file, "/tmp/o.log");
+	assert_true(cfg.syslog);
+	assert_int_equal(cfg.format, LOG_FORMAT_JSON);
+	assert_true(cfg.access_log_on);
+	assert_string_equal(cfg.access_log, "/tmp/a.log");
+
+	/* the environment twins override the file */
+	config_free(&cfg);
+	setenv("OMNIROUTE_LOG_FORMAT", "text", 1);
+	setenv("OMNIROUTE_ACCESS_LOG", "off", 1);
+	setenv("OMNIROUTE_SYSLOG", "false", 1);
+	setenv("OMNIROUTE_LOG_FILE", "/tmp/x.log", 1);
+	assert_int_equal(config_load(&cfg, write_temp_config("log_format = json\n"
+	    "access_log = stderr\nsyslog = on\n"), NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(cfg.format, LOG_FORMAT_TEXT);
+	assert_false(cfg.access_log_on);
+	assert_false(cfg.syslog);
+	assert_string_equal(cfg.log_file, "/tmp/x.log");
+	assert_int_not_equal(config_set(&cfg, "syslog", "maybe", "t", err, sizeof(err)), 0);
 }
 
 static void
@@ -760,6 +803,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_env_form_replaces_file_form, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_unreadable_secret_file_names_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_empty_variables_count_as_unset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_settings, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
