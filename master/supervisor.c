@@ -10,6 +10,7 @@
  * ones never stopped, and the reload answers why. Startup is the same: no
  * "ready" until the workers serve, and a worker that cannot start ends it.
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -102,6 +103,16 @@ spawn_worker(struct master *m, int slot, int restarts, const struct config *cfg,
 		log_errorx("no free worker entry");
 		return -1;
 	}
+	if (m->accept_board == NULL) {
+		void *shared = mmap(NULL, MAX_WORKER_SLOTS * sizeof(*m->accept_board),
+		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (shared == MAP_FAILED)
+			log_warn("mmap of the accept board (accepting stays unbalanced)");
+		else
+			m->accept_board = shared;
+	}
+	if (m->accept_board != NULL)
+		memset(&m->accept_board[w - m->workers], 0, sizeof(*m->accept_board));
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
 		log_warn("socketpair");
 		return -1;
@@ -118,6 +129,9 @@ spawn_worker(struct master *m, int slot, int restarts, const struct config *cfg,
 			.channel_fd = sv[1],
 			.listen_fds = m->listen_fds,
 			.listen_count = m->listen_count,
+			.board = m->accept_board,
+			.board_count = m->accept_board != NULL ? MAX_WORKER_SLOTS : 0,
+			.board_index = (size_t)(w - m->workers),
 			.cfg = cfg,
 		};
 		close(sv[0]);
@@ -431,6 +445,8 @@ worker_exited(struct master *m, struct worker_proc *w, int status)
 
 	describe_status(status, how, sizeof(how));
 	w->exited = true;
+	if (m->accept_board != NULL)	/* a dead worker accepts nothing */
+		memset(&m->accept_board[w - m->workers], 0, sizeof(*m->accept_board));
 	master_jobs_worker_gone(m, w->pid);
 	if (w->channel != NULL) {
 		bufferevent_free(w->channel);

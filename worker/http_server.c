@@ -62,6 +62,7 @@ http_conn_close(struct http_conn *c)
 		models_abort(c->models);
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->conn_count--;
+	worker_lost_a_connection(w);
 	if (w->accept_paused && (long)w->conn_count < w->cfg->max_client_connections &&
 	    (w->accept_retry == NULL || !evtimer_pending(w->accept_retry, NULL)))
 		worker_pause_accepting(w, false);

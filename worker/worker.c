@@ -33,14 +33,30 @@ worker_stop_accepting(struct worker *w)
 	}
 }
 
-/* Accept exactly when serving, not draining, not at the cap, not this turn. */
+/* Write this worker's load and accepting state where the others read it. */
+static void
+publish_board(struct worker *w)
+{
+	struct accept_board_entry *e;
+	bool serving = w->serving && !w->draining && !w->accept_paused;
+
+	if (w->board == NULL)
+		return;
+	e = &w->board[w->board_index];
+	e->load = serving ? (uint32_t)w->conn_count + 1 : 0;
+	e->listening = serving && !w->deferring;
+}
+
+/* Accept exactly when serving, not draining, not at the cap, not deferring,
+ * not in the same loop turn as the last accept. */
 static void
 update_listening(struct worker *w)
 {
 	bool on = w->serving && !w->draining && !w->accept_paused &&
-	    !w->accepted_this_turn;
+	    !w->deferring && !w->accepted_this_turn;
 	size_t i;
 
+	publish_board(w);
 	if (on == w->listening)
 		return;
 	w->listening = on;
@@ -70,28 +86,101 @@ accept_next_turn(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * Is this worker clearly ahead of another worker that is accepting right
+ * now: by 4 connections plus a quarter of that one's count? Only then may
+ * it leave the next connections to the others: some other worker always
+ * accepts (a deferring worker does not count), so the kernel's queue is
+ * taken at its pace whatever this one does.
+ */
+static bool
+ahead_of_an_accepting_worker(const struct worker *w)
+{
+	uint32_t mine = (uint32_t)w->conn_count;
+	size_t i;
+
+	for (i = 0; w->board != NULL && i < w->board_count; i++) {
+		const struct accept_board_entry *e = &w->board[i];
+		uint32_t load = e->load;
+		if (i == w->board_index || load == 0 || !e->listening)
+			continue;
+		if (mine >= (load - 1) + 4 + (load - 1) / 4)
+			return true;
+	}
+	return false;
+}
+
+#define DEFER_CHECK_MS		1	/* while deferring, look again this often */
+#define DEFER_CHECKS_MAX	3	/* and accept anyway after this many looks */
+
+static void
+stop_deferring(struct worker *w)
+{
+	w->deferring = false;
+	update_listening(w);
+}
+
+static void
+defer_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval tv = { 0, DEFER_CHECK_MS * 1000 };
+
+	(void)fd;
+	(void)what;
+	if (!w->deferring)
+		return;
+	/* bounded: two workers that looked at once may both have stepped aside */
+	if (++w->defer_checks < DEFER_CHECKS_MAX && ahead_of_an_accepting_worker(w)) {
+		evtimer_add(w->defer_check, &tv);
+		return;
+	}
+	stop_deferring(w);
+}
+
+/*
  * After each accepted connection. libevent's listener would take the whole
  * kernel queue in one callback, so after a burst (32 clients connecting at
  * once) the worker that woke first would hold every connection while the
- * others idle. Instead each worker takes one connection per loop turn: all
- * of them wake for a new connection and race for it, and a busy worker (a
- * longer turn) takes fewer. Nothing sleeps: the listener is enabled again by
- * a timer of 0, which makes the next epoll_wait return at once (and
- * libevent's change list folds the disable and enable into nothing when
- * they meet before it).
+ * others idle. So each worker takes one connection per loop turn (the
+ * listener is enabled again by a timer of 0: the next epoll_wait returns at
+ * once, nothing sleeps), and a worker clearly ahead of another that accepts
+ * steps aside until its own connections close or for at most
+ * DEFER_CHECKS_MAX looks. Deciding from the shared board, a worker never
+ * steps aside unless another one is accepting.
  */
 void
 worker_took_a_connection(struct worker *w)
 {
 	static const struct timeval now = { 0, 0 };
+	struct timeval tv = { 0, DEFER_CHECK_MS * 1000 };
 
-	if (w->accepted_this_turn)
+	if (!w->deferring && ahead_of_an_accepting_worker(w)) {
+		w->deferring = true;
+		w->defer_checks = 0;
+		if (w->defer_check == NULL)
+			w->defer_check = evtimer_new(w->base, defer_check, w);
+		evtimer_add(w->defer_check, &tv);
+		update_listening(w);
 		return;
+	}
+	if (w->accepted_this_turn) {
+		publish_board(w);
+		return;
+	}
 	w->accepted_this_turn = true;
 	update_listening(w);
 	if (w->accept_again == NULL)
 		w->accept_again = evtimer_new(w->base, accept_next_turn, w);
 	evtimer_add(w->accept_again, &now);
+}
+
+void
+worker_lost_a_connection(struct worker *w)
+{
+	if (w->deferring && !ahead_of_an_accepting_worker(w))
+		stop_deferring(w);
+	else
+		publish_board(w);
 }
 
 static void
@@ -157,6 +246,7 @@ worker_start_drain(struct worker *w, long deadline_ms, bool close_idle)
 		return;
 	}
 	w->draining = true;
+	publish_board(w);		/* 0: the others stop comparing with this one */
 	log_debug("draining: %zu connections open", w->conn_count);
 	pool_free_all(w);
 	worker_stop_accepting(w);
@@ -423,6 +513,9 @@ worker_main(const struct worker_init *init)
 	TAILQ_INIT(&w.pool);
 	w.slot = init->slot;
 	w.cfg = init->cfg;
+	w.board = init->board;
+	w.board_count = init->board_count;
+	w.board_index = init->board_index;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	w.base = event_base_new();
@@ -486,6 +579,10 @@ out:
 		event_free(w.accept_retry);
 	if (w.accept_again != NULL)
 		event_free(w.accept_again);
+	if (w.defer_check != NULL)
+		event_free(w.defer_check);
+	if (w.board != NULL)
+		memset(&w.board[w.board_index], 0, sizeof(w.board[0]));
 	if (w.drain_deadline != NULL)
 		event_free(w.drain_deadline);
 	worker_stop_accepting(&w);

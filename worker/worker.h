@@ -25,11 +25,24 @@
 #include "reply.h"
 #include "textbuf.h"
 
+/*
+ * One entry per worker slot in memory the master maps shared before forking
+ * (MAP_SHARED): what each worker holds and whether it accepts, so a worker
+ * well ahead of another can leave it the next connections (worker.c).
+ */
+struct accept_board_entry {
+	volatile uint32_t	 load;		/* connections + 1 while serving; 0 = not */
+	volatile uint32_t	 listening;	/* 1 while accepting (not deferring) */
+};
+
 struct worker_init {
 	int			 slot;
 	int			 channel_fd;	/* socketpair end to the master */
 	const int		*listen_fds;
 	size_t			 listen_count;
+	struct accept_board_entry *board;	/* shared; NULL = no balancing */
+	size_t			 board_count;
+	size_t			 board_index;	/* this worker's entry */
 	const struct config	*cfg;
 };
 
@@ -132,6 +145,12 @@ struct worker {
 	bool			 serving;	/* the master said "serve": accept */
 	bool			 listening;	/* the listeners are enabled */
 	bool			 accepted_this_turn;	/* the next accept waits a loop turn */
+	bool			 deferring;	/* well ahead of an accepting worker: leave it the next */
+	int			 defer_checks;	/* re-checks while deferring (bounded) */
+	struct event		*defer_check;	/* re-checks the balance while deferring */
+	struct accept_board_entry *board;
+	size_t			 board_count;
+	size_t			 board_index;
 	bool			 master_gone;	/* channel EOF: finishing, then exit */
 	struct event		*drain_deadline;	/* a draining worker exits by then */
 	char			 drain_setting[32];	/* the setting that set it, for the log */
@@ -161,6 +180,8 @@ struct worker {
  * each accepted one, the next waits for the next loop turn. */
 void	worker_pause_accepting(struct worker *w, bool pause);
 void	worker_took_a_connection(struct worker *w);
+/* A connection closed: publish the load; stop deferring if no longer ahead. */
+void	worker_lost_a_connection(struct worker *w);
 
 /* worker/access.c: logs of a worker (SIGUSR1 reopens them) and the
  * per-request id and access-log line */
