@@ -2,11 +2,12 @@
  * master/preflight.c — what a start or a reload needs beyond a configuration
  * that parses: the CA file the workers will load must load (a worker that
  * cannot build its TLS context cannot serve), and each listen address must
- * be an address of this machine. `omnirouted -n`, startup and every reload
- * run it, so a configuration that cannot serve is refused before any worker
- * is replaced.
+ * be an address of this machine, and the log files must be writable.
+ * `omnirouted -n`, startup and every reload run it, so a configuration that
+ * cannot serve is refused before any worker is replaced.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netdb.h>
 
 #include <errno.h>
@@ -56,6 +57,47 @@ check_listen_address(const struct listen_addr *la, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * Can a log file be appended to (or created)? Checked with access(), as the
+ * user the check runs as, so nothing is created by -n.
+ */
+static int
+check_log_path(const char *setting, const char *path, char *err, size_t errlen)
+{
+	char dir[4096];
+	const char *slash;
+	struct stat sb;
+
+	if (path == NULL || *path == '\0' || strcmp(path, "stderr") == 0 ||
+	    strcmp(path, "off") == 0)
+		return 0;
+	if (stat(path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			snprintf(err, errlen, "%s %s is a directory", setting, path);
+			return -1;
+		}
+		if (access(path, W_OK) != 0) {
+			snprintf(err, errlen, "%s %s is not writable: %s", setting, path,
+			    strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	slash = strrchr(path, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (access(dir, W_OK | X_OK) != 0) {
+		snprintf(err, errlen, "%s %s cannot be created: directory %s: %s",
+		    setting, path, dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 config_preflight(const struct config *cfg, bool check_listen, char *err,
     size_t errlen)
@@ -67,6 +109,9 @@ config_preflight(const struct config *cfg, bool check_listen, char *err,
 	if ((ctx = tls_client_ctx_new(cfg->ca_file, err, errlen)) == NULL)
 		return -1;
 	tls_client_ctx_free(ctx);
+	if (check_log_path("log_file", cfg->log_file, err, errlen) != 0 ||
+	    check_log_path("access_log", cfg->access_log, err, errlen) != 0)
+		return -1;
 	for (i = 0; check_listen && i < cfg->listen_count; i++)
 		if (check_listen_address(&cfg->listen_addrs[i], err, errlen) != 0)
 			return -1;

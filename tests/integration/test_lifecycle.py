@@ -257,6 +257,22 @@ def test_missing_ca_file_refuses_check_reload_and_start(daemon_factory, tmp_path
     assert "missing.pem" in d2.read_log() and " ready" not in d2.read_log()
 
 
+def test_unwritable_log_paths_refuse_check_and_reload(daemon_factory, tmp_path):
+    cfg = write(tmp_path / "c.conf", "log_level = info\n")
+    d = daemon_factory(config=cfg).start()
+    old = sorted(d.worker_pids())
+    for line, word in (("log_file = %s/no/such/dir/x.log" % tmp_path, "log_file"),
+                       ("access_log = %s" % tmp_path, "access_log")):
+        write(cfg, "log_level = debug\n%s\n" % line)
+        p = subprocess.run([OMNIROUTED, "-n", "-c", cfg, "-D", str(tmp_path / "x")],
+                           capture_output=True, text=True, timeout=20)
+        assert p.returncode != 0 and word in p.stderr, p
+        rc, out, err = d.ctl("reload")
+        assert rc != 0 and word in out + err, (out, err)
+        assert sorted(d.worker_pids()) == old
+        assert d.ctl_json("status")["logLevel"] == "info"
+
+
 def test_a_worker_that_dies_while_starting_fails_the_reload(daemon_factory, tmp_path):
     """The new set must all hold their snapshot; one dying first (killed here,
     while a large CA bundle keeps it busy) fails the reload: the reload says
