@@ -33,83 +33,16 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import egress_env as env                                      # noqa: E402
-from relay_bench import COMPLETION, REQUEST, cpu_seconds, nginx, tree, wrk  # noqa: E402
+from keepalive_load import KeepAliveLoad as Load              # noqa: E402
+from relay_bench import REQUEST, cpu_seconds, provider_and_nginx_proxy, tree, wrk  # noqa: E402
 
 CHAT = "/v1/chat/completions"
-
-
-class Load:
-    """Kept-alive clients calling one path back to back (bounded in time and
-    count); every failure counted, nothing retried; "Connection: close"
-    honoured. check(status, body) -> error text or None."""
-
-    def __init__(self, port, path, method="GET", body=None, clients=4,
-                 max_seconds=600, max_calls=10 ** 7, check=None):
-        self.port, self.path, self.method, self.body = port, path, method, body
-        self.max_seconds, self.max_calls, self.check = max_seconds, max_calls, check
-        self.ok = self.closes = 0
-        self.errors = []
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self.run, daemon=True)
-                        for _ in range(clients)]
-
-    def run(self):
-        deadline = time.monotonic() + self.max_seconds
-        conn, calls = None, 0
-        hdrs = {"Content-Type": "application/json"} if self.body else {}
-        while not self.stopping.is_set() and time.monotonic() < deadline \
-                and calls < self.max_calls:
-            calls += 1
-            try:
-                if conn is None:
-                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-                conn.request(self.method, self.path, body=self.body, headers=hdrs)
-                r = conn.getresponse()
-                data = r.read()
-                closing = (r.getheader("Connection") or "").lower() == "close"
-                wrong = ("status %d" % r.status if r.status != 200 else
-                         self.check(data) if self.check else None)
-                with self.lock:
-                    if wrong:
-                        self.errors.append("%s: %r" % (wrong, data[:120]))
-                    else:
-                        self.ok += 1
-                    self.closes += closing
-                if closing:
-                    conn.close()
-                    conn = None
-            except (OSError, http.client.HTTPException) as e:
-                with self.lock:
-                    self.errors.append(repr(e))
-                if conn is not None:
-                    conn.close()
-                conn = None
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def finish(self):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(60)
-
-    def summary(self):
-        kinds = {}
-        for e in self.errors:
-            k = e.split("(")[0].split(":")[0]
-            kinds[k] = kinds.get(k, 0) + 1
-        return "%d ok, %d failed %s, %d answered Connection: close" % (
-            self.ok, len(self.errors), kinds or "", self.closes)
 
 
 class Omni:
@@ -183,22 +116,8 @@ def main():
     procs, omnis = [], []
     try:
         ca = env.TestCA(os.path.join(work, "ca"))
-        prov_port, proxy_port, omni_port = env.free_port(), env.free_port(), env.free_port()
-        procs.append(nginx(work, """
-server {
-  listen 127.0.0.1:%d ssl; ssl_certificate %s; ssl_certificate_key %s;
-  keepalive_requests 100000;
-  location / { default_type application/json; return 200 '%s'; }
-}""" % (prov_port, ca.cert, ca.key, COMPLETION), prov_port))
-        proxy = nginx(work, """
-upstream provider { server 127.0.0.1:%d; keepalive 64; }
-server {
-  listen 127.0.0.1:%d; keepalive_requests 100000;
-  location / { proxy_pass https://provider; proxy_http_version 1.1;
-    proxy_set_header Connection ""; proxy_ssl_server_name on; proxy_ssl_name localhost;
-    proxy_ssl_verify on; proxy_ssl_trusted_certificate %s; proxy_ssl_session_reuse on; }
-}""" % (prov_port, proxy_port, ca.ca), proxy_port)
-        procs.append(proxy)
+        prov_port, proxy_port, proxy = provider_and_nginx_proxy(work, ca, procs)
+        omni_port = env.free_port()
         omni = Omni(a, work, "data", omni_port, ca)
         omnis.append(omni)
         omni.ctl("provider", "update", "openai", "--base-url",
@@ -241,7 +160,7 @@ server {
 
         # 2. reloads under keep-alive load
         body = REQUEST.encode()
-        load = Load(omni_port, CHAT, "POST", body).start()
+        load = Load(omni_port, CHAT, "POST", body, max_seconds=600).start()
         time.sleep(0.3)
         med, worst = reloads(omni, a.reloads)
         load.finish()
@@ -263,9 +182,9 @@ server {
         def pinned(data):
             level = json.loads(data).get("level")
             return None if level == "account" else "resolved %s" % level
-        relay = Load(omni_port, CHAT, "POST", body, clients=3).start()
+        relay = Load(omni_port, CHAT, "POST", body, clients=3, max_seconds=600).start()
         resolve = Load(omni_port, "/api/settings/proxy?resolve=conn-pinned", clients=1,
-                       check=pinned).start()
+                       max_seconds=600, check=pinned).start()
         time.sleep(0.3)
         med, worst = reloads(omni, a.reloads)
         relay.finish()

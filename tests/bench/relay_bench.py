@@ -89,6 +89,30 @@ def nginx(workdir, conf_body, port):
     return proc
 
 
+def provider_and_nginx_proxy(work, ca, procs):
+    """The fast TLS stand-in (nginx answering COMPLETION) and nginx as a
+    reverse proxy in front of it (upstream keep-alive): the relay's bar.
+    Both processes are appended to procs; returns (provider port, proxy
+    port, the proxy's process)."""
+    prov_port, proxy_port = env.free_port(), env.free_port()
+    procs.append(nginx(work, """
+server {
+  listen 127.0.0.1:%d ssl; ssl_certificate %s; ssl_certificate_key %s;
+  keepalive_requests 100000;
+  location / { default_type application/json; return 200 '%s'; }
+}""" % (prov_port, ca.cert, ca.key, COMPLETION), prov_port))
+    proxy = nginx(work, """
+upstream provider { server 127.0.0.1:%d; keepalive 64; }
+server {
+  listen 127.0.0.1:%d; keepalive_requests 100000;
+  location / { proxy_pass https://provider; proxy_http_version 1.1;
+    proxy_set_header Connection ""; proxy_ssl_server_name on; proxy_ssl_name localhost;
+    proxy_ssl_verify on; proxy_ssl_trusted_certificate %s; proxy_ssl_session_reuse on; }
+}""" % (prov_port, proxy_port, ca.ca), proxy_port)
+    procs.append(proxy)
+    return prov_port, proxy_port, proxy
+
+
 def wrk(url, conns, seconds, script):
     out = subprocess.run(["wrk", "-t", str(min(conns, 2)), "-c", str(conns), "-d",
                           "%ds" % seconds, "--latency", "-s", script, url],
@@ -159,22 +183,8 @@ def main():
     procs = []
     try:
         ca = env.TestCA(os.path.join(work, "ca"))
-        prov_port, proxy_port, omni_port = env.free_port(), env.free_port(), env.free_port()
-        procs.append(nginx(work, """
-server {
-  listen 127.0.0.1:%d ssl; ssl_certificate %s; ssl_certificate_key %s;
-  keepalive_requests 100000;
-  location / { default_type application/json; return 200 '%s'; }
-}""" % (prov_port, ca.cert, ca.key, COMPLETION), prov_port))
-        proxy = nginx(work, """
-upstream provider { server 127.0.0.1:%d; keepalive 64; }
-server {
-  listen 127.0.0.1:%d; keepalive_requests 100000;
-  location / { proxy_pass https://provider; proxy_http_version 1.1;
-    proxy_set_header Connection ""; proxy_ssl_server_name on; proxy_ssl_name localhost;
-    proxy_ssl_verify on; proxy_ssl_trusted_certificate %s; proxy_ssl_session_reuse on; }
-}""" % (prov_port, proxy_port, ca.ca), proxy_port)
-        procs.append(proxy)
+        prov_port, proxy_port, proxy = provider_and_nginx_proxy(work, ca, procs)
+        omni_port = env.free_port()
         ms = env.microsocks(work)
         omni, ctl = start_omniroute(a, work, "data", omni_port, ca, prov_port)
         procs.append(omni)

@@ -19,23 +19,11 @@ import time
 import pytest
 
 from conftest import OMNIROUTED, free_port, wait_for
+from keepalive_load import KeepAliveLoad
+from test_daemon import pid_alive, write
 from provider_standin import ProviderStandIn
 
 CHAT = "/v1/chat/completions"
-
-
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-    return str(path)
-
-
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-        return True
-    except OSError:
-        return False
 
 
 def children_of(pid):
@@ -54,70 +42,16 @@ def children_of(pid):
     return kids
 
 
-class KeepAliveLoad:
-    """Clients on kept-alive connections calling `path` back to back, for at
-    most max_seconds or max_calls each; every failure (reset, broken pipe,
-    non-200) is counted, nothing is retried. A response that says
-    "Connection: close" is honoured: the next call opens a new connection."""
-
-    def __init__(self, d, path="/healthz", clients=4, max_seconds=30.0, max_calls=20000,
-                 method="GET", body=None, headers=None):
-        self.d, self.path, self.method, self.body = d, path, method, body
-        self.headers = headers or {}
-        self.clients, self.max_seconds, self.max_calls = clients, max_seconds, max_calls
-        self.ok = 0
-        self.closes = 0                    # responses that said Connection: close
-        self.errors = []
-        self.bodies = []
-        self.lock = threading.Lock()
-        self.stop_flag = threading.Event()
-        self.threads = [threading.Thread(target=self.run) for _ in range(clients)]
-
-    def run(self):
-        deadline = time.monotonic() + self.max_seconds
-        conn = None
-        calls = 0
-        while not self.stop_flag.is_set() and time.monotonic() < deadline \
-                and calls < self.max_calls:
-            calls += 1
-            try:
-                if conn is None:
-                    conn = http.client.HTTPConnection("127.0.0.1", self.d.port, timeout=20)
-                conn.request(self.method, self.path, body=self.body, headers=self.headers)
-                r = conn.getresponse()
-                data = r.read()
-                closing = (r.getheader("Connection") or "").lower() == "close"
-                with self.lock:
-                    if r.status == 200:
-                        self.ok += 1
-                    else:
-                        self.errors.append("status %d: %r" % (r.status, data[:200]))
-                    if closing:
-                        self.closes += 1
-                    if len(self.bodies) < 5000:
-                        self.bodies.append(data)
-                if closing:
-                    conn.close()
-                    conn = None
-            except (OSError, http.client.HTTPException) as e:
-                with self.lock:
-                    self.errors.append(repr(e))
-                if conn is not None:
-                    conn.close()
-                conn = None
-        if conn is not None:
-            conn.close()
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def finish(self):
-        self.stop_flag.set()
-        for t in self.threads:
-            t.join(60)
-        assert not any(t.is_alive() for t in self.threads)
+@pytest.fixture
+def relaying(daemon_factory, ca):
+    """One worker relaying openai to a provider stand-in on 127.0.0.1."""
+    provider = ProviderStandIn(ca, pause=0.01)
+    d = daemon_factory(workers=1, env={"OMNIROUTE_CA_FILE": ca.ca}).start()
+    d.ctl_json("provider", "update", "openai", "--base-url",
+               provider.url("/v1", host="127.0.0.1"))
+    d.ctl_json("conn", "add", "openai", "--name", "m", "--key", "sk-x")
+    yield d, provider
+    provider.stop()
 
 
 def reload_ok(d):
@@ -130,7 +64,7 @@ def reload_ok(d):
 
 def test_reloads_under_keep_alive_load_fail_no_request(daemon_factory):
     d = daemon_factory().start()
-    load = KeepAliveLoad(d, clients=4, max_seconds=60).start()
+    load = KeepAliveLoad(d.port, clients=4, max_seconds=60).start()
     time.sleep(0.2)
     for _ in range(10):
         answer = reload_ok(d)
@@ -166,36 +100,28 @@ def test_idle_kept_alive_connection_survives_a_reload(daemon_factory):
     assert http_status(d, "/healthz") == 200
 
 
-def test_request_in_flight_during_a_reload_is_answered_with_connection_close(
-        daemon_factory, ca):
-    provider = ProviderStandIn(ca, pause=0.01)
-    try:
-        d = daemon_factory(workers=1, env={"OMNIROUTE_CA_FILE": ca.ca}).start()
-        d.ctl_json("provider", "update", "openai", "--base-url",
-                   provider.url("/v1", host="127.0.0.1"))
-        d.ctl_json("conn", "add", "openai", "--name", "m", "--key", "sk-x")
-        provider.script(CHAT, slow_head=1.0, times=1)
-        conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=20)
-        result = {}
+def test_request_in_flight_during_a_reload_is_answered_with_connection_close(relaying):
+    d, provider = relaying
+    provider.script(CHAT, slow_head=1.0, times=1)
+    conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=20)
+    result = {}
 
-        def call():
-            conn.request("POST", CHAT, body=json.dumps(
-                {"model": "openai/gpt-4o-mini", "messages": []}),
-                headers={"Content-Type": "application/json"})
-            r = conn.getresponse()
-            result["status"], result["conn"], result["body"] = (
-                r.status, r.getheader("Connection"), r.read())
-        t = threading.Thread(target=call)
-        t.start()
-        provider.wait_requests(1, timeout=10)
-        reload_ok(d)
-        t.join(20)
-        assert result["status"] == 200, result
-        assert result["conn"] == "close"
-        assert json.loads(result["body"])["object"] == "chat.completion"
-        conn.close()
-    finally:
-        provider.stop()
+    def call():
+        conn.request("POST", CHAT, body=json.dumps(
+            {"model": "openai/gpt-4o-mini", "messages": []}),
+            headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        result["status"], result["conn"], result["body"] = (
+            r.status, r.getheader("Connection"), r.read())
+    t = threading.Thread(target=call)
+    t.start()
+    provider.wait_requests(1, timeout=10)
+    reload_ok(d)
+    t.join(20)
+    assert result["status"] == 200, result
+    assert result["conn"] == "close"
+    assert json.loads(result["body"])["object"] == "chat.completion"
+    conn.close()
 
 
 def test_new_workers_serve_only_with_the_registry_snapshot(daemon_factory):
@@ -208,8 +134,11 @@ def test_new_workers_serve_only_with_the_registry_snapshot(daemon_factory):
     assert status == 200 and body["created"] == 500, body
     pid = d.ctl_json("proxy", "list", "--limit", "1")["items"][0]["id"]
     d.ctl_json("assign", "set", "account", "conn-1", pid)
-    path = "/api/settings/proxy?resolve=conn-1"
-    load = KeepAliveLoad(d, path=path, clients=3, max_seconds=60).start()
+    def pinned(body):
+        level = json.loads(body).get("level")
+        return None if level == "account" else "resolved %s" % level
+    load = KeepAliveLoad(d.port, path="/api/settings/proxy?resolve=conn-1", clients=3,
+                         max_seconds=60, check=pinned).start()
     for i in range(6):
         reload_ok(d)
         if i == 3:
@@ -219,7 +148,7 @@ def test_new_workers_serve_only_with_the_registry_snapshot(daemon_factory):
             time.sleep(0.1)
     load.finish()
     # a killed worker's kept-alive connections break; nothing else may
-    wrong = [b for b in load.bodies if json.loads(b).get("level") != "account"]
+    wrong = [e for e in load.errors if e.startswith(("resolved", "status"))]
     assert wrong == [], wrong[:3]
     assert load.ok > 50
     assert all("reset" in e.lower() or "Remote end" in e or "pipe" in e.lower()
@@ -369,44 +298,38 @@ def test_daemonized_start_returns_once_serving(tmp_path):
 
 # ---- master loss ----------------------------------------------------------------
 
-def test_master_loss_frees_the_data_dir_and_port_while_streams_finish(daemon_factory, ca):
-    provider = ProviderStandIn(ca, pause=0.01)
-    try:
-        d = daemon_factory(workers=1, env={"OMNIROUTE_CA_FILE": ca.ca}).start()
-        d.ctl_json("provider", "update", "openai", "--base-url",
-                   provider.url("/v1", host="127.0.0.1"))
-        d.ctl_json("conn", "add", "openai", "--name", "m", "--key", "sk-x")
-        provider.script(CHAT, events=["tok"] * 20, pause=0.2, times=1)   # ~4 s
-        old_worker = d.worker_pids()[0]
-        result = {}
+def test_master_loss_frees_the_data_dir_and_port_while_streams_finish(daemon_factory, ca,
+                                                                     relaying):
+    d, provider = relaying
+    provider.script(CHAT, events=["tok"] * 20, pause=0.2, times=1)   # ~4 s
+    old_worker = d.worker_pids()[0]
+    result = {}
 
-        def stream():
-            c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
-            c.request("POST", CHAT, body=json.dumps(
-                {"model": "openai/gpt-4o-mini", "messages": [], "stream": True}),
-                headers={"Content-Type": "application/json"})
-            r = c.getresponse()
-            result["data"] = r.read()
-            c.close()
-        t = threading.Thread(target=stream)
-        t.start()
-        provider.wait_requests(1, timeout=10)
-        d.proc.send_signal(signal.SIGKILL)
-        d.proc.wait(timeout=10)
-        # a new daemon on the same data dir and port while the stream goes on
-        d2 = daemon_factory(d.datadir.rsplit("/", 1)[1], workers=1,
-                            env={"OMNIROUTE_CA_FILE": ca.ca})
-        d2.port = d.port
-        d2.log_path = d.log_path + ".2"
-        d2.start(wait=False)
-        d2.wait_ready(timeout=15)
-        assert pid_alive(old_worker)              # still finishing the stream
-        t.join(30)
-        assert b"[DONE]" in result["data"]
-        assert wait_for(lambda: not pid_alive(old_worker), timeout=10)
-        assert d2.ctl_json("status")["pid"] == d2.proc.pid
-    finally:
-        provider.stop()
+    def stream():
+        c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
+        c.request("POST", CHAT, body=json.dumps(
+            {"model": "openai/gpt-4o-mini", "messages": [], "stream": True}),
+            headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        result["data"] = r.read()
+        c.close()
+    t = threading.Thread(target=stream)
+    t.start()
+    provider.wait_requests(1, timeout=10)
+    d.proc.send_signal(signal.SIGKILL)
+    d.proc.wait(timeout=10)
+    # a new daemon on the same data dir and port while the stream goes on
+    d2 = daemon_factory(d.datadir.rsplit("/", 1)[1], workers=1,
+                        env={"OMNIROUTE_CA_FILE": ca.ca})
+    d2.port = d.port
+    d2.log_path = d.log_path + ".2"
+    d2.start(wait=False)
+    d2.wait_ready(timeout=15)
+    assert pid_alive(old_worker)              # still finishing the stream
+    t.join(30)
+    assert b"[DONE]" in result["data"]
+    assert wait_for(lambda: not pid_alive(old_worker), timeout=10)
+    assert d2.ctl_json("status")["pid"] == d2.proc.pid
 
 
 # ---- a request body's own deadline ------------------------------------------------
