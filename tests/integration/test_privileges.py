@@ -431,6 +431,36 @@ def test_sd_notify_ready_status_stopping(daemon_factory, tmp_path):
             os.unlink(path)
 
 
+def test_sd_notify_around_reloads(daemon_factory, tmp_path):
+    """RELOADING=1 when a reload begins; READY=1 again when it ends, applied,
+    refused or failed, with a STATUS line saying which; READY=1 only once
+    the workers serve."""
+    name = "omniroute-test-reload-%d" % os.getpid()
+    cfg = tmp_path / "c.conf"
+    cfg.write_text("log_level = info\n")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        s.bind("\0" + name)
+        d = daemon_factory(config=str(cfg), env={"NOTIFY_SOCKET": "@" + name}).start(
+            wait=False)
+        read_notifications(s, "READY=1")
+        # READY=1 came once every worker serves: both answer at once
+        serving = [w for w in d.ctl_json("workers")["items"] if w["serving"]]
+        assert len(serving) == 2, serving
+        cfg.write_text("log_level = debug\n")
+        assert d.ctl("reload")[0] == 0
+        got = read_notifications(s, "READY=1")
+        assert "RELOADING=1" in "\n".join(got).split("\n"), got
+        assert any(line.startswith("MONOTONIC_USEC=") for m in got
+                   for line in m.split("\n")), got
+        assert any("reloaded" in m for m in got if m.startswith("STATUS=")), got
+        cfg.write_text("log_level = shouting\n")
+        assert d.ctl("reload")[0] != 0
+        got = read_notifications(s, "READY=1")
+        text = "\n".join(got)
+        assert "RELOADING=1" in text.split("\n") and "STATUS=reload refused" in text, got
+        assert d.stop() == 0
+
+
 def test_sd_notify_abstract_socket(daemon_factory):
     name = "omniroute-test-notify-%d" % os.getpid()
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
