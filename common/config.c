@@ -54,6 +54,7 @@ static const struct setting settings[] = {
 	S("header_timeout_ms", "OMNIROUTE_HEADER_TIMEOUT_MS", "15000", SET_LONG, header_timeout_ms, 100, 600000),
 	S("keepalive_timeout_ms", "OMNIROUTE_KEEPALIVE_TIMEOUT_MS", "75000", SET_LONG, keepalive_timeout_ms, 100, 3600000),
 	S("shutdown_timeout_ms", "OMNIROUTE_SHUTDOWN_TIMEOUT_MS", "10000", SET_LONG, shutdown_timeout_ms, 0, 3600000),
+	S("max_worker_processes", "OMNIROUTE_MAX_WORKER_PROCESSES", "1024", SET_LONG, max_worker_processes, 2, 1024),
 	S("worker_start_timeout_ms", "OMNIROUTE_WORKER_START_TIMEOUT_MS", "4000", SET_LONG, worker_start_timeout_ms, 100, 600000),
 	S("reload_drain_timeout_ms", "OMNIROUTE_RELOAD_DRAIN_TIMEOUT_MS", "900000", SET_LONG, reload_drain_timeout_ms, 0, 86400000),
 	S("dns_timeout_ms", "OMNIROUTE_DNS_TIMEOUT_MS", "5000", SET_LONG, dns_timeout_ms, 100, 600000),
@@ -383,6 +384,12 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 			return -1;
 		}
 		cfg->worker_count = (int)n;
+	}
+	if (cfg->max_worker_processes < 2L * cfg->worker_count) {
+		snprintf(err, errlen, "max_worker_processes: %ld leaves no room for a "
+		    "reload of %d workers (at least %d)", cfg->max_worker_processes,
+		    cfg->worker_count, 2 * cfg->worker_count);
+		return -1;
 	}
 	if (!log_level_parse(cfg->log_level, &cfg->level)) {
 		snprintf(err, errlen, "log_level: must be debug, info, warn or error, not '%s'",

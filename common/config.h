@@ -43,6 +43,7 @@ struct config {
 	long		 header_timeout_ms;
 	long		 keepalive_timeout_ms;
 	long		 shutdown_timeout_ms;
+	long		 max_worker_processes;	/* serving + draining, reloads included */
 	long		 worker_start_timeout_ms;	/* new workers must serve by then */
 	long		 reload_drain_timeout_ms;	/* old workers after a reload; 0 = no limit */
 	long		 dns_timeout_ms;

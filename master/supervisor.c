@@ -765,12 +765,14 @@ reload_begin(struct master *m, char *err, size_t errlen)
 		notify_ready();
 		return -1;
 	}
-	if ((room = free_entries(m)) < fresh.worker_count) {
+	room = (int)fresh.max_worker_processes - (MAX_WORKER_SLOTS - free_entries(m));
+	if (room < fresh.worker_count) {
 		snprintf(err, errlen, "no room for %d new workers: %d worker processes "
-		    "are still serving or draining from earlier reloads (at most %d; "
-		    "they leave when their connections end or at "
-		    "reload_drain_timeout_ms)", fresh.worker_count,
-		    MAX_WORKER_SLOTS - room, MAX_WORKER_SLOTS);
+		    "are still serving or draining from earlier reloads "
+		    "(max_worker_processes %ld; draining ones leave when their "
+		    "connections end, at the latest after reload_drain_timeout_ms)",
+		    fresh.worker_count, MAX_WORKER_SLOTS - free_entries(m),
+		    fresh.max_worker_processes);
 		config_free(&fresh);
 		notify_status("reload refused: %s", err);
 		notify_ready();

@@ -78,12 +78,21 @@ class Daemon:
                     self.proc.returncode, self.read_log()))
             try:
                 status, _ = self.http("GET", "/healthz")
-                if status == 200 and os.path.exists(self.sock):
+                if status == 200 and os.path.exists(self.sock) and self.all_serving():
                     return
             except OSError:
                 pass
             time.sleep(0.05)
         raise RuntimeError("omnirouted not ready:\n" + self.read_log())
+
+    def all_serving(self):
+        """Every worker the daemon was started with accepts (the master has
+        seen each hold its snapshot): one answering /healthz is not enough."""
+        rc, out, _ = self.ctl("workers", json_out=True)
+        if rc != 0:
+            return False
+        items = json.loads(out)["items"]
+        return sum(1 for w in items if w.get("serving")) >= self.workers
 
     def read_log(self):
         try:

@@ -124,6 +124,32 @@ def test_request_in_flight_during_a_reload_is_answered_with_connection_close(rel
     conn.close()
 
 
+def test_a_reload_without_room_for_its_workers_is_refused_and_says_why(daemon_factory,
+                                                                      tmp_path):
+    cfg = write(tmp_path / "c.conf", "max_worker_processes = 4\n")
+    d = daemon_factory(config=cfg).start()
+    # an idle kept-alive connection on each worker keeps it draining after a reload
+    held, slots = [], set()
+    for _ in range(50):
+        c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+        c.request("GET", "/healthz")
+        r = c.getresponse()
+        slots.add(json.loads(r.read())["worker"])
+        held.append(c)
+        if len(slots) == 2:
+            break
+    assert len(slots) == 2
+    reload_ok(d)                                   # 2 draining + 2 serving: full
+    rc, out, err = d.ctl("reload")
+    assert rc != 0 and "max_worker_processes" in out + err, (out, err)
+    assert "no room for 2 new workers" in out + err
+    assert http_status(d, "/healthz") == 200
+    for c in held:                                 # the draining ones can go now
+        c.close()
+    assert wait_for(lambda: len(d.worker_pids()) == 2, timeout=20)
+    assert reload_ok(d)["success"] is True
+
+
 def test_new_workers_serve_only_with_the_registry_snapshot(daemon_factory):
     """Right after a reload or a respawn, every worker resolves with the whole
     registry: a connection whose account has a proxy never resolves direct."""
