@@ -214,6 +214,7 @@ def test_workers_precedence(daemon_factory, tmp_path, env, flag, expected):
     cfg = write(tmp_path / "w.conf", "workers = 3\n")
     d = daemon_factory(config=cfg, env=env)
     d.argv = bare_argv(d, *(["-w", flag] if flag else []))
+    d.workers = expected                   # what start() waits for
     d.start()
     status = d.ctl_json("status")
     assert status["workersConfigured"] == expected
