@@ -94,13 +94,18 @@ def provider_and_nginx_proxy(work, ca, procs):
     reverse proxy in front of it (upstream keep-alive): the relay's bar.
     Both processes are appended to procs; returns (provider port, proxy
     port, the proxy's process)."""
-    prov_port, proxy_port = env.free_port(), env.free_port()
+    # the provider may be reached as "localhost": it listens on each address
+    # the name has here (::1 too with Debian's stock /etc/hosts)
+    prov_addrs = env.localhost_addresses()
+    prov_port, proxy_port = env.free_port_on(prov_addrs), env.free_port()
+    listen = "".join("  listen %s:%d ssl;\n" % ("[%s]" % h if ":" in h else h, prov_port)
+                     for h in prov_addrs)
     procs.append(nginx(work, """
 server {
-  listen 127.0.0.1:%d ssl; ssl_certificate %s; ssl_certificate_key %s;
+%s  ssl_certificate %s; ssl_certificate_key %s;
   keepalive_requests 100000;
   location / { default_type application/json; return 200 '%s'; }
-}""" % (prov_port, ca.cert, ca.key, COMPLETION), prov_port))
+}""" % (listen, ca.cert, ca.key, COMPLETION), prov_port))
     proxy = nginx(work, """
 upstream provider { server 127.0.0.1:%d; keepalive 64; }
 server {

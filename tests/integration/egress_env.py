@@ -2,9 +2,20 @@
 for localhost/127.0.0.1, a TLS provider stand-in (Python, threads), and the
 proxy servers Debian ships (microsocks, tinyproxy, squid, dante, stunnel),
 each started in the foreground with its own config and log file and stopped
-by the test that started it."""
+by the test that started it.
 
+What the name "localhost" resolves to is the system's business: stock
+Debian 12 maps it to ::1 as well as 127.0.0.1 (and getaddrinfo lists ::1
+first), other systems to 127.0.0.1 only. The daemon resolves it itself
+(c-ares, Happy Eyeballs) and so do the proxies the tests run (microsocks
+connects to the first address only), so a server that a test reaches as
+"localhost" listens on every loopback address the name has here, on one port
+(localhost_addresses(), serve_on()); servers reached by number listen on
+that number only."""
+
+import errno
 import http.server
+import ipaddress
 import json
 import os
 import shutil
@@ -19,6 +30,98 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def free_port_on(addresses):
+    """A port free on each of addresses, for a server process to listen on."""
+    listeners = serve_on(addresses, listening_socket)
+    for listener in listeners:
+        listener.server_close()
+    return listeners[0].server_address[1]
+
+
+def host_port(address, port):
+    """address:port as stunnel and most configs write it (an IPv6 address bare)."""
+    return "%s:%d" % (address, port)
+
+
+def _bindable(family, address):
+    try:
+        with socket.socket(family) as s:
+            s.bind((address, 0))
+        return True
+    except OSError:
+        return False
+
+
+def localhost_addresses():
+    """The addresses a server that tests reach as "localhost" listens on:
+    127.0.0.1 (tests and fake proxies also dial it by number) and every other
+    loopback address the name resolves to on this system, e.g. ::1 with
+    Debian's stock /etc/hosts. An address this machine cannot bind (IPv6
+    switched off) is left out: nothing could listen there."""
+    addresses = ["127.0.0.1"]
+    try:
+        infos = socket.getaddrinfo("localhost", None, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        infos = []
+    for family, _, _, _, sockaddr in infos:
+        address = sockaddr[0]
+        if address in addresses or not ipaddress.ip_address(address).is_loopback:
+            continue
+        if _bindable(family, address):
+            addresses.append(address)
+    return addresses
+
+
+def family_of(address):
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
+def serve_on(addresses, make):
+    """Call make((address, port)) for each address with one port for all:
+    the first call gets port 0 (the kernel picks), the others the port it
+    got; when that port is taken on a later address, everything is closed
+    and tried again. make returns an object with server_close() and
+    server_address (a socketserver, or listening_socket() below).
+    Returns the list of what make returned."""
+    for attempt in range(50):
+        made, port = [], 0
+        try:
+            for address in addresses:
+                made.append(make((address, port)))
+                port = made[0].server_address[1]
+            return made
+        except OSError as e:
+            for m in made:
+                m.server_close()
+            if e.errno != errno.EADDRINUSE or attempt == 49:
+                raise
+    raise AssertionError("unreachable")
+
+
+def server_class(base, address):
+    """base (a socketserver class), for address's family."""
+    if family_of(address) == socket.AF_INET6:
+        return type(base.__name__ + "6", (base,), {"address_family": socket.AF_INET6})
+    return base
+
+
+class listening_socket:
+    """A bare listening TCP socket on (address, port), shaped for serve_on()."""
+
+    def __init__(self, server_address, backlog=8):
+        self.socket = socket.socket(family_of(server_address[0]))
+        try:
+            self.socket.bind(server_address)
+            self.socket.listen(backlog)
+        except OSError:
+            self.socket.close()
+            raise
+        self.server_address = self.socket.getsockname()
+
+    def server_close(self):
+        self.socket.close()
 
 
 def wait_port(port, proc=None, timeout=10.0, what="server"):
@@ -81,17 +184,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class TLSStandIn:
     """An HTTPS server that answers GET with {"ip": <peer>, "path": …}."""
 
-    def __init__(self, ca, tls=True):
-        self.port = free_port()
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
-        self.httpd.requests = []
-        self.httpd.daemon_threads = True
+    def __init__(self, ca, tls=True, addresses=None):
+        self.addresses = addresses or localhost_addresses()
+        self.servers = serve_on(self.addresses, lambda sa: server_class(
+            http.server.ThreadingHTTPServer, sa[0])(sa, _Handler))
+        self.port = self.servers[0].server_address[1]
+        self.httpd = self.servers[0]
+        shared = []
         if tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(ca.cert, ca.key)
-            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        for srv in self.servers:
+            srv.requests = shared
+            srv.daemon_threads = True
+            if tls:
+                srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+            threading.Thread(target=srv.serve_forever, daemon=True).start()
         self.scheme = "https" if tls else "http"
 
     def url(self, host="localhost", path="/ip"):
@@ -102,8 +210,9 @@ class TLSStandIn:
         return self.httpd.requests
 
     def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        for srv in self.servers:
+            srv.shutdown()
+            srv.server_close()
 
 
 class Peer:
@@ -159,13 +268,18 @@ def tinyproxy(workdir, user=None, password=None, log_name=None):
 
 
 def stunnel(workdir, ca, connect_port):
-    port = free_port()
+    """An HTTPS proxy: TLS in front of 127.0.0.1:connect_port. Tests reach it
+    as "localhost" (its certificate's name), so it accepts on every address
+    of the name."""
+    addresses = localhost_addresses()
+    port = free_port_on(addresses)
     name = "stunnel-%d" % port
     conf = os.path.join(str(workdir), name + ".conf")
+    accept = "".join("accept = %s\n" % host_port(a, port) for a in addresses)
     with open(conf, "w") as f:
         f.write("foreground = yes\npid =\ndebug = info\n"
-                "[proxy]\naccept = 127.0.0.1:%d\nconnect = 127.0.0.1:%d\n"
-                "cert = %s\nkey = %s\n" % (port, connect_port, ca.cert, ca.key))
+                "[proxy]\n%sconnect = 127.0.0.1:%d\n"
+                "cert = %s\nkey = %s\n" % (accept, connect_port, ca.cert, ca.key))
     return Peer(name, ["stunnel4", conf], port, str(workdir))
 
 
@@ -176,13 +290,15 @@ def dante(workdir):
     with open(conf, "w") as f:
         f.write("logoutput: stderr\n"
                 "internal: 127.0.0.1 port = %d\n"
-                "external: 127.0.0.1\n"
+                # out from each address "localhost" has here: it resolves
+                # the names it is sent with the system's hosts file
+                "%s"
                 "clientmethod: none\nsocksmethod: none\n"
                 "user.privileged: root\nuser.unprivileged: nobody\n"
-                "client pass {\n  from: 127.0.0.0/8 to: 0.0.0.0/0\n  log: connect disconnect\n}\n"
-                "socks pass {\n  from: 127.0.0.0/8 to: 0.0.0.0/0\n  command: connect\n"
+                "client pass {\n  from: 127.0.0.0/8 to: 0/0\n  log: connect disconnect\n}\n"
+                "socks pass {\n  from: 127.0.0.0/8 to: 0/0\n  command: connect\n"
                 "  log: connect disconnect\n}\n"
-                % port)
+                % (port, "".join("external: %s\n" % a for a in localhost_addresses())))
     return Peer(name, ["danted", "-f", conf, "-N", "1"], port, str(workdir))
 
 

@@ -18,6 +18,8 @@ import threading
 import time
 import urllib.parse
 
+from egress_env import localhost_addresses, serve_on, server_class
+
 CREATED = 1700000000
 CREATED_AT = "2023-11-14T22:13:20Z"      # CREATED, as Anthropic writes it
 DEFAULT_MODELS = ["gpt-4o", "gpt-4o-mini", "text-embedding-3-small", "dall-e-3",
@@ -450,10 +452,12 @@ class ProviderStandIn:
     events before [DONE]; str items become content deltas, dicts are sent as
     `data: <json>`, bytes verbatim), `pause` between SSE events (seconds),
     `expect_bearer` (401 unless the key matches), `models` (for GET /v1/models),
-    `idle_timeout` for a kept-alive connection. `script()` overrides them."""
+    `idle_timeout` for a kept-alive connection. `script()` overrides them.
+    It listens on one port on each of `addresses` (default: every loopback
+    address "localhost" has here, see egress_env.localhost_addresses)."""
 
     def __init__(self, ca, tls=True, events=None, pause=0.05, expect_bearer=None,
-                 models=None, idle_timeout=10.0):
+                 models=None, idle_timeout=10.0, addresses=None):
         self.ctx = None
         if tls:
             self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -475,12 +479,15 @@ class ProviderStandIn:
         self._conn_counter = 0
         self._live = {}
         self._stopping = threading.Event()
-        self.httpd = _Server(("127.0.0.1", 0), _Handler)
-        self.httpd.standin = self
+        self.addresses = addresses or localhost_addresses()
+        self.servers = serve_on(self.addresses,
+                                lambda sa: server_class(_Server, sa[0])(sa, _Handler))
+        self.httpd = self.servers[0]
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
+        for srv in self.servers:
+            srv.standin = self
+            threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
+                             daemon=True).start()
 
     # ---- public -----------------------------------------------------------
     def url(self, path="", host="localhost"):
@@ -531,8 +538,9 @@ class ProviderStandIn:
 
     def stop(self):
         self._stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        for srv in self.servers:
+            srv.shutdown()
+            srv.server_close()
         with self._lock:
             live = list(self._live.values())
         for sock, thread in live:

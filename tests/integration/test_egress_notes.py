@@ -509,16 +509,17 @@ class SNIRecorder:
         ctx.load_cert_chain(ca.cert, ca.key)
         ctx.sni_callback = lambda sock, name, c: self.names.append(name)
         self.ctx = ctx
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
+        # reached as "localhost" and as 127.0.0.1: every address of the name
+        self.listeners = env.serve_on(env.localhost_addresses(), env.listening_socket)
+        self.port = self.listeners[0].server_address[1]
+        for listener in self.listeners:
+            threading.Thread(target=self._serve, args=(listener.socket,),
+                             daemon=True).start()
 
-    def _serve(self):
+    def _serve(self, sock):
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn, _ = sock.accept()
             except OSError:
                 return
             try:
@@ -538,7 +539,8 @@ class SNIRecorder:
                 pass
 
     def stop(self):
-        self.sock.close()
+        for listener in self.listeners:
+            listener.server_close()
 
 
 def test_s4_sni_is_sent_for_names_only(d, ca, peers):

@@ -1,6 +1,7 @@
 """Happy Eyeballs (RFC 8305) on the egress TCP connect, against the real
-daemon. The suite's other tests reach peers as "localhost" through the hosts
-file; here the daemon gets its own hosts file (CARES_HOSTS, read by c-ares)
+daemon. The suite's other tests reach peers as "localhost" through the
+system's hosts file (their stand-ins listen on every address it gives the
+name); here the daemon gets its own hosts file (CARES_HOSTS, read by c-ares)
 in which localhost has both ::1 and 127.0.0.1, while the TLS stand-ins and
 proxies listen on 127.0.0.1 only. IPv6 is tried first, so what sits on ::1 at
 the same port decides each case: nothing (refused: the call still goes
@@ -106,7 +107,9 @@ class HangingListener:
 
 @pytest.fixture(scope="module")
 def provider(ca):
-    s = ProviderStandIn(ca, pause=0.01)
+    # on 127.0.0.1 only, whatever the system's hosts file says: the tests
+    # decide what sits on ::1 at its port
+    s = ProviderStandIn(ca, pause=0.01, addresses=["127.0.0.1"])
     yield s
     s.stop()
 
@@ -247,8 +250,11 @@ def test_proxy_host_is_raced_too(start, provider, peers):
     p = new_proxy(d, type="socks5", host="localhost", port=ms.port)
     hang = HangingListener(socket.AF_INET6, "::1", ms.port)
     try:
+        # the target by number: microsocks resolves names with the system's
+        # hosts file, which is not the daemon's (CARES_HOSTS) here
         rc, out, err = d.ctl("--json", "proxy", "test", p["id"], "--url",
-                             provider.url("/v1/models"), "--timeout-ms", "15000")
+                             provider.url("/v1/models", host="127.0.0.1"),
+                             "--timeout-ms", "15000")
         res = json.loads(out)
     finally:
         hang.close()

@@ -49,7 +49,8 @@ def si(standins):
 
 def connect(si, ctx, timeout=5):
     if si.scheme == "https":
-        return http.client.HTTPSConnection("localhost", si.port, context=ctx,
+        # by number, like the plain connection (the certificate names it too)
+        return http.client.HTTPSConnection("127.0.0.1", si.port, context=ctx,
                                            timeout=timeout)
     return http.client.HTTPConnection("127.0.0.1", si.port, timeout=timeout)
 
