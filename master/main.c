@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -120,6 +121,35 @@ verify_storage_key(struct master *m, char *err, size_t errlen)
 	return rc;
 }
 
+#define BIND_RETRY_MS		100
+#define BIND_RETRIES		20	/* 2 s in all */
+
+/*
+ * bind(), retried for a while when the address is in use: the workers of an
+ * omnirouted whose master just died let go of the listening socket as soon
+ * as they notice (their channel closes), a few milliseconds later, and a new
+ * daemon started at once must not fail for that.
+ */
+static int
+bind_retrying(int fd, const struct sockaddr *sa, socklen_t salen,
+    const struct listen_addr *la)
+{
+	struct timespec pause = { 0, BIND_RETRY_MS * 1000000L };
+	int i;
+
+	for (i = 0; ; i++) {
+		if (bind(fd, sa, salen) == 0)
+			return 0;
+		if (errno != EADDRINUSE || i == BIND_RETRIES)
+			return -1;
+		if (i == 0)
+			log_warnx("%s:%s is in use; trying again for up to %d ms (the "
+			    "workers of a daemon that just died let go of it)", la->host,
+			    la->port, BIND_RETRY_MS * BIND_RETRIES);
+		nanosleep(&pause, NULL);
+	}
+}
+
 static int
 bind_listeners(struct master *m, char *err, size_t errlen)
 {
@@ -149,7 +179,7 @@ bind_listeners(struct master *m, char *err, size_t errlen)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (res->ai_family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+		if (bind_retrying(fd, res->ai_addr, res->ai_addrlen, la) == -1 ||
 		    listen(fd, 511) == -1) {
 			snprintf(err, errlen, "cannot listen on %s:%s: %s", la->host,
 			    la->port, strerror(errno));

@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -95,8 +96,28 @@ def reloads(omni, n):
     return times[len(times) // 2], times[-1]
 
 
+def control(omni, line):
+    """One control line over the Unix socket (faster than running omnirctl):
+    the reply's JSON, or None when nothing answers."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(omni.sock)
+            s.sendall(line.encode() + b"\n")
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    return None
+                buf += chunk
+    except OSError:
+        return None
+    return json.loads(buf.decode().partition(" ")[2])
+
+
 def serving_pids(omni):
-    return sorted(w["pid"] for w in omni.ctl("workers")["items"] if w.get("serving"))
+    reply = control(omni, "workers")
+    return sorted(w["pid"] for w in reply["items"] if w.get("serving")) if reply else []
 
 
 def main():
@@ -220,19 +241,18 @@ def main():
             omni.proc.wait()
             t0 = time.perf_counter()
             omni.start()
-            while True:
-                try:
-                    c = http.client.HTTPConnection("127.0.0.1", omni_port, timeout=5)
-                    c.request("GET", "/healthz")
-                    if c.getresponse().status == 200:
-                        break
-                except OSError:
-                    pass
+            # the new master's own workers answer (not one of the old ones)
+            while (control(omni, "status") or {}).get("pid") != omni.proc.pid or \
+                    len(serving_pids(omni)) < 2:
+                if time.perf_counter() - t0 > 30 or omni.proc.poll() is not None:
+                    raise RuntimeError("the new daemon did not start: see %s"
+                                       % omni.log.name)
                 time.sleep(0.002)
             samples.append((time.perf_counter() - t0) * 1000)
         samples.sort()
         print("5. kill -9 of the master, then a new omnirouted on the same data dir and "
-              "port serving /healthz after: median %.0f ms, at most %.0f ms (5 times)"
+              "port with every worker serving after: median %.0f ms, at most %.0f ms "
+              "(5 times)"
               % (samples[2], samples[-1]))
     finally:
         for o in omnis:
