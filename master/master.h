@@ -27,7 +27,7 @@
 #define MAX_OVERRIDES		16
 
 struct control_client;
-struct accept_board_entry;
+struct accept_board;
 
 struct worker_proc {
 	bool			 in_use;
@@ -118,7 +118,7 @@ struct master {
 	struct worker_proc	 workers[MAX_WORKER_SLOTS];
 	/* one entry per workers[] entry, shared with every worker (MAP_SHARED):
 	 * its load and whether it accepts (worker.c balances with it) */
-	struct accept_board_entry *accept_board;
+	struct accept_board	*accept_board;
 	int			 next_slot;
 	int			 config_gen;	/* of m->cfg; a reload makes the next one */
 	int			 lock_fd;	/* the data-dir lock (workers close it) */

@@ -104,15 +104,20 @@ spawn_worker(struct master *m, int slot, int restarts, const struct config *cfg,
 		return -1;
 	}
 	if (m->accept_board == NULL) {
-		void *shared = mmap(NULL, MAX_WORKER_SLOTS * sizeof(*m->accept_board),
-		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		void *shared = mmap(NULL, sizeof(struct accept_board) + MAX_WORKER_SLOTS *
+		    sizeof(struct accept_board_entry), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (shared == MAP_FAILED)
 			log_warn("mmap of the accept board (accepting stays unbalanced)");
 		else
 			m->accept_board = shared;
 	}
-	if (m->accept_board != NULL)
-		memset(&m->accept_board[w - m->workers], 0, sizeof(*m->accept_board));
+	if (m->accept_board != NULL) {
+		size_t index = (size_t)(w - m->workers);
+		memset(&m->accept_board->entry[index], 0, sizeof(struct accept_board_entry));
+		if (index + 1 > m->accept_board->used)
+			m->accept_board->used = (uint32_t)index + 1;
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
 		log_warn("socketpair");
 		return -1;
@@ -130,7 +135,6 @@ spawn_worker(struct master *m, int slot, int restarts, const struct config *cfg,
 			.listen_fds = m->listen_fds,
 			.listen_count = m->listen_count,
 			.board = m->accept_board,
-			.board_count = m->accept_board != NULL ? MAX_WORKER_SLOTS : 0,
 			.board_index = (size_t)(w - m->workers),
 			.cfg = cfg,
 		};
@@ -446,7 +450,8 @@ worker_exited(struct master *m, struct worker_proc *w, int status)
 	describe_status(status, how, sizeof(how));
 	w->exited = true;
 	if (m->accept_board != NULL)	/* a dead worker accepts nothing */
-		memset(&m->accept_board[w - m->workers], 0, sizeof(*m->accept_board));
+		memset(&m->accept_board->entry[w - m->workers], 0,
+		    sizeof(struct accept_board_entry));
 	master_jobs_worker_gone(m, w->pid);
 	if (w->channel != NULL) {
 		bufferevent_free(w->channel);

@@ -42,18 +42,16 @@ publish_board(struct worker *w)
 
 	if (w->board == NULL)
 		return;
-	e = &w->board[w->board_index];
+	e = &w->board->entry[w->board_index];
 	e->load = serving ? (uint32_t)w->conn_count + 1 : 0;
 	e->listening = serving && !w->deferring;
 }
 
-/* Accept exactly when serving, not draining, not at the cap, not deferring,
- * not in the same loop turn as the last accept. */
+/* Accept exactly when serving, not draining, not at the cap, not deferring. */
 static void
 update_listening(struct worker *w)
 {
-	bool on = w->serving && !w->draining && !w->accept_paused &&
-	    !w->deferring && !w->accepted_this_turn;
+	bool on = w->serving && !w->draining && !w->accept_paused && !w->deferring;
 	size_t i;
 
 	publish_board(w);
@@ -74,17 +72,6 @@ worker_pause_accepting(struct worker *w, bool pause)
 	update_listening(w);
 }
 
-static void
-accept_next_turn(evutil_socket_t fd, short what, void *arg)
-{
-	struct worker *w = arg;
-
-	(void)fd;
-	(void)what;
-	w->accepted_this_turn = false;
-	update_listening(w);
-}
-
 /*
  * Is this worker clearly ahead of another worker that is accepting right
  * now: by 4 connections plus a quarter of that one's count? Only then may
@@ -98,8 +85,8 @@ ahead_of_an_accepting_worker(const struct worker *w)
 	uint32_t mine = (uint32_t)w->conn_count;
 	size_t i;
 
-	for (i = 0; w->board != NULL && i < w->board_count; i++) {
-		const struct accept_board_entry *e = &w->board[i];
+	for (i = 0; w->board != NULL && i < w->board->used; i++) {
+		const struct accept_board_entry *e = &w->board->entry[i];
 		uint32_t load = e->load;
 		if (i == w->board_index || load == 0 || !e->listening)
 			continue;
@@ -138,20 +125,18 @@ defer_check(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * After each accepted connection. libevent's listener would take the whole
- * kernel queue in one callback, so after a burst (32 clients connecting at
- * once) the worker that woke first would hold every connection while the
- * others idle. So each worker takes one connection per loop turn (the
- * listener is enabled again by a timer of 0: the next epoll_wait returns at
- * once, nothing sleeps), and a worker clearly ahead of another that accepts
- * steps aside until its own connections close or for at most
- * DEFER_CHECKS_MAX looks. Deciding from the shared board, a worker never
- * steps aside unless another one is accepting.
+ * After each accepted connection. libevent's listener takes the kernel's
+ * queue in a loop until it is empty or the listener is disabled, so after a
+ * burst (32 clients connecting at once) the worker that woke first would
+ * hold every connection while the others idle. A worker clearly ahead of
+ * another that accepts steps aside (the loop stops) until its own
+ * connections close or for at most DEFER_CHECKS_MAX looks; the others take
+ * the rest. Deciding from the shared board, a worker never steps aside
+ * unless another one is accepting, so nothing waits for a sleeping worker.
  */
 void
 worker_took_a_connection(struct worker *w)
 {
-	static const struct timeval now = { 0, 0 };
 	struct timeval tv = { 0, DEFER_CHECK_MS * 1000 };
 
 	if (!w->deferring && ahead_of_an_accepting_worker(w)) {
@@ -163,15 +148,7 @@ worker_took_a_connection(struct worker *w)
 		update_listening(w);
 		return;
 	}
-	if (w->accepted_this_turn) {
-		publish_board(w);
-		return;
-	}
-	w->accepted_this_turn = true;
-	update_listening(w);
-	if (w->accept_again == NULL)
-		w->accept_again = evtimer_new(w->base, accept_next_turn, w);
-	evtimer_add(w->accept_again, &now);
+	publish_board(w);
 }
 
 void
@@ -514,7 +491,6 @@ worker_main(const struct worker_init *init)
 	w.slot = init->slot;
 	w.cfg = init->cfg;
 	w.board = init->board;
-	w.board_count = init->board_count;
 	w.board_index = init->board_index;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -577,12 +553,10 @@ out:
 		event_free(w.outcome_timer);
 	if (w.accept_retry != NULL)
 		event_free(w.accept_retry);
-	if (w.accept_again != NULL)
-		event_free(w.accept_again);
 	if (w.defer_check != NULL)
 		event_free(w.defer_check);
 	if (w.board != NULL)
-		memset(&w.board[w.board_index], 0, sizeof(w.board[0]));
+		memset(&w.board->entry[w.board_index], 0, sizeof(w.board->entry[0]));
 	if (w.drain_deadline != NULL)
 		event_free(w.drain_deadline);
 	worker_stop_accepting(&w);

@@ -34,14 +34,17 @@ struct accept_board_entry {
 	volatile uint32_t	 load;		/* connections + 1 while serving; 0 = not */
 	volatile uint32_t	 listening;	/* 1 while accepting (not deferring) */
 };
+struct accept_board {
+	volatile uint32_t	 used;		/* entries [0, used) may be in use */
+	struct accept_board_entry entry[];	/* one per master worker slot */
+};
 
 struct worker_init {
 	int			 slot;
 	int			 channel_fd;	/* socketpair end to the master */
 	const int		*listen_fds;
 	size_t			 listen_count;
-	struct accept_board_entry *board;	/* shared; NULL = no balancing */
-	size_t			 board_count;
+	struct accept_board	*board;		/* shared; NULL = no balancing */
 	size_t			 board_index;	/* this worker's entry */
 	const struct config	*cfg;
 };
@@ -141,15 +144,12 @@ struct worker {
 	bool			 accept_paused;	/* at max_client_connections, or fds ran out */
 	uint64_t		 cap_warned_ms;	/* last "max_client_connections" warning */
 	struct event		*accept_retry;	/* resumes accepting after running out of fds */
-	struct event		*accept_again;	/* accepting resumes next loop turn */
 	bool			 serving;	/* the master said "serve": accept */
 	bool			 listening;	/* the listeners are enabled */
-	bool			 accepted_this_turn;	/* the next accept waits a loop turn */
 	bool			 deferring;	/* well ahead of an accepting worker: leave it the next */
 	int			 defer_checks;	/* re-checks while deferring (bounded) */
 	struct event		*defer_check;	/* re-checks the balance while deferring */
-	struct accept_board_entry *board;
-	size_t			 board_count;
+	struct accept_board	*board;
 	size_t			 board_index;
 	bool			 master_gone;	/* channel EOF: finishing, then exit */
 	struct event		*drain_deadline;	/* a draining worker exits by then */
@@ -177,7 +177,7 @@ struct worker {
 };
 
 /* worker/worker.c: stop or resume taking new client connections; after
- * each accepted one, the next waits for the next loop turn. */
+ * each accepted one, step aside while clearly ahead of an accepting worker. */
 void	worker_pause_accepting(struct worker *w, bool pause);
 void	worker_took_a_connection(struct worker *w);
 /* A connection closed: publish the load; stop deferring if no longer ahead. */
