@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pthread.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -14,19 +15,62 @@
 
 #include "util.h"
 
+/*
+ * Random bytes for ids, drawn from OpenSSL's generator 4 KiB at a time (one
+ * RAND_bytes call per 256 ids instead of one each: ids are made per request).
+ * A forked child starts with an empty pool, so no two processes hand out
+ * the same bytes.
+ */
+static struct {
+	unsigned char	 bytes[4096];
+	size_t		 left;
+	int		 atfork_set;
+} id_pool;
+
+static void
+id_pool_forget(void)
+{
+	explicit_bzero(id_pool.bytes, sizeof(id_pool.bytes));
+	id_pool.left = 0;
+}
+
+static int
+id_random(unsigned char *out, size_t len)
+{
+	if (!id_pool.atfork_set) {
+		if (pthread_atfork(NULL, NULL, id_pool_forget) != 0)
+			return RAND_bytes(out, (int)len) == 1 ? 0 : -1;
+		id_pool.atfork_set = 1;
+	}
+	if (id_pool.left < len) {
+		if (RAND_bytes(id_pool.bytes, sizeof(id_pool.bytes)) != 1)
+			return -1;
+		id_pool.left = sizeof(id_pool.bytes);
+	}
+	id_pool.left -= len;
+	memcpy(out, id_pool.bytes + id_pool.left, len);
+	explicit_bzero(id_pool.bytes + id_pool.left, len);
+	return 0;
+}
+
 int
 uuid_v4(char out[UUID_STR_LEN])
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char b[16];
+	size_t i, o = 0;
 
-	if (RAND_bytes(b, sizeof(b)) != 1)
+	if (id_random(b, sizeof(b)) != 0)
 		return -1;
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, UUID_STR_LEN,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-	    b[11], b[12], b[13], b[14], b[15]);
+	for (i = 0; i < sizeof(b); i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[b[i] >> 4];
+		out[o++] = hex[b[i] & 0x0f];
+	}
+	out[o] = '\0';
 	return 0;
 }
 
