@@ -364,6 +364,12 @@ string_clear(char **p, bool wipe)
 	*p = NULL;
 }
 
+void
+config_wipe_secret(char **setting)
+{
+	string_clear(setting, true);
+}
+
 int
 config_finish(struct config *cfg, char *err, size_t errlen)
 {

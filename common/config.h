@@ -111,6 +111,10 @@ int	config_absolutise_data_dir(struct config *cfg, char *err, size_t errlen);
  */
 int	config_secret_first_line(const char *text, size_t len, size_t *line_len,
 	    const char **why);
+/* Overwrite a secret setting's value, free it and leave NULL (a forked
+ * worker drops the storage key this way). */
+void	config_wipe_secret(char **setting);
+
 /* Read path's first line into a new string (wipe it with explicit_bzero); -1 with
  * err naming path, never its content. */
 int	config_read_secret_file(const char *path, char **out, char *err, size_t errlen);

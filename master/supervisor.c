@@ -14,7 +14,9 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,11 +70,65 @@ free_entry(struct master *m)
 	return NULL;
 }
 
+/*
+ * In the child: close the descriptors SQLite holds on the database (and its
+ * -wal and -shm). They are found by where /proc/self/fd points, since SQLite
+ * does not hand them out; a worker never touches the database.
+ */
+static void
+child_close_database_fds(const char *data_dir)
+{
+	char prefix[PATH_MAX], link[64], target[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	ssize_t n;
+	int fd, self;
+
+	snprintf(prefix, sizeof(prefix), "%s/omniroute.db", data_dir);
+	if ((dir = opendir("/proc/self/fd")) == NULL)
+		return;
+	self = dirfd(dir);
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		fd = atoi(de->d_name);
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		if (fd == self || (n = readlink(link, target, sizeof(target) - 1)) <= 0)
+			continue;
+		target[n] = '\0';
+		if (strncmp(target, prefix, strlen(prefix)) == 0)
+			close(fd);
+	}
+	closedir(dir);
+}
+
+/* In the child: the value of a secret environment variable, overwritten
+ * where it lives (what /proc/PID/environ shows) and then unset. */
+static void
+child_scrub_env(const char *name)
+{
+	char *value = getenv(name);
+
+	if (value != NULL) {
+		explicit_bzero(value, strlen(value));
+		unsetenv(name);
+	}
+}
+
 /* In the child: drop everything of the master's that the worker must not hold. */
 static void
 child_close_master_state(struct master *m, int keep_fd)
 {
 	int i;
+
+	/* the storage key and what derives it: workers get credentials decrypted,
+	 * in their snapshot, and never read the database */
+	crypto_key_wipe(&m->key);
+	config_wipe_secret(&m->cfg.storage_encryption_key);
+	config_wipe_secret(&m->reload.cfg.storage_encryption_key);
+	child_scrub_env("STORAGE_ENCRYPTION_KEY");
+	child_scrub_env("OMNIROUTE_API_KEY");	/* workers use their config's copy */
+	child_close_database_fds(m->cfg.data_dir);
 
 	if (m->control_listener != NULL)
 		close(evconnlistener_get_fd(m->control_listener));

@@ -470,3 +470,50 @@ def test_sd_notify_abstract_socket(daemon_factory):
         d.wait_ready()
         assert d.stop() == 0
         read_notifications(s, "STOPPING=1")
+
+
+# ---- what a forked worker keeps -------------------------------------------------------
+
+def fd_targets(pid):
+    out = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            out.append(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
+        except OSError:
+            pass
+    return out
+
+
+def test_workers_hold_no_storage_key_database_or_lock(daemon_factory):
+    storage_key = "storage-passphrase-canary-7f3a"
+    api_key = "api-key-canary-91bd"
+    d = daemon_factory(env={"STORAGE_ENCRYPTION_KEY": storage_key,
+                            "OMNIROUTE_API_KEY": api_key}).start()
+    master_fds = fd_targets(d.proc.pid)
+    assert any(t.endswith("/omniroute.db") for t in master_fds), master_fds
+    for round_ in ("start", "reload"):
+        pids = [w["pid"] for w in d.ctl_json("workers")["items"] if w["serving"]]
+        assert len(pids) == 2
+        for pid in pids:
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                environ = f.read()
+            assert storage_key.encode() not in environ, round_
+            assert api_key.encode() not in environ, round_
+            held = [t for t in fd_targets(pid)
+                    if os.path.basename(t).startswith(("omniroute.db", "omnirouted.lock"))]
+            assert held == [], (round_, held)
+        if round_ == "start":
+            assert d.ctl("reload")[0] == 0
+    # the master kept both: the API key still guards /api, the storage key still
+    # encrypts, and a restart with the same key reads what was written
+    status, _ = d.http("GET", "/api/v1/management/proxies")
+    assert status == 401
+    status, body = d.http("POST", "/api/v1/management/proxies",
+                          {"name": "K", "type": "http", "host": "127.0.0.1", "port": 3128,
+                           "username": "u", "password": "p"},
+                          headers={"Authorization": "Bearer " + api_key})
+    assert status == 201, body
+    assert d.stop() == 0
+    d.start()
+    rc, out, _ = d.ctl("backup", "export", "--secrets", json_out=True)
+    assert rc == 0 and '"password":"p"' in out.replace(" ", ""), out[:300]
