@@ -73,7 +73,8 @@ free_entry(struct master *m)
 /*
  * In the child: close the descriptors SQLite holds on the database (and its
  * -wal and -shm). They are found by where /proc/self/fd points, since SQLite
- * does not hand them out; a worker never touches the database.
+ * does not hand them out (data_dir went through realpath() at start, so it
+ * names them as the links do); a worker never touches the database.
  */
 static void
 child_close_database_fds(const char *data_dir)
