@@ -138,6 +138,26 @@ master_run_request(struct master *m, const char *line, size_t len,
 }
 
 void
+master_send_reply_line(struct master *m, struct control_client *client,
+    int worker_slot, pid_t worker_pid, const char *line, size_t len)
+{
+	int i;
+
+	if (client != NULL) {
+		control_client_send(client, line, len);
+		return;
+	}
+	for (i = 0; i < MAX_WORKER_SLOTS; i++) {
+		struct worker_proc *w = &m->workers[i];
+		if (w->in_use && !w->exited && w->slot == worker_slot &&
+		    w->pid == worker_pid && w->channel != NULL) {
+			bufferevent_write(w->channel, line, len);
+			return;
+		}
+	}
+}
+
+void
 control_client_set_waiting(struct control_client *c)
 {
 	c->waiting = true;

@@ -41,22 +41,10 @@ answer_origin(struct master *m, const struct pending_job *j, int status,
 	struct reply r = { status, body, NULL, false };
 	char *line;
 	size_t len;
-	int i;
 
 	line = reply_format_line(j->origin_has_tag, j->origin_tag, &r, &len);
 	reply_clear(&r);
-	if (j->client != NULL) {
-		control_client_send(j->client, line, len);
-	} else {
-		for (i = 0; i < MAX_WORKER_SLOTS; i++) {
-			struct worker_proc *w = &m->workers[i];
-			if (w->in_use && !w->exited && w->slot == j->origin_slot &&
-			    w->pid == j->origin_pid && w->channel != NULL) {
-				bufferevent_write(w->channel, line, len);
-				break;
-			}
-		}
-	}
+	master_send_reply_line(m, j->client, j->origin_slot, j->origin_pid, line, len);
 	free(line);
 }
 

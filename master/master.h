@@ -203,6 +203,13 @@ void	master_logs_stop(void);
 /* master/control.c */
 int	control_listen(struct master *m, char *err, size_t errlen);
 void	control_client_send(struct control_client *c, const char *line, size_t len);
+/*
+ * A reply line to whoever asked: a control client, or else the worker (by
+ * slot and pid, so a respawned one in the same slot is not mistaken for it)
+ * that forwarded the command; dropped when neither is there any more.
+ */
+void	master_send_reply_line(struct master *m, struct control_client *client,
+	    int worker_slot, pid_t worker_pid, const char *line, size_t len);
 void	control_client_set_waiting(struct control_client *c);
 void	control_close(struct master *m);
 

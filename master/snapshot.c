@@ -282,20 +282,8 @@ all_acked(const struct master *m, uint64_t gen)
 static void
 send_pending(struct master *m, struct pending_reply *p)
 {
-	int i;
-
-	if (p->client != NULL) {
-		control_client_send(p->client, p->line, p->line_len);
-		return;
-	}
-	for (i = 0; i < MAX_WORKER_SLOTS; i++) {
-		struct worker_proc *w = &m->workers[i];
-		if (w->in_use && !w->exited && w->slot == p->worker_slot &&
-		    w->pid == p->worker_pid && w->channel != NULL) {
-			bufferevent_write(w->channel, p->line, p->line_len);
-			return;
-		}
-	}
+	master_send_reply_line(m, p->client, p->worker_slot, p->worker_pid, p->line,
+	    p->line_len);
 }
 
 void

@@ -46,6 +46,7 @@
 
 static void channel_read(struct bufferevent *bev, void *arg);
 static void channel_event(struct bufferevent *bev, short what, void *arg);
+static void reload_deadline(evutil_socket_t fd, short what, void *arg);
 
 int
 supervisor_live_workers(const struct master *m)
@@ -264,6 +265,7 @@ supervisor_start_workers(struct master *m)
 			return -1;
 	m->start_timer = evtimer_new(m->base, start_deadline, m);
 	evtimer_add(m->start_timer, &tv);
+	m->reload.deadline = evtimer_new(m->base, reload_deadline, m);
 	return 0;
 }
 
@@ -649,20 +651,8 @@ answer_waiter(struct master *m, struct reload_waiter *wt, struct reply *r)
 {
 	size_t len;
 	char *line = reply_format_line(wt->has_tag, wt->tag, r, &len);
-	int i;
 
-	if (wt->client != NULL) {
-		control_client_send(wt->client, line, len);
-	} else {
-		for (i = 0; i < MAX_WORKER_SLOTS; i++) {
-			struct worker_proc *w = &m->workers[i];
-			if (w->in_use && !w->exited && w->slot == wt->worker_slot &&
-			    w->pid == wt->worker_pid && w->channel != NULL) {
-				bufferevent_write(w->channel, line, len);
-				break;
-			}
-		}
-	}
+	master_send_reply_line(m, wt->client, wt->worker_slot, wt->worker_pid, line, len);
 	free(line);
 }
 
@@ -880,10 +870,6 @@ int
 supervisor_reload(struct master *m, struct reload_waiter *waiter, char *err,
     size_t errlen)
 {
-	if (m->reload.deadline == NULL) {
-		TAILQ_INIT(&m->reload.waiters);
-		m->reload.deadline = evtimer_new(m->base, reload_deadline, m);
-	}
 	if (m->stopping) {
 		snprintf(err, errlen, "the daemon is stopping");
 		return -1;
