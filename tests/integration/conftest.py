@@ -121,6 +121,11 @@ class Daemon:
         if body is not None:
             data = json.dumps(body).encode()
             hdrs.setdefault("Content-Type", "application/json")
+        elif data is not None and path.startswith("/api/"):
+            # /api takes JSON only (else 415): a raw body is sent as JSON,
+            # well-formed or not, unless the test names another type
+            if not any(k.lower() == "content-type" for k in hdrs):
+                hdrs["Content-Type"] = "application/json"
         try:
             conn.request(method, path, body=data, headers=hdrs)
             resp = conn.getresponse()
