@@ -30,16 +30,24 @@ def provider(ca):
     s.stop()
 
 
-@pytest.fixture
-def d(daemon_factory, ca, provider):
+def relay_daemon(daemon_factory, ca, provider, env=None, name="data"):
+    """A started daemon whose openai and anthropic providers are the stand-in,
+    with one openai connection (d.conn); env adds settings."""
     provider.reset()
-    dd = daemon_factory(env={"OMNIROUTE_CA_FILE": ca.ca,
-                             "OMNIROUTE_CONNECT_TIMEOUT_MS": "3000",
-                             "OMNIROUTE_PROXY_HANDSHAKE_TIMEOUT_MS": "2000"}).start()
+    settings = {"OMNIROUTE_CA_FILE": ca.ca,
+                "OMNIROUTE_CONNECT_TIMEOUT_MS": "3000",
+                "OMNIROUTE_PROXY_HANDSHAKE_TIMEOUT_MS": "2000"}
+    settings.update(env or {})
+    dd = daemon_factory(name, env=settings).start()
     dd.ctl_json("provider", "update", "openai", "--base-url", provider.url("/v1"))
     dd.ctl_json("provider", "update", "anthropic", "--base-url", provider.url("/v1"))
     dd.conn = dd.ctl_json("conn", "add", "openai", "--name", "main", "--key", "sk-main")
     return dd
+
+
+@pytest.fixture
+def d(daemon_factory, ca, provider):
+    return relay_daemon(daemon_factory, ca, provider)
 
 
 def call(d, body, path=CHAT, headers=None, timeout=20):
