@@ -326,7 +326,7 @@ def test_backup_secrets_need_the_management_key(daemon_factory):
     assert a.status == 200 and a.json()["secrets"] is False
     assert b"secret-pw" not in a.body
     # the way named works
-    assert plain.ctl_json("backup", "export", "--secrets")["proxies"][0]["password"] == \
+    assert plain.secret_backup()["proxies"][0]["password"] == \
         "secret-pw"
 
     keyed = daemon_factory("keyed", env={"OMNIROUTE_API_KEY": API_KEY}).start()
