@@ -46,9 +46,6 @@ struct api_route {
 	const char		*fixed_args;	/* JSON object merged in, or NULL */
 	struct query_arg	 query[6];
 	const char		*path_arg;	/* the "*" segment of path goes here */
-	/* a true value of this query parameter asks for secrets in clear: only
-	 * with the management key set (API.md), else 403 naming omnirctl */
-	const char		*secrets_param;
 };
 
 #define V1	"/api/v1/management/proxies"
@@ -56,79 +53,94 @@ struct api_route {
 
 static const struct api_route routes[] = {
 	/* registry — v1 management (paginated) */
-	{ "GET", V1, "where_used", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL, NULL },
-	{ "GET", V1, "id", "proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL, NULL },
-	{ "GET", V1, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "limit", "limit" }, { "offset", "offset" } }, NULL, NULL },
-	{ "POST", V1, NULL, "proxy.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "PATCH", V1, NULL, "proxy.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "DELETE", V1, NULL, "proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "force", "force" } }, NULL, NULL },
-	{ "POST", V1 "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "PUT", V1 "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
+	{ "GET", V1, "where_used", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "GET", V1, "id", "proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "GET", V1, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "limit", "limit" }, { "offset", "offset" } }, NULL },
+	{ "POST", V1, NULL, "proxy.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PATCH", V1, NULL, "proxy.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", V1, NULL, "proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "force", "force" } }, NULL },
+	{ "POST", V1 "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PUT", V1 "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "GET", V1 "/assignments", "resolve_connection_id", "resolve", BODY_IGNORED, ROUTE_LOCAL_RESOLVE, NULL,
-	    { { "resolve_connection_id", "connectionId" }, { "provider", "provider" }, { "combo", "combo" } }, NULL, NULL },
+	    { { "resolve_connection_id", "connectionId" }, { "provider", "provider" }, { "combo", "combo" } }, NULL },
 	{ "GET", V1 "/assignments", NULL, "assign.list", BODY_IGNORED, ROUTE_FORWARD, NULL,
-	    { { "proxy_id", "proxyId" }, { "scope", "scope" }, { "scope_id", "scopeId" }, { "limit", "limit" }, { "offset", "offset" } }, NULL, NULL },
-	{ "PUT", V1 "/assignments", NULL, "assign.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "GET", V1 "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } }, NULL, NULL },
-	{ "POST", V1 "/test", NULL, "proxy.test", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL, NULL },
+	    { { "proxy_id", "proxyId" }, { "scope", "scope" }, { "scope_id", "scopeId" }, { "limit", "limit" }, { "offset", "offset" } }, NULL },
+	{ "PUT", V1 "/assignments", NULL, "assign.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "GET", V1 "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } }, NULL },
+	{ "POST", V1 "/test", NULL, "proxy.test", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
 
 	/* registry — dashboard twins (unpaginated lists, camelCase queries) */
-	{ "GET", SET, "whereUsed", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL, NULL },
-	{ "GET", SET, "id", "proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL, NULL },
-	{ "GET", SET, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, "{\"paginate\":false}", { { NULL, NULL } }, NULL, NULL },
-	{ "POST", SET, NULL, "proxy.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "PATCH", SET, NULL, "proxy.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "DELETE", SET, NULL, "proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "force", "force" } }, NULL, NULL },
+	{ "GET", SET, "whereUsed", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "GET", SET, "id", "proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "GET", SET, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, "{\"paginate\":false}", { { NULL, NULL } }, NULL },
+	{ "POST", SET, NULL, "proxy.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PATCH", SET, NULL, "proxy.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", SET, NULL, "proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "force", "force" } }, NULL },
 	{ "GET", SET "/assignments", "resolveConnectionId", "resolve", BODY_IGNORED, ROUTE_LOCAL_RESOLVE, NULL,
-	    { { "resolveConnectionId", "connectionId" }, { "provider", "provider" }, { "combo", "combo" } }, NULL, NULL },
+	    { { "resolveConnectionId", "connectionId" }, { "provider", "provider" }, { "combo", "combo" } }, NULL },
 	{ "GET", SET "/assignments", NULL, "assign.list", BODY_IGNORED, ROUTE_FORWARD, "{\"paginate\":false}",
-	    { { "proxyId", "proxyId" }, { "scope", "scope" }, { "scopeId", "scopeId" } }, NULL, NULL },
-	{ "PUT", SET "/assignments", NULL, "assign.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "POST", SET "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "PUT", SET "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "GET", SET "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } }, NULL, NULL },
-	{ "POST", SET "/bulk-import", NULL, "proxy.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "POST", SET "/migrate", NULL, "legacy.migrate", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
+	    { { "proxyId", "proxyId" }, { "scope", "scope" }, { "scopeId", "scopeId" } }, NULL },
+	{ "PUT", SET "/assignments", NULL, "assign.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "POST", SET "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PUT", SET "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "GET", SET "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } }, NULL },
+	{ "POST", SET "/bulk-import", NULL, "proxy.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "POST", SET "/migrate", NULL, "legacy.migrate", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 
 	/* scoped config (writes registry assignments) */
 	{ "GET", "/api/settings/proxy", "resolve", "resolve", BODY_IGNORED, ROUTE_LOCAL_RESOLVE, NULL,
-	    { { "resolve", "connectionId" }, { "provider", "provider" }, { "combo", "combo" } }, NULL, NULL },
-	{ "GET", "/api/settings/proxy", NULL, "settings.proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "level", "level" }, { "id", "id" } }, NULL, NULL },
-	{ "PUT", "/api/settings/proxy", NULL, "settings.proxy.put", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "DELETE", "/api/settings/proxy", NULL, "settings.proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "level", "level" }, { "id", "id" } }, NULL, NULL },
+	    { { "resolve", "connectionId" }, { "provider", "provider" }, { "combo", "combo" } }, NULL },
+	{ "GET", "/api/settings/proxy", NULL, "settings.proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "level", "level" }, { "id", "id" } }, NULL },
+	{ "PUT", "/api/settings/proxy", NULL, "settings.proxy.put", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", "/api/settings/proxy", NULL, "settings.proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "level", "level" }, { "id", "id" } }, NULL },
 
 	/* what the relay routes to: providers, connections, combos, client keys */
-	{ "GET", "/api/providers", "id", "provider.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL, NULL },
-	{ "GET", "/api/providers", NULL, "provider.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "POST", "/api/providers", NULL, "provider.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "PATCH", "/api/providers", NULL, "provider.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "DELETE", "/api/providers", NULL, "provider.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL, NULL },
-	{ "POST", "/api/providers/*/test", NULL, "conn.test", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, "id", NULL },
-	{ "GET", "/api/connections", "id", "conn.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL, NULL },
-	{ "GET", "/api/connections", NULL, "conn.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "provider", "provider" } }, NULL, NULL },
-	{ "POST", "/api/connections", NULL, "conn.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "PATCH", "/api/connections", NULL, "conn.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "DELETE", "/api/connections", NULL, "conn.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL, NULL },
-	{ "GET", "/api/combos", "name", "combo.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "name", "name" } }, NULL, NULL },
-	{ "GET", "/api/combos", NULL, "combo.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "POST", "/api/combos", NULL, "combo.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "PATCH", "/api/combos", NULL, "combo.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "DELETE", "/api/combos", NULL, "combo.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "name", "name" } }, NULL, NULL },
-	{ "GET", "/api/keys", NULL, "apikey.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "POST", "/api/keys", NULL, "apikey.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
-	{ "DELETE", "/api/keys", NULL, "apikey.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL, NULL },
+	{ "GET", "/api/providers", "id", "provider.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "GET", "/api/providers", NULL, "provider.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "POST", "/api/providers", NULL, "provider.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PATCH", "/api/providers", NULL, "provider.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", "/api/providers", NULL, "provider.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "POST", "/api/providers/*/test", NULL, "conn.test", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, "id" },
+	{ "GET", "/api/connections", "id", "conn.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "GET", "/api/connections", NULL, "conn.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "provider", "provider" } }, NULL },
+	{ "POST", "/api/connections", NULL, "conn.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PATCH", "/api/connections", NULL, "conn.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", "/api/connections", NULL, "conn.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "GET", "/api/combos", "name", "combo.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "name", "name" } }, NULL },
+	{ "GET", "/api/combos", NULL, "combo.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "POST", "/api/combos", NULL, "combo.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PATCH", "/api/combos", NULL, "combo.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", "/api/combos", NULL, "combo.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "name", "name" } }, NULL },
+	{ "GET", "/api/keys", NULL, "apikey.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "POST", "/api/keys", NULL, "apikey.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", "/api/keys", NULL, "apikey.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
 
 	/* upstream proxy modes (native, cliproxyapi, fallback) */
-	{ "GET", "/api/upstream-proxy/*", NULL, "upstream.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, "providerId", NULL },
-	{ "PUT", "/api/upstream-proxy/*", NULL, "upstream.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, "providerId", NULL },
-	{ "DELETE", "/api/upstream-proxy/*", NULL, "upstream.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, "providerId", NULL },
+	{ "GET", "/api/upstream-proxy/*", NULL, "upstream.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, "providerId" },
+	{ "PUT", "/api/upstream-proxy/*", NULL, "upstream.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, "providerId" },
+	{ "DELETE", "/api/upstream-proxy/*", NULL, "upstream.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, "providerId" },
 
 	/* backup */
-	{ "GET", "/api/settings/backup", NULL, "backup.export", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "secrets", "secrets" } }, NULL, "secrets" },
-	{ "POST", "/api/settings/backup", NULL, "backup.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL, NULL },
+	{ "GET", "/api/settings/backup", NULL, "backup.export", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "secrets", "secrets" } }, NULL },
+	{ "POST", "/api/settings/backup", NULL, "backup.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/*
+ * Commands that put secrets in clear in their answer when an argument says
+ * so: over HTTP only with the management key set (API.md), else 403 naming
+ * the owner-only way. Keyed by command, so every route to one is covered.
+ */
+static const struct {
+	const char	*command;
+	const char	*param;		/* query parameter asking for the secrets */
+	const char	*refusal;	/* the 403 message: the way that works */
+} secret_commands[] = {
+	{ "backup.export", "secrets", "secrets are not sent over HTTP without a "
+	    "management key (api_key); export them with \"omnirctl backup export "
+	    "--secrets\" over the owner-only control socket" },
+};
 
 static void
 respond_error(struct http_conn *c, int status, const char *message)
@@ -227,21 +239,26 @@ authorised(struct http_conn *c)
 }
 
 /*
- * Does the request ask for secrets in clear (the route's secrets_param)?
- * Anything but an absent, "0" or "false" value counts as asking.
+ * Does the request ask for secrets in clear (secret_commands)? Anything but
+ * an absent, "0" or "false" value counts as asking. The refusal, or NULL.
  */
-static bool
+static const char *
 asks_for_secrets(struct http_conn *c, const struct api_route *r)
 {
 	char value[16];
+	size_t i;
 	int found;
 
-	if (r->secrets_param == NULL)
-		return false;
-	found = http_query_param(c->target, strlen(c->target), r->secrets_param, value,
-	    sizeof(value));
-	return found != 0 && !(found > 0 && (strcmp(value, "0") == 0 ||
-	    strcmp(value, "false") == 0));
+	for (i = 0; i < sizeof(secret_commands) / sizeof(secret_commands[0]); i++) {
+		if (strcmp(secret_commands[i].command, r->command) != 0)
+			continue;
+		found = http_query_param(c->target, strlen(c->target),
+		    secret_commands[i].param, value, sizeof(value));
+		if (found != 0 && !(found > 0 && (strcmp(value, "0") == 0 ||
+		    strcmp(value, "false") == 0)))
+			return secret_commands[i].refusal;
+	}
+	return NULL;
 }
 
 /* Build the command's arguments from query, fixed args and body. NULL → responded. */
@@ -383,6 +400,7 @@ api_dispatch(struct http_conn *c)
 	const struct api_route *r;
 	const struct command *cmd;
 	struct json_object *args;
+	const char *refusal;
 	bool path_known;
 	size_t i;
 
@@ -406,11 +424,9 @@ api_dispatch(struct http_conn *c)
 			respond_error(c, 404, "no such API path");
 		return;
 	}
-	if (c->w->cfg->api_key == NULL && asks_for_secrets(c, r)) {
-		/* a loopback peer is not an owner: any local user or page is one */
-		respond_error(c, 403, "secrets are not sent over HTTP without a "
-		    "management key (api_key); export them with \"omnirctl backup "
-		    "export --secrets\" over the owner-only control socket");
+	/* a loopback peer is not the owner: any local user or page is one */
+	if (c->w->cfg->api_key == NULL && (refusal = asks_for_secrets(c, r)) != NULL) {
+		respond_error(c, 403, refusal);
 		return;
 	}
 	if ((args = route_args(c, r)) == NULL)
