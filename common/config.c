@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "edge_rules.h"
 #include "util.h"
 
 enum setting_type { SET_STRING, SET_BOOL, SET_LONG };
@@ -73,6 +74,8 @@ static const struct setting settings[] = {
 	S("syslog", "OMNIROUTE_SYSLOG", "off", SET_BOOL, syslog, 0, 0),
 	S("log_format", "OMNIROUTE_LOG_FORMAT", "text", SET_STRING, log_format, 0, 0),
 	S("access_log", "OMNIROUTE_ACCESS_LOG", "off", SET_STRING, access_log, 0, 0),
+	S("allowed_hosts", "OMNIROUTE_ALLOWED_HOSTS", NULL, SET_STRING, allowed_hosts, 0, 0),
+	S("allowed_origins", "OMNIROUTE_ALLOWED_ORIGINS", NULL, SET_STRING, allowed_origins, 0, 0),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -373,6 +376,8 @@ config_wipe_secret(char **setting)
 int
 config_finish(struct config *cfg, char *err, size_t errlen)
 {
+	const char *bad;
+	size_t bad_len;
 	long n;
 	char *end;
 
@@ -416,6 +421,16 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	cfg->access_log_on = strcasecmp(cfg->access_log, "off") != 0;
+	if (!edge_host_list_valid(cfg->allowed_hosts, &bad, &bad_len)) {
+		snprintf(err, errlen, "allowed_hosts: '%.*s' is not a host name or a "
+		    "bracketed IPv6 address (comma list, no ports)", (int)bad_len, bad);
+		return -1;
+	}
+	if (!edge_origin_list_valid(cfg->allowed_origins, &bad, &bad_len)) {
+		snprintf(err, errlen, "allowed_origins: '%.*s' is not an origin "
+		    "(scheme://host[:port], no path; comma list)", (int)bad_len, bad);
+		return -1;
+	}
 	if (*cfg->data_dir == '\0') {
 		snprintf(err, errlen, "data_dir: must not be empty");
 		return -1;

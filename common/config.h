@@ -62,6 +62,8 @@ struct config {
 	bool		 syslog;		/* facility daemon, ident omnirouted */
 	char		*log_format;		/* text | json */
 	char		*access_log;		/* off | stderr | PATH */
+	char		*allowed_hosts;		/* Host names besides loopback (edge_rules.h) */
+	char		*allowed_origins;	/* origins /v1 serves cross-site, with CORS */
 
 	/* derived by config_finish() */
 	struct listen_addr listen_addrs[CONFIG_MAX_LISTEN];

@@ -127,6 +127,21 @@ static const struct api_route routes[] = {
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
+/*
+ * Commands that put secrets in clear in their answer when an argument says
+ * so: over HTTP only with the management key set (API.md), else 403 naming
+ * the owner-only way. Keyed by command, so every route to one is covered.
+ */
+static const struct {
+	const char	*command;
+	const char	*param;		/* query parameter asking for the secrets */
+	const char	*refusal;	/* the 403 message: the way that works */
+} secret_commands[] = {
+	{ "backup.export", "secrets", "secrets are not sent over HTTP without a "
+	    "management key (api_key); export them with \"omnirctl backup export "
+	    "--secrets\" over the owner-only control socket" },
+};
+
 static void
 respond_error(struct http_conn *c, int status, const char *message)
 {
@@ -221,6 +236,29 @@ authorised(struct http_conn *c)
 	}
 	explicit_bzero(presented, sizeof(presented));
 	return true;
+}
+
+/*
+ * Does the request ask for secrets in clear (secret_commands)? Anything but
+ * an absent, "0" or "false" value counts as asking. The refusal, or NULL.
+ */
+static const char *
+asks_for_secrets(struct http_conn *c, const struct api_route *r)
+{
+	char value[16];
+	size_t i;
+	int found;
+
+	for (i = 0; i < sizeof(secret_commands) / sizeof(secret_commands[0]); i++) {
+		if (strcmp(secret_commands[i].command, r->command) != 0)
+			continue;
+		found = http_query_param(c->target, strlen(c->target),
+		    secret_commands[i].param, value, sizeof(value));
+		if (found != 0 && !(found > 0 && (strcmp(value, "0") == 0 ||
+		    strcmp(value, "false") == 0)))
+			return secret_commands[i].refusal;
+	}
+	return NULL;
 }
 
 /* Build the command's arguments from query, fixed args and body. NULL → responded. */
@@ -362,6 +400,7 @@ api_dispatch(struct http_conn *c)
 	const struct api_route *r;
 	const struct command *cmd;
 	struct json_object *args;
+	const char *refusal;
 	bool path_known;
 	size_t i;
 
@@ -383,6 +422,11 @@ api_dispatch(struct http_conn *c)
 			respond_error(c, 405, "method not allowed on this path");
 		else
 			respond_error(c, 404, "no such API path");
+		return;
+	}
+	/* a loopback peer is not the owner: any local user or page is one */
+	if (c->w->cfg->api_key == NULL && (refusal = asks_for_secrets(c, r)) != NULL) {
+		respond_error(c, 403, refusal);
 		return;
 	}
 	if ((args = route_args(c, r)) == NULL)

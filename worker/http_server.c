@@ -19,6 +19,7 @@
 #include <event2/buffer.h>
 
 #include "chunked.h"
+#include "edge_rules.h"
 #include "http_util.h"
 #include "io.h"
 #include "log.h"
@@ -42,6 +43,8 @@ conn_reset_request(struct http_conn *c)
 	free(c->target);
 	c->head_copy = c->body = c->target = NULL;
 	c->head_len = c->body_len = 0;
+	c->cors_origin = NULL;
+	c->cors_origin_len = 0;
 	c->head_sent = false;
 	memset(&c->head, 0, sizeof(c->head));
 	c->method[0] = c->path[0] = '\0';
@@ -178,6 +181,42 @@ respond_error(struct http_conn *c, int status, const char *message)
 	http_respond_json(c, status, error_envelope(status, message, NULL));
 }
 
+static void respond(struct http_conn *c, int status, const char *extra_headers,
+    const char *json, size_t json_len);
+
+/*
+ * The edge rules (common/edge_rules.c): Host, Origin, media type, CORS,
+ * OPTIONS *, decided from the head alone before any body byte is counted.
+ * false when the request was answered here.
+ */
+static bool
+edge_check(struct http_conn *c)
+{
+	const struct edge_policy policy = {
+		.allowed_hosts = c->w->cfg->allowed_hosts,
+		.allowed_origins = c->w->cfg->allowed_origins,
+	};
+	struct edge_verdict v;
+
+	edge_decide(&c->head, c->peer_is_loopback, &policy, &v);
+	c->cors_origin = v.cors_origin;
+	c->cors_origin_len = v.cors_origin_len;
+	if (v.action == EDGE_PASS)
+		return true;
+	if (v.action == EDGE_REFUSE) {
+		respond_error(c, v.status, v.message);
+		return false;
+	}
+	/* answered without its body (if it has one): that is left to the linger */
+	if (c->head.framing != HTTP_BODY_NONE) {
+		c->keep_alive = false;
+		c->linger = true;
+	}
+	respond(c, 204, v.action == EDGE_PREFLIGHT ? EDGE_CORS_PREFLIGHT_HEADERS :
+	    "Allow: " EDGE_METHODS_SERVED "\r\n", NULL, 0);
+	return false;
+}
+
 /* The head is complete in the first head_len bytes of the input. */
 static void
 begin_request(struct http_conn *c)
@@ -216,6 +255,8 @@ begin_request(struct http_conn *c)
 	memcpy(c->path, h->target, path_len);
 	c->path[path_len] = '\0';
 	c->acc_owed = strncmp(c->path, "/v1/", 4) == 0;	/* an access-log line */
+	if (!edge_check(c))
+		return;
 	c->body_max = strncmp(c->path, "/v1/", 4) == 0 ? HTTP_RELAY_BODY_MAX :
 	    HTTP_MGMT_BODY_MAX;
 	if (h->framing == HTTP_BODY_LENGTH && h->content_length > c->body_max) {
@@ -464,12 +505,49 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		http_conn_close(arg);
 }
 
+/*
+ * Write a response head (and the JSON body, when json is not NULL; never for
+ * HEAD) and go on with keep-alive or close. extra_headers: whole lines.
+ */
+static void
+respond(struct http_conn *c, int status, const char *extra_headers,
+    const char *json, size_t json_len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (c->acc.request_id[0] == '\0')
+		access_request_begin(c);
+	evtimer_del(c->deadline);
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status, http_reason_phrase(status));
+	if (json != NULL)
+		evbuffer_add_printf(out, "Content-Type: application/json\r\n"
+		    "Content-Length: %zu\r\n", json_len + 1);
+	evbuffer_add_printf(out, "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "X-Request-Id: %s\r\n%s", c->acc.request_id, extra_headers);
+	if (c->cors_origin != NULL)
+		evbuffer_add_printf(out, "Access-Control-Allow-Origin: %.*s\r\n"
+		    "Vary: Origin\r\n", (int)c->cors_origin_len, c->cors_origin);
+	evbuffer_add_printf(out, "Connection: %s\r\n\r\n",
+	    c->keep_alive ? "keep-alive" : "close");
+	c->head_sent = true;
+	access_response_started(c, status);
+	if (json != NULL && strcmp(c->method, "HEAD") != 0) {	/* HEAD: the head alone */
+		evbuffer_add(out, json, json_len);
+		evbuffer_add(out, "\n", 1);
+	}
+	c->state = c->keep_alive ? CONN_WRITING : CONN_CLOSING;
+	/* no reading while a response is out; keep-alive resumes after the write */
+	bufferevent_disable(c->bev, EV_READ);
+	if (io_flush_now(c->bev))	/* all out: go on from the loop, not from here */
+		bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
+		    BEV_TRIG_DEFER_CALLBACKS);
+}
+
 void
 http_respond_json(struct http_conn *c, int status, struct json_object *body)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
 	const char *json;
-	size_t len;
 
 	if (c->acc.request_id[0] == '\0')
 		access_request_begin(c);
@@ -479,30 +557,8 @@ http_respond_json(struct http_conn *c, int status, struct json_object *body)
 		json_object_object_add(body, "requestId",
 		    json_object_new_string(c->acc.request_id));
 	json = json_plain(body);
-	len = strlen(json);
-
-	evtimer_del(c->deadline);
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
-	    "Content-Type: application/json\r\n"
-	    "Content-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "X-Content-Type-Options: nosniff\r\n"
-	    "X-Request-Id: %s\r\n"
-	    "Connection: %s\r\n\r\n", status, http_reason_phrase(status), len + 1,
-	    c->acc.request_id, c->keep_alive ? "keep-alive" : "close");
-	c->head_sent = true;
-	access_response_started(c, status);
-	if (strcmp(c->method, "HEAD") != 0) {	/* HEAD: the head alone */
-		evbuffer_add(out, json, len);
-		evbuffer_add(out, "\n", 1);
-	}
+	respond(c, status, "", json, strlen(json));
 	json_object_put(body);
-	c->state = c->keep_alive ? CONN_WRITING : CONN_CLOSING;
-	/* no reading while a response is out; keep-alive resumes after the write */
-	bufferevent_disable(c->bev, EV_READ);
-	if (io_flush_now(c->bev))	/* all out: go on from the loop, not from here */
-		bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
-		    BEV_TRIG_DEFER_CALLBACKS);
 }
 
 void

@@ -362,6 +362,9 @@ send_response_head(struct relay *r)
 		const struct http_header *f = &h->headers[i];
 		if (http_response_header_is_hop_by_hop(h, f))
 			continue;
+		/* CORS is the daemon's to grant (allowed_origins), never the provider's */
+		if (f->name_len >= 15 && strncasecmp(f->name, "access-control-", 15) == 0)
+			continue;
 		/* X-Request-Id is ours; the provider's own is kept under another name */
 		if (f->name_len == 12 && strncasecmp(f->name, "x-request-id", 12) == 0)
 			textbuf_add_header(t, "X-Upstream-Request-Id", 21, f->value,
@@ -372,6 +375,11 @@ send_response_head(struct relay *r)
 	textbuf_add_str(t, "X-Request-Id: ");
 	textbuf_add_str(t, r->c->acc.request_id);
 	textbuf_add(t, "\r\n", 2);
+	if (r->c->cors_origin != NULL) {	/* allowed_origins names the Origin */
+		textbuf_add_str(t, "Access-Control-Allow-Origin: ");
+		textbuf_add(t, r->c->cors_origin, r->c->cors_origin_len);
+		textbuf_add_str(t, "\r\nVary: Origin\r\n");
+	}
 	access_response_started(r->c, h->status);
 	if (h->framing == HTTP_RESPONSE_CHUNKED)
 		textbuf_add_str(t, "Transfer-Encoding: chunked\r\n");

@@ -99,6 +99,10 @@ struct http_conn {
 	char			 method[16];
 	char			 path[512];
 	char			*target;	/* path + query, NUL-terminated */
+	/* allowed_origins names this /v1 request's Origin: its responses carry
+	 * Access-Control-Allow-Origin with these bytes (into head_copy) */
+	const char		*cors_origin;
+	size_t			 cors_origin_len;
 	/* the request's id (X-Request-Id, requestId, access log) and its
 	 * access-log record, owed for a /v1 call until it ends (worker/access.c) */
 	struct access_record	 acc;

@@ -359,7 +359,7 @@ def everything(d):
     state["list"] = d.http("GET", V1 + "?limit=200")[1]
     state["assignments"] = d.http("GET", V1 + "/assignments?limit=200")[1]
     state["scoped"] = d.http("GET", "/api/settings/proxy")[1]
-    backup = d.http("GET", "/api/settings/backup?secrets=1")[1]
+    backup = d.secret_backup()
     backup.pop("exportedAt", None)
     state["backup"] = backup
     state["resolve"] = d.http("GET", V1 + "/assignments?resolve_connection_id=c1&provider=openai")[1]
@@ -406,7 +406,7 @@ def test_wrong_storage_key_is_refused(daemon_factory):
     assert not os.path.exists(wrong.sock)
 
     again = daemon_factory(env=right).start()
-    backup = again.http("GET", "/api/settings/backup?secrets=1")[1]
+    backup = again.secret_backup()
     assert [(p["id"], p["password"]) for p in backup["proxies"]] == [(rec["id"], "secret-pw")]
 
 

@@ -431,7 +431,7 @@ def test_s2_sse_bytes_are_forwarded_as_they_arrive(daemon_factory, ca, provider,
     s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
     body = json.dumps({"model": "openai/gpt-4o-mini", "stream": True,
                        "messages": [{"role": "user", "content": "hi"}]}).encode()
-    s.sendall(b"POST " + CHAT.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: "
+    s.sendall(b"POST " + CHAT.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
               b"application/json\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
               % (len(body), body))
     arrivals, buf = {}, b""

@@ -26,7 +26,7 @@ def provider(ca):
 
 
 def healthz(sock):
-    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     return sock.recv(4096)
 
 
@@ -36,7 +36,7 @@ def test_accepting_pauses_at_max_client_connections(daemon_factory):
     for s in held:
         assert healthz(s).startswith(b"HTTP/1.1 200 ")
     waiting = socket.create_connection(("127.0.0.1", d.port), timeout=5)   # backlog
-    waiting.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    waiting.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     waiting.settimeout(0.7)
     with pytest.raises(socket.timeout):
         waiting.recv(4096)                  # not served while 3 are open
@@ -82,7 +82,7 @@ def test_body_budget_refuses_with_503_then_recovers(daemon_factory, ca, provider
     # chunked bodies count too
     chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(big) * 2, (big * 2).encode())
     s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
-    s.sendall(b"POST " + CHAT.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+    s.sendall(b"POST " + CHAT.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
               b"Transfer-Encoding: chunked\r\n\r\n" + chunked)
     reply = s.recv(65536)
     s.close()

@@ -233,7 +233,7 @@ def test_access_log_lines(daemon_factory, tmp_path, ca, provider):
 
     # a path with quotes, '=' and a backslash stays one parseable line
     body = json.dumps({"model": "openai/gpt-4o-mini"}).encode()
-    answer = d.raw(b'POST /v1/a"b=c\\d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n'
+    answer = d.raw(b'POST /v1/a"b=c\\d HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n'
                    b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
                    % (len(body), body))
     m = re.search(rb"\r\nX-Request-Id: ([0-9a-f-]{36})\r\n", answer)
@@ -248,7 +248,7 @@ def test_access_log_lines(daemon_factory, tmp_path, ca, provider):
     before = len(provider.requests)
     s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
     body = json.dumps({"model": "openai/gpt-4o-mini"}).encode()
-    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: "
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
               b"application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
     provider.wait_requests(before + 1)             # the call is with the provider
     s.close()

@@ -350,7 +350,7 @@ def test_only_get(d):
 def test_client_that_leaves_mid_fetch(d, oa, an):
     oa.script("/v1/models", slow_head=2.0, times=1)
     s = socket.create_connection(("127.0.0.1", d.port), timeout=5)
-    s.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.sendall(b"GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     time.sleep(0.3)
     s.close()
     time.sleep(0.2)

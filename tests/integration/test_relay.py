@@ -30,16 +30,24 @@ def provider(ca):
     s.stop()
 
 
-@pytest.fixture
-def d(daemon_factory, ca, provider):
+def relay_daemon(daemon_factory, ca, provider, env=None, name="data"):
+    """A started daemon whose openai and anthropic providers are the stand-in,
+    with one openai connection (d.conn); env adds settings."""
     provider.reset()
-    dd = daemon_factory(env={"OMNIROUTE_CA_FILE": ca.ca,
-                             "OMNIROUTE_CONNECT_TIMEOUT_MS": "3000",
-                             "OMNIROUTE_PROXY_HANDSHAKE_TIMEOUT_MS": "2000"}).start()
+    settings = {"OMNIROUTE_CA_FILE": ca.ca,
+                "OMNIROUTE_CONNECT_TIMEOUT_MS": "3000",
+                "OMNIROUTE_PROXY_HANDSHAKE_TIMEOUT_MS": "2000"}
+    settings.update(env or {})
+    dd = daemon_factory(name, env=settings).start()
     dd.ctl_json("provider", "update", "openai", "--base-url", provider.url("/v1"))
     dd.ctl_json("provider", "update", "anthropic", "--base-url", provider.url("/v1"))
     dd.conn = dd.ctl_json("conn", "add", "openai", "--name", "main", "--key", "sk-main")
     return dd
+
+
+@pytest.fixture
+def d(daemon_factory, ca, provider):
+    return relay_daemon(daemon_factory, ca, provider)
 
 
 def call(d, body, path=CHAT, headers=None, timeout=20):
@@ -226,7 +234,7 @@ def test_client_abort_closes_the_upstream(d, provider):
     provider.script("/v1/chat/completions", events=["a"] * 50, pause=0.1, times=1)
     s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
     body = json.dumps({"model": "openai/gpt-4o", "stream": True}).encode()
-    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: "
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
               b"application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
     assert s.recv(100).startswith(b"HTTP/1.1 200")
     s.close()
@@ -362,7 +370,7 @@ def test_chunked_request_body_goes_upstream_with_a_length(d, provider):
         wire += b"%x\r\n" % len(piece) + piece + b"\r\n"
     wire += b"0\r\n\r\n"
     s = socket.create_connection(("127.0.0.1", d.port), timeout=20)
-    s.sendall(b"POST " + CHAT.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+    s.sendall(b"POST " + CHAT.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
               b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + wire)
     got = b""
     while b"data: [DONE]" not in got:
@@ -700,7 +708,7 @@ def test_unknown_client_is_refused_before_its_body_is_read(daemon_factory, ca):
                                               "REQUIRE_API_KEY": "true"}).start()
     s = socket.create_connection(("127.0.0.1", dd.port), timeout=5)
     # announces 30 MB and sends none of it: the answer comes at once
-    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
               b"Content-Type: application/json\r\nContent-Length: 30000000\r\n\r\n")
     data = s.recv(4096)
     s.close()

@@ -50,7 +50,7 @@ def test_thousand_concurrent_streams_through_one_worker(daemon_factory, ca):
         d.ctl_json("conn", "add", "openai", "--name", "m", "--key", "sk-load")
         body = json.dumps({"model": "openai/gpt-4o-mini", "stream": True,
                            "messages": [{"role": "user", "content": "x"}]}).encode()
-        request = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+        request = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                    b"Content-Type: application/json\r\nConnection: close\r\n"
                    b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
         sel = selectors.DefaultSelector()

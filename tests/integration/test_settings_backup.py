@@ -97,14 +97,14 @@ def test_backup_round_trip(daemon_factory):
     assert status == 200 and doc["format"] == "omniroute-backup" and doc["secrets"] is False
     assert doc["proxies"][0]["password"] == "***"
     assert "secret-pw" not in json.dumps(doc)
-    status, full = a.http("GET", "/api/settings/backup?secrets=1")
+    full = a.secret_backup()
     assert full["proxies"][0]["password"] == "secret-pw"
 
     b = daemon_factory("b").start()
     status, res = b.http("POST", "/api/settings/backup", full)
     assert status == 200 and res["proxies"] == {"created": 1, "updated": 0}
     assert res["assignments"] == 2
-    status, got = b.http("GET", "/api/settings/backup?secrets=1")
+    got = b.secret_backup()
     assert got["proxies"][0]["password"] == "secret-pw"
     assert got["proxies"][0]["id"] == p["id"]
     assert {(x["scopeId"], x["proxyId"]) for x in got["assignments"]} == \
@@ -112,7 +112,7 @@ def test_backup_round_trip(daemon_factory):
     # a redacted backup keeps the stored secret
     status, res = b.http("POST", "/api/settings/backup", doc)
     assert status == 200 and res["proxies"] == {"created": 0, "updated": 1}
-    status, got = b.http("GET", "/api/settings/backup?secrets=1")
+    got = b.secret_backup()
     assert got["proxies"][0]["password"] == "secret-pw"
 
 
@@ -146,13 +146,13 @@ def test_backup_carries_providers_connections_combos(daemon_factory):
     status, doc = a.http("GET", "/api/settings/backup")
     assert [c["apiKey"] for c in doc["connections"]] == ["***"]
     assert {x["id"] for x in doc["providers"]} == {"local", "openai"}
-    status, full = a.http("GET", "/api/settings/backup?secrets=1")
+    full = a.secret_backup()
     assert full["connections"][0]["apiKey"] == "sk-keep-me"
 
     b = daemon_factory("rb").start()
     status, res = b.http("POST", "/api/settings/backup", full)
     assert status == 200, res
-    status, got = b.http("GET", "/api/settings/backup?secrets=1")
+    got = b.secret_backup()
     assert got["connections"][0]["id"] == conn["id"]
     assert got["connections"][0]["apiKey"] == "sk-keep-me"
     assert got["combos"][0]["targets"] == ["openai/gpt-4o-mini", "local/llama3"]
@@ -163,7 +163,7 @@ def test_backup_carries_providers_connections_combos(daemon_factory):
     # restoring the redacted document again keeps the key
     status, res = b.http("POST", "/api/settings/backup", doc)
     assert status == 200, res
-    status, got = b.http("GET", "/api/settings/backup?secrets=1")
+    got = b.secret_backup()
     assert got["connections"][0]["apiKey"] == "sk-keep-me"
 
     # one bad connection: nothing of the document is applied

@@ -32,7 +32,7 @@ static const char *const test_env[] = {
 	"OMNIROUTE_KEEPALIVE_TIMEOUT_MS", "OMNIROUTE_SHUTDOWN_TIMEOUT_MS",
 	"OMNIROUTE_API_KEY_FILE", "STORAGE_ENCRYPTION_KEY_FILE", "OMNIROUTE_USER",
 	"OMNIROUTE_LOG_FILE", "OMNIROUTE_SYSLOG", "OMNIROUTE_LOG_FORMAT",
-	"OMNIROUTE_ACCESS_LOG",
+	"OMNIROUTE_ACCESS_LOG", "OMNIROUTE_ALLOWED_HOSTS", "OMNIROUTE_ALLOWED_ORIGINS",
 };
 
 static struct config cfg;
@@ -431,6 +431,38 @@ test_log_settings(void **state)
 }
 
 static void
+test_edge_settings(void **state)
+{
+	(void)state;
+	/* none by default; valid lists are kept as given */
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	assert_null(cfg.allowed_hosts);
+	assert_null(cfg.allowed_origins);
+	assert_finish_error("allowed_hosts", "router.test,router.test:80",
+	    "allowed_hosts: 'router.test:80' is not a host name or a bracketed IPv6 "
+	    "address (comma list, no ports)");
+	assert_finish_error("allowed_origins", "https://app.test/",
+	    "allowed_origins: 'https://app.test/' is not an origin "
+	    "(scheme://host[:port], no path; comma list)");
+	assert_finish_error("allowed_origins", "app.test",
+	    "allowed_origins: 'app.test' is not an origin "
+	    "(scheme://host[:port], no path; comma list)");
+
+	config_free(&cfg);
+	setenv("OMNIROUTE_ALLOWED_HOSTS", "router.test, [::1]", 1);
+	setenv("OMNIROUTE_ALLOWED_ORIGINS", "https://app.test,http://127.0.0.1:3000", 1);
+	assert_int_equal(config_load(&cfg, NULL, NULL, 0, err, sizeof(err)), 0);
+	assert_string_equal(cfg.allowed_hosts, "router.test, [::1]");
+	assert_string_equal(cfg.allowed_origins, "https://app.test,http://127.0.0.1:3000");
+	config_free(&cfg);
+	setenv("OMNIROUTE_ALLOWED_ORIGINS", "null", 1);
+	assert_int_equal(config_load(&cfg, NULL, NULL, 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "allowed_origins"));
+	unsetenv("OMNIROUTE_ALLOWED_HOSTS");
+	unsetenv("OMNIROUTE_ALLOWED_ORIGINS");
+}
+
+static void
 test_finish_data_dir_and_api_key(void **state)
 {
 	(void)state;
@@ -804,6 +836,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_unreadable_secret_file_names_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_empty_variables_count_as_unset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_edge_settings, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
