@@ -1009,9 +1009,16 @@ relay_start(struct http_conn *c)
 	if (ct != NULL && multipart_boundary(ct->value, ct->value_len, boundary,
 	    sizeof(boundary)) == 0) {
 		/* an upload (audio): route by its "model" field, keep every other byte */
+		int found = multipart_find_field(c->body, c->body_len, boundary, "model",
+		    &r->model_off, &r->model_len);
+
 		r->splice = true;
-		if (multipart_find_field(c->body, c->body_len, boundary, "model",
-		    &r->model_off, &r->model_len) != 0 || r->model_len == 0 ||
+		if (found == -2) {	/* as with two "model" keys in JSON, below */
+			relay_refuse_field(r, "model", "the form has more than one "
+			    "\"model\" field; send exactly one");
+			return;
+		}
+		if (found != 0 || r->model_len == 0 ||
 		    r->model_len >= sizeof(model_name)) {
 			relay_fail(r, 400, NULL, "the form needs a \"model\" field: "
 			    "provider/model or a combo name");

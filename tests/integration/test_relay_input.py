@@ -2,8 +2,9 @@
 only canonical /v1 paths leave (a '..', '.', empty segment, encoded '/',
 backslash, NUL or fragment is 400 with the envelope, and the provider
 stand-in records nothing); a body with two top-level "model" keys (plain,
-escaped, in another case, cut by an escaped NUL) is 400 before it is routed
-or logged, while nested "model" keys pass; and X-OmniRoute-* headers a
+escaped, in another case, cut by an escaped NUL) — or a form with two
+"model" parts — is 400 before it is routed or logged, while nested "model"
+keys pass; and X-OmniRoute-* headers a
 provider sends never reach the client, which sees the daemon's own and one
 X-Request-Id."""
 
@@ -179,6 +180,39 @@ def test_nested_model_keys_and_one_escaped_name_pass(d, provider):
     assert r.status == 200, data
     assert provider.requests[-1].json() == {"model": "gpt-4o", "messages": []}
     assert len(provider.requests) == 2
+
+
+def form(*dispositions, boundary="omniTEST42"):
+    parts = [b"--%s\r\nContent-Disposition: %s\r\n\r\n%s\r\n" % (
+        boundary.encode(), disp.encode(), value.encode()) for disp, value in dispositions]
+    return b"".join(parts) + b"--%s--\r\n" % boundary.encode()
+
+
+@pytest.mark.parametrize("second", [
+    'form-data; name="model"', 'form-data; NAME="model"', "form-data; name=model"])
+def test_form_with_two_model_fields_refused(d, provider, second):
+    """The audio upload twin of two "model" keys: two parts a reader takes for
+    the "model" field (also in the forms python-multipart or Go accept)."""
+    ctype = "multipart/form-data; boundary=omniTEST42"
+    body = form(('form-data; name="file"; filename="a.wav"', "RIFF"),
+                ('form-data; name="model"', "openai/whisper-1"),
+                (second, "openai/gpt-4o-transcribe"))
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=20)
+    c.request("POST", "/v1/audio/transcriptions", body=body, headers={"Content-Type": ctype})
+    r = c.getresponse()
+    assert_invalid(r, r.read(), "model", "more than one \"model\" field")
+    c.close()
+    # one model field: relayed, its value rewritten
+    body = form(('form-data; name="file"; filename="a.wav"', "RIFF"),
+                ('form-data; name="model"', "openai/whisper-1"),
+                ('form-data; name="models"', "x"))
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=20)
+    c.request("POST", "/v1/audio/transcriptions", body=body, headers={"Content-Type": ctype})
+    r = c.getresponse()
+    assert r.status == 200, r.read()
+    c.close()
+    assert len(provider.requests) == 1
+    assert provider.requests[0].body == body.replace(b"openai/whisper-1", b"whisper-1")
 
 
 # ---- headers from the provider -----------------------------------------------
