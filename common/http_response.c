@@ -54,12 +54,29 @@ struct header_facts {
 	uint64_t content_length;
 };
 
-/* with their lengths: a field is compared only with names as long as it */
-#define NAME(s)	{ s, sizeof(s) - 1 }
+/*
+ * The response fields a relay never passes on as they came, one table: the
+ * hop-by-hop ones (RFC 9110 §7.6.1 and the usual extras), which belong to
+ * the upstream connection, and the relay's own markers, which it writes
+ * itself (X-OmniRoute-Connection, -Proxy-Level, -Proxy-Id) and which a
+ * provider must not be able to set or spoof. With their lengths: a field is
+ * compared only with names as long as it, or with a prefix no longer.
+ */
+enum unforwarded_kind {
+	HOP_BY_HOP,
+	RELAY_MARKER,
+	CORS_GRANT,	/* Access-Control-*: the daemon's to grant (allowed_origins) */
+};
+
+#define NAME(s)		{ s, sizeof(s) - 1, false, HOP_BY_HOP }
+#define MARKER_PREFIX(s) { s, sizeof(s) - 1, true, RELAY_MARKER }
+#define CORS_PREFIX(s)	{ s, sizeof(s) - 1, true, CORS_GRANT }
 static const struct {
-	const char	*name;
-	size_t		 len;
-} hop_by_hop_names[] = {
+	const char		*name;
+	size_t			 len;
+	bool			 prefix;	/* every name that starts so */
+	enum unforwarded_kind	 kind;
+} unforwarded_names[] = {
 	NAME("Connection"),
 	NAME("Keep-Alive"),
 	NAME("Proxy-Connection"),
@@ -69,8 +86,12 @@ static const struct {
 	NAME("Trailer"),
 	NAME("Transfer-Encoding"),
 	NAME("Upgrade"),
+	MARKER_PREFIX("X-OmniRoute-"),
+	CORS_PREFIX("Access-Control-"),
 };
 #undef NAME
+#undef MARKER_PREFIX
+#undef CORS_PREFIX
 
 static enum parse
 fail(struct http_response_head *out, const char *message)
@@ -105,17 +126,40 @@ http_response_find_header(const struct http_response_head *head,
 	return NULL;
 }
 
-bool
-http_is_hop_by_hop(const char *name, size_t len)
+static bool
+is_unforwarded(const char *name, size_t len, enum unforwarded_kind kind)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(hop_by_hop_names) / sizeof(hop_by_hop_names[0]);
-	    i++)
-		if (len == hop_by_hop_names[i].len &&
-		    http_token_equals(name, len, hop_by_hop_names[i].name))
+	for (i = 0; i < sizeof(unforwarded_names) / sizeof(unforwarded_names[0]);
+	    i++) {
+		size_t n = unforwarded_names[i].len;
+
+		if (unforwarded_names[i].kind == kind &&
+		    (unforwarded_names[i].prefix ? len >= n : len == n) &&
+		    same_token(name, n, unforwarded_names[i].name, n))
 			return true;
+	}
 	return false;
+}
+
+bool
+http_is_hop_by_hop(const char *name, size_t len)
+{
+	return is_unforwarded(name, len, HOP_BY_HOP);
+}
+
+bool
+http_is_relay_marker(const char *name, size_t len)
+{
+	return is_unforwarded(name, len, RELAY_MARKER);
+}
+
+bool
+http_response_field_is_daemons(const char *name, size_t len)
+{
+	return is_unforwarded(name, len, RELAY_MARKER) ||
+	    is_unforwarded(name, len, CORS_GRANT);
 }
 
 bool

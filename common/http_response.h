@@ -80,6 +80,19 @@ const struct http_header *http_response_find_header(
 bool		http_is_hop_by_hop(const char *name, size_t len);
 
 /*
+ * The relay's own marker fields, X-OmniRoute-* (any case): written by the
+ * daemon on every relayed response, so never taken from a provider's
+ * response or passed on from a client's request.
+ */
+bool		http_is_relay_marker(const char *name, size_t len);
+/*
+ * A response field only the daemon writes: its markers, and the CORS grant
+ * (Access-Control-*, sent only for an origin allowed_origins names). A
+ * provider's own are dropped.
+ */
+bool		http_response_field_is_daemons(const char *name, size_t len);
+
+/*
  * Whether name[0..len) is one of the comma-separated options of this
  * Connection header (any case, OWS ignored); false for a NULL header.
  */

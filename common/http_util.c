@@ -1,6 +1,7 @@
 /*
- * common/http_util.c — request-target splitting, query decoding and reason
- * phrases for the worker's HTTP server.
+ * common/http_util.c — request-target splitting, query decoding, the
+ * canonical-path rule of the relay (see http_util.h for what it refuses and
+ * why) and reason phrases for the worker's HTTP server.
  */
 #include <stdio.h>
 #include <string.h>
@@ -82,6 +83,162 @@ http_query_param(const char *target, size_t len, const char *name, char *out,
 	}
 	return 0;
 }
+
+/* ---- canonical paths ----------------------------------------------------- */
+
+static const char *const path_fault_messages[HTTP_PATH_FAULT_COUNT] = {
+	[HTTP_PATH_CANONICAL] = "",
+	[HTTP_PATH_NOT_ABSOLUTE] = "the path does not start with '/'",
+	[HTTP_PATH_FRAGMENT] = "the target has a fragment ('#')",
+	[HTTP_PATH_BAD_BYTE] = "the path has a space, a control character or a "
+	    "non-ASCII byte",
+	[HTTP_PATH_BAD_ESCAPE] = "the path has a malformed percent-escape",
+	[HTTP_PATH_BACKSLASH] = "the path has a backslash (raw or %5C)",
+	[HTTP_PATH_ENCODED_SLASH] = "the path has an encoded '/' (%2F)",
+	[HTTP_PATH_NUL] = "the path has an encoded NUL (%00)",
+	[HTTP_PATH_CONTROL] = "the path has an encoded control character",
+	[HTTP_PATH_ENCODED_PERCENT] = "the path has an encoded '%' (%25)",
+	[HTTP_PATH_NOT_UTF8] = "the path has percent-encoded bytes that are not UTF-8",
+	[HTTP_PATH_EMPTY_SEGMENT] = "the path has an empty segment ('//' or a "
+	    "trailing '/')",
+	[HTTP_PATH_DOT_SEGMENT] = "the path has a '.' or '..' segment",
+};
+
+/* What a byte written as %XX in a path means to us: 0 when it is data. */
+static const unsigned char encoded_byte_fault[256] = {
+	[0x00] = HTTP_PATH_NUL,
+	[0x01 ... 0x1f] = HTTP_PATH_CONTROL,
+	[0x7f] = HTTP_PATH_CONTROL,
+	['%'] = HTTP_PATH_ENCODED_PERCENT,
+	['/'] = HTTP_PATH_ENCODED_SLASH,
+	['\\'] = HTTP_PATH_BACKSLASH,
+};
+
+/*
+ * The decoded bytes seen so far, as UTF-8 (RFC 3629 §4): how many
+ * continuation bytes are still owed, and the range the next one must be in
+ * (the second byte's range rules out overlong forms, surrogates and code
+ * points above U+10FFFF).
+ */
+struct utf8_progress {
+	unsigned	 owed;
+	unsigned char	 min, max;
+};
+
+static bool
+utf8_continue(struct utf8_progress *u, unsigned char b)
+{
+	if (u->owed > 0) {
+		if (b < u->min || b > u->max)
+			return false;
+		u->owed--;
+		u->min = 0x80;
+		u->max = 0xbf;
+		return true;
+	}
+	if (b < 0x80)
+		return true;
+	u->min = 0x80;
+	u->max = 0xbf;
+	if (b >= 0xc2 && b <= 0xdf)
+		u->owed = 1;
+	else if (b >= 0xe0 && b <= 0xef) {
+		u->owed = 2;
+		if (b == 0xe0)
+			u->min = 0xa0;
+		else if (b == 0xed)
+			u->max = 0x9f;
+	} else if (b >= 0xf0 && b <= 0xf4) {
+		u->owed = 3;
+		if (b == 0xf0)
+			u->min = 0x90;
+		else if (b == 0xf4)
+			u->max = 0x8f;
+	} else
+		return false;
+	return true;
+}
+
+/* One path segment as it is decoded; only what comes before a ';' counts. */
+struct path_segment {
+	size_t	 length;	/* decoded bytes before the first ';' */
+	bool	 all_dots;	/* and each of them is '.' */
+	bool	 in_parameters;	/* a ';' was seen */
+};
+
+static enum http_path_fault
+segment_fault(const struct path_segment *seg, const struct utf8_progress *utf8)
+{
+	if (utf8->owed > 0)
+		return HTTP_PATH_NOT_UTF8;
+	if (seg->length == 0)
+		return HTTP_PATH_EMPTY_SEGMENT;
+	if (seg->all_dots && seg->length <= 2)
+		return HTTP_PATH_DOT_SEGMENT;
+	return HTTP_PATH_CANONICAL;
+}
+
+enum http_path_fault
+http_path_check(const char *target, size_t len)
+{
+	static const struct path_segment new_segment = { 0, true, false };
+	struct path_segment seg = new_segment;
+	struct utf8_progress utf8 = { 0, 0x80, 0xbf };
+	enum http_path_fault fault;
+	size_t path_len, i;
+
+	if (len == 0 || target[0] != '/')
+		return HTTP_PATH_NOT_ABSOLUTE;
+	if (memchr(target, '#', len) != NULL)
+		return HTTP_PATH_FRAGMENT;
+	path_len = http_target_path_len(target, len);
+	for (i = 1; i <= path_len; i++) {
+		unsigned char b;
+
+		if (i == path_len || target[i] == '/') {
+			if ((fault = segment_fault(&seg, &utf8)) != HTTP_PATH_CANONICAL)
+				return fault;
+			seg = new_segment;
+			continue;
+		}
+		b = (unsigned char)target[i];
+		if (b == '%') {
+			int hi = i + 2 < path_len ? hex_digit_value(target[i + 1]) : -1;
+			int lo = i + 2 < path_len ? hex_digit_value(target[i + 2]) : -1;
+
+			if (hi < 0 || lo < 0)
+				return HTTP_PATH_BAD_ESCAPE;
+			b = (unsigned char)(hi * 16 + lo);
+			i += 2;
+			if (encoded_byte_fault[b] != 0)
+				return (enum http_path_fault)encoded_byte_fault[b];
+		} else if (b < 0x21 || b > 0x7e)
+			return HTTP_PATH_BAD_BYTE;
+		else if (b == '\\')
+			return HTTP_PATH_BACKSLASH;
+		if (!utf8_continue(&utf8, b))
+			return HTTP_PATH_NOT_UTF8;
+		if (seg.in_parameters)
+			continue;
+		if (b == ';')
+			seg.in_parameters = true;
+		else {
+			seg.length++;
+			seg.all_dots = seg.all_dots && b == '.';
+		}
+	}
+	return HTTP_PATH_CANONICAL;
+}
+
+const char *
+http_path_fault_message(enum http_path_fault fault)
+{
+	if ((unsigned)fault >= HTTP_PATH_FAULT_COUNT)
+		return "the path is not canonical";
+	return path_fault_messages[fault];
+}
+
+/* ---- reason phrases -------------------------------------------------------- */
 
 const char *
 http_reason_phrase(int status)

@@ -1,6 +1,7 @@
 /*
  * common/http_util.h — small pure helpers around HTTP messages: the path and
- * query parameters of a request-target (percent-decoded), reason phrases.
+ * query parameters of a request-target (percent-decoded), whether a path is
+ * in the one canonical form the relay passes on, reason phrases.
  */
 #ifndef OMNI_HTTP_UTIL_H
 #define OMNI_HTTP_UTIL_H
@@ -19,6 +20,54 @@ size_t		http_target_path_len(const char *target, size_t len);
  */
 int		http_query_param(const char *target, size_t len, const char *name,
 		    char *out, size_t outlen);
+
+/*
+ * Why the path of an origin-form request-target is not canonical: the one
+ * spelling the relay sends on under a provider's base URL, so that what the
+ * daemon routes, logs and judges is what every server after it reads. The
+ * faults, in the order they are looked for:
+ *   - a target that does not start with '/';
+ *   - a fragment: a '#' anywhere in the target, query included (a client
+ *     never sends one, and a server may cut the target there or not);
+ *   then in the path (up to the first '?'), the first fault in byte order:
+ *   - a raw byte that is not visible ASCII, a malformed %-escape;
+ *   - a backslash, raw or %5C (some servers read it as '/');
+ *   - an encoded '/' (%2F), NUL (%00), other control character (%01-%1F,
+ *     %7F) or '%' (%25: decoded once more by some servers, so "%252e" would
+ *     become a dot);
+ *   - encoded bytes that are not UTF-8 (an overlong "%C0%AE" is '.' to a
+ *     lax decoder);
+ *   - an empty segment ("//", and a trailing '/', the empty last segment:
+ *     no provider endpoint ends in '/', and servers differ on whether "/x/"
+ *     is "/x", so it is one more spelling of a path);
+ *   - a '.' or '..' segment, raw or encoded in any mix ("%2e", ".%2E"),
+ *     also with path parameters ("..;x", which servers that strip them read
+ *     as "..").
+ * A segment is judged up to its first ';' (raw or %3B) for the last two
+ * rules. "/" alone is one empty segment. The query is not looked at beyond
+ * its '#'. Only target[0..len) is read.
+ */
+enum http_path_fault {
+	HTTP_PATH_CANONICAL = 0,
+	HTTP_PATH_NOT_ABSOLUTE,
+	HTTP_PATH_FRAGMENT,
+	HTTP_PATH_BAD_BYTE,
+	HTTP_PATH_BAD_ESCAPE,
+	HTTP_PATH_BACKSLASH,
+	HTTP_PATH_ENCODED_SLASH,
+	HTTP_PATH_NUL,
+	HTTP_PATH_CONTROL,
+	HTTP_PATH_ENCODED_PERCENT,
+	HTTP_PATH_NOT_UTF8,
+	HTTP_PATH_EMPTY_SEGMENT,
+	HTTP_PATH_DOT_SEGMENT,
+	HTTP_PATH_FAULT_COUNT
+};
+
+enum http_path_fault http_path_check(const char *target, size_t len);
+
+/* What the fault is, for an error message ("" for HTTP_PATH_CANONICAL). */
+const char	*http_path_fault_message(enum http_path_fault fault);
 
 const char	*http_reason_phrase(int status);
 

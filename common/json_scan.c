@@ -15,6 +15,11 @@
  * start there), "\xE0\x80\x80" at the first 0x80 (overlong). The bytes
  * before error_at are thus always the start of some valid document; running
  * out of them is "unexpected end of input" at len.
+ *
+ * Top-level member names are unescaped as they are compared with the key
+ * (json_name_match), so the scanner finds the member a JSON reader finds,
+ * and counts every member some reader could take for it: a body that names
+ * "model" twice is one the relay and a provider could read differently.
  */
 #include <stdint.h>
 #include <string.h>
@@ -322,6 +327,136 @@ misplaced_name_message(unsigned char c)
 	return "expected string key";
 }
 
+/* ---- member names as a reader sees them --------------------------------- */
+
+/* Four hex digits at raw[at..], as one UTF-16 code unit; -1 if malformed. */
+static long
+escape_unit(const char *raw, size_t len, size_t at)
+{
+	long unit = 0;
+	size_t i;
+
+	if (len < at || len - at < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		int digit = hex_digit_value((unsigned char)raw[at + i]);
+
+		if (digit < 0)
+			return -1;
+		unit = unit << 4 | digit;
+	}
+	return unit;
+}
+
+/*
+ * The escape at raw[*at] (a backslash), decoded to UTF-8 in out; *at moves
+ * past it. 0 when it is no valid escape (unknown letter, bad hex, a lone or
+ * reversed surrogate), else the number of bytes.
+ */
+static size_t
+unescape_one(const char *raw, size_t len, size_t *at, unsigned char out[4])
+{
+	static const char short_escapes[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+	long unit, low;
+	unsigned long cp;
+	size_t i;
+
+	if (*at + 1 >= len)
+		return 0;
+	for (i = 0; short_escapes[i] != '\0'; i += 2)
+		if (raw[*at + 1] == short_escapes[i]) {
+			out[0] = (unsigned char)short_escapes[i + 1];
+			*at += 2;
+			return 1;
+		}
+	if (raw[*at + 1] != 'u' || (unit = escape_unit(raw, len, *at + 2)) < 0)
+		return 0;
+	*at += 6;
+	cp = (unsigned long)unit;
+	if (unit >= 0xdc00 && unit <= 0xdfff)
+		return 0;
+	if (unit >= 0xd800 && unit <= 0xdbff) {
+		if (*at + 1 >= len || raw[*at] != '\\' || raw[*at + 1] != 'u' ||
+		    (low = escape_unit(raw, len, *at + 2)) < 0xdc00 || low > 0xdfff)
+			return 0;
+		*at += 6;
+		cp = 0x10000 + (((unsigned long)unit - 0xd800) << 10) +
+		    ((unsigned long)low - 0xdc00);
+	}
+	if (cp < 0x80) {
+		out[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (unsigned char)(0xc0 | cp >> 6);
+		out[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (unsigned char)(0xe0 | cp >> 12);
+		out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (unsigned char)(0xf0 | cp >> 18);
+	out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+static unsigned char
+ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+/*
+ * The name is unescaped byte by byte and compared as it goes, both ways at
+ * once: exact (every byte), and loose (ASCII case ignored, up to the first
+ * NUL, where the loose verdict is then fixed). Most names differ from the
+ * key in their first bytes, so the walk usually stops there.
+ */
+enum json_name_match
+json_name_match(const char *raw, size_t len, const char *key, size_t key_len)
+{
+	const unsigned char *k = (const unsigned char *)key;
+	unsigned char bytes[4];
+	size_t at = 0, pos = 0, n, i;
+	bool exact = true, loose = true, cut = false;
+
+	while (at < len) {
+		if (raw[at] == '\\') {
+			if ((n = unescape_one(raw, len, &at, bytes)) == 0)
+				return JSON_NAME_DIFFERENT;
+		} else {
+			bytes[0] = (unsigned char)raw[at++];
+			n = 1;
+		}
+		for (i = 0; i < n; i++, pos++) {
+			if (pos >= key_len || bytes[i] != k[pos])
+				exact = false;
+			if (cut)
+				continue;
+			if (bytes[i] == '\0') {
+				cut = true;
+				loose = loose && pos == key_len;
+			} else if (pos >= key_len ||
+			    ascii_lower(bytes[i]) != ascii_lower(k[pos]))
+				loose = false;
+		}
+		if (!exact && !loose)
+			return JSON_NAME_DIFFERENT;
+	}
+	if (exact && pos == key_len)
+		return JSON_NAME_EXACT;
+	if (loose && (cut || pos == key_len))
+		return JSON_NAME_LOOSE;
+	return JSON_NAME_DIFFERENT;
+}
+
+/* ---- the document ---------------------------------------------------------- */
+
 /* The open containers, innermost last: one bit each, set for an array. */
 struct container_stack {
 	uint64_t	is_array[JSON_SCAN_MAX_DEPTH / 64];
@@ -369,6 +504,7 @@ struct key_search {
 	size_t		 key_len;
 	bool		 member_matches;
 	size_t		 value_at;
+	size_t		 count;		/* names some reader takes for key */
 };
 
 /* A member name, quote at pos, then ":"; a top-level name is compared. */
@@ -385,10 +521,15 @@ scan_member_name(struct scanner *s, const struct container_stack *stack,
 		return fail_here(s, misplaced_name_message(s->buf[s->pos]));
 	if (!scan_string(s, &has_backslash))
 		return false;
-	if (stack->depth == 1 && search->key != NULL)
-		search->member_matches = !has_backslash &&
-		    s->pos - 1 - name_at == search->key_len &&
-		    memcmp(s->buf + name_at, search->key, search->key_len) == 0;
+	if (stack->depth == 1 && search->key != NULL) {
+		enum json_name_match match = json_name_match(
+		    (const char *)s->buf + name_at, s->pos - 1 - name_at,
+		    search->key, search->key_len);
+
+		search->member_matches = match == JSON_NAME_EXACT;
+		if (match != JSON_NAME_DIFFERENT)
+			search->count++;
+	}
 	skip_whitespace(s);
 	if (!at_byte(s, ':'))
 		return fail_here(s, "expected ':'");
@@ -562,12 +703,14 @@ scan(const char *buf, size_t len, int max_depth, bool object_only, const char *k
 	search.key_len = key != NULL ? strlen(key) : 0;
 	search.member_matches = false;
 	search.value_at = 0;
+	search.count = 0;
 	if (!scan_document(&s, max_depth, object_only, &search, out)) {
 		memset(out, 0, sizeof(*out));
 		out->error = s.error;
 		out->error_at = s.error_at;
 		return PARSE_INVALID;
 	}
+	out->key_count = search.count;
 	return PARSE_DONE;
 }
 

@@ -40,6 +40,8 @@
 
 struct json_scan_result {
 	bool		 found;		/* the top-level object has the key */
+	size_t		 key_count;	/* top-level members a reader could take
+					 * for the key (json_name_match) */
 	size_t		 value_off;	/* where its value's text starts */
 	size_t		 value_len;	/* and how long it is */
 	bool		 value_is_plain_string;	/* a string without escapes */
@@ -62,15 +64,43 @@ struct json_scan_result {
  * and out->value_is_plain_string says it holds no backslash, so its bytes
  * are the string itself and may be replaced as they are. For any other value
  * it is the whole text of the value ("12.5", "{...}", "null").
- *   - Names are compared as raw bytes: a member name written with an escape
- *     ("mod\u0065l") never matches, not even when it would decode to key.
+ *   - Names are compared as a JSON reader sees them, unescaped: a member
+ *     named "mod\u0065l" is the member "model" (JSON_NAME_EXACT below).
  *   - When the name occurs more than once, the last occurrence is reported,
  *     as json-c keeps the last one too.
+ *   - out->key_count counts the top-level members whose name some reader
+ *     takes for key (JSON_NAME_EXACT or JSON_NAME_LOOSE): more than one, and
+ *     readers may disagree about which one the body means (json-c and Python
+ *     keep the last, gjson takes the first, Go's encoding/json ignores case).
  *   - Members of nested objects are never looked at.
- * On PARSE_INVALID found is false, whatever was seen before the error.
+ * On PARSE_INVALID found is false and key_count 0, whatever was seen before
+ * the error.
  */
 enum parse	json_scan_object(const char *buf, size_t len, int max_depth,
 		    const char *key, struct json_scan_result *out);
+
+/*
+ * How a member name reads against key[0..key_len): raw[0..len) is the text
+ * between the quotes of a string json_scan accepted (escapes as written).
+ *   JSON_NAME_EXACT: unescaped (\uXXXX, surrogate pairs, the short
+ *     escapes) to UTF-8, it is key byte for byte, as RFC 8259 readers
+ *     compare names.
+ *   JSON_NAME_LOOSE: not exact, but a common reader still takes it for key:
+ *     equal ignoring ASCII case (Go's encoding/json matches struct fields so),
+ *     or equal up to an escaped NUL (\u0000), where readers that keep names
+ *     as C strings (json-c, cJSON) cut it.
+ *   JSON_NAME_DIFFERENT: anything else, and raw text that is no valid string
+ *     body (a malformed escape, a lone surrogate).
+ * Only raw[0..len) and key[0..key_len) are read.
+ */
+enum json_name_match {
+	JSON_NAME_DIFFERENT,
+	JSON_NAME_EXACT,
+	JSON_NAME_LOOSE,
+};
+
+enum json_name_match json_name_match(const char *raw, size_t len, const char *key,
+		    size_t key_len);
 
 /*
  * The same check for a document that is any one value (ws value ws): an

@@ -15,7 +15,10 @@ int	multipart_boundary(const char *content_type, size_t len, char *out, size_t o
 /*
  * Find the part whose Content-Disposition is form-data with name="name" and
  * give the offset and length of its value in body. 0 found, -1 absent or the
- * body is not well-formed multipart up to that part.
+ * body is not well-formed multipart up to that part, -2 when more than one
+ * part names that field: also in a form a laxer reader takes for it (the
+ * parameter in another case, NAME="name"; unquoted, name=name; with a
+ * quoted-pair, name="na\me"), since readers differ on which one counts.
  */
 int	multipart_find_field(const char *body, size_t len, const char *boundary,
 	    const char *name, size_t *value_off, size_t *value_len);

@@ -381,18 +381,36 @@ healthz_route(struct http_conn *c)
  * Paths the worker serves itself, outside the management table (the first
  * match wins): /v1 goes to the relay, except the model list, which the worker
  * gathers from every provider. REQUIRE_API_KEY was checked for all of /v1
- * when the head arrived (http_server.c).
+ * when the head arrived (http_server.c). A /v1 target must be canonical
+ * (http_path_check): its path goes on under a provider's base URL, so a
+ * '..', an encoded '/' or a fragment there is refused before anything leaves.
  */
 static const struct {
 	const char	*path;
 	bool		 prefix;	/* path is a prefix of the request's */
+	bool		 canonical;	/* the target must pass http_path_check */
 	void		(*serve)(struct http_conn *c);
 } served[] = {
-	{ "/healthz", false, healthz_route },
-	{ "/v1/models", false, models_start },
-	{ "/v1/models/", true, models_start },
-	{ "/v1/", true, relay_start },
+	{ "/healthz", false, false, healthz_route },
+	{ "/v1/models", false, true, models_start },
+	{ "/v1/models/", true, true, models_start },
+	{ "/v1/", true, true, relay_start },
 };
+
+/* 400 naming what makes the target not canonical; false then. */
+static bool
+target_is_canonical(struct http_conn *c)
+{
+	enum http_path_fault fault = http_path_check(c->target, strlen(c->target));
+	struct reply reply = { 0 };
+
+	if (fault == HTTP_PATH_CANONICAL)
+		return true;
+	reply_invalid_field(&reply, "path", "%s; only canonical paths are relayed",
+	    http_path_fault_message(fault));
+	http_respond_reply(c, &reply);
+	return false;
+}
 
 void
 api_dispatch(struct http_conn *c)
@@ -407,7 +425,8 @@ api_dispatch(struct http_conn *c)
 	for (i = 0; i < sizeof(served) / sizeof(served[0]); i++)
 		if (served[i].prefix ? strncmp(c->path, served[i].path,
 		    strlen(served[i].path)) == 0 : strcmp(c->path, served[i].path) == 0) {
-			served[i].serve(c);
+			if (!served[i].canonical || target_is_canonical(c))
+				served[i].serve(c);
 			return;
 		}
 	if (strncmp(c->path, "/api/", 5) != 0) {

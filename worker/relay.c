@@ -219,6 +219,18 @@ relay_fail(struct relay *r, int status, const char *code, const char *message)
 	http_respond_json(c, status, env);
 }
 
+/* 400 "Invalid request" naming the field that is wrong (nothing was sent yet). */
+static void
+relay_refuse_field(struct relay *r, const char *field, const char *message)
+{
+	struct http_conn *c = r->c;
+	struct reply reply = { 0 };
+
+	relay_free(r);
+	reply_invalid_field(&reply, field, "%s", message);
+	http_respond_reply(c, &reply);
+}
+
 /* The call is over (the body is complete, or cut): the client goes on or closes. */
 static void
 relay_done(struct relay *r, bool complete)
@@ -360,10 +372,9 @@ send_response_head(struct relay *r)
 	textbuf_add(t, "\r\n", 2);
 	for (i = 0; i < h->header_count; i++) {
 		const struct http_header *f = &h->headers[i];
-		if (http_response_header_is_hop_by_hop(h, f))
-			continue;
-		/* CORS is the daemon's to grant (allowed_origins), never the provider's */
-		if (f->name_len >= 15 && strncasecmp(f->name, "access-control-", 15) == 0)
+		/* ours are written below: a provider cannot set or spoof them */
+		if (http_response_header_is_hop_by_hop(h, f) ||
+		    http_response_field_is_daemons(f->name, f->name_len))
 			continue;
 		/* X-Request-Id is ours; the provider's own is kept under another name */
 		if (f->name_len == 12 && strncasecmp(f->name, "x-request-id", 12) == 0)
@@ -532,7 +543,7 @@ dropped_request_header(const struct http_header *conn, const struct http_header 
 	if (conn != NULL && http_connection_lists(conn, f->name, f->name_len))
 		return true;
 	/* our own markers are never taken from a client */
-	return f->name_len >= 12 && strncasecmp(f->name, "x-omniroute-", 12) == 0;
+	return http_is_relay_marker(f->name, f->name_len);
 }
 
 /* The upstream body: the client's bytes with the provider's model name in
@@ -1003,9 +1014,16 @@ relay_start(struct http_conn *c)
 	if (ct != NULL && multipart_boundary(ct->value, ct->value_len, boundary,
 	    sizeof(boundary)) == 0) {
 		/* an upload (audio): route by its "model" field, keep every other byte */
+		int found = multipart_find_field(c->body, c->body_len, boundary, "model",
+		    &r->model_off, &r->model_len);
+
 		r->splice = true;
-		if (multipart_find_field(c->body, c->body_len, boundary, "model",
-		    &r->model_off, &r->model_len) != 0 || r->model_len == 0 ||
+		if (found == -2) {	/* as with two "model" keys in JSON, below */
+			relay_refuse_field(r, "model", "the form has more than one "
+			    "\"model\" field; send exactly one");
+			return;
+		}
+		if (found != 0 || r->model_len == 0 ||
 		    r->model_len >= sizeof(model_name)) {
 			relay_fail(r, 400, NULL, "the form needs a \"model\" field: "
 			    "provider/model or a combo name");
@@ -1017,6 +1035,21 @@ relay_start(struct http_conn *c)
 		snprintf(why, sizeof(why), "Invalid JSON body: %s at byte %zu", scan.error,
 		    scan.error_at);
 		relay_fail(r, 400, NULL, why);
+		return;
+	} else if (scan.key_count > 1) {
+		/*
+		 * Two members a reader may take for "model" ("model" and
+		 * "mod\u0065l", or "Model"): we would route and log one while the
+		 * provider may serve the other. Only "model" is judged: it is the
+		 * one member the relay reads (route, rewrite, access log); every
+		 * other member ("stream" too: the answer's framing comes from the
+		 * provider's head, not from the body) passes as bytes, so no
+		 * decision of ours can differ from the provider's reading of it.
+		 */
+		snprintf(why, sizeof(why), "the body has %zu top-level \"model\" keys "
+		    "(names compared unescaped, in any case); send exactly one",
+		    scan.key_count);
+		relay_refuse_field(r, "model", why);
 		return;
 	} else if (scan.found && scan.value_is_plain_string && scan.value_len > 0 &&
 	    scan.value_len < sizeof(model_name)) {

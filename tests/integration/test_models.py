@@ -307,9 +307,11 @@ def test_one_model(d, oa, an, peers):
         "model", CREATED, "anthropic")
     assert body["display_name"] == "claude-3-haiku-20240307"
     assert an.requests[-1].headers["x-api-key"] == "sk-an"
-    # percent-encoded slash
+    # a percent-encoded slash is not a canonical /v1 path (API.md): 400
+    n = len(oa.requests)
     status, body = models(d, "/v1/models/openai%2Fgpt-4o-mini")
-    assert status == 200 and body["id"] == "openai/gpt-4o-mini"
+    assert status == 400 and body["error"]["details"][0]["field"] == "path", body
+    assert len(oa.requests) == n
     # the provider does not know it: 404 in the relay's error shape
     status, body = models(d, "/v1/models/openai/gpt-9")
     assert status == 404, body

@@ -750,6 +750,33 @@ test_hop_by_hop_names(void **state)
 	assert_false(http_is_hop_by_hop("Upgrade", 6));
 }
 
+/* X-OmniRoute-* in any case, by prefix; never hop-by-hop, and vice versa. */
+static void
+test_relay_marker_names(void **state)
+{
+	static const char *const markers[] = {
+		"X-OmniRoute-Connection", "X-OmniRoute-Proxy-Level",
+		"X-OmniRoute-Proxy-Id", "x-omniroute-connection",
+		"X-OMNIROUTE-PROXY-ID", "x-OmNiRoUtE-anything", "X-OmniRoute-",
+	};
+	static const char *const others[] = {
+		"X-OmniRoute", "X-OmniRoutes-Id", "X-Omni-Route-Id", "OmniRoute-Id",
+		"X-Request-Id", "X-OmniRout-Id", "", "Connection", "Upgrade",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(markers) / sizeof(markers[0]); i++) {
+		assert_true(http_is_relay_marker(markers[i], strlen(markers[i])));
+		assert_false(http_is_hop_by_hop(markers[i], strlen(markers[i])));
+	}
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		assert_false(http_is_relay_marker(others[i], strlen(others[i])));
+	/* length, not NUL, ends the name */
+	assert_false(http_is_relay_marker("X-OmniRoute-Id", 11));
+	assert_true(http_is_relay_marker("X-OmniRoute-Id", 12));
+}
+
 static void
 test_connection_lists(void **state)
 {
@@ -822,6 +849,7 @@ main(void)
 		cmocka_unit_test(test_keep_alive_rules),
 		cmocka_unit_test(test_header_lookup),
 		cmocka_unit_test(test_hop_by_hop_names),
+		cmocka_unit_test(test_relay_marker_names),
 		cmocka_unit_test(test_connection_lists),
 	};
 

@@ -2,12 +2,16 @@
  * tests/unit/test_http_util.c — tests of the request-target helpers
  * (common/http_util.c): the length of the path part, query-parameter lookup
  * with percent-decoding ('+', %XX, and the escapes and sizes we refuse), names
- * that are prefixes of other names, and reason phrases.
+ * that are prefixes of other names, the canonical-path rule of the relay
+ * (each fault by example, every encoded and raw byte, every spelling of a dot
+ * segment, and seeded random canonical paths with a fault put in), and
+ * reason phrases.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -243,6 +247,343 @@ test_utf8_valid(void **state)
 			fail_msg("case %zu", i);
 }
 
+
+/* ---- canonical paths ------------------------------------------------------ */
+
+static enum http_path_fault
+path_fault(const char *target)
+{
+	return http_path_check(target, strlen(target));
+}
+
+static void
+assert_path(const char *target, enum http_path_fault expected)
+{
+	enum http_path_fault got = path_fault(target);
+
+	if (got != expected)
+		fail_msg("%s: fault %d, expected %d", target, (int)got, (int)expected);
+}
+
+static void
+test_path_canonical_examples(void **state)
+{
+	static const char *const ok[] = {
+		"/v1/chat/completions",
+		"/v1/models",
+		"/v1/models/openai/gpt-4o",
+		"/v1/models/gpt-3.5-turbo",
+		"/v1/audio/transcriptions",
+		"/v1/a...b/...",		/* three dots are a name */
+		"/v1/.well-known/x",
+		"/v1/x./.y/a.b",
+		"/v1/%2ex/x%2E",		/* a dot with more: a name */
+		"/v1/%41%7e~_-",		/* encoded unreserved bytes are data */
+		"/v1/caf%C3%A9/%e2%82%ac/%F0%9F%98%80",
+		"/v1/a;b/c;d=1",		/* path parameters on a named segment */
+		"/v1/a%3Bb",
+		"/v1/x%20y/%3F/%23",		/* encoded space, '?', '#': data */
+		"/v1/chat/completions?",
+		"/v1/chat/completions?x=1&y=..//%2f%00%zz\\",	/* query not judged */
+		"/v1/x?/../",
+		"/a",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		assert_path(ok[i], HTTP_PATH_CANONICAL);
+	assert_string_equal(http_path_fault_message(HTTP_PATH_CANONICAL), "");
+}
+
+static void
+test_path_fault_examples(void **state)
+{
+	static const struct {
+		const char		*target;
+		enum http_path_fault	 fault;
+	} cases[] = {
+		{ "", HTTP_PATH_NOT_ABSOLUTE },
+		{ "v1/x", HTTP_PATH_NOT_ABSOLUTE },
+		{ "*", HTTP_PATH_NOT_ABSOLUTE },
+		{ "?/v1", HTTP_PATH_NOT_ABSOLUTE },
+		{ "/v1/chat/completions#x", HTTP_PATH_FRAGMENT },
+		{ "/v1/chat/completions#", HTTP_PATH_FRAGMENT },
+		{ "/v1/x?a=1#b", HTTP_PATH_FRAGMENT },	/* smuggled in the query */
+		{ "/v1/../admin", HTTP_PATH_DOT_SEGMENT },
+		{ "/v1/./chat/completions", HTTP_PATH_DOT_SEGMENT },
+		{ "/v1/chat/%2e%2e/x", HTTP_PATH_DOT_SEGMENT },
+		{ "/v1/chat/.%2E/x", HTTP_PATH_DOT_SEGMENT },
+		{ "/v1/chat/%2E./x", HTTP_PATH_DOT_SEGMENT },
+		{ "/v1/chat/%2e", HTTP_PATH_DOT_SEGMENT },
+		{ "/v1/chat/..", HTTP_PATH_DOT_SEGMENT },
+		{ "/v1/..;/admin", HTTP_PATH_DOT_SEGMENT },
+		{ "/v1/.;x=1/admin", HTTP_PATH_DOT_SEGMENT },
+		{ "/v1/..%3b/admin", HTTP_PATH_DOT_SEGMENT },
+		{ "/..", HTTP_PATH_DOT_SEGMENT },
+		{ "/v1//chat/completions", HTTP_PATH_EMPTY_SEGMENT },
+		{ "/v1/chat/completions/", HTTP_PATH_EMPTY_SEGMENT },
+		{ "/v1/", HTTP_PATH_EMPTY_SEGMENT },
+		{ "/", HTTP_PATH_EMPTY_SEGMENT },
+		{ "//v1", HTTP_PATH_EMPTY_SEGMENT },
+		{ "/v1/;x/y", HTTP_PATH_EMPTY_SEGMENT },
+		{ "/v1/x/?a=1", HTTP_PATH_EMPTY_SEGMENT },
+		{ "/v1/chat%2fcompletions", HTTP_PATH_ENCODED_SLASH },
+		{ "/v1/chat%2Fcompletions", HTTP_PATH_ENCODED_SLASH },
+		{ "/v1/chat\\completions", HTTP_PATH_BACKSLASH },
+		{ "/v1/chat%5ccompletions", HTTP_PATH_BACKSLASH },
+		{ "/v1/chat%5Ccompletions", HTTP_PATH_BACKSLASH },
+		{ "/v1/chat/completions%00", HTTP_PATH_NUL },
+		{ "/v1/x%0d%0aHost:%20y", HTTP_PATH_CONTROL },
+		{ "/v1/x%09", HTTP_PATH_CONTROL },
+		{ "/v1/x%7F", HTTP_PATH_CONTROL },
+		{ "/v1/%252e%252e/x", HTTP_PATH_ENCODED_PERCENT },
+		{ "/v1/x%25", HTTP_PATH_ENCODED_PERCENT },
+		{ "/v1/x%", HTTP_PATH_BAD_ESCAPE },
+		{ "/v1/x%2", HTTP_PATH_BAD_ESCAPE },
+		{ "/v1/x%2?a", HTTP_PATH_BAD_ESCAPE },	/* the escape ends with the path */
+		{ "/v1/x%zz", HTTP_PATH_BAD_ESCAPE },
+		{ "/v1/x%-1", HTTP_PATH_BAD_ESCAPE },
+		{ "/v1/x%%41", HTTP_PATH_BAD_ESCAPE },
+		{ "/v1/a b", HTTP_PATH_BAD_BYTE },
+		{ "/v1/a\tb", HTTP_PATH_BAD_BYTE },
+		{ "/v1/caf\xc3\xa9", HTTP_PATH_BAD_BYTE },
+		{ "/v1/%c0%ae%c0%ae/x", HTTP_PATH_NOT_UTF8 },	/* overlong dots */
+		{ "/v1/%e0%80%ae", HTTP_PATH_NOT_UTF8 },
+		{ "/v1/%ed%a0%80", HTTP_PATH_NOT_UTF8 },	/* a surrogate */
+		{ "/v1/%f4%90%80%80", HTTP_PATH_NOT_UTF8 },	/* above U+10FFFF */
+		{ "/v1/%c3", HTTP_PATH_NOT_UTF8 },		/* cut by the end */
+		{ "/v1/%c3/%a9", HTTP_PATH_NOT_UTF8 },		/* cut by a '/' */
+		{ "/v1/%c3a", HTTP_PATH_NOT_UTF8 },		/* cut by a raw byte */
+		{ "/v1/%80", HTTP_PATH_NOT_UTF8 },
+		{ "/v1/%ff", HTTP_PATH_NOT_UTF8 },
+		/* the first fault in byte order wins */
+		{ "/v1/../%00", HTTP_PATH_DOT_SEGMENT },
+		{ "/v1/%00/..", HTTP_PATH_NUL },
+		{ "/v1//%2f", HTTP_PATH_EMPTY_SEGMENT },
+		{ "/v1/%2f//", HTTP_PATH_ENCODED_SLASH },
+		/* but a fragment anywhere comes first */
+		{ "/v1/../x#", HTTP_PATH_FRAGMENT },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_path(cases[i].target, cases[i].fault);
+		assert_true(strlen(http_path_fault_message(cases[i].fault)) > 0);
+	}
+}
+
+/* Only len bytes are read: the fault past them does not count. */
+static void
+test_path_only_len_bytes(void **state)
+{
+	(void)state;
+	assert_int_equal(http_path_check("/v1/x/..", 5), HTTP_PATH_CANONICAL);
+	assert_int_equal(http_path_check("/v1/x#", 5), HTTP_PATH_CANONICAL);
+	assert_int_equal(http_path_check("/v1/x%2e", 7), HTTP_PATH_BAD_ESCAPE);
+	assert_int_equal(http_path_check("/v1/x/", 6), HTTP_PATH_EMPTY_SEGMENT);
+	assert_int_equal(http_path_check("/v1/x/", 0), HTTP_PATH_NOT_ABSOLUTE);
+}
+
+/* Every byte written as %XX, both hex cases, in the middle of a name. */
+static void
+test_path_every_encoded_byte(void **state)
+{
+	char target[32];
+	unsigned b;
+
+	(void)state;
+	for (b = 0; b < 256; b++) {
+		enum http_path_fault expected = HTTP_PATH_CANONICAL;
+		int upper;
+
+		if (b == 0)
+			expected = HTTP_PATH_NUL;
+		else if (b < 0x20 || b == 0x7f)
+			expected = HTTP_PATH_CONTROL;
+		else if (b == '/')
+			expected = HTTP_PATH_ENCODED_SLASH;
+		else if (b == '\\')
+			expected = HTTP_PATH_BACKSLASH;
+		else if (b == '%')
+			expected = HTTP_PATH_ENCODED_PERCENT;
+		else if (b >= 0x80)
+			expected = HTTP_PATH_NOT_UTF8;	/* alone, never UTF-8 */
+		for (upper = 0; upper < 2; upper++) {
+			snprintf(target, sizeof(target), upper ? "/v1/a%%%02Xb" :
+			    "/v1/a%%%02xb", b);
+			assert_path(target, expected);
+		}
+	}
+}
+
+/* Every byte raw, in the middle of a name. */
+static void
+test_path_every_raw_byte(void **state)
+{
+	char target[16];
+	unsigned b;
+
+	(void)state;
+	for (b = 1; b < 256; b++) {
+		enum http_path_fault expected = HTTP_PATH_CANONICAL;
+
+		if (b <= 0x20 || b >= 0x7f)
+			expected = HTTP_PATH_BAD_BYTE;
+		else if (b == '\\')
+			expected = HTTP_PATH_BACKSLASH;
+		else if (b == '#')
+			expected = HTTP_PATH_FRAGMENT;
+		else if (b == '%')
+			expected = HTTP_PATH_BAD_ESCAPE;
+		snprintf(target, sizeof(target), "/v1/a%cb", (char)b);
+		assert_path(target, expected);
+	}
+	/* a NUL inside len is a byte like any other control character */
+	assert_int_equal(http_path_check("/v1/a\0b", 7), HTTP_PATH_BAD_BYTE);
+}
+
+/*
+ * Every spelling of a one- or two-character dot segment ('.', "%2e",
+ * "%2E"), alone or with path parameters, as the first, a middle and the last
+ * segment, before a query or not: all refused as dot segments.
+ */
+static void
+test_path_every_dot_spelling(void **state)
+{
+	static const char *const dot[] = { ".", "%2e", "%2E" };
+	static const char *const params[] = { "", ";", ";x", "%3b", "%3Bx=1" };
+	static const char *const shapes[] = {
+		"/%s/v1/x", "/v1/%s/x", "/v1/x/%s", "/v1/x/%s?q=1",
+	};
+	char segment[32], target[64];
+	size_t n, a, b, p, sh, tried = 0;
+
+	(void)state;
+	for (n = 1; n <= 2; n++)
+		for (a = 0; a < 3; a++)
+			for (b = 0; b < (n == 2 ? 3u : 1u); b++)
+				for (p = 0; p < sizeof(params) / sizeof(params[0]); p++) {
+					snprintf(segment, sizeof(segment), "%s%s%s", dot[a],
+					    n == 2 ? dot[b] : "", params[p]);
+					for (sh = 0; sh < sizeof(shapes) / sizeof(shapes[0]);
+					    sh++) {
+						snprintf(target, sizeof(target), shapes[sh],
+						    segment);
+						assert_path(target, HTTP_PATH_DOT_SEGMENT);
+						tried++;
+					}
+					/* one more character makes it a name */
+					snprintf(target, sizeof(target), "/v1/%sz", segment);
+					assert_path(target, p == 0 ? HTTP_PATH_CANONICAL :
+					    HTTP_PATH_DOT_SEGMENT);
+					snprintf(target, sizeof(target), "/v1/%s...", segment);
+					assert_path(target, p == 0 ? HTTP_PATH_CANONICAL :
+					    HTTP_PATH_DOT_SEGMENT);
+				}
+	assert_int_equal(tried, (3 + 9) * 5 * 4);
+}
+
+/* A small fixed-seed generator: the same paths on every run. */
+static uint32_t
+next_random(uint32_t *seed)
+{
+	*seed ^= *seed << 13;
+	*seed ^= *seed >> 17;
+	*seed ^= *seed << 5;
+	return *seed;
+}
+
+/* A random name: unreserved bytes, sub-delims and UTF-8 written %XX. */
+static size_t
+random_segment(uint32_t *seed, char *out)
+{
+	static const char plain[] =
+	    "abcxyzABCXYZ0189-._~!$&'()*+,=:@";
+	static const char *const encoded[] = {
+		"%41", "%7e", "%2E", "%20", "%3F", "%23", "%C3%A9", "%e2%82%ac",
+		"%F0%9F%98%80",
+	};
+	size_t len = 0, parts = 1 + next_random(seed) % 6, i;
+	bool only_dots = true;
+
+	for (i = 0; i < parts; i++) {
+		if (next_random(seed) % 4 == 0) {
+			const char *e = encoded[next_random(seed) %
+			    (sizeof(encoded) / sizeof(encoded[0]))];
+			memcpy(out + len, e, strlen(e));
+			len += strlen(e);
+			only_dots = only_dots && strcmp(e, "%2E") == 0;
+		} else {
+			char c = plain[next_random(seed) % (sizeof(plain) - 1)];
+			out[len++] = c;
+			only_dots = only_dots && c == '.';
+		}
+	}
+	if (only_dots && parts <= 2)
+		out[len++] = 'z';	/* keep it a name */
+	return len;
+}
+
+/*
+ * 2000 random canonical paths pass; each, with one fault put in at a random
+ * segment boundary, is refused for that fault.
+ */
+static void
+test_path_random_canonical(void **state)
+{
+	static const struct {
+		const char		*insert;
+		enum http_path_fault	 fault;
+	} faults[] = {
+		{ "/", HTTP_PATH_EMPTY_SEGMENT },
+		{ "/..", HTTP_PATH_DOT_SEGMENT },
+		{ "/%2e%2E", HTTP_PATH_DOT_SEGMENT },
+		{ "/.", HTTP_PATH_DOT_SEGMENT },
+		{ "/x%2fy", HTTP_PATH_ENCODED_SLASH },
+		{ "/x\\y", HTTP_PATH_BACKSLASH },
+		{ "/x%00", HTTP_PATH_NUL },
+		{ "/x%", HTTP_PATH_BAD_ESCAPE },
+	};
+	uint32_t seed = 0x5eed1234;
+	char target[512], broken[600];
+	size_t round;
+
+	(void)state;
+	for (round = 0; round < 2000; round++) {
+		size_t len = 0, segments = 1 + next_random(&seed) % 6, i, cut;
+		size_t boundaries[8], nb = 0, f;
+
+		memcpy(target, "/v1", 3);
+		len = 3;
+		for (i = 0; i < segments; i++) {
+			boundaries[nb++] = len;
+			target[len++] = '/';
+			len += random_segment(&seed, target + len);
+		}
+		boundaries[nb++] = len;
+		if (next_random(&seed) % 2) {	/* a query of anything but '#' */
+			size_t q = next_random(&seed) % 12;
+			target[len++] = '?';
+			for (i = 0; i < q; i++) {
+				char c = (char)(0x21 + next_random(&seed) % 94);
+				target[len++] = c == '#' ? '/' : c;
+			}
+		}
+		target[len] = '\0';
+		if (http_path_check(target, len) != HTTP_PATH_CANONICAL)
+			fail_msg("%s: fault %d", target,
+			    (int)http_path_check(target, len));
+		cut = boundaries[next_random(&seed) % nb];
+		f = next_random(&seed) % (sizeof(faults) / sizeof(faults[0]));
+		snprintf(broken, sizeof(broken), "%.*s%s%s", (int)cut, target,
+		    faults[f].insert, target + cut);
+		/* "/x%" just before a '/' or '?' is still a bad escape */
+		assert_path(broken, faults[f].fault);
+	}
+}
+
 int
 main(void)
 {
@@ -262,6 +603,13 @@ main(void)
 		cmocka_unit_test(test_param_value_length_limit),
 		cmocka_unit_test(test_param_name_prefix_of_another),
 		cmocka_unit_test(test_param_only_len_bytes),
+		cmocka_unit_test(test_path_canonical_examples),
+		cmocka_unit_test(test_path_fault_examples),
+		cmocka_unit_test(test_path_only_len_bytes),
+		cmocka_unit_test(test_path_every_encoded_byte),
+		cmocka_unit_test(test_path_every_raw_byte),
+		cmocka_unit_test(test_path_every_dot_spelling),
+		cmocka_unit_test(test_path_random_canonical),
 		cmocka_unit_test(test_reason_phrase_known),
 		cmocka_unit_test(test_reason_phrase_unknown),
 	};

@@ -2,7 +2,9 @@
  * tests/unit/test_json_scan.c — byte-string tests of the strict JSON scanner
  * (common/json_scan.c): valid documents of every kind, each invalid form
  * with its message and the offset of the byte that broke it, finding a
- * top-level member's value to the exact byte, the nesting limit at its
+ * top-level member's value to the exact byte, member names compared
+ * unescaped (json_name_match, every spelling of "model") and the count of
+ * names a reader could take for the key, the nesting limit at its
  * boundary, every prefix of a valid document, and a comparison with json-c's
  * strict parser that lists where json-c accepts what RFC 8259 forbids. Each
  * document is scanned from an exact-size heap copy, so that under ASan any
@@ -534,19 +536,234 @@ test_member_duplicated_last_wins(void **state)
 	    "model", "c", true);
 }
 
-/* A name written with an escape is never the key, even if it decodes to it. */
+/* A name is unescaped before it is compared: "mod\u0065l" is "model". */
 static void
-test_member_escaped_name_never_matches(void **state)
+test_member_escaped_name_matches(void **state)
 {
 	(void)state;
-	assert_no_member("{\"mod\\u0065l\":\"x\"}", "model");
-	assert_no_member("{\"\\u006dodel\":\"x\"}", "model");
-	assert_member("{\"model\":\"y\",\"mod\\u0065l\":\"x\"}", "model", "y",
+	assert_member("{\"mod\\u0065l\":\"x\"}", "model", "x", true);
+	assert_member("{\"\\u006dodel\":\"x\"}", "model", "x", true);
+	assert_member("{\"\\u006D\\u006F\\u0064\\u0065\\u006C\":\"x\\n\"}", "model",
+	    "x\\n", false);
+	/* both are "model": the last is reported, as json-c keeps it */
+	assert_member("{\"model\":\"y\",\"mod\\u0065l\":\"x\"}", "model", "x",
 	    true);
 	assert_member("{\"mod\\u0065l\":\"x\",\"model\":\"y\"}", "model", "y",
 	    true);
-	/* a key holding a backslash cannot match its own raw spelling */
+	/* a key holding a backslash is compared with the unescaped name */
+	assert_member("{\"a\\\\b\":1}", "a\\b", "1", false);
 	assert_no_member("{\"a\\\\b\":1}", "a\\\\b");
+	assert_member("{\"\\ud83d\\ude00\":2}", "\xf0\x9f\x98\x80", "2", false);
+	assert_member("{\"\\u00e9\":3}", "\xc3\xa9", "3", false);
+}
+
+static size_t
+key_count(const char *doc, const char *key)
+{
+	struct json_scan_result r;
+
+	r.key_count = 99;
+	if (scan_bytes(doc, strlen(doc), DEPTH, key, &r) != PARSE_DONE)
+		return 99;
+	return r.key_count;
+}
+
+/*
+ * key_count: the top-level members some reader takes for the key, escaped,
+ * in another case or cut by an escaped NUL; nested ones never count.
+ */
+static void
+test_key_count(void **state)
+{
+	(void)state;
+	assert_int_equal(key_count("{}", "model"), 0);
+	assert_int_equal(key_count("{\"model\":\"a\"}", NULL), 0);
+	assert_int_equal(key_count("{\"model\":\"a\"}", "model"), 1);
+	assert_int_equal(key_count("{\"model\":\"a\",\"model\":\"b\"}", "model"), 2);
+	assert_int_equal(key_count("{\"model\":\"a\",\"mod\\u0065l\":\"b\"}", "model"),
+	    2);
+	assert_int_equal(key_count("{\"mod\\u0065l\":1,\"\\u006dodel\":2,"
+	    "\"model\":3}", "model"), 3);
+	assert_int_equal(key_count("{\"model\":\"a\",\"Model\":\"b\"}", "model"), 2);
+	assert_int_equal(key_count("{\"MODEL\":\"b\"}", "model"), 1);
+	assert_int_equal(key_count("{\"model\":\"a\",\"model\\u0000\":\"b\"}", "model"),
+	    2);
+	assert_int_equal(key_count("{\"model\\u0000x\":\"b\"}", "model"), 1);
+	/* nested "model" keys are the request's business, not a second route */
+	assert_int_equal(key_count("{\"model\":\"a\",\"x\":{\"model\":\"b\"},"
+	    "\"y\":[{\"model\":\"c\",\"model\":\"d\"}],\"z\":{\"mod\\u0065l\":1}}",
+	    "model"), 1);
+	assert_int_equal(key_count("{\"a\":{\"model\":1,\"model\":2}}", "model"), 0);
+	/* names near "model" are other names */
+	assert_int_equal(key_count("{\"models\":1,\"mode\":2,\"model \":3,"
+	    "\" model\":4,\"mode\\u0000l\":5,\"\\u0000model\":6,"
+	    "\"mod\\u00e9l\":7,\"\\ud83d\\ude00model\":8}", "model"), 0);
+	/* a value "model" is not a name */
+	assert_int_equal(key_count("{\"a\":\"model\",\"b\":[\"model\"]}", "model"), 0);
+	/* a refused document counts nothing */
+	assert_int_equal(key_count("{\"model\":1,\"model\":2,}", "model"), 99);
+	{
+		struct json_scan_result r;
+		assert_int_equal(scan_bytes("{\"model\":1,\"model\":2,}", 22, DEPTH,
+		    "model", &r), PARSE_INVALID);
+		assert_int_equal(r.key_count, 0);
+	}
+}
+
+/* json_name_match on an exact-size heap copy of raw. */
+static enum json_name_match
+name_match(const char *raw, const char *key)
+{
+	size_t len = strlen(raw), key_len = strlen(key);
+	char *raw_copy = malloc(len > 0 ? len : 1);
+	char *key_copy = malloc(key_len > 0 ? key_len : 1);
+	enum json_name_match m;
+
+	assert_non_null(raw_copy);
+	assert_non_null(key_copy);
+	memcpy(raw_copy, raw, len);
+	memcpy(key_copy, key, key_len);
+	m = json_name_match(raw_copy, len, key_copy, key_len);
+	free(raw_copy);
+	free(key_copy);
+	return m;
+}
+
+static void
+test_name_match(void **state)
+{
+	static const struct {
+		const char		*raw;	/* between the quotes */
+		const char		*key;
+		enum json_name_match	 match;
+	} cases[] = {
+		{ "model", "model", JSON_NAME_EXACT },
+		{ "mod\\u0065l", "model", JSON_NAME_EXACT },
+		{ "\\u006D\\u006f\\u0064\\u0065\\u006C", "model", JSON_NAME_EXACT },
+		{ "Model", "model", JSON_NAME_LOOSE },
+		{ "MODEL", "model", JSON_NAME_LOOSE },
+		{ "mod\\u0045l", "model", JSON_NAME_LOOSE },
+		{ "model\\u0000", "model", JSON_NAME_LOOSE },
+		{ "model\\u0000anything \\u00e9", "model", JSON_NAME_LOOSE },
+		{ "MoDeL\\u0000x", "model", JSON_NAME_LOOSE },
+		{ "mode", "model", JSON_NAME_DIFFERENT },
+		{ "models", "model", JSON_NAME_DIFFERENT },
+		{ "model ", "model", JSON_NAME_DIFFERENT },
+		{ "", "model", JSON_NAME_DIFFERENT },
+		{ "\\u0000model", "model", JSON_NAME_DIFFERENT },
+		{ "mode\\u0000l", "model", JSON_NAME_DIFFERENT },
+		{ "mod\\u00e9l", "model", JSON_NAME_DIFFERENT },
+		{ "mod\\u0065", "model", JSON_NAME_DIFFERENT },
+		{ "\xc3\x89", "\xc3\xa9", JSON_NAME_DIFFERENT },	/* only ASCII case */
+		/* not a valid string body: never a match */
+		{ "mod\\x65l", "model", JSON_NAME_DIFFERENT },
+		{ "mod\\u00", "model", JSON_NAME_DIFFERENT },
+		{ "model\\", "model", JSON_NAME_DIFFERENT },
+		{ "model\\u", "model", JSON_NAME_DIFFERENT },
+		{ "\\uD800", "\xed\xa0\x80", JSON_NAME_DIFFERENT },	/* lone high */
+		{ "\\uDC00", "\xed\xb0\x80", JSON_NAME_DIFFERENT },	/* lone low */
+		{ "\\uD800\\u0041", "A", JSON_NAME_DIFFERENT },
+		{ "\\uDE00\\uD83D", "\xf0\x9f\x98\x80", JSON_NAME_DIFFERENT },
+		{ "\\uD83D\\uDE0", "\xf0\x9f\x98\x80", JSON_NAME_DIFFERENT },
+		/* surrogate pairs and other code points become UTF-8 */
+		{ "\\uD83D\\uDE00", "\xf0\x9f\x98\x80", JSON_NAME_EXACT },
+		{ "\\ud83d\\ude00", "\xf0\x9f\x98\x80", JSON_NAME_EXACT },
+		{ "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", JSON_NAME_EXACT },
+		{ "\\uDBFF\\uDFFF", "\xf4\x8f\xbf\xbf", JSON_NAME_EXACT },
+		{ "\\u00e9", "\xc3\xa9", JSON_NAME_EXACT },
+		{ "\\u20AC", "\xe2\x82\xac", JSON_NAME_EXACT },
+		{ "\\u007f\\u0080\\u07ff\\u0800\\uffff",
+		    "\x7f\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf", JSON_NAME_EXACT },
+		{ "a\\/b", "a/b", JSON_NAME_EXACT },
+		{ "\\\"\\\\\\/\\b\\f\\n\\r\\t", "\"\\/\b\f\n\r\t", JSON_NAME_EXACT },
+		{ "", "", JSON_NAME_EXACT },
+		{ "\\u0000", "", JSON_NAME_LOOSE },
+		{ "x", "", JSON_NAME_DIFFERENT },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (name_match(cases[i].raw, cases[i].key) != cases[i].match)
+			fail_msg("case %zu (%s): %d, expected %d", i, cases[i].raw,
+			    (int)name_match(cases[i].raw, cases[i].key),
+			    (int)cases[i].match);
+	/* only len bytes are read */
+	assert_int_equal(json_name_match("modelX", 5, "model", 5), JSON_NAME_EXACT);
+	assert_int_equal(json_name_match("model", 4, "model", 5),
+	    JSON_NAME_DIFFERENT);
+	assert_int_equal(json_name_match("mod\\u0065l", 9, "model", 5),
+	    JSON_NAME_DIFFERENT);
+	assert_int_equal(json_name_match("model", 5, "modelX", 5), JSON_NAME_EXACT);
+}
+
+/* json-c's reading of a string body: its bytes (NULs kept) in out. */
+static size_t
+json_c_unescape(const char *raw, char *out, size_t outlen)
+{
+	char doc[256];
+	struct json_object *obj, *v;
+	size_t n;
+
+	snprintf(doc, sizeof(doc), "{\"k\":\"%s\"}", raw);
+	obj = json_tokener_parse(doc);
+	assert_non_null(obj);
+	assert_true(json_object_object_get_ex(obj, "k", &v));
+	n = (size_t)json_object_get_string_len(v);
+	assert_true(n <= outlen);
+	memcpy(out, json_object_get_string(v), n);
+	json_object_put(obj);
+	return n;
+}
+
+/*
+ * Every spelling of "model" with each letter raw, \u00XX in lower- or
+ * upper-case hex: exact, and json-c reads the same bytes; with any one
+ * letter in upper case (raw or escaped): loose; in a body beside a plain
+ * "model": two keys, and beside a nested one: one.
+ */
+static void
+test_name_match_every_spelling(void **state)
+{
+	static const char word[] = "model";
+	char raw[64], upper_raw[64], body[160], decoded[16];
+	unsigned code, letter, tried = 0;
+
+	(void)state;
+	for (code = 0; code < 243; code++) {	/* 3^5: raw, \u00xx, \u00XX */
+		unsigned c = code;
+		size_t len = 0, upper_len = 0, i;
+
+		for (i = 0; i < 5; i++, c /= 3) {
+			const char *fmt = c % 3 == 0 ? "%c" : c % 3 == 1 ?
+			    "\\u%04x" : "\\u%04X";
+			len += (size_t)snprintf(raw + len, sizeof(raw) - len, fmt,
+			    word[i]);
+		}
+		assert_int_equal(name_match(raw, "model"), JSON_NAME_EXACT);
+		assert_int_equal(json_c_unescape(raw, decoded, sizeof(decoded)), 5);
+		assert_memory_equal(decoded, "model", 5);
+		snprintf(body, sizeof(body), "{\"model\":\"a\",\"%s\":\"b\"}", raw);
+		assert_int_equal(key_count(body, "model"), 2);
+		snprintf(body, sizeof(body), "{\"x\":{\"model\":\"a\"},\"%s\":\"b\"}",
+		    raw);
+		assert_int_equal(key_count(body, "model"), 1);
+		for (letter = 0; letter < 5; letter++) {
+			c = code;
+			upper_len = 0;
+			for (i = 0; i < 5; i++, c /= 3) {
+				char ch = word[i] - (i == letter ? 'a' - 'A' : 0);
+				const char *fmt = c % 3 == 0 ? "%c" : c % 3 == 1 ?
+				    "\\u%04x" : "\\u%04X";
+				upper_len += (size_t)snprintf(upper_raw + upper_len,
+				    sizeof(upper_raw) - upper_len, fmt, ch);
+			}
+			assert_int_equal(name_match(upper_raw, "model"),
+			    JSON_NAME_LOOSE);
+			tried++;
+		}
+	}
+	assert_int_equal(tried, 243 * 5);
 }
 
 static void
@@ -886,7 +1103,10 @@ main(void)
 		cmocka_unit_test(test_member_absent),
 		cmocka_unit_test(test_member_only_nested),
 		cmocka_unit_test(test_member_duplicated_last_wins),
-		cmocka_unit_test(test_member_escaped_name_never_matches),
+		cmocka_unit_test(test_member_escaped_name_matches),
+		cmocka_unit_test(test_key_count),
+		cmocka_unit_test(test_name_match),
+		cmocka_unit_test(test_name_match_every_spelling),
 		cmocka_unit_test(test_member_in_invalid_document),
 		cmocka_unit_test(test_max_depth_boundary),
 		cmocka_unit_test(test_every_prefix_unfinished),
