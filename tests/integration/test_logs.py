@@ -376,7 +376,7 @@ def test_bad_log_settings_refuse_to_start(tmp_path):
         cfg = tmp_path / "bad.conf"
         cfg.write_text(conf)
         p = subprocess.run([OMNIROUTED, "-c", str(cfg), "-D", str(tmp_path / "d"),
-                            "-l", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
+                            "-l", "127.0.0.1:20999"], capture_output=True, text=True, timeout=30)
         assert p.returncode != 0 and msg in p.stderr, (conf, p.stderr)
 
 
