@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "db.h"
+#include "proxy_fields.h"
 #include "route_store.h"
 #include "util.h"
 
@@ -40,11 +41,17 @@ route_id_valid(const char *id, bool allow_upper)
 	return true;
 }
 
-/* http(s)://host[:port][/path] — no credentials, query or fragment. */
+/*
+ * http(s)://host[:port][/path] — no credentials, query or fragment; the host
+ * follows the proxy hosts' grammar (common/proxy_fields.c: a DNS name of at
+ * most 253 bytes, a dotted-quad IPv4 address, or a bracketed IPv6 literal).
+ */
 static const char *
 base_url_problem(const char *url)
 {
-	const char *p, *host;
+	const char *p, *host, *host_end, *port = NULL;
+	const char *why = NULL;
+	enum host_kind kind;
 	size_t i;
 
 	if (strncmp(url, "https://", 8) == 0)
@@ -61,15 +68,36 @@ base_url_problem(const char *url)
 	if (*host == '\0' || *host == '/' || *host == ':')
 		return "baseUrl has no host";
 	p = host + strcspn(host, "/");
-	if (memchr(host, ':', (size_t)(p - host)) != NULL && *host != '[') {
-		const char *colon = memchr(host, ':', (size_t)(p - host));
-		long port = 0;
-		for (colon++; colon < p; colon++) {
-			if (!isdigit((unsigned char)*colon) || port > 65535)
+	if (*host == '[') {
+		host_end = memchr(host, ']', (size_t)(p - host));
+		if (host_end == NULL)
+			return "baseUrl has an unterminated IPv6 literal";
+		host_end++;
+		if (host_end < p && *host_end != ':')
+			return "baseUrl has characters after its IPv6 literal";
+	} else {
+		host_end = memchr(host, ':', (size_t)(p - host));
+		if (host_end == NULL)
+			host_end = p;
+	}
+	if (host_end < p)
+		port = host_end + 1;
+	kind = host_classify(host, (size_t)(host_end - host), &why, NULL, NULL);
+	if (kind == HOST_INVALID || (kind == HOST_IPV6 && *host != '['))
+		return kind == HOST_IPV6 ? "baseUrl must bracket an IPv6 host" :
+		    strcmp(why, "is longer than 255 bytes") == 0 ?
+		    "baseUrl host is longer than 255 bytes" :
+		    "baseUrl host is not a valid DNS name or IP address";
+	if (port != NULL) {
+		long value = 0;
+		if (port == p)
+			return "baseUrl has an invalid port";
+		for (; port < p; port++) {
+			if (!isdigit((unsigned char)*port) || value > 65535)
 				return "baseUrl has an invalid port";
-			port = port * 10 + (*colon - '0');
+			value = value * 10 + (*port - '0');
 		}
-		if (port < 1 || port > 65535)
+		if (value < 1 || value > 65535)
 			return "baseUrl has an invalid port";
 	}
 	return NULL;
