@@ -128,7 +128,8 @@ def assert_uuid(s):
 def test_log_file_in_json(daemon_factory, tmp_path, ca, provider):
     d = make(daemon_factory, tmp_path, ca, provider, conf="log_format = json\n")
     r, _ = request(d, "POST", "/api/v1/management/proxies",
-                   {"name": "P", "host": "p.example", "port": 8080, "password": "pw-Secret-1"})
+                   {"name": "P", "host": "p.example", "port": 8080, "username": "u",
+                    "password": "pw-Secret-1"})
     assert r.status == 201
     lines = []
 
