@@ -29,15 +29,12 @@ route_id_valid(const char *id, bool allow_upper)
 {
 	size_t i, len = strlen(id);
 
-	if (len == 0 || len > 64 || !isalnum((unsigned char)id[0]))
+	/* the argument tables' ARG_SLUG rule, at most 64 bytes */
+	if (len > 64 || !slug_valid(id, len))
 		return false;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)id[i];
-		if (!(isdigit(c) || (c >= 'a' && c <= 'z') ||
-		    (allow_upper && c >= 'A' && c <= 'Z') || c == '.' || c == '_' ||
-		    c == '-'))
+	for (i = 0; i < len && !allow_upper; i++)
+		if (id[i] >= 'A' && id[i] <= 'Z')
 			return false;
-	}
 	return true;
 }
 

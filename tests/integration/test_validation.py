@@ -270,6 +270,27 @@ def test_backup_restore_refuses_the_whole_document(d, field, value, extra, ptype
         assert_invalid(*d.http("POST", "/api/settings/backup", doc), "proxies[1]." + field)
 
 
+@pytest.mark.parametrize("section,item,field", [
+    ("assignments", {"scope": "global", "proxyId": ""}, "assignments[0].proxyId"),
+    ("assignments", {"scope": "global", "proxyId": "  "}, "assignments[0].proxyId"),
+    ("assignments", {"scope": "provider", "scopeId": " ", "proxyId": "direct"},
+     "assignments[0].scopeId"),
+    ("upstreamModes", {"providerId": "..", "mode": "native"}, "upstreamModes[0].providerId"),
+    ("upstreamModes", {"providerId": "openai", "mode": "bogus"}, "upstreamModes[0].mode"),
+    ("providers", {"id": "restprov", "baseUrl": "http://999.999.999.999/v1"},
+     "providers[0].baseUrl"),
+    ("providers", {"id": "restprov", "baseUrl": "http://" + "a" * 256 + "/v1"},
+     "providers[0].baseUrl"),
+])
+def test_backup_restore_refuses_bad_items_of_every_section(d, section, item, field):
+    # a good proxy first: it must not be stored either
+    doc = {"format": "omniroute-backup", "version": 1,
+           "proxies": [dict(GOOD, name="restored-good", host="restored.example")],
+           section: [item]}
+    with Unchanged(d):
+        assert_invalid(*d.http("POST", "/api/settings/backup", doc), field)
+
+
 SCOPED_BAD = [(f, v, x, t) for f, v, x, t in BAD_FIELDS if f != "name"]
 
 
