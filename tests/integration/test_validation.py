@@ -291,6 +291,22 @@ def test_backup_restore_refuses_bad_items_of_every_section(d, section, item, fie
         assert_invalid(*d.http("POST", "/api/settings/backup", doc), field)
 
 
+def test_omnirctl_import_and_restore_refuse(d, tmp_path):
+    bad = dict(GOOD, name="ctl-bad", host="h.example", username="u\r\nX-Injected: 1",
+               password="p")
+    with Unchanged(d):
+        rc, out, err = d.ctl("--json", "proxy", "import", "-",
+                             input=json.dumps({"items": [bad]}))
+        assert rc == 0, (out, err)     # the import ran; its row failed
+        res = json.loads(out)
+        assert res["failed"] == 1 and res["results"][0]["field"] == "items[0].username"
+        doc = tmp_path / "restore.json"
+        doc.write_text(json.dumps({"format": "omniroute-backup", "version": 1,
+                                   "proxies": [dict(GOOD, name="ok", host="ok.example"),
+                                               bad]}))
+        assert_ctl_invalid(d, "proxies[1].username", "backup", "import", str(doc))
+
+
 SCOPED_BAD = [(f, v, x, t) for f, v, x, t in BAD_FIELDS if f != "name"]
 
 
