@@ -409,7 +409,7 @@ legacy_value_fields(struct master *m, struct json_object *value)
 	if (fields != NULL) {
 		/* a value that could never be dialled is skipped, not migrated */
 		errs = json_object_new_array();
-		if (proxy_check_fields(m, fields, NULL, "", errs) > 0) {
+		if (proxy_check_dialable(m, fields, NULL, "", errs) > 0) {
 			json_object_put(fields);
 			fields = NULL;
 		}

@@ -81,13 +81,12 @@ merged_bytes(struct json_object *change, struct json_object *stored,
 }
 
 int
-proxy_check_fields(struct master *m, struct json_object *fields,
+proxy_check_dialable(struct master *m, struct json_object *fields,
     const char *existing_id, const char *prefix, struct json_object *details)
 {
 	struct json_object *stored = NULL, *v;
 	struct proxy_field_problem problems[PROXY_FIELD_PROBLEMS_MAX];
 	struct proxy_fields f;
-	const char *type;
 	char field[64];
 	size_t n, i;
 	int count = 0;
@@ -124,7 +123,17 @@ proxy_check_fields(struct master *m, struct json_object *fields,
 				    (size_t)json_object_get_string_len(v));
 		json_object_put(stored);
 	}
-	type = arg_string(fields, "type", NULL);
+	return count;
+}
+
+int
+proxy_check_fields(struct master *m, struct json_object *fields,
+    const char *existing_id, const char *prefix, struct json_object *details)
+{
+	int count = proxy_check_dialable(m, fields, existing_id, prefix, details);
+	const char *type = arg_string(fields, "type", NULL);
+	char field[64];
+
 	if (type != NULL && strcmp(type, "socks5") == 0 &&
 	    !m->cfg.enable_socks5_proxy) {
 		snprintf(field, sizeof(field), "%stype", prefix);

@@ -28,6 +28,9 @@ extern const struct arg_spec proxy_create_fields[];
  */
 int	proxy_check_fields(struct master *m, struct json_object *fields,
 	    const char *existing_id, const char *prefix, struct json_object *details);
+/* The same without the SOCKS5 switch (the legacy migration keeps such rows). */
+int	proxy_check_dialable(struct master *m, struct json_object *fields,
+	    const char *existing_id, const char *prefix, struct json_object *details);
 /* "[::1]" → "::1" in fields' host (the stored form); other hosts unchanged. */
 void	proxy_host_normalise(struct json_object *fields);
 

@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from conftest import OMNIROUTED, Daemon, free_port, wait_for
+from conftest import OMNIROUTED, Daemon, free_port
 
 V1 = "/api/v1/management/proxies"
 SET = "/api/settings/proxies"
@@ -387,6 +387,32 @@ def test_what_can_be_dialled_is_still_accepted(d):
             assert body["host"] == "::2"       # stored without brackets
     status, body = d.http("POST", V1, dict(name="ok-v6-again", host="[::2]", port=1))
     assert status == 201 and body["host"] == "::2"
+
+
+def test_legacy_migration_skips_what_could_never_be_dialled(daemon_factory):
+    """The one-time migration of the legacy key_value config applies the same
+    rules: undialable values are counted as invalid and not migrated."""
+    d = daemon_factory("legacy")
+    d.start()
+    d.stop()
+    db = sqlite3.connect(d.datadir + "/omniroute.db")
+    rows = {"providers": json.dumps({
+        "good": "http://good.example:8080",
+        "bad-ip": "http://999.999.999.999:8080",
+        "bad-user": "http://a%3Ab:pw@user.example:8080",      # ':' in an HTTP user
+        "bad-pass": {"host": "pass.example", "port": 1, "password": "alone"},
+        "bad-host": {"host": "h\r\nx.example", "port": 1}})}
+    for k, v in rows.items():
+        db.execute("INSERT INTO key_value (namespace, key, value) VALUES "
+                   "('proxyConfig', ?, ?)", (k, v))
+    db.execute("DELETE FROM meta WHERE key = 'legacy_migrated'")
+    db.commit()
+    db.close()
+    d.start()
+    status, res = d.http("POST", SET + "/migrate", {"force": True})
+    assert status == 200 and res["migrated"] == 1 and res["invalid"] == 4, res
+    hosts = [p["host"] for p in d.http("GET", SET)[1]["items"]]
+    assert hosts == ["good.example"], hosts
 
 
 # ---- provider base URLs -------------------------------------------------------------
