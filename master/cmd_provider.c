@@ -80,11 +80,14 @@ base_url_problem(const char *url)
 	if (host_end < p)
 		port = host_end + 1;
 	kind = host_classify(host, (size_t)(host_end - host), &why, NULL, NULL);
-	if (kind == HOST_INVALID || (kind == HOST_IPV6 && *host != '['))
-		return kind == HOST_IPV6 ? "baseUrl must bracket an IPv6 host" :
-		    strcmp(why, "is longer than 255 bytes") == 0 ?
-		    "baseUrl host is longer than 255 bytes" :
-		    "baseUrl host is not a valid DNS name or IP address";
+	if (kind == HOST_IPV6 && *host != '[')
+		return "baseUrl must bracket an IPv6 host";
+	if (kind == HOST_INVALID) {
+		/* the master is one thread: one message buffer is enough */
+		static char message[160];
+		snprintf(message, sizeof(message), "baseUrl host %s", why);
+		return message;
+	}
 	if (port != NULL) {
 		long value = 0;
 		if (port == p)

@@ -448,6 +448,15 @@ def test_provider_base_url_refused(d, url):
             assert_ctl_invalid(d, "baseUrl", "provider", "add", "badprov", "--base-url", url)
 
 
+def test_provider_base_url_says_what_is_wrong_with_the_host(d):
+    for url, words in (("http://" + "a" * 256 + "/v1", "longer than 255 bytes"),
+                       ("http://999.999.999.999/v1", "not a valid IPv4 address"),
+                       ("http://a..b/v1", "empty label")):
+        status, body = d.http("POST", "/api/providers", {"id": "badprov", "baseUrl": url})
+        assert_invalid(status, body, "baseUrl")
+        assert words in body["error"]["details"][0]["message"], body
+
+
 def test_provider_base_url_forms_still_accepted(d):
     for n, url in enumerate(("http://[::1]:11434/v1", "http://127.0.0.1:11434/v1",
                              "https://api.example.com/v1", "http://local_host:8080")):
