@@ -5,11 +5,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "argspec.h"
 #include "reply.h"
+#include "util.h"
 
 static const struct arg_spec *
 spec_find(const struct arg_spec *spec, const char *name)
@@ -48,16 +50,33 @@ normalise_string(const char *s, size_t len, unsigned flags, size_t *out_len)
 	return o;
 }
 
-/* Length in characters (UTF-8 code points), as the API's bounds count them. */
-static size_t
-utf8_length(const char *s, size_t bytes)
+bool
+has_control_chars(const char *s, size_t len, bool allow_text)
 {
-	size_t i, n = 0;
+	size_t i;
 
-	for (i = 0; i < bytes; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			n++;
-	return n;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (allow_text && (c == '\t' || c == '\n' || c == '\r'))
+			continue;
+		if (c < 0x20 || c == 0x7F)
+			return true;
+	}
+	return false;
+}
+
+bool
+slug_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || !isalnum((unsigned char)s[0]))
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' &&
+		    s[i] != '-')
+			return false;
+	return true;
 }
 
 static void
@@ -74,6 +93,31 @@ add_choices_message(struct json_object *details, const struct arg_spec *f)
 	details_add(details, f->name, "%s must be one of %s", f->name, list);
 }
 
+/*
+ * The rules every string obeys (see argspec.h); false with a detail added.
+ * what names the value in the message ("name", "scopeIds[2]").
+ */
+static bool
+string_is_clean(const char *field, const char *what, const char *s, size_t len,
+    unsigned flags, struct json_object *details)
+{
+	if (memchr(s, '\0', len) != NULL) {
+		details_add(details, field, "%s must not contain NUL", what);
+		return false;
+	}
+	if (!utf8_valid(s, len)) {
+		details_add(details, field, "%s must be valid UTF-8", what);
+		return false;
+	}
+	if (has_control_chars(s, len, (flags & ARG_TEXT) != 0)) {
+		details_add(details, field, "%s must not contain control characters%s",
+		    what, (flags & ARG_TEXT) ? " other than tab and line breaks" :
+		    " (CR, LF, TAB, ...)");
+		return false;
+	}
+	return true;
+}
+
 static struct json_object *
 check_string(const struct arg_spec *f, struct json_object *v,
     struct json_object *details)
@@ -88,24 +132,37 @@ check_string(const struct arg_spec *f, struct json_object *v,
 	}
 	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
-	if (memchr(s, '\0', len) != NULL) {
-		details_add(details, f->name, "%s must not contain NUL", f->name);
+	if (!string_is_clean(f->name, f->name, s, len, f->flags, details))
+		return NULL;
+	out = normalise_string(s, len, f->flags, &nlen);
+	if ((f->flags & (ARG_REQUIRED | ARG_NOT_BLANK)) &&
+	    strspn(json_object_get_string(out), " \t\r\n\v\f") == nlen) {
+		if (f->flags & ARG_REQUIRED)
+			details_add(details, f->name, "%s is required", f->name);
+		else
+			details_add(details, f->name, "%s must not be empty%s", f->name,
+			    (f->flags & ARG_NULLABLE) ? " (null removes)" : "");
+		json_object_put(out);
 		return NULL;
 	}
-	out = normalise_string(s, len, f->flags, &nlen);
-	nlen = utf8_length(json_object_get_string(out), nlen);
 	if ((f->flags & ARG_HAS_MIN) && (long long)nlen < f->min) {
 		if (f->min == 1)
 			details_add(details, f->name, "%s is required", f->name);
 		else
 			details_add(details, f->name,
-			    "%s must be at least %lld characters", f->name, f->min);
+			    "%s must be at least %lld bytes", f->name, f->min);
 		json_object_put(out);
 		return NULL;
 	}
 	if ((f->flags & ARG_HAS_MAX) && (long long)nlen > f->max) {
-		details_add(details, f->name, "%s must be at most %lld characters",
+		details_add(details, f->name, "%s must be at most %lld bytes (UTF-8)",
 		    f->name, f->max);
+		json_object_put(out);
+		return NULL;
+	}
+	if ((f->flags & ARG_SLUG) && !slug_valid(json_object_get_string(out), nlen)) {
+		details_add(details, f->name, "%s must be letters, digits, '.', '_' "
+		    "or '-', starting with a letter or digit", f->name);
 		json_object_put(out);
 		return NULL;
 	}
@@ -215,6 +272,10 @@ check_bool(const struct arg_spec *f, struct json_object *v,
 
 	if (json_object_is_type(v, json_type_boolean))
 		return json_object_new_boolean(json_object_get_boolean(v));
+	if (f->flags & ARG_STRICT) {
+		details_add(details, f->name, "%s must be true or false", f->name);
+		return NULL;
+	}
 	if (json_object_is_type(v, json_type_int)) {
 		long long n = json_object_get_int64(v);
 		if (n == 0 || n == 1)
@@ -266,11 +327,16 @@ check_string_array(const struct arg_spec *f, struct json_object *v,
 	for (i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(v, i);
 		const char *s;
+		char what[96];
 		if (!json_object_is_type(e, json_type_string))
 			goto bad;
 		s = json_object_get_string(e);
-		if (memchr(s, '\0', (size_t)json_object_get_string_len(e)) != NULL)
-			goto bad;
+		snprintf(what, sizeof(what), "%s[%zu]", f->name, i);
+		if (!string_is_clean(f->name, what, s,
+		    (size_t)json_object_get_string_len(e), f->flags, details)) {
+			json_object_put(out);
+			return NULL;
+		}
 		e = normalise_string(s, (size_t)json_object_get_string_len(e),
 		    ARG_TRIM, &len);
 		if (len == 0) {

@@ -6,15 +6,27 @@
  * copy (strings trimmed or lower-cased, numeric strings turned into integers,
  * "1"/"true" into booleans), or a details array naming every bad field. Unknown
  * keys are errors: the schemas are strict, like OmniRoute's zod .strict().
+ *
+ * Rules every string field follows, whatever its table says (one place, so
+ * every command and every face refuses the same values):
+ *   - valid UTF-8; lengths (bounds) are counted in bytes of UTF-8, which is
+ *     what a wire format (SOCKS5, a header, a DNS name) limits;
+ *   - no control characters (C0, DEL) — free text (ARG_TEXT) may hold TAB,
+ *     LF and CR, and nothing may hold NUL; checked before trimming, so a
+ *     trailing CR LF is refused, not silently cut;
+ *   - a required string is not empty or only white space, and neither is a
+ *     string marked ARG_NOT_BLANK when it is given (ids: removing something
+ *     is said with null, never with "").
  */
 #ifndef OMNI_ARGSPEC_H
 #define OMNI_ARGSPEC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <json-c/json.h>
 
 enum arg_type {
-	ARG_STRING,		/* bounds = length after trimming */
+	ARG_STRING,		/* bounds = length in bytes after trimming */
 	ARG_INT,		/* integer or a string of digits; bounds = value */
 	ARG_BOOL,		/* true/false, 1/0, "true"/"false", "1"/"0" */
 	ARG_STRING_ARRAY,	/* array of non-empty strings (trimmed); bounds = count */
@@ -33,6 +45,12 @@ enum arg_type {
 				   dispatcher turns a name into the id */
 #define ARG_DIRECT_WORD	0x80	/* with ARG_PROXY_REF: the word "direct" is
 				   kept as it is (a scope going direct) */
+#define ARG_NOT_BLANK	0x100	/* strings: when given (not null), not empty
+				   or white space (ARG_REQUIRED implies it) */
+#define ARG_TEXT	0x200	/* strings: free text; TAB, LF, CR allowed */
+#define ARG_STRICT	0x400	/* booleans: JSON true/false only */
+#define ARG_SLUG	0x800	/* strings: an id of letters, digits, '.', '_',
+				   '-', starting with a letter or digit */
 
 struct arg_spec {
 	const char		*name;
@@ -52,6 +70,14 @@ struct arg_spec {
  */
 int	args_validate(const struct arg_spec *spec, struct json_object *args,
 	    struct json_object **normalised, struct json_object **details);
+
+/*
+ * Does s[0..len) hold a control character (C0 or DEL; with allow_text, TAB,
+ * LF and CR are not counted)? Does it match ARG_SLUG? (utf8_valid() is in
+ * util.h.)
+ */
+bool	has_control_chars(const char *s, size_t len, bool allow_text);
+bool	slug_valid(const char *s, size_t len);
 
 /* Accessors for a normalised object; absent or null gives the fallback. */
 const char *arg_string(struct json_object *args, const char *name, const char *fallback);

@@ -312,9 +312,16 @@ config_parse_listen(const char *text, struct listen_addr *addrs, size_t max,
 		}
 		errno = 0;
 		p = strtol(port, &end, 10);
-		if (*port == '\0' || *end != '\0' || p < 0 || p > 65535 ||
-		    strlen(host) >= sizeof(addrs[0].host)) {
-			snprintf(err, errlen, "listen: bad address or port in '%s:%s'", host, port);
+		/* digits only, 1..65535: port 0 would bind a random port nobody can find */
+		if (*port == '\0' || *end != '\0' || strspn(port, "0123456789") !=
+		    strlen(port) || p < 1 || p > 65535) {
+			snprintf(err, errlen, "listen: port must be 1..65535 in '%s:%s'",
+			    host, port);
+			rc = -1;
+			break;
+		}
+		if (strlen(host) >= sizeof(addrs[0].host)) {
+			snprintf(err, errlen, "listen: bad address in '%s:%s'", host, port);
 			rc = -1;
 			break;
 		}

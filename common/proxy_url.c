@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "http_util.h"
+#include "proxy_fields.h"
 #include "proxy_url.h"
 
 int
@@ -33,6 +34,7 @@ parse_url_into(const char *url, struct proxy_url *out, const char **err)
 	const char *p = strstr(url, "://"), *auth_end, *host, *host_end, *end;
 	size_t i, slen;
 	long port = 0;
+	enum host_kind kind;
 
 	memset(out, 0, sizeof(*out));
 	if (p == NULL) {
@@ -92,12 +94,12 @@ parse_url_into(const char *url, struct proxy_url *out, const char **err)
 		return -1;
 	}
 	memcpy(out->host, host, (size_t)(host_end - host));
-	for (i = 0; out->host[i] != '\0'; i++)
-		if (!isalnum((unsigned char)out->host[i]) &&
-		    strchr(".-_:", out->host[i]) == NULL) {
-			*err = "invalid character in host";
-			return -1;
-		}
+	/* the registry's host grammar (common/proxy_fields.c), brackets taken off */
+	kind = host_classify(out->host, strlen(out->host), NULL, NULL, NULL);
+	if (kind == HOST_INVALID || (kind == HOST_IPV6) != (host[-1] == '[')) {
+		*err = "invalid host (a DNS name, an IPv4 address or a bracketed IPv6 one)";
+		return -1;
+	}
 	if (p < end && *p == ':') {
 		for (p++; p < end; p++) {
 			if (!isdigit((unsigned char)*p) || port > 65535) {

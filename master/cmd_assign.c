@@ -16,20 +16,21 @@ static const char *const scope_words[] = {
 
 static const struct arg_spec set_args[] = {
 	{ "scope", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER, 0, 0, scope_words },
-	{ "scopeId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 255, NULL },
-	{ "proxyId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX | ARG_PROXY_REF | ARG_DIRECT_WORD, 0, 128, NULL },
+	{ "scopeId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_NOT_BLANK | ARG_HAS_MAX, 0, 255, NULL },
+	/* required: removing is said with null, never by leaving it out or "" */
+	{ "proxyId", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX | ARG_PROXY_REF | ARG_DIRECT_WORD, 0, 128, NULL },
 	ARGSPEC_END
 };
 
 /*
- * Assign (or with proxy_id NULL/"" remove) one scope target. Returns 0, or
+ * Assign (or with proxy_id NULL remove) one scope target. Returns 0, or
  * fills `reason` (404-class) and returns -1 / -2 on a storage error.
  */
 static int
 assign_one(struct master *m, enum scope scope, const char *scope_id,
     const char *proxy_id, char *reason, size_t reasonlen)
 {
-	if (proxy_id == NULL || *proxy_id == '\0')
+	if (proxy_id == NULL)
 		return assignment_remove(m, scope, scope_id) == 0 ? 0 : -2;
 	if (strcmp(proxy_id, ASSIGN_DIRECT) != 0 && !proxy_exists(m, proxy_id)) {
 		snprintf(reason, reasonlen, "Proxy not found: %s", proxy_id);
@@ -63,7 +64,7 @@ assign_set(struct master *m, struct json_object *args, struct reply *r)
 		reply_error(r, 500, "could not store the assignment");
 		return;
 	}
-	rec = proxy_id != NULL && *proxy_id != '\0' ?
+	rec = proxy_id != NULL ?
 	    assignment_get_record(m, scope, scope_id) : NULL;
 	root = json_object_new_object();
 	json_object_object_add(root, "success", json_object_new_boolean(1));
@@ -82,7 +83,7 @@ const struct command cmd_assign_set = {
 static const struct arg_spec bulk_args[] = {
 	{ "scope", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER, 0, 0, scope_words },
 	{ "scopeIds", ARG_STRING_ARRAY, ARG_HAS_MAX, 0, 10000, NULL },
-	{ "proxyId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX | ARG_PROXY_REF | ARG_DIRECT_WORD, 0, 128, NULL },
+	{ "proxyId", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX | ARG_PROXY_REF | ARG_DIRECT_WORD, 0, 128, NULL },
 	ARGSPEC_END
 };
 
@@ -152,9 +153,9 @@ const struct command cmd_assign_bulk = {
 };
 
 static const struct arg_spec list_args[] = {
-	{ "proxyId", ARG_STRING, ARG_TRIM | ARG_HAS_MAX | ARG_PROXY_REF | ARG_DIRECT_WORD, 0, 128, NULL },
+	{ "proxyId", ARG_STRING, ARG_TRIM | ARG_NOT_BLANK | ARG_HAS_MAX | ARG_PROXY_REF | ARG_DIRECT_WORD, 0, 128, NULL },
 	{ "scope", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, scope_words },
-	{ "scopeId", ARG_STRING, ARG_TRIM | ARG_HAS_MAX, 0, 255, NULL },
+	{ "scopeId", ARG_STRING, ARG_TRIM | ARG_NOT_BLANK | ARG_HAS_MAX, 0, 255, NULL },
 	{ "limit", ARG_INT, 0, 0, 0, NULL },
 	{ "offset", ARG_INT, 0, 0, 0, NULL },
 	{ "paginate", ARG_BOOL, 0, 0, 0, NULL },
@@ -195,9 +196,9 @@ const struct command cmd_assign_list = {
 };
 
 static const struct arg_spec resolve_args[] = {
-	{ "connectionId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 255, NULL },
-	{ "provider", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 255, NULL },
-	{ "combo", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 255, NULL },
+	{ "connectionId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_NOT_BLANK | ARG_HAS_MAX, 0, 255, NULL },
+	{ "provider", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_NOT_BLANK | ARG_HAS_MAX, 0, 255, NULL },
+	{ "combo", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_NOT_BLANK | ARG_HAS_MAX, 0, 255, NULL },
 	ARGSPEC_END
 };
 

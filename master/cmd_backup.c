@@ -306,12 +306,15 @@ import_proxy(struct master *m, struct json_object *item, size_t index,
 		return -1;
 	}
 	json_object_put(copy);
-	if (proxy_check_fields(m, fields, prefix, details) > 0) {
+	proxy_host_normalise(fields);
+	found = proxy_find_by_host_port(m, arg_string(fields, "host", ""),
+	    arg_int(fields, "port", 0), id);
+	/* the record as it will be: a kept (redacted) credential counts */
+	if (found >= 0 && proxy_check_fields(m, fields, found == 1 ? id : NULL,
+	    prefix, details) > 0) {
 		json_object_put(fields);
 		return -1;
 	}
-	found = proxy_find_by_host_port(m, arg_string(fields, "host", ""),
-	    arg_int(fields, "port", 0), id);
 	if (found >= 0) {
 		char other[UUID_STR_LEN], message[512], field[64];
 		int taken = proxy_name_taken(m, arg_string(fields, "name", ""),
@@ -351,7 +354,7 @@ static const struct arg_spec assignment_item[] = {
 	{ "proxyId", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
 	{ "scope", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER, 0, 0,
 	    (const char *const[]){ "global", "provider", "account", "combo", "key", NULL } },
-	{ "scopeId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 255, NULL },
+	{ "scopeId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_NOT_BLANK | ARG_HAS_MAX, 0, 255, NULL },
 	{ "createdAt", ARG_ANY, 0, 0, 0, NULL },
 	{ "updatedAt", ARG_ANY, 0, 0, 0, NULL },
 	ARGSPEC_END
@@ -394,11 +397,11 @@ import_assignment(struct master *m, struct json_object *item, size_t index,
 }
 
 static const struct arg_spec upstream_item[] = {
-	{ "providerId", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX, 1, 128, NULL },
+	{ "providerId", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER | ARG_SLUG | ARG_HAS_MIN | ARG_HAS_MAX, 1, 64, NULL },
 	{ "mode", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER, 0, 0,
 	    (const char *const[]){ "native", "cliproxyapi", "fallback", NULL } },
 	{ "enabled", ARG_BOOL, 0, 0, 0, NULL },
-	{ "cliproxyapiModelMapping", ARG_STRING, ARG_NULLABLE | ARG_HAS_MAX, 0, 65536, NULL },
+	{ "cliproxyapiModelMapping", ARG_STRING, ARG_NULLABLE | ARG_HAS_MAX | ARG_TEXT, 0, 65536, NULL },
 	{ "nativePriority", ARG_INT, ARG_HAS_MIN | ARG_HAS_MAX, 0, 1000, NULL },
 	{ "cliproxyapiPriority", ARG_INT, ARG_HAS_MIN | ARG_HAS_MAX, 0, 1000, NULL },
 	ARGSPEC_END

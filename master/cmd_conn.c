@@ -17,7 +17,7 @@
 static const char *const statuses[] = { "active", "inactive", NULL };
 
 static const struct arg_spec list_args[] = {
-	{ "provider", ARG_STRING, ARG_TRIM | ARG_LOWER | ARG_HAS_MAX, 0, 64, NULL },
+	{ "provider", ARG_STRING, ARG_TRIM | ARG_LOWER | ARG_NOT_BLANK | ARG_HAS_MAX, 0, 64, NULL },
 	ARGSPEC_END
 };
 

@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "db.h"
+#include "proxy_fields.h"
 #include "route_store.h"
 #include "util.h"
 
@@ -28,23 +29,26 @@ route_id_valid(const char *id, bool allow_upper)
 {
 	size_t i, len = strlen(id);
 
-	if (len == 0 || len > 64 || !isalnum((unsigned char)id[0]))
+	/* the argument tables' ARG_SLUG rule, at most 64 bytes */
+	if (len > 64 || !slug_valid(id, len))
 		return false;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)id[i];
-		if (!(isdigit(c) || (c >= 'a' && c <= 'z') ||
-		    (allow_upper && c >= 'A' && c <= 'Z') || c == '.' || c == '_' ||
-		    c == '-'))
+	for (i = 0; i < len && !allow_upper; i++)
+		if (id[i] >= 'A' && id[i] <= 'Z')
 			return false;
-	}
 	return true;
 }
 
-/* http(s)://host[:port][/path] — no credentials, query or fragment. */
+/*
+ * http(s)://host[:port][/path] — no credentials, query or fragment; the host
+ * follows the proxy hosts' grammar (common/proxy_fields.c: a DNS name of at
+ * most 253 bytes, a dotted-quad IPv4 address, or a bracketed IPv6 literal).
+ */
 static const char *
 base_url_problem(const char *url)
 {
-	const char *p, *host;
+	const char *p, *host, *host_end, *port = NULL;
+	const char *why = NULL;
+	enum host_kind kind;
 	size_t i;
 
 	if (strncmp(url, "https://", 8) == 0)
@@ -61,15 +65,39 @@ base_url_problem(const char *url)
 	if (*host == '\0' || *host == '/' || *host == ':')
 		return "baseUrl has no host";
 	p = host + strcspn(host, "/");
-	if (memchr(host, ':', (size_t)(p - host)) != NULL && *host != '[') {
-		const char *colon = memchr(host, ':', (size_t)(p - host));
-		long port = 0;
-		for (colon++; colon < p; colon++) {
-			if (!isdigit((unsigned char)*colon) || port > 65535)
+	if (*host == '[') {
+		host_end = memchr(host, ']', (size_t)(p - host));
+		if (host_end == NULL)
+			return "baseUrl has an unterminated IPv6 literal";
+		host_end++;
+		if (host_end < p && *host_end != ':')
+			return "baseUrl has characters after its IPv6 literal";
+	} else {
+		host_end = memchr(host, ':', (size_t)(p - host));
+		if (host_end == NULL)
+			host_end = p;
+	}
+	if (host_end < p)
+		port = host_end + 1;
+	kind = host_classify(host, (size_t)(host_end - host), &why, NULL, NULL);
+	if (kind == HOST_IPV6 && *host != '[')
+		return "baseUrl must bracket an IPv6 host";
+	if (kind == HOST_INVALID) {
+		/* the master is one thread: one message buffer is enough */
+		static char message[160];
+		snprintf(message, sizeof(message), "baseUrl host %s", why);
+		return message;
+	}
+	if (port != NULL) {
+		long value = 0;
+		if (port == p)
+			return "baseUrl has an invalid port";
+		for (; port < p; port++) {
+			if (!isdigit((unsigned char)*port) || value > 65535)
 				return "baseUrl has an invalid port";
-			port = port * 10 + (*colon - '0');
+			value = value * 10 + (*port - '0');
 		}
-		if (port < 1 || port > 65535)
+		if (value < 1 || value > 65535)
 			return "baseUrl has an invalid port";
 	}
 	return NULL;

@@ -120,7 +120,7 @@ proxy_add(struct master *m, struct json_object *args, struct reply *r)
 	struct json_object *details = json_object_new_array();
 	char id[UUID_STR_LEN];
 
-	if (proxy_check_fields(m, args, "", details) > 0) {
+	if (proxy_check_fields(m, args, NULL, "", details) > 0) {
 		reply_invalid(r, details);
 		return;
 	}
@@ -151,7 +151,7 @@ static const struct arg_spec update_args[] = {
 	{ "username", ARG_STRING, ARG_HAS_MAX, 0, 255, NULL },
 	{ "password", ARG_STRING, ARG_HAS_MAX, 0, 255, NULL },
 	{ "region", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 64, NULL },
-	{ "notes", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 1000, NULL },
+	{ "notes", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX | ARG_TEXT, 0, 1000, NULL },
 	{ "status", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, (const char *const[]){ "active", "inactive", NULL } },
 	ARGSPEC_END
 };
@@ -163,15 +163,17 @@ proxy_update(struct master *m, struct json_object *args, struct reply *r)
 	const char *id = arg_string(args, "id", "");
 	int rc;
 
-	if (proxy_check_fields(m, args, "", details) > 0) {
+	if (!proxy_exists(m, id)) {
+		json_object_put(details);
+		reply_error(r, 404, "Proxy not found");
+		return;
+	}
+	/* the record as it will be: a change may break a rule with a kept field */
+	if (proxy_check_fields(m, args, id, "", details) > 0) {
 		reply_invalid(r, details);
 		return;
 	}
 	json_object_put(details);
-	if (!proxy_exists(m, id)) {
-		reply_error(r, 404, "Proxy not found");
-		return;
-	}
 	if (!name_is_free(m, arg_string(args, "name", NULL), id, r))
 		return;
 	rc = proxy_update_fields(m, id, args);
@@ -262,27 +264,37 @@ import_one(struct master *m, struct json_object *item, size_t index,
 		json_object_object_add(result, "name", json_object_get(name));
 	if (args_validate(proxy_create_fields, item, &fields, &details) != 0) {
 		struct json_object *first = json_object_array_get_idx(details, 0);
-		struct json_object *msg = NULL;
+		struct json_object *msg = NULL, *field = NULL;
+		char named[96];
 		json_object_object_get_ex(first, "message", &msg);
+		json_object_object_get_ex(first, "field", &field);
+		snprintf(named, sizeof(named), "items[%zu].%s", index,
+		    json_object_get_string(field));
 		json_object_object_add(result, "success", json_object_new_boolean(0));
 		json_object_object_add(result, "error", json_object_get(msg));
+		json_object_object_add(result, "field", json_object_new_string(named));
 		json_object_put(details);
 		(*failed)++;
 		return result;
 	}
 	details = json_object_new_array();
 	snprintf(prefix, sizeof(prefix), "items[%zu].", index);
-	if (proxy_check_fields(m, fields, prefix, details) > 0) {
-		struct json_object *msg = NULL;
+	proxy_host_normalise(fields);
+	found = proxy_find_by_host_port(m, arg_string(fields, "host", ""),
+	    arg_int(fields, "port", 0), id);
+	if (found >= 0 && proxy_check_fields(m, fields, found == 1 ? id : NULL,
+	    prefix, details) > 0) {
+		struct json_object *msg = NULL, *field = NULL;
 		json_object_object_get_ex(json_object_array_get_idx(details, 0),
 		    "message", &msg);
+		json_object_object_get_ex(json_object_array_get_idx(details, 0),
+		    "field", &field);
 		json_object_object_add(result, "success", json_object_new_boolean(0));
 		json_object_object_add(result, "error", json_object_get(msg));
+		json_object_object_add(result, "field", json_object_get(field));
 		(*failed)++;
 		goto out;
 	}
-	found = proxy_find_by_host_port(m, arg_string(fields, "host", ""),
-	    arg_int(fields, "port", 0), id);
 	if (found >= 0 && (taken = proxy_name_taken(m, arg_string(fields, "name", ""),
 	    found == 1 ? id : NULL, other)) != 0) {
 		char message[512] = "could not read the proxy names";

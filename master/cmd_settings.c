@@ -143,7 +143,7 @@ scoped_config(struct master *m)
 
 static const struct arg_spec get_args[] = {
 	{ "level", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, level_words },
-	{ "id", ARG_STRING, ARG_TRIM | ARG_HAS_MAX, 0, 255, NULL },
+	{ "id", ARG_STRING, ARG_TRIM | ARG_NOT_BLANK | ARG_HAS_MAX, 0, 255, NULL },
 	ARGSPEC_END
 };
 
@@ -162,6 +162,11 @@ settings_proxy_get(struct master *m, struct json_object *args, struct reply *r)
 	}
 	for (i = 0; i < NLEVELS && strcmp(levels[i].level, level) != 0; i++)
 		;
+	if (levels[i].scope != SCOPE_GLOBAL && id == NULL) {
+		json_object_put(config);
+		reply_invalid_field(r, "id", "id is required for provider/combo/key level");
+		return;
+	}
 	if (levels[i].scope == SCOPE_GLOBAL)
 		json_object_object_get_ex(config, "global", &value);
 	else if (id != NULL && json_object_object_get_ex(config, levels[i].map, &map))
@@ -184,9 +189,11 @@ const struct command cmd_settings_proxy_get = {
 
 /* Validate a proxy value (object or null) found at `path`; NULL + details on error. */
 static int
-check_proxy_value(struct json_object *value, const char *path,
+check_proxy_value(struct master *m, struct json_object *value, const char *path,
     struct json_object *details, struct json_object **out)
 {
+	char prefix[300];
+
 	struct json_object *norm = NULL, *errs = NULL;
 
 	*out = NULL;
@@ -196,11 +203,15 @@ check_proxy_value(struct json_object *value, const char *path,
 		details_add(details, path, "%s must be a proxy object or null", path);
 		return -1;
 	}
+	snprintf(prefix, sizeof(prefix), "%s.", path);
 	if (args_validate(scoped_proxy_fields, value, &norm, &errs) != 0) {
-		char prefix[300];
-		snprintf(prefix, sizeof(prefix), "%s.", path);
 		details_append_prefixed(details, errs, prefix);
 		json_object_put(errs);
+		return -1;
+	}
+	/* the registry's rules: this value becomes (or names) a registry proxy */
+	if (proxy_check_fields(m, norm, NULL, prefix, details) > 0) {
+		json_object_put(norm);
 		return -1;
 	}
 	*out = norm;
@@ -221,7 +232,7 @@ static const struct arg_spec put_args[] = {
 	{ "combos", ARG_OBJECT, 0, 0, 0, NULL },
 	{ "keys", ARG_OBJECT, 0, 0, 0, NULL },
 	{ "level", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, level_words },
-	{ "id", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 255, NULL },
+	{ "id", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_NOT_BLANK | ARG_HAS_MAX, 0, 255, NULL },
 	ARGSPEC_END
 };
 
@@ -269,7 +280,7 @@ settings_proxy_put(struct master *m, struct json_object *args, struct reply *r)
 			bad = 1;
 		} else {
 			json_object_object_get_ex(args, "proxy", &v);
-			if (check_proxy_value(v, "proxy", details, &fields) != 0)
+			if (check_proxy_value(m, v, "proxy", details, &fields) != 0)
 				bad = 1;
 			else
 				change_add(&changes, &n, level_scope(level), id, fields);
@@ -277,7 +288,7 @@ settings_proxy_put(struct master *m, struct json_object *args, struct reply *r)
 	} else {
 		if (arg_present(args, "global")) {
 			json_object_object_get_ex(args, "global", &v);
-			if (check_proxy_value(v, "global", details, &fields) != 0)
+			if (check_proxy_value(m, v, "global", details, &fields) != 0)
 				bad = 1;
 			else
 				change_add(&changes, &n, SCOPE_GLOBAL, NULL, fields);
@@ -290,25 +301,18 @@ settings_proxy_put(struct master *m, struct json_object *args, struct reply *r)
 				char path[320];
 				snprintf(path, sizeof(path), "%s.%s", levels[k].map, key);
 				if (*key == '\0' || strspn(key, " \t") == strlen(key) ||
-				    strlen(key) > 255) {
-					details_add(details, path, "%s keys must be non-empty ids",
+				    strlen(key) > 255 || !utf8_valid(key, strlen(key)) ||
+				    has_control_chars(key, strlen(key), false)) {
+					details_add(details, path, "%s keys must be non-empty ids "
+					    "(at most 255 bytes, no control characters)",
 					    levels[k].map);
 					bad = 1;
-				} else if (check_proxy_value(val, path, details, &fields) != 0) {
+				} else if (check_proxy_value(m, val, path, details, &fields) != 0) {
 					bad = 1;
 				} else {
 					change_add(&changes, &n, levels[k].scope, key, fields);
 				}
 			}
-		}
-	}
-	for (i = 0; !bad && i < n; i++) {
-		const char *type = arg_string(changes[i].fields, "type", "http");
-		if (changes[i].fields != NULL && strcmp(type, "socks5") == 0 &&
-		    !m->cfg.enable_socks5_proxy) {
-			details_add(details, "type", "SOCKS5 proxy is disabled (set "
-			    "ENABLE_SOCKS5_PROXY=true to enable)");
-			bad = 1;
 		}
 	}
 	for (i = 0; !bad && i < n; i++) {
@@ -348,7 +352,7 @@ const struct command cmd_settings_proxy_put = {
 
 static const struct arg_spec delete_args[] = {
 	{ "level", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER, 0, 0, level_words },
-	{ "id", ARG_STRING, ARG_TRIM | ARG_HAS_MAX, 0, 255, NULL },
+	{ "id", ARG_STRING, ARG_TRIM | ARG_NOT_BLANK | ARG_HAS_MAX, 0, 255, NULL },
 	ARGSPEC_END
 };
 
@@ -379,7 +383,7 @@ const struct command cmd_settings_proxy_delete = {
 
 /* A legacy value (URL string or object) → normalised scoped fields, or NULL. */
 static struct json_object *
-legacy_value_fields(struct json_object *value)
+legacy_value_fields(struct master *m, struct json_object *value)
 {
 	struct json_object *from_url = NULL, *fields = NULL, *errs = NULL;
 
@@ -402,6 +406,15 @@ legacy_value_fields(struct json_object *value)
 	if (args_validate(scoped_proxy_fields, value, &fields, &errs) != 0)
 		json_object_put(errs);
 	json_object_put(from_url);
+	if (fields != NULL) {
+		/* a value that could never be dialled is skipped, not migrated */
+		errs = json_object_new_array();
+		if (proxy_check_dialable(m, fields, NULL, "", errs) > 0) {
+			json_object_put(fields);
+			fields = NULL;
+		}
+		json_object_put(errs);
+	}
 	return fields;
 }
 
@@ -441,7 +454,7 @@ legacy_migrate(struct master *m, bool force, struct reply *r)
 			continue;
 		}
 		if (levels[k].scope == SCOPE_GLOBAL) {
-			struct json_object *f = legacy_value_fields(value);
+			struct json_object *f = legacy_value_fields(m, value);
 			if (f != NULL && scoped_assign(m, SCOPE_GLOBAL, NULL, f,
 			    "Legacy Global Proxy") == 0)
 				migrated++;
@@ -450,7 +463,7 @@ legacy_migrate(struct master *m, bool force, struct reply *r)
 			json_object_put(f);
 		} else if (json_object_is_type(value, json_type_object)) {
 			json_object_object_foreach(value, id, v) {
-				struct json_object *f = legacy_value_fields(v);
+				struct json_object *f = legacy_value_fields(m, v);
 				char name[320];
 				snprintf(name, sizeof(name), "Legacy %s Proxy (%s)",
 				    levels[k].scope == SCOPE_PROVIDER ? "Provider" :

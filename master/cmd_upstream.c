@@ -15,14 +15,15 @@
 static const char *const modes[] = { "native", "cliproxyapi", "fallback", NULL };
 
 static const struct arg_spec provider_args[] = {
-	{ "providerId", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER | ARG_HAS_MIN | ARG_HAS_MAX, 1, 64, NULL },
+	{ "providerId", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER | ARG_SLUG | ARG_HAS_MIN | ARG_HAS_MAX, 1, 64, NULL },
 	ARGSPEC_END
 };
 
+/* strict: unknown keys, other modes and non-booleans are 400 */
 static const struct arg_spec set_args[] = {
-	{ "providerId", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER | ARG_HAS_MIN | ARG_HAS_MAX, 1, 64, NULL },
+	{ "providerId", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER | ARG_SLUG | ARG_HAS_MIN | ARG_HAS_MAX, 1, 64, NULL },
 	{ "mode", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, modes },
-	{ "enabled", ARG_BOOL, 0, 0, 0, NULL },
+	{ "enabled", ARG_BOOL, ARG_STRICT, 0, 0, NULL },
 	ARGSPEC_END
 };
 

@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "proxy_fields.h"
 #include "proxy_store.h"
 #include "reply.h"
 
@@ -23,7 +24,7 @@ const struct arg_spec proxy_create_fields[] = {
 	{ "username", ARG_STRING, ARG_HAS_MAX, 0, 255, NULL },
 	{ "password", ARG_STRING, ARG_HAS_MAX, 0, 255, NULL },
 	{ "region", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 64, NULL },
-	{ "notes", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX, 0, 1000, NULL },
+	{ "notes", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX | ARG_TEXT, 0, 1000, NULL },
 	{ "status", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, proxy_statuses },
 	ARGSPEC_END
 };
@@ -32,54 +33,115 @@ const struct arg_spec proxy_create_fields[] = {
 	"notes, status, source, quality_score, latency_ms, anonymity, google_access, " \
 	"last_validated, country_code, created_at, updated_at"
 
-/* A hostname (letters, digits, '-', '.', '_') or an IPv4/IPv6 literal. */
-static bool
-host_is_valid(const char *host)
+void
+proxy_host_normalise(struct json_object *fields)
 {
-	size_t i, len = strlen(host), colons = 0;
-	bool v6 = strchr(host, ':') != NULL;
+	struct json_object *v;
+	const char *host;
+	size_t off, len;
 
-	if (len == 0 || len > 255)
-		return false;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)host[i];
-		if (v6) {
-			if (c == ':')
-				colons++;
-			else if (!isxdigit(c) && c != '.')
-				return false;
-		} else if (!isalnum(c) && c != '-' && c != '.' && c != '_') {
-			return false;
-		}
+	if (!json_object_object_get_ex(fields, "host", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return;
+	host = json_object_get_string(v);
+	if (host[0] == '[' && host_classify(host, (size_t)json_object_get_string_len(v),
+	    NULL, &off, &len) == HOST_IPV6)
+		json_object_object_add(fields, "host",
+		    json_object_new_string_len(host + off, (int)len));
+}
+
+/* A string member of obj as (pointer, length); NULL, 0 when absent or null. */
+static const char *
+member_bytes(struct json_object *obj, const char *name, size_t *len)
+{
+	struct json_object *v;
+
+	*len = 0;
+	if (obj == NULL || !json_object_object_get_ex(obj, name, &v) || v == NULL ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	*len = (size_t)json_object_get_string_len(v);
+	return json_object_get_string(v);
+}
+
+/*
+ * The record's value of a field: the change's when given, else the stored
+ * one. Credentials: an empty change keeps the stored value (as
+ * proxy_update_fields does).
+ */
+static const char *
+merged_bytes(struct json_object *change, struct json_object *stored,
+    const char *name, bool empty_keeps, size_t *len)
+{
+	const char *v = member_bytes(change, name, len);
+
+	if (v != NULL && !(empty_keeps && *len == 0))
+		return v;
+	return member_bytes(stored, name, len);
+}
+
+int
+proxy_check_dialable(struct master *m, struct json_object *fields,
+    const char *existing_id, const char *prefix, struct json_object *details)
+{
+	struct json_object *stored = NULL, *v;
+	struct proxy_field_problem problems[PROXY_FIELD_PROBLEMS_MAX];
+	struct proxy_fields f;
+	char field[64];
+	size_t n, i;
+	int count = 0;
+
+	proxy_host_normalise(fields);
+	if (existing_id != NULL)
+		stored = proxy_get_record(m, existing_id, true);
+	memset(&f, 0, sizeof(f));
+	f.check_name = existing_id != NULL || arg_present(fields, "name");
+	f.name = merged_bytes(fields, stored, "name", false, &f.name_len);
+	f.type = merged_bytes(fields, stored, "type", false, &n);
+	f.host = merged_bytes(fields, stored, "host", false, &f.host_len);
+	f.port = -1;
+	if (arg_present(fields, "port"))
+		f.port = arg_int(fields, "port", -1);
+	else if (stored != NULL && json_object_object_get_ex(stored, "port", &v))
+		f.port = json_object_get_int64(v);
+	f.username = merged_bytes(fields, stored, "username", true, &f.username_len);
+	f.password = merged_bytes(fields, stored, "password", true, &f.password_len);
+	n = proxy_fields_check(&f, problems, PROXY_FIELD_PROBLEMS_MAX);
+	for (i = 0; i < n && i < PROXY_FIELD_PROBLEMS_MAX; i++) {
+		snprintf(field, sizeof(field), "%s%s", prefix, problems[i].field);
+		details_add(details, field, "%s %s", problems[i].field,
+		    problems[i].message);
+		count++;
 	}
-	if (v6 && colons < 2)
-		return false;
-	return host[0] != '.' && host[0] != '-';
+	if (stored != NULL) {
+		/* wipe the decrypted credentials before letting go */
+		static const char *const secrets[] = { "username", "password", NULL };
+		for (i = 0; secrets[i] != NULL; i++)
+			if (json_object_object_get_ex(stored, secrets[i], &v) &&
+			    json_object_get_string_len(v) > 0)
+				explicit_bzero((char *)json_object_get_string(v),
+				    (size_t)json_object_get_string_len(v));
+		json_object_put(stored);
+	}
+	return count;
 }
 
 int
 proxy_check_fields(struct master *m, struct json_object *fields,
-    const char *prefix, struct json_object *details)
+    const char *existing_id, const char *prefix, struct json_object *details)
 {
-	const char *host = arg_string(fields, "host", NULL);
+	int count = proxy_check_dialable(m, fields, existing_id, prefix, details);
 	const char *type = arg_string(fields, "type", NULL);
 	char field[64];
-	int problems = 0;
 
-	if (host != NULL && !host_is_valid(host)) {
-		snprintf(field, sizeof(field), "%shost", prefix);
-		details_add(details, field,
-		    "host must be a hostname or an IP address (no scheme, port or path)");
-		problems++;
-	}
 	if (type != NULL && strcmp(type, "socks5") == 0 &&
 	    !m->cfg.enable_socks5_proxy) {
 		snprintf(field, sizeof(field), "%stype", prefix);
 		details_add(details, field,
 		    "SOCKS5 proxy is disabled (set ENABLE_SOCKS5_PROXY=true to enable)");
-		problems++;
+		count++;
 	}
-	return problems;
+	return count;
 }
 
 static void

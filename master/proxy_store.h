@@ -18,12 +18,21 @@
 extern const struct arg_spec proxy_create_fields[];
 
 /*
- * Semantic checks beyond the field table (host syntax, SOCKS5 switch, type
- * default). Appends to details; returns the number of problems found.
- * prefix ("" or "items[3].") is put before field names.
+ * The rules of a dialable proxy (common/proxy_fields.c), applied to the
+ * record as it will be stored: `fields` (normalised by a field table) over
+ * the stored row of existing_id, or alone for a new proxy (existing_id
+ * NULL). Also refuses SOCKS5 when it is disabled, and first turns a
+ * bracketed IPv6 host into the bare form the registry stores. Appends to
+ * details (field names after prefix, "" or "items[3]."); returns the number
+ * of problems found. Every entry point that writes a proxy calls it.
  */
 int	proxy_check_fields(struct master *m, struct json_object *fields,
-	    const char *prefix, struct json_object *details);
+	    const char *existing_id, const char *prefix, struct json_object *details);
+/* The same without the SOCKS5 switch (the legacy migration keeps such rows). */
+int	proxy_check_dialable(struct master *m, struct json_object *fields,
+	    const char *existing_id, const char *prefix, struct json_object *details);
+/* "[::1]" → "::1" in fields' host (the stored form); other hosts unchanged. */
+void	proxy_host_normalise(struct json_object *fields);
 
 /* Insert; id NULL → a new UUID. Writes the id into out_id. -1 on SQL error. */
 int	proxy_insert(struct master *m, struct json_object *fields, const char *id,

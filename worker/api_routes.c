@@ -451,7 +451,17 @@ api_dispatch(struct http_conn *c)
 	if ((args = route_args(c, r)) == NULL)
 		return;
 	if (r->local == ROUTE_LOCAL_RESOLVE) {
-		resolve_locally(c, args);
+		/* answered here, but checked by the command's own table (blank ids: 400) */
+		struct json_object *checked = NULL, *details = NULL;
+		cmd = command_find(r->command);
+		if (cmd != NULL && args_validate(cmd->args, args, &checked, &details) != 0) {
+			json_object_put(args);
+			http_respond_json(c, 400, error_envelope(400, "Invalid request",
+			    details));
+			return;
+		}
+		resolve_locally(c, checked != NULL ? checked : args);
+		json_object_put(checked);
 		json_object_put(args);
 		return;
 	}

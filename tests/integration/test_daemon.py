@@ -412,7 +412,7 @@ def test_wrong_storage_key_is_refused(daemon_factory):
 
 def test_key_file_database_refuses_an_env_key(daemon_factory):
     d = daemon_factory().start()
-    new_proxy(d, password="pw")
+    new_proxy(d, username="u", password="pw")   # a password alone is refused
     assert d.stop() == 0
     key = os.path.join(d.datadir, "omniroute.key")
     assert os.stat(key).st_mode & 0o777 == 0o600

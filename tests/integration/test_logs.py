@@ -128,7 +128,8 @@ def assert_uuid(s):
 def test_log_file_in_json(daemon_factory, tmp_path, ca, provider):
     d = make(daemon_factory, tmp_path, ca, provider, conf="log_format = json\n")
     r, _ = request(d, "POST", "/api/v1/management/proxies",
-                   {"name": "P", "host": "p.example", "port": 8080, "password": "pw-Secret-1"})
+                   {"name": "P", "host": "p.example", "port": 8080, "username": "u",
+                    "password": "pw-Secret-1"})
     assert r.status == 201
     lines = []
 
@@ -376,7 +377,7 @@ def test_bad_log_settings_refuse_to_start(tmp_path):
         cfg = tmp_path / "bad.conf"
         cfg.write_text(conf)
         p = subprocess.run([OMNIROUTED, "-c", str(cfg), "-D", str(tmp_path / "d"),
-                            "-l", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
+                            "-l", "127.0.0.1:20999"], capture_output=True, text=True, timeout=30)
         assert p.returncode != 0 and msg in p.stderr, (conf, p.stderr)
 
 

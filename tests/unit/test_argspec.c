@@ -189,7 +189,10 @@ static void
 test_string_trimmed(void **state)
 {
 	(void)state;
-	assert_string_result(string_spec, "{\"name\":\"  US \\t\"}", "name", "US");
+	assert_string_result(string_spec, "{\"name\":\"  US  \"}", "name", "US");
+	/* Control characters are refused before trimming: never silently cut. */
+	assert_one_error(string_spec, "{\"name\":\"  US \\t\"}", "name",
+	    "name must not contain control characters (CR, LF, TAB, ...)");
 	/* Without ARG_TRIM the white space is kept. */
 	assert_string_result(string_spec, "{\"raw\":\" x \"}", "raw", " x ");
 }
@@ -220,7 +223,7 @@ test_string_min_length(void **state)
 	assert_one_error(string_spec, "{\"name\":\"   \"}", "name", "name is required");
 	assert_one_error(string_spec, "{\"name\":\"\"}", "name", "name is required");
 	assert_one_error(string_spec, "{\"code\":\"ab\"}", "code",
-	    "code must be at least 3 characters");
+	    "code must be at least 3 bytes");
 	assert_string_result(string_spec, "{\"code\":\"abc\"}", "code", "abc");
 	assert_string_result(string_spec, "{\"name\":\"a\"}", "name", "a");
 }
@@ -234,7 +237,7 @@ test_string_max_length(void **state)
 	assert_string_result(string_spec, "{\"name\":\"  12345678  \"}", "name",
 	    "12345678");
 	assert_one_error(string_spec, "{\"name\":\"123456789\"}", "name",
-	    "name must be at most 8 characters");
+	    "name must be at most 8 bytes (UTF-8)");
 }
 
 static void
@@ -416,7 +419,7 @@ test_string_array_nul_element(void **state)
 	json_object_object_add(args, "scopeIds", ids);
 	assert_int_equal(validate_object(array_spec, args), -1);
 	assert_int_equal(json_object_array_length(details), 1);
-	assert_detail(0, "scopeIds", "scopeIds[1] must be a non-empty string");
+	assert_detail(0, "scopeIds", "scopeIds[1] must not contain NUL");
 	json_object_put(args);
 }
 
@@ -577,6 +580,142 @@ test_accessors(void **state)
 	assert_false(arg_is_null(NULL, "id"));
 }
 
+
+static const struct arg_spec rules_spec[] = {
+	{ "host", ARG_STRING, ARG_TRIM | ARG_HAS_MAX, 0, 4, NULL },
+	{ "notes", ARG_STRING, ARG_TEXT, 0, 0, NULL },
+	{ "proxyId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_NOT_BLANK, 0, 0, NULL },
+	{ "enabled", ARG_BOOL, ARG_STRICT, 0, 0, NULL },
+	{ "providerId", ARG_STRING, ARG_TRIM | ARG_LOWER | ARG_SLUG, 0, 0, NULL },
+	{ "ids", ARG_STRING_ARRAY, 0, 0, 0, NULL },
+	ARGSPEC_END,
+};
+
+static const struct arg_spec required_spec[] = {
+	{ "id", ARG_STRING, ARG_REQUIRED, 0, 0, NULL },
+	ARGSPEC_END,
+};
+
+/* Validate {name: bytes[0..len)} built without the JSON parser (any bytes). */
+static int
+validate_bytes(const struct arg_spec *spec, const char *name, const char *bytes,
+    size_t len)
+{
+	struct json_object *args = json_object_new_object();
+	int rc;
+
+	json_object_object_add(args, name, json_object_new_string_len(bytes, (int)len));
+	rc = validate_object(spec, args);
+	json_object_put(args);
+	return rc;
+}
+
+static void
+test_lengths_are_bytes_of_utf8(void **state)
+{
+	(void)state;
+	/* 4 bytes: two 2-byte characters fit; three (6 bytes) do not */
+	assert_int_equal(validate_bytes(rules_spec, "host", "\xc3\xa9\xc3\xa9", 4), 0);
+	assert_int_equal(validate_bytes(rules_spec, "host", "\xc3\xa9\xc3\xa9\xc3\xa9", 6), -1);
+	assert_detail(0, "host", "host must be at most 4 bytes (UTF-8)");
+	/* a 4-byte character at the boundary: 1 + 4 = 5 bytes > 4 */
+	assert_int_equal(validate_bytes(rules_spec, "host", "a\xf0\x9f\x98\x80", 5), -1);
+	assert_int_equal(validate_bytes(rules_spec, "host", "\xf0\x9f\x98\x80", 4), 0);
+}
+
+static void
+test_invalid_utf8_refused(void **state)
+{
+	static const struct {
+		const char	*bytes;
+		size_t		 len;
+	} bad[] = {
+		{ "\x80", 1 },			/* lone continuation */
+		{ "\xc3", 1 },			/* truncated */
+		{ "\xc0\xaf", 2 },		/* overlong '/' */
+		{ "\xe0\x80\xaf", 3 },		/* overlong, 3 bytes */
+		{ "\xed\xa0\x80", 3 },		/* surrogate U+D800 */
+		{ "\xf4\x90\x80\x80", 4 },	/* > U+10FFFF */
+		{ "\xff", 1 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(validate_bytes(rules_spec, "notes", bad[i].bytes,
+		    bad[i].len), -1);
+		assert_detail(0, "notes", "notes must be valid UTF-8");
+	}
+}
+
+static void
+test_control_characters_at_every_position(void **state)
+{
+	static const char controls[] = { '\r', '\n', '\0', '\t', '\x01', '\x1b', '\x7f' };
+	char buf[4];
+	size_t c, pos;
+
+	(void)state;
+	for (c = 0; c < sizeof(controls); c++)
+		for (pos = 0; pos < 3; pos++) {
+			memcpy(buf, "abc", 3);
+			buf[pos] = controls[c];
+			/* ordinary strings refuse every one of them, trimmed or not */
+			assert_int_equal(validate_bytes(rules_spec, "host", buf, 3), -1);
+			assert_int_equal(validate_bytes(rules_spec, "proxyId", buf, 3), -1);
+			/* free text holds TAB, LF and CR, never NUL or the others */
+			assert_int_equal(validate_bytes(rules_spec, "notes", buf, 3),
+			    controls[c] == '\t' || controls[c] == '\n' ||
+			    controls[c] == '\r' ? 0 : -1);
+		}
+	assert_int_equal(validate_bytes(rules_spec, "host", "a\r\n", 3), -1);
+	assert_detail(0, "host",
+	    "host must not contain control characters (CR, LF, TAB, ...)");
+	assert_int_equal(validate_bytes(rules_spec, "host", "a\0", 2), -1);
+	assert_detail(0, "host", "host must not contain NUL");
+	/* string arrays too, naming the element */
+	assert_one_error(rules_spec, "{\"ids\":[\"a\",\"b\\r\\n\"]}", "ids",
+	    "ids[1] must not contain control characters (CR, LF, TAB, ...)");
+}
+
+static void
+test_blank_ids_refused(void **state)
+{
+	(void)state;
+	assert_one_error(rules_spec, "{\"proxyId\":\"\"}", "proxyId",
+	    "proxyId must not be empty (null removes)");
+	assert_one_error(rules_spec, "{\"proxyId\":\"   \"}", "proxyId",
+	    "proxyId must not be empty (null removes)");
+	assert_int_equal(validate(rules_spec, "{\"proxyId\":null}"), 0);
+	assert_true(arg_is_null(normalised, "proxyId"));
+	assert_string_result(rules_spec, "{\"proxyId\":\" p1 \"}", "proxyId", "p1");
+	/* required means non-blank, even without ARG_TRIM or a minimum */
+	assert_one_error(required_spec, "{\"id\":\"\"}", "id", "id is required");
+	assert_one_error(required_spec, "{\"id\":\" \"}", "id", "id is required");
+	assert_string_result(required_spec, "{\"id\":\" x\"}", "id", " x");
+}
+
+static void
+test_strict_bool_and_slug(void **state)
+{
+	(void)state;
+	assert_int_equal(validate(rules_spec, "{\"enabled\":false}"), 0);
+	assert_one_error(rules_spec, "{\"enabled\":1}", "enabled",
+	    "enabled must be true or false");
+	assert_one_error(rules_spec, "{\"enabled\":\"true\"}", "enabled",
+	    "enabled must be true or false");
+	assert_string_result(rules_spec, "{\"providerId\":\" OpenAI \"}", "providerId",
+	    "openai");
+	assert_string_result(rules_spec, "{\"providerId\":\"my.prov_1-x\"}", "providerId",
+	    "my.prov_1-x");
+	assert_one_error(rules_spec, "{\"providerId\":\"..\"}", "providerId",
+	    "providerId must be letters, digits, '.', '_' or '-', starting with a "
+	    "letter or digit");
+	assert_int_equal(validate(rules_spec, "{\"providerId\":\"%0a\"}"), -1);
+	assert_int_equal(validate(rules_spec, "{\"providerId\":\"a b\"}"), -1);
+	assert_int_equal(validate(rules_spec, "{\"providerId\":\"-a\"}"), -1);
+}
+
 int
 main(void)
 {
@@ -611,6 +750,11 @@ main(void)
 		cmocka_unit_test_teardown(test_multiple_errors_collected, teardown),
 		cmocka_unit_test_teardown(test_valid_proxy_fully_normalised, teardown),
 		cmocka_unit_test_teardown(test_accessors, teardown),
+		cmocka_unit_test_teardown(test_lengths_are_bytes_of_utf8, teardown),
+		cmocka_unit_test_teardown(test_invalid_utf8_refused, teardown),
+		cmocka_unit_test_teardown(test_control_characters_at_every_position, teardown),
+		cmocka_unit_test_teardown(test_blank_ids_refused, teardown),
+		cmocka_unit_test_teardown(test_strict_bool_and_slug, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

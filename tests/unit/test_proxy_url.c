@@ -201,22 +201,37 @@ test_missing_host(void **state)
 static void
 test_host_characters(void **state)
 {
+	const char *msg = "invalid host (a DNS name, an IPv4 address or a "
+	    "bracketed IPv6 one)";
 	char url[400], host[300];
 
 	(void)state;
 	assert_parsed("http://my-proxy_1.example.com", "http", "my-proxy_1.example.com",
 	    8080, "", "");
-	assert_refused("http://bad host:80", "invalid character in host");
-	assert_refused("http://h%41:80", "invalid character in host");
-	assert_refused("http://h\x01:80", "invalid character in host");
+	assert_refused("http://bad host:80", msg);
+	assert_refused("http://h%41:80", msg);
+	assert_refused("http://h\x01:80", msg);
+	/* the registry's host grammar: no mistyped IPv4, no non-IPv6 in brackets */
+	assert_refused("http://999.999.999.999:80", msg);
+	assert_refused("http://1.2.3:80", msg);
+	assert_refused("http://[::::::]:80", msg);
+	assert_refused("http://[p.example]:80", msg);
+	assert_parsed("socks5://[::1]:1080", "socks5", "::1", 1080, "", "");
 
 	memset(host, 'h', 256);
 	host[256] = '\0';
 	snprintf(url, sizeof(url), "http://%s:80", host);
 	assert_refused(url, "missing or over-long host");
-	host[255] = '\0';
+	/* a DNS name of 253 bytes (labels of at most 63) is the longest */
+	memset(host, 'h', 253);
+	host[63] = host[127] = host[191] = '.';
+	host[253] = '\0';
 	snprintf(url, sizeof(url), "http://%s:80", host);
 	assert_parsed(url, "http", host, 80, "", "");
+	host[253] = 'h';
+	host[254] = '\0';
+	snprintf(url, sizeof(url), "http://%s:80", host);
+	assert_refused(url, msg);
 }
 
 static void
