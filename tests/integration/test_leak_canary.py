@@ -407,6 +407,7 @@ def test_loopback_cliproxyapi_is_delegated_and_fallback_never_reaches_it(
     assert ("account", "delegated to CLIProxyAPI") in explain_verdicts(res)
     rc, out, err = d.ctl("resolve", d.conn["id"])
     assert rc == 0 and "delegated" in out.split("\n")[0], out
+    assert "none: delegated to CLIProxyAPI on loopback" in out, out
     assert "verdict=delegated to CLIProxyAPI" in out, out
 
     # fallback: the native attempt meets the dead proxy and fails with that;
