@@ -354,7 +354,7 @@ http_host_is_loopback(const char *host)
 	unsigned char a4[4];
 	struct in6_addr a6;
 
-	if (strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0)
+	if (strcasecmp(host, "localhost") == 0)
 		return true;
 	if (inet_pton(AF_INET, host, a4) == 1)
 		return a4[0] == 127;

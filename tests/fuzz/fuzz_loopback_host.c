@@ -3,7 +3,7 @@
  * rule's decision (common/http_util.c http_host_is_loopback, and the URL
  * split it is fed from). Each input is taken as a host; any broken promise
  * aborts:
- *   - a host said to be loopback is "localhost" (any case, one trailing dot)
+ *   - a host said to be loopback is "localhost" (any case)
  *     or a numeric address that getaddrinfo (AI_NUMERICHOST, another parser)
  *     also reads as 127.0.0.0/8, ::1 or an IPv4-mapped 127/8 — a name, a
  *     short form like "127.1" or an octal-looking "0127.0.0.1" never is;
@@ -69,8 +69,7 @@ check_host(const char *host)
 	bool verdict = http_host_is_loopback(host);
 	size_t i, len = strlen(host);
 
-	if (verdict && strcasecmp(host, "localhost") != 0 &&
-	    strcasecmp(host, "localhost.") != 0) {
+	if (verdict && strcasecmp(host, "localhost") != 0) {
 		check(numeric_loopback(host));
 		for (i = 0; i < len; i++)	/* digits, dots, hex and colons only */
 			check(isxdigit((unsigned char)host[i]) || host[i] == '.' ||
