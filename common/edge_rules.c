@@ -269,33 +269,34 @@ in_host_list(const char *list, const struct authority *a)
 	return false;
 }
 
-/* 127.0.0.0/8, [::1] or [::ffff:127.x.x.x]: a loopback address written out. */
+/*
+ * 127.0.0.0/8, [::1], [::ffff:127.x.x.x] or localhost: the one loopback test
+ * (http_host_is_loopback, also the CLIProxyAPI hop rule's), brackets off.
+ */
 static bool
-is_loopback_literal(const struct authority *a)
+is_loopback_host(const struct authority *a)
 {
-	char text[INET_ADDRSTRLEN + 1];
-	struct in_addr a4;
-	struct in6_addr a6;
+	char text[INET6_ADDRSTRLEN + 1];
+	const char *host = a->host;
+	size_t len = a->host_len;
 
-	if (a->host[0] == '[')
-		return parse_ipv6_literal(a->host, a->host_len, &a6) &&
-		    (IN6_IS_ADDR_LOOPBACK(&a6) ||
-		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127));
-	if (a->host_len >= sizeof(text))
+	if (len > 0 && host[0] == '[') {
+		if (len < 3 || host[len - 1] != ']')
+			return false;
+		host++;
+		len -= 2;
+	}
+	if (len >= sizeof(text))
 		return false;
-	memcpy(text, a->host, a->host_len);
-	text[a->host_len] = '\0';
-	/* inet_pton takes four decimal parts only: no "127.1", no octal */
-	return inet_pton(AF_INET, text, &a4) == 1 &&
-	    ((const unsigned char *)&a4.s_addr)[0] == 127;
+	memcpy(text, host, len);
+	text[len] = '\0';
+	return http_host_is_loopback(text);
 }
 
 static bool
 host_allowed(const struct authority *a, const struct edge_policy *policy)
 {
-	return is_loopback_literal(a) ||
-	    http_token_equals(a->host, a->host_len, "localhost") ||
-	    in_host_list(policy->allowed_hosts, a);
+	return is_loopback_host(a) || in_host_list(policy->allowed_hosts, a);
 }
 
 /* The media type (before any ";" parameters) is application/json. */

@@ -3,8 +3,12 @@
  * canonical-path rule of the relay (see http_util.h for what it refuses and
  * why) and reason phrases for the worker's HTTP server.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http_util.h"
 #include "util.h"
@@ -342,4 +346,20 @@ http_url_parse(const char *url, struct http_url *out, const char **err)
 	} else
 		strcpy(out->path, path);
 	return 0;
+}
+
+bool
+http_host_is_loopback(const char *host)
+{
+	unsigned char a4[4];
+	struct in6_addr a6;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, a4) == 1)
+		return a4[0] == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return false;
 }

@@ -83,6 +83,15 @@ struct http_url {
 int		http_url_parse(const char *url, struct http_url *out, const char **err);
 
 /*
+ * Whether host (as http_url_parse leaves it: IPv6 without brackets) is a
+ * loopback literal — 127.0.0.0/8 in dotted-quad form, ::1 (or an IPv4-mapped
+ * 127/8) — or the name localhost (any case; not "localhost.", which a
+ * resolver may send to DNS). A name that merely resolves to loopback is
+ * not: only these forms are known to stay on the machine.
+ */
+bool		http_host_is_loopback(const char *host);
+
+/*
  * Percent-decode s[0..len) into out (NUL-terminated); '+' becomes a space when
  * plus_is_space (query strings). -1 on a malformed escape, %00, or a result
  * that does not fit in outlen.

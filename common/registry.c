@@ -305,6 +305,14 @@ snapshot_find_combo(const struct registry_snapshot *snap, const char *id)
 	return find_by_id(snap, "combos", id);
 }
 
+const char *
+snapshot_upstream_mode(const struct registry_snapshot *snap, const char *provider_id)
+{
+	struct json_object *mode = find_by_id(snap, "upstreamModes", provider_id);
+
+	return mode != NULL ? route_field(mode, "mode") : "native";
+}
+
 static void
 proxy_free(struct snap_proxy *p)
 {

@@ -90,6 +90,10 @@ struct json_object *snapshot_find_connection(const struct registry_snapshot *sna
 		    const char *id);
 struct json_object *snapshot_find_combo(const struct registry_snapshot *snap,
 		    const char *id);
+/* A provider's upstream mode: "native" (also for NULL or unknown), "cliproxyapi"
+ * or "fallback". */
+const char	*snapshot_upstream_mode(const struct registry_snapshot *snap,
+		    const char *provider_id);
 /* The routes section named (providers, connections, combos, apiKeys), or NULL. */
 struct json_object *snapshot_routes(const struct registry_snapshot *snap,
 		    const char *section);

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "http_util.h"
 #include "resolve.h"
 
 static const char *const verdict_names[] = {
@@ -16,6 +17,7 @@ static const char *const verdict_names[] = {
 	[VERDICT_REFUSED_INACTIVE] = "refused: proxy inactive",
 	[VERDICT_REFUSED_MISSING] = "refused: proxy missing",
 	[VERDICT_NOT_CONSULTED] = "not consulted",
+	[VERDICT_DELEGATED] = "delegated to CLIProxyAPI",
 };
 
 const char *
@@ -65,6 +67,12 @@ proxy_resolve(const struct registry_snapshot *snap,
 			continue;
 		}
 		step->proxy_id = a->proxy_id;
+		if (req->delegated) {
+			/* the level that would decide; its proxy is not used */
+			step->verdict = VERDICT_DELEGATED;
+			decided = true;
+			continue;
+		}
 		if (strcmp(a->proxy_id, ASSIGN_DIRECT) == 0) {
 			step->verdict = VERDICT_DIRECT;
 			decided = true;
@@ -99,11 +107,44 @@ proxy_resolve(const struct registry_snapshot *snap,
 		out->level_id = step->scope_id;
 		out->proxy = p;
 	}
+	if (req->delegated) {
+		if (!decided)
+			out->explain[SCOPE_PROVIDER].verdict = VERDICT_DELEGATED;
+		out->outcome = RESOLVE_DELEGATED;
+		out->level_is_direct = false;
+		out->level = SCOPE_PROVIDER;
+		out->level_id = out->explain[SCOPE_PROVIDER].scope_id;
+	}
+}
+
+bool
+cliproxyapi_is_local(const char *cliproxyapi_url)
+{
+	struct http_url url;
+	const char *err;
+
+	return cliproxyapi_url != NULL && http_url_parse(cliproxyapi_url, &url, &err) == 0 &&
+	    http_host_is_loopback(url.host);
+}
+
+bool
+resolve_delegates(const struct registry_snapshot *snap, const char *connection_id,
+    const char *provider_id, const char *cliproxyapi_url)
+{
+	if (provider_id == NULL) {
+		struct json_object *conn = snapshot_find_connection(snap, connection_id);
+		provider_id = conn != NULL ? route_field(conn, "provider") : NULL;
+	}
+	return provider_id != NULL &&
+	    strcmp(snapshot_upstream_mode(snap, provider_id), "cliproxyapi") == 0 &&
+	    cliproxyapi_is_local(cliproxyapi_url);
 }
 
 const char *
 resolve_level_name(const struct resolve_result *r)
 {
+	if (r->outcome == RESOLVE_DELEGATED)
+		return "delegated";
 	return r->level_is_direct ? "direct" : scope_name(r->level);
 }
 

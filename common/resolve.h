@@ -11,6 +11,16 @@
  * (PROXY_FAIL_OPEN) an unusable assignment is skipped instead and the walk goes
  * on, ending direct when nothing else applies. Each level leaves an explain
  * step.
+ *
+ * Delegation (API.md "Upstream proxy modes"): a call whose hop is a CLIProxyAPI
+ * on a loopback address does not leave the machine, so no assignment applies
+ * to it — not even a dead or inactive proxy's. The caller says so in the
+ * request (resolve_delegates() decides it for a provider in cliproxyapi mode);
+ * the outcome is then RESOLVE_DELEGATED, level "delegated", and the explain
+ * trail marks with "delegated to CLIProxyAPI" the first level holding an
+ * assignment (the one that would have decided), or the provider level when
+ * none holds one. Any other CLIProxyAPI host is an egress and resolves like
+ * every call.
  */
 #ifndef OMNI_RESOLVE_H
 #define OMNI_RESOLVE_H
@@ -24,6 +34,7 @@ enum resolve_outcome {
 	RESOLVE_PROXY,		/* leave through `proxy` */
 	RESOLVE_DIRECT,		/* no assignment applies, or `direct` assigned */
 	RESOLVE_REFUSED,	/* assigned, but nothing usable: never go direct */
+	RESOLVE_DELEGATED,	/* to a loopback CLIProxyAPI: local, not an egress */
 };
 
 struct resolve_request {
@@ -31,6 +42,7 @@ struct resolve_request {
 	const char	*provider_id;	/* NULL: the connection's provider, when known */
 	const char	*combo_id;	/* the combo being executed; may be NULL */
 	bool		 fail_open;	/* PROXY_FAIL_OPEN */
+	bool		 delegated;	/* the hop is a loopback CLIProxyAPI */
 };
 
 enum resolve_verdict {
@@ -43,6 +55,7 @@ enum resolve_verdict {
 	VERDICT_REFUSED_INACTIVE,	/* fail-closed: the decision is a refusal */
 	VERDICT_REFUSED_MISSING,
 	VERDICT_NOT_CONSULTED,	/* a higher level already decided */
+	VERDICT_DELEGATED,	/* the call goes to a loopback CLIProxyAPI */
 };
 
 struct resolve_step {
@@ -56,7 +69,7 @@ struct resolve_result {
 	enum resolve_outcome	 outcome;
 	enum scope		 level;		/* for PROXY/REFUSED, and DIRECT by assignment */
 	bool			 level_is_direct; /* DIRECT with no assignment at all */
-	const char		*level_id;
+	const char		*level_id;	/* DELEGATED: the provider */
 	const struct snap_proxy	*proxy;		/* RESOLVE_PROXY only */
 	struct resolve_step	 explain[SCOPE_COUNT];
 };
@@ -64,8 +77,20 @@ struct resolve_result {
 void	proxy_resolve(const struct registry_snapshot *snap,
 	    const struct resolve_request *req, struct resolve_result *out);
 
+/*
+ * Whether calls for this connection or provider are delegated: the provider
+ * (provider_id, else the connection's) is in cliproxyapi mode and
+ * cliproxyapi_url names a loopback host (http_host_is_loopback). An
+ * unparseable URL is not loopback.
+ */
+bool	resolve_delegates(const struct registry_snapshot *snap,
+	    const char *connection_id, const char *provider_id,
+	    const char *cliproxyapi_url);
+/* Whether cliproxyapi_url's host is a loopback literal or localhost. */
+bool	cliproxyapi_is_local(const char *cliproxyapi_url);
+
 const char *resolve_verdict_name(enum resolve_verdict v);
-/* "account", "provider", "combo", "global" or "direct". */
+/* "account", "provider", "combo", "global", "direct" or "delegated". */
 const char *resolve_level_name(const struct resolve_result *r);
 
 /*

@@ -786,7 +786,10 @@ print_resolution(struct json_object *reply)
 		print_resolution_line("proxy:", "refused");
 		if (string_field(reply, "message") != NULL)
 			print_resolution_line("message:", string_field(reply, "message"));
-	} else
+	} else if (string_field(reply, "level") != NULL &&
+	    strcmp(string_field(reply, "level"), "delegated") == 0)
+		print_resolution_line("proxy:", "none: delegated to CLIProxyAPI on loopback");
+	else
 		print_resolution_line("proxy:", "direct");
 	if (!json_object_object_get_ex(reply, "explain", &explain) ||
 	    !json_object_is_type(explain, json_type_array))

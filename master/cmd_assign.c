@@ -213,6 +213,8 @@ resolve(struct master *m, struct json_object *args, struct reply *r)
 	};
 	struct resolve_result res;
 
+	req.delegated = resolve_delegates(&m->snap, req.connection_id, req.provider_id,
+	    m->cfg.cliproxyapi_url);
 	proxy_resolve(&m->snap, &req, &res);
 	reply_set(r, 200, resolve_result_to_json(&res));
 }

@@ -349,6 +349,8 @@ resolve_locally(struct http_conn *c, struct json_object *args)
 	struct resolve_result res;
 	struct json_object *body;
 
+	req.delegated = resolve_delegates(&c->w->snap, req.connection_id, req.provider_id,
+	    c->w->cfg->cliproxyapi_url);
 	proxy_resolve(&c->w->snap, &req, &res);
 	body = resolve_result_to_json(&res);
 	json_object_object_add(body, "generation",

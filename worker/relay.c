@@ -10,6 +10,15 @@
  *   failed attempt while nothing reached the client → stream the body
  *   (Content-Length, chunked or until close) unbuffered, with backpressure.
  *
+ * Upstream modes (API.md): in cliproxyapi mode each connection's candidate
+ * goes to CLIPROXYAPI_URL instead of the provider; in fallback mode one
+ * CLIProxyAPI candidate follows the provider's native ones and is tried only
+ * after the provider itself answered 429 or 5xx, with that connection — an
+ * egress failure (dead proxy, refused, wrong credentials, inactive) never
+ * becomes a CLIProxyAPI call. The hop keeps its connection and resolves like
+ * any egress (account level first); only a loopback CLIPROXYAPI_URL makes it
+ * local: direct, labelled "delegated", whatever is assigned.
+ *
  * Every attempt is reported to the master ("outcome {…}") for proxy_logs.
  * All state of a call lives in struct relay, hung off the client connection.
  */
@@ -59,8 +68,14 @@ struct relay_candidate {
 	char			*key;		/* the connection's API key; wiped */
 	char			 model[256];
 	const char		*combo;		/* the relay's combo name, or NULL */
-	bool			 cliproxyapi;	/* to the local CLIProxyAPI, not the provider */
+	bool			 cliproxyapi;	/* to CLIPROXYAPI_URL, not the provider */
 	const char		*path;		/* the upstream path, NULL = the client's */
+	/* fallback mode: this CLIProxyAPI candidate runs only after a native
+	 * candidate of its group (cand[group..self)) got the provider's own 429
+	 * or 5xx, and takes that candidate's connection */
+	bool			 after_provider_answer;
+	size_t			 group;
+	bool			 provider_answered;	/* native: 429/5xx answered */
 };
 
 enum relay_state {
@@ -408,11 +423,35 @@ send_response_head(struct relay *r)
 	r->c->head_sent = true;		/* its Connection word is given */
 }
 
-static bool
-worth_failing_over(const struct relay *r, int status)
+/* The native candidate whose provider answer lets fallback candidate rc run, or NULL. */
+static struct relay_candidate *
+answered_in_group(struct relay *r, const struct relay_candidate *rc)
 {
-	return r->next < r->ncand && (status == 401 || status == 403 || status == 429 ||
-	    status >= 500);
+	size_t i;
+
+	for (i = (size_t)(rc - r->cand); i-- > rc->group; )
+		if (r->cand[i].provider_answered)
+			return &r->cand[i];
+	return NULL;
+}
+
+static bool
+candidate_may_run(struct relay *r, const struct relay_candidate *rc)
+{
+	return !rc->after_provider_answer || answered_in_group(r, rc) != NULL;
+}
+
+static bool
+worth_failing_over(struct relay *r, int status)
+{
+	size_t i;
+
+	if (!(status == 401 || status == 403 || status == 429 || status >= 500))
+		return false;
+	for (i = r->next; i < r->ncand; i++)
+		if (candidate_may_run(r, &r->cand[i]))
+			return true;
+	return false;
 }
 
 static void
@@ -450,6 +489,9 @@ on_upstream_read(struct bufferevent *bev, void *arg)
 			}
 			continue;
 		}
+		/* the provider's own answer: what fallback mode falls back on */
+		if (!r->cur->cliproxyapi && (r->resp.status == 429 || r->resp.status >= 500))
+			r->cur->provider_answered = true;
 		if (worth_failing_over(r, r->resp.status)) {
 			if ((r->resp.status == 401 || r->resp.status == 403 ||
 			    r->resp.status == 429) && r->cur->connection[0] != '\0')
@@ -672,6 +714,18 @@ refuse_attempt(struct relay *r, const char *code, const char *fmt, ...)
 	snprintf(r->err_code, sizeof(r->err_code), "%s", code);
 }
 
+/* A fallback candidate takes the connection whose provider answered 429/5xx. */
+static void
+take_connection(struct relay_candidate *rc, const struct relay_candidate *from)
+{
+	str_copy(rc->connection, sizeof(rc->connection), from->connection);
+	if (rc->key != NULL) {
+		explicit_bzero(rc->key, strlen(rc->key));
+		free(rc->key);
+	}
+	rc->key = from->key != NULL ? xstrdup(from->key) : NULL;
+}
+
 static void
 next_attempt(struct relay *r)
 {
@@ -682,6 +736,10 @@ next_attempt(struct relay *r)
 
 	while (r->next < r->ncand) {
 		r->cur = &r->cand[r->next++];
+		if (!candidate_may_run(r, r->cur))
+			continue;	/* fallback, and the provider never answered */
+		if (r->cur->after_provider_answer)
+			take_connection(r->cur, answered_in_group(r, r->cur));
 		r->c->acc.attempts++;
 		str_copy(r->c->acc.provider, sizeof(r->c->acc.provider), r->cur->provider);
 		str_copy(r->c->acc.connection, sizeof(r->c->acc.connection),
@@ -695,16 +753,11 @@ next_attempt(struct relay *r)
 		req.provider_id = r->cur->provider;
 		req.combo_id = r->cur->combo;
 		req.fail_open = r->w->cfg->proxy_fail_open;
+		/* the hop to CLIProxyAPI is an egress unless it stays on this machine */
+		req.delegated = r->cur->cliproxyapi &&
+		    cliproxyapi_is_local(r->w->cfg->cliproxyapi_url);
 		proxy_resolve(&r->w->snap, &req, &r->res);
 		str_copy(r->level, sizeof(r->level), resolve_level_name(&r->res));
-		if (r->cur->cliproxyapi && r->res.outcome != RESOLVE_REFUSED) {
-			/* a local CLIProxyAPI chosen by the provider's upstream mode; an
-			 * assignment that refuses the provider refuses this route too */
-			memset(&r->res, 0, sizeof(r->res));
-			r->res.outcome = RESOLVE_DIRECT;
-			r->res.level_is_direct = true;
-			snprintf(r->level, sizeof(r->level), "cliproxyapi");
-		}
 		str_copy(r->c->acc.proxy_level, sizeof(r->c->acc.proxy_level), r->level);
 		if (r->res.outcome == RESOLVE_REFUSED) {
 			refuse_attempt(r, "PROXY_ASSIGNED_UNAVAILABLE", "PROXY_ASSIGNED_"
@@ -739,7 +792,7 @@ next_attempt(struct relay *r)
 			continue;
 		}
 		r->target = base;
-		r->direct = r->res.outcome == RESOLVE_DIRECT;
+		r->direct = r->res.outcome != RESOLVE_PROXY;	/* direct or delegated */
 		r->poolable = r->direct ? r->w->cfg->pool_idle_ms > 0 :
 		    r->w->cfg->pool_proxied_idle_ms > 0;
 		r->state = RELAY_CONNECTING;
@@ -784,76 +837,46 @@ candidate_from(struct relay *r, struct json_object *provider, const char *model,
 	return rc;
 }
 
-static const char *first_key(struct relay *r, struct json_object *provider);
 static void add_native_candidates(struct relay *r, struct json_object *provider,
     const char *model, const char *combo);
 
-/* The provider's upstream mode: "native", "cliproxyapi" or "fallback". */
-static const char *
-upstream_mode(struct relay *r, const char *provider)
-{
-	struct json_object *modes = snapshot_routes(&r->w->snap, "upstreamModes");
-	size_t i;
-
-	for (i = 0; modes != NULL && i < json_object_array_length(modes); i++)
-		if (strcmp(route_field(json_object_array_get_idx(modes, i), "id"), provider) == 0)
-			return route_field(json_object_array_get_idx(modes, i), "mode");
-	return "native";
-}
-
-/* A CLIProxyAPI candidate: /v1/messages for Anthropic-style calls, else chat. */
+/* Send candidate rc to CLIProxyAPI: /v1/messages for Anthropic-style calls,
+ * else chat; its connection's key as the Bearer. */
 static void
-add_cliproxyapi(struct relay *r, struct json_object *provider, const char *model,
-    const char *combo, const char *key)
+point_at_cliproxyapi(struct relay *r, struct relay_candidate *rc)
 {
-	struct relay_candidate *rc;
 	char base[2100];
 
-	if (r->ncand >= RELAY_MAX_CANDIDATES)
-		return;
-	rc = candidate_from(r, provider, model, combo);
 	snprintf(base, sizeof(base), "%s/v1", r->w->cfg->cliproxyapi_url);
 	free(rc->base_url);
 	rc->base_url = xstrdup(base);
 	snprintf(rc->auth_style, sizeof(rc->auth_style), "bearer");
 	json_object_put(rc->headers);
 	rc->headers = NULL;
-	rc->key = xstrdup(key);
 	rc->cliproxyapi = true;
 	rc->path = strncmp(r->suffix, "/messages", 9) == 0 ? "/messages" : "/chat/completions";
 }
 
-/* Add the active connections of provider (by priority) for model. */
+/* Add provider's candidates for model as its upstream mode says. */
 static void
 add_candidates(struct relay *r, struct json_object *provider, const char *model,
     const char *combo)
 {
-	const char *mode = upstream_mode(r, route_field(provider, "id"));
+	const char *mode = snapshot_upstream_mode(&r->w->snap, route_field(provider, "id"));
+	size_t group = r->ncand, i;
+	struct relay_candidate *rc;
 
-	if (strcmp(mode, "cliproxyapi") == 0) {
-		add_cliproxyapi(r, provider, model, combo, first_key(r, provider));
-		return;
-	}
 	add_native_candidates(r, provider, model, combo);
-	if (strcmp(mode, "fallback") == 0)
-		add_cliproxyapi(r, provider, model, combo, first_key(r, provider));
-}
-
-/* The key of the provider's first active connection ("" when none). */
-static const char *
-first_key(struct relay *r, struct json_object *provider)
-{
-	struct json_object *conns = snapshot_routes(&r->w->snap, "connections"), *active;
-	size_t i;
-
-	for (i = 0; conns != NULL && i < json_object_array_length(conns); i++) {
-		struct json_object *c = json_object_array_get_idx(conns, i);
-		if (strcmp(route_field(c, "provider"), route_field(provider, "id")) == 0 &&
-		    json_object_object_get_ex(c, "active", &active) &&
-		    json_object_get_boolean(active))
-			return route_field(c, "key");
+	if (strcmp(mode, "cliproxyapi") == 0) {
+		for (i = group; i < r->ncand; i++)
+			point_at_cliproxyapi(r, &r->cand[i]);
+	} else if (strcmp(mode, "fallback") == 0 && r->ncand > group &&
+	    r->ncand < RELAY_MAX_CANDIDATES) {
+		rc = candidate_from(r, provider, model, combo);
+		point_at_cliproxyapi(r, rc);
+		rc->after_provider_answer = true;
+		rc->group = group;
 	}
-	return "";
 }
 
 static void

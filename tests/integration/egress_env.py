@@ -4,6 +4,13 @@ proxy servers Debian ships (microsocks, tinyproxy, squid, dante, stunnel),
 each started in the foreground with its own config and log file and stopped
 by the test that started it.
 
+Source-bound proxies (the leak canary, test_leak_canary.py): microsocks and
+tinyproxy given an `address` other than 127.0.0.1 listen there and dial out
+from it (microsocks -i/-b, tinyproxy Listen/Bind), so a server on 127.0.0.1
+tells a connection that came through them (source `address`) from one the
+daemon opened itself (source 127.0.0.1) by its peer address alone. Linux
+routes all of 127.0.0.0/8 to lo, so these addresses need no setup.
+
 What the name "localhost" resolves to is the system's business: stock
 Debian 12 maps it to ::1 as well as 127.0.0.1 (and getaddrinfo lists ::1
 first), other systems to 127.0.0.1 only. The daemon resolves it itself
@@ -124,13 +131,13 @@ class listening_socket:
         self.socket.close()
 
 
-def wait_port(port, proc=None, timeout=10.0, what="server"):
+def wait_port(port, proc=None, timeout=10.0, what="server", host="127.0.0.1"):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError("%s exited with %s" % (what, proc.returncode))
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with socket.create_connection((host, port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.02)
@@ -218,14 +225,15 @@ class TLSStandIn:
 class Peer:
     """A proxy server process with a log file."""
 
-    def __init__(self, name, argv, port, workdir, env=None):
+    def __init__(self, name, argv, port, workdir, env=None, host="127.0.0.1"):
         self.name = name
+        self.host = host            # the address it listens on
         self.port = port
         self.log_path = os.path.join(workdir, name + ".log")
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=workdir, env=env)
-        wait_port(port, self.proc, what=name)
+        wait_port(port, self.proc, what=name, host=host)
 
     def read_log(self):
         with open(self.log_path, "rb") as f:
@@ -242,27 +250,35 @@ class Peer:
         self.log.close()
 
 
-def microsocks(workdir, user=None, password=None):
-    port = free_port()
-    argv = ["microsocks", "-i", "127.0.0.1", "-p", str(port)]
+def microsocks(workdir, user=None, password=None, address=None):
+    """address: listen on it and dial out from it (see the top)."""
+    host = address or "127.0.0.1"
+    port = free_port_on([host])
+    argv = ["microsocks", "-i", host, "-p", str(port)]
+    if address is not None:
+        argv += ["-b", address]
     if user is not None:
         argv += ["-u", user, "-P", password]
-    return Peer("microsocks-%d" % port, argv, port, str(workdir))
+    return Peer("microsocks-%s-%d" % (host, port), argv, port, str(workdir), host=host)
 
 
-def tinyproxy(workdir, user=None, password=None, log_name=None):
-    port = free_port()
-    name = log_name or "tinyproxy-%d" % port
+def tinyproxy(workdir, user=None, password=None, log_name=None, address=None):
+    """address: listen on it and dial out from it (see the top)."""
+    host = address or "127.0.0.1"
+    port = free_port_on([host])
+    name = log_name or "tinyproxy-%s-%d" % (host, port)
     conf = os.path.join(str(workdir), name + ".conf")
     logfile = os.path.join(str(workdir), name + ".access.log")
-    lines = ["Port %d" % port, "Listen 127.0.0.1", "Timeout 30", "LogLevel Info",
-             "LogFile \"%s\"" % logfile, "MaxClients 100", "Allow 127.0.0.1",
+    lines = ["Port %d" % port, "Listen %s" % host, "Timeout 30", "LogLevel Info",
+             "LogFile \"%s\"" % logfile, "MaxClients 100", "Allow 127.0.0.0/8",
              "DisableViaHeader Yes"]
+    if address is not None:
+        lines.append("Bind %s" % address)
     if user is not None:
         lines.append("BasicAuth %s %s" % (user, password))
     with open(conf, "w") as f:
         f.write("\n".join(lines) + "\n")
-    peer = Peer(name, ["tinyproxy", "-d", "-c", conf], port, str(workdir))
+    peer = Peer(name, ["tinyproxy", "-d", "-c", conf], port, str(workdir), host=host)
     peer.access_log = logfile
     return peer
 

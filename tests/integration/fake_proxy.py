@@ -11,6 +11,11 @@ a head trickled for longer than the handshake deadline. Each fake here speaks
 just enough of the protocol to misbehave in one chosen way, records exactly
 what the client sent and how it arrived (one message per write, nothing sent
 ahead of our reply), and on success tunnels to 127.0.0.1 like a real proxy.
+
+The leak canary (test_leak_canary.py) uses them as well-behaved proxies that
+resolve every name to 127.0.0.1 (as the daemon's test hosts file does), given
+an `address`: they listen there and dial out from it, so the server they
+tunnel to sees that address as the connection's source.
 """
 
 import re
@@ -58,8 +63,9 @@ def _pipe(a, b):
                 pass
 
 
-def _tunnel(client, port):
-    up = socket.create_connection(("127.0.0.1", port), timeout=10)
+def _tunnel(client, port, source="127.0.0.1"):
+    up = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                  source_address=(source, 0))
     up.settimeout(None)
     client.settimeout(None)
     t = threading.Thread(target=_pipe, args=(up, client), daemon=True)
@@ -70,12 +76,14 @@ def _tunnel(client, port):
 
 
 class _Server:
-    """A loopback listener; each accepted connection runs self.handle()."""
+    """A loopback listener on address; each accepted connection runs
+    self.handle(), and tunnels leave from address."""
 
-    def __init__(self):
+    def __init__(self, address="127.0.0.1"):
+        self.address = address
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((address, 0))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.records = []           # one dict per connection
@@ -134,10 +142,10 @@ class FakeSocks5(_Server):
     message, before we answered it)."""
 
     def __init__(self, method=None, auth_reply=b"\x01\x00", rep=0, bnd="ipv4",
-                 short_fail=False, trickle=0, coalesce=False):
+                 short_fail=False, trickle=0, coalesce=False, address="127.0.0.1"):
         self.method, self.auth_reply, self.rep, self.bnd = method, auth_reply, rep, bnd
         self.short_fail, self.trickle, self.coalesce = short_fail, trickle, coalesce
-        super().__init__()
+        super().__init__(address)
 
     def _bnd(self):
         if isinstance(self.bnd, bytes):
@@ -196,7 +204,7 @@ class FakeSocks5(_Server):
             return
         if not self.coalesce:
             self.send(conn, b"\x05\x00\x00" + self._bnd())
-        _tunnel(conn, port)
+        _tunnel(conn, port, self.address)
 
 
 class FakeConnect(_Server):
@@ -209,9 +217,9 @@ class FakeConnect(_Server):
     Records per connection: the request head bytes."""
 
     def __init__(self, head=b"HTTP/1.1 200 Connection established\r\n\r\n", body=b"",
-                 tunnel=True, trickle=0):
+                 tunnel=True, trickle=0, address="127.0.0.1"):
         self.head, self.body, self.tunnel, self.trickle = head, body, tunnel, trickle
-        super().__init__()
+        super().__init__(address)
 
     def handle(self, conn, rec):
         buf = b""
@@ -238,4 +246,4 @@ class FakeConnect(_Server):
             return
         target = head.split(b"\r\n")[0].split(b" ")[1].decode()
         port = int(target.rsplit(":", 1)[1])
-        _tunnel(conn, port)
+        _tunnel(conn, port, self.address)

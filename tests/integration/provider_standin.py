@@ -7,7 +7,9 @@ bodies delimited by connection close, an abrupt
 RST mid-stream, a late response head — and every request is recorded
 (head bytes, lower-cased headers, body, peer, connection number) together with
 the bytes each SSE response carried, so a test can compare what a client got
-through the relay with what the provider sent."""
+through the relay with what the provider sent. Every accepted TCP connection's
+source address is recorded too (`sources`), before any handshake, so a
+connection that never sent a request still counts (the leak canary)."""
 
 import json
 import socket
@@ -469,6 +471,7 @@ class ProviderStandIn:
         self.models = list(models or DEFAULT_MODELS)
         self.defaults = {"events": events, "expect_bearer": expect_bearer}
         self.requests = RecordList()
+        self.sources = RecordList()         # per accepted connection: its source address
         self.sent_bodies = RecordList()
         self.handshake_errors = RecordList()
         self.tls_resumed = RecordList()     # per TLS handshake: was a session resumed
@@ -529,6 +532,7 @@ class ProviderStandIn:
             self._scripts = []
             self._connections = 0
         self.requests.clear()
+        self.sources.clear()
         self.sent_bodies.clear()
         self.handshake_errors.clear()
         self.tls_resumed.clear()
@@ -553,6 +557,10 @@ class ProviderStandIn:
 
     # ---- bookkeeping (handler threads) ---------------------------------------
     def _connection_opened(self, sock):
+        try:
+            self.sources.append(sock.getpeername()[0])
+        except OSError:             # gone already: its address is unknown
+            self.sources.append(None)
         with self._lock:
             self._connections += 1
             self._conn_counter += 1

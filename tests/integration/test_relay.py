@@ -600,7 +600,9 @@ def test_upstream_modes_cliproxyapi_and_fallback(daemon_factory, ca, provider):
         assert status == 200 and rec["mode"] == "cliproxyapi" and rec["enabled"] is True
         r, data = chat(dd)
         assert r.status == 200, data
-        assert r.getheader("X-OmniRoute-Proxy-Level") == "cliproxyapi"
+        # CLIPROXYAPI_URL is loopback here: the hop is local, not an egress
+        assert r.getheader("X-OmniRoute-Proxy-Level") == "delegated"
+        assert r.getheader("X-OmniRoute-Proxy-Id") == "none"
         assert cli.requests[-1].route == "/v1/chat/completions"
         assert cli.requests[-1].bearer == "sk-native"
         assert len(provider.requests) == 0
@@ -616,7 +618,7 @@ def test_upstream_modes_cliproxyapi_and_fallback(daemon_factory, ca, provider):
         n = len(cli.requests)
         provider.script("/v1/chat/completions", status=500, times=1)
         r, data = chat(dd)
-        assert r.status == 200 and r.getheader("X-OmniRoute-Proxy-Level") == "cliproxyapi"
+        assert r.status == 200 and r.getheader("X-OmniRoute-Proxy-Level") == "delegated"
         assert len(cli.requests) == n + 1
         status, res = dd.http("DELETE", "/api/upstream-proxy/openai")
         assert res == {"deleted": True}

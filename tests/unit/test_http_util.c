@@ -4,8 +4,9 @@
  * with percent-decoding ('+', %XX, and the escapes and sizes we refuse), names
  * that are prefixes of other names, the canonical-path rule of the relay
  * (each fault by example, every encoded and raw byte, every spelling of a dot
- * segment, and seeded random canonical paths with a fault put in), and
- * reason phrases.
+ * segment, and seeded random canonical paths with a fault put in), reason
+ * phrases, and which URL hosts are loopback literals (the CLIProxyAPI hop
+ * rule).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -584,10 +585,51 @@ test_path_random_canonical(void **state)
 	}
 }
 
+/* Only literal loopback forms and "localhost" are local; names and near misses are not. */
+static void
+test_host_is_loopback(void **state)
+{
+	static const struct {
+		const char	*host;
+		bool		 loopback;
+	} cases[] = {
+		{ "127.0.0.1", true },
+		{ "127.0.0.2", true },
+		{ "127.255.255.254", true },
+		{ "::1", true },
+		{ "0:0:0:0:0:0:0:1", true },
+		{ "::ffff:127.0.0.9", true },		/* IPv4-mapped 127/8 */
+		{ "localhost", true },
+		{ "LocalHost", true },
+		{ "localhost.", false },			/* may be asked of DNS */
+		{ "127.1", false },			/* not dotted-quad: resolver food */
+		{ "0127.0.0.1", false },		/* octal-looking: refused */
+		{ "127.0.0.256", false },
+		{ "127.0.0.1.", false },
+		{ "0.0.0.0", false },
+		{ "::", false },
+		{ "::2", false },
+		{ "cliproxy.test", false },		/* may resolve to loopback: still a name */
+		{ "localhost.test", false },
+		{ "mylocalhost", false },
+		{ "localhost..", false },
+		{ "[::1]", false },			/* brackets are stripped before */
+		{ "::1%lo", false },
+		{ "", false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (http_host_is_loopback(cases[i].host) != cases[i].loopback)
+			fail_msg("case %zu: %s", i, cases[i].host);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_host_is_loopback),
 		cmocka_unit_test(test_utf8_valid),
 		cmocka_unit_test(test_path_len),
 		cmocka_unit_test(test_param_present),

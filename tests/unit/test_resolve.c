@@ -5,7 +5,10 @@
  * inactive and missing proxies being skipped, fail-closed refusal and
  * PROXY_FAIL_OPEN, the explain trail, the API JSON with redacted
  * credentials, the snapshot's channel form (round trip and malformed rows),
- * scope names, and sorted lookups over ten thousand rows.
+ * scope names, and sorted lookups over ten thousand rows. Delegation to a
+ * loopback CLIProxyAPI: no assignment applies (dead, inactive or missing
+ * proxies included), the explain trail says so, and resolve_delegates()
+ * decides it from the upstream mode and CLIPROXYAPI_URL.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -522,6 +525,8 @@ test_verdict_names(void **state)
 	assert_string_equal(resolve_verdict_name(VERDICT_SKIPPED_INACTIVE),
 	    "skipped: proxy inactive");
 	assert_string_equal(resolve_verdict_name(VERDICT_NOT_CONSULTED), "not consulted");
+	assert_string_equal(resolve_verdict_name(VERDICT_DELEGATED),
+	    "delegated to CLIProxyAPI");
 }
 
 static void
@@ -591,6 +596,178 @@ test_result_json_refused_carries_code(void **state)
 	assert_string_equal(json_str(j, "code"), "PROXY_ASSIGNED_UNAVAILABLE");
 	assert_true(strlen(json_str(j, "message")) > 0);
 	json_object_put(j);
+}
+
+static void
+resolve_delegated(const char *conn, const char *provider, bool fail_open)
+{
+	const struct resolve_request req = {
+		.connection_id = conn,
+		.provider_id = provider,
+		.combo_id = "fast",
+		.fail_open = fail_open,
+		.delegated = true,
+	};
+
+	proxy_resolve(&snap, &req, &res);
+}
+
+static void
+assert_delegated(const char *level_id)
+{
+	assert_int_equal(res.outcome, RESOLVE_DELEGATED);
+	assert_false(res.level_is_direct);
+	assert_null(res.proxy);
+	assert_string_equal(resolve_level_name(&res), "delegated");
+	if (level_id == NULL)
+		assert_null(res.level_id);
+	else
+		assert_string_equal(res.level_id, level_id);
+}
+
+/* The first assigned level would decide: it is marked, its proxy unused. */
+static void
+test_delegated_ignores_an_inactive_account_proxy(void **state)
+{
+	(void)state;
+	add_proxy("pa", false);
+	add_proxy("pp", true);
+	add_proxy("pg", true);
+	assign(SCOPE_ACCOUNT, "conn-1", "pa");
+	assign(SCOPE_PROVIDER, "openai", "pp");
+	assign(SCOPE_GLOBAL, NULL, "pg");
+	snapshot_index(&snap);
+
+	resolve_delegated("conn-1", "openai", false);
+	assert_delegated("openai");
+	assert_step(SCOPE_ACCOUNT, VERDICT_DELEGATED, "pa");
+	assert_step(SCOPE_PROVIDER, VERDICT_NOT_CONSULTED, NULL);
+	assert_step(SCOPE_COMBO, VERDICT_NOT_CONSULTED, NULL);
+	assert_step(SCOPE_GLOBAL, VERDICT_NOT_CONSULTED, NULL);
+	/* the same with fail-open: nothing is skipped, the hop is local */
+	resolve_delegated("conn-1", "openai", true);
+	assert_delegated("openai");
+	assert_step(SCOPE_ACCOUNT, VERDICT_DELEGATED, "pa");
+	/* and without delegation the same snapshot refuses */
+	resolve_ids("conn-1", "openai", "fast", false);
+	assert_refused(SCOPE_ACCOUNT, "conn-1");
+}
+
+static void
+test_delegated_over_missing_and_direct_assignments(void **state)
+{
+	(void)state;
+	assign(SCOPE_PROVIDER, "openai", "ghost");
+	assign(SCOPE_GLOBAL, NULL, ASSIGN_DIRECT);
+	snapshot_index(&snap);
+
+	resolve_delegated("conn-1", "openai", false);
+	assert_delegated("openai");
+	assert_step(SCOPE_ACCOUNT, VERDICT_NO_ASSIGNMENT, NULL);
+	assert_step(SCOPE_PROVIDER, VERDICT_DELEGATED, "ghost");
+	assert_step(SCOPE_GLOBAL, VERDICT_NOT_CONSULTED, NULL);
+
+	resolve_delegated("conn-9", "groq", false);	/* only "direct" at global */
+	assert_delegated("groq");
+	assert_step(SCOPE_PROVIDER, VERDICT_NO_ASSIGNMENT, NULL);
+	assert_step(SCOPE_GLOBAL, VERDICT_DELEGATED, ASSIGN_DIRECT);
+}
+
+/* Nothing assigned anywhere: the provider level (its upstream mode) says why. */
+static void
+test_delegated_without_assignments_marks_the_provider(void **state)
+{
+	(void)state;
+	snapshot_index(&snap);
+	resolve_delegated("conn-1", "openai", false);
+	assert_delegated("openai");
+	assert_step(SCOPE_ACCOUNT, VERDICT_NO_ASSIGNMENT, NULL);
+	assert_step(SCOPE_PROVIDER, VERDICT_DELEGATED, NULL);
+	assert_step(SCOPE_COMBO, VERDICT_NO_ASSIGNMENT, NULL);
+	assert_step(SCOPE_GLOBAL, VERDICT_NO_ASSIGNMENT, NULL);
+}
+
+static void
+test_result_json_delegated(void **state)
+{
+	struct json_object *j, *v, *explain, *step;
+	bool seen = false;
+	size_t i;
+
+	(void)state;
+	add_proxy_full("pa", PROXY_TYPE_SOCKS5, "127.0.0.9", 1080, "alice", "s3cret-pw",
+	    true);
+	assign(SCOPE_ACCOUNT, "conn-1", "pa");
+	snapshot_index(&snap);
+	resolve_delegated("conn-1", "openai", false);
+	j = resolve_result_to_json(&res);
+	assert_json_null(j, "proxy");
+	assert_json_null(j, "proxyId");
+	assert_string_equal(json_str(j, "level"), "delegated");
+	assert_string_equal(json_str(j, "levelId"), "openai");
+	assert_true(json_object_object_get_ex(j, "refused", &v));
+	assert_false(json_object_get_boolean(v));
+	assert_false(json_object_object_get_ex(j, "code", &v));
+	assert_true(json_object_object_get_ex(j, "explain", &explain));
+	for (i = 0; i < json_object_array_length(explain); i++) {
+		step = json_object_array_get_idx(explain, i);
+		if (strcmp(json_str(step, "verdict"), "delegated to CLIProxyAPI") == 0) {
+			assert_string_equal(json_str(step, "level"), "account");
+			assert_string_equal(json_str(step, "proxyId"), "pa");
+			seen = true;
+		}
+	}
+	assert_true(seen);
+	assert_null(strstr(json_plain(j), "s3cret"));
+	json_object_put(j);
+}
+
+/* The upstream mode and CLIPROXYAPI_URL decide; the connection names its provider. */
+static void
+test_resolve_delegates(void **state)
+{
+	static const struct {
+		const char	*conn, *provider, *url;
+		bool		 delegated;
+	} cases[] = {
+		{ "conn-1", NULL, "http://127.0.0.1:8317", true },
+		{ NULL, "openai", "http://127.0.0.1:8317", true },
+		{ NULL, "openai", "http://127.0.0.42:8317/", true },
+		{ NULL, "openai", "http://[::1]:8317", true },
+		{ NULL, "openai", "http://localhost:8317", true },
+		{ NULL, "openai", "https://LOCALHOST", true },
+		{ NULL, "openai", "http://cliproxy.test:8317", false },
+		{ NULL, "openai", "http://127.1:8317", false },
+		{ NULL, "openai", "http://localhost.test:8317", false },
+		{ NULL, "openai", "not a url", false },
+		{ NULL, "openai", "http://user@127.0.0.1:8317", false },
+		{ NULL, "openai", NULL, false },
+		{ "conn-2", NULL, "http://127.0.0.1:8317", false },	/* fallback */
+		{ NULL, "groq", "http://127.0.0.1:8317", false },	/* fallback: native */
+		{ NULL, "mistral", "http://127.0.0.1:8317", false },	/* native */
+		{ "conn-unknown", NULL, "http://127.0.0.1:8317", false },
+		{ NULL, NULL, "http://127.0.0.1:8317", false },
+	};
+	size_t i;
+
+	(void)state;
+	snap.routes = json_tokener_parse("{\"connections\":["
+	    "{\"id\":\"conn-1\",\"provider\":\"openai\"},"
+	    "{\"id\":\"conn-2\",\"provider\":\"groq\"}],"
+	    "\"upstreamModes\":[{\"id\":\"groq\",\"mode\":\"fallback\"},"
+	    "{\"id\":\"openai\",\"mode\":\"cliproxyapi\"}]}");
+	assert_non_null(snap.routes);
+	snapshot_index(&snap);
+	assert_string_equal(snapshot_upstream_mode(&snap, "openai"), "cliproxyapi");
+	assert_string_equal(snapshot_upstream_mode(&snap, "groq"), "fallback");
+	assert_string_equal(snapshot_upstream_mode(&snap, "mistral"), "native");
+	assert_string_equal(snapshot_upstream_mode(&snap, NULL), "native");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (resolve_delegates(&snap, cases[i].conn, cases[i].provider,
+		    cases[i].url) != cases[i].delegated)
+			fail_msg("case %zu", i);
+	assert_true(cliproxyapi_is_local("http://127.0.0.1:8317"));
+	assert_false(cliproxyapi_is_local("http://cliproxy.test:8317"));
 }
 
 static void
@@ -1018,6 +1195,11 @@ main(void)
 		cmocka_unit_test_teardown(test_result_json_redacts_credentials, teardown),
 		cmocka_unit_test_teardown(test_result_json_refused_carries_code, teardown),
 		cmocka_unit_test_teardown(test_result_json_direct_shapes, teardown),
+		cmocka_unit_test_teardown(test_delegated_ignores_an_inactive_account_proxy, teardown),
+		cmocka_unit_test_teardown(test_delegated_over_missing_and_direct_assignments, teardown),
+		cmocka_unit_test_teardown(test_delegated_without_assignments_marks_the_provider, teardown),
+		cmocka_unit_test_teardown(test_result_json_delegated, teardown),
+		cmocka_unit_test_teardown(test_resolve_delegates, teardown),
 		cmocka_unit_test_teardown(test_snapshot_round_trip, teardown),
 		cmocka_unit_test_teardown(test_snapshot_from_json_empty, teardown),
 		cmocka_unit_test_teardown(test_snapshot_from_json_rejects_malformed, teardown),
