@@ -172,7 +172,8 @@ path_matches(const char *pattern, const char *path, char *seg, size_t seglen)
 	pre = (size_t)(star - pattern);
 	post = strlen(star + 1);
 	len = strlen(path);
-	if (len < pre + post + 1 || strncmp(path, pattern, pre) != 0 ||
+	/* an empty segment matches too: the route then refuses it by name */
+	if (len < pre + post || strncmp(path, pattern, pre) != 0 ||
 	    strcmp(path + len - post, star + 1) != 0)
 		return false;
 	end = path + len - post;
@@ -308,13 +309,25 @@ route_args(struct http_conn *c, const struct api_route *r)
 			    json_object_new_string(value));
 	}
 	if (r->path_arg != NULL) {
-		char seg[256];
+		char seg[256], id[256];
 		if (!path_matches(r->path, c->path, seg, sizeof(seg))) {
 			json_object_put(args);
 			respond_error(c, 404, "no such API path");
 			return NULL;
 		}
-		json_object_object_add(args, r->path_arg, json_object_new_string(seg));
+		/* the segment is an id: percent-decoded, and never empty or blank
+		 * (the command's own argument rules then judge the rest) */
+		if (percent_decode(seg, strlen(seg), false, id, sizeof(id)) < 0 ||
+		    id[strspn(id, " \t")] == '\0') {
+			struct json_object *details = json_object_new_array();
+			json_object_put(args);
+			details_add(details, r->path_arg, "%s in the path must be a "
+			    "non-blank, well-formed percent-encoded id", r->path_arg);
+			http_respond_json(c, 400, error_envelope(400, "Invalid request",
+			    details));
+			return NULL;
+		}
+		json_object_object_add(args, r->path_arg, json_object_new_string(id));
 	}
 	if (r->fixed_args != NULL) {
 		struct json_object *fixed = json_tokener_parse(r->fixed_args);

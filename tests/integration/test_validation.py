@@ -578,6 +578,16 @@ def test_blank_ids_in_queries_are_400(d, blank):
             assert_invalid(*d.http(method, path, body), field)
 
 
+@pytest.mark.parametrize("segment", ["", "%20", "%20%09", "%zz", "%00"])
+def test_blank_or_malformed_ids_in_paths_are_400(d, segment):
+    """An id in the path is percent-decoded and never empty or blank: 400
+    naming it, not a 404 or a lookup of the raw bytes."""
+    with Unchanged(d):
+        assert_invalid(*d.http("POST", "/api/providers/%s/test" % segment), "id")
+        for method, body in (("GET", None), ("PUT", {"mode": "native"}), ("DELETE", None)):
+            assert_invalid(*d.http(method, UP + segment, body), "providerId")
+
+
 @pytest.mark.parametrize("blank", ["", "  "])
 def test_blank_ids_in_omnirctl_are_400(d, blank):
     with Unchanged(d):
