@@ -137,17 +137,16 @@ check_string(const struct arg_spec *f, struct json_object *v,
 	out = normalise_string(s, len, f->flags, &nlen);
 	if ((f->flags & (ARG_REQUIRED | ARG_NOT_BLANK)) &&
 	    strspn(json_object_get_string(out), " \t\r\n\v\f") == nlen) {
-		if (f->flags & ARG_REQUIRED)
-			details_add(details, f->name, "%s is required", f->name);
-		else
-			details_add(details, f->name, "%s must not be empty%s", f->name,
-			    (f->flags & ARG_NULLABLE) ? " (null removes)" : "");
+		/* given, but empty or blank: say so, and how removal is said */
+		details_add(details, f->name, "%s must not be empty or blank%s",
+		    f->name, (f->flags & ARG_NULLABLE) ? " (null removes)" : "");
 		json_object_put(out);
 		return NULL;
 	}
 	if ((f->flags & ARG_HAS_MIN) && (long long)nlen < f->min) {
 		if (f->min == 1)
-			details_add(details, f->name, "%s is required", f->name);
+			details_add(details, f->name, "%s must not be empty or blank",
+			    f->name);
 		else
 			details_add(details, f->name,
 			    "%s must be at least %lld bytes", f->name, f->min);

@@ -219,9 +219,9 @@ static void
 test_string_min_length(void **state)
 {
 	(void)state;
-	/* min 1: empty after trimming reads as "required". */
-	assert_one_error(string_spec, "{\"name\":\"   \"}", "name", "name is required");
-	assert_one_error(string_spec, "{\"name\":\"\"}", "name", "name is required");
+	/* min 1: empty after trimming is refused as blank. */
+	assert_one_error(string_spec, "{\"name\":\"   \"}", "name", "name must not be empty or blank");
+	assert_one_error(string_spec, "{\"name\":\"\"}", "name", "name must not be empty or blank");
 	assert_one_error(string_spec, "{\"code\":\"ab\"}", "code",
 	    "code must be at least 3 bytes");
 	assert_string_result(string_spec, "{\"code\":\"abc\"}", "code", "abc");
@@ -527,7 +527,7 @@ test_multiple_errors_collected(void **state)
 	/* Unknown keys first, then the table's fields in table order. */
 	assert_detail(0, "bogus", "unknown field 'bogus'");
 	assert_detail(1, "id", "id is required");
-	assert_detail(2, "name", "name is required");
+	assert_detail(2, "name", "name must not be empty or blank");
 	assert_detail(3, "type", "type must be one of http, https, socks5");
 	assert_detail(4, "port", "port must be an integer between 1 and 65535");
 	assert_detail(5, "force", "force must be a boolean");
@@ -683,15 +683,15 @@ test_blank_ids_refused(void **state)
 {
 	(void)state;
 	assert_one_error(rules_spec, "{\"proxyId\":\"\"}", "proxyId",
-	    "proxyId must not be empty (null removes)");
+	    "proxyId must not be empty or blank (null removes)");
 	assert_one_error(rules_spec, "{\"proxyId\":\"   \"}", "proxyId",
-	    "proxyId must not be empty (null removes)");
+	    "proxyId must not be empty or blank (null removes)");
 	assert_int_equal(validate(rules_spec, "{\"proxyId\":null}"), 0);
 	assert_true(arg_is_null(normalised, "proxyId"));
 	assert_string_result(rules_spec, "{\"proxyId\":\" p1 \"}", "proxyId", "p1");
 	/* required means non-blank, even without ARG_TRIM or a minimum */
-	assert_one_error(required_spec, "{\"id\":\"\"}", "id", "id is required");
-	assert_one_error(required_spec, "{\"id\":\" \"}", "id", "id is required");
+	assert_one_error(required_spec, "{\"id\":\"\"}", "id", "id must not be empty or blank");
+	assert_one_error(required_spec, "{\"id\":\" \"}", "id", "id must not be empty or blank");
 	assert_string_result(required_spec, "{\"id\":\" x\"}", "id", " x");
 }
 
