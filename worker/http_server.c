@@ -82,13 +82,24 @@ http_limits_free(struct worker *w)
 	peer_table_free(&w->peers);
 }
 
+/* What the worker's budgets hold, for omnirctl workers (shared board). */
+static void
+publish_body_bytes(struct worker *w, enum body_class k)
+{
+	if (w->board != NULL)
+		w->board->entry[w->board_index].body_bytes[k] = w->body_budgets[k].held;
+}
+
 /* The request is over (or refused): its body bytes leave the budget, once. */
 static void
 body_release(struct http_conn *c)
 {
+	if (c->body_held == 0)
+		return;
 	body_budget_give(&c->w->body_budgets[c->body_class],
 	    &c->peer_entry->held[c->body_class], c->body_held);
 	c->body_held = 0;
+	publish_body_bytes(c->w, c->body_class);
 }
 
 static void
@@ -429,6 +440,7 @@ body_hold(struct http_conn *c)
 	if (now <= c->body_held) {
 		body_budget_give(b, peer_held, c->body_held - now);
 		c->body_held = now;
+		publish_body_bytes(c->w, c->body_class);
 		return true;
 	}
 	if ((v = body_budget_check(b, *peer_held, now - c->body_held)) != BUDGET_FITS) {
@@ -439,6 +451,7 @@ body_hold(struct http_conn *c)
 	}
 	body_budget_take(b, peer_held, now - c->body_held);
 	c->body_held = now;
+	publish_body_bytes(c->w, c->body_class);
 	return true;
 }
 

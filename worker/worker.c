@@ -45,6 +45,7 @@ publish_board(struct worker *w)
 	e = &w->board->entry[w->board_index];
 	e->load = serving ? (uint32_t)w->conn_count + 1 : 0;
 	e->listening = serving && !w->deferring;
+	e->connections = (uint32_t)w->conn_count;
 }
 
 /* Accept exactly when serving, not draining, not at the cap, not deferring. */

@@ -34,6 +34,8 @@
 struct accept_board_entry {
 	volatile uint32_t	 load;		/* connections + 1 while serving; 0 = not */
 	volatile uint32_t	 listening;	/* 1 while accepting (not deferring) */
+	volatile uint32_t	 connections;	/* client connections open (omnirctl workers) */
+	volatile uint64_t	 body_bytes[BODY_CLASSES];	/* request body bytes held */
 };
 struct accept_board {
 	volatile uint32_t	 used;		/* entries [0, used) may be in use */
