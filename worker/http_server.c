@@ -447,6 +447,9 @@ body_hold(struct http_conn *c)
 		struct evbuffer *in = bufferevent_get_input(c->bev);
 		evbuffer_drain(in, evbuffer_get_length(in));	/* never held */
 		respond_over_budget(c, v);
+		/* refused: what it held goes back now, not once the answer is
+		 * out, or a second upload racing it would be refused as well */
+		body_release(c);
 		return false;
 	}
 	body_budget_take(b, peer_held, now - c->body_held);
