@@ -215,6 +215,7 @@ def message(payload):
 @pytest.mark.parametrize("src", ["127.0.0.1", "127.0.0.3"])
 def test_a_thousand_announced_bodies_hold_nothing(daemon_factory, ca, provider, src):
     d = relay_daemon(daemon_factory, ca, provider)
+    rss_before = daemon_rss_kb(d)
     held = (open_heads(d, 500, CHAT, 32 * MIB, src) +
             open_heads(d, 500, API_PATH, MIB, src))
     try:
@@ -227,8 +228,9 @@ def test_a_thousand_announced_bodies_hold_nothing(daemon_factory, ca, provider, 
         assert workers_sum(d, "apiBodyBytes") == 0
         load = good_calls(d)
         print("\n(a) from %s: %d sockets held (500 x 32 MiB to /v1, 500 x 1 MiB to "
-              "/api announced); /v1 calls: %s; daemon RSS %d KiB (master + %d workers)"
-              % (src, len(held), load.summary(), daemon_rss_kb(d), d.workers))
+              "/api announced); /v1 calls: %s; daemon RSS %d KiB (master + %d "
+              "workers; %d KiB before the sockets)"
+              % (src, len(held), load.summary(), daemon_rss_kb(d), d.workers, rss_before))
         assert load.errors == [] and load.ok == 40, load.summary()
         assert all(still_held(s) for s in held)
     finally:
