@@ -477,7 +477,8 @@ def test_connections_per_peer_are_capped_others_still_served(daemon_factory):
 
 def test_soft_open_files_limit_is_raised_to_the_hard_one(daemon_factory):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    assert hard != resource.RLIM_INFINITY and hard > 1024
+    if hard == resource.RLIM_INFINITY or hard <= 1024:
+        pytest.skip("a hard open-files limit above 1024 is needed to see it raised")
     d = daemon_factory(workers=1)
     resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))   # the child inherits it
     try:
