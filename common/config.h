@@ -56,7 +56,10 @@ struct config {
 	long		 pool_idle_ms;
 	long		 pool_proxied_idle_ms;
 	long		 max_client_connections;	/* per worker; accepting pauses there */
-	long		 body_budget_mb;	/* per worker: request bodies held at once */
+	long		 body_budget_mb;	/* per worker: /v1 request bodies held at once */
+	long		 api_body_budget_mb;	/* per worker: every other request body */
+	long		 body_budget_per_peer_percent;	/* one client's share of each */
+	long		 max_connections_per_peer;	/* per worker, per client address */
 	char		*probe_url;
 	char		*log_file;		/* NULL → stderr */
 	bool		 syslog;		/* facility daemon, ident omnirouted */

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "commands.h"
 #include "db.h"
+#include "worker.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "dev"
@@ -131,6 +132,16 @@ workers(struct master *m, struct json_object *args, struct reply *r)
 		json_object_object_add(o, "draining", json_object_new_boolean(w->draining));
 		json_object_object_add(o, "serving", json_object_new_boolean(w->serving &&
 		    !w->draining));
+		if (m->accept_board != NULL) {
+			/* as the worker published them: its clients and the body bytes held */
+			const struct accept_board_entry *e = &m->accept_board->entry[i];
+			json_object_object_add(o, "connections",
+			    json_object_new_int64((int64_t)e->connections));
+			json_object_object_add(o, "bodyBytes",
+			    json_object_new_int64((int64_t)e->body_bytes[BODY_CLASS_RELAY]));
+			json_object_object_add(o, "apiBodyBytes",
+			    json_object_new_int64((int64_t)e->body_bytes[BODY_CLASS_API]));
+		}
 		json_object_array_add(items, o);
 	}
 	json_object_object_add(root, "items", items);

@@ -13,6 +13,7 @@
  * is the user's, mode 0600 (umask 077). Workers are forked after the drop.
  */
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -302,6 +303,46 @@ daemonize(int *ready_fd)
 }
 
 /*
+ * Every client connection is a descriptor in a worker, and so is each
+ * upstream: raise the soft limit on open files to the hard one, as servers
+ * do (the workers inherit it; stock soft limits are often 1024), and say
+ * what it is; warn when it is below what max_client_connections needs.
+ */
+static void
+raise_open_files_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+	unsigned long long was, need;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		log_warn("cannot read the open files limit");
+		return;
+	}
+	was = (unsigned long long)rl.rlim_cur;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_warn("cannot raise the open files limit from %llu to %llu",
+			    was, (unsigned long long)rl.rlim_max);
+			rl.rlim_cur = (rlim_t)was;
+		}
+	}
+	if ((unsigned long long)rl.rlim_cur != was)
+		log_info("open files: up to %llu per process (soft limit raised from %llu)",
+		    (unsigned long long)rl.rlim_cur, was);
+	else
+		log_info("open files: up to %llu per process",
+		    (unsigned long long)rl.rlim_cur);
+	/* a client and its upstream, and a few for logs, the channel, DNS */
+	need = 2ULL * (unsigned long long)cfg->max_client_connections + 64;
+	if (rl.rlim_cur != RLIM_INFINITY && (unsigned long long)rl.rlim_cur < need)
+		log_warnx("max_client_connections %ld needs up to %llu descriptors per "
+		    "worker, more than the limit of %llu: accepting pauses when they "
+		    "run out (raise the hard limit, e.g. LimitNOFILE=)",
+		    cfg->max_client_connections, need, (unsigned long long)rl.rlim_cur);
+}
+
+/*
  * One omnirouted per data directory: an exclusive flock on omnirouted.lock,
  * held for the life of the process tree (workers inherit it).
  */
@@ -505,6 +546,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	raise_open_files_limit(&m->cfg);
 	if (user != NULL && user->uid == 0) {
 		log_warnx("user %s has uid 0: running as root", user->name);
 		user = NULL;	/* nothing to drop */

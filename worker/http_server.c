@@ -6,7 +6,16 @@
  * handed on as if it had a length; "Expect: 100-continue" answered), hand the
  * request to the routes, write the response, keep the connection alive or
  * close it. Framing doubts always close the connection.
+ *
+ * Limits, so that no client starves the others (common/peer_table.h): body
+ * bytes count against their class's budget (/v1 bodies, every other body) as
+ * they arrive — in the input buffer, then in the body copy — and are given
+ * back when the request ends; a head that only announces a length costs
+ * nothing. Per client address, a worker holds at most
+ * max_connections_per_peer connections and body_budget_per_peer_percent of
+ * each budget.
  */
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -15,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -31,13 +41,72 @@ static void conn_read(struct bufferevent *bev, void *arg);
 static void conn_write(struct bufferevent *bev, void *arg);
 static void conn_event(struct bufferevent *bev, short what, void *arg);
 static void respond_body_too_large(struct http_conn *c);
-static bool reserve_body(struct http_conn *c, size_t bytes);
+static bool body_hold(struct http_conn *c);
+static bool body_could_ever_fit(struct http_conn *c, size_t announced);
+
+/* Per body class: its largest body (413 above) and the setting sizing its budget. */
+static const struct body_class_rule {
+	size_t		 max;
+	const char	*too_large;
+	const char	*budget_setting;
+} body_class_rules[BODY_CLASSES] = {
+	[BODY_CLASS_RELAY] = { HTTP_RELAY_BODY_MAX, "request body larger than 32 MiB",
+	    "body_budget_mb" },
+	[BODY_CLASS_API] = { HTTP_MGMT_BODY_MAX, "request body larger than 1 MiB",
+	    "api_body_budget_mb" },
+};
+
+void
+http_limits_init(struct worker *w)
+{
+	const long mb[BODY_CLASSES] = {
+		[BODY_CLASS_RELAY] = w->cfg->body_budget_mb,
+		[BODY_CLASS_API] = w->cfg->api_body_budget_mb,
+	};
+	uint64_t seed;
+	size_t k;
+
+	for (k = 0; k < BODY_CLASSES; k++) {
+		w->body_budgets[k].limit = (size_t)mb[k] * 1024 * 1024;
+		w->body_budgets[k].per_peer = body_budget_share(w->body_budgets[k].limit,
+		    w->cfg->body_budget_per_peer_percent);
+		w->body_budgets[k].held = 0;
+	}
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		seed = monotonic_ms() ^ ((uint64_t)getpid() << 32);
+	peer_table_init(&w->peers, (size_t)w->cfg->max_client_connections, seed);
+}
+
+void
+http_limits_free(struct worker *w)
+{
+	peer_table_free(&w->peers);
+}
+
+/* What the worker's budgets hold, for omnirctl workers (shared board). */
+static void
+publish_body_bytes(struct worker *w, enum body_class k)
+{
+	if (w->board != NULL)
+		w->board->entry[w->board_index].body_bytes[k] = w->body_budgets[k].held;
+}
+
+/* The request is over (or refused): its body bytes leave the budget, once. */
+static void
+body_release(struct http_conn *c)
+{
+	if (c->body_held == 0)
+		return;
+	body_budget_give(&c->w->body_budgets[c->body_class],
+	    &c->peer_entry->held[c->body_class], c->body_held);
+	c->body_held = 0;
+	publish_body_bytes(c->w, c->body_class);
+}
 
 static void
 conn_reset_request(struct http_conn *c)
 {
-	c->w->body_bytes -= c->body_reserved;
-	c->body_reserved = 0;
+	body_release(c);
 	free(c->head_copy);
 	free(c->body);
 	free(c->target);
@@ -74,6 +143,8 @@ http_conn_close(struct http_conn *c)
 	access_conn_close(c);	/* a /v1 call cut short still gets its line */
 	bufferevent_free(c->bev);
 	conn_reset_request(c);
+	c->peer_entry->conns--;
+	peer_table_release(&w->peers, c->peer_entry);
 	free(c);
 	worker_check_drained(w);
 }
@@ -112,18 +183,66 @@ deadline_fired(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void
+address_string(const struct sockaddr *sa, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    buf, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    buf, (socklen_t)len);
+}
+
+/*
+ * A client address at max_connections_per_peer: its new connection is reset
+ * at once (no request is read, so there is nothing to answer; a reset leaves
+ * no TIME_WAIT behind however fast it reconnects). Logged at most once per
+ * 10 s, like the max_client_connections warning.
+ */
+static void
+refuse_over_peer_cap(struct worker *w, struct peer *p, evutil_socket_t fd,
+    const struct sockaddr *sa)
+{
+	struct linger reset = { 1, 0 };
+	uint64_t now = monotonic_ms();
+	char addr[64];
+
+	if (now - w->peer_cap_warned_ms >= 10000) {
+		w->peer_cap_warned_ms = now;
+		address_string(sa, addr, sizeof(addr));
+		log_warnx("client %s has %zu connections open to this worker "
+		    "(max_connections_per_peer); closing its new ones until one closes",
+		    addr, p->conns);
+	}
+	peer_table_release(&w->peers, p);
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+	evutil_closesocket(fd);
+}
+
 void
 http_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
     int socklen, void *arg)
 {
 	struct worker *w = arg;
 	struct http_conn *c;
+	struct peer_key key;
+	struct peer *p;
 	int one = 1;
 
 	(void)lev;
 	(void)socklen;
+	peer_key_from_sockaddr(sa, &key);
+	p = peer_table_get(&w->peers, &key);
+	if (!peer_may_connect(p, w->cfg->max_connections_per_peer)) {
+		refuse_over_peer_cap(w, p, fd, sa);
+		return;
+	}
+	p->conns++;
 	c = xcalloc(1, sizeof(*c));
 	c->w = w;
+	c->peer_entry = p;
 	c->state = CONN_READING_HEAD;
 	if (sa->sa_family == AF_INET)
 		c->peer_is_loopback = (ntohl(((struct sockaddr_in *)(void *)sa)->sin_addr.s_addr) >> 24) == 127;
@@ -132,12 +251,7 @@ http_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 		c->peer_is_loopback = IN6_IS_ADDR_LOOPBACK(a) ||
 		    (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 	}
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr, c->peer,
-		    sizeof(c->peer));
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, c->peer,
-		    sizeof(c->peer));
+	address_string(sa, c->peer, sizeof(c->peer));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	access_conn_open(c);
@@ -257,13 +371,15 @@ begin_request(struct http_conn *c)
 	c->acc_owed = strncmp(c->path, "/v1/", 4) == 0;	/* an access-log line */
 	if (!edge_check(c))
 		return;
-	c->body_max = strncmp(c->path, "/v1/", 4) == 0 ? HTTP_RELAY_BODY_MAX :
-	    HTTP_MGMT_BODY_MAX;
+	c->body_class = strncmp(c->path, "/v1/", 4) == 0 ? BODY_CLASS_RELAY :
+	    BODY_CLASS_API;
+	c->body_max = body_class_rules[c->body_class].max;
 	if (h->framing == HTTP_BODY_LENGTH && h->content_length > c->body_max) {
 		respond_body_too_large(c);
 		return;
 	}
-	if (h->framing == HTTP_BODY_LENGTH && !reserve_body(c, (size_t)h->content_length))
+	if (h->framing == HTTP_BODY_LENGTH && !body_could_ever_fit(c,
+	    (size_t)h->content_length))
 		return;
 	/* /v1 with REQUIRE_API_KEY: no body is buffered for an unknown client */
 	if (strncmp(c->path, "/v1/", 4) == 0 && !relay_client_authorized(c)) {
@@ -292,33 +408,101 @@ begin_request(struct http_conn *c)
 		io_flush_now(c->bev);
 	}
 	c->state = CONN_READING_BODY;
+	body_hold(c);	/* body bytes that came with the head */
+}
+
+static void
+respond_over_budget(struct http_conn *c, enum budget_verdict v)
+{
+	char msg[200];
+
+	if (v == BUDGET_PEER_FULL)
+		snprintf(msg, sizeof(msg), "this client address holds too many request "
+		    "bodies at once (body_budget_per_peer_percent of %s); try again shortly",
+		    body_class_rules[c->body_class].budget_setting);
+	else
+		snprintf(msg, sizeof(msg), "this worker holds too many request bodies at "
+		    "once (%s); try again shortly",
+		    body_class_rules[c->body_class].budget_setting);
+	respond_error(c, 503, msg);
+}
+
+/* An announced length larger than the whole budget (or the peer's share of
+ * it) could never be held: 503 at once rather than after the bytes. */
+static bool
+body_could_ever_fit(struct http_conn *c, size_t announced)
+{
+	struct body_budget empty = c->w->body_budgets[c->body_class];
+	enum budget_verdict v;
+
+	empty.held = 0;
+	if ((v = body_budget_check(&empty, 0, announced)) == BUDGET_FITS)
+		return true;
+	respond_over_budget(c, v);
+	return false;
+}
+
+/* Body bytes this connection holds now: arrived and not yet taken (while the
+ * body is read), plus the body copy. Head bytes are not body (16 KiB cap). */
+static size_t
+conn_body_bytes(struct http_conn *c)
+{
+	size_t n = c->body != NULL ? c->body_len : 0;
+
+	if (c->state == CONN_READING_BODY)
+		n += evbuffer_get_length(bufferevent_get_input(c->bev));
+	return n;
 }
 
 /*
- * Count bytes of body against the worker's budget (body_budget_mb): a worker
- * holds every request body whole while it relays it, so many large uploads
- * at once could take all memory. Over budget: 503 and false.
+ * Bring the connection's count in its class's budget, and its peer's, to
+ * the body bytes it holds now (conn_body_bytes): called as bytes land and as
+ * the body moves from the input buffer to its copy. A worker holds every
+ * request body whole while it relays it, so many large uploads at once could
+ * take all memory: growth past the worker's budget or the peer's share of
+ * it is answered 503 (naming the setting) and the arrived bytes dropped;
+ * false then.
+ *
+ * Refused rather than held back (reading paused until bytes are given back):
+ * bytes come back only when a request ends, so uploads each holding part of
+ * the budget while waiting for room could wait for each other for ever, and
+ * a client that stalls half-way would keep the others waiting until
+ * body_idle_timeout_ms. Refusing lets every request admitted so far finish;
+ * the refused client may try again.
  */
 static bool
-reserve_body(struct http_conn *c, size_t bytes)
+body_hold(struct http_conn *c)
 {
-	struct worker *w = c->w;
+	struct body_budget *b = &c->w->body_budgets[c->body_class];
+	size_t *peer_held = &c->peer_entry->held[c->body_class];
+	size_t now = conn_body_bytes(c);
+	enum budget_verdict v;
 
-	if (bytes > (size_t)w->cfg->body_budget_mb * 1024 * 1024 - w->body_bytes) {
-		respond_error(c, 503, "this worker holds too many request bodies at "
-		    "once (body_budget_mb); try again shortly");
+	if (now <= c->body_held) {
+		body_budget_give(b, peer_held, c->body_held - now);
+		c->body_held = now;
+		publish_body_bytes(c->w, c->body_class);
+		return true;
+	}
+	if ((v = body_budget_check(b, *peer_held, now - c->body_held)) != BUDGET_FITS) {
+		struct evbuffer *in = bufferevent_get_input(c->bev);
+		evbuffer_drain(in, evbuffer_get_length(in));	/* never held */
+		respond_over_budget(c, v);
+		/* refused: what it held goes back now, not once the answer is
+		 * out, or a second upload racing it would be refused as well */
+		body_release(c);
 		return false;
 	}
-	w->body_bytes += bytes;
-	c->body_reserved += bytes;
+	body_budget_take(b, peer_held, now - c->body_held);
+	c->body_held = now;
+	publish_body_bytes(c->w, c->body_class);
 	return true;
 }
 
 static void
 respond_body_too_large(struct http_conn *c)
 {
-	respond_error(c, 413, c->body_max == HTTP_RELAY_BODY_MAX ?
-	    "request body larger than 32 MiB" : "request body larger than 1 MiB");
+	respond_error(c, 413, body_class_rules[c->body_class].too_large);
 }
 
 /*
@@ -341,7 +525,7 @@ read_chunked_body(struct http_conn *c)
 	    avail, &consumed, c->body + c->body_len, &got);
 	c->body_len += got;
 	evbuffer_drain(in, consumed);
-	if (!reserve_body(c, got))
+	if (!body_hold(c))	/* decoded bytes are no more than the raw ones */
 		return false;
 	/* what is left of the request is dropped by the lingering close */
 	if (p == PARSE_INVALID) {
@@ -406,6 +590,7 @@ process_input(struct http_conn *c)
 			evbuffer_remove(in, c->body, c->body_len);
 		}
 		c->state = CONN_WAITING_MASTER;
+		body_hold(c);	/* the body copy alone now: never more */
 		api_dispatch(c);
 	}
 }
@@ -421,8 +606,12 @@ conn_read(struct bufferevent *bev, void *arg)
 	if (c->state != CONN_READING_HEAD && c->state != CONN_READING_BODY &&
 	    evbuffer_get_length(bufferevent_get_input(bev)) > HTTP_HEAD_MAX)
 		bufferevent_disable(bev, EV_READ);
-	if (c->state == CONN_READING_BODY)	/* bytes came: the idle clock restarts */
+	if (c->state == CONN_READING_BODY) {
+		/* bytes came: the idle clock restarts, and they count as held */
 		arm_deadline(c, c->w->cfg->body_idle_timeout_ms);
+		if (!body_hold(c))
+			return;
+	}
 	process_input(c);
 }
 

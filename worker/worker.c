@@ -45,6 +45,7 @@ publish_board(struct worker *w)
 	e = &w->board->entry[w->board_index];
 	e->load = serving ? (uint32_t)w->conn_count + 1 : 0;
 	e->listening = serving && !w->deferring;
+	e->connections = (uint32_t)w->conn_count;
 }
 
 /* Accept exactly when serving, not draining, not at the cap, not deferring. */
@@ -492,6 +493,7 @@ worker_main(const struct worker_init *init)
 	w.cfg = init->cfg;
 	w.board = init->board;
 	w.board_index = init->board_index;
+	http_limits_init(&w);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	w.base = event_base_new();
@@ -562,6 +564,7 @@ out:
 	worker_stop_accepting(&w);
 	while (!TAILQ_EMPTY(&w.conns))
 		http_conn_close(TAILQ_FIRST(&w.conns));
+	http_limits_free(&w);
 	worker_logs_stop(&w);	/* after the connections: their last lines */
 	if (w.channel != NULL) {
 		bufferevent_flush(w.channel, EV_WRITE, BEV_FLUSH);

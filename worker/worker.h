@@ -21,6 +21,7 @@
 #include "config.h"
 #include "http_parse.h"
 #include "outcome_batch.h"
+#include "peer_table.h"
 #include "registry.h"
 #include "reply.h"
 #include "textbuf.h"
@@ -33,6 +34,8 @@
 struct accept_board_entry {
 	volatile uint32_t	 load;		/* connections + 1 while serving; 0 = not */
 	volatile uint32_t	 listening;	/* 1 while accepting (not deferring) */
+	volatile uint32_t	 connections;	/* client connections open (omnirctl workers) */
+	volatile uint64_t	 body_bytes[BODY_CLASSES];	/* request body bytes held */
 };
 struct accept_board {
 	volatile uint32_t	 used;		/* entries [0, used) may be in use */
@@ -93,7 +96,9 @@ struct http_conn {
 	char			*body;
 	size_t			 body_len;
 	size_t			 body_max;	/* 413 above it */
-	size_t			 body_reserved;	/* counted in the worker's body budget */
+	enum body_class		 body_class;	/* whose budget its bytes count in */
+	size_t			 body_held;	/* body bytes counted in that budget now */
+	struct peer		*peer_entry;	/* its address's counts (w->peers) */
 	bool			 chunked;	/* the body comes chunked (decoded here) */
 	struct chunked_state	 chunks;
 	char			 method[16];
@@ -158,7 +163,10 @@ struct worker {
 	bool			 master_gone;	/* channel EOF: finishing, then exit */
 	struct event		*drain_deadline;	/* a draining worker exits by then */
 	char			 drain_setting[32];	/* the setting that set it, for the log */
-	size_t			 body_bytes;	/* request bodies held (body_budget_mb) */
+	/* request body bytes held, per class (body_budget_mb, api_body_budget_mb) */
+	struct body_budget	 body_budgets[BODY_CLASSES];
+	struct peer_table	 peers;		/* per client address: connections, bytes */
+	uint64_t		 peer_cap_warned_ms;	/* last max_connections_per_peer warning */
 	bool			 draining;
 	bool			 drain_close_idle;	/* a stop: idle connections go at once */
 	struct dns_resolver	*dns;
@@ -200,6 +208,9 @@ void	access_response_started(struct http_conn *c, int status);
 void	access_request_end(struct http_conn *c);
 
 /* worker/http_server.c */
+/* The body budgets and the per-peer table, from the config / freed at exit. */
+void	http_limits_init(struct worker *w);
+void	http_limits_free(struct worker *w);
 void	http_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	    struct sockaddr *sa, int socklen, void *arg);
 /* Send a response (JSON body) and go on with keep-alive or close. */

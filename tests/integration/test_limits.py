@@ -62,8 +62,10 @@ def post(d, body, result, key):
 
 def test_body_budget_refuses_with_503_then_recovers(daemon_factory, ca, provider):
     provider.reset()
+    # the worker's budget, not one client's share of it (test_budget.py)
     d = daemon_factory(workers=1, env={"OMNIROUTE_CA_FILE": ca.ca,
-                                       "OMNIROUTE_BODY_BUDGET_MB": "1"}).start()
+                                       "OMNIROUTE_BODY_BUDGET_MB": "1",
+                                       "OMNIROUTE_BODY_BUDGET_PER_PEER_PERCENT": "100"}).start()
     d.ctl_json("provider", "update", "openai", "--base-url", provider.url("/v1"))
     d.ctl_json("conn", "add", "openai", "--name", "m", "--key", "sk-x")
     big = json.dumps({"model": "openai/gpt-4o-mini",

@@ -284,6 +284,31 @@ test_parse_text_stops_at_first_error(void **state)
 	assert_string_equal(cfg.log_level, "warn");
 }
 
+/* The request-body and per-client limits: defaults as documented, bounds. */
+static void
+test_body_and_peer_limits(void **state)
+{
+	(void)state;
+	assert_int_equal(cfg.body_budget_mb, 256);
+	assert_int_equal(cfg.api_body_budget_mb, 16);
+	assert_int_equal(cfg.body_budget_per_peer_percent, 50);
+	assert_int_equal(cfg.max_connections_per_peer, 2048);
+	assert_int_equal(config_parse_text(&cfg, "api_body_budget_mb = 4\n"
+	    "body_budget_per_peer_percent = 100\nmax_connections_per_peer = 1\n",
+	    "test.conf", err, sizeof(err)), 0);
+	assert_int_equal(cfg.api_body_budget_mb, 4);
+	assert_int_equal(cfg.body_budget_per_peer_percent, 100);
+	assert_int_equal(cfg.max_connections_per_peer, 1);
+	assert_parse_error("body_budget_per_peer_percent = 0\n",
+	    "test.conf:1: body_budget_per_peer_percent must be an integer from 1 to 100, not '0'");
+	assert_parse_error("body_budget_per_peer_percent = 101\n",
+	    "test.conf:1: body_budget_per_peer_percent must be an integer from 1 to 100, not '101'");
+	assert_parse_error("api_body_budget_mb = 0\n",
+	    "test.conf:1: api_body_budget_mb must be an integer from 1 to 65536, not '0'");
+	assert_parse_error("max_connections_per_peer = 0\n",
+	    "test.conf:1: max_connections_per_peer must be an integer from 1 to 1000000, not '0'");
+}
+
 static void
 test_listen_list(void **state)
 {
@@ -830,6 +855,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_parse_text_missing_equals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_text_bad_bool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_text_integer_out_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_body_and_peer_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_text_stops_at_first_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen_errors, setup, teardown),
