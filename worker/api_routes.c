@@ -142,12 +142,6 @@ static const struct {
 	    "--secrets\" over the owner-only control socket" },
 };
 
-static void
-respond_error(struct http_conn *c, int status, const char *message)
-{
-	http_respond_json(c, status, error_envelope(status, message, NULL));
-}
-
 static bool
 query_has(struct http_conn *c, const char *param)
 {
@@ -209,9 +203,13 @@ route_find(struct http_conn *c, bool *path_known)
 	return NULL;
 }
 
-/* Management authentication (API.md): a Bearer key, or loopback when none is set. */
-static bool
-authorised(struct http_conn *c)
+/*
+ * Management authentication (API.md): a Bearer key, or loopback when none is
+ * set. Decided from the head alone, when it arrives (http_server.c), so no
+ * body of an unauthenticated caller is ever read or counted. false → answered.
+ */
+bool
+api_authorised(struct http_conn *c)
 {
 	const struct http_header *h = http_find_header(&c->head, "Authorization");
 	const char *key = c->w->cfg->api_key;
@@ -220,19 +218,19 @@ authorised(struct http_conn *c)
 	if (key == NULL) {
 		if (c->peer_is_loopback)
 			return true;
-		respond_error(c, 401, "Authentication required");
+		http_respond_error(c, 401, "Authentication required");
 		return false;
 	}
 	if (h == NULL || h->value_len < 7 || !http_token_equals(h->value, 6, "Bearer") ||
 	    h->value[6] != ' ') {
-		respond_error(c, 401, "Authentication required");
+		http_respond_error(c, 401, "Authentication required");
 		return false;
 	}
 	snprintf(presented, sizeof(presented), "%.*s", (int)(h->value_len - 7),
 	    h->value + 7);
 	if (!secret_equals(presented, key)) {
 		explicit_bzero(presented, sizeof(presented));
-		respond_error(c, 403, "Invalid management token");
+		http_respond_error(c, 403, "Invalid management token");
 		return false;
 	}
 	explicit_bzero(presented, sizeof(presented));
@@ -312,7 +310,7 @@ route_args(struct http_conn *c, const struct api_route *r)
 		char seg[256], id[256];
 		if (!path_matches(r->path, c->path, seg, sizeof(seg))) {
 			json_object_put(args);
-			respond_error(c, 404, "no such API path");
+			http_respond_error(c, 404, "no such API path");
 			return NULL;
 		}
 		/* the segment is an id: percent-decoded, and never empty or blank
@@ -389,7 +387,7 @@ healthz_route(struct http_conn *c)
 	if (strcmp(c->method, "GET") == 0 || strcmp(c->method, "HEAD") == 0)
 		healthz(c);
 	else
-		respond_error(c, 405, "method not allowed on /healthz");
+		http_respond_error(c, 405, "method not allowed on /healthz");
 }
 
 /*
@@ -445,22 +443,21 @@ api_dispatch(struct http_conn *c)
 			return;
 		}
 	if (strncmp(c->path, "/api/", 5) != 0) {
-		respond_error(c, 404, "not found");
+		http_respond_error(c, 404, "not found");
 		return;
 	}
-	if (!authorised(c))
-		return;
+	/* authenticated when the head arrived (api_authorised) */
 	r = route_find(c, &path_known);
 	if (r == NULL) {
 		if (path_known)
-			respond_error(c, 405, "method not allowed on this path");
+			http_respond_error(c, 405, "method not allowed on this path");
 		else
-			respond_error(c, 404, "no such API path");
+			http_respond_error(c, 404, "no such API path");
 		return;
 	}
 	/* a loopback peer is not the owner: any local user or page is one */
 	if (c->w->cfg->api_key == NULL && (refusal = asks_for_secrets(c, r)) != NULL) {
-		respond_error(c, 403, refusal);
+		http_respond_error(c, 403, refusal);
 		return;
 	}
 	if ((args = route_args(c, r)) == NULL)
@@ -482,7 +479,7 @@ api_dispatch(struct http_conn *c)
 	}
 	if (c->w->master_gone) {
 		json_object_put(args);
-		respond_error(c, 503, "the master process is gone; this worker only "
+		http_respond_error(c, 503, "the master process is gone; this worker only "
 		    "finishes the calls it holds");
 		return;
 	}
@@ -504,7 +501,7 @@ api_master_gone(struct worker *w)
 	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (c->state == CONN_WAITING_MASTER)
-			respond_error(c, 503, "the master process is gone; this "
+			http_respond_error(c, 503, "the master process is gone; this "
 			    "worker only finishes the calls it holds");
 	}
 }
@@ -525,7 +522,7 @@ api_master_reply(struct worker *w, uint64_t tag, int status, const char *json,
 	if (body == NULL) {
 		log_errorx("unparseable reply from the master for tag %llu",
 		    (unsigned long long)tag);
-		respond_error(c, 502, "bad reply from the master");
+		http_respond_error(c, 502, "bad reply from the master");
 		return;
 	}
 	if (c->mutation != NULL) {

@@ -284,14 +284,18 @@ http_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 	arm_deadline(c, w->cfg->header_timeout_ms);
 }
 
-static void
-respond_error(struct http_conn *c, int status, const char *message)
+/*
+ * An error envelope. Answered before the request was read whole (at its head
+ * or during its body), the connection closes: the rest of the request may
+ * still be on its way, so it lingers rather than reset the answer away.
+ */
+void
+http_respond_error(struct http_conn *c, int status, const char *message)
 {
-	c->keep_alive = false;
-	/* the rest of the request may still be on its way: closing with it
-	 * unread would reset the connection and could destroy this answer */
-	if (c->state == CONN_READING_HEAD || c->state == CONN_READING_BODY)
+	if (c->state == CONN_READING_HEAD || c->state == CONN_READING_BODY) {
+		c->keep_alive = false;
 		c->linger = true;
+	}
 	http_respond_json(c, status, error_envelope(status, message, NULL));
 }
 
@@ -318,7 +322,7 @@ edge_check(struct http_conn *c)
 	if (v.action == EDGE_PASS)
 		return true;
 	if (v.action == EDGE_REFUSE) {
-		respond_error(c, v.status, v.message);
+		http_respond_error(c, v.status, v.message);
 		return false;
 	}
 	/* answered without its body (if it has one): that is left to the linger */
@@ -354,7 +358,7 @@ begin_request(struct http_conn *c)
 	c->requests++;
 	if (h->method_len >= sizeof(c->method)) {
 		/* no method we serve is this long; never pass on a cut one */
-		respond_error(c, 501, "unknown method (longer than any method served)");
+		http_respond_error(c, 501, "unknown method (longer than any method served)");
 		return;
 	}
 	memcpy(c->method, h->method, h->method_len);
@@ -363,7 +367,7 @@ begin_request(struct http_conn *c)
 	memcpy(c->target, h->target, h->target_len);
 	path_len = http_target_path_len(h->target, h->target_len);
 	if (path_len >= sizeof(c->path)) {
-		respond_error(c, 414, "request path too long");
+		http_respond_error(c, 414, "request path too long");
 		return;
 	}
 	memcpy(c->path, h->target, path_len);
@@ -381,11 +385,14 @@ begin_request(struct http_conn *c)
 	if (h->framing == HTTP_BODY_LENGTH && !body_could_ever_fit(c,
 	    (size_t)h->content_length))
 		return;
-	/* /v1 with REQUIRE_API_KEY: no body is buffered for an unknown client */
+	/* /v1 with REQUIRE_API_KEY, /api with a management key (or not from
+	 * loopback): no body is buffered for an unknown client */
 	if (strncmp(c->path, "/v1/", 4) == 0 && !relay_client_authorized(c)) {
-		respond_error(c, 401, "Authentication required: a valid client API key");
+		http_respond_error(c, 401, "Authentication required: a valid client API key");
 		return;
 	}
+	if (strncmp(c->path, "/api/", 5) == 0 && !api_authorised(c))
+		return;
 	/* a chunked body is taken whole and goes on with a Content-Length */
 	c->chunked = h->framing == HTTP_BODY_CHUNKED;
 	if (c->chunked)
@@ -396,7 +403,7 @@ begin_request(struct http_conn *c)
 	if ((expect = http_find_header(h, "Expect")) != NULL) {
 		/* RFC 9110 §10.1.1: 100-continue is the only expectation there is */
 		if (!http_token_equals(expect->value, expect->value_len, "100-continue")) {
-			respond_error(c, 417, "the only expectation understood is "
+			http_respond_error(c, 417, "the only expectation understood is "
 			    "\"Expect: 100-continue\"");
 			return;
 		}
@@ -424,7 +431,7 @@ respond_over_budget(struct http_conn *c, enum budget_verdict v)
 		snprintf(msg, sizeof(msg), "this worker holds too many request bodies at "
 		    "once (%s); try again shortly",
 		    body_class_rules[c->body_class].budget_setting);
-	respond_error(c, 503, msg);
+	http_respond_error(c, 503, msg);
 }
 
 /* An announced length larger than the whole budget (or the peer's share of
@@ -502,7 +509,7 @@ body_hold(struct http_conn *c)
 static void
 respond_body_too_large(struct http_conn *c)
 {
-	respond_error(c, 413, body_class_rules[c->body_class].too_large);
+	http_respond_error(c, 413, body_class_rules[c->body_class].too_large);
 }
 
 /*
@@ -531,7 +538,7 @@ read_chunked_body(struct http_conn *c)
 	if (p == PARSE_INVALID) {
 		snprintf(msg, sizeof(msg), "malformed chunked request body: %s",
 		    c->chunks.error_message);
-		respond_error(c, 400, msg);
+		http_respond_error(c, 400, msg);
 		return false;
 	}
 	if (c->body_len > c->body_max) {
@@ -571,7 +578,7 @@ process_input(struct http_conn *c)
 				return;
 			if (p == PARSE_INVALID) {
 				evbuffer_drain(in, avail);
-				respond_error(c, c->head.error_status, c->head.error_message);
+				http_respond_error(c, c->head.error_status, c->head.error_message);
 				return;
 			}
 			begin_request(c);

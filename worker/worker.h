@@ -215,6 +215,7 @@ void	http_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	    struct sockaddr *sa, int socklen, void *arg);
 /* Send a response (JSON body) and go on with keep-alive or close. */
 void	http_respond_json(struct http_conn *c, int status, struct json_object *body);
+void	http_respond_error(struct http_conn *c, int status, const char *message);
 void	http_respond_reply(struct http_conn *c, struct reply *r);
 void	http_conn_close(struct http_conn *c);
 /*
@@ -238,6 +239,7 @@ void	relay_abort(struct relay *r);
 void	relay_client_drained(struct relay *r);
 /* REQUIRE_API_KEY: the request's Bearer (or x-api-key) is a known client key. */
 bool	relay_client_authorized(struct http_conn *c);
+bool	api_authorised(struct http_conn *c);
 /* A connection that answered 401/403/429 rests a while (per worker). */
 bool	relay_in_cooldown(struct worker *w, const char *connection_id);
 void	relay_cool_down(struct worker *w, const char *connection_id);
