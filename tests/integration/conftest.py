@@ -258,6 +258,21 @@ def new_proxy(d, **fields):
 
 # ---- egress peers: a test CA (per module) and proxy servers (per test) ------
 
+@pytest.fixture
+def fakes():
+    """Start fake proxies (fake_proxy.py classes) for one test: fakes(Cls,
+    **kw) starts one; all are stopped when the test ends."""
+    started = []
+
+    def start(cls, **kw):
+        f = cls(**kw)
+        started.append(f)
+        return f
+    yield start
+    for f in started:
+        f.stop()
+
+
 @pytest.fixture(scope="module")
 def ca(tmp_path_factory):
     import egress_env

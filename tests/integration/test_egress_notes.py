@@ -36,19 +36,6 @@ def standin(ca):
 
 
 @pytest.fixture
-def fakes():
-    started = []
-
-    def start(cls, **kw):
-        f = cls(**kw)
-        started.append(f)
-        return f
-    yield start
-    for f in started:
-        f.stop()
-
-
-@pytest.fixture
 def d(daemon_factory, ca):
     return daemon_factory(env={"OMNIROUTE_CA_FILE": ca.ca,
                                "OMNIROUTE_CONNECT_TIMEOUT_MS": "3000",

@@ -75,19 +75,6 @@ def cli(ca):
 
 
 @pytest.fixture
-def fakes():
-    started = []
-
-    def start(cls, **kw):
-        f = cls(**kw)
-        started.append(f)
-        return f
-    yield start
-    for f in started:
-        f.stop()
-
-
-@pytest.fixture
 def make_daemon(daemon_factory, tmp_path, ca, provider, cli):
     """A daemon whose openai provider is the stand-in (by number) with one
     connection; CLIPROXYAPI_URL a name (default) or given."""
