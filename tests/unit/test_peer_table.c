@@ -257,7 +257,7 @@ property_random_life(void **state)
 	memset(peer_conns, 0, sizeof(peer_conns));
 	memset(peer_held, 0, sizeof(peer_held));
 	for (i = 0; i < NPEERS; i++) {
-		char addr[16];
+		char addr[24];
 		snprintf(addr, sizeof(addr), "127.0.0.%d", i + 1);
 		keys[i] = key4(addr);
 	}
