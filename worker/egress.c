@@ -35,7 +35,7 @@
 #include "socks5.h"
 #include "tls.h"
 #include "util.h"
-#include "worker.h"
+#include "config.h"
 
 #define CONNECT_REPLY_MAX_HEAD	16384
 
@@ -62,7 +62,7 @@ struct connect_race {
 };
 
 struct egress {
-	struct worker		*w;
+	struct egress_env	 env;	/* a copy: where this egress runs */
 	enum egress_stage	 stage;
 	char			*target_host;
 	uint16_t		 target_port;
@@ -160,7 +160,7 @@ egress_ready(struct egress *e)
 static long
 stage_timeout_ms(const struct egress *e)
 {
-	const struct config *cfg = e->w->cfg;
+	const struct config *cfg = e->env.cfg;
 
 	switch (e->stage) {
 	case EGRESS_DNS:
@@ -256,14 +256,14 @@ start_tls(struct egress *e, const char *host, enum egress_stage stage)
 		snprintf(session_key, sizeof(session_key), "%016llx|proxy|%s|%u",
 		    (unsigned long long)proxy_credentials_fingerprint(e->proxy_user,
 		    e->proxy_pass), host, e->proxy_port);
-	ssl = tls_client_new(e->w->tls_ctx, host, session_key);
+	ssl = tls_client_new(e->env.tls_ctx, host, session_key);
 
 	enter_stage(e, stage);
 	if (ssl == NULL) {
 		egress_fail(e, "cannot set up TLS for %s", host);
 		return;
 	}
-	filter = bufferevent_openssl_filter_new(e->w->base, e->bev, ssl,
+	filter = bufferevent_openssl_filter_new(e->env.base, e->bev, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (filter == NULL) {
 		SSL_free(ssl);
@@ -588,7 +588,7 @@ static void
 race_start_next(struct egress *e)
 {
 	struct connect_race *race = &e->race;
-	long delay_ms = e->w->cfg->happy_eyeballs_delay_ms;
+	long delay_ms = e->env.cfg->happy_eyeballs_delay_ms;
 	struct timeval delay = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
 
 	evtimer_del(race->next_attempt);
@@ -597,7 +597,7 @@ race_start_next(struct egress *e)
 		struct connect_attempt *a = &race->attempts[i];
 
 		a->e = e;
-		a->bev = bufferevent_socket_new(e->w->base, -1,
+		a->bev = bufferevent_socket_new(e->env.base, -1,
 		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 		if (a->bev == NULL) {
 			race_note_failure(e, i, ENOMEM);
@@ -639,19 +639,19 @@ on_dns(const struct dns_answer *answer, const char *error, void *arg)
 }
 
 struct egress *
-egress_open(struct worker *w, const struct egress_target *target,
+egress_open(const struct egress_env *env, const struct egress_target *target,
     const struct snap_proxy *proxy, egress_done_fn done, void *arg)
 {
 	struct egress *e = xcalloc(1, sizeof(*e));
 
-	e->w = w;
+	e->env = *env;
 	e->done = done;
 	e->arg = arg;
 	e->target_host = xstrdup(target->host);
 	e->target_port = target->port;
 	e->target_tls = target->tls;
-	e->deadline = evtimer_new(w->base, on_deadline, e);
-	e->race.next_attempt = evtimer_new(w->base, on_attempt_delay, e);
+	e->deadline = evtimer_new(env->base, on_deadline, e);
+	e->race.next_attempt = evtimer_new(env->base, on_attempt_delay, e);
 	if (proxy != NULL) {
 		e->has_proxy = true;
 		e->proxy_type = proxy->type;
@@ -666,7 +666,7 @@ egress_open(struct worker *w, const struct egress_target *target,
 		    proxy->host, proxy->port);
 	}
 	enter_stage(e, EGRESS_DNS);
-	e->dns = dns_lookup(w->dns, e->has_proxy ? e->proxy_host : e->target_host,
+	e->dns = dns_lookup(env->dns, e->has_proxy ? e->proxy_host : e->target_host,
 	    e->has_proxy ? e->proxy_port : e->target_port, on_dns, e);
 	return e;
 }

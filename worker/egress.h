@@ -17,8 +17,24 @@
 
 #include "registry.h"
 
-struct worker;
+struct config;
+struct dns_resolver;
+struct event_base;
+struct ssl_ctx_st;
 struct egress;
+
+/*
+ * What an egress needs from where it runs, and nothing more: the event loop,
+ * the settings (stage deadlines, the happy-eyeballs delay), the TLS client
+ * context and the resolver. A worker keeps one (worker.egress_env); egress
+ * knows nothing else of the worker.
+ */
+struct egress_env {
+	struct event_base	*base;
+	const struct config	*cfg;
+	struct ssl_ctx_st	*tls_ctx;	/* SSL_CTX for every egress TLS */
+	struct dns_resolver	*dns;
+};
 
 enum egress_stage {
 	EGRESS_DNS,
@@ -48,7 +64,8 @@ typedef void (*egress_done_fn)(struct bufferevent *bev, enum egress_stage stage,
  * Start; proxy NULL means direct. The proxy's fields are copied (credentials
  * wiped when done). The callback runs later, from the loop.
  */
-struct egress *egress_open(struct worker *w, const struct egress_target *target,
+struct egress *egress_open(const struct egress_env *env,
+	    const struct egress_target *target,
 	    const struct snap_proxy *proxy, egress_done_fn done, void *arg);
 /* Abandon an attempt: the callback will not run. */
 void	egress_cancel(struct egress *e);

@@ -585,7 +585,7 @@ fetch_start(struct models_fetch *f)
 	target.port = (uint16_t)f->url.port;
 	target.tls = f->url.tls;
 	f->state = FETCH_CONNECTING;
-	f->egress = egress_open(w, &target, res.outcome == RESOLVE_PROXY ? res.proxy : NULL,
+	f->egress = egress_open(&w->egress_env, &target, res.outcome == RESOLVE_PROXY ? res.proxy : NULL,
 	    on_egress_ready, f);
 }
 

@@ -279,5 +279,5 @@ probe_start(struct worker *w, uint64_t tag, struct json_object *args)
 	target.host = p->url.host;
 	target.port = (uint16_t)p->url.port;
 	target.tls = p->url.tls;
-	p->egress = egress_open(w, &target, p->has_proxy ? &p->proxy : NULL, on_egress, p);
+	p->egress = egress_open(&w->egress_env, &target, p->has_proxy ? &p->proxy : NULL, on_egress, p);
 }

@@ -807,7 +807,7 @@ next_attempt(struct relay *r)
 		target.host = r->target.host;
 		target.port = (uint16_t)r->target.port;
 		target.tls = r->target.tls;
-		r->egress = egress_open(r->w, &target, r->res.outcome == RESOLVE_PROXY ?
+		r->egress = egress_open(&r->w->egress_env, &target, r->res.outcome == RESOLVE_PROXY ?
 		    r->res.proxy : NULL, on_egress_ready, r);
 		return;
 	}

@@ -503,8 +503,11 @@ worker_main(const struct worker_init *init)
 	}
 	{
 		char err[256];
-		if ((w.dns = dns_resolver_new(w.base, err, sizeof(err))) == NULL ||
-		    (w.tls_ctx = tls_client_ctx_new(w.cfg->ca_file, err, sizeof(err))) == NULL) {
+		w.egress_env.base = w.base;
+		w.egress_env.cfg = w.cfg;
+		if ((w.egress_env.dns = dns_resolver_new(w.base, err, sizeof(err))) == NULL ||
+		    (w.egress_env.tls_ctx = tls_client_ctx_new(w.cfg->ca_file, err,
+		    sizeof(err))) == NULL) {
 			log_errorx("cannot start: %s", err);
 			report_start_failure(init->channel_fd, err);
 			close(init->channel_fd);
@@ -576,9 +579,9 @@ out:
 		event_free(w.sigint_ev);
 	snapshot_free(&w.snap);
 	textbuf_free(&w.scratch);
-	dns_resolver_free(w.dns);
-	if (w.tls_ctx != NULL)
-		tls_client_ctx_free(w.tls_ctx);
+	dns_resolver_free(w.egress_env.dns);
+	if (w.egress_env.tls_ctx != NULL)
+		tls_client_ctx_free(w.egress_env.tls_ctx);
 	event_base_free(w.base);
 	return rc;
 }

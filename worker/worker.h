@@ -19,6 +19,7 @@
 #include "accesslog.h"
 #include "chunked.h"
 #include "config.h"
+#include "egress.h"
 #include "http_parse.h"
 #include "outcome_batch.h"
 #include "peer_table.h"
@@ -169,8 +170,7 @@ struct worker {
 	uint64_t		 peer_cap_warned_ms;	/* last max_connections_per_peer warning */
 	bool			 draining;
 	bool			 drain_close_idle;	/* a stop: idle connections go at once */
-	struct dns_resolver	*dns;
-	struct ssl_ctx_st	*tls_ctx;	/* SSL_CTX for every egress TLS */
+	struct egress_env	 egress_env;	/* loop, cfg, TLS context, resolver */
 	struct job_list		 jobs;		/* jobs from the master in progress */
 	struct pooled_list	 pool;		/* idle upstream connections (pool.c) */
 	struct outcome_batch	 outcomes;	/* rows waiting for the next send */
