@@ -407,8 +407,22 @@ route_tables_free(struct route_tables *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* The provider index, each provider's upstream mode and active connections. */
-static void
+/* Sort items; -1 when two have the same key. */
+static int
+sorted_unique(void *items, size_t n, size_t size, int (*order)(const void *, const void *))
+{
+	size_t i;
+
+	qsort(items, n, size, order);
+	for (i = 1; i < n; i++)
+		if (order((char *)items + (i - 1) * size, (char *)items + i * size) == 0)
+			return -1;
+	return 0;
+}
+
+/* The provider index, each provider's upstream mode and active connections;
+ * -1 when two providers have one id. */
+static int
 index_tables(struct route_tables *t)
 {
 	size_t i, j = 0, n = 0, start;
@@ -416,8 +430,9 @@ index_tables(struct route_tables *t)
 	t->provider_index = xcalloc(t->provider_count, sizeof(*t->provider_index));
 	for (i = 0; i < t->provider_count; i++)
 		t->provider_index[i] = &t->providers[i];
-	qsort(t->provider_index, t->provider_count, sizeof(*t->provider_index),
-	    provider_ptr_cmp);
+	if (sorted_unique(t->provider_index, t->provider_count,
+	    sizeof(*t->provider_index), provider_ptr_cmp) != 0)
+		return -1;
 	t->active = xcalloc(t->connection_count, sizeof(*t->active));
 	for (i = 0; i < t->connection_count; i++)
 		if (t->connections[i].active)
@@ -435,6 +450,7 @@ index_tables(struct route_tables *t)
 		p->active_count = j - start;
 		p->upstream = route_upstream_mode(t, p->id);
 	}
+	return 0;
 }
 
 int
@@ -473,10 +489,15 @@ route_tables_from_json(struct json_object *obj, struct route_tables *out,
 				goto bad;
 			}
 		}
-		if (s->order != NULL)
-			qsort(items, n, s->size, s->order);
+		if (s->order != NULL && sorted_unique(items, n, s->size, s->order) != 0) {
+			snprintf(err, errlen, "routes: two %s rows with one key", s->name);
+			goto bad;
+		}
 	}
-	index_tables(out);
+	if (index_tables(out) != 0) {
+		snprintf(err, errlen, "routes: two providers rows with one id");
+		goto bad;
+	}
 	return 0;
 bad:
 	route_tables_free(out);

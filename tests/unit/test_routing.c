@@ -394,6 +394,13 @@ test_malformed_tables_rejected(void **state)
 		"{'apiKeys':[{'hash':'" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "','id':'k'}]}",
 		"{'upstreamModes':[{'id':'p','mode':'sideways'}]}",
 		"{'upstreamModes':[null]}",
+		/* one key twice */
+		"{'providers':[{'id':'p','baseUrl':'u','authStyle':'none'},"
+		    "{'id':'q','baseUrl':'u','authStyle':'none'},"
+		    "{'id':'p','baseUrl':'v','authStyle':'none'}]}",
+		"{'connections':[" CONN("a", "p", "n", 0, true) "," CONN("a", "q", "m", 1,
+		    false) "]}",
+		"{'combos':[{'id':'c','targets':[]},{'id':'c','targets':[]}]}",
 	};
 	struct json_object *obj;
 	char err[200];
