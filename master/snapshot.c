@@ -193,12 +193,14 @@ load_routes(struct master *m, struct route_tables *out)
 	return rc;
 }
 
-/* Replace *line with "<verb> <json>\n", wiping the old one (it held credentials). */
+/* Replace *line with "<verb> <json>\n", wiping the old one (it held
+ * credentials); obj is dropped, the connection keys in its routes wiped. */
 static void
 set_line(char **line, size_t *len, const char *verb, struct json_object *obj)
 {
 	const char *text = json_plain(obj);
 	size_t tlen = strlen(text);
+	struct json_object *routes;
 
 	if (*line != NULL) {
 		explicit_bzero(*line, *len);
@@ -208,6 +210,9 @@ set_line(char **line, size_t *len, const char *verb, struct json_object *obj)
 	*line = xcalloc(1, *len + 1);
 	snprintf(*line, *len + 1, "%s %s\n", verb, text);
 	explicit_bzero((char *)(uintptr_t)text, tlen);	/* json-c's copy too */
+	if (json_object_object_get_ex(obj, "routes", &routes))
+		route_json_put(json_object_get(routes));
+	json_object_put(obj);
 }
 
 void
@@ -241,7 +246,6 @@ master_rebuild_snapshot(struct master *m)
 	/* workers get only what changed; the whole snapshot is built when asked */
 	delta = snapshot_diff(&m->snap, &snap);
 	set_line(&m->delta_line, &m->delta_line_len, "delta", delta);
-	json_object_put(delta);
 	if (m->snapshot_line != NULL) {
 		explicit_bzero(m->snapshot_line, m->snapshot_line_len);
 		free(m->snapshot_line);
@@ -258,7 +262,6 @@ master_send_full_snapshot(struct master *m, struct worker_proc *w)
 	if (m->snapshot_line == NULL) {
 		struct json_object *obj = snapshot_to_json(&m->snap);
 		set_line(&m->snapshot_line, &m->snapshot_line_len, "snapshot", obj);
-		json_object_put(obj);
 	}
 	if (w->channel != NULL)
 		bufferevent_write(w->channel, m->snapshot_line, m->snapshot_line_len);
