@@ -302,6 +302,43 @@ test_proxy_health(void **state)
 	assert_null(json_object_object_get(o, "successRate"));
 	assert_null(json_object_object_get(o, "lastSeenAt"));
 	json_object_put(items);
+
+	/* rows appended: counted by calls, latency weighted by calls */
+	{
+		struct proxy_log_row rows[2];
+		memset(rows, 0, sizeof(rows));
+		rows[0].status = "success";
+		rows[0].proxy_id = id;
+		rows[0].latency_ms = 100;
+		rows[0].calls = 2;
+		snprintf(rows[0].target_url, sizeof(rows[0].target_url), "openai/gpt-4o");
+		rows[1] = rows[0];
+		rows[1].status = "timeout";
+		rows[1].latency_ms = 400;
+		rows[1].calls = 1;
+		assert_int_equal(proxy_logs_append(&M, rows, 2, 0), 0);
+		assert_int_equal(count("SELECT COUNT(*) FROM proxy_logs", NULL), 2);
+	}
+	items = proxy_health_records(&M, "2000-01-01T00:00:00.000Z");
+	o = json_object_array_get_idx(items, 0);
+	assert_int_equal(json_object_get_int(json_object_object_get(o, "totalRequests")), 3);
+	assert_int_equal(json_object_get_int(json_object_object_get(o, "successCount")), 2);
+	assert_int_equal(json_object_get_int(json_object_object_get(o, "timeoutCount")), 1);
+	assert_string_equal(json_object_to_json_string(json_object_object_get(o,
+	    "successRate")), "66.67");
+	assert_int_equal(json_object_get_int(json_object_object_get(o, "avgLatencyMs")), 200);
+	assert_non_null(json_object_object_get(o, "lastSeenAt"));
+	json_object_put(items);
+	/* a later window sees none of them */
+	items = proxy_health_records(&M, "2999-01-01T00:00:00.000Z");
+	o = json_object_array_get_idx(items, 0);
+	assert_int_equal(json_object_get_int(json_object_object_get(o, "totalRequests")), 0);
+	json_object_put(items);
+	/* trimming keeps the newest rows */
+	assert_int_equal(proxy_logs_append(&M, NULL, 0, 1), 0);
+	assert_int_equal(count("SELECT COUNT(*) FROM proxy_logs WHERE status = 'timeout'",
+	    NULL), 1);
+	assert_int_equal(count("SELECT COUNT(*) FROM proxy_logs", NULL), 1);
 	assert_int_equal(proxy_remove(&M, id, false), STORE_OK);
 }
 
