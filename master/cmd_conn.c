@@ -5,7 +5,6 @@
  * are tried by priority (lower first).
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
