@@ -56,4 +56,13 @@ struct control_reply {
 enum parse	control_parse_reply(const char *line, size_t len,
 		    struct control_reply *out, const char **err);
 
+/*
+ * The parts both splitters (and the channel's, common/channel.c) share: an
+ * optional "#<digits> " prefix (up to 18 digits; *pos is moved past it,
+ * *has_tag says whether there was one), and the characters of a name.
+ */
+enum parse	line_parse_tag(const char *line, size_t len, size_t *pos,
+		    uint64_t *tag, int *has_tag, const char **err);
+int		line_is_name_char(char c);
+
 #endif
