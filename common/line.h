@@ -6,6 +6,9 @@
  *   request = [ "#" tag SP ] command [ SP json-object ] LF
  *   reply   = [ "#" tag SP ] status SP json LF         status = 3 digits
  *
+ * On the master↔worker channel each line starts with the name of its message
+ * (common/channel.h), and the lines above travel as message bodies.
+ *
  * JSON is written without raw newlines, so one message is one line. These are
  * pure functions over byte strings; the I/O code feeds them what it has read.
  */
