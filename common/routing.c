@@ -30,7 +30,7 @@ route_auth_name(enum route_auth a)
 }
 
 const char *
-upstream_mode_name(enum upstream_mode m)
+upstream_mode_name(enum provider_upstream m)
 {
 	return mode_names[m];
 }
@@ -279,7 +279,7 @@ upstream_decode(struct json_object *row, void *item)
 	if (id == NULL || mode < 0)
 		return -1;
 	u->provider = xstrdup(id);
-	u->mode = (enum upstream_mode)mode;
+	u->mode = (enum provider_upstream)mode;
 	return 0;
 }
 
@@ -582,7 +582,7 @@ route_find_api_key(const struct route_tables *t, const char *hash)
 	    api_key_cmp);
 }
 
-enum upstream_mode
+enum provider_upstream
 route_upstream_mode(const struct route_tables *t, const char *provider_id)
 {
 	const struct route_upstream *u;

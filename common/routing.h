@@ -31,7 +31,7 @@ enum route_auth {
 };
 
 /* Where a provider's calls go (API.md "Upstream proxy modes"). */
-enum upstream_mode {
+enum provider_upstream {
 	UPSTREAM_NATIVE = 0,	/* to the provider itself */
 	UPSTREAM_CLIPROXYAPI,	/* every call to CLIPROXYAPI_URL */
 	UPSTREAM_FALLBACK,	/* to the provider, then CLIProxyAPI after its 429/5xx */
@@ -54,7 +54,7 @@ struct route_provider {
 	 * provider was saved), read-only and shared by reference, the form
 	 * worker/provider_head.c writes them from; NULL when none */
 	struct json_object	*headers;
-	enum upstream_mode	 upstream;
+	enum provider_upstream	 upstream;
 	/* the active connections, by priority, then name */
 	const struct route_connection *const *active;
 	size_t			 active_count;
@@ -80,7 +80,7 @@ struct route_api_key {
 /* A provider id's upstream mode (an id may have one without a provider row). */
 struct route_upstream {
 	char			*provider;
-	enum upstream_mode	 mode;
+	enum provider_upstream	 mode;
 };
 
 struct route_tables {
@@ -117,7 +117,7 @@ void		 route_json_put(struct json_object *obj);
 void		 route_tables_free(struct route_tables *t);
 
 const char	*route_auth_name(enum route_auth a);
-const char	*upstream_mode_name(enum upstream_mode m);
+const char	*upstream_mode_name(enum provider_upstream m);
 
 /* Lookups: NULL when absent (or id NULL). */
 const struct route_provider *route_find_provider(const struct route_tables *t,
@@ -130,7 +130,7 @@ const struct route_combo *route_find_combo(const struct route_tables *t,
 const struct route_api_key *route_find_api_key(const struct route_tables *t,
 		    const char *hash);
 /* UPSTREAM_NATIVE for an id without a mode, or NULL. */
-enum upstream_mode route_upstream_mode(const struct route_tables *t,
+enum provider_upstream route_upstream_mode(const struct route_tables *t,
 		    const char *provider_id);
 
 /* true: leave this connection out (it rests, or was tried already). */

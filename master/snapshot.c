@@ -11,6 +11,7 @@
 
 #include <event2/buffer.h>
 
+#include "channel.h"
 #include "db.h"
 #include "log.h"
 #include "master.h"
@@ -193,8 +194,9 @@ load_routes(struct master *m, struct route_tables *out)
 	return rc;
 }
 
-/* Replace *line with "<verb> <json>\n", wiping the old one (it held
- * credentials); obj is dropped, the connection keys in its routes wiped. */
+/* Replace *line with the channel message "<verb> <json>\n" (common/channel.h),
+ * wiping the old one (it held credentials); obj is dropped, the connection
+ * keys in its routes wiped. */
 static void
 set_line(char **line, size_t *len, const char *verb, struct json_object *obj)
 {
@@ -245,7 +247,7 @@ master_rebuild_snapshot(struct master *m)
 	snap.generation = ++m->generation;
 	/* workers get only what changed; the whole snapshot is built when asked */
 	delta = snapshot_diff(&m->snap, &snap);
-	set_line(&m->delta_line, &m->delta_line_len, "delta", delta);
+	set_line(&m->delta_line, &m->delta_line_len, channel_name(CHANNEL_DELTA), delta);
 	if (m->snapshot_line != NULL) {
 		explicit_bzero(m->snapshot_line, m->snapshot_line_len);
 		free(m->snapshot_line);
@@ -261,7 +263,8 @@ master_send_full_snapshot(struct master *m, struct worker_proc *w)
 {
 	if (m->snapshot_line == NULL) {
 		struct json_object *obj = snapshot_to_json(&m->snap);
-		set_line(&m->snapshot_line, &m->snapshot_line_len, "snapshot", obj);
+		set_line(&m->snapshot_line, &m->snapshot_line_len,
+		    channel_name(CHANNEL_SNAPSHOT), obj);
 	}
 	if (w->channel != NULL)
 		bufferevent_write(w->channel, m->snapshot_line, m->snapshot_line_len);
