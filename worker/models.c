@@ -480,8 +480,8 @@ write_request(struct models_fetch *f)
 }
 
 static void
-on_egress_ready(struct bufferevent *bev, enum egress_stage stage, const char *error,
-    void *arg)
+on_egress_ready(struct bufferevent *bev, enum egress_stage stage, enum egress_error kind,
+    const char *error, void *arg)
 {
 	struct models_fetch *f = arg;
 
@@ -489,8 +489,8 @@ on_egress_ready(struct bufferevent *bev, enum egress_stage stage, const char *er
 	if (bev == NULL) {
 		fetch_fail(f, egress_stage_name(stage), stage == EGRESS_TLS ?
 		    "UPSTREAM_TLS" : f->proxy_id[0] ? "PROXY_UNREACHABLE" :
-		    "UPSTREAM_UNREACHABLE", strstr(error, "timed out") ? 504 : 502,
-		    strstr(error, "timed out") != NULL, "%s", error);
+		    "UPSTREAM_UNREACHABLE", kind == EGRESS_ERR_TIMEOUT ? 504 : 502,
+		    kind == EGRESS_ERR_TIMEOUT, "%s", error);
 		return;
 	}
 	f->up = bev;

@@ -164,11 +164,13 @@ on_response_event(struct bufferevent *bev, short what, void *arg)
 }
 
 static void
-on_egress(struct bufferevent *bev, enum egress_stage stage, const char *error, void *arg)
+on_egress(struct bufferevent *bev, enum egress_stage stage, enum egress_error kind,
+    const char *error, void *arg)
 {
 	struct probe *p = arg;
 	struct textbuf *t;
 
+	(void)kind;
 	p->egress = NULL;
 	p->stage = stage;
 	if (bev == NULL) {

@@ -280,7 +280,7 @@ static void
 attempt_failed(struct relay *r, int status, const char *code, enum egress_stage stage,
     const char *message)
 {
-	report_outcome(r, strstr(message, "timed out") ? "timeout" : "error",
+	report_outcome(r, status == 504 ? "timeout" : "error",
 	    egress_stage_name(stage), message);
 	r->err_status = status;
 	snprintf(r->err_code, sizeof(r->err_code), "%s", code ? code : "");
@@ -671,8 +671,8 @@ write_request(struct relay *r, const struct http_url *base)
 }
 
 static void
-on_egress_ready(struct bufferevent *bev, enum egress_stage stage, const char *error,
-    void *arg)
+on_egress_ready(struct bufferevent *bev, enum egress_stage stage, enum egress_error kind,
+    const char *error, void *arg)
 {
 	struct relay *r = arg;
 	struct http_url base;
@@ -680,7 +680,7 @@ on_egress_ready(struct bufferevent *bev, enum egress_stage stage, const char *er
 
 	r->egress = NULL;
 	if (bev == NULL) {
-		attempt_failed(r, strstr(error, "timed out") ? 504 : 502,
+		attempt_failed(r, kind == EGRESS_ERR_TIMEOUT ? 504 : 502,
 		    stage == EGRESS_TLS ? "UPSTREAM_TLS" : r->proxy_id[0] ?
 		    "PROXY_UNREACHABLE" : "UPSTREAM_UNREACHABLE", stage, error);
 		return;
@@ -800,7 +800,7 @@ next_attempt(struct relay *r)
 			struct bufferevent *idle = pool_take(r->w, base.host,
 			    (uint16_t)base.port, base.tls, r->direct ? NULL : r->via);
 			if (idle != NULL) {
-				on_egress_ready(idle, EGRESS_READY, NULL, r);
+				on_egress_ready(idle, EGRESS_READY, EGRESS_OK, NULL, r);
 				return;
 			}
 		}
