@@ -98,7 +98,8 @@ status_fails_over(int status)
 bool
 upstream_worth_failing_over(const struct upstream_result *res)
 {
-	if (res->error == UPSTREAM_OK || res->error == UPSTREAM_ERR_BAD_URL)
+	if (res->error == UPSTREAM_OK || res->error == UPSTREAM_ERR_BAD_URL ||
+	    res->error == UPSTREAM_ERR_ABANDONED)
 		return false;
 	if (res->stage >= UPSTREAM_STAGE_BODY)
 		return false;	/* the answer was taken: it is the answer */

@@ -78,8 +78,8 @@ enum upstream_error upstream_error_of_egress(enum egress_error kind);
  * than the attempt that came to res — none answered at all (a refusing
  * assignment, a failed egress, no head or a garbled one), or the answer was
  * 401, 403, 429 or 5xx. Never once the body was taken (the answer is given),
- * and never for a target that cannot be addressed. Whether another connection
- * exists is the caller's to know.
+ * never for a target that cannot be addressed, never for an attempt its user
+ * gave up. Whether another connection exists is the caller's to know.
  */
 bool	upstream_worth_failing_over(const struct upstream_result *res);
 /* 401, 403 and 429 rest the connection that got them a while (cooldown). */
