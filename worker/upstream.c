@@ -68,39 +68,26 @@ drop_connection(struct upstream *u)
 	}
 }
 
-/* Close the attempt with its result set: report, release, tell the user. */
+/* The attempt is over, its result set: report it, close what it held. */
 static void
-finish(struct upstream *u)
+end_attempt(struct upstream *u)
 {
 	u->result.latency_ms = monotonic_ms() - u->started_ms;
 	report_outcome(u);
 	drop_connection(u);
 	u->phase = UPSTREAM_IDLE;
-	u->ops->done(u);	/* u may be started again, or gone */
 }
 
-static void
-set_result(struct upstream *u, enum upstream_error error, enum upstream_stage stage,
+/* The attempt ends with this result (no done callback yet); -1. */
+static int
+end_with(struct upstream *u, enum upstream_error error, enum upstream_stage stage,
     const char *fmt, va_list ap)
 {
 	u->result.error = error;
 	u->result.stage = stage;
 	vsnprintf(u->result.message, sizeof(u->result.message), fmt, ap);
-}
-
-static void fail(struct upstream *u, enum upstream_error error, enum upstream_stage stage,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
-fail(struct upstream *u, enum upstream_error error, enum upstream_stage stage,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	set_result(u, error, stage, fmt, ap);
-	va_end(ap);
-	finish(u);
+	end_attempt(u);
+	return -1;
 }
 
 static int refuse(struct upstream *u, enum upstream_error error,
@@ -114,12 +101,25 @@ refuse(struct upstream *u, enum upstream_error error, enum upstream_stage stage,
 	va_list ap;
 
 	va_start(ap, fmt);
-	set_result(u, error, stage, fmt, ap);
+	end_with(u, error, stage, fmt, ap);
 	va_end(ap);
-	u->result.latency_ms = monotonic_ms() - u->started_ms;
-	report_outcome(u);
-	u->phase = UPSTREAM_IDLE;
 	return -1;
+}
+
+static void fail(struct upstream *u, enum upstream_error error, enum upstream_stage stage,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The attempt failed under way. */
+static void
+fail(struct upstream *u, enum upstream_error error, enum upstream_stage stage,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	end_with(u, error, stage, fmt, ap);
+	va_end(ap);
+	u->ops->done(u);	/* u may be started again, or gone */
 }
 
 /* The whole body arrived. */
@@ -143,7 +143,8 @@ body_complete(struct upstream *u)
 	u->result.error = UPSTREAM_OK;
 	u->result.stage = UPSTREAM_STAGE_DONE;
 	u->result.message[0] = '\0';
-	finish(u);
+	end_attempt(u);
+	u->ops->done(u);	/* u may be started again, or gone */
 }
 
 static void
@@ -487,6 +488,15 @@ resolve_egress(struct upstream *u, const struct snap_proxy **proxy)
 	return 0;
 }
 
+static void
+begin_attempt(struct upstream *u)
+{
+	memset(&u->result, 0, sizeof(u->result));
+	u->started_ms = monotonic_ms();
+	u->level[0] = u->level_id[0] = u->proxy_id[0] = u->via[0] = '\0';
+	u->phase = UPSTREAM_CONNECTING;
+}
+
 int
 upstream_start(struct upstream *u)
 {
@@ -496,11 +506,8 @@ upstream_start(struct upstream *u)
 	struct bufferevent *idle;
 	const char *err;
 
-	memset(&u->result, 0, sizeof(u->result));
+	begin_attempt(u);
 	u->result.stage = UPSTREAM_STAGE_RESOLVE;
-	u->started_ms = monotonic_ms();
-	u->level[0] = u->level_id[0] = u->proxy_id[0] = u->via[0] = '\0';
-	u->phase = UPSTREAM_CONNECTING;
 	if (resolve_egress(u, &proxy) != 0)
 		return -1;
 	if (http_url_parse(u->url, &u->target, &err) != 0)
@@ -533,15 +540,10 @@ upstream_refuse_route(struct upstream *u, const char *fmt, ...)
 {
 	va_list ap;
 
-	memset(&u->result, 0, sizeof(u->result));
-	u->started_ms = monotonic_ms();
-	u->level[0] = u->level_id[0] = u->proxy_id[0] = u->via[0] = '\0';
+	begin_attempt(u);
 	va_start(ap, fmt);
-	set_result(u, UPSTREAM_ERR_BAD_URL, UPSTREAM_STAGE_ROUTE, fmt, ap);
+	end_with(u, UPSTREAM_ERR_BAD_URL, UPSTREAM_STAGE_ROUTE, fmt, ap);
 	va_end(ap);
-	u->result.latency_ms = 0;
-	report_outcome(u);
-	u->phase = UPSTREAM_IDLE;
 	return -1;
 }
 
@@ -561,10 +563,7 @@ upstream_abandon(struct upstream *u, const char *why)
 	u->result.stage = u->phase == UPSTREAM_BODY ? UPSTREAM_STAGE_BODY :
 	    UPSTREAM_STAGE_REQUEST;
 	str_copy(u->result.message, sizeof(u->result.message), why);
-	u->result.latency_ms = monotonic_ms() - u->started_ms;
-	report_outcome(u);
-	drop_connection(u);
-	u->phase = UPSTREAM_IDLE;
+	end_attempt(u);
 }
 
 void
