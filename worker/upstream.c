@@ -179,27 +179,22 @@ move_body(struct upstream *u, struct evbuffer *in, size_t n)
 	u->result.bytes += n;
 }
 
-/* A collected chunked body: the chunk-data only, each framing byte on its own. */
+/* A collected chunked body: its chunk-data only (chunked_decode, as the
+ * server takes a chunked request body). */
 static void
 collect_chunked(struct upstream *u, struct evbuffer *in)
 {
-	size_t avail, n, used;
+	size_t avail = evbuffer_get_length(in), used = 0, n = 0;
+	struct evbuffer_iovec v;
 
-	while ((avail = evbuffer_get_length(in)) > 0 && u->chunks.step != CHUNKED_DONE &&
-	    u->chunks.step != CHUNKED_INVALID) {
-		if (u->chunks.step == CHUNKED_DATA) {
-			n = avail < u->chunks.chunk_remaining ? avail :
-			    (size_t)u->chunks.chunk_remaining;
-			chunked_feed(&u->chunks, (const char *)evbuffer_pullup(in, (ssize_t)n),
-			    n, &used);
-			move_body(u, in, used);
-			if (u->result.bytes > u->collect_max)
-				return;
-		} else {
-			chunked_feed(&u->chunks, (const char *)evbuffer_pullup(in, 1), 1, &used);
-			evbuffer_drain(in, used);
-		}
-	}
+	if (avail == 0 || evbuffer_reserve_space(u->body, (ev_ssize_t)avail, &v, 1) < 1)
+		return;
+	chunked_decode(&u->chunks, (const char *)evbuffer_pullup(in, -1), avail, &used,
+	    v.iov_base, &n);
+	v.iov_len = n;
+	evbuffer_commit_space(u->body, &v, 1);
+	evbuffer_drain(in, used);
+	u->result.bytes += n;
 }
 
 /* Take what the framing allows; true when the body is complete. */
