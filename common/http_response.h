@@ -20,8 +20,8 @@
  * with the request parser (http_fields.h: no obs-fold, no whitespace before
  * the colon, at most one Content-Length, digits only, bounded, and at most
  * one Transfer-Encoding, which must be exactly "chunked"; never both, not
- * even on a response that has no body). Anything a peer could read differently from us
- * is 502 and the upstream connection must not be reused.
+ * even on a response that has no body). Anything a peer could read
+ * differently from us is 502 and the upstream connection must not be reused.
  */
 #ifndef OMNI_HTTP_RESPONSE_H
 #define OMNI_HTTP_RESPONSE_H
