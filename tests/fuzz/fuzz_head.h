@@ -64,18 +64,19 @@ struct head_answer {
 /*
  * The promises about answers every head parser keeps: PARSE_MORE only while
  * fewer than max_head bytes are buffered; a prefix already refused stays
- * refused for the same reason, and one already complete stays complete with
- * the same length, however many bytes follow.
+ * refused (for the same reason, where the parser promises that), and one
+ * already complete stays complete with the same length, however many bytes
+ * follow.
  */
 static inline void
 check_answers(const struct head_answer *whole, const struct head_answer *prefix,
-    size_t len, size_t max_head)
+    size_t len, size_t max_head, bool same_reason)
 {
 	if (whole->result == PARSE_MORE)
 		check(len < max_head);
 	if (prefix->result == PARSE_INVALID)
-		check(whole->result == PARSE_INVALID &&
-		    strcmp(prefix->message, whole->message) == 0);
+		check(whole->result == PARSE_INVALID && (!same_reason ||
+		    strcmp(prefix->message, whole->message) == 0));
 	if (prefix->result == PARSE_DONE)
 		check(whole->result == PARSE_DONE &&
 		    whole->head_len == prefix->head_len);

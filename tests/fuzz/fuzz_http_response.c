@@ -156,7 +156,7 @@ check_one(const char *buf, size_t len, size_t max_head, bool request_was_head,
 	    request_was_head, &prefix_head);
 	prefix.head_len = prefix_head.head_len;
 	prefix.message = prefix_head.error_message;
-	check_answers(&whole, &prefix, len, max_head);
+	check_answers(&whole, &prefix, len, max_head, true);
 	return whole.result;
 }
 
