@@ -19,6 +19,10 @@
 
 #define CONTENT_LENGTH_MAX_DIGITS	18	/* below 2^63: no overflow */
 
+/* Whether a field's name is this literal (any case); lengths first. */
+#define FIELD_NAMED(field, literal)					\
+	same_token((field)->name, (field)->name_len, literal, sizeof(literal) - 1)
+
 bool
 http_token_equals(const char *s, size_t len, const char *lit)
 {
@@ -194,11 +198,11 @@ enum http_head_fault
 http_field_apply(const struct http_header *field, int version_minor,
     struct http_field_facts *facts)
 {
-	if (http_token_equals(field->name, field->name_len, "Content-Length"))
+	if (FIELD_NAMED(field, "Content-Length"))
 		return apply_content_length(field, facts);
-	if (http_token_equals(field->name, field->name_len, "Transfer-Encoding"))
+	if (FIELD_NAMED(field, "Transfer-Encoding"))
 		return apply_transfer_encoding(field, version_minor, facts);
-	if (http_token_equals(field->name, field->name_len, "Connection"))
+	if (FIELD_NAMED(field, "Connection"))
 		return apply_connection(field, facts);
 	return HTTP_HEAD_OK;
 }

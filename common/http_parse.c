@@ -222,7 +222,7 @@ apply_host(void *parser, const struct http_header *h)
 	struct request_parse *p = parser;
 	size_t i;
 
-	if (!http_token_equals(h->name, h->name_len, "Host"))
+	if (!same_token(h->name, h->name_len, "Host", 4))
 		return PARSE_DONE;
 	if (p->have_host)
 		return fail(p->head, 400, "duplicate Host header");
