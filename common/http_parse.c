@@ -8,9 +8,12 @@
  *
  * The head is read line by line. Every line is checked as far as it has
  * arrived, so a head that can no longer become valid is refused at once
- * instead of after CRLFCRLF; the first fault in byte order wins. Framing
- * headers are judged as each header line completes (duplicates, CL with TE,
- * TE on HTTP/1.0), the missing-Host rule once the whole head is present.
+ * instead of after CRLFCRLF; the first fault in byte order wins. Header
+ * lines and the framing headers go through the field core the response
+ * parser uses too (common/http_fields.c), judged as each line completes
+ * (duplicates, CL with TE, TE on HTTP/1.0); what is the request's own is the
+ * request line, Host, the statuses it answers with, and the missing-Host rule
+ * once the whole head is present.
  *
  * Decisions a caller relies on (see also http_parse.h):
  *   - Up to HTTP_MAX_LEADING_EMPTY_LINES CRLFs before the request line are
@@ -34,15 +37,43 @@
 #include "http_parse.h"
 #include "http_lex.h"
 
-#define HTTP_CONTENT_LENGTH_MAX_DIGITS	18
+/* One parse: the head being filled, what its header lines said so far. */
+struct request_parse {
+	struct http_request_head *head;
+	struct http_head_parts	 parts;
+	bool			 have_host;
+};
 
-/* What the header lines said so far, for the framing and Host rules. */
-struct header_facts {
-	bool	 have_content_length;
-	bool	 have_transfer_encoding;
-	bool	 have_host;
-	bool	 connection_close;
-	bool	 connection_keep_alive;
+/* How a client is told about each fault of the shared rules (http_fields.h). */
+static const struct {
+	int		 status;
+	const char	*message;
+} refusals[HTTP_HEAD_FAULT_COUNT] = {
+	[HTTP_HEAD_NUL] = { 400, "NUL in request head" },
+	[HTTP_HEAD_BARE_LF] = { 400, "bare LF in request head" },
+	[HTTP_HEAD_BARE_CR] = { 400, "bare CR in request head" },
+	[HTTP_HEAD_TOO_MANY_EMPTY_LINES] = { 400, "too many empty lines before request line" },
+	[HTTP_HEAD_START_LINE_TOO_LONG] = { 414, "request line too long" },
+	[HTTP_HEAD_TOO_LARGE] = { 431, "request head too large" },
+	[HTTP_FIELD_WHITESPACE_BEFORE_FIRST] = { 400, "whitespace before first header" },
+	[HTTP_FIELD_OBS_FOLD] = { 400, "obsolete line folding" },
+	[HTTP_FIELD_TOO_MANY] = { 431, "too many headers" },
+	[HTTP_FIELD_NO_COLON] = { 400, "header line has no colon" },
+	[HTTP_FIELD_WHITESPACE_BEFORE_COLON] = { 400, "whitespace before colon in header" },
+	[HTTP_FIELD_BAD_NAME_BYTE] = { 400, "invalid character in header name" },
+	[HTTP_FIELD_EMPTY_NAME] = { 400, "empty header name" },
+	[HTTP_FIELD_BAD_VALUE_BYTE] = { 400, "control character in header value" },
+	[HTTP_FIELD_DUPLICATE_CONTENT_LENGTH] = { 400, "duplicate Content-Length" },
+	[HTTP_FIELD_BAD_CONTENT_LENGTH] = { 400, "invalid Content-Length" },
+	[HTTP_FIELD_LENGTH_AND_CODING] = { 400, "both Transfer-Encoding and Content-Length" },
+	[HTTP_FIELD_CODING_IN_HTTP10] = { 400, "Transfer-Encoding in HTTP/1.0 request" },
+	[HTTP_FIELD_DUPLICATE_TRANSFER_ENCODING] = { 400, "duplicate Transfer-Encoding" },
+	[HTTP_FIELD_BAD_TRANSFER_ENCODING] = { 400, "invalid Transfer-Encoding" },
+	[HTTP_FIELD_CHUNKED_TWICE] = { 400, "chunked applied more than once" },
+	/* RFC 9112 §6.3: chunked not final is 400; §6.1: unknown codings 501 */
+	[HTTP_FIELD_CHUNKED_NOT_FINAL] = { 400, "chunked is not the final transfer coding" },
+	[HTTP_FIELD_NO_CHUNKED] = { 400, "chunked is not the final transfer coding" },
+	[HTTP_FIELD_UNSUPPORTED_CODING] = { 501, "unsupported transfer coding" },
 };
 
 static enum parse
@@ -58,7 +89,8 @@ static enum parse
 reject_byte(struct http_request_head *out, unsigned char c, const char *message)
 {
 	if (c == '\0')
-		return fail(out, 400, "NUL in request head");
+		return fail(out, refusals[HTTP_HEAD_NUL].status,
+		    refusals[HTTP_HEAD_NUL].message);
 	return fail(out, 400, message);
 }
 
@@ -83,21 +115,6 @@ is_host_byte(unsigned char c)
 	return c != '\0' && strchr("-._~%!$&'()*+,;=:[]", c) != NULL;
 }
 
-bool
-http_token_equals(const char *s, size_t len, const char *lit)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (lit[i] == '\0')
-			return false;
-		if (ascii_lower((unsigned char)s[i]) !=
-		    ascii_lower((unsigned char)lit[i]))
-			return false;
-	}
-	return lit[len] == '\0';
-}
-
 void
 http_request_head_rebase(struct http_request_head *head, const char *from, const char *to)
 {
@@ -116,15 +133,7 @@ http_request_head_rebase(struct http_request_head *head, const char *from, const
 const struct http_header *
 http_find_header(const struct http_request_head *head, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < head->header_count; i++) {
-		const struct http_header *h = &head->headers[i];
-
-		if (http_token_equals(h->name, h->name_len, name))
-			return h;
-	}
-	return NULL;
+	return http_fields_find(head->headers, head->header_count, name);
 }
 
 /*
@@ -136,9 +145,9 @@ http_find_header(const struct http_request_head *head, const char *name)
  * followed it.
  */
 static enum parse
-parse_request_line(const char *line, size_t n, bool complete,
-    struct http_request_head *out)
+parse_request_line(void *parser, const char *line, size_t n, bool complete)
 {
+	struct http_request_head *out = ((struct request_parse *)parser)->head;
 	static const char version_shape[] = "HTTP/#.#";	/* '#' is a digit */
 	const size_t version_len = sizeof(version_shape) - 1;
 	size_t i, start, k;
@@ -206,247 +215,69 @@ parse_request_line(const char *line, size_t n, bool complete,
 	return PARSE_DONE;
 }
 
+/* The request's own field rule: at most one Host, host and port bytes only. */
 static enum parse
-apply_content_length(const struct http_header *h, struct header_facts *facts,
-    struct http_request_head *out)
+apply_host(void *parser, const struct http_header *h)
 {
-	uint64_t length = 0;
+	struct request_parse *p = parser;
 	size_t i;
 
-	if (facts->have_content_length)
-		return fail(out, 400, "duplicate Content-Length");
-	if (facts->have_transfer_encoding)
-		return fail(out, 400, "both Transfer-Encoding and Content-Length");
-	if (h->value_len == 0 || h->value_len > HTTP_CONTENT_LENGTH_MAX_DIGITS)
-		return fail(out, 400, "invalid Content-Length");
-	for (i = 0; i < h->value_len; i++) {
-		unsigned char c = (unsigned char)h->value[i];
-
-		if (!is_digit(c))
-			return fail(out, 400, "invalid Content-Length");
-		length = length * 10 + (uint64_t)(c - '0');
-	}
-	facts->have_content_length = true;
-	out->framing = HTTP_BODY_LENGTH;
-	out->content_length = length;
-	return PARSE_DONE;
-}
-
-/*
- * Only "chunked" is accepted. Anything else is classified so the client gets
- * the status RFC 9112 names: 501 for codings we do not implement stacked
- * under a final chunked, 400 for the rest.
- */
-static enum parse
-apply_transfer_encoding(const struct http_header *h, struct header_facts *facts,
-    struct http_request_head *out)
-{
-	const char *element;
-	size_t element_len, pos = 0, chunked_count = 0;
-	bool last_is_chunked = false;
-
-	if (out->version_minor == 0)
-		return fail(out, 400, "Transfer-Encoding in HTTP/1.0 request");
-	if (facts->have_transfer_encoding)
-		return fail(out, 400, "duplicate Transfer-Encoding");
-	if (facts->have_content_length)
-		return fail(out, 400, "both Transfer-Encoding and Content-Length");
-	if (http_token_equals(h->value, h->value_len, "chunked")) {
-		facts->have_transfer_encoding = true;
-		out->framing = HTTP_BODY_CHUNKED;
+	if (!same_token(h->name, h->name_len, "Host", 4))
 		return PARSE_DONE;
-	}
-	do {
-		pos = next_list_element(h->value, h->value_len, pos, &element,
-		    &element_len);
-		if (!is_token(element, element_len))
-			return fail(out, 400, "invalid Transfer-Encoding");
-		last_is_chunked = http_token_equals(element, element_len,
-		    "chunked");
-		if (last_is_chunked)
-			chunked_count++;
-	} while (pos < h->value_len);
-	if (h->value_len > 0 && h->value[h->value_len - 1] == ',')
-		return fail(out, 400, "invalid Transfer-Encoding");
-	if (chunked_count > 1)
-		return fail(out, 400, "chunked applied more than once");
-	if (!last_is_chunked)
-		return fail(out, 400, "chunked is not the final transfer coding");
-	return fail(out, 501, "unsupported transfer coding");
-}
-
-static enum parse
-apply_host(const struct http_header *h, struct header_facts *facts,
-    struct http_request_head *out)
-{
-	size_t i;
-
-	if (facts->have_host)
-		return fail(out, 400, "duplicate Host header");
+	if (p->have_host)
+		return fail(p->head, 400, "duplicate Host header");
 	for (i = 0; i < h->value_len; i++)
 		if (!is_host_byte((unsigned char)h->value[i]))
-			return fail(out, 400, "invalid Host header");
-	facts->have_host = true;
+			return fail(p->head, 400, "invalid Host header");
+	p->have_host = true;
 	return PARSE_DONE;
-}
-
-static enum parse
-apply_connection(const struct http_header *h, struct header_facts *facts)
-{
-	const char *element;
-	size_t element_len, pos = 0;
-
-	while (pos < h->value_len) {
-		pos = next_list_element(h->value, h->value_len, pos, &element,
-		    &element_len);
-		if (http_token_equals(element, element_len, "close"))
-			facts->connection_close = true;
-		else if (http_token_equals(element, element_len, "keep-alive"))
-			facts->connection_keep_alive = true;
-	}
-	return PARSE_DONE;
-}
-
-/* The headers whose meaning the parser itself must decide. */
-static enum parse
-apply_header(const struct http_header *h, struct header_facts *facts,
-    struct http_request_head *out)
-{
-	if (http_token_equals(h->name, h->name_len, "Content-Length"))
-		return apply_content_length(h, facts, out);
-	if (http_token_equals(h->name, h->name_len, "Transfer-Encoding"))
-		return apply_transfer_encoding(h, facts, out);
-	if (http_token_equals(h->name, h->name_len, "Host"))
-		return apply_host(h, facts, out);
-	if (http_token_equals(h->name, h->name_len, "Connection"))
-		return apply_connection(h, facts);
-	return PARSE_DONE;
-}
-
-/*
- *   field-line = field-name ":" OWS field-value OWS
- *   field-name = token
- *   field-value: VCHAR / SP / HTAB / obs-text
- * line[0..n) is the line so far without CRLF, n > 0.
- */
-static enum parse
-parse_header_line(const char *line, size_t n, bool complete,
-    struct header_facts *facts, struct http_request_head *out)
-{
-	struct http_header *h;
-	size_t i, name_len, value_start, value_end;
-
-	if (is_ows((unsigned char)line[0])) {
-		if (out->header_count == 0)
-			return fail(out, 400, "whitespace before first header");
-		return fail(out, 400, "obsolete line folding");
-	}
-	if (out->header_count == HTTP_MAX_HEADERS)
-		return fail(out, 431, "too many headers");
-	for (i = 0; i < n && is_tchar((unsigned char)line[i]); i++)
-		;
-	if (i == n)
-		return truncated(complete, out, "header line has no colon");
-	if (is_ows((unsigned char)line[i]))
-		return fail(out, 400, "whitespace before colon in header");
-	if (line[i] != ':')
-		return reject_byte(out, (unsigned char)line[i],
-		    "invalid character in header name");
-	if (i == 0)
-		return fail(out, 400, "empty header name");
-	name_len = i;
-	for (i = name_len + 1; i < n; i++)
-		if (!is_field_byte((unsigned char)line[i]))
-			return reject_byte(out, (unsigned char)line[i],
-			    "control character in header value");
-	if (!complete)
-		return PARSE_MORE;
-
-	value_start = name_len + 1;
-	value_end = n;
-	while (value_start < value_end && is_ows((unsigned char)line[value_start]))
-		value_start++;
-	while (value_end > value_start && is_ows((unsigned char)line[value_end - 1]))
-		value_end--;
-	h = &out->headers[out->header_count++];
-	h->name = line;
-	h->name_len = name_len;
-	h->value = line + value_start;
-	h->value_len = value_end - value_start;
-	return apply_header(h, facts, out);
 }
 
 /* The whole head is present: the rules that need every header line. */
 static enum parse
-finish_head(const struct header_facts *facts, struct http_request_head *out)
+finish_head(void *parser)
 {
-	if (out->version_minor == 1 && !facts->have_host)
+	const struct request_parse *p = parser;
+	const struct http_field_facts *facts = &p->parts.facts;
+	struct http_request_head *out = p->head;
+
+	if (out->version_minor == 1 && !p->have_host)
 		return fail(out, 400, "missing Host header");
-	if (out->version_minor == 1)
-		out->keep_alive = !facts->connection_close;
-	else
-		out->keep_alive = facts->connection_keep_alive &&
-		    !facts->connection_close;
+	if (facts->chunked)
+		out->framing = HTTP_BODY_CHUNKED;
+	else if (facts->have_content_length) {
+		out->framing = HTTP_BODY_LENGTH;
+		out->content_length = facts->content_length;
+	}
+	out->keep_alive = http_field_keep_alive(facts, out->version_minor);
 	return PARSE_DONE;
+}
+
+static enum parse
+refuse(void *parser, enum http_head_fault fault)
+{
+	return fail(((struct request_parse *)parser)->head,
+	    refusals[fault].status, refusals[fault].message);
 }
 
 enum parse
 http_parse_request_head(const char *buf, size_t len, size_t max_head,
     struct http_request_head *out)
 {
-	struct header_facts facts;
-	size_t limit = len < max_head ? len : max_head;
-	size_t pos = 0, content_len, empty_lines = 0;
-	bool have_request_line = false;
-	enum line_end end;
-	enum parse result;
+	static const struct http_head_lines request_lines = {
+		.start_line = parse_request_line,
+		.field = apply_host,
+		.finish = finish_head,
+		.refuse = refuse,
+		.max_leading_empty_lines = HTTP_MAX_LEADING_EMPTY_LINES,
+	};
+	struct request_parse request = {
+		.head = out,
+		.parts = HTTP_HEAD_PARTS_OF(out),
+	};
 
 	memset(out, 0, sizeof(*out));
-	memset(&facts, 0, sizeof(facts));
 	out->framing = HTTP_BODY_NONE;
-
-	for (;;) {
-		const char *line = buf + pos;
-
-		end = find_line_end(line, limit - pos, &content_len);
-		if (end == LINE_COMPLETE && content_len == 0) {
-			pos += 2;
-			if (have_request_line) {
-				out->head_len = pos;
-				return finish_head(&facts, out);
-			}
-			if (++empty_lines > HTTP_MAX_LEADING_EMPTY_LINES)
-				return fail(out, 400,
-				    "too many empty lines before request line");
-			continue;
-		}
-
-		if (content_len == 0)
-			result = PARSE_MORE;
-		else if (!have_request_line)
-			result = parse_request_line(line, content_len,
-			    end == LINE_COMPLETE, out);
-		else
-			result = parse_header_line(line, content_len,
-			    end == LINE_COMPLETE, &facts, out);
-		if (result == PARSE_INVALID)
-			return result;
-
-		switch (end) {
-		case LINE_COMPLETE:
-			have_request_line = true;
-			pos += content_len + 2;
-			break;
-		case LINE_BARE_LF:
-			return fail(out, 400, "bare LF in request head");
-		case LINE_BARE_CR:
-			return fail(out, 400, "bare CR in request head");
-		case LINE_PARTIAL:
-			if (len < max_head)
-				return PARSE_MORE;
-			if (have_request_line)
-				return fail(out, 431, "request head too large");
-			return fail(out, 414, "request line too long");
-		}
-	}
+	return http_head_walk(buf, len, max_head, &request_lines, &request,
+	    &request.parts);
 }

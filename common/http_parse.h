@@ -8,11 +8,11 @@
  * It never allocates: names and values point into the caller's buffer.
  *
  * Policy (egress-notes.md §3): CRLF line endings only (bare LF, bare CR → 400),
- * no obs-fold, no whitespace before the colon, no NUL or control characters,
- * header names are tokens, exactly one Content-Length (digits only, bounded)
- * or exactly "Transfer-Encoding: chunked", never both; HTTP/1.0 with
- * Transfer-Encoding is invalid. Head larger than the cap → 431 (request line
- * alone larger → 414).
+ * no NUL or control characters; the header lines are read by the field core
+ * shared with the response parser (http_fields.h: no obs-fold, no whitespace
+ * before the colon, token names, exactly one Content-Length, digits only,
+ * bounded, or exactly "Transfer-Encoding: chunked", never both, never on
+ * HTTP/1.0). Head larger than the cap → 431 (request line alone larger → 414).
  */
 #ifndef OMNI_HTTP_PARSE_H
 #define OMNI_HTTP_PARSE_H
@@ -22,8 +22,7 @@
 #include <stdbool.h>
 
 #include "parse.h"
-
-#define HTTP_MAX_HEADERS	64
+#include "http_fields.h"	/* struct http_header, HTTP_MAX_HEADERS, http_token_equals */
 
 /*
  * Empty lines (CRLF) tolerated before the request line (RFC 9112 §2.2); one
@@ -31,13 +30,6 @@
  * them with the head; method and target point past them.
  */
 #define HTTP_MAX_LEADING_EMPTY_LINES	4
-
-struct http_header {
-	const char	*name;	/* not NUL-terminated; points into the buffer */
-	size_t		 name_len;
-	const char	*value;	/* leading/trailing OWS trimmed */
-	size_t		 value_len;
-};
 
 enum http_body_framing {
 	HTTP_BODY_NONE,		/* no Content-Length, no Transfer-Encoding */
@@ -77,8 +69,5 @@ void		http_request_head_rebase(struct http_request_head *head, const char *from,
 /* Case-insensitive lookup of a header by name; NULL when absent. */
 const struct http_header *http_find_header(const struct http_request_head *head,
 		    const char *name);
-
-/* Case-insensitive compare of a (ptr,len) token with a C string. */
-bool		http_token_equals(const char *s, size_t len, const char *lit);
 
 #endif

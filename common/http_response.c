@@ -10,9 +10,12 @@
  * It is built like the request parser (common/http_parse.c), line by line,
  * checking every line as far as it has arrived so that a head that can no
  * longer become valid is refused at once; the first fault in byte order wins,
- * and a refused prefix stays refused however many bytes follow. Every refusal
- * is 502: the relay answers its client with Bad Gateway and closes the
- * upstream connection.
+ * and a refused prefix stays refused however many bytes follow. Header lines
+ * and the Content-Length / Transfer-Encoding / Connection rules are the field
+ * core both parsers share (common/http_fields.c); what is the response's own
+ * is the status line, the bodiless statuses and HEAD, and its wording. Every
+ * refusal is 502: the relay answers its client with Bad Gateway and closes
+ * the upstream connection.
  *
  * Decisions a caller relies on (see also http_response.h):
  *   - Only HTTP/1.0 and HTTP/1.1 status lines; the status code is three
@@ -43,15 +46,40 @@
 #include "http_lex.h"
 
 #define RESPONSE_ERROR_STATUS		502
-#define CONTENT_LENGTH_MAX_DIGITS	18
 
-/* What the header lines said so far, for the framing and keep-alive rules. */
-struct header_facts {
-	bool	 have_content_length;
-	bool	 have_transfer_encoding;
-	bool	 connection_close;
-	bool	 connection_keep_alive;
-	uint64_t content_length;
+/* How each fault of the shared rules (http_fields.h) is named in the log. */
+static const char *const refusals[HTTP_HEAD_FAULT_COUNT] = {
+	[HTTP_HEAD_NUL] = "NUL in response head",
+	[HTTP_HEAD_BARE_LF] = "bare LF in response head",
+	[HTTP_HEAD_BARE_CR] = "bare CR in response head",
+	[HTTP_HEAD_TOO_MANY_EMPTY_LINES] = "empty line before status line",
+	[HTTP_HEAD_START_LINE_TOO_LONG] = "status line too long",
+	[HTTP_HEAD_TOO_LARGE] = "response head too large",
+	[HTTP_FIELD_WHITESPACE_BEFORE_FIRST] = "whitespace before first header in response",
+	[HTTP_FIELD_OBS_FOLD] = "obsolete line folding in response head",
+	[HTTP_FIELD_TOO_MANY] = "too many headers in response",
+	[HTTP_FIELD_NO_COLON] = "response header line has no colon",
+	[HTTP_FIELD_WHITESPACE_BEFORE_COLON] = "whitespace before colon in response header",
+	[HTTP_FIELD_BAD_NAME_BYTE] = "invalid character in response header name",
+	[HTTP_FIELD_EMPTY_NAME] = "empty response header name",
+	[HTTP_FIELD_BAD_VALUE_BYTE] = "control character in response header value",
+	[HTTP_FIELD_DUPLICATE_CONTENT_LENGTH] = "duplicate Content-Length",
+	[HTTP_FIELD_BAD_CONTENT_LENGTH] = "invalid Content-Length",
+	[HTTP_FIELD_LENGTH_AND_CODING] = "both Transfer-Encoding and Content-Length",
+	[HTTP_FIELD_CODING_IN_HTTP10] = "Transfer-Encoding in HTTP/1.0 response",
+	[HTTP_FIELD_DUPLICATE_TRANSFER_ENCODING] = "duplicate Transfer-Encoding",
+	[HTTP_FIELD_BAD_TRANSFER_ENCODING] = "invalid Transfer-Encoding",
+	[HTTP_FIELD_CHUNKED_TWICE] = "chunked applied more than once",
+	[HTTP_FIELD_CHUNKED_NOT_FINAL] = "chunked is not the final transfer coding",
+	[HTTP_FIELD_NO_CHUNKED] = "unsupported transfer coding in response",
+	[HTTP_FIELD_UNSUPPORTED_CODING] = "unsupported transfer coding in response",
+};
+
+/* One parse: the head being filled, what its header lines said so far. */
+struct response_parse {
+	struct http_response_head *head;
+	bool			 request_was_head;
+	struct http_head_parts	 parts;
 };
 
 /*
@@ -107,7 +135,7 @@ reject_byte(struct http_response_head *out, unsigned char c,
     const char *message)
 {
 	if (c == '\0')
-		return fail(out, "NUL in response head");
+		return fail(out, refusals[HTTP_HEAD_NUL]);
 	return fail(out, message);
 }
 
@@ -115,15 +143,7 @@ const struct http_header *
 http_response_find_header(const struct http_response_head *head,
     const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < head->header_count; i++) {
-		const struct http_header *h = &head->headers[i];
-
-		if (http_token_equals(h->name, h->name_len, name))
-			return h;
-	}
-	return NULL;
+	return http_fields_find(head->headers, head->header_count, name);
 }
 
 static bool
@@ -163,24 +183,6 @@ http_response_field_is_daemons(const char *name, size_t len)
 }
 
 bool
-http_connection_lists(const struct http_header *connection_header,
-    const char *name, size_t len)
-{
-	const char *element;
-	size_t element_len, pos = 0;
-
-	if (connection_header == NULL || len == 0)
-		return false;
-	while (pos < connection_header->value_len) {
-		pos = next_list_element(connection_header->value,
-		    connection_header->value_len, pos, &element, &element_len);
-		if (same_token(element, element_len, name, len))
-			return true;
-	}
-	return false;
-}
-
-bool
 http_response_header_is_hop_by_hop(const struct http_response_head *head,
     const struct http_header *field)
 {
@@ -204,9 +206,9 @@ http_response_header_is_hop_by_hop(const struct http_response_head *head,
  * followed it. Each byte is judged as soon as it is there.
  */
 static enum parse
-parse_status_line(const char *line, size_t n, bool complete,
-    struct http_response_head *out)
+parse_status_line(void *parser, const char *line, size_t n, bool complete)
 {
+	struct http_response_head *out = ((struct response_parse *)parser)->head;
 	static const char shape[] = "HTTP/#.# ###";	/* '#' is a digit */
 	const size_t shape_len = sizeof(shape) - 1;
 	size_t i;
@@ -251,172 +253,18 @@ parse_status_line(const char *line, size_t n, bool complete,
 	return PARSE_DONE;
 }
 
-static enum parse
-apply_content_length(const struct http_header *h, struct header_facts *facts,
-    struct http_response_head *out)
-{
-	uint64_t length = 0;
-	size_t i;
-
-	if (facts->have_content_length)
-		return fail(out, "duplicate Content-Length");
-	if (facts->have_transfer_encoding)
-		return fail(out, "both Transfer-Encoding and Content-Length");
-	if (h->value_len == 0 || h->value_len > CONTENT_LENGTH_MAX_DIGITS)
-		return fail(out, "invalid Content-Length");
-	for (i = 0; i < h->value_len; i++) {
-		unsigned char c = (unsigned char)h->value[i];
-
-		if (!is_digit(c))
-			return fail(out, "invalid Content-Length");
-		length = length * 10 + (uint64_t)(c - '0');
-	}
-	facts->have_content_length = true;
-	facts->content_length = length;
-	return PARSE_DONE;
-}
-
-/*
- * Only "chunked" is accepted; anything else is named for the log, the
- * hostile shapes (chunked twice, chunked not last) apart from codings we
- * merely do not implement.
- */
-static enum parse
-apply_transfer_encoding(const struct http_header *h,
-    struct header_facts *facts, struct http_response_head *out)
-{
-	const char *element;
-	size_t element_len, pos = 0, chunked_count = 0;
-	bool last_is_chunked = false;
-
-	if (out->version_minor == 0)
-		return fail(out, "Transfer-Encoding in HTTP/1.0 response");
-	if (facts->have_transfer_encoding)
-		return fail(out, "duplicate Transfer-Encoding");
-	if (facts->have_content_length)
-		return fail(out, "both Transfer-Encoding and Content-Length");
-	if (http_token_equals(h->value, h->value_len, "chunked")) {
-		facts->have_transfer_encoding = true;
-		return PARSE_DONE;
-	}
-	do {
-		pos = next_list_element(h->value, h->value_len, pos, &element,
-		    &element_len);
-		if (!is_token(element, element_len))
-			return fail(out, "invalid Transfer-Encoding");
-		last_is_chunked = http_token_equals(element, element_len,
-		    "chunked");
-		if (last_is_chunked)
-			chunked_count++;
-	} while (pos < h->value_len);
-	if (h->value_len > 0 && h->value[h->value_len - 1] == ',')
-		return fail(out, "invalid Transfer-Encoding");
-	if (chunked_count > 1)
-		return fail(out, "chunked applied more than once");
-	if (chunked_count == 1 && !last_is_chunked)
-		return fail(out, "chunked is not the final transfer coding");
-	return fail(out, "unsupported transfer coding in response");
-}
-
-static enum parse
-apply_connection(const struct http_header *h, struct header_facts *facts)
-{
-	const char *element;
-	size_t element_len, pos = 0;
-
-	while (pos < h->value_len) {
-		pos = next_list_element(h->value, h->value_len, pos, &element,
-		    &element_len);
-		if (http_token_equals(element, element_len, "close"))
-			facts->connection_close = true;
-		else if (http_token_equals(element, element_len, "keep-alive"))
-			facts->connection_keep_alive = true;
-	}
-	return PARSE_DONE;
-}
-
-/* The headers whose meaning the parser itself must decide. */
-static enum parse
-apply_header(const struct http_header *h, struct header_facts *facts,
-    struct http_response_head *out)
-{
-	if (http_token_equals(h->name, h->name_len, "Content-Length"))
-		return apply_content_length(h, facts, out);
-	if (http_token_equals(h->name, h->name_len, "Transfer-Encoding"))
-		return apply_transfer_encoding(h, facts, out);
-	if (http_token_equals(h->name, h->name_len, "Connection"))
-		return apply_connection(h, facts);
-	return PARSE_DONE;
-}
-
-/*
- *   field-line = field-name ":" OWS field-value OWS
- *   field-name = token
- *   field-value: VCHAR / SP / HTAB / obs-text
- * line[0..n) is the line so far without CRLF, n > 0.
- */
-static enum parse
-parse_header_line(const char *line, size_t n, bool complete,
-    struct header_facts *facts, struct http_response_head *out)
-{
-	struct http_header *h;
-	size_t i, name_len, value_start, value_end;
-
-	if (is_ows((unsigned char)line[0])) {
-		if (out->header_count == 0)
-			return fail(out,
-			    "whitespace before first header in response");
-		return fail(out, "obsolete line folding in response head");
-	}
-	if (out->header_count == HTTP_MAX_HEADERS)
-		return fail(out, "too many headers in response");
-	for (i = 0; i < n && is_tchar((unsigned char)line[i]); i++)
-		;
-	if (i == n) {
-		if (complete)
-			return fail(out, "response header line has no colon");
-		return PARSE_MORE;
-	}
-	if (is_ows((unsigned char)line[i]))
-		return fail(out, "whitespace before colon in response header");
-	if (line[i] != ':')
-		return reject_byte(out, (unsigned char)line[i],
-		    "invalid character in response header name");
-	if (i == 0)
-		return fail(out, "empty response header name");
-	name_len = i;
-	for (i = name_len + 1; i < n; i++)
-		if (!is_field_byte((unsigned char)line[i]))
-			return reject_byte(out, (unsigned char)line[i],
-			    "control character in response header value");
-	if (!complete)
-		return PARSE_MORE;
-
-	value_start = name_len + 1;
-	value_end = n;
-	while (value_start < value_end &&
-	    is_ows((unsigned char)line[value_start]))
-		value_start++;
-	while (value_end > value_start &&
-	    is_ows((unsigned char)line[value_end - 1]))
-		value_end--;
-	h = &out->headers[out->header_count++];
-	h->name = line;
-	h->name_len = name_len;
-	h->value = line + value_start;
-	h->value_len = value_end - value_start;
-	return apply_header(h, facts, out);
-}
-
 /* RFC 9112 §6.3, in its order, once the whole head is present. */
 static enum parse
-finish_head(const struct header_facts *facts, bool request_was_head,
-    struct http_response_head *out)
+finish_head(void *parser)
 {
-	if (request_was_head || out->status < 200 || out->status == 204 ||
+	const struct response_parse *p = parser;
+	const struct http_field_facts *facts = &p->parts.facts;
+	struct http_response_head *out = p->head;
+
+	if (p->request_was_head || out->status < 200 || out->status == 204 ||
 	    out->status == 304)
 		out->framing = HTTP_RESPONSE_NO_BODY;
-	else if (facts->have_transfer_encoding)
+	else if (facts->chunked)
 		out->framing = HTTP_RESPONSE_CHUNKED;
 	else if (facts->have_content_length) {
 		out->framing = HTTP_RESPONSE_LENGTH;
@@ -424,68 +272,37 @@ finish_head(const struct header_facts *facts, bool request_was_head,
 	} else
 		out->framing = HTTP_RESPONSE_UNTIL_CLOSE;
 
-	if (out->framing == HTTP_RESPONSE_UNTIL_CLOSE)
-		out->keep_alive = false;
-	else if (out->version_minor == 1)
-		out->keep_alive = !facts->connection_close;
-	else
-		out->keep_alive = facts->connection_keep_alive &&
-		    !facts->connection_close;
+	out->keep_alive = out->framing != HTTP_RESPONSE_UNTIL_CLOSE &&
+	    http_field_keep_alive(facts, out->version_minor);
 	return PARSE_DONE;
+}
+
+static enum parse
+refuse(void *parser, enum http_head_fault fault)
+{
+	return fail(((struct response_parse *)parser)->head, refusals[fault]);
 }
 
 enum parse
 http_parse_response_head(const char *buf, size_t len, size_t max_head,
     bool request_was_head, struct http_response_head *out)
 {
-	struct header_facts facts;
-	size_t limit = len < max_head ? len : max_head;
-	size_t pos = 0, content_len;
-	bool have_status_line = false;
-	enum line_end end;
-	enum parse result;
+	/* unlike a server, a client has no allowance for empty lines first */
+	static const struct http_head_lines response_lines = {
+		.start_line = parse_status_line,
+		.field = NULL,
+		.finish = finish_head,
+		.refuse = refuse,
+		.max_leading_empty_lines = 0,
+	};
+	struct response_parse response = {
+		.head = out,
+		.request_was_head = request_was_head,
+		.parts = HTTP_HEAD_PARTS_OF(out),
+	};
 
 	memset(out, 0, sizeof(*out));
-	memset(&facts, 0, sizeof(facts));
 	out->framing = HTTP_RESPONSE_NO_BODY;
-
-	for (;;) {
-		const char *line = buf + pos;
-
-		end = find_line_end(line, limit - pos, &content_len);
-		if (end == LINE_COMPLETE && content_len == 0) {
-			if (!have_status_line)
-				return fail(out, "empty line before status line");
-			out->head_len = pos + 2;
-			return finish_head(&facts, request_was_head, out);
-		}
-
-		if (content_len == 0)
-			result = PARSE_MORE;
-		else if (!have_status_line)
-			result = parse_status_line(line, content_len,
-			    end == LINE_COMPLETE, out);
-		else
-			result = parse_header_line(line, content_len,
-			    end == LINE_COMPLETE, &facts, out);
-		if (result == PARSE_INVALID)
-			return result;
-
-		switch (end) {
-		case LINE_COMPLETE:
-			have_status_line = true;
-			pos += content_len + 2;
-			break;
-		case LINE_BARE_LF:
-			return fail(out, "bare LF in response head");
-		case LINE_BARE_CR:
-			return fail(out, "bare CR in response head");
-		case LINE_PARTIAL:
-			if (len < max_head)
-				return PARSE_MORE;
-			if (have_status_line)
-				return fail(out, "response head too large");
-			return fail(out, "status line too long");
-		}
-	}
+	return http_head_walk(buf, len, max_head, &response_lines, &response,
+	    &response.parts);
 }

@@ -15,12 +15,13 @@
  *                 ("HTTP/1.1 200" CRLF, without the SP, is taken as an
  *                 empty reason)
  *
- * Policy (egress-notes.md §3, RFC 9112 §6.3): CRLF line endings only, no
- * obs-fold, no whitespace before the colon, no NUL or control characters;
- * at most one Content-Length (digits only, bounded) and at most one
- * Transfer-Encoding, which must be exactly "chunked"; never both, not even on
- * a response that has no body. Anything a peer could read differently from us
- * is 502 and the upstream connection must not be reused.
+ * Policy (egress-notes.md §3, RFC 9112 §6.3): CRLF line endings only, no NUL
+ * or control characters; the header lines are read by the field core shared
+ * with the request parser (http_fields.h: no obs-fold, no whitespace before
+ * the colon, at most one Content-Length, digits only, bounded, and at most
+ * one Transfer-Encoding, which must be exactly "chunked"; never both, not
+ * even on a response that has no body). Anything a peer could read
+ * differently from us is 502 and the upstream connection must not be reused.
  */
 #ifndef OMNI_HTTP_RESPONSE_H
 #define OMNI_HTTP_RESPONSE_H
@@ -30,7 +31,7 @@
 #include <stdbool.h>
 
 #include "parse.h"
-#include "http_parse.h"	/* struct http_header, HTTP_MAX_HEADERS */
+#include "http_parse.h"	/* struct http_header, http_connection_lists (http_fields.h) */
 
 enum http_response_framing {
 	HTTP_RESPONSE_NO_BODY,		/* 1xx, 204, 304, or the answer to HEAD */
@@ -91,13 +92,6 @@ bool		http_is_relay_marker(const char *name, size_t len);
  * provider's own are dropped.
  */
 bool		http_response_field_is_daemons(const char *name, size_t len);
-
-/*
- * Whether name[0..len) is one of the comma-separated options of this
- * Connection header (any case, OWS ignored); false for a NULL header.
- */
-bool		http_connection_lists(const struct http_header *connection_header,
-		    const char *name, size_t len);
 
 /*
  * The whole forwarding decision for one field of a parsed head: true when it
