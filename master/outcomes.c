@@ -4,7 +4,10 @@
  * attempts already folded into one row with a call count, see
  * common/outcome_batch.h) and is written to proxy_logs in one transaction
  * every 100 ms (or 256 rows), so no worker ever waits for the database. The
- * table is kept to the newest PROXY_LOGS_MAX_ROWS rows.
+ * table is kept to the newest PROXY_LOGS_MAX_ROWS rows. A failure that a
+ * 1proxy row is to blame for also lowers that row's quality in the same
+ * transaction (master/oneproxy_store.c), and a row that drops out of rotation
+ * reaches the workers in a new snapshot.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include "db.h"
 #include "log.h"
 #include "master.h"
+#include "oneproxy_store.h"
 #include "outcome_batch.h"
 #include "util.h"
 
@@ -30,7 +34,35 @@ field(struct json_object *row, enum outcome_column col)
 	    json_object_get_string(v) : NULL;
 }
 
-static void
+/*
+ * The stages at which a failed attempt is the proxy's fault: it could not be
+ * reached, refused the tunnel or its credentials, or the TLS through it
+ * failed; and any timeout. A provider's answer (stage "ready": a status, a
+ * malformed head) and a body cut short are not held against the proxy.
+ */
+static const char *const proxy_fault_stages[] = {
+	"dns", "connect", "proxy_tls", "proxy_handshake", "tls", NULL,
+};
+
+static bool
+outcome_blames_proxy(const char *status, const char *stage)
+{
+	size_t i;
+
+	if (status == NULL)
+		return false;
+	if (strcmp(status, "timeout") == 0)
+		return true;
+	if (strcmp(status, "error") != 0 || stage == NULL)
+		return false;
+	for (i = 0; proxy_fault_stages[i] != NULL; i++)
+		if (strcmp(stage, proxy_fault_stages[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Write one row; true when it took a 1proxy row out of rotation. */
+static bool
 write_outcome(struct master *m, sqlite3_stmt *st, struct json_object *o)
 {
 	const char *proxy_id = field(o, OC_PROXY_ID);
@@ -39,7 +71,7 @@ write_outcome(struct master *m, sqlite3_stmt *st, struct json_object *o)
 	int64_t calls = json_object_get_int64(json_object_array_get_idx(o, OC_CALLS));
 
 	if (calls < 1)
-		return;		/* not a row a worker sends */
+		return false;	/* not a row a worker sends */
 
 	uuid_v4(id);
 	iso_time_now(stamp, sizeof(stamp));
@@ -70,6 +102,8 @@ write_outcome(struct master *m, sqlite3_stmt *st, struct json_object *o)
 	sqlite3_bind_int64(st, 18, calls);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		log_warnx("proxy_logs: %s", sqlite3_errmsg(m->db));
+	return p != NULL && outcome_blames_proxy(field(o, OC_STATUS), field(o, OC_STAGE)) &&
+	    oneproxy_degrade(m, proxy_id, calls) == 1;
 }
 
 static void
@@ -78,6 +112,7 @@ flush_outcomes(evutil_socket_t fd, short what, void *arg)
 	struct master *m = arg;
 	sqlite3_stmt *st;
 	size_t i, n = json_object_array_length(m->outcomes);
+	bool rotation_changed = false;
 
 	(void)fd;
 	(void)what;
@@ -92,7 +127,8 @@ flush_outcomes(evutil_socket_t fd, short what, void *arg)
 	    "stage, latency_ms, bytes, error, connection_id, combo_id, calls) VALUES (?, ?, "
 	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	for (i = 0; st != NULL && i < n; i++)
-		write_outcome(m, st, json_object_array_get_idx(m->outcomes, i));
+		if (write_outcome(m, st, json_object_array_get_idx(m->outcomes, i)))
+			rotation_changed = true;
 	sqlite3_finalize(st);
 	m->outcomes_written += n;
 	if (m->outcomes_written >= PROXY_LOGS_TRIM_EVERY) {
@@ -102,10 +138,15 @@ flush_outcomes(evutil_socket_t fd, short what, void *arg)
 		    "(SELECT MAX(rowid) FROM proxy_logs) - %d", PROXY_LOGS_MAX_ROWS);
 		sqlite3_exec(m->db, sql, NULL, NULL, NULL);
 	}
-	if (db_commit(m->db) != 0)
+	if (db_commit(m->db) != 0) {
 		db_rollback(m->db);
+		rotation_changed = false;
+	}
 	json_object_put(m->outcomes);
 	m->outcomes = json_object_new_array();
+	/* a degraded 1proxy row is now inactive: workers stop dialling it */
+	if (rotation_changed && master_rebuild_snapshot(m) == 0)
+		master_push_snapshot(m);
 }
 
 void
