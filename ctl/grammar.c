@@ -313,6 +313,11 @@ const struct grammar_command grammar_table[] = {
 		.positionals = { { "PROVIDER", "providerId", ARG_STRING, false } },
 		.help = "back to native",
 	}, {
+		.words = "oneproxy sync", .command = "oneproxy.sync",
+		.probe = true,
+		.help = "fetch the 1proxy feed through the global proxy and import its rows; "
+		    "shows progress on a terminal, then one line with the outcome",
+	}, {
 		.words = "oneproxy list", .command = "oneproxy.list",
 		.options = oneproxy_list_options,
 		.help = "active 1proxy rows, best quality first",

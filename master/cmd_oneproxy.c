@@ -1,9 +1,9 @@
 /*
  * master/cmd_oneproxy.c — the 1proxy free-proxy feed's commands (API.md
  * "1proxy"): list, stats, sync status, rotation, breaker reset and removal
- * of the rows a sync imported. They validate, call master/oneproxy_store.c,
- * and reply; the sync itself runs in a worker (the master does no network
- * I/O) and is in master/oneproxy_sync.c.
+ * of the rows a sync imported, and the sync. They validate, call
+ * master/oneproxy_store.c, and reply; a sync runs as a chain of worker jobs
+ * (the master does no network I/O), see master/oneproxy_sync.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -214,4 +214,41 @@ const struct command cmd_oneproxy_delete = {
 	.args = delete_args,
 	.mutates = true,
 	.run = oneproxy_delete_run,
+};
+
+static void
+oneproxy_sync_run(struct master *m, struct json_object *args, struct reply *r)
+{
+	struct json_object *o, *progress;
+	char buf[300];
+	const char *refusal;
+
+	if ((progress = oneproxy_sync_progress(m)) != NULL) {
+		o = error_envelope(409, "a 1proxy sync is running; wait for it to end", NULL);
+		json_object_object_add(o, "progress", progress);
+		reply_set(r, 409, o);
+		return;
+	}
+	if ((refusal = oneproxy_sync_refusal(m, buf, sizeof(buf))) != NULL) {
+		/* as OmniRoute answers: 200 with success false and the reason */
+		o = json_object_new_object();
+		json_object_object_add(o, "success", json_object_new_boolean(0));
+		json_object_object_add(o, "added", json_object_new_int(0));
+		json_object_object_add(o, "updated", json_object_new_int(0));
+		json_object_object_add(o, "failed", json_object_new_int(0));
+		json_object_object_add(o, "total", json_object_new_int(0));
+		json_object_object_add(o, "error", json_object_new_string(refusal));
+		json_object_object_add(o, "message", json_object_new_string(refusal));
+		reply_set(r, 200, o);
+		return;
+	}
+	reply_job(r, "oneproxy.sync", json_object_get(args));
+}
+
+const struct command cmd_oneproxy_sync = {
+	.name = "oneproxy.sync",
+	.help = "fetch the 1proxy feed page by page through the global proxy and import "
+	    "its rows; {} (progress lines as it goes)",
+	.args = no_args,
+	.run = oneproxy_sync_run,
 };

@@ -128,6 +128,7 @@ static const struct api_route routes[] = {
 	    { { "action", "action" } }, NULL },	/* any other action: refused by name */
 	{ "GET", "/api/settings/oneproxy", NULL, "oneproxy.list", BODY_IGNORED, ROUTE_FORWARD, NULL,
 	    { { "protocol", "protocol" }, { "countryCode", "countryCode" }, { "minQuality", "minQuality" }, { "limit", "limit" }, { "offset", "offset" } }, NULL },
+	{ "POST", "/api/settings/oneproxy", NULL, "oneproxy.sync", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "POST", "/api/settings/oneproxy/rotate", NULL, "oneproxy.rotate", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "POST", "/api/settings/oneproxy/reset", NULL, "oneproxy.reset", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "DELETE", "/api/settings/oneproxy", NULL, "oneproxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "clearAll", "clearAll" } }, NULL },

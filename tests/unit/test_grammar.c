@@ -602,6 +602,7 @@ test_route_commands(void **state)
 	    "--min-quality", "60", "--limit", "10", "--offset", "20"), "oneproxy.list",
 	    "{\"protocol\":\"socks5\",\"countryCode\":\"de\",\"minQuality\":60,"
 	    "\"limit\":10,\"offset\":20}");
+	check_build(ARGV("oneproxy", "sync"), "oneproxy.sync", "{}");
 	check_build(ARGV("oneproxy", "stats"), "oneproxy.stats", "{}");
 	check_build(ARGV("oneproxy", "status"), "oneproxy.status", "{}");
 	check_build(ARGV("oneproxy", "rotate"), "oneproxy.rotate", "{}");
