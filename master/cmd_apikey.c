@@ -11,7 +11,6 @@
 #include <openssl/rand.h>
 
 #include "commands.h"
-#include "db.h"
 #include "route_store.h"
 #include "util.h"
 
@@ -64,7 +63,6 @@ apikey_add(struct master *m, struct json_object *args, struct reply *r)
 	char key[sizeof(APIKEY_PREFIX) + APIKEY_RANDOM_BYTES * 2], hash[65];
 	char id[UUID_STR_LEN], stamp[ISO_TIME_LEN], prefix[APIKEY_SHOWN_PREFIX + 1];
 	struct json_object *rec;
-	sqlite3_stmt *st;
 	size_t i;
 
 	if (RAND_bytes(random, sizeof(random)) != 1 || uuid_v4(id) != 0) {
@@ -78,20 +76,8 @@ apikey_add(struct master *m, struct json_object *args, struct reply *r)
 	memcpy(prefix, key, APIKEY_SHOWN_PREFIX);	/* the first characters, to recognise it */
 	prefix[APIKEY_SHOWN_PREFIX] = '\0';
 	iso_time_now(stamp, sizeof(stamp));
-	st = db_prepare(m->db, "INSERT INTO api_keys (id, name, key_hash, prefix, "
-	    "created_at) VALUES (?, ?, ?, ?, ?)");
-	if (st == NULL || apikey_hash(key, hash) != 0) {
-		sqlite3_finalize(st);
-		OPENSSL_cleanse(key, sizeof(key));
-		reply_error(r, 500, "could not store the key");
-		return;
-	}
-	db_bind_text(st, 1, id);
-	db_bind_text(st, 2, arg_string(args, "name", ""));
-	db_bind_text(st, 3, hash);
-	db_bind_text(st, 4, prefix);
-	db_bind_text(st, 5, stamp);
-	if (db_exec_stmt(st) != 0) {
+	if (apikey_hash(key, hash) != 0 ||
+	    apikey_insert(m, id, arg_string(args, "name", ""), hash, prefix, stamp) != 0) {
 		OPENSSL_cleanse(key, sizeof(key));
 		reply_error(r, 500, "could not store the key");
 		return;
@@ -119,30 +105,15 @@ static const struct arg_spec id_args[] = {
 	ARGSPEC_END
 };
 
+static const struct deletion apikey_deletion = {
+	.not_found = "API key not found",
+	.what = "the key",
+};
+
 static void
 apikey_delete(struct master *m, struct json_object *args, struct reply *r)
 {
-	const char *id = arg_string(args, "id", "");
-	struct json_object *ok;
-	sqlite3_stmt *st;
-
-	if (db_count(m->db, "SELECT COUNT(*) FROM api_keys WHERE id = ?", id) <= 0) {
-		reply_error(r, 404, "API key not found");
-		return;
-	}
-	st = db_prepare(m->db, "DELETE FROM api_keys WHERE id = ?");
-	if (st == NULL) {
-		reply_error(r, 500, "could not delete the key");
-		return;
-	}
-	db_bind_text(st, 1, id);
-	if (db_exec_stmt(st) != 0) {
-		reply_error(r, 500, "could not delete the key");
-		return;
-	}
-	ok = json_object_new_object();
-	json_object_object_add(ok, "success", json_object_new_boolean(1));
-	reply_set(r, 200, ok);
+	reply_deletion(r, apikey_remove(m, arg_string(args, "id", "")), &apikey_deletion);
 }
 
 const struct command cmd_apikey_delete = {

@@ -15,6 +15,8 @@
 #include "db.h"
 #include "proxy_store.h"
 #include "route_store.h"
+#include "settings_store.h"
+#include "upstream_store.h"
 
 #define BACKUP_FORMAT	"omniroute-backup"
 #define BACKUP_VERSION	1
@@ -24,52 +26,6 @@ static const struct arg_spec export_args[] = {
 	{ "secrets", ARG_BOOL, 0, 0, 0, NULL },
 	ARGSPEC_END
 };
-
-static struct json_object *
-export_upstream_modes(struct master *m)
-{
-	struct json_object *items = json_object_new_array();
-	sqlite3_stmt *st = db_prepare(m->db, "SELECT provider_id, mode, enabled, "
-	    "cliproxyapi_model_mapping, native_priority, cliproxyapi_priority "
-	    "FROM upstream_proxy_config ORDER BY provider_id");
-
-	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "providerId", json_object_new_string(db_col_text(st, 0)));
-		json_object_object_add(o, "mode", json_object_new_string(db_col_text(st, 1)));
-		json_object_object_add(o, "enabled",
-		    json_object_new_boolean(sqlite3_column_int(st, 2) != 0));
-		json_object_object_add(o, "cliproxyapiModelMapping", db_col_is_null(st, 3) ?
-		    NULL : json_object_new_string(db_col_text(st, 3)));
-		json_object_object_add(o, "nativePriority",
-		    json_object_new_int(sqlite3_column_int(st, 4)));
-		json_object_object_add(o, "cliproxyapiPriority",
-		    json_object_new_int(sqlite3_column_int(st, 5)));
-		json_object_array_add(items, o);
-	}
-	sqlite3_finalize(st);
-	return items;
-}
-
-static struct json_object *
-export_settings(struct master *m)
-{
-	struct json_object *root = json_object_new_object();
-	sqlite3_stmt *st = db_prepare(m->db, "SELECT namespace, key, value FROM "
-	    "key_value ORDER BY namespace, key");
-
-	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-		struct json_object *ns;
-		if (!json_object_object_get_ex(root, db_col_text(st, 0), &ns)) {
-			ns = json_object_new_object();
-			json_object_object_add(root, db_col_text(st, 0), ns);
-		}
-		json_object_object_add(ns, db_col_text(st, 1), db_col_is_null(st, 2) ?
-		    NULL : json_object_new_string(db_col_text(st, 2)));
-	}
-	sqlite3_finalize(st);
-	return root;
-}
 
 static void
 backup_export(struct master *m, struct json_object *args, struct reply *r)
@@ -94,8 +50,8 @@ backup_export(struct master *m, struct json_object *args, struct reply *r)
 	json_object_object_add(root, "connections",
 	    connection_list_records(m, NULL, secrets));
 	json_object_object_add(root, "combos", combo_list_records(m));
-	json_object_object_add(root, "upstreamModes", export_upstream_modes(m));
-	json_object_object_add(root, "settings", export_settings(m));
+	json_object_object_add(root, "upstreamModes", upstream_mode_export_records(m));
+	json_object_object_add(root, "settings", settings_export_records(m));
 	reply_set(r, 200, root);
 }
 
@@ -412,8 +368,8 @@ import_upstream(struct master *m, struct json_object *item, size_t index,
     struct json_object *details)
 {
 	struct json_object *fields = NULL, *errs = NULL;
-	sqlite3_stmt *st;
-	char prefix[48], stamp[ISO_TIME_LEN];
+	struct upstream_mode row;
+	char prefix[48];
 	int rc;
 
 	snprintf(prefix, sizeof(prefix), "upstreamModes[%zu].", index);
@@ -422,27 +378,13 @@ import_upstream(struct master *m, struct json_object *item, size_t index,
 		json_object_put(errs);
 		return -1;
 	}
-	iso_time_now(stamp, sizeof(stamp));
-	st = db_prepare(m->db, "INSERT INTO upstream_proxy_config (provider_id, mode, "
-	    "enabled, cliproxyapi_model_mapping, native_priority, cliproxyapi_priority, "
-	    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT("
-	    "provider_id) DO UPDATE SET mode = excluded.mode, enabled = excluded.enabled, "
-	    "cliproxyapi_model_mapping = excluded.cliproxyapi_model_mapping, "
-	    "native_priority = excluded.native_priority, cliproxyapi_priority = "
-	    "excluded.cliproxyapi_priority, updated_at = excluded.updated_at");
-	if (st == NULL) {
-		json_object_put(fields);
-		return -2;
-	}
-	db_bind_text(st, 1, arg_string(fields, "providerId", ""));
-	db_bind_text(st, 2, arg_string(fields, "mode", "native"));
-	sqlite3_bind_int(st, 3, arg_bool(fields, "enabled", true));
-	db_bind_text(st, 4, arg_string(fields, "cliproxyapiModelMapping", NULL));
-	sqlite3_bind_int64(st, 5, arg_int(fields, "nativePriority", 1));
-	sqlite3_bind_int64(st, 6, arg_int(fields, "cliproxyapiPriority", 2));
-	db_bind_text(st, 7, stamp);
-	db_bind_text(st, 8, stamp);
-	rc = db_exec_stmt(st) == 0 ? 0 : -2;
+	row.provider_id = arg_string(fields, "providerId", "");
+	row.mode = arg_string(fields, "mode", "native");
+	row.enabled = arg_bool(fields, "enabled", true);
+	row.model_mapping = arg_string(fields, "cliproxyapiModelMapping", NULL);
+	row.native_priority = arg_int(fields, "nativePriority", 1);
+	row.cliproxyapi_priority = arg_int(fields, "cliproxyapiPriority", 2);
+	rc = upstream_mode_restore(m, &row) == 0 ? 0 : -2;
 	json_object_put(fields);
 	return rc;
 }
@@ -459,21 +401,13 @@ import_settings(struct master *m, struct json_object *settings,
 			return -1;
 		}
 		json_object_object_foreach(keys, key, value) {
-			sqlite3_stmt *st;
 			if (value != NULL && !json_object_is_type(value, json_type_string)) {
 				snprintf(field, sizeof(field), "settings.%s.%s", ns, key);
 				details_add(details, field, "must be a string or null");
 				return -1;
 			}
-			st = db_prepare(m->db, "INSERT INTO key_value (namespace, key, value) "
-			    "VALUES (?, ?, ?) ON CONFLICT(namespace, key) DO UPDATE SET "
-			    "value = excluded.value");
-			if (st == NULL)
-				return -2;
-			db_bind_text(st, 1, ns);
-			db_bind_text(st, 2, key);
-			db_bind_text(st, 3, value != NULL ? json_object_get_string(value) : NULL);
-			if (db_exec_stmt(st) != 0)
+			if (setting_set(m, ns, key, value != NULL ?
+			    json_object_get_string(value) : NULL) != 0)
 				return -2;
 			(*count)++;
 		}

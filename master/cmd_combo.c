@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "db.h"
 #include "route_store.h"
 #include "util.h"
 
@@ -105,8 +104,6 @@ combo_write(struct master *m, struct json_object *args, struct reply *r, bool cr
 	struct json_object *targets = json_object_object_get(args, "targets");
 	struct json_object *details = json_object_new_array();
 	bool exists = combo_exists(m, name);
-	char stamp[ISO_TIME_LEN];
-	sqlite3_stmt *st;
 
 	if (create && exists) {
 		json_object_put(details);
@@ -126,18 +123,7 @@ combo_write(struct master *m, struct json_object *args, struct reply *r, bool cr
 		return;
 	}
 	json_object_put(details);
-	iso_time_now(stamp, sizeof(stamp));
-	st = db_prepare(m->db, "INSERT INTO combos (id, targets, created_at, updated_at) "
-	    "VALUES (?1, ?2, ?3, ?3) ON CONFLICT(id) DO UPDATE SET targets = "
-	    "excluded.targets, updated_at = excluded.updated_at");
-	if (st == NULL) {
-		reply_error(r, 500, "could not store the combo");
-		return;
-	}
-	db_bind_text(st, 1, name);
-	db_bind_text(st, 2, json_plain(targets));
-	db_bind_text(st, 3, stamp);
-	if (db_exec_stmt(st) != 0) {
+	if (combo_upsert(m, name, json_plain(targets)) != 0) {
 		reply_error(r, 500, "could not store the combo");
 		return;
 	}
@@ -172,30 +158,15 @@ const struct command cmd_combo_update = {
 	.run = combo_update,
 };
 
+static const struct deletion combo_deletion = {
+	.not_found = "Combo not found",
+	.what = "the combo",
+};
+
 static void
 combo_delete(struct master *m, struct json_object *args, struct reply *r)
 {
-	const char *name = arg_string(args, "name", "");
-	struct json_object *ok;
-	sqlite3_stmt *st;
-
-	if (!combo_exists(m, name)) {
-		reply_error(r, 404, "Combo not found");
-		return;
-	}
-	st = db_prepare(m->db, "DELETE FROM combos WHERE id = ?");
-	if (st == NULL) {
-		reply_error(r, 500, "could not delete the combo");
-		return;
-	}
-	db_bind_text(st, 1, name);
-	if (db_exec_stmt(st) != 0) {
-		reply_error(r, 500, "could not delete the combo");
-		return;
-	}
-	ok = json_object_new_object();
-	json_object_object_add(ok, "success", json_object_new_boolean(1));
-	reply_set(r, 200, ok);
+	reply_deletion(r, combo_remove(m, arg_string(args, "name", "")), &combo_deletion);
 }
 
 const struct command cmd_combo_delete = {

@@ -5,11 +5,9 @@
  * are tried by priority (lower first).
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
-#include "db.h"
 #include "resolve.h"
 #include "route_store.h"
 #include "util.h"
@@ -88,8 +86,16 @@ conn_add(struct master *m, struct json_object *args, struct reply *r)
 {
 	const char *provider = arg_string(args, "provider", "");
 	const char *key = arg_string(args, "key", "");
-	char id[UUID_STR_LEN], stamp[ISO_TIME_LEN], *sealed;
-	sqlite3_stmt *st;
+	const char *name = arg_string(args, "name", "");
+	struct connection_fields f = {
+		.provider = provider,
+		.name = name,
+		.key = key,
+		.priority = arg_int(args, "priority", 0),
+		.has_priority = true,
+		.status = arg_string(args, "status", "active"),
+	};
+	char id[UUID_STR_LEN];
 
 	if (!provider_exists(m, provider)) {
 		reply_invalid_field(r, "provider", "unknown provider '%s'", provider);
@@ -115,36 +121,11 @@ conn_add(struct master *m, struct json_object *args, struct reply *r)
 		reply_error(r, 500, "could not store the connection");
 		return;
 	}
-	st = db_prepare(m->db, "SELECT COUNT(*) FROM connections WHERE provider_id = ? "
-	    "AND name = ?");
-	db_bind_text(st, 1, provider);
-	db_bind_text(st, 2, arg_string(args, "name", ""));
-	if (st != NULL && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0) {
-		sqlite3_finalize(st);
-		reply_error(r, 409, "Connection %s already exists for %s",
-		    arg_string(args, "name", ""), provider);
+	if (connection_name_taken(m, provider, name)) {
+		reply_error(r, 409, "Connection %s already exists for %s", name, provider);
 		return;
 	}
-	sqlite3_finalize(st);
-	iso_time_now(stamp, sizeof(stamp));
-	sealed = master_encrypt(m, key);
-	st = db_prepare(m->db, "INSERT INTO connections (id, provider_id, name, api_key, "
-	    "priority, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-	if (st == NULL || sealed == NULL) {
-		free(sealed);
-		reply_error(r, 500, "could not store the connection");
-		return;
-	}
-	db_bind_text(st, 1, id);
-	db_bind_text(st, 2, provider);
-	db_bind_text(st, 3, arg_string(args, "name", ""));
-	db_bind_text(st, 4, sealed);
-	sqlite3_bind_int64(st, 5, arg_int(args, "priority", 0));
-	db_bind_text(st, 6, arg_string(args, "status", "active"));
-	db_bind_text(st, 7, stamp);
-	db_bind_text(st, 8, stamp);
-	free(sealed);
-	if (db_exec_stmt(st) != 0) {
+	if (connection_insert(m, id, &f) != STORE_OK) {
 		reply_error(r, 500, "could not store the connection");
 		return;
 	}
@@ -173,8 +154,13 @@ conn_update(struct master *m, struct json_object *args, struct reply *r)
 {
 	const char *id = arg_string(args, "id", "");
 	const char *key = arg_string(args, "key", "");
-	char stamp[ISO_TIME_LEN], *sealed = NULL;
-	sqlite3_stmt *st;
+	struct connection_fields f = {
+		.name = arg_string(args, "name", NULL),
+		.key = key,
+		.priority = arg_int(args, "priority", 0),
+		.has_priority = arg_present(args, "priority"),
+		.status = arg_string(args, "status", NULL),
+	};
 
 	if (!connection_exists(m, id)) {
 		reply_error(r, 404, "Connection not found");
@@ -184,33 +170,17 @@ conn_update(struct master *m, struct json_object *args, struct reply *r)
 		reply_invalid_field(r, "key", "key must not contain spaces or control characters");
 		return;
 	}
-	if (*key != '\0' && (sealed = master_encrypt(m, key)) == NULL) {
-		reply_error(r, 500, "could not store the connection");
-		return;
-	}
-	iso_time_now(stamp, sizeof(stamp));
-	/* omitted fields (NULL) and an empty key keep the stored value */
-	st = db_prepare(m->db, "UPDATE connections SET name = COALESCE(?2, name), "
-	    "api_key = COALESCE(?3, api_key), priority = COALESCE(?4, priority), "
-	    "status = COALESCE(?5, status), updated_at = ?6 WHERE id = ?1");
-	if (st == NULL) {
-		free(sealed);
-		reply_error(r, 500, "could not store the connection");
-		return;
-	}
-	db_bind_text(st, 1, id);
-	db_bind_text(st, 2, arg_string(args, "name", NULL));
-	db_bind_text(st, 3, sealed);
-	if (arg_present(args, "priority"))
-		sqlite3_bind_int64(st, 4, arg_int(args, "priority", 0));
-	db_bind_text(st, 5, arg_string(args, "status", NULL));
-	db_bind_text(st, 6, stamp);
-	free(sealed);
-	if (db_exec_stmt(st) != 0) {
+	switch (connection_update(m, id, &f)) {
+	case STORE_OK:
+		reply_set(r, 200, connection_get_record(m, id));
+		break;
+	case STORE_CONFLICT:
 		reply_error(r, 409, "could not update the connection (name already used?)");
-		return;
+		break;
+	default:
+		reply_error(r, 500, "could not store the connection");
+		break;
 	}
-	reply_set(r, 200, connection_get_record(m, id));
 }
 
 const struct command cmd_conn_update = {
@@ -221,30 +191,16 @@ const struct command cmd_conn_update = {
 	.run = conn_update,
 };
 
+static const struct deletion connection_deletion = {
+	.not_found = "Connection not found",
+	.what = "the connection",
+};
+
 static void
 conn_delete(struct master *m, struct json_object *args, struct reply *r)
 {
-	const char *id = arg_string(args, "id", "");
-	struct json_object *ok;
-	sqlite3_stmt *st;
-
-	if (!connection_exists(m, id)) {
-		reply_error(r, 404, "Connection not found");
-		return;
-	}
-	st = db_prepare(m->db, "DELETE FROM connections WHERE id = ?");
-	if (st == NULL) {
-		reply_error(r, 500, "could not delete the connection");
-		return;
-	}
-	db_bind_text(st, 1, id);
-	if (db_exec_stmt(st) != 0) {
-		reply_error(r, 500, "could not delete the connection");
-		return;
-	}
-	ok = json_object_new_object();
-	json_object_object_add(ok, "success", json_object_new_boolean(1));
-	reply_set(r, 200, ok);
+	reply_deletion(r, connection_remove(m, arg_string(args, "id", "")),
+	    &connection_deletion);
 }
 
 const struct command cmd_conn_delete = {

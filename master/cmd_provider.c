@@ -10,7 +10,6 @@
 #include <strings.h>
 
 #include "commands.h"
-#include "db.h"
 #include "proxy_fields.h"
 #include "route_store.h"
 #include "util.h"
@@ -205,8 +204,8 @@ provider_write(struct master *m, struct json_object *args, struct reply *r,
 	struct json_object *current = provider_get_record(m, id);
 	struct json_object *details = json_object_new_array(), *headers = NULL, *v;
 	const char *base_url, *problem, *name, *auth;
-	char stamp[ISO_TIME_LEN];
-	sqlite3_stmt *st;
+	struct provider_fields row;
+	int rc;
 
 	if (create && current != NULL) {
 		json_object_put(current);
@@ -244,25 +243,14 @@ provider_write(struct master *m, struct json_object *args, struct reply *r,
 		return;
 	}
 	json_object_put(details);
-	iso_time_now(stamp, sizeof(stamp));
-	st = db_prepare(m->db, "INSERT INTO providers (id, name, base_url, auth_style, "
-	    "headers, created_at, updated_at) VALUES (?1, ?2, rtrim(?3, '/'), ?4, ?5, "
-	    "?6, ?6) ON CONFLICT(id) DO UPDATE SET name = excluded.name, base_url = "
-	    "excluded.base_url, auth_style = excluded.auth_style, headers = "
-	    "excluded.headers, updated_at = excluded.updated_at");
-	if (st == NULL) {
-		json_object_put(current);
-		reply_error(r, 500, "could not store the provider");
-		return;
-	}
-	db_bind_text(st, 1, id);
-	db_bind_text(st, 2, name);
-	db_bind_text(st, 3, base_url);
-	db_bind_text(st, 4, auth);
-	db_bind_text(st, 5, headers != NULL ? json_plain(headers) : "{}");
-	db_bind_text(st, 6, stamp);
-	json_object_put(current);
-	if (db_exec_stmt(st) != 0) {
+	row.id = id;
+	row.name = name;
+	row.base_url = base_url;
+	row.auth_style = auth;
+	row.headers = headers != NULL ? json_plain(headers) : "{}";
+	rc = provider_upsert(m, &row);
+	json_object_put(current);	/* after: name, baseUrl, headers may live in it */
+	if (rc != 0) {
 		reply_error(r, 500, "could not store the provider");
 		return;
 	}
@@ -297,42 +285,24 @@ const struct command cmd_provider_update = {
 	.run = provider_update,
 };
 
+static const struct deletion provider_deletion = {
+	.not_found = "Provider not found",
+	.in_use = "Provider still has connections; delete them first",
+	.what = "the provider",
+};
+
 static void
 provider_delete(struct master *m, struct json_object *args, struct reply *r)
 {
 	const char *id = arg_string(args, "id", "");
-	bool row = db_count(m->db, "SELECT COUNT(*) FROM providers WHERE id = ?", id) > 0;
-	struct json_object *ok;
-	sqlite3_stmt *st;
+	enum store_rc rc = provider_remove(m, id);
 
-	if (!row) {
-		if (catalog_find(id) != NULL)
-			reply_error(r, 409, "built-in provider %s cannot be deleted "
-			    "(it has no override to remove)", id);
-		else
-			reply_error(r, 404, "Provider not found");
-		return;
-	}
-	if (catalog_find(id) == NULL &&
-	    db_count(m->db, "SELECT COUNT(*) FROM connections WHERE provider_id = ?", id) > 0) {
-		reply_error(r, 409, "Provider still has connections; delete them first");
-		return;
-	}
-	st = db_prepare(m->db, "DELETE FROM providers WHERE id = ?");
-	if (st == NULL) {
-		reply_error(r, 500, "could not delete the provider");
-		return;
-	}
-	db_bind_text(st, 1, id);
-	if (db_exec_stmt(st) != 0) {
-		reply_error(r, 500, "could not delete the provider");
-		return;
-	}
-	ok = json_object_new_object();
-	json_object_object_add(ok, "success", json_object_new_boolean(1));
-	json_object_object_add(ok, "restoredBuiltin",
-	    json_object_new_boolean(catalog_find(id) != NULL));
-	reply_set(r, 200, ok);
+	if (rc == STORE_BUILTIN)
+		reply_error(r, 409, "built-in provider %s cannot be deleted "
+		    "(it has no override to remove)", id);
+	else if (reply_deletion(r, rc, &provider_deletion) == STORE_OK)
+		json_object_object_add(r->body, "restoredBuiltin",
+		    json_object_new_boolean(catalog_find(id) != NULL));
 }
 
 const struct command cmd_provider_delete = {

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "db.h"
+#include "log_store.h"
 #include "proxy_store.h"
 
 static const struct arg_spec id_only_args[] = {
@@ -199,41 +199,18 @@ static const struct arg_spec delete_args[] = {
 	ARGSPEC_END
 };
 
+static const struct deletion proxy_deletion = {
+	.not_found = "Proxy not found",
+	.in_use = "Proxy is still assigned. Remove assignments first or use force=true",
+	.what = "the proxy",
+	.dependents = "the proxy's assignments",
+};
+
 static void
 proxy_delete(struct master *m, struct json_object *args, struct reply *r)
 {
-	const char *id = arg_string(args, "id", "");
-	sqlite3_stmt *st;
-	struct json_object *ok;
-
-	if (!proxy_exists(m, id)) {
-		reply_error(r, 404, "Proxy not found");
-		return;
-	}
-	if (assignment_count_for_proxy(m, id) > 0) {
-		if (!arg_bool(args, "force", false)) {
-			reply_error(r, 409, "Proxy is still assigned. Remove assignments "
-			    "first or use force=true");
-			return;
-		}
-		if (assignment_remove_for_proxy(m, id) != 0) {
-			reply_error(r, 500, "could not remove the proxy's assignments");
-			return;
-		}
-	}
-	st = db_prepare(m->db, "DELETE FROM proxy_registry WHERE id = ?");
-	if (st == NULL) {
-		reply_error(r, 500, "could not delete the proxy");
-		return;
-	}
-	db_bind_text(st, 1, id);
-	if (db_exec_stmt(st) != 0) {
-		reply_error(r, 500, "could not delete the proxy");
-		return;
-	}
-	ok = json_object_new_object();
-	json_object_object_add(ok, "success", json_object_new_boolean(1));
-	reply_set(r, 200, ok);
+	reply_deletion(r, proxy_remove(m, arg_string(args, "id", ""),
+	    arg_bool(args, "force", false)), &proxy_deletion);
 }
 
 const struct command cmd_proxy_delete = {
@@ -417,69 +394,18 @@ static const struct arg_spec health_args[] = {
 	ARGSPEC_END
 };
 
-/* A number rounded to 2 decimals and printed the way JavaScript would (33.33, 100). */
-static struct json_object *
-json_number_2dp(double v)
-{
-	char text[32];
-	size_t len;
-
-	snprintf(text, sizeof(text), "%.2f", v);
-	len = strlen(text);
-	while (len > 0 && text[len - 1] == '0')
-		text[--len] = '\0';
-	if (len > 0 && text[len - 1] == '.')
-		text[--len] = '\0';
-	return json_object_new_double_s(strtod(text, NULL), text);
-}
-
 static void
 proxy_health(struct master *m, struct json_object *args, struct reply *r)
 {
 	long long hours = clamp(arg_int(args, "hours", 24), 1, 720);
 	char since[ISO_TIME_LEN];
-	sqlite3_stmt *st;
-	struct json_object *items = json_object_new_array(), *root;
+	struct json_object *items, *root;
 
 	iso_time_ago(since, sizeof(since), (long)(hours * 3600));
-	st = db_prepare(m->db, "SELECT p.id, p.name, p.type, p.host, p.port, "
-	    "COALESCE(SUM(l.calls), 0), COALESCE(SUM((l.status = 'success') * l.calls), 0), "
-	    "COALESCE(SUM((l.status = 'error') * l.calls), 0), "
-	    "COALESCE(SUM((l.status = 'timeout') * l.calls), 0), "
-	    "SUM(l.latency_ms * l.calls) * 1.0 / SUM(l.calls), MAX(l.timestamp) "
-	    "FROM proxy_registry p "
-	    "LEFT JOIN proxy_logs l ON l.proxy_id = p.id AND l.timestamp >= ? "
-	    "GROUP BY p.id ORDER BY p.name ASC, p.id ASC");
-	if (st == NULL) {
-		json_object_put(items);
+	if ((items = proxy_health_records(m, since)) == NULL) {
 		reply_error(r, 500, "could not read proxy health");
 		return;
 	}
-	db_bind_text(st, 1, since);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct json_object *o = json_object_new_object();
-		long long total = sqlite3_column_int64(st, 5);
-		long long ok = sqlite3_column_int64(st, 6);
-		json_object_object_add(o, "proxyId", json_object_new_string(db_col_text(st, 0)));
-		json_object_object_add(o, "name", json_object_new_string(db_col_text(st, 1)));
-		json_object_object_add(o, "type", json_object_new_string(db_col_text(st, 2)));
-		json_object_object_add(o, "host", json_object_new_string(db_col_text(st, 3)));
-		json_object_object_add(o, "port", json_object_new_int(sqlite3_column_int(st, 4)));
-		json_object_object_add(o, "totalRequests", json_object_new_int64(total));
-		json_object_object_add(o, "successCount", json_object_new_int64(ok));
-		json_object_object_add(o, "errorCount",
-		    json_object_new_int64(sqlite3_column_int64(st, 7)));
-		json_object_object_add(o, "timeoutCount",
-		    json_object_new_int64(sqlite3_column_int64(st, 8)));
-		json_object_object_add(o, "successRate", total == 0 ? NULL :
-		    json_number_2dp((double)ok * 100.0 / (double)total));
-		json_object_object_add(o, "avgLatencyMs", db_col_is_null(st, 9) ? NULL :
-		    json_object_new_int64((long long)(sqlite3_column_double(st, 9) + 0.5)));
-		json_object_object_add(o, "lastSeenAt", db_col_is_null(st, 10) ? NULL :
-		    json_object_new_string(db_col_text(st, 10)));
-		json_object_array_add(items, o);
-	}
-	sqlite3_finalize(st);
 	root = json_object_new_object();
 	json_object_object_add(root, "total",
 	    json_object_new_int64((int64_t)json_object_array_length(items)));

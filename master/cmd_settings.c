@@ -14,6 +14,7 @@
 #include "log.h"
 #include "proxy_store.h"
 #include "proxy_url.h"
+#include "settings_store.h"
 
 static const char *const level_words[] = { "global", "provider", "combo", "key", NULL };
 
@@ -93,51 +94,34 @@ scoped_assign(struct master *m, enum scope scope, const char *scope_id,
 	return assignment_upsert(m, scope, scope_id, id);
 }
 
-static struct json_object *
-redacted_proxy(sqlite3_stmt *st)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "type", json_object_new_string(db_col_text(st, 2)));
-	json_object_object_add(o, "host", json_object_new_string(db_col_text(st, 3)));
-	json_object_object_add(o, "port", json_object_new_int(sqlite3_column_int(st, 4)));
-	json_object_object_add(o, "username",
-	    json_object_new_string(*db_col_text(st, 5) ? "***" : ""));
-	json_object_object_add(o, "password",
-	    json_object_new_string(*db_col_text(st, 6) ? "***" : ""));
-	return o;
-}
-
 /* {"global":…,"providers":{},"combos":{},"keys":{}} from the assignments. */
 static struct json_object *
 scoped_config(struct master *m)
 {
 	struct json_object *root = json_object_new_object();
-	sqlite3_stmt *st;
-	size_t i;
+	struct json_object *rows = assignment_proxy_records(m);
+	size_t i, k, n = json_object_array_length(rows);
 
 	json_object_object_add(root, "global", NULL);
 	for (i = 1; i < NLEVELS; i++)
 		json_object_object_add(root, levels[i].map, json_object_new_object());
-	st = db_prepare(m->db, "SELECT a.scope, a.scope_id, p.type, p.host, p.port, "
-	    "p.username, p.password FROM proxy_assignments a JOIN proxy_registry p "
-	    "ON p.id = a.proxy_id ORDER BY a.scope, a.scope_id");
-	if (st == NULL)
-		return root;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	for (k = 0; k < n; k++) {
+		struct json_object *row = json_object_array_get_idx(rows, k), *map;
+		struct json_object *proxy = json_object_object_get(row, "proxy");
 		enum scope scope;
-		struct json_object *map;
-		if (!scope_parse(db_col_text(st, 0), &scope))
+		if (!scope_parse(arg_string(row, "scope", ""), &scope))
 			continue;
 		for (i = 0; i < NLEVELS && levels[i].scope != scope; i++)
 			;
 		if (scope == SCOPE_GLOBAL) {
-			json_object_object_add(root, "global", redacted_proxy(st));
-		} else if (json_object_object_get_ex(root, levels[i].map, &map)) {
-			json_object_object_add(map, db_col_text(st, 1), redacted_proxy(st));
+			json_object_object_add(root, "global", json_object_get(proxy));
+		} else if (i < NLEVELS &&
+		    json_object_object_get_ex(root, levels[i].map, &map)) {
+			json_object_object_add(map, arg_string(row, "scopeId", ""),
+			    json_object_get(proxy));
 		}
 	}
-	sqlite3_finalize(st);
+	json_object_put(rows);
 	return root;
 }
 
@@ -421,8 +405,7 @@ legacy_value_fields(struct master *m, struct json_object *value)
 int
 legacy_migrate(struct master *m, bool force, struct reply *r)
 {
-	sqlite3_stmt *st;
-	struct json_object *root;
+	struct json_object *root, *legacy;
 	int migrated = 0, skipped_values = 0;
 	char *done = db_meta_get(m->db, "legacy_migrated");
 
@@ -436,15 +419,13 @@ legacy_migrate(struct master *m, bool force, struct reply *r)
 		return 0;
 	}
 	free(done);
-	st = db_prepare(m->db, "SELECT key, value FROM key_value WHERE namespace = "
-	    "'proxyConfig'");
-	if (st == NULL) {
+	if ((legacy = settings_namespace_records(m, "proxyConfig")) == NULL) {
 		reply_error(r, 500, "could not read the legacy proxy config");
 		return -1;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *key = db_col_text(st, 0);
-		struct json_object *value = json_tokener_parse(db_col_text(st, 1));
+	json_object_object_foreach(legacy, key, text) {
+		struct json_object *value = json_tokener_parse(text != NULL ?
+		    json_object_get_string(text) : "");
 		size_t k;
 
 		for (k = 0; k < NLEVELS && strcmp(levels[k].map, key) != 0; k++)
@@ -478,7 +459,7 @@ legacy_migrate(struct master *m, bool force, struct reply *r)
 		}
 		json_object_put(value);
 	}
-	sqlite3_finalize(st);
+	json_object_put(legacy);
 	if (db_meta_set(m->db, "legacy_migrated", "1") != 0) {
 		reply_error(r, 500, "could not record the legacy migration");
 		return -1;

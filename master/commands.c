@@ -162,6 +162,34 @@ list_reply(struct json_object *items, bool paginate, long long limit,
 	return root;
 }
 
+enum store_rc
+reply_deletion(struct reply *r, enum store_rc rc, const struct deletion *d)
+{
+	struct json_object *ok;
+
+	switch (rc) {
+	case STORE_OK:
+		ok = json_object_new_object();
+		json_object_object_add(ok, "success", json_object_new_boolean(1));
+		reply_set(r, 200, ok);
+		break;
+	case STORE_NOT_FOUND:
+		reply_error(r, 404, "%s", d->not_found);
+		break;
+	case STORE_IN_USE:
+		reply_error(r, 409, "%s", d->in_use != NULL ? d->in_use : "still in use");
+		break;
+	case STORE_DEPENDENTS_FAILED:
+		reply_error(r, 500, "could not remove %s", d->dependents != NULL ?
+		    d->dependents : "the rows that refer to it");
+		break;
+	default:
+		reply_error(r, 500, "could not delete %s", d->what);
+		break;
+	}
+	return rc;
+}
+
 int
 command_run_nested(struct master *m, const struct command *cmd,
     struct json_object *args, const char *prefix, struct json_object *details)

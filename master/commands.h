@@ -12,6 +12,7 @@
 #include "argspec.h"
 #include "master.h"
 #include "reply.h"
+#include "store.h"
 
 struct command {
 	const char		*name;
@@ -73,10 +74,21 @@ struct json_object *list_reply(struct json_object *items, bool paginate,
 int	command_run_nested(struct master *m, const struct command *cmd,
 	    struct json_object *args, const char *prefix, struct json_object *details);
 
-/* Shared by the proxy family and its users (settings, backup, legacy). */
-struct json_object *proxy_record_by_id(struct master *m, const char *id);
-/* A provider's stored upstream mode record, or NULL. */
-struct json_object *upstream_record(struct master *m, const char *provider);
+/*
+ * The delete commands (proxy, provider, connection, combo, API key) share one
+ * shape: the store removes the row and says how it went; reply_deletion turns
+ * that into {"success":true}, the 404 / 409 of the table below, or a 500.
+ */
+struct deletion {
+	const char	*not_found;	/* 404 message: "Proxy not found" */
+	const char	*in_use;	/* 409 message for STORE_IN_USE, if it can be */
+	const char	*what;		/* 500 "could not delete <what>": "the proxy" */
+	const char	*dependents;	/* 500 "could not remove <dependents>" */
+};
+/* Returns rc; on STORE_OK r->body is the object a caller may add members to. */
+enum store_rc reply_deletion(struct reply *r, enum store_rc rc,
+	    const struct deletion *d);
+
 /* The legacy migration (also run once at first start). */
 int	legacy_migrate(struct master *m, bool force, struct reply *r);
 

@@ -233,3 +233,19 @@ db_count(sqlite3 *db, const char *sql, const char *param)
 	sqlite3_finalize(st);
 	return n;
 }
+
+int
+db_delete_by_key(sqlite3 *db, const char *table, const char *column,
+    const char *key)
+{
+	char sql[128];
+	sqlite3_stmt *st;
+
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s = ?", table, column);
+	if ((st = db_prepare(db, sql)) == NULL)
+		return -1;
+	db_bind_text(st, 1, key);
+	if (db_exec_stmt(st) != 0)
+		return -1;
+	return sqlite3_changes(db) > 0 ? 1 : 0;
+}

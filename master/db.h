@@ -7,6 +7,7 @@
 #define OMNI_DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sqlite3.h>
 
 /* Open (create) <data_dir>/omniroute.db and migrate it. -1 with err. */
@@ -34,5 +35,11 @@ bool	db_col_is_null(sqlite3_stmt *st, int col);
 int	db_exec_stmt(sqlite3_stmt *st);
 /* Count rows of "SELECT COUNT(*) …" with up to 1 text parameter. */
 long long db_count(sqlite3 *db, const char *sql, const char *param);
+/*
+ * DELETE FROM table WHERE column = key (table and column are the stores'
+ * own constants, never input): 1 a row went, 0 none matched, -1 SQL error.
+ */
+int	db_delete_by_key(sqlite3 *db, const char *table, const char *column,
+	    const char *key);
 
 #endif

@@ -4,17 +4,18 @@
  * attempts already folded into one row with a call count, see
  * common/outcome_batch.h) and is written to proxy_logs in one transaction
  * every 100 ms (or 256 rows), so no worker ever waits for the database. The
- * table is kept to the newest PROXY_LOGS_MAX_ROWS rows. A failure that a
- * 1proxy row is to blame for also lowers that row's quality in the same
- * transaction (master/oneproxy_store.c), and a row that drops out of rotation
- * reaches the workers in a new snapshot.
+ * table is kept to the newest PROXY_LOGS_MAX_ROWS rows. The SQL is
+ * master/log_store.c's; this file decides what a row says and when to write.
+ * A failure that a 1proxy row is to blame for also lowers that row's quality
+ * (master/oneproxy_store.c); a row that drops out of rotation reaches the
+ * workers in a new snapshot.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
 #include "log.h"
+#include "log_store.h"
 #include "master.h"
 #include "oneproxy_store.h"
 #include "outcome_batch.h"
@@ -45,108 +46,96 @@ static const char *const proxy_fault_stages[] = {
 };
 
 static bool
-outcome_blames_proxy(const char *status, const char *stage)
+outcome_blames_proxy(const struct proxy_log_row *row)
 {
 	size_t i;
 
-	if (status == NULL)
+	if (row->proxy_id == NULL || *row->proxy_id == '\0')
 		return false;
-	if (strcmp(status, "timeout") == 0)
+	if (strcmp(row->status, "timeout") == 0)
 		return true;
-	if (strcmp(status, "error") != 0 || stage == NULL)
+	if (strcmp(row->status, "error") != 0 || row->stage == NULL)
 		return false;
 	for (i = 0; proxy_fault_stages[i] != NULL; i++)
-		if (strcmp(stage, proxy_fault_stages[i]) == 0)
+		if (strcmp(row->stage, proxy_fault_stages[i]) == 0)
 			return true;
 	return false;
 }
 
-/* Write one row; true when it took a 1proxy row out of rotation. */
+/* Lower the scores of the 1proxy rows these failures blame; true when one left rotation. */
 static bool
-write_outcome(struct master *m, sqlite3_stmt *st, struct json_object *o)
+degrade_blamed(struct master *m, const struct proxy_log_row *rows, size_t n)
+{
+	bool left_rotation = false;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (outcome_blames_proxy(&rows[i]) &&
+		    oneproxy_degrade(m, rows[i].proxy_id, rows[i].calls) == 1)
+			left_rotation = true;
+	return left_rotation;
+}
+
+/* A worker's outcome row as a proxy_logs row; false for a row no worker sends. */
+static bool
+log_row(struct master *m, struct json_object *o, struct proxy_log_row *row)
 {
 	const char *proxy_id = field(o, OC_PROXY_ID);
 	const struct snap_proxy *p = proxy_id ? snapshot_find_proxy(&m->snap, proxy_id) : NULL;
-	char id[UUID_STR_LEN], stamp[ISO_TIME_LEN], target[400];
-	int64_t calls = json_object_get_int64(json_object_array_get_idx(o, OC_CALLS));
 
-	if (calls < 1)
-		return false;	/* not a row a worker sends */
-
-	uuid_v4(id);
-	iso_time_now(stamp, sizeof(stamp));
-	snprintf(target, sizeof(target), "%s/%s", field(o, OC_PROVIDER) ? field(o, OC_PROVIDER) :
-	    "", field(o, OC_MODEL) ? field(o, OC_MODEL) : "");
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	db_bind_text(st, 1, id);
-	db_bind_text(st, 2, stamp);
-	db_bind_text(st, 3, field(o, OC_STATUS) ? field(o, OC_STATUS) : "error");
-	db_bind_text(st, 4, proxy_id);
-	db_bind_text(st, 5, p ? proxy_type_name(p->type) : NULL);
-	db_bind_text(st, 6, p ? p->host : NULL);
-	if (p != NULL)
-		sqlite3_bind_int(st, 7, p->port);
-	db_bind_text(st, 8, field(o, OC_LEVEL));
-	db_bind_text(st, 9, field(o, OC_LEVEL_ID));
-	db_bind_text(st, 10, field(o, OC_PROVIDER));
-	db_bind_text(st, 11, target);
-	db_bind_text(st, 12, field(o, OC_STAGE));
-	sqlite3_bind_int64(st, 13, json_object_get_int64(json_object_array_get_idx(o,
-	    OC_LATENCY_MS)));
-	sqlite3_bind_int64(st, 14, json_object_get_int64(json_object_array_get_idx(o,
-	    OC_BYTES)));
-	db_bind_text(st, 15, field(o, OC_ERROR));
-	db_bind_text(st, 16, field(o, OC_CONNECTION_ID));
-	db_bind_text(st, 17, field(o, OC_COMBO_ID));
-	sqlite3_bind_int64(st, 18, calls);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		log_warnx("proxy_logs: %s", sqlite3_errmsg(m->db));
-	return p != NULL && outcome_blames_proxy(field(o, OC_STATUS), field(o, OC_STAGE)) &&
-	    oneproxy_degrade(m, proxy_id, calls) == 1;
+	memset(row, 0, sizeof(*row));
+	row->calls = json_object_get_int64(json_object_array_get_idx(o, OC_CALLS));
+	if (row->calls < 1)
+		return false;
+	snprintf(row->target_url, sizeof(row->target_url), "%s/%s",
+	    field(o, OC_PROVIDER) ? field(o, OC_PROVIDER) : "",
+	    field(o, OC_MODEL) ? field(o, OC_MODEL) : "");
+	row->status = field(o, OC_STATUS) ? field(o, OC_STATUS) : "error";
+	row->proxy_id = proxy_id;
+	row->proxy_type = p ? proxy_type_name(p->type) : NULL;
+	row->proxy_host = p ? p->host : NULL;
+	row->proxy_port = p ? p->port : 0;
+	row->level = field(o, OC_LEVEL);
+	row->level_id = field(o, OC_LEVEL_ID);
+	row->provider = field(o, OC_PROVIDER);
+	row->stage = field(o, OC_STAGE);
+	row->latency_ms = json_object_get_int64(json_object_array_get_idx(o, OC_LATENCY_MS));
+	row->bytes = json_object_get_int64(json_object_array_get_idx(o, OC_BYTES));
+	row->error = field(o, OC_ERROR);
+	row->connection_id = field(o, OC_CONNECTION_ID);
+	row->combo_id = field(o, OC_COMBO_ID);
+	return true;
 }
 
 static void
 flush_outcomes(evutil_socket_t fd, short what, void *arg)
 {
 	struct master *m = arg;
-	sqlite3_stmt *st;
-	size_t i, n = json_object_array_length(m->outcomes);
-	bool rotation_changed = false;
+	struct proxy_log_row *rows;
+	size_t i, kept = 0, n = json_object_array_length(m->outcomes);
+	bool trim;
 
 	(void)fd;
 	(void)what;
 	if (n == 0)
 		return;
-	if (db_begin(m->db) != 0) {
+	rows = xcalloc(n, sizeof(*rows));
+	for (i = 0; i < n; i++)
+		if (log_row(m, json_object_array_get_idx(m->outcomes, i), &rows[kept]))
+			kept++;
+	trim = m->outcomes_written + n >= PROXY_LOGS_TRIM_EVERY;
+	if (proxy_logs_append(m, rows, kept, trim ? PROXY_LOGS_MAX_ROWS : 0) != 0) {
+		free(rows);
 		log_warnx("proxy_logs: database busy; %zu outcomes kept for later", n);
 		return;
 	}
-	st = db_prepare(m->db, "INSERT INTO proxy_logs (id, timestamp, status, proxy_id, "
-	    "proxy_type, proxy_host, proxy_port, level, level_id, provider, target_url, "
-	    "stage, latency_ms, bytes, error, connection_id, combo_id, calls) VALUES (?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	for (i = 0; st != NULL && i < n; i++)
-		if (write_outcome(m, st, json_object_array_get_idx(m->outcomes, i)))
-			rotation_changed = true;
-	sqlite3_finalize(st);
-	m->outcomes_written += n;
-	if (m->outcomes_written >= PROXY_LOGS_TRIM_EVERY) {
-		m->outcomes_written = 0;
-		char sql[160];
-		snprintf(sql, sizeof(sql), "DELETE FROM proxy_logs WHERE rowid <= "
-		    "(SELECT MAX(rowid) FROM proxy_logs) - %d", PROXY_LOGS_MAX_ROWS);
-		sqlite3_exec(m->db, sql, NULL, NULL, NULL);
-	}
-	if (db_commit(m->db) != 0) {
-		db_rollback(m->db);
-		rotation_changed = false;
-	}
+	/* a degraded 1proxy row is now inactive: workers stop dialling it */
+	if (degrade_blamed(m, rows, kept) && master_rebuild_snapshot(m) == 0)
+		master_push_snapshot(m);
+	free(rows);
+	m->outcomes_written = trim ? 0 : m->outcomes_written + n;
 	json_object_put(m->outcomes);
 	m->outcomes = json_object_new_array();
-	/* a degraded 1proxy row is now inactive: workers stop dialling it */
-	if (rotation_changed && master_rebuild_snapshot(m) == 0)
-		master_push_snapshot(m);
 }
 
 void

@@ -257,6 +257,21 @@ proxy_exists(struct master *m, const char *id)
 	    id) > 0;
 }
 
+enum store_rc
+proxy_remove(struct master *m, const char *id, bool force)
+{
+	if (!proxy_exists(m, id))
+		return STORE_NOT_FOUND;
+	if (assignment_count_for_proxy(m, id) > 0) {
+		if (!force)
+			return STORE_IN_USE;
+		if (assignment_remove_for_proxy(m, id) != 0)
+			return STORE_DEPENDENTS_FAILED;
+	}
+	return db_delete_by_key(m->db, "proxy_registry", "id", id) < 0 ?
+	    STORE_FAILED : STORE_OK;
+}
+
 int
 proxy_name_taken(struct master *m, const char *name, const char *self_id,
     char other_id[UUID_STR_LEN])
@@ -641,4 +656,33 @@ assignment_remove_for_proxy(struct master *m, const char *proxy_id)
 		return -1;
 	db_bind_text(st, 1, proxy_id);
 	return db_exec_stmt(st);
+}
+
+struct json_object *
+assignment_proxy_records(struct master *m)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT a.scope, a.scope_id, p.type, "
+	    "p.host, p.port, p.username, p.password FROM proxy_assignments a JOIN "
+	    "proxy_registry p ON p.id = a.proxy_id ORDER BY a.scope, a.scope_id");
+	struct json_object *items = json_object_new_array();
+
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		struct json_object *o = json_object_new_object();
+		struct json_object *proxy = json_object_new_object();
+
+		json_object_object_add(proxy, "type", json_object_new_string(db_col_text(st, 2)));
+		json_object_object_add(proxy, "host", json_object_new_string(db_col_text(st, 3)));
+		json_object_object_add(proxy, "port",
+		    json_object_new_int(sqlite3_column_int(st, 4)));
+		json_object_object_add(proxy, "username",
+		    json_object_new_string(*db_col_text(st, 5) ? "***" : ""));
+		json_object_object_add(proxy, "password",
+		    json_object_new_string(*db_col_text(st, 6) ? "***" : ""));
+		json_object_object_add(o, "scope", json_object_new_string(db_col_text(st, 0)));
+		json_object_object_add(o, "scopeId", json_object_new_string(db_col_text(st, 1)));
+		json_object_object_add(o, "proxy", proxy);
+		json_object_array_add(items, o);
+	}
+	sqlite3_finalize(st);
+	return items;
 }

@@ -1,7 +1,8 @@
 /*
  * master/proxy_store.h — all SQL on proxy_registry and proxy_assignments, and
  * the API shapes of their rows. Command handlers (proxy, assign, settings,
- * backup, legacy) call these; none of them writes registry SQL itself.
+ * backup, legacy) call these; none of them writes registry SQL itself. The
+ * writes run inside the calling command's transaction.
  */
 #ifndef OMNI_PROXY_STORE_H
 #define OMNI_PROXY_STORE_H
@@ -13,6 +14,7 @@
 #include "argspec.h"
 #include "master.h"
 #include "registry.h"
+#include "store.h"
 #include "util.h"
 
 /* The columns proxy_row_json reads, in its order (last_validated is 15). */
@@ -54,6 +56,12 @@ int	proxy_insert(struct master *m, struct json_object *fields, const char *id,
  */
 int	proxy_update_fields(struct master *m, const char *id, struct json_object *fields);
 bool	proxy_exists(struct master *m, const char *id);
+/*
+ * Delete a proxy: STORE_IN_USE while assignments use it, unless force, which
+ * removes them first (STORE_DEPENDENTS_FAILED when that fails);
+ * STORE_NOT_FOUND, STORE_FAILED, STORE_OK.
+ */
+enum store_rc proxy_remove(struct master *m, const char *id, bool force);
 /* Find the first row with this host and port; 1 found (id written), 0 not. */
 int	proxy_find_by_host_port(struct master *m, const char *host, long long port,
 	    char out_id[UUID_STR_LEN]);
@@ -117,6 +125,13 @@ struct json_object *assignment_list_records(struct master *m, const char *proxy_
 	    long long *total);
 long long assignment_count_for_proxy(struct master *m, const char *proxy_id);
 int	assignment_remove_for_proxy(struct master *m, const char *proxy_id);
+/*
+ * Every assignment with the proxy it names, for the scoped settings view:
+ * [{"scope","scopeId","proxy":{"type","host","port","username","password"}}]
+ * ordered by scope and scope id, credentials "***" when set ("" when not);
+ * "direct" and dangling assignments are left out.
+ */
+struct json_object *assignment_proxy_records(struct master *m);
 
 /* Stored scope id for a scope: GLOBAL_SCOPE_ID for global. */
 const char *assignment_stored_scope_id(enum scope scope, const char *scope_id);

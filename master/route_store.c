@@ -1,7 +1,8 @@
 /*
  * master/route_store.c — providers (built-in catalog + rows), connections,
- * combos and client API keys: reads and API records. Writes live in the
- * command handlers of master/cmd_route.c, each one statement in a transaction.
+ * combos and client API keys: reads, API records and writes. Each write is
+ * one statement (a delete checks first what refers to the row) inside the
+ * transaction of the command that calls it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,4 +262,167 @@ apikey_list_records(struct master *m)
 	}
 	sqlite3_finalize(st);
 	return items;
+}
+
+/* ---- writes: each is one statement inside the command's transaction ---- */
+
+int
+provider_upsert(struct master *m, const struct provider_fields *f)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "INSERT INTO providers (id, name, "
+	    "base_url, auth_style, headers, created_at, updated_at) VALUES (?1, ?2, "
+	    "rtrim(?3, '/'), ?4, ?5, ?6, ?6) ON CONFLICT(id) DO UPDATE SET name = "
+	    "excluded.name, base_url = excluded.base_url, auth_style = "
+	    "excluded.auth_style, headers = excluded.headers, updated_at = "
+	    "excluded.updated_at");
+	char stamp[ISO_TIME_LEN];
+
+	if (st == NULL)
+		return -1;
+	iso_time_now(stamp, sizeof(stamp));
+	db_bind_text(st, 1, f->id);
+	db_bind_text(st, 2, f->name);
+	db_bind_text(st, 3, f->base_url);
+	db_bind_text(st, 4, f->auth_style);
+	db_bind_text(st, 5, f->headers);
+	db_bind_text(st, 6, stamp);
+	return db_exec_stmt(st);
+}
+
+enum store_rc
+provider_remove(struct master *m, const char *id)
+{
+	bool builtin = catalog_find(id) != NULL;
+
+	if (db_count(m->db, "SELECT COUNT(*) FROM providers WHERE id = ?", id) <= 0)
+		return builtin ? STORE_BUILTIN : STORE_NOT_FOUND;
+	/* an override goes alone: the catalog entry keeps its connections */
+	if (!builtin && db_count(m->db, "SELECT COUNT(*) FROM connections WHERE "
+	    "provider_id = ?", id) > 0)
+		return STORE_IN_USE;
+	return store_rc_of_delete(db_delete_by_key(m->db, "providers", "id", id));
+}
+
+bool
+connection_name_taken(struct master *m, const char *provider, const char *name)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT COUNT(*) FROM connections "
+	    "WHERE provider_id = ? AND name = ?");
+	bool taken;
+
+	if (st == NULL)
+		return false;
+	db_bind_text(st, 1, provider);
+	db_bind_text(st, 2, name);
+	taken = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+	sqlite3_finalize(st);
+	return taken;
+}
+
+enum store_rc
+connection_insert(struct master *m, const char *id, const struct connection_fields *f)
+{
+	char stamp[ISO_TIME_LEN], *sealed = master_encrypt(m, f->key != NULL ? f->key : "");
+	sqlite3_stmt *st = db_prepare(m->db, "INSERT INTO connections (id, "
+	    "provider_id, name, api_key, priority, status, created_at, updated_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+
+	if (st == NULL || sealed == NULL) {
+		sqlite3_finalize(st);
+		free(sealed);
+		return STORE_FAILED;
+	}
+	iso_time_now(stamp, sizeof(stamp));
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, f->provider);
+	db_bind_text(st, 3, f->name);
+	db_bind_text(st, 4, sealed);
+	sqlite3_bind_int64(st, 5, f->priority);
+	db_bind_text(st, 6, f->status);
+	db_bind_text(st, 7, stamp);
+	db_bind_text(st, 8, stamp);
+	free(sealed);
+	return db_exec_stmt(st) == 0 ? STORE_OK : STORE_FAILED;
+}
+
+enum store_rc
+connection_update(struct master *m, const char *id, const struct connection_fields *f)
+{
+	char stamp[ISO_TIME_LEN], *sealed = NULL;
+	sqlite3_stmt *st;
+
+	if (f->key != NULL && *f->key != '\0' &&
+	    (sealed = master_encrypt(m, f->key)) == NULL)
+		return STORE_FAILED;
+	/* omitted fields (NULL) and an empty key keep the stored value */
+	st = db_prepare(m->db, "UPDATE connections SET name = COALESCE(?2, name), "
+	    "api_key = COALESCE(?3, api_key), priority = COALESCE(?4, priority), "
+	    "status = COALESCE(?5, status), updated_at = ?6 WHERE id = ?1");
+	if (st == NULL) {
+		free(sealed);
+		return STORE_FAILED;
+	}
+	iso_time_now(stamp, sizeof(stamp));
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, f->name);
+	db_bind_text(st, 3, sealed);
+	if (f->has_priority)
+		sqlite3_bind_int64(st, 4, f->priority);
+	db_bind_text(st, 5, f->status);
+	db_bind_text(st, 6, stamp);
+	free(sealed);
+	/* the one constraint an update can break: (provider, name) is unique */
+	return db_exec_stmt(st) == 0 ? STORE_OK : STORE_CONFLICT;
+}
+
+enum store_rc
+connection_remove(struct master *m, const char *id)
+{
+	return store_rc_of_delete(db_delete_by_key(m->db, "connections", "id", id));
+}
+
+int
+combo_upsert(struct master *m, const char *id, const char *targets)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "INSERT INTO combos (id, targets, "
+	    "created_at, updated_at) VALUES (?1, ?2, ?3, ?3) ON CONFLICT(id) DO "
+	    "UPDATE SET targets = excluded.targets, updated_at = excluded.updated_at");
+	char stamp[ISO_TIME_LEN];
+
+	if (st == NULL)
+		return -1;
+	iso_time_now(stamp, sizeof(stamp));
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, targets);
+	db_bind_text(st, 3, stamp);
+	return db_exec_stmt(st);
+}
+
+enum store_rc
+combo_remove(struct master *m, const char *id)
+{
+	return store_rc_of_delete(db_delete_by_key(m->db, "combos", "id", id));
+}
+
+int
+apikey_insert(struct master *m, const char *id, const char *name,
+    const char *key_hash, const char *prefix, const char *created_at)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "INSERT INTO api_keys (id, name, "
+	    "key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)");
+
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, name);
+	db_bind_text(st, 3, key_hash);
+	db_bind_text(st, 4, prefix);
+	db_bind_text(st, 5, created_at);
+	return db_exec_stmt(st);
+}
+
+enum store_rc
+apikey_remove(struct master *m, const char *id)
+{
+	return store_rc_of_delete(db_delete_by_key(m->db, "api_keys", "id", id));
 }

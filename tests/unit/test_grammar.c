@@ -792,7 +792,8 @@ test_probe_commands(void **state)
 	(void)state;
 	for (i = 0; i < grammar_table_len; i++) {
 		bool probe = strcmp(grammar_table[i].words, "proxy test") == 0 ||
-		    strcmp(grammar_table[i].words, "conn test") == 0;
+		    strcmp(grammar_table[i].words, "conn test") == 0 ||
+		    strcmp(grammar_table[i].words, "oneproxy sync") == 0;
 		assert_int_equal(grammar_table[i].probe, probe);
 	}
 }

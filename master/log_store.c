@@ -1,0 +1,134 @@
+/*
+ * master/log_store.c — proxy_logs: batches of outcome rows appended with
+ * one prepared statement in one transaction, the table trimmed by rowid, and
+ * the health figures read from it (one GROUP BY over the window, every
+ * registry proxy listed, unused ones with zero counts).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "log_store.h"
+#include "util.h"
+
+static void
+append_row(struct master *m, sqlite3_stmt *st, const struct proxy_log_row *row)
+{
+	char id[UUID_STR_LEN], stamp[ISO_TIME_LEN];
+
+	uuid_v4(id);
+	iso_time_now(stamp, sizeof(stamp));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, stamp);
+	db_bind_text(st, 3, row->status);
+	db_bind_text(st, 4, row->proxy_id);
+	db_bind_text(st, 5, row->proxy_type);
+	db_bind_text(st, 6, row->proxy_host);
+	if (row->proxy_port != 0)
+		sqlite3_bind_int(st, 7, row->proxy_port);
+	db_bind_text(st, 8, row->level);
+	db_bind_text(st, 9, row->level_id);
+	db_bind_text(st, 10, row->provider);
+	db_bind_text(st, 11, row->target_url);
+	db_bind_text(st, 12, row->stage);
+	sqlite3_bind_int64(st, 13, row->latency_ms);
+	sqlite3_bind_int64(st, 14, row->bytes);
+	db_bind_text(st, 15, row->error);
+	db_bind_text(st, 16, row->connection_id);
+	db_bind_text(st, 17, row->combo_id);
+	sqlite3_bind_int64(st, 18, row->calls);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		log_warnx("proxy_logs: %s", sqlite3_errmsg(m->db));
+}
+
+int
+proxy_logs_append(struct master *m, const struct proxy_log_row *rows, size_t n,
+    long keep_newest)
+{
+	sqlite3_stmt *st;
+	size_t i;
+
+	if (db_begin(m->db) != 0)
+		return -1;
+	st = db_prepare(m->db, "INSERT INTO proxy_logs (id, timestamp, status, "
+	    "proxy_id, proxy_type, proxy_host, proxy_port, level, level_id, provider, "
+	    "target_url, stage, latency_ms, bytes, error, connection_id, combo_id, "
+	    "calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	for (i = 0; st != NULL && i < n; i++)
+		append_row(m, st, &rows[i]);
+	sqlite3_finalize(st);
+	if (keep_newest > 0) {
+		char sql[160];
+		snprintf(sql, sizeof(sql), "DELETE FROM proxy_logs WHERE rowid <= "
+		    "(SELECT MAX(rowid) FROM proxy_logs) - %ld", keep_newest);
+		sqlite3_exec(m->db, sql, NULL, NULL, NULL);
+	}
+	if (db_commit(m->db) != 0)
+		db_rollback(m->db);
+	return 0;
+}
+
+/* A number rounded to 2 decimals and printed the way JavaScript would (33.33, 100). */
+static struct json_object *
+json_number_2dp(double v)
+{
+	char text[32];
+	size_t len;
+
+	snprintf(text, sizeof(text), "%.2f", v);
+	len = strlen(text);
+	while (len > 0 && text[len - 1] == '0')
+		text[--len] = '\0';
+	if (len > 0 && text[len - 1] == '.')
+		text[--len] = '\0';
+	return json_object_new_double_s(strtod(text, NULL), text);
+}
+
+struct json_object *
+proxy_health_records(struct master *m, const char *since)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT p.id, p.name, p.type, p.host, "
+	    "p.port, COALESCE(SUM(l.calls), 0), "
+	    "COALESCE(SUM((l.status = 'success') * l.calls), 0), "
+	    "COALESCE(SUM((l.status = 'error') * l.calls), 0), "
+	    "COALESCE(SUM((l.status = 'timeout') * l.calls), 0), "
+	    "SUM(l.latency_ms * l.calls) * 1.0 / SUM(l.calls), MAX(l.timestamp) "
+	    "FROM proxy_registry p "
+	    "LEFT JOIN proxy_logs l ON l.proxy_id = p.id AND l.timestamp >= ? "
+	    "GROUP BY p.id ORDER BY p.name ASC, p.id ASC");
+	struct json_object *items;
+
+	if (st == NULL)
+		return NULL;
+	items = json_object_new_array();
+	db_bind_text(st, 1, since);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct json_object *o = json_object_new_object();
+		long long total = sqlite3_column_int64(st, 5);
+		long long ok = sqlite3_column_int64(st, 6);
+		json_object_object_add(o, "proxyId", json_object_new_string(db_col_text(st, 0)));
+		json_object_object_add(o, "name", json_object_new_string(db_col_text(st, 1)));
+		json_object_object_add(o, "type", json_object_new_string(db_col_text(st, 2)));
+		json_object_object_add(o, "host", json_object_new_string(db_col_text(st, 3)));
+		json_object_object_add(o, "port", json_object_new_int(sqlite3_column_int(st, 4)));
+		json_object_object_add(o, "totalRequests", json_object_new_int64(total));
+		json_object_object_add(o, "successCount", json_object_new_int64(ok));
+		json_object_object_add(o, "errorCount",
+		    json_object_new_int64(sqlite3_column_int64(st, 7)));
+		json_object_object_add(o, "timeoutCount",
+		    json_object_new_int64(sqlite3_column_int64(st, 8)));
+		json_object_object_add(o, "successRate", total == 0 ? NULL :
+		    json_number_2dp((double)ok * 100.0 / (double)total));
+		json_object_object_add(o, "avgLatencyMs", db_col_is_null(st, 9) ? NULL :
+		    json_object_new_int64((long long)(sqlite3_column_double(st, 9) + 0.5)));
+		json_object_object_add(o, "lastSeenAt", db_col_is_null(st, 10) ? NULL :
+		    json_object_new_string(db_col_text(st, 10)));
+		json_object_array_add(items, o);
+	}
+	sqlite3_finalize(st);
+	return items;
+}

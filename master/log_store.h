@@ -1,0 +1,52 @@
+/*
+ * master/log_store.h — all SQL on proxy_logs, the outcome of every relayed
+ * attempt: appending the batches the workers report (master/outcomes.c
+ * decides when), keeping the table to its newest rows, and the per-proxy
+ * health figures of proxy.health.
+ */
+#ifndef OMNI_LOG_STORE_H
+#define OMNI_LOG_STORE_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+
+#include "master.h"
+
+/* One proxy_logs row (the store adds its id and timestamp). NULL: SQL NULL. */
+struct proxy_log_row {
+	const char	*status;	/* "success", "error", "timeout" */
+	const char	*proxy_id;
+	const char	*proxy_type;
+	const char	*proxy_host;
+	int		 proxy_port;	/* 0: none (NULL) */
+	const char	*level;
+	const char	*level_id;
+	const char	*provider;
+	char		 target_url[400];	/* provider/model */
+	const char	*stage;
+	long long	 latency_ms;
+	long long	 bytes;
+	const char	*error;
+	const char	*connection_id;
+	const char	*combo_id;
+	long long	 calls;
+};
+
+/*
+ * Append rows in one transaction; keep_newest > 0 then trims the table to
+ * its newest keep_newest rows. -1 when the database is busy (nothing
+ * written: the caller keeps the rows for later); a row the database refuses
+ * is logged and skipped.
+ */
+int	proxy_logs_append(struct master *m, const struct proxy_log_row *rows,
+	    size_t n, long keep_newest);
+
+/*
+ * Per proxy of the registry, by name: its outcomes since `since` (an ISO
+ * time) as the proxy.health items of API.md — totalRequests, successCount,
+ * errorCount, timeoutCount, successRate (2 decimals, null without calls),
+ * avgLatencyMs, lastSeenAt. NULL on an SQL error.
+ */
+struct json_object *proxy_health_records(struct master *m, const char *since);
+
+#endif
