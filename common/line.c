@@ -20,9 +20,8 @@ line_find(const char *buf, size_t len, size_t cap, size_t *line_len)
 	return len > cap ? PARSE_INVALID : PARSE_MORE;
 }
 
-/* "#<digits> " prefix; advances *pos past it. */
-static enum parse
-parse_tag(const char *line, size_t len, size_t *pos, uint64_t *tag, int *has_tag,
+enum parse
+line_parse_tag(const char *line, size_t len, size_t *pos, uint64_t *tag, int *has_tag,
     const char **err)
 {
 	size_t i = 0;
@@ -49,8 +48,8 @@ parse_tag(const char *line, size_t len, size_t *pos, uint64_t *tag, int *has_tag
 	return PARSE_DONE;
 }
 
-static int
-is_name_char(char c)
+int
+line_is_name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
 	    c == '_' || c == '-';
@@ -64,7 +63,7 @@ control_parse_request(const char *line, size_t len, struct control_request *out,
 
 	memset(out, 0, sizeof(*out));
 	*err = NULL;
-	if (parse_tag(line, len, &pos, &out->tag, &out->has_tag, err) != PARSE_DONE)
+	if (line_parse_tag(line, len, &pos, &out->tag, &out->has_tag, err) != PARSE_DONE)
 		return PARSE_INVALID;
 	if (memchr(line, '\0', len) != NULL) {
 		*err = "NUL byte in command line";
@@ -73,7 +72,7 @@ control_parse_request(const char *line, size_t len, struct control_request *out,
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	start = pos;
-	while (pos < len && is_name_char(line[pos]))
+	while (pos < len && line_is_name_char(line[pos]))
 		pos++;
 	if (pos == start) {
 		*err = "missing command name";
@@ -111,7 +110,7 @@ control_parse_reply(const char *line, size_t len, struct control_reply *out,
 
 	memset(out, 0, sizeof(*out));
 	*err = NULL;
-	if (parse_tag(line, len, &pos, &out->tag, &out->has_tag, err) != PARSE_DONE)
+	if (line_parse_tag(line, len, &pos, &out->tag, &out->has_tag, err) != PARSE_DONE)
 		return PARSE_INVALID;
 	if (len - pos < 5) {
 		*err = "reply too short";

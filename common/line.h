@@ -6,6 +6,9 @@
  *   request = [ "#" tag SP ] command [ SP json-object ] LF
  *   reply   = [ "#" tag SP ] status SP json LF         status = 3 digits
  *
+ * On the master↔worker channel each line starts with the name of its message
+ * (common/channel.h), and the lines above travel as message bodies.
+ *
  * JSON is written without raw newlines, so one message is one line. These are
  * pure functions over byte strings; the I/O code feeds them what it has read.
  */
@@ -55,5 +58,14 @@ struct control_reply {
 /* Split one reply line (without LF). */
 enum parse	control_parse_reply(const char *line, size_t len,
 		    struct control_reply *out, const char **err);
+
+/*
+ * The parts both splitters (and the channel's, common/channel.c) share: an
+ * optional "#<digits> " prefix (up to 18 digits; *pos is moved past it,
+ * *has_tag says whether there was one), and the characters of a name.
+ */
+enum parse	line_parse_tag(const char *line, size_t len, size_t *pos,
+		    uint64_t *tag, int *has_tag, const char **err);
+int		line_is_name_char(char c);
 
 #endif

@@ -132,8 +132,8 @@ master_run_request(struct master *m, const char *line, size_t len,
 	}
 	if (client != NULL)
 		control_client_send(client, out, out_len);
-	else if (worker != NULL && worker->channel != NULL)
-		bufferevent_write(worker->channel, out, out_len);
+	else if (worker != NULL)
+		master_send_reply_line(m, NULL, worker->slot, worker->pid, out, out_len);
 	free(out);
 }
 
@@ -151,7 +151,9 @@ master_send_reply_line(struct master *m, struct control_client *client,
 		struct worker_proc *w = &m->workers[i];
 		if (w->in_use && !w->exited && w->slot == worker_slot &&
 		    w->pid == worker_pid && w->channel != NULL) {
-			bufferevent_write(w->channel, line, len);
+			/* on a channel the reply line is the body of a "reply" message */
+			channel_send(bufferevent_get_output(w->channel), CHANNEL_REPLY, line,
+			    len > 0 && line[len - 1] == '\n' ? len - 1 : len);
 			return;
 		}
 	}

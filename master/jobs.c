@@ -1,11 +1,12 @@
 /*
  * master/jobs.c — commands that need the network (a proxy probe, a
- * connection test) run in a worker: the master sends "#tag job.x {args}" on a
- * worker's channel (round robin over the serving workers), remembers who
- * asked, and relays the worker's "#tag status json" answer to them. A worker
- * that dies with jobs in hand fails them with 502. Some jobs are run by the
- * master itself as a chain of worker jobs (the 1proxy sync): those steps
- * answer to a function instead of an origin.
+ * connection test) run in a worker: the master sends "job #tag job.x {args}"
+ * on a worker's channel (round robin over the serving workers; the messages
+ * are in common/channel.h), remembers who asked, and relays the worker's
+ * "job.result #tag status json" answer to them. A worker that dies with jobs
+ * in hand fails them with 502. Some jobs are run by the master itself as a
+ * chain of worker jobs (the 1proxy sync): those steps answer to a function
+ * instead of an origin.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <event2/buffer.h>
 
 #include "control.h"
+#include "evline.h"
 #include "line.h"
 #include "log.h"
 #include "master.h"
@@ -90,7 +92,6 @@ static void
 send_job(struct master *m, struct pending_job *j, const char *job, struct json_object *args)
 {
 	struct worker_proc *w = pick_worker(m);
-	struct evbuffer *out;
 	const char *json;
 
 	if (w == NULL) {
@@ -105,10 +106,8 @@ send_job(struct master *m, struct pending_job *j, const char *job, struct json_o
 	if (j->client != NULL)
 		control_client_set_waiting(j->client);
 	json = json_plain(args);
-	out = bufferevent_get_output(w->channel);
-	evbuffer_add_printf(out, "#%llu %s ", (unsigned long long)j->tag, job);
-	evbuffer_add(out, json, strlen(json));
-	evbuffer_add(out, "\n", 1);
+	channel_send_tagged(bufferevent_get_output(w->channel), CHANNEL_JOB, j->tag, job,
+	    json, strlen(json));
 	/* the args may hold a proxy's credentials: wipe json-c's text */
 	explicit_bzero((char *)(uintptr_t)json, strlen(json));
 }
@@ -149,21 +148,27 @@ master_start_job(struct master *m, const char *job, struct json_object *args,
 }
 
 void
-master_job_answered(struct master *m, struct worker_proc *w, uint64_t tag,
-    const char *line, size_t len)
+master_job_answered(struct master *m, struct worker_proc *w, const char *line,
+    size_t len)
 {
 	struct control_reply rep;
 	struct pending_job *j;
 	struct json_object *body;
 	const char *err;
+	bool well_formed = control_parse_reply(line, len, &rep, &err) == PARSE_DONE;
 
+	if (!well_formed && !rep.has_tag) {
+		log_errorx("worker[%d] answered a job with a malformed line (%s)", w->slot,
+		    err);
+		return;
+	}
 	TAILQ_FOREACH(j, &m->jobs, entry)
-		if (j->tag == tag && j->worker_pid == w->pid)
+		if (j->tag == rep.tag && j->worker_pid == w->pid)
 			break;
 	if (j == NULL)
 		return;		/* nobody waits any more */
 	TAILQ_REMOVE(&m->jobs, j, entry);
-	if (control_parse_reply(line, len, &rep, &err) != PARSE_DONE ||
+	if (!well_formed ||
 	    (body = json_parse_document(rep.json, rep.json_len, 64)) == NULL) {
 		log_errorx("worker[%d] answered a job with a malformed line", w->slot);
 		job_finished(m, j, 502, error_envelope(502,

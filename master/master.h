@@ -38,6 +38,7 @@ struct worker_proc {
 	time_t			 started_at;
 	int			 restarts;
 	int			 config_gen;	/* the configuration it was started with */
+	bool			 greeted;	/* its hello named our channel protocol version */
 	bool			 ready;		/* holds its snapshot and its TLS context */
 	bool			 serving;	/* told to accept ("serve") */
 	bool			 draining;	/* replaced by a reload; finishing its work */
@@ -182,6 +183,11 @@ int	supervisor_reload(struct master *m, struct reload_waiter *waiter,
 void	supervisor_client_gone(struct master *m, struct control_client *c);
 void	supervisor_stop(struct master *m);
 int	supervisor_live_workers(const struct master *m);
+/* One line (without LF) from worker w's channel: split, checked against the
+ * channel's table (common/channel.h) and handled; wiped when it may hold
+ * credentials. Only a "command" message runs a control command. */
+void	master_channel_line(struct master *m, struct worker_proc *w, char *line,
+	    size_t len);
 
 /* master/preflight.c: what a start or reload needs beyond the config's syntax:
  * the CA file loads, the listen addresses are local. 0 or -1 with err. */
@@ -201,9 +207,9 @@ void	master_start_internal_job(struct master *m, const char *job,
 	    struct json_object *args, job_done_fn done, void *ctx);
 /* A proxy as a job's "proxy" argument (credentials in clear: the channel only). */
 struct json_object *job_proxy_json(const struct snap_proxy *p);
-/* A "#tag status json" line from worker w: the answer to a job. */
-void	master_job_answered(struct master *m, struct worker_proc *w, uint64_t tag,
-	    const char *line, size_t len);
+/* The body "#tag status json" of a job.result from worker w: a job's answer. */
+void	master_job_answered(struct master *m, struct worker_proc *w, const char *body,
+	    size_t len);
 /* Worker w is gone: its jobs fail; a client going away drops its jobs' answers. */
 void	master_jobs_worker_gone(struct master *m, pid_t pid);
 void	master_jobs_client_gone(struct master *m, struct control_client *client);

@@ -10,6 +10,7 @@
 
 #include <event2/buffer.h>
 
+#include "channel.h"
 #include "db.h"
 #include "log.h"
 #include "master.h"
@@ -179,7 +180,8 @@ load_routes(struct master *m)
 	return routes;
 }
 
-/* Replace *line with "<verb> <json>\n", wiping the old one (it held credentials). */
+/* Replace *line with the channel message "<verb> <json>\n" (common/channel.h),
+ * wiping the old one (it held credentials). */
 static void
 set_line(char **line, size_t *len, const char *verb, struct json_object *obj)
 {
@@ -226,7 +228,7 @@ master_rebuild_snapshot(struct master *m)
 	snap.generation = ++m->generation;
 	/* workers get only what changed; the whole snapshot is built when asked */
 	delta = snapshot_diff(&m->snap, &snap);
-	set_line(&m->delta_line, &m->delta_line_len, "delta", delta);
+	set_line(&m->delta_line, &m->delta_line_len, channel_name(CHANNEL_DELTA), delta);
 	json_object_put(delta);
 	if (m->snapshot_line != NULL) {
 		explicit_bzero(m->snapshot_line, m->snapshot_line_len);
@@ -243,7 +245,8 @@ master_send_full_snapshot(struct master *m, struct worker_proc *w)
 {
 	if (m->snapshot_line == NULL) {
 		struct json_object *obj = snapshot_to_json(&m->snap);
-		set_line(&m->snapshot_line, &m->snapshot_line_len, "snapshot", obj);
+		set_line(&m->snapshot_line, &m->snapshot_line_len,
+		    channel_name(CHANNEL_SNAPSHOT), obj);
 		json_object_put(obj);
 	}
 	if (w->channel != NULL)

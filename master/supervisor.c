@@ -1,6 +1,8 @@
 /*
  * master/supervisor.c — the worker processes: fork them with a channel
- * (socketpair) each, read their requests and snapshot acknowledgements, tell
+ * (socketpair) each, greet each with the channel's protocol version, read
+ * their messages through a table of handlers (common/channel.h: commands,
+ * snapshot acknowledgements, job results, outcomes), tell
  * each to accept ("serve") only once it holds the registry snapshot, respawn
  * a dead one with backoff (logging its exit status), and stop them on
  * shutdown. A reload is a transaction: the new configuration is checked
@@ -26,6 +28,7 @@
 
 #include <event2/buffer.h>
 
+#include "channel.h"
 #include "control.h"
 #include "commands.h"
 #include "evline.h"
@@ -222,6 +225,8 @@ spawn_worker(struct master *m, int slot, int restarts, const struct config *cfg,
 	w->channel = bufferevent_socket_new(m->base, sv[0], BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(w->channel, channel_read, NULL, channel_event, m);
 	bufferevent_enable(w->channel, EV_READ | EV_WRITE);
+	channel_send(bufferevent_get_output(w->channel), CHANNEL_HELLO, CHANNEL_HELLO_BODY,
+	    sizeof(CHANNEL_HELLO_BODY) - 1);
 	master_send_full_snapshot(m, w);
 	log_info("started worker[%d] pid %d", slot, (int)pid);
 	return 0;
@@ -288,11 +293,9 @@ static void reload_fail(struct master *m, const char *fmt, ...)
 static void
 send_serve(struct worker_proc *w)
 {
-	static const char serve[] = "serve {}\n";
-
 	w->serving = true;
 	if (w->channel != NULL)
-		bufferevent_write(w->channel, serve, sizeof(serve) - 1);
+		channel_send(bufferevent_get_output(w->channel), CHANNEL_SERVE, "{}", 2);
 }
 
 /* Every worker of configuration gen is ready (holds its snapshot). */
@@ -352,9 +355,9 @@ worker_ready(struct master *m, struct worker_proc *w)
 }
 
 static void
-handle_ack(struct master *m, struct worker_proc *w, const char *json)
+handle_ack(struct master *m, struct worker_proc *w, const char *body, size_t len)
 {
-	struct json_object *obj = json_tokener_parse(json), *gen;
+	struct json_object *obj = json_parse_document(body, len, 4), *gen;
 
 	if (obj != NULL && json_object_object_get_ex(obj, "generation", &gen))
 		w->acked_generation = (uint64_t)json_object_get_int64(gen);
@@ -366,13 +369,121 @@ handle_ack(struct master *m, struct worker_proc *w, const char *json)
 
 /* "failed {"error":…}": why a worker could not start (it exits next). */
 static void
-handle_failed(struct worker_proc *w, const char *json)
+handle_failed(struct master *m, struct worker_proc *w, const char *body, size_t len)
 {
-	struct json_object *obj = json_tokener_parse(json), *msg;
+	struct json_object *obj = json_parse_document(body, len, 4), *msg;
 
+	(void)m;
 	if (obj != NULL && json_object_object_get_ex(obj, "error", &msg))
 		snprintf(w->failure, sizeof(w->failure), "%s", json_object_get_string(msg));
 	json_object_put(obj);
+}
+
+static void
+handle_resync(struct master *m, struct worker_proc *w, const char *body, size_t len)
+{
+	(void)body;
+	(void)len;
+	log_warnx("worker[%d] asked for the whole snapshot", w->slot);
+	master_send_full_snapshot(m, w);
+}
+
+static void
+handle_outcomes(struct master *m, struct worker_proc *w, const char *body, size_t len)
+{
+	(void)w;
+	master_record_outcomes(m, body, len);
+}
+
+/* "command #tag name {args}": an /api request's control command; the only
+ * message that runs one. Its reply goes back as "reply #tag …". */
+static void
+handle_command(struct master *m, struct worker_proc *w, const char *body, size_t len)
+{
+	master_run_request(m, body, len, NULL, w);
+}
+
+/*
+ * The worker does not speak this protocol: it cannot start. The channel is
+ * closed and the worker stopped; its exit ends a start or a reload as any
+ * failed start does, naming why.
+ */
+static void
+refuse_worker(struct worker_proc *w, const char *why)
+{
+	log_errorx("worker[%d] pid %d: %s; closing its channel", w->slot, (int)w->pid,
+	    why);
+	snprintf(w->failure, sizeof(w->failure), "%s", why);
+	if (w->channel != NULL) {
+		bufferevent_free(w->channel);
+		w->channel = NULL;
+	}
+	if (w->pid > 0)
+		kill(w->pid, SIGTERM);
+}
+
+/* "hello {"version":N}": the worker's answer to ours. */
+static void
+handle_hello(struct master *m, struct worker_proc *w, const char *body, size_t len)
+{
+	char why[160];
+	long theirs;
+
+	(void)m;
+	if (channel_hello_check(body, len, &theirs) == 0) {
+		w->greeted = true;
+		return;
+	}
+	channel_describe_mismatch(why, sizeof(why), "the worker", theirs, "the master");
+	refuse_worker(w, why);
+}
+
+/* The handler slot of each message a worker sends (common/channel.h). */
+static void (*const from_worker[CHANNEL_TYPE_COUNT])(struct master *m,
+    struct worker_proc *w, const char *body, size_t len) = {
+	[CHANNEL_HELLO]		= handle_hello,
+	[CHANNEL_FAILED]	= handle_failed,
+	[CHANNEL_ACK]		= handle_ack,
+	[CHANNEL_RESYNC]	= handle_resync,
+	[CHANNEL_OUTCOMES]	= handle_outcomes,
+	[CHANNEL_COMMAND]	= handle_command,
+	[CHANNEL_JOB_RESULT]	= master_job_answered,
+};
+
+void
+master_channel_line(struct master *m, struct worker_proc *w, char *line, size_t len)
+{
+	struct channel_line msg;
+	const char *why;
+	char refusal[256];
+
+	if (channel_parse_line(line, len, &msg, &why) != PARSE_DONE) {
+		log_errorx("worker[%d] sent a malformed message (%s); dropped", w->slot,
+		    why);
+	} else {
+		switch (channel_admit(&msg, CHANNEL_TO_MASTER, w->greeted, &why)) {
+		case CHANNEL_HANDLE:
+			if (from_worker[msg.type] != NULL) {
+				from_worker[msg.type](m, w, msg.body, msg.body_len);
+				break;
+			}
+			log_errorx("no handler for \"%s\" from worker[%d]; dropped",
+			    channel_name(msg.type), w->slot);
+			break;
+		case CHANNEL_DROP:
+			log_warnx("worker[%d] sent \"%.*s\": %s; dropped", w->slot,
+			    (int)msg.name_len, msg.name, why);
+			break;
+		case CHANNEL_CLOSE:
+			snprintf(refusal, sizeof(refusal), "it sent \"%.*s\" %s (the "
+			    "master speaks version %d)", (int)msg.name_len, msg.name, why,
+			    CHANNEL_PROTOCOL_VERSION);
+			refuse_worker(w, refusal);
+			break;
+		}
+	}
+	if (channel_messages[msg.type].wipe)
+		explicit_bzero(line, len);	/* it may have carried credentials */
 }
 
 static void
@@ -381,35 +492,19 @@ channel_read(struct bufferevent *bev, void *arg)
 	struct master *m = arg;
 	struct worker_proc *w = worker_by_channel(m, bev);
 	struct evbuffer *in = bufferevent_get_input(bev);
-	enum parse p;
+	enum parse p = PARSE_MORE;
 	char *line;
 	size_t len;
 
 	if (w == NULL)
 		return;
-	while ((p = evbuffer_take_line(in, CHANNEL_LINE_MAX, &line, &len)) == PARSE_DONE) {
-		struct control_reply rep;
-		const char *err;
-
-		if (line[0] == '#' && control_parse_reply(line, len, &rep, &err) ==
-		    PARSE_DONE) {
-			master_job_answered(m, w, rep.tag, line, len);
-		} else if (strncmp(line, "ack ", 4) == 0) {
-			handle_ack(m, w, line + 4);
-		} else if (strncmp(line, "outcomes ", 9) == 0) {
-			master_record_outcomes(m, line + 9, len - 9);
-		} else if (strncmp(line, "failed ", 7) == 0) {
-			handle_failed(w, line + 7);
-		} else if (strncmp(line, "resync", 6) == 0) {
-			log_warnx("worker[%d] asked for the whole snapshot", w->slot);
-			master_send_full_snapshot(m, w);
-		}
-		else {
-			master_run_request(m, line, len, NULL, w);
-		}
+	/* a handler may close the channel (a worker of another protocol) */
+	while (w->channel == bev &&
+	    (p = evbuffer_take_line(in, CHANNEL_LINE_MAX, &line, &len)) == PARSE_DONE) {
+		master_channel_line(m, w, line, len);
 		free(line);
 	}
-	if (p == PARSE_INVALID) {
+	if (w->channel == bev && p == PARSE_INVALID) {
 		log_warnx("worker[%d] sent an over-long line; stopping it", w->slot);
 		kill(w->pid, SIGTERM);
 		evbuffer_drain(in, evbuffer_get_length(in));
@@ -575,13 +670,14 @@ send_drain(struct worker_proc *w, long deadline_ms, bool close_idle)
 {
 	char drain[160];
 	int n = snprintf(drain, sizeof(drain),
-	    "drain {\"deadlineMs\":%ld,\"closeIdle\":%s,\"setting\":\"%s\"}\n",
+	    "{\"deadlineMs\":%ld,\"closeIdle\":%s,\"setting\":\"%s\"}",
 	    deadline_ms, close_idle ? "true" : "false",
 	    close_idle ? "shutdown_timeout_ms" : "reload_drain_timeout_ms");
 
 	w->draining = true;
 	if (w->channel != NULL)
-		bufferevent_write(w->channel, drain, (size_t)n);
+		channel_send(bufferevent_get_output(w->channel), CHANNEL_DRAIN, drain,
+		    (size_t)n);
 	else
 		kill(w->pid, SIGTERM);
 }

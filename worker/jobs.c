@@ -1,13 +1,15 @@
 /*
  * worker/jobs.c — jobs the master hands to a worker because they need the
  * network (the master does no provider or proxy I/O itself): a table of job
- * names, and the answer line "#tag status json" sent back when one is done.
+ * names, and the answer "job.result #tag status json" sent back when one is
+ * done (the channel's messages: common/channel.h).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
+#include "evline.h"
 #include "log.h"
 #include "worker.h"
 
@@ -22,11 +24,11 @@ static void
 job_reply(struct worker *w, uint64_t tag, int status, struct json_object *body)
 {
 	const char *json = json_plain(body);
-	struct evbuffer *out = bufferevent_get_output(w->channel);
+	char code[16];
 
-	evbuffer_add_printf(out, "#%llu %03d ", (unsigned long long)tag, status);
-	evbuffer_add(out, json, strlen(json));
-	evbuffer_add(out, "\n", 1);
+	snprintf(code, sizeof(code), "%03d", status);
+	channel_send_tagged(bufferevent_get_output(w->channel), CHANNEL_JOB_RESULT, tag,
+	    code, json, strlen(json));
 	json_object_put(body);
 }
 

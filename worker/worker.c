@@ -1,8 +1,10 @@
 /*
  * worker/worker.c — the worker process: one libevent loop that accepts on the
  * listening sockets it inherited, serves HTTP (worker/http_server.c), and
- * talks to the master over its channel — snapshots in (each acknowledged),
- * forwarded control commands out, "drain" to finish and exit.
+ * talks to the master over its channel (common/channel.h: a hello naming
+ * the protocol version first; snapshots in, each acknowledged; control
+ * commands out for /api requests; jobs in; "drain" to finish and exit): a
+ * table of handlers, one per message the master sends.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include "evline.h"
 #include "pool.h"
 #include "tls.h"
+#include "channel.h"
 #include "line.h"
 #include "log.h"
 #include "util.h"
@@ -258,8 +261,10 @@ handle_drain(struct worker *w, const char *json, size_t len)
 
 /* "serve": the master has seen our snapshot; take connections from now on. */
 static void
-handle_serve(struct worker *w)
+handle_serve(struct worker *w, const char *body, size_t len)
 {
+	(void)body;
+	(void)len;
 	if (w->serving || w->draining)
 		return;
 	w->serving = true;
@@ -271,10 +276,10 @@ static void
 send_ack(struct worker *w)
 {
 	char ack[64];
-	int n = snprintf(ack, sizeof(ack), "ack {\"generation\":%llu}\n",
+	int n = snprintf(ack, sizeof(ack), "{\"generation\":%llu}",
 	    (unsigned long long)w->snap.generation);
 
-	bufferevent_write(w->channel, ack, (size_t)n);
+	channel_send(bufferevent_get_output(w->channel), CHANNEL_ACK, ack, (size_t)n);
 }
 
 /* A change to the snapshot; if it does not fit, ask for the whole one. */
@@ -287,7 +292,7 @@ handle_delta(struct worker *w, const char *json, size_t len)
 	if (obj == NULL || snapshot_apply_delta(&w->snap, obj, err, sizeof(err)) != 0) {
 		log_errorx("cannot apply a snapshot delta (%s); asking for the whole "
 		    "snapshot", obj == NULL ? "not JSON" : err);
-		bufferevent_write(w->channel, "resync {}\n", 10);
+		channel_send(bufferevent_get_output(w->channel), CHANNEL_RESYNC, "{}", 2);
 		json_object_put(obj);
 		return;
 	}
@@ -314,44 +319,136 @@ handle_snapshot(struct worker *w, const char *json, size_t len)
 	send_ack(w);
 }
 
+/* Say why this worker cannot start (the master names it), before exiting. */
 static void
-handle_channel_line(struct worker *w, char *line, size_t len)
+report_start_failure(int channel_fd, const char *why)
+{
+	struct json_object *o = json_object_new_object();
+	const char *json;
+	char *line;
+	size_t len;
+
+	json_object_object_add(o, "error", json_object_new_string(why));
+	json = json_plain(o);
+	len = strlen(channel_name(CHANNEL_FAILED)) + 1 + strlen(json) + 1;
+	line = xcalloc(1, len + 1);
+	snprintf(line, len + 1, "%s %s\n", channel_name(CHANNEL_FAILED), json);
+	if (write(channel_fd, line, strlen(line)) < 0)
+		log_warn("cannot tell the master why");
+	free(line);
+	json_object_put(o);
+}
+
+/* "job #tag job.name {args}": network work the master hands us (worker/jobs.c). */
+static void
+handle_job(struct worker *w, const char *body, size_t len)
+{
+	struct control_request req;
+	struct json_object *args;
+	const char *err;
+
+	if (control_parse_request(body, len, &req, &err) != PARSE_DONE) {
+		log_errorx("bad job from the master: %s", err);
+		return;
+	}
+	args = req.json != NULL ? json_parse_document(req.json, req.json_len, 16) :
+	    json_object_new_object();
+	jobs_start(w, req.tag, req.name, args);
+	json_object_put(args);
+}
+
+/* "reply #tag status json": the answer to the command an /api request sent. */
+static void
+handle_reply(struct worker *w, const char *body, size_t len)
 {
 	struct control_reply rep;
 	const char *err;
 
-	if (line[0] == '#') {
-		struct control_request req;
-		struct json_object *args;
-
-		/* "#tag 200 {…}" answers a forwarded command; "#tag job.x {…}" is a job */
-		if (control_parse_reply(line, len, &rep, &err) == PARSE_DONE) {
-			api_master_reply(w, rep.tag, rep.status, rep.json, rep.json_len);
-			return;
-		}
-		if (control_parse_request(line, len, &req, &err) != PARSE_DONE ||
-		    !req.has_tag) {
-			log_errorx("bad line from the master: %s", err ? err : "no tag");
-			return;
-		}
-		args = req.json != NULL ? json_parse_document(req.json, req.json_len, 16) :
-		    json_object_new_object();
-		jobs_start(w, req.tag, req.name, args);
-		json_object_put(args);
-		explicit_bzero(line, len);	/* jobs may carry credentials */
-	} else if (strncmp(line, "snapshot ", 9) == 0) {
-		handle_snapshot(w, line + 9, len - 9);
-		explicit_bzero(line, len);	/* it carried credentials */
-	} else if (strncmp(line, "delta ", 6) == 0) {
-		handle_delta(w, line + 6, len - 6);
-		explicit_bzero(line, len);
-	} else if (strncmp(line, "drain ", 6) == 0) {
-		handle_drain(w, line + 6, len - 6);
-	} else if (strncmp(line, "serve", 5) == 0) {
-		handle_serve(w);
-	} else {
-		log_warnx("unknown message from the master");
+	if (control_parse_reply(body, len, &rep, &err) != PARSE_DONE) {
+		log_errorx("bad reply from the master: %s", err);
+		return;
 	}
+	api_master_reply(w, rep.tag, rep.status, rep.json, rep.json_len);
+}
+
+/*
+ * This worker and the master do not speak the same protocol: say why (the
+ * master names it when this worker exits), stop reading and exit with 1.
+ */
+static void
+refuse_master(struct worker *w, const char *why)
+{
+	log_errorx("%s; exiting", why);
+	report_start_failure(bufferevent_getfd(w->channel), why);
+	w->channel_refused = true;
+	w->exit_status = 1;
+	bufferevent_disable(w->channel, EV_READ);
+	event_base_loopexit(w->base, NULL);
+}
+
+/* "hello {"version":N}": the master's first line; answered with ours. */
+static void
+handle_hello(struct worker *w, const char *body, size_t len)
+{
+	char why[160];
+	long theirs;
+
+	if (channel_hello_check(body, len, &theirs) != 0) {
+		channel_describe_mismatch(why, sizeof(why), "the master", theirs,
+		    "this worker");
+		refuse_master(w, why);
+		return;
+	}
+	w->greeted = true;
+	channel_send(bufferevent_get_output(w->channel), CHANNEL_HELLO,
+	    CHANNEL_HELLO_BODY, sizeof(CHANNEL_HELLO_BODY) - 1);
+}
+
+/* The handler slot of each message the master sends (common/channel.h). */
+static void (*const from_master[CHANNEL_TYPE_COUNT])(struct worker *w,
+    const char *body, size_t len) = {
+	[CHANNEL_HELLO]		= handle_hello,
+	[CHANNEL_SNAPSHOT]	= handle_snapshot,
+	[CHANNEL_DELTA]		= handle_delta,
+	[CHANNEL_SERVE]		= handle_serve,
+	[CHANNEL_DRAIN]		= handle_drain,
+	[CHANNEL_JOB]		= handle_job,
+	[CHANNEL_REPLY]		= handle_reply,
+};
+
+void
+worker_channel_line(struct worker *w, char *line, size_t len)
+{
+	struct channel_line msg;
+	const char *why;
+	char refusal[256];
+
+	if (channel_parse_line(line, len, &msg, &why) != PARSE_DONE) {
+		log_errorx("malformed message from the master (%s); dropped", why);
+	} else {
+		switch (channel_admit(&msg, CHANNEL_TO_WORKER, w->greeted, &why)) {
+		case CHANNEL_HANDLE:
+			if (from_master[msg.type] != NULL) {
+				from_master[msg.type](w, msg.body, msg.body_len);
+				break;
+			}
+			log_errorx("no handler for \"%s\" from the master; dropped",
+			    channel_name(msg.type));
+			break;
+		case CHANNEL_DROP:
+			log_warnx("message \"%.*s\" from the master: %s; dropped",
+			    (int)msg.name_len, msg.name, why);
+			break;
+		case CHANNEL_CLOSE:
+			snprintf(refusal, sizeof(refusal), "the master sent \"%.*s\" %s "
+			    "(this worker speaks version %d)", (int)msg.name_len, msg.name,
+			    why, CHANNEL_PROTOCOL_VERSION);
+			refuse_master(w, refusal);
+			break;
+		}
+	}
+	if (channel_messages[msg.type].wipe)
+		explicit_bzero(line, len);	/* it may have carried credentials */
 }
 
 static void
@@ -359,15 +456,16 @@ channel_read(struct bufferevent *bev, void *arg)
 {
 	struct worker *w = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	enum parse p;
+	enum parse p = PARSE_MORE;
 	char *line;
 	size_t len;
 
-	while ((p = evbuffer_take_line(in, CHANNEL_LINE_MAX, &line, &len)) == PARSE_DONE) {
-		handle_channel_line(w, line, len);
+	while (!w->channel_refused &&
+	    (p = evbuffer_take_line(in, CHANNEL_LINE_MAX, &line, &len)) == PARSE_DONE) {
+		worker_channel_line(w, line, len);
 		free(line);
 	}
-	if (p == PARSE_INVALID) {
+	if (!w->channel_refused && p == PARSE_INVALID) {
 		log_errorx("over-long line from the master; exiting");
 		event_base_loopexit(w->base, NULL);
 	}
@@ -395,14 +493,13 @@ channel_event(struct bufferevent *bev, short what, void *arg)
 
 #define OUTCOME_BATCH_MS	100
 
-/* Send the batched outcome rows as one "outcomes [...]" line. */
+/* Send the batched outcome rows as one "outcomes [...]" message. */
 static void
 outcomes_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	struct json_object *rows;
 	const char *json;
-	struct evbuffer *out;
 
 	(void)fd;
 	(void)what;
@@ -411,10 +508,8 @@ outcomes_flush(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (w->channel != NULL) {
 		json = json_plain(rows);
-		out = bufferevent_get_output(w->channel);
-		evbuffer_add(out, "outcomes ", 9);
-		evbuffer_add(out, json, strlen(json));
-		evbuffer_add(out, "\n", 1);
+		channel_send(bufferevent_get_output(w->channel), CHANNEL_OUTCOMES, json,
+		    strlen(json));
 	}
 	json_object_put(rows);
 	outcome_batch_clear(&w->outcomes);
@@ -440,11 +535,9 @@ worker_send_command(struct worker *w, uint64_t tag, const char *command,
     struct json_object *args)
 {
 	const char *json = json_plain(args);
-	struct evbuffer *out = bufferevent_get_output(w->channel);
 
-	evbuffer_add_printf(out, "#%llu %s ", (unsigned long long)tag, command);
-	evbuffer_add(out, json, strlen(json));
-	evbuffer_add(out, "\n", 1);
+	channel_send_tagged(bufferevent_get_output(w->channel), CHANNEL_COMMAND, tag,
+	    command, json, strlen(json));
 }
 
 static void
@@ -456,26 +549,6 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	snprintf(w->drain_setting, sizeof(w->drain_setting), "shutdown_timeout_ms");
 	worker_start_drain(w, w->cfg->shutdown_timeout_ms, true);
-}
-
-/* Say why this worker cannot start (the master names it), before exiting. */
-static void
-report_start_failure(int channel_fd, const char *why)
-{
-	struct json_object *o = json_object_new_object();
-	const char *json;
-	char *line;
-	size_t len;
-
-	json_object_object_add(o, "error", json_object_new_string(why));
-	json = json_plain(o);
-	len = strlen(json) + 8;
-	line = xcalloc(1, len + 1);
-	snprintf(line, len + 1, "failed %s\n", json);
-	if (write(channel_fd, line, strlen(line)) < 0)
-		log_warn("cannot tell the master why");
-	free(line);
-	json_object_put(o);
 }
 
 int
@@ -549,6 +622,8 @@ worker_main(const struct worker_init *init)
 	evsignal_add(w.sigterm_ev, NULL);
 	evsignal_add(w.sigint_ev, NULL);
 	event_base_dispatch(w.base);
+	if (w.exit_status != 0)
+		rc = w.exit_status;
 	log_debug("exiting");
 out:
 	jobs_cancel_all(&w);

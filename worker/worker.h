@@ -162,6 +162,9 @@ struct worker {
 	struct accept_board	*board;
 	size_t			 board_index;
 	bool			 master_gone;	/* channel EOF: finishing, then exit */
+	bool			 greeted;	/* the master's hello named our protocol version */
+	bool			 channel_refused;	/* the master speaks another protocol: exiting */
+	int			 exit_status;	/* of the process, when not 0 */
 	struct event		*drain_deadline;	/* a draining worker exits by then */
 	char			 drain_setting[32];	/* the setting that set it, for the log */
 	/* request body bytes held, per class (body_budget_mb, api_body_budget_mb) */
@@ -247,7 +250,7 @@ void	relay_cool_down(struct worker *w, const char *connection_id);
 /* worker/worker.c: add an attempt's outcome to the batch for the master. */
 void	outcomes_queue(struct worker *w, const struct outcome *o);
 
-/* worker/jobs.c: run "#tag job.name {args}" from the master. */
+/* worker/jobs.c: run "job #tag job.name {args}" from the master. */
 void	jobs_start(struct worker *w, uint64_t tag, const char *name,
 	    struct json_object *args);
 /* Answer a job (status, body owned) and forget it. */
@@ -257,9 +260,12 @@ void	jobs_cancel_all(struct worker *w);
 /* worker/probe.c: job.probe — a request through a proxy (or direct) */
 void	probe_start(struct worker *w, uint64_t tag, struct json_object *args);
 
-/* worker/worker.c: send "#tag command json" to the master. */
+/* worker/worker.c: send "command #tag name {args}" to the master. */
 void	worker_send_command(struct worker *w, uint64_t tag, const char *command,
 	    struct json_object *args);
+/* One line (without LF) from the master: split, checked against the channel's
+ * table (common/channel.h) and handled; wiped when it may hold credentials. */
+void	worker_channel_line(struct worker *w, char *line, size_t len);
 void	worker_check_drained(struct worker *w);
 
 #endif
