@@ -1,7 +1,11 @@
 /*
- * common/registry.c — snapshot types, their channel (de)serialisation and
- * the sorted lookups used by proxy resolution.
+ * common/registry.c — snapshot types, their channel (de)serialisation, the
+ * deltas between two snapshots, and the sorted lookups used by proxy
+ * resolution. Proxies and assignments are described once, in a table of
+ * sections, which every channel form (whole, diff, delta) walks; the routing
+ * tables travel as one whole section of their own (routing.c).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,17 +94,6 @@ assignment_cmp(const void *a, const void *b)
 	return strcmp(x->scope_id, y->scope_id);
 }
 
-void
-snapshot_index(struct registry_snapshot *snap)
-{
-	if (snap->proxy_count > 1)
-		qsort(snap->proxies, snap->proxy_count, sizeof(*snap->proxies),
-		    proxy_cmp);
-	if (snap->assignment_count > 1)
-		qsort(snap->assignments, snap->assignment_count,
-		    sizeof(*snap->assignments), assignment_cmp);
-}
-
 const struct snap_proxy *
 snapshot_find_proxy(const struct registry_snapshot *snap, const char *id)
 {
@@ -128,10 +121,30 @@ snapshot_find_assignment(const struct registry_snapshot *snap, enum scope scope,
 	    sizeof(*snap->assignments), assignment_cmp);
 }
 
-/* Channel rows: a proxy is [id,name,type,host,port,user,pass,active]. */
-static struct json_object *
-proxy_row(const struct snap_proxy *p)
+/* ---- channel rows ---------------------------------------------------------- */
+
+static void
+free_secret(char *s)
 {
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static const char *
+row_string(struct json_object *row, size_t i)
+{
+	struct json_object *v = json_object_array_get_idx(row, i);
+
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* A proxy is [id,name,type,host,port,user,pass,active]; a removed one, its id. */
+static struct json_object *
+proxy_row(const void *item)
+{
+	const struct snap_proxy *p = item;
 	struct json_object *row = json_object_new_array_ext(8);
 
 	json_object_array_add(row, json_object_new_string(p->id));
@@ -145,34 +158,19 @@ proxy_row(const struct snap_proxy *p)
 	return row;
 }
 
-/* An assignment is [scope,scopeId,proxyId]; a removed one [scope,scopeId]. */
 static struct json_object *
-assignment_row(const struct snap_assignment *a, bool with_proxy)
+proxy_key_row(const void *item)
 {
-	struct json_object *row = json_object_new_array_ext(3);
-
-	json_object_array_add(row, json_object_new_string(scope_name(a->scope)));
-	json_object_array_add(row, json_object_new_string(a->scope_id));
-	if (with_proxy)
-		json_object_array_add(row, json_object_new_string(a->proxy_id));
-	return row;
-}
-
-static const char *
-row_string(struct json_object *row, size_t i)
-{
-	struct json_object *v = json_object_array_get_idx(row, i);
-
-	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	return json_object_new_string(((const struct snap_proxy *)item)->id);
 }
 
 static int
-proxy_from_row(struct json_object *row, struct snap_proxy *p)
+proxy_from_row(struct json_object *row, void *item)
 {
+	struct snap_proxy *p = item;
 	const char *id, *name, *type, *host, *user, *pass;
 	struct json_object *port, *active;
 
-	memset(p, 0, sizeof(*p));
 	if (!json_object_is_type(row, json_type_array) ||
 	    json_object_array_length(row) != 8)
 		return -1;
@@ -201,12 +199,70 @@ proxy_from_row(struct json_object *row, struct snap_proxy *p)
 }
 
 static int
-assignment_from_row(struct json_object *row, struct snap_assignment *a,
+proxy_from_key_row(struct json_object *row, void *item)
+{
+	if (!json_object_is_type(row, json_type_string))
+		return -1;
+	((struct snap_proxy *)item)->id = xstrdup(json_object_get_string(row));
+	return 0;
+}
+
+static bool
+proxy_same(const void *x, const void *y)
+{
+	const struct snap_proxy *a = x, *b = y;
+
+	return a->type == b->type && a->port == b->port && a->active == b->active &&
+	    strcmp(a->name, b->name) == 0 && strcmp(a->host, b->host) == 0 &&
+	    strcmp(a->username, b->username) == 0 &&
+	    strcmp(a->password, b->password) == 0;
+}
+
+static void
+proxy_free(void *item)
+{
+	struct snap_proxy *p = item;
+
+	free(p->id);
+	free(p->name);
+	free(p->host);
+	free_secret(p->username);
+	free_secret(p->password);
+	free(p->sealed_username);
+	free(p->sealed_password);
+}
+
+/* An assignment is [scope,scopeId,proxyId]; a removed one [scope,scopeId]. */
+static struct json_object *
+assignment_row_of(const struct snap_assignment *a, bool with_proxy)
+{
+	struct json_object *row = json_object_new_array_ext(3);
+
+	json_object_array_add(row, json_object_new_string(scope_name(a->scope)));
+	json_object_array_add(row, json_object_new_string(a->scope_id));
+	if (with_proxy)
+		json_object_array_add(row, json_object_new_string(a->proxy_id));
+	return row;
+}
+
+static struct json_object *
+assignment_row(const void *item)
+{
+	return assignment_row_of(item, true);
+}
+
+static struct json_object *
+assignment_key_row(const void *item)
+{
+	return assignment_row_of(item, false);
+}
+
+static int
+assignment_from_row_of(struct json_object *row, struct snap_assignment *a,
     bool with_proxy)
 {
 	const char *scope, *scope_id, *proxy_id = NULL;
 
-	memset(a, 0, sizeof(*a));
 	if (!json_object_is_type(row, json_type_array) ||
 	    json_object_array_length(row) != (with_proxy ? 3u : 2u))
 		return -1;
@@ -221,138 +277,163 @@ assignment_from_row(struct json_object *row, struct snap_assignment *a,
 	return 0;
 }
 
-static void
-free_secret(char *s)
+static int
+assignment_from_row(struct json_object *row, void *item)
 {
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
+	return assignment_from_row_of(row, item, true);
 }
 
-/* Drop a routes object, wiping the connection keys it holds first. */
-static void
-routes_free(struct json_object *routes)
+static int
+assignment_from_key_row(struct json_object *row, void *item)
 {
-	struct json_object *conns, *key;
-	size_t i;
-
-	if (routes == NULL)
-		return;
-	/* a snapshot owns its routes alone (deep copies), so wiping is safe */
-	if (json_object_object_get_ex(routes, "connections", &conns))
-		for (i = 0; i < json_object_array_length(conns); i++)
-			if (json_object_object_get_ex(json_object_array_get_idx(conns, i),
-			    "key", &key) && json_object_is_type(key, json_type_string))
-				explicit_bzero((char *)(uintptr_t)json_object_get_string(key),
-				    (size_t)json_object_get_string_len(key));
-	json_object_put(routes);
+	return assignment_from_row_of(row, item, false);
 }
 
-struct json_object *
-snapshot_routes(const struct registry_snapshot *snap, const char *section)
+static bool
+assignment_same(const void *a, const void *b)
 {
-	struct json_object *v;
-
-	if (snap->routes == NULL || !json_object_object_get_ex(snap->routes, section, &v) ||
-	    !json_object_is_type(v, json_type_array))
-		return NULL;
-	return v;
-}
-
-const char *
-route_field(struct json_object *obj, const char *name)
-{
-	struct json_object *v;
-
-	if (obj == NULL || !json_object_object_get_ex(obj, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return "";
-	return json_object_get_string(v);
-}
-
-static struct json_object *
-find_by_id(const struct registry_snapshot *snap, const char *section, const char *id)
-{
-	struct json_object *list = snapshot_routes(snap, section);
-	size_t i;
-
-	if (list == NULL || id == NULL)
-		return NULL;
-	for (i = 0; i < json_object_array_length(list); i++) {
-		struct json_object *o = json_object_array_get_idx(list, i);
-		if (strcmp(route_field(o, "id"), id) == 0)
-			return o;
-	}
-	return NULL;
-}
-
-struct json_object *
-snapshot_find_provider(const struct registry_snapshot *snap, const char *id)
-{
-	return find_by_id(snap, "providers", id);
-}
-
-struct json_object *
-snapshot_find_connection(const struct registry_snapshot *snap, const char *id)
-{
-	return find_by_id(snap, "connections", id);
-}
-
-struct json_object *
-snapshot_find_combo(const struct registry_snapshot *snap, const char *id)
-{
-	return find_by_id(snap, "combos", id);
-}
-
-const char *
-snapshot_upstream_mode(const struct registry_snapshot *snap, const char *provider_id)
-{
-	struct json_object *mode = find_by_id(snap, "upstreamModes", provider_id);
-
-	return mode != NULL ? route_field(mode, "mode") : "native";
+	return strcmp(((const struct snap_assignment *)a)->proxy_id,
+	    ((const struct snap_assignment *)b)->proxy_id) == 0;
 }
 
 static void
-proxy_free(struct snap_proxy *p)
+assignment_free(void *item)
 {
-	free(p->id);
-	free(p->name);
-	free(p->host);
-	free_secret(p->username);
-	free_secret(p->password);
-	free(p->sealed_username);
-	free(p->sealed_password);
-	memset(p, 0, sizeof(*p));
-}
+	struct snap_assignment *a = item;
 
-static void
-assignment_free(struct snap_assignment *a)
-{
 	free(a->scope_id);
 	free(a->proxy_id);
-	memset(a, 0, sizeof(*a));
+}
+
+/* ---- the sorted sections, as a table --------------------------------------- */
+
+/*
+ * A sorted array of the snapshot and its channel lists: its rows (upserted in
+ * a delta) and, in a delta, the keys of the removed ones. A key row decodes
+ * into an item holding only the fields `order` reads.
+ */
+struct section {
+	const char	*rows, *removed;	/* the channel's list names */
+	size_t		 size;			/* of one item */
+	void		*(*items)(const struct registry_snapshot *snap, size_t **count);
+	void		 (*set)(struct registry_snapshot *snap, void *items);
+	int		 (*from_row)(struct json_object *row, void *item);
+	int		 (*from_key_row)(struct json_object *row, void *item);
+	struct json_object *(*row)(const void *item);
+	struct json_object *(*key_row)(const void *item);
+	bool		 (*same)(const void *a, const void *b);	/* same key: same row? */
+	void		 (*release)(void *item);
+	int		 (*order)(const void *a, const void *b);
+};
+
+static void *
+proxies_of(const struct registry_snapshot *snap, size_t **count)
+{
+	*count = (size_t *)(uintptr_t)&snap->proxy_count;
+	return snap->proxies;
+}
+
+static void
+set_proxies(struct registry_snapshot *snap, void *items)
+{
+	snap->proxies = items;
+}
+
+static void *
+assignments_of(const struct registry_snapshot *snap, size_t **count)
+{
+	*count = (size_t *)(uintptr_t)&snap->assignment_count;
+	return snap->assignments;
+}
+
+static void
+set_assignments(struct registry_snapshot *snap, void *items)
+{
+	snap->assignments = items;
+}
+
+static const struct section sections[] = {
+	{ "proxies", "removedProxies", sizeof(struct snap_proxy), proxies_of,
+	    set_proxies, proxy_from_row, proxy_from_key_row, proxy_row, proxy_key_row,
+	    proxy_same, proxy_free, proxy_cmp },
+	{ "assignments", "removedAssignments", sizeof(struct snap_assignment),
+	    assignments_of, set_assignments, assignment_from_row,
+	    assignment_from_key_row, assignment_row, assignment_key_row,
+	    assignment_same, assignment_free, assignment_cmp },
+};
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+static void
+release_items(const struct section *s, char *items, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		s->release(items + i * s->size);
+	free(items);
+}
+
+/* Every row of list (an array) decoded into a new array; -1 on a bad row. */
+static int
+decode_list(const struct section *s, struct json_object *list,
+    int (*decode)(struct json_object *, void *), char **items, size_t *count,
+    char *err, size_t errlen)
+{
+	size_t n = json_object_array_length(list);
+
+	*items = xcalloc(n, s->size);
+	for (*count = 0; *count < n; (*count)++)
+		if (decode(json_object_array_get_idx(list, *count),
+		    *items + *count * s->size) != 0) {
+			snprintf(err, errlen, "malformed %s row %zu",
+			    decode == s->from_row ? s->rows : s->removed, *count);
+			release_items(s, *items, *count + 1);
+			*items = NULL;
+			*count = 0;
+			return -1;
+		}
+	return 0;
+}
+
+/* The array member name of obj, or NULL. */
+static struct json_object *
+member_array(struct json_object *obj, const char *name)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(obj, name, &v) &&
+	    json_object_is_type(v, json_type_array) ? v : NULL;
+}
+
+void
+snapshot_index(struct registry_snapshot *snap)
+{
+	size_t k, *count;
+	void *items;
+
+	for (k = 0; k < NSECTIONS; k++)
+		if ((items = sections[k].items(snap, &count)) != NULL)
+			qsort(items, *count, sections[k].size, sections[k].order);
 }
 
 struct json_object *
 snapshot_to_json(const struct registry_snapshot *snap)
 {
-	struct json_object *root = json_object_new_object();
-	struct json_object *proxies = json_object_new_array_ext((int)snap->proxy_count);
-	struct json_object *assigns = json_object_new_array_ext(
-	    (int)snap->assignment_count);
-	size_t i;
+	struct json_object *root = json_object_new_object(), *rows;
+	size_t k, i, *count;
+	const char *items;
 
-	for (i = 0; i < snap->proxy_count; i++)
-		json_object_array_add(proxies, proxy_row(&snap->proxies[i]));
-	for (i = 0; i < snap->assignment_count; i++)
-		json_object_array_add(assigns, assignment_row(&snap->assignments[i], true));
 	json_object_object_add(root, "generation",
 	    json_object_new_int64((int64_t)snap->generation));
-	json_object_object_add(root, "proxies", proxies);
-	json_object_object_add(root, "assignments", assigns);
-	json_object_object_add(root, "routes", snap->routes != NULL ?
-	    json_object_get(snap->routes) : json_object_new_object());
+	for (k = 0; k < NSECTIONS; k++) {
+		items = sections[k].items(snap, &count);
+		rows = json_object_new_array_ext((int)*count);
+		for (i = 0; i < *count; i++)
+			json_object_array_add(rows,
+			    sections[k].row(items + i * sections[k].size));
+		json_object_object_add(root, sections[k].rows, rows);
+	}
+	json_object_object_add(root, "routes", route_tables_to_json(&snap->routes));
 	return root;
 }
 
@@ -360,39 +441,32 @@ int
 snapshot_from_json(struct json_object *obj, struct registry_snapshot *out,
     char *err, size_t errlen)
 {
-	struct json_object *gen, *proxies, *assigns;
-	size_t i, n;
+	struct json_object *gen, *list, *routes;
+	size_t k, *count;
+	char *items, why[200];
 
 	memset(out, 0, sizeof(*out));
-	if (!json_object_object_get_ex(obj, "generation", &gen) ||
-	    !json_object_object_get_ex(obj, "proxies", &proxies) ||
-	    !json_object_object_get_ex(obj, "assignments", &assigns) ||
-	    !json_object_is_type(proxies, json_type_array) ||
-	    !json_object_is_type(assigns, json_type_array)) {
-		snprintf(err, errlen, "snapshot: missing generation, proxies or assignments");
+	if (!json_object_object_get_ex(obj, "generation", &gen)) {
+		snprintf(err, errlen, "snapshot: missing generation");
 		return -1;
 	}
 	out->generation = (uint64_t)json_object_get_int64(gen);
-	n = json_object_array_length(proxies);
-	out->proxies = xcalloc(n, sizeof(*out->proxies));
-	for (i = 0; i < n; i++, out->proxy_count++)
-		if (proxy_from_row(json_object_array_get_idx(proxies, i),
-		    &out->proxies[i]) != 0) {
-			snprintf(err, errlen, "snapshot: malformed proxy row %zu", i);
+	for (k = 0; k < NSECTIONS; k++) {
+		const struct section *s = &sections[k];
+		if ((list = member_array(obj, s->rows)) == NULL) {
+			snprintf(err, errlen, "snapshot: missing %s", s->rows);
 			goto bad;
 		}
-	n = json_object_array_length(assigns);
-	out->assignments = xcalloc(n, sizeof(*out->assignments));
-	for (i = 0; i < n; i++, out->assignment_count++)
-		if (assignment_from_row(json_object_array_get_idx(assigns, i),
-		    &out->assignments[i], true) != 0) {
-			snprintf(err, errlen, "snapshot: malformed assignment row %zu", i);
+		s->items(out, &count);
+		if (decode_list(s, list, s->from_row, &items, count, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "snapshot: %s", why);
 			goto bad;
 		}
-	if (json_object_object_get_ex(obj, "routes", &gen) &&
-	    json_object_is_type(gen, json_type_object) &&
-	    json_object_deep_copy(gen, &out->routes, NULL) != 0) {
-		snprintf(err, errlen, "snapshot: cannot copy the routes");
+		s->set(out, items);
+	}
+	if (json_object_object_get_ex(obj, "routes", &routes) &&
+	    route_tables_from_json(routes, &out->routes, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "snapshot: %s", why);
 		goto bad;
 	}
 	snapshot_index(out);
@@ -402,122 +476,122 @@ bad:
 	return -1;
 }
 
-static bool
-proxy_equal(const struct snap_proxy *a, const struct snap_proxy *b)
+/* One section's changes: both sides are sorted, so one merge walk. */
+static void
+diff_section(const struct section *s, const struct registry_snapshot *old,
+    const struct registry_snapshot *new, struct json_object *root)
 {
-	return a->type == b->type && a->port == b->port && a->active == b->active &&
-	    strcmp(a->name, b->name) == 0 && strcmp(a->host, b->host) == 0 &&
-	    strcmp(a->username, b->username) == 0 &&
-	    strcmp(a->password, b->password) == 0;
+	struct json_object *rows = json_object_new_array();
+	struct json_object *removed = json_object_new_array();
+	size_t *nold, *nnew, i = 0, j = 0;
+	const char *a = s->items(old, &nold), *b = s->items(new, &nnew);
+
+	while (i < *nold || j < *nnew) {
+		const void *x = i < *nold ? a + i * s->size : NULL;
+		const void *y = j < *nnew ? b + j * s->size : NULL;
+		int c = x == NULL ? 1 : y == NULL ? -1 : s->order(x, y);
+
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+		if (c < 0)
+			json_object_array_add(removed, s->key_row(x));
+		else if (c > 0 || !s->same(x, y))
+			json_object_array_add(rows, s->row(y));
+	}
+	json_object_object_add(root, s->rows, rows);
+	json_object_object_add(root, s->removed, removed);
 }
 
 struct json_object *
 snapshot_diff(const struct registry_snapshot *old, const struct registry_snapshot *new)
 {
 	struct json_object *root = json_object_new_object();
-	struct json_object *upserts = json_object_new_array();
-	struct json_object *removed = json_object_new_array();
-	struct json_object *aupserts = json_object_new_array();
-	struct json_object *aremoved = json_object_new_array();
-	size_t i = 0, j = 0;
+	struct json_object *was = route_tables_to_json(&old->routes);
+	struct json_object *is = route_tables_to_json(&new->routes);
+	size_t k;
 
-	/* both sides are sorted: one merge walk each */
-	while (i < old->proxy_count || j < new->proxy_count) {
-		int c = i == old->proxy_count ? 1 : j == new->proxy_count ? -1 :
-		    proxy_cmp(&old->proxies[i], &new->proxies[j]);
-		if (c < 0) {
-			json_object_array_add(removed,
-			    json_object_new_string(old->proxies[i++].id));
-		} else if (c > 0) {
-			json_object_array_add(upserts, proxy_row(&new->proxies[j++]));
-		} else {
-			if (!proxy_equal(&old->proxies[i], &new->proxies[j]))
-				json_object_array_add(upserts, proxy_row(&new->proxies[j]));
-			i++;
-			j++;
-		}
-	}
-	i = j = 0;
-	while (i < old->assignment_count || j < new->assignment_count) {
-		int c = i == old->assignment_count ? 1 : j == new->assignment_count ? -1 :
-		    assignment_cmp(&old->assignments[i], &new->assignments[j]);
-		if (c < 0) {
-			json_object_array_add(aremoved,
-			    assignment_row(&old->assignments[i++], false));
-		} else if (c > 0) {
-			json_object_array_add(aupserts,
-			    assignment_row(&new->assignments[j++], true));
-		} else {
-			if (strcmp(old->assignments[i].proxy_id,
-			    new->assignments[j].proxy_id) != 0)
-				json_object_array_add(aupserts,
-				    assignment_row(&new->assignments[j], true));
-			i++;
-			j++;
-		}
-	}
 	json_object_object_add(root, "generation", json_object_new_int64((int64_t)new->generation));
 	json_object_object_add(root, "base", json_object_new_int64((int64_t)old->generation));
-	json_object_object_add(root, "proxies", upserts);
-	json_object_object_add(root, "removedProxies", removed);
-	json_object_object_add(root, "assignments", aupserts);
-	json_object_object_add(root, "removedAssignments", aremoved);
+	for (k = 0; k < NSECTIONS; k++)
+		diff_section(&sections[k], old, new, root);
 	/* the routing tables are small: sent whole, and only when they changed */
-	if (!json_object_equal(old->routes, new->routes))
-		json_object_object_add(root, "routes", new->routes != NULL ?
-		    json_object_get(new->routes) : json_object_new_object());
+	if (!json_object_equal(was, is))
+		json_object_object_add(root, "routes", is);
+	else
+		route_json_put(is);
+	route_json_put(was);
 	return root;
 }
 
-/* Drop the entries whose key field (id / scope_id) was cleared. */
-static void
-compact_proxies(struct registry_snapshot *snap)
-{
-	size_t i, o = 0;
+/* A delta's section, decoded before anything is applied. */
+struct staged {
+	char		*rows, *keys;
+	size_t		 nrows, nkeys;
+};
 
-	for (i = 0; i < snap->proxy_count; i++)
-		if (snap->proxies[i].id != NULL)
-			snap->proxies[o++] = snap->proxies[i];
-	snap->proxy_count = o;
+static int
+stage_section(const struct section *s, struct json_object *delta, struct staged *st,
+    char *err, size_t errlen)
+{
+	struct json_object *rows = member_array(delta, s->rows);
+	struct json_object *keys = member_array(delta, s->removed);
+	char why[200];
+
+	if (rows == NULL || keys == NULL) {
+		snprintf(err, errlen, "delta: missing %s or %s", s->rows, s->removed);
+		return -1;
+	}
+	if (decode_list(s, rows, s->from_row, &st->rows, &st->nrows, why, sizeof(why)) != 0 ||
+	    decode_list(s, keys, s->from_key_row, &st->keys, &st->nkeys, why,
+	    sizeof(why)) != 0) {
+		snprintf(err, errlen, "delta: %s", why);
+		return -1;
+	}
+	qsort(st->rows, st->nrows, s->size, s->order);
+	qsort(st->keys, st->nkeys, s->size, s->order);
+	return 0;
 }
 
+/* Drop the removed and the replaced items, add the new rows, sort again. */
 static void
-compact_assignments(struct registry_snapshot *snap)
+apply_section(const struct section *s, struct registry_snapshot *snap, struct staged *st)
 {
-	size_t i, o = 0;
+	size_t *count, i, kept = 0;
+	char *items = s->items(snap, &count);
 
-	for (i = 0; i < snap->assignment_count; i++)
-		if (snap->assignments[i].scope_id != NULL)
-			snap->assignments[o++] = snap->assignments[i];
-	snap->assignment_count = o;
+	for (i = 0; i < *count; i++) {
+		char *item = items + i * s->size;
+		if (bsearch(item, st->keys, st->nkeys, s->size, s->order) != NULL ||
+		    bsearch(item, st->rows, st->nrows, s->size, s->order) != NULL)
+			s->release(item);
+		else
+			memmove(items + kept++ * s->size, item, s->size);
+	}
+	items = xrealloc(items, (kept + st->nrows) * s->size);
+	if (st->nrows > 0)
+		memcpy(items + kept * s->size, st->rows, st->nrows * s->size);
+	*count = kept + st->nrows;
+	s->set(snap, items);
+	qsort(items, *count, s->size, s->order);
+	free(st->rows);		/* moved into the snapshot */
+	release_items(s, st->keys, st->nkeys);
 }
 
 int
 snapshot_apply_delta(struct registry_snapshot *snap, struct json_object *delta,
     char *err, size_t errlen)
 {
-	struct json_object *gen, *base, *lists[4], *routes = NULL;
-	static const char *const names[4] = {
-		"proxies", "removedProxies", "assignments", "removedAssignments",
-	};
-	struct snap_proxy *newp = NULL;
-	struct snap_assignment *newa = NULL;
-	size_t i, k, n, n_newp = 0, n_newa = 0;
+	struct json_object *gen, *base, *routes_json = NULL;
+	struct staged staged[NSECTIONS];
+	struct route_tables routes;
+	char why[200];
+	size_t k;
 
 	if (!json_object_object_get_ex(delta, "generation", &gen) ||
 	    !json_object_object_get_ex(delta, "base", &base)) {
 		snprintf(err, errlen, "delta: missing generation or base");
-		return -1;
-	}
-	for (k = 0; k < 4; k++)
-		if (!json_object_object_get_ex(delta, names[k], &lists[k]) ||
-		    !json_object_is_type(lists[k], json_type_array)) {
-			snprintf(err, errlen, "delta: missing %s", names[k]);
-			return -1;
-		}
-	if (json_object_object_get_ex(delta, "routes", &routes) &&
-	    !json_object_is_type(routes, json_type_object)) {
-		snprintf(err, errlen, "delta: routes is not an object");
 		return -1;
 	}
 	if ((uint64_t)json_object_get_int64(base) != snap->generation) {
@@ -526,115 +600,42 @@ snapshot_apply_delta(struct registry_snapshot *snap, struct json_object *delta,
 		    (unsigned long long)snap->generation);
 		return -1;
 	}
-	/* parse everything first, so a bad delta changes nothing */
-	newp = xcalloc(json_object_array_length(lists[0]), sizeof(*newp));
-	for (i = 0; i < json_object_array_length(lists[0]); i++, n_newp++)
-		if (proxy_from_row(json_object_array_get_idx(lists[0], i), &newp[i]) != 0)
+	/* decode everything first, so a bad delta changes nothing */
+	memset(staged, 0, sizeof(staged));
+	memset(&routes, 0, sizeof(routes));
+	for (k = 0; k < NSECTIONS; k++)
+		if (stage_section(&sections[k], delta, &staged[k], err, errlen) != 0)
 			goto bad;
-	for (i = 0; i < json_object_array_length(lists[1]); i++)
-		if (row_string(lists[1], i) == NULL)
-			goto bad;
-	newa = xcalloc(json_object_array_length(lists[2]), sizeof(*newa));
-	for (i = 0; i < json_object_array_length(lists[2]); i++, n_newa++)
-		if (assignment_from_row(json_object_array_get_idx(lists[2], i),
-		    &newa[i], true) != 0)
-			goto bad;
-	for (i = 0; i < json_object_array_length(lists[3]); i++) {
-		struct snap_assignment probe;
-		if (assignment_from_row(json_object_array_get_idx(lists[3], i),
-		    &probe, false) != 0)
-			goto bad;
-		assignment_free(&probe);
+	if (json_object_object_get_ex(delta, "routes", &routes_json) &&
+	    route_tables_from_json(routes_json, &routes, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "delta: %s", why);
+		goto bad;
 	}
-	/* removals: find them all while the arrays are intact, then clear */
-	{
-		size_t nrp = json_object_array_length(lists[1]);
-		size_t nra = json_object_array_length(lists[3]);
-		struct snap_proxy **rp = xcalloc(nrp, sizeof(*rp));
-		struct snap_assignment **ra = xcalloc(nra, sizeof(*ra));
-
-		for (i = 0; i < nrp; i++)
-			rp[i] = (struct snap_proxy *)(uintptr_t)snapshot_find_proxy(snap,
-			    row_string(lists[1], i));
-		for (i = 0; i < nra; i++) {
-			struct snap_assignment probe;
-			assignment_from_row(json_object_array_get_idx(lists[3], i),
-			    &probe, false);
-			ra[i] = (struct snap_assignment *)(uintptr_t)
-			    snapshot_find_assignment(snap, probe.scope, probe.scope_id);
-			assignment_free(&probe);
-		}
-		for (i = 0; i < nrp; i++)
-			if (rp[i] != NULL && rp[i]->id != NULL)
-				proxy_free(rp[i]);
-		for (i = 0; i < nra; i++)
-			if (ra[i] != NULL && ra[i]->scope_id != NULL)
-				assignment_free(ra[i]);
-		free(rp);
-		free(ra);
-	}
-	compact_proxies(snap);
-	compact_assignments(snap);
-	/* upserts: replace in place (searching the sorted part) or append; sort once */
-	n = snap->proxy_count;
-	snap->proxies = xrealloc(snap->proxies, (n + n_newp + 1) * sizeof(*snap->proxies));
-	for (i = 0; i < n_newp; i++) {
-		struct snap_proxy *p = n == 0 ? NULL : bsearch(&newp[i], snap->proxies,
-		    n, sizeof(*snap->proxies), proxy_cmp);
-		if (p != NULL) {
-			proxy_free(p);
-			*p = newp[i];
-		} else {
-			snap->proxies[snap->proxy_count++] = newp[i];
-		}
-	}
-	n = snap->assignment_count;
-	snap->assignments = xrealloc(snap->assignments,
-	    (n + n_newa + 1) * sizeof(*snap->assignments));
-	for (i = 0; i < n_newa; i++) {
-		struct snap_assignment *a = n == 0 ? NULL : bsearch(&newa[i],
-		    snap->assignments, n, sizeof(*snap->assignments), assignment_cmp);
-		if (a != NULL) {
-			assignment_free(a);
-			*a = newa[i];
-		} else {
-			snap->assignments[snap->assignment_count++] = newa[i];
-		}
-	}
-	snapshot_index(snap);
-	free(newp);
-	free(newa);
-	if (routes != NULL) {
-		struct json_object *copy = NULL;
-		if (json_object_deep_copy(routes, &copy, NULL) == 0) {
-			routes_free(snap->routes);
-			snap->routes = copy;
-		}
+	for (k = 0; k < NSECTIONS; k++)
+		apply_section(&sections[k], snap, &staged[k]);
+	if (routes_json != NULL) {
+		route_tables_free(&snap->routes);
+		snap->routes = routes;
 	}
 	snap->generation = (uint64_t)json_object_get_int64(gen);
 	return 0;
 bad:
-	snprintf(err, errlen, "delta: malformed row %zu", i);
-	for (k = 0; k < n_newp; k++)
-		proxy_free(&newp[k]);
-	for (k = 0; k < n_newa; k++)
-		assignment_free(&newa[k]);
-	free(newp);
-	free(newa);
+	for (k = 0; k < NSECTIONS; k++) {
+		release_items(&sections[k], staged[k].rows, staged[k].nrows);
+		release_items(&sections[k], staged[k].keys, staged[k].nkeys);
+	}
 	return -1;
 }
 
 void
 snapshot_free(struct registry_snapshot *snap)
 {
-	size_t i;
+	size_t k, *count;
 
-	routes_free(snap->routes);
-	for (i = 0; i < snap->proxy_count; i++)
-		proxy_free(&snap->proxies[i]);
-	for (i = 0; i < snap->assignment_count; i++)
-		assignment_free(&snap->assignments[i]);
-	free(snap->proxies);
-	free(snap->assignments);
+	for (k = 0; k < NSECTIONS; k++) {
+		char *items = sections[k].items(snap, &count);
+		release_items(&sections[k], items, *count);
+	}
+	route_tables_free(&snap->routes);
 	memset(snap, 0, sizeof(*snap));
 }

@@ -1,6 +1,7 @@
 /*
  * common/registry.h — the read-only view of the proxy registry that the
- * master pushes to every worker after each mutation (a "snapshot"), its JSON
+ * master pushes to every worker after each mutation (a "snapshot"): proxies,
+ * assignments and the routing tables (routing.h); its JSON
  * (de)serialisation for the channel, and the scope vocabulary.
  *
  * Proxies are sorted by id and assignments by (scope, scope_id), so lookups
@@ -13,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
+
+#include "routing.h"
 
 enum proxy_type {
 	PROXY_TYPE_HTTP = 0,
@@ -60,15 +63,8 @@ struct registry_snapshot {
 	size_t			 proxy_count;
 	struct snap_assignment	*assignments;
 	size_t			 assignment_count;
-	/*
-	 * What the relay routes to (small tables, sent whole when they change):
-	 * {"providers":[{id,baseUrl,authStyle,headers}],
-	 *  "connections":[{id,provider,name,key,priority,active}] (by provider,
-	 *  then priority), "combos":[{id,targets:[…]}], "apiKeys":[sha256 hex…],
-	 *  "upstreamModes":[{id (a provider), mode: cliproxyapi|fallback}]}.
-	 * Connection keys are plaintext here and wiped on free. NULL = empty.
-	 */
-	struct json_object	*routes;
+	/* what the relay routes to: small tables, sent whole when they change */
+	struct route_tables	 routes;
 };
 
 const char	*proxy_type_name(enum proxy_type t);
@@ -83,23 +79,6 @@ const char	*scope_name(enum scope s);
 /* "key" is accepted as "account"; anything unknown → false. */
 bool		 scope_parse(const char *s, enum scope *out);
 
-/* Route lookups (NULL when absent); the objects live as long as the snapshot. */
-struct json_object *snapshot_find_provider(const struct registry_snapshot *snap,
-		    const char *id);
-struct json_object *snapshot_find_connection(const struct registry_snapshot *snap,
-		    const char *id);
-struct json_object *snapshot_find_combo(const struct registry_snapshot *snap,
-		    const char *id);
-/* A provider's upstream mode: "native" (also for NULL or unknown), "cliproxyapi"
- * or "fallback". */
-const char	*snapshot_upstream_mode(const struct registry_snapshot *snap,
-		    const char *provider_id);
-/* The routes section named (providers, connections, combos, apiKeys), or NULL. */
-struct json_object *snapshot_routes(const struct registry_snapshot *snap,
-		    const char *section);
-/* A string field of a route object ("" when absent). */
-const char	*route_field(struct json_object *obj, const char *name);
-
 /* Sort both arrays so the lookups below work; call after filling. */
 void		 snapshot_index(struct registry_snapshot *snap);
 const struct snap_proxy *snapshot_find_proxy(const struct registry_snapshot *snap,
@@ -108,7 +87,8 @@ const struct snap_assignment *snapshot_find_assignment(
 		    const struct registry_snapshot *snap, enum scope scope,
 		    const char *scope_id);
 
-/* Channel form: {"generation":N,"proxies":[[id,name,type,host,port,user,pass,active]…],"assignments":[[scope,scopeId,proxyId]…]} */
+/* Channel form: {"generation":N,"proxies":[[id,name,type,host,port,user,pass,active]…],
+ * "assignments":[[scope,scopeId,proxyId]…],"routes":{…} (routing.h; optional)} */
 struct json_object *snapshot_to_json(const struct registry_snapshot *snap);
 int		 snapshot_from_json(struct json_object *obj,
 		    struct registry_snapshot *out, char *err, size_t errlen);
@@ -117,13 +97,14 @@ void		 snapshot_free(struct registry_snapshot *snap);
 /*
  * What changed from old to new, for the channel: {"generation","base",
  * "proxies":[rows upserted],"removedProxies":[ids],"assignments":[rows],
- * "removedAssignments":[[scope,scopeId]]}. Both must be indexed.
+ * "removedAssignments":[[scope,scopeId]]}, and "routes" (whole) when the
+ * routing tables differ. Both must be indexed.
  */
 struct json_object *snapshot_diff(const struct registry_snapshot *old,
 		    const struct registry_snapshot *new);
 /*
  * Apply a delta whose base is snap's generation. On any error (wrong base,
- * malformed row) returns -1 and snap is unchanged.
+ * malformed row, malformed routes) returns -1 and snap is unchanged.
  */
 int		 snapshot_apply_delta(struct registry_snapshot *snap,
 		    struct json_object *delta, char *err, size_t errlen);

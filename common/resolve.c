@@ -30,12 +30,11 @@ void
 proxy_resolve(const struct registry_snapshot *snap,
     const struct resolve_request *req, struct resolve_result *out)
 {
-	struct json_object *conn = req->provider_id == NULL ?
-	    snapshot_find_connection(snap, req->connection_id) : NULL;
+	const struct route_connection *conn = req->provider_id == NULL ?
+	    route_find_connection(&snap->routes, req->connection_id) : NULL;
 	const char *ids[SCOPE_COUNT] = {
 		[SCOPE_ACCOUNT] = req->connection_id,
-		[SCOPE_PROVIDER] = conn != NULL ? route_field(conn, "provider") :
-		    req->provider_id,
+		[SCOPE_PROVIDER] = conn != NULL ? conn->provider : req->provider_id,
 		[SCOPE_COMBO] = req->combo_id,
 		[SCOPE_GLOBAL] = GLOBAL_SCOPE_ID,
 	};
@@ -132,11 +131,11 @@ resolve_delegates(const struct registry_snapshot *snap, const char *connection_i
     const char *provider_id, const char *cliproxyapi_url)
 {
 	if (provider_id == NULL) {
-		struct json_object *conn = snapshot_find_connection(snap, connection_id);
-		provider_id = conn != NULL ? route_field(conn, "provider") : NULL;
+		const struct route_connection *conn = route_find_connection(&snap->routes,
+		    connection_id);
+		provider_id = conn != NULL ? conn->provider : NULL;
 	}
-	return provider_id != NULL &&
-	    strcmp(snapshot_upstream_mode(snap, provider_id), "cliproxyapi") == 0 &&
+	return route_upstream_mode(&snap->routes, provider_id) == UPSTREAM_CLIPROXYAPI &&
 	    cliproxyapi_is_local(cliproxyapi_url);
 }
 

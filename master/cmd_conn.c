@@ -225,25 +225,26 @@ static const struct arg_spec test_args[] = {
 static void
 conn_test(struct master *m, struct json_object *args, struct reply *r)
 {
-	struct json_object *conn = snapshot_find_connection(&m->snap, arg_string(args, "id", ""));
-	struct json_object *provider, *job, *headers, *extra;
+	const struct route_connection *conn = route_find_connection(&m->snap.routes,
+	    arg_string(args, "id", ""));
+	const struct route_provider *provider;
+	struct json_object *job, *headers;
 	struct resolve_request req;
 	struct resolve_result res;
 	char url[2200];
-	const char *auth, *key;
 
 	if (conn == NULL) {
 		reply_error(r, 404, "Connection not found");
 		return;
 	}
-	provider = snapshot_find_provider(&m->snap, route_field(conn, "provider"));
+	provider = route_find_provider(&m->snap.routes, conn->provider);
 	if (provider == NULL) {
 		reply_error(r, 409, "the connection's provider no longer exists");
 		return;
 	}
 	memset(&req, 0, sizeof(req));
-	req.connection_id = route_field(conn, "id");
-	req.provider_id = route_field(conn, "provider");
+	req.connection_id = conn->id;
+	req.provider_id = conn->provider;
 	req.fail_open = m->cfg.proxy_fail_open;
 	proxy_resolve(&m->snap, &req, &res);
 	if (res.outcome == RESOLVE_REFUSED) {
@@ -270,21 +271,18 @@ conn_test(struct master *m, struct json_object *args, struct reply *r)
 		json_object_object_add(p, "password", json_object_new_string(res.proxy->password));
 		json_object_object_add(job, "proxy", p);
 	}
-	snprintf(url, sizeof(url), "%s/models", route_field(provider, "baseUrl"));
+	snprintf(url, sizeof(url), "%s/models", provider->base_url);
 	headers = json_object_new_object();
-	auth = route_field(provider, "authStyle");
-	key = route_field(conn, "key");
-	if (strcmp(auth, "bearer") == 0 && *key != '\0') {
+	if (provider->auth == ROUTE_AUTH_BEARER && conn->key[0] != '\0') {
 		char value[8300];
-		snprintf(value, sizeof(value), "Bearer %s", key);
+		snprintf(value, sizeof(value), "Bearer %s", conn->key);
 		json_object_object_add(headers, "Authorization", json_object_new_string(value));
 		explicit_bzero(value, sizeof(value));
-	} else if (strcmp(auth, "x-api-key") == 0 && *key != '\0') {
-		json_object_object_add(headers, "x-api-key", json_object_new_string(key));
+	} else if (provider->auth == ROUTE_AUTH_X_API_KEY && conn->key[0] != '\0') {
+		json_object_object_add(headers, "x-api-key", json_object_new_string(conn->key));
 	}
-	if (json_object_object_get_ex(provider, "headers", &extra) &&
-	    json_object_is_type(extra, json_type_object)) {
-		json_object_object_foreach(extra, name, value)
+	if (provider->headers != NULL) {
+		json_object_object_foreach(provider->headers, name, value)
 			json_object_object_add(headers, name, json_object_get(value));
 	}
 	json_object_object_add(job, "url", json_object_new_string(url));

@@ -4,6 +4,7 @@
  * and holds the caller's reply until every live worker has acknowledged that
  * generation (so "the next relayed request already uses it").
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,17 +131,42 @@ pick_fields(struct json_object *records, const char *const *from, const char *co
 	return out;
 }
 
-/* The routing tables the relay needs: see struct registry_snapshot. */
+/* Each row of an SQL query as an object of the columns named. */
 static struct json_object *
-load_routes(struct master *m)
+query_rows(struct master *m, const char *sql, const char *const *names)
+{
+	sqlite3_stmt *st = db_prepare(m->db, sql);
+	struct json_object *rows = json_object_new_array();
+	size_t k;
+
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		struct json_object *o = json_object_new_object();
+		for (k = 0; names[k] != NULL; k++)
+			json_object_object_add(o, names[k],
+			    json_object_new_string(db_col_text(st, (int)k)));
+		json_object_array_add(rows, o);
+	}
+	sqlite3_finalize(st);
+	return rows;
+}
+
+/*
+ * The routing tables the relay needs (common/routing.h), read in their
+ * channel form and decoded the way every worker decodes them.
+ */
+static int
+load_routes(struct master *m, struct route_tables *out)
 {
 	static const char *const provider_from[] = { "id", "baseUrl", "authStyle", "headers", NULL };
 	static const char *const combo_from[] = { "id", "targets", NULL };
 	static const char *const conn_from[] = { "id", "provider", "name", "apiKey", "priority", NULL };
 	static const char *const conn_to[] = { "id", "provider", "name", "key", "priority", NULL };
-	struct json_object *routes = json_object_new_object(), *conns, *records, *keys, *ids;
-	sqlite3_stmt *st;
+	static const char *const key_cols[] = { "hash", "id", NULL };
+	static const char *const mode_cols[] = { "id", "mode", NULL };
+	struct json_object *routes = json_object_new_object(), *conns, *records;
+	char err[200];
 	size_t i;
+	int rc;
 
 	json_object_object_add(routes, "providers",
 	    pick_fields(provider_list_records(m), provider_from, provider_from));
@@ -152,41 +178,31 @@ load_routes(struct master *m)
 		json_object_object_add(json_object_array_get_idx(conns, i), "active",
 		    json_object_new_boolean(strcmp(json_object_get_string(status), "active") == 0));
 	}
-	json_object_put(records);
 	json_object_object_add(routes, "connections", conns);
 	json_object_object_add(routes, "combos",
 	    pick_fields(combo_list_records(m), combo_from, combo_from));
-	keys = json_object_new_array();
-	ids = json_object_new_array();	/* apiKeyIds[i] is the id of apiKeys[i] */
-	st = db_prepare(m->db, "SELECT key_hash, id FROM api_keys ORDER BY key_hash");
-	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-		json_object_array_add(keys, json_object_new_string(db_col_text(st, 0)));
-		json_object_array_add(ids, json_object_new_string(db_col_text(st, 1)));
-	}
-	sqlite3_finalize(st);
-	json_object_object_add(routes, "apiKeys", keys);
-	json_object_object_add(routes, "apiKeyIds", ids);
-	keys = json_object_new_array();
-	st = db_prepare(m->db, "SELECT provider_id, mode FROM upstream_proxy_config "
-	    "WHERE enabled = 1 AND mode <> 'native' ORDER BY provider_id");
-	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "id", json_object_new_string(db_col_text(st, 0)));
-		json_object_object_add(o, "mode", json_object_new_string(db_col_text(st, 1)));
-		json_object_array_add(keys, o);
-	}
-	sqlite3_finalize(st);
-	json_object_object_add(routes, "upstreamModes", keys);
-	return routes;
+	json_object_object_add(routes, "apiKeys", query_rows(m,
+	    "SELECT key_hash, id FROM api_keys", key_cols));
+	json_object_object_add(routes, "upstreamModes", query_rows(m,
+	    "SELECT provider_id, mode FROM upstream_proxy_config "
+	    "WHERE enabled = 1 AND mode <> 'native'", mode_cols));
+	rc = route_tables_from_json(routes, out, err, sizeof(err));
+	if (rc != 0)
+		log_errorx("cannot build the routing tables: %s", err);
+	route_json_put(routes);		/* wipes the keys, shared with records */
+	json_object_put(records);
+	return rc;
 }
 
 /* Replace *line with the channel message "<verb> <json>\n" (common/channel.h),
- * wiping the old one (it held credentials). */
+ * wiping the old one (it held credentials); obj is dropped, the connection
+ * keys in its routes wiped. */
 static void
 set_line(char **line, size_t *len, const char *verb, struct json_object *obj)
 {
 	const char *text = json_plain(obj);
 	size_t tlen = strlen(text);
+	struct json_object *routes;
 
 	if (*line != NULL) {
 		explicit_bzero(*line, *len);
@@ -196,6 +212,9 @@ set_line(char **line, size_t *len, const char *verb, struct json_object *obj)
 	*line = xcalloc(1, *len + 1);
 	snprintf(*line, *len + 1, "%s %s\n", verb, text);
 	explicit_bzero((char *)(uintptr_t)text, tlen);	/* json-c's copy too */
+	if (json_object_object_get_ex(obj, "routes", &routes))
+		route_json_put(json_object_get(routes));
+	json_object_put(obj);
 }
 
 void
@@ -219,17 +238,16 @@ master_rebuild_snapshot(struct master *m)
 	struct json_object *delta;
 
 	memset(&snap, 0, sizeof(snap));
-	if (load_proxies(m, &snap) != 0 || load_assignments(m, &snap) != 0) {
+	if (load_proxies(m, &snap) != 0 || load_assignments(m, &snap) != 0 ||
+	    load_routes(m, &snap.routes) != 0) {
 		snapshot_free(&snap);
 		return -1;
 	}
-	snap.routes = load_routes(m);
 	snapshot_index(&snap);
 	snap.generation = ++m->generation;
 	/* workers get only what changed; the whole snapshot is built when asked */
 	delta = snapshot_diff(&m->snap, &snap);
 	set_line(&m->delta_line, &m->delta_line_len, channel_name(CHANNEL_DELTA), delta);
-	json_object_put(delta);
 	if (m->snapshot_line != NULL) {
 		explicit_bzero(m->snapshot_line, m->snapshot_line_len);
 		free(m->snapshot_line);
@@ -247,7 +265,6 @@ master_send_full_snapshot(struct master *m, struct worker_proc *w)
 		struct json_object *obj = snapshot_to_json(&m->snap);
 		set_line(&m->snapshot_line, &m->snapshot_line_len,
 		    channel_name(CHANNEL_SNAPSHOT), obj);
-		json_object_put(obj);
 	}
 	if (w->channel != NULL)
 		bufferevent_write(w->channel, m->snapshot_line, m->snapshot_line_len);

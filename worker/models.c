@@ -168,26 +168,26 @@ fetch_free(struct models_fetch *f)
 	}
 }
 
+/* Leave out a connection that rests or that this fetch asked already. */
+static bool
+resting_or_asked(void *fetch, const struct route_connection *c)
+{
+	struct models_fetch *f = fetch;
+	size_t k;
+
+	for (k = 0; k < f->ntried && strcmp(f->tried[k], c->id) != 0; k++)
+		;
+	return k < f->ntried || relay_in_cooldown(f->call->w, c->id);
+}
+
 /* The provider's next active connection not asked yet and not resting. */
-static struct json_object *
+static const struct route_connection *
 next_connection(struct models_fetch *f)
 {
-	struct json_object *conns = snapshot_routes(&f->call->w->snap, "connections"), *active;
-	size_t i, k;
+	const struct route_provider *p = route_find_provider(&f->call->w->snap.routes,
+	    f->provider);
 
-	for (i = 0; conns != NULL && i < json_object_array_length(conns); i++) {
-		struct json_object *c = json_object_array_get_idx(conns, i);
-		const char *id = route_field(c, "id");
-		if (strcmp(route_field(c, "provider"), f->provider) != 0 ||
-		    !json_object_object_get_ex(c, "active", &active) ||
-		    !json_object_get_boolean(active) || relay_in_cooldown(f->call->w, id))
-			continue;
-		for (k = 0; k < f->ntried && strcmp(f->tried[k], id) != 0; k++)
-			;
-		if (k == f->ntried)
-			return c;
-	}
-	return NULL;
+	return p != NULL ? route_first_connection(p, resting_or_asked, f) : NULL;
 }
 
 /*
@@ -200,7 +200,7 @@ static bool
 try_another_connection(struct models_fetch *f, const char *stage)
 {
 	int status = f->upstream_status;
-	struct json_object *next;
+	const struct route_connection *next;
 
 	if (f->connection[0] == '\0' || strcmp(stage, "route") == 0 ||
 	    strcmp(stage, "body") == 0)
@@ -212,13 +212,13 @@ try_another_connection(struct models_fetch *f, const char *stage)
 	if (f->ntried >= MODELS_MAX_TRIES || (next = next_connection(f)) == NULL)
 		return false;
 	fetch_release(f);
-	str_copy(f->connection, sizeof(f->connection), route_field(next, "id"));
+	str_copy(f->connection, sizeof(f->connection), next->id);
 	str_copy(f->tried[f->ntried++], sizeof(f->tried[0]), f->connection);
 	if (f->key != NULL) {
 		explicit_bzero(f->key, strlen(f->key));
 		free(f->key);
 	}
-	f->key = xstrdup(route_field(next, "key"));
+	f->key = xstrdup(next->key);
 	f->upstream_status = 0;
 	f->interim = 0;
 	f->proxy_id[0] = '\0';
@@ -662,7 +662,7 @@ static void
 respond_list(struct models_call *call)
 {
 	struct json_object *o = json_object_new_object(), *data = json_object_new_array();
-	struct json_object *errors = call->errors, *combos;
+	struct json_object *errors = call->errors;
 	struct http_conn *c = call->c;
 	size_t i, j;
 
@@ -678,10 +678,8 @@ respond_list(struct models_call *call)
 		json_object_array_add(errors, error_entry(f->provider, f->connection,
 		    f->stage, f->upstream_status, f->code, f->message));
 	}
-	combos = snapshot_routes(&call->w->snap, "combos");
-	for (i = 0; combos != NULL && i < json_object_array_length(combos); i++)
-		json_object_array_add(data, combo_entry(route_field(
-		    json_object_array_get_idx(combos, i), "id")));
+	for (i = 0; i < call->w->snap.routes.combo_count; i++)
+		json_object_array_add(data, combo_entry(call->w->snap.routes.combos[i].id));
 	json_object_object_add(o, "object", json_object_new_string("list"));
 	json_object_object_add(o, "data", data);
 	if (json_object_array_length(errors) > 0)
@@ -724,69 +722,48 @@ call_fetch_done(struct models_call *call)
 
 /* ---- choosing what to ask ------------------------------------------------------ */
 
-/*
- * The provider's best connection, as the relay orders them (the snapshot lists
- * connections by provider, then priority): the first active one that is not
- * cooling down. Returns it, or NULL with *active_count saying whether any
- * active one exists.
- */
-static struct json_object *
-best_connection(struct worker *w, const char *provider, size_t *active_count)
+static bool
+resting(void *w, const struct route_connection *c)
 {
-	struct json_object *conns = snapshot_routes(&w->snap, "connections"), *active;
-	size_t i;
-
-	*active_count = 0;
-	for (i = 0; conns != NULL && i < json_object_array_length(conns); i++) {
-		struct json_object *c = json_object_array_get_idx(conns, i);
-		if (strcmp(route_field(c, "provider"), provider) != 0 ||
-		    !json_object_object_get_ex(c, "active", &active) ||
-		    !json_object_get_boolean(active))
-			continue;
-		(*active_count)++;
-		if (!relay_in_cooldown(w, route_field(c, "id")))
-			return c;
-	}
-	return NULL;
+	return relay_in_cooldown(w, c->id);
 }
 
 /*
  * Add a fetch for provider if the relay could route to it: through its best
- * connection, or without one when it needs no key. One whose connections all
- * rest leaves an error entry instead; one without any is not listed.
+ * connection (the first active one by priority that is not resting, as the
+ * relay orders them), or without one when it needs no key. One whose
+ * connections all rest leaves an error entry instead; one without any is not
+ * listed. What the fetch needs is copied out of the snapshot.
  */
 static void
-add_fetch(struct models_call *call, struct json_object *provider)
+add_fetch(struct models_call *call, const struct route_provider *provider)
 {
-	const char *pid = route_field(provider, "id");
-	struct json_object *conn, *headers;
+	const struct route_connection *conn = route_first_connection(provider, resting,
+	    call->w);
 	struct models_fetch *f;
-	size_t active;
 	char message[300];
 
-	conn = best_connection(call->w, pid, &active);
-	if (conn == NULL && active > 0) {
+	if (conn == NULL && provider->active_count > 0) {
 		snprintf(message, sizeof(message), "every active connection of %s is cooling "
-		    "down after a 401/403/429", pid);
-		json_object_array_add(call->errors, error_entry(pid, NULL, "route", 0,
-		    "NO_CONNECTION", message));
+		    "down after a 401/403/429", provider->id);
+		json_object_array_add(call->errors, error_entry(provider->id, NULL, "route",
+		    0, "NO_CONNECTION", message));
 		return;
 	}
-	if (conn == NULL && strcmp(route_field(provider, "authStyle"), "none") != 0)
+	if (conn == NULL && provider->auth != ROUTE_AUTH_NONE)
 		return;
 	f = &call->fetch[call->nfetch++];
 	memset(f, 0, sizeof(*f));
 	f->call = call;
 	f->state = FETCH_CONNECTING;
-	snprintf(f->provider, sizeof(f->provider), "%s", pid);
-	f->base_url = xstrdup(route_field(provider, "baseUrl"));
-	snprintf(f->auth_style, sizeof(f->auth_style), "%s", route_field(provider,
-	    "authStyle"));
-	if (json_object_object_get_ex(provider, "headers", &headers))
-		json_object_deep_copy(headers, &f->headers, NULL);
+	snprintf(f->provider, sizeof(f->provider), "%s", provider->id);
+	f->base_url = xstrdup(provider->base_url);
+	snprintf(f->auth_style, sizeof(f->auth_style), "%s", route_auth_name(provider->auth));
+	if (provider->headers != NULL)
+		json_object_deep_copy(provider->headers, &f->headers, NULL);
 	if (conn != NULL) {
-		snprintf(f->connection, sizeof(f->connection), "%s", route_field(conn, "id"));
-		f->key = xstrdup(route_field(conn, "key"));
+		snprintf(f->connection, sizeof(f->connection), "%s", conn->id);
+		f->key = xstrdup(conn->key);
 		str_copy(f->tried[f->ntried++], sizeof(f->tried[0]), f->connection);
 	}
 }
@@ -809,8 +786,8 @@ start_single(struct models_call *call, const char *raw_id)
 {
 	struct http_conn *c = call->c;
 	char id[512], provider[65], message[700];
+	const struct route_provider *p;
 	const char *slash, *seg;
-	struct json_object *p;
 	size_t n;
 
 	if (percent_decode(raw_id, strlen(raw_id), false, id, sizeof(id)) != 0 ||
@@ -825,12 +802,12 @@ start_single(struct models_call *call, const char *raw_id)
 	if (slash != NULL && n < sizeof(provider) && slash[1] != '\0') {
 		memcpy(provider, id, n);
 		provider[n] = '\0';
-		p = snapshot_find_provider(&call->w->snap, provider);
+		p = route_find_provider(&call->w->snap.routes, provider);
 	} else {
 		p = NULL;
 	}
 	if (p == NULL) {
-		struct json_object *combo = snapshot_find_combo(&call->w->snap, id);
+		const struct route_combo *combo = route_find_combo(&call->w->snap.routes, id);
 		call_free(call);
 		if (combo != NULL) {
 			http_respond_json(c, 200, combo_entry(id));
@@ -864,11 +841,13 @@ start_single(struct models_call *call, const char *raw_id)
 	add_fetch(call, p);
 	if (call->nfetch == 0) {
 		struct json_object *e = json_object_array_get_idx(call->errors, 0);
-		call_free(call);
-		if (e != NULL) {
-			snprintf(message, sizeof(message), "%s", route_field(e, "message"));
+		if (e != NULL) {	/* read before call_free drops it */
+			snprintf(message, sizeof(message), "%s", json_object_get_string(
+			    json_object_object_get(e, "message")));
+			call_free(call);
 			respond_error(c, 503, "NO_CONNECTION", message);
 		} else {
+			call_free(call);
 			snprintf(message, sizeof(message), "no active connection for provider "
 			    "'%s' (omnirctl conn add %s --name NAME --key KEY)", provider,
 			    provider);
@@ -882,9 +861,9 @@ start_single(struct models_call *call, const char *raw_id)
 void
 models_start(struct http_conn *c)
 {
+	const struct route_tables *t = &c->w->snap.routes;
 	struct models_call *call;
-	struct json_object *providers;
-	size_t i, n;
+	size_t i;
 
 	if (strcmp(c->method, "GET") != 0) {
 		respond_error(c, 405, NULL, "/v1/models takes GET");
@@ -904,10 +883,8 @@ models_start(struct http_conn *c)
 		start_single(call, c->path + 11);
 		return;
 	}
-	providers = snapshot_routes(&c->w->snap, "providers");
-	n = providers != NULL ? json_object_array_length(providers) : 0;
-	call->fetch = xcalloc(n > 0 ? n : 1, sizeof(*call->fetch));
-	for (i = 0; i < n; i++)
-		add_fetch(call, json_object_array_get_idx(providers, i));
+	call->fetch = xcalloc(t->provider_count, sizeof(*call->fetch));
+	for (i = 0; i < t->provider_count; i++)
+		add_fetch(call, &t->providers[i]);
 	call_run(call);
 }

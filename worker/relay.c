@@ -818,28 +818,6 @@ next_attempt(struct relay *r)
 
 /* ---- routing ------------------------------------------------------------------------ */
 
-/* A new candidate with the provider's routing fields copied. */
-static struct relay_candidate *
-candidate_from(struct relay *r, struct json_object *provider, const char *model,
-    const char *combo)
-{
-	struct relay_candidate *rc = &r->cand[r->ncand++];
-	struct json_object *headers;
-
-	memset(rc, 0, sizeof(*rc));
-	str_copy(rc->provider, sizeof(rc->provider), route_field(provider, "id"));
-	rc->base_url = xstrdup(route_field(provider, "baseUrl"));
-	str_copy(rc->auth_style, sizeof(rc->auth_style), route_field(provider, "authStyle"));
-	if (json_object_object_get_ex(provider, "headers", &headers))
-		rc->headers = json_object_get(headers);
-	str_copy(rc->model, sizeof(rc->model), model);
-	rc->combo = combo;
-	return rc;
-}
-
-static void add_native_candidates(struct relay *r, struct json_object *provider,
-    const char *model, const char *combo);
-
 /* Send candidate rc to CLIProxyAPI: /v1/messages for Anthropic-style calls,
  * else chat; its connection's key as the Bearer. */
 static void
@@ -857,114 +835,81 @@ point_at_cliproxyapi(struct relay *r, struct relay_candidate *rc)
 	rc->path = strncmp(r->suffix, "/messages", 9) == 0 ? "/messages" : "/chat/completions";
 }
 
-/* Add provider's candidates for model as its upstream mode says. */
-static void
-add_candidates(struct relay *r, struct json_object *provider, const char *model,
-    const char *combo)
-{
-	const char *mode = snapshot_upstream_mode(&r->w->snap, route_field(provider, "id"));
-	size_t group = r->ncand, i;
-	struct relay_candidate *rc;
+_Static_assert(ROUTE_MAX_CANDIDATES <= RELAY_MAX_CANDIDATES, "a plan fits the relay");
 
-	add_native_candidates(r, provider, model, combo);
-	if (strcmp(mode, "cliproxyapi") == 0) {
-		for (i = group; i < r->ncand; i++)
-			point_at_cliproxyapi(r, &r->cand[i]);
-	} else if (strcmp(mode, "fallback") == 0 && r->ncand > group &&
-	    r->ncand < RELAY_MAX_CANDIDATES) {
-		rc = candidate_from(r, provider, model, combo);
+/*
+ * A candidate of the routing plan, copied out of the snapshot (a delta may
+ * replace the tables while the call runs): strings are copied, the
+ * provider's extra headers referenced (the tables never edit them).
+ */
+static void
+candidate_from(struct relay *r, const struct route_candidate *from, const char *combo)
+{
+	struct relay_candidate *rc = &r->cand[r->ncand++];
+	const struct route_provider *p = from->provider;
+
+	memset(rc, 0, sizeof(*rc));
+	str_copy(rc->provider, sizeof(rc->provider), p->id);
+	rc->base_url = xstrdup(p->base_url);
+	str_copy(rc->auth_style, sizeof(rc->auth_style), route_auth_name(p->auth));
+	rc->headers = p->headers != NULL ? json_object_get(p->headers) : NULL;
+	str_copy(rc->model, sizeof(rc->model), from->model);
+	rc->combo = combo;
+	if (from->connection != NULL) {
+		str_copy(rc->connection, sizeof(rc->connection), from->connection->id);
+		rc->key = xstrdup(from->connection->key);
+	}
+	if (from->via != ROUTE_VIA_PROVIDER)
 		point_at_cliproxyapi(r, rc);
+	if (from->via == ROUTE_VIA_FALLBACK) {
 		rc->after_provider_answer = true;
-		rc->group = group;
+		rc->group = from->group;
 	}
 }
 
-static void
-add_native_candidates(struct relay *r, struct json_object *provider, const char *model,
-    const char *combo)
+static bool
+cooling_down(void *w, const struct route_connection *c)
 {
-	struct json_object *conns = snapshot_routes(&r->w->snap, "connections"), *active;
-	const char *pid = route_field(provider, "id");
-	size_t i, before = r->ncand;
-
-	for (i = 0; conns != NULL && i < json_object_array_length(conns); i++) {
-		struct json_object *c = json_object_array_get_idx(conns, i);
-		struct relay_candidate *rc;
-		if (strcmp(route_field(c, "provider"), pid) != 0 ||
-		    !json_object_object_get_ex(c, "active", &active) ||
-		    !json_object_get_boolean(active) ||
-		    relay_in_cooldown(r->w, route_field(c, "id")) ||
-		    r->ncand >= RELAY_MAX_CANDIDATES)
-			continue;
-		rc = candidate_from(r, provider, model, combo);
-		str_copy(rc->connection, sizeof(rc->connection), route_field(c, "id"));
-		rc->key = xstrdup(route_field(c, "key"));
-	}
-	/* a provider that needs no key can be used without a connection */
-	if (r->ncand == before && strcmp(route_field(provider, "authStyle"), "none") == 0 &&
-	    r->ncand < RELAY_MAX_CANDIDATES) {
-		candidate_from(r, provider, model, combo);
-	}
+	return relay_in_cooldown(w, c->id);
 }
 
-/* provider/model → that provider; a combo name → each target in order. */
+/* The call's candidates (common/routing.h), or why there are none. */
 static int
 route_model(struct relay *r, const char *model, char *why, size_t whylen)
 {
-	const char *slash = strchr(model, '/');
-	struct json_object *combo, *targets;
-	char provider[65];
-	size_t i;
+	const struct route_tables *t = &r->w->snap.routes;
+	struct route_plan plan;
+	size_t i, off = 0;
 
-	if (slash != NULL && (size_t)(slash - model) < sizeof(provider) && slash[1] != '\0') {
-		struct json_object *p;
-		memcpy(provider, model, (size_t)(slash - model));
-		provider[slash - model] = '\0';
-		if ((p = snapshot_find_provider(&r->w->snap, provider)) != NULL) {
-			add_candidates(r, p, slash + 1, NULL);
-			if (r->ncand == 0)
-				snprintf(why, whylen, "no active connection for provider "
-				    "'%s' (omnirctl conn add %s --name NAME --key KEY)",
-				    provider, provider);
-			return r->ncand > 0 ? 0 : 503;
-		}
-	}
-	if ((combo = snapshot_find_combo(&r->w->snap, model)) != NULL &&
-	    json_object_object_get_ex(combo, "targets", &targets)) {
+	route_candidates(t, model, cooling_down, r->w, &plan);
+	if (plan.combo != NULL)
 		snprintf(r->combo, sizeof(r->combo), "%.64s", model);	/* ids are 1..64 */
-		for (i = 0; i < json_object_array_length(targets); i++) {
-			const char *t = json_object_get_string(json_object_array_get_idx(targets, i));
-			const char *s = strchr(t, '/');
-			struct json_object *p;
-			if (s == NULL || (size_t)(s - t) >= sizeof(provider))
-				continue;
-			memcpy(provider, t, (size_t)(s - t));
-			provider[s - t] = '\0';
-			if ((p = snapshot_find_provider(&r->w->snap, provider)) != NULL)
-				add_candidates(r, p, s + 1, r->combo);
-		}
-		if (r->ncand == 0)
-			snprintf(why, whylen, "no active connection for any target of "
-			    "combo '%s'", model);
-		return r->ncand > 0 ? 0 : 503;
+	for (i = 0; i < plan.count; i++)
+		candidate_from(r, &plan.cand[i], plan.combo != NULL ? r->combo : NULL);
+	if (r->ncand > 0)
+		return 0;
+	if (plan.provider != NULL) {
+		snprintf(why, whylen, "no active connection for provider '%s' (omnirctl "
+		    "conn add %s --name NAME --key KEY)", plan.provider->id,
+		    plan.provider->id);
+		return 503;
 	}
-	{
-		struct json_object *list = snapshot_routes(&r->w->snap, "providers");
-		size_t off = 0;
-		off += (size_t)snprintf(why + off, whylen - off, "unknown model '%.100s': "
-		    "use provider/model (providers:", model);
-		for (i = 0; list != NULL && i < json_object_array_length(list) && off < whylen; i++)
-			off += (size_t)snprintf(why + off, whylen - off, " %s",
-			    route_field(json_object_array_get_idx(list, i), "id"));
-		list = snapshot_routes(&r->w->snap, "combos");
-		if (off < whylen)
-			off += (size_t)snprintf(why + off, whylen - off, ") or a combo (");
-		for (i = 0; list != NULL && i < json_object_array_length(list) && off < whylen; i++)
-			off += (size_t)snprintf(why + off, whylen - off, "%s%s", i ? " " : "",
-			    route_field(json_object_array_get_idx(list, i), "id"));
-		if (off < whylen)
-			snprintf(why + off, whylen - off, ")");
+	if (plan.combo != NULL) {
+		snprintf(why, whylen, "no active connection for any target of combo '%s'",
+		    model);
+		return 503;
 	}
+	off += (size_t)snprintf(why + off, whylen - off, "unknown model '%.100s': "
+	    "use provider/model (providers:", model);
+	for (i = 0; i < t->provider_count && off < whylen; i++)
+		off += (size_t)snprintf(why + off, whylen - off, " %s", t->providers[i].id);
+	if (off < whylen)
+		off += (size_t)snprintf(why + off, whylen - off, ") or a combo (");
+	for (i = 0; i < t->combo_count && off < whylen; i++)
+		off += (size_t)snprintf(why + off, whylen - off, "%s%s", i ? " " : "",
+		    t->combos[i].id);
+	if (off < whylen)
+		snprintf(why + off, whylen - off, ")");
 	return 400;
 }
 
@@ -973,8 +918,7 @@ bool
 relay_client_authorized(struct http_conn *c)
 {
 	const struct http_header *h = http_find_header(&c->head, "Authorization");
-	struct json_object *keys = snapshot_routes(&c->w->snap, "apiKeys");
-	struct json_object *ids = snapshot_routes(&c->w->snap, "apiKeyIds");
+	const struct route_api_key *known;
 	char key[512], hex[65];
 	unsigned char digest[32];
 	unsigned int dlen = 0;
@@ -993,15 +937,11 @@ relay_client_authorized(struct http_conn *c)
 	if (EVP_Digest(key, strlen(key), digest, &dlen, EVP_sha256(), NULL) == 1) {
 		for (i = 0; i < 32; i++)
 			snprintf(hex + i * 2, 3, "%02x", digest[i]);
-		for (i = 0; keys != NULL && i < json_object_array_length(keys); i++)
-			if (CRYPTO_memcmp(json_object_get_string(json_object_array_get_idx(keys,
-			    i)), hex, 64) == 0) {
-				ok = true;
-				/* the access log names the key by its id, never the key */
-				if (ids != NULL && i < json_object_array_length(ids))
-					str_copy(c->acc.key_id, sizeof(c->acc.key_id),
-					    json_object_get_string(json_object_array_get_idx(ids, i)));
-			}
+		if ((known = route_find_api_key(&c->w->snap.routes, hex)) != NULL) {
+			ok = true;
+			/* the access log names the key by its id, never the key */
+			str_copy(c->acc.key_id, sizeof(c->acc.key_id), known->id);
+		}
 	}
 	OPENSSL_cleanse(key, sizeof(key));
 	return ok;

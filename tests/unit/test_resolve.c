@@ -748,20 +748,26 @@ test_resolve_delegates(void **state)
 		{ "conn-unknown", NULL, "http://127.0.0.1:8317", false },
 		{ NULL, NULL, "http://127.0.0.1:8317", false },
 	};
+	struct json_object *routes;
+	char err[128];
 	size_t i;
 
 	(void)state;
-	snap.routes = json_tokener_parse("{\"connections\":["
-	    "{\"id\":\"conn-1\",\"provider\":\"openai\"},"
-	    "{\"id\":\"conn-2\",\"provider\":\"groq\"}],"
+	routes = json_tokener_parse("{\"connections\":["
+	    "{\"id\":\"conn-1\",\"provider\":\"openai\",\"name\":\"a\",\"key\":\"k\","
+	    "\"priority\":0,\"active\":true},"
+	    "{\"id\":\"conn-2\",\"provider\":\"groq\",\"name\":\"b\",\"key\":\"k\","
+	    "\"priority\":0,\"active\":true}],"
 	    "\"upstreamModes\":[{\"id\":\"groq\",\"mode\":\"fallback\"},"
 	    "{\"id\":\"openai\",\"mode\":\"cliproxyapi\"}]}");
-	assert_non_null(snap.routes);
+	assert_non_null(routes);
+	assert_int_equal(route_tables_from_json(routes, &snap.routes, err, sizeof(err)), 0);
+	json_object_put(routes);
 	snapshot_index(&snap);
-	assert_string_equal(snapshot_upstream_mode(&snap, "openai"), "cliproxyapi");
-	assert_string_equal(snapshot_upstream_mode(&snap, "groq"), "fallback");
-	assert_string_equal(snapshot_upstream_mode(&snap, "mistral"), "native");
-	assert_string_equal(snapshot_upstream_mode(&snap, NULL), "native");
+	assert_int_equal(route_upstream_mode(&snap.routes, "openai"), UPSTREAM_CLIPROXYAPI);
+	assert_int_equal(route_upstream_mode(&snap.routes, "groq"), UPSTREAM_FALLBACK);
+	assert_int_equal(route_upstream_mode(&snap.routes, "mistral"), UPSTREAM_NATIVE);
+	assert_int_equal(route_upstream_mode(&snap.routes, NULL), UPSTREAM_NATIVE);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (resolve_delegates(&snap, cases[i].conn, cases[i].provider,
 		    cases[i].url) != cases[i].delegated)
