@@ -131,7 +131,7 @@ egress_free(struct egress *e)
 }
 
 static void
-egress_fail(struct egress *e, const char *fmt, ...)
+egress_fail(struct egress *e, enum egress_error kind, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -141,7 +141,7 @@ egress_fail(struct egress *e, const char *fmt, ...)
 	va_end(ap);
 	log_debug("egress to %s:%u failed in stage %s: %s", e->target_host,
 	    e->target_port, stage_names[e->stage], msg);
-	e->done(NULL, e->stage, msg, e->arg);
+	e->done(NULL, e->stage, kind, msg, e->arg);
 	egress_free(e);
 }
 
@@ -153,7 +153,7 @@ egress_ready(struct egress *e)
 	e->bev = NULL;
 	e->stage = EGRESS_READY;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
-	e->done(bev, EGRESS_READY, NULL, e->arg);
+	e->done(bev, EGRESS_READY, EGRESS_OK, NULL, e->arg);
 	egress_free(e);
 }
 
@@ -199,10 +199,10 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (e->has_proxy && e->stage != EGRESS_TLS)
-		egress_fail(e, "%s: timed out after %ld ms (stage %s)", e->proxy_label,
+		egress_fail(e, EGRESS_ERR_TIMEOUT, "%s: timed out after %ld ms (stage %s)", e->proxy_label,
 		    stage_timeout_ms(e), stage_names[e->stage]);
 	else
-		egress_fail(e, "%s:%u: timed out after %ld ms (stage %s)",
+		egress_fail(e, EGRESS_ERR_TIMEOUT, "%s:%u: timed out after %ld ms (stage %s)",
 		    e->target_host, e->target_port, stage_timeout_ms(e),
 		    stage_names[e->stage]);
 }
@@ -228,9 +228,9 @@ on_tls_event(struct bufferevent *bev, short what, void *arg)
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
 		tls_describe_error(bufferevent_openssl_get_ssl(bev), why, sizeof(why));
 		if (e->stage == EGRESS_PROXY_TLS)
-			egress_fail(e, "TLS to %s failed: %s", e->proxy_label, why);
+			egress_fail(e, EGRESS_ERR_TLS, "TLS to %s failed: %s", e->proxy_label, why);
 		else
-			egress_fail(e, "TLS to %s:%u failed%s%s: %s", e->target_host,
+			egress_fail(e, EGRESS_ERR_TLS, "TLS to %s:%u failed%s%s: %s", e->target_host,
 			    e->target_port, e->has_proxy ? " through " : "",
 			    e->has_proxy ? e->proxy_label : "", why);
 	}
@@ -260,14 +260,14 @@ start_tls(struct egress *e, const char *host, enum egress_stage stage)
 
 	enter_stage(e, stage);
 	if (ssl == NULL) {
-		egress_fail(e, "cannot set up TLS for %s", host);
+		egress_fail(e, EGRESS_ERR_TLS, "cannot set up TLS for %s", host);
 		return;
 	}
 	filter = bufferevent_openssl_filter_new(e->env.base, e->bev, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (filter == NULL) {
 		SSL_free(ssl);
-		egress_fail(e, "cannot set up TLS for %s", host);
+		egress_fail(e, EGRESS_ERR_TLS, "cannot set up TLS for %s", host);
 		return;
 	}
 	/* a peer closing without close_notify is an EOF; HTTP framing judges it */
@@ -288,7 +288,7 @@ socks_send_connect(struct egress *e)
 
 	if (socks5_build_connect(msg, sizeof(msg), e->target_host, e->target_port,
 	    &len) != 0) {
-		egress_fail(e, "%s: cannot ask for %s:%u (a host name is 1..255 "
+		egress_fail(e, EGRESS_ERR_PROXY, "%s: cannot ask for %s:%u (a host name is 1..255 "
 		    "bytes; it is never resolved locally instead)", e->proxy_label,
 		    e->target_host, e->target_port);
 		return false;
@@ -319,7 +319,7 @@ socks_read(struct egress *e, struct evbuffer *in)
 		if ((p = socks5_parse_method(buf, len, &value, &consumed)) == PARSE_MORE)
 			return false;
 		if (p == PARSE_INVALID) {
-			egress_fail(e, "%s sent a malformed method reply", e->proxy_label);
+			egress_fail(e, EGRESS_ERR_PROXY, "%s sent a malformed method reply", e->proxy_label);
 			return false;
 		}
 		evbuffer_drain(in, consumed);
@@ -330,7 +330,7 @@ socks_read(struct egress *e, struct evbuffer *in)
 			size_t mlen;
 			if (socks5_build_userpass(msg, sizeof(msg), e->proxy_user,
 			    e->proxy_pass, &mlen) != 0) {
-				egress_fail(e, "%s: username or password longer than 255 bytes",
+				egress_fail(e, EGRESS_ERR_PROXY_AUTH, "%s: username or password longer than 255 bytes",
 				    e->proxy_label);
 				return false;
 			}
@@ -339,7 +339,7 @@ socks_read(struct egress *e, struct evbuffer *in)
 			explicit_bzero(msg, sizeof(msg));
 			return true;
 		} else {
-			egress_fail(e, "%s accepts none of our authentication methods "
+			egress_fail(e, EGRESS_ERR_PROXY_AUTH, "%s accepts none of our authentication methods "
 			    "(it chose %s)", e->proxy_label, socks5_method_name(value));
 		}
 		return false;
@@ -347,13 +347,13 @@ socks_read(struct egress *e, struct evbuffer *in)
 		if ((p = socks5_parse_auth_reply(buf, len, &value, &consumed)) == PARSE_MORE)
 			return false;
 		if (p == PARSE_INVALID) {
-			egress_fail(e, "%s sent a malformed authentication reply",
+			egress_fail(e, EGRESS_ERR_PROXY, "%s sent a malformed authentication reply",
 			    e->proxy_label);
 			return false;
 		}
 		evbuffer_drain(in, consumed);
 		if (value != 0) {
-			egress_fail(e, "%s rejected the username/password (status %u)",
+			egress_fail(e, EGRESS_ERR_PROXY_AUTH, "%s rejected the username/password (status %u)",
 			    e->proxy_label, value);
 			return false;
 		}
@@ -362,11 +362,11 @@ socks_read(struct egress *e, struct evbuffer *in)
 		if ((p = socks5_parse_reply(buf, len, &reply, &consumed)) == PARSE_MORE)
 			return false;
 		if (p == PARSE_INVALID) {
-			egress_fail(e, "%s sent a malformed CONNECT reply", e->proxy_label);
+			egress_fail(e, EGRESS_ERR_PROXY, "%s sent a malformed CONNECT reply", e->proxy_label);
 			return false;
 		}
 		if (reply.rep != 0) {
-			egress_fail(e, "%s refused CONNECT to %s:%u: %s (REP %u)",
+			egress_fail(e, EGRESS_ERR_PROXY, "%s refused CONNECT to %s:%u: %s (REP %u)",
 			    e->proxy_label, e->target_host, e->target_port,
 			    socks5_rep_name(reply.rep), reply.rep);
 			return false;
@@ -390,12 +390,13 @@ connect_read(struct egress *e, struct evbuffer *in)
 	if (p == PARSE_MORE)
 		return;
 	if (p == PARSE_INVALID) {
-		egress_fail(e, "%s sent a malformed CONNECT reply: %s", e->proxy_label,
+		egress_fail(e, EGRESS_ERR_PROXY, "%s sent a malformed CONNECT reply: %s", e->proxy_label,
 		    reply.error);
 		return;
 	}
 	if (reply.status < 200 || reply.status > 299) {
-		egress_fail(e, "%s answered %d %s to CONNECT %s:%u", e->proxy_label,
+		egress_fail(e, reply.status == 407 ?
+		    EGRESS_ERR_PROXY_AUTH : EGRESS_ERR_PROXY, "%s answered %d %s to CONNECT %s:%u", e->proxy_label,
 		    reply.status, reply.reason, e->target_host, e->target_port);
 		return;
 	}
@@ -424,7 +425,7 @@ on_handshake_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		egress_fail(e, "%s closed the connection during the handshake%s%s",
+		egress_fail(e, EGRESS_ERR_PROXY, "%s closed the connection during the handshake%s%s",
 		    e->proxy_label, (what & BEV_EVENT_ERROR) ? ": " : "",
 		    (what & BEV_EVENT_ERROR) ? evutil_socket_error_to_string(
 		    EVUTIL_SOCKET_ERROR()) : "");
@@ -448,7 +449,7 @@ start_handshake(struct egress *e)
 		size_t len;
 		if (http_connect_build_request(request, sizeof(request), e->target_host,
 		    e->target_port, e->proxy_user, e->proxy_pass, &len) != 0) {
-			egress_fail(e, "%s: cannot build a CONNECT request for %s:%u "
+			egress_fail(e, EGRESS_ERR_PROXY, "%s: cannot build a CONNECT request for %s:%u "
 			    "(bad host name, or a ':' in the username)", e->proxy_label,
 			    e->target_host, e->target_port);
 			return;
@@ -519,10 +520,10 @@ race_fail(struct egress *e)
 	else
 		snprintf(what, sizeof(what), "%s:%u", e->target_host, e->target_port);
 	if (race->started <= 1)
-		egress_fail(e, "cannot connect to %s: %s", what,
+		egress_fail(e, EGRESS_ERR_CONNECT, "cannot connect to %s: %s", what,
 		    race->started == 0 ? "no address" : race->last_error);
 	else
-		egress_fail(e, "cannot connect to %s: %zu addresses tried, the last "
+		egress_fail(e, EGRESS_ERR_CONNECT, "cannot connect to %s: %zu addresses tried, the last "
 		    "(%s) failed: %s", what, race->started, race->last_addr,
 		    race->last_error);
 }
@@ -627,10 +628,10 @@ on_dns(const struct dns_answer *answer, const char *error, void *arg)
 	e->dns = NULL;
 	if (error != NULL) {
 		if (e->has_proxy)
-			egress_fail(e, "cannot resolve the host of %s: %s", e->proxy_label,
+			egress_fail(e, EGRESS_ERR_DNS, "cannot resolve the host of %s: %s", e->proxy_label,
 			    error);
 		else
-			egress_fail(e, "cannot resolve %s: %s", e->target_host, error);
+			egress_fail(e, EGRESS_ERR_DNS, "cannot resolve %s: %s", e->target_host, error);
 		return;
 	}
 	e->addrs = *answer;

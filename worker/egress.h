@@ -45,6 +45,20 @@ enum egress_stage {
 	EGRESS_READY,
 };
 
+/*
+ * What went wrong, as a kind a caller can act on without reading the
+ * message: the message says it for people, this says it for code.
+ */
+enum egress_error {
+	EGRESS_OK,
+	EGRESS_ERR_DNS,		/* the name (target's, or the proxy's) did not resolve */
+	EGRESS_ERR_CONNECT,	/* no address took the TCP connection */
+	EGRESS_ERR_TLS,		/* TLS to the proxy or the target failed or could not start */
+	EGRESS_ERR_PROXY,	/* the proxy refused, broke or garbled its handshake */
+	EGRESS_ERR_PROXY_AUTH,	/* the proxy wants credentials, or refused ours */
+	EGRESS_ERR_TIMEOUT,	/* the stage's deadline passed */
+};
+
 struct egress_target {
 	const char	*host;		/* name or IP literal */
 	uint16_t	 port;
@@ -53,12 +67,13 @@ struct egress_target {
 
 /*
  * The outcome. On success bev is a connected bufferevent (TLS-wrapped when the
- * target wanted TLS) that now belongs to the caller, stage is EGRESS_READY
- * and error NULL. On failure bev is NULL, stage is where it broke and error a
- * message for logs and replies (valid during the call only).
+ * target wanted TLS) that now belongs to the caller, stage is EGRESS_READY,
+ * kind EGRESS_OK and message NULL. On failure bev is NULL, stage is where it
+ * broke, kind what broke, and message says so for logs and replies (valid
+ * during the call only).
  */
 typedef void (*egress_done_fn)(struct bufferevent *bev, enum egress_stage stage,
-	    const char *error, void *arg);
+	    enum egress_error kind, const char *message, void *arg);
 
 /*
  * Start; proxy NULL means direct. The proxy's fields are copied (credentials

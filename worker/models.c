@@ -22,26 +22,20 @@
  * state of a call lives in struct models_call, hung off the client connection
  * (c->models), so a client that leaves cancels its fetches.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
-#include "chunked.h"
-#include "egress.h"
-#include "http_response.h"
 #include "http_util.h"
 #include "log.h"
 #include "models.h"
 #include "provider_head.h"
-#include "resolve.h"
+#include "upstream.h"
 #include "util.h"
 #include "worker.h"
 
-#define MODELS_MAX_RESPONSE_HEAD	(64 * 1024)
-#define MODELS_MAX_INTERIM		8
 #define MODELS_MAX_TRIES		8	/* connections asked per provider */
 /* Anthropic lists 20 models a page unless asked for more (at most 1000) */
 #define MODELS_ANTHROPIC_QUERY		"?limit=1000"
@@ -49,15 +43,14 @@
 /* ---- one upstream fetch --------------------------------------------------- */
 
 enum fetch_state {
-	FETCH_CONNECTING,
-	FETCH_AWAIT_HEAD,
-	FETCH_BODY,
+	FETCH_CONNECTING,	/* asking: an attempt is under way */
 	FETCH_DONE,
 };
 
 /*
- * One provider asked once. The routing fields are copied out of the snapshot:
- * a delta may replace it while the fetch is in flight.
+ * One provider asked, through one connection after another while the
+ * attempts fail over. The routing fields are copied out of the snapshot: a
+ * delta may replace it while the fetch is in flight.
  */
 struct models_fetch {
 	struct models_call	*call;
@@ -67,19 +60,9 @@ struct models_fetch {
 	char			*base_url;
 	char			*key;		/* wiped */
 	struct json_object	*headers;	/* the provider's extra headers (a copy) */
-	char			 level[16];
-	char			 level_id[80];
-	char			 proxy_id[40];
-	struct http_url		 url;
-	struct egress		*egress;
-	struct bufferevent	*up;
+	char			 url[2400];	/* {baseUrl}/models[/{model}] */
+	struct upstream		 up;		/* the exchange (upstream.c) */
 	enum fetch_state	 state;
-	struct http_response_head resp;
-	int			 interim;
-	uint64_t		 remaining;	/* Content-Length framing */
-	struct chunked_state	 chunks;
-	struct evbuffer		*body;		/* the entity, de-chunked */
-	uint64_t		 started_ms;
 	/* the result: models (list) or one (single), else what went wrong */
 	struct json_object	*models;
 	struct json_object	*one;
@@ -106,58 +89,10 @@ struct models_call {
 static void call_fetch_done(struct models_call *call);
 static void fetch_start(struct models_fetch *f);
 
-/*
- * The fetch's outcome, queued for the master exactly as a relay attempt's
- * (common/outcome_batch.h; worker/relay.c). The model is the one asked for,
- * or "models" for a list, so proxy_logs shows "openai/models".
- */
-static void
-report_outcome(struct models_fetch *f, const char *status, const char *stage,
-    const char *error)
-{
-	struct models_call *call = f->call;
-	struct outcome o = {
-		.key = {
-			[OC_STATUS] = status,
-			[OC_PROXY_ID] = f->proxy_id,
-			[OC_LEVEL] = f->level,
-			[OC_LEVEL_ID] = f->level_id,
-			[OC_PROVIDER] = f->provider,
-			[OC_MODEL] = call->single ? call->model : "models",
-			[OC_CONNECTION_ID] = f->connection,
-			[OC_COMBO_ID] = NULL,
-			[OC_STAGE] = stage,
-		},
-		.error = error,
-		.latency_ms = monotonic_ms() - f->started_ms,
-		.bytes = f->body != NULL ? evbuffer_get_length(f->body) : 0,
-	};
-
-	outcomes_queue(call->w, &o);
-}
-
-/* Close what the fetch holds upstream (the result stays). */
-static void
-fetch_release(struct models_fetch *f)
-{
-	if (f->egress != NULL) {
-		egress_cancel(f->egress);
-		f->egress = NULL;
-	}
-	if (f->up != NULL) {
-		bufferevent_free(f->up);
-		f->up = NULL;
-	}
-	if (f->body != NULL) {
-		evbuffer_free(f->body);
-		f->body = NULL;
-	}
-}
-
 static void
 fetch_free(struct models_fetch *f)
 {
-	fetch_release(f);
+	upstream_release(&f->up);
 	json_object_put(f->headers);
 	json_object_put(f->models);
 	json_object_put(f->one);
@@ -191,27 +126,20 @@ next_connection(struct models_fetch *f)
 }
 
 /*
- * As the relay fails over: a failed egress, a refusing assignment, no
- * answer, or 401/403/429/5xx from the provider sends the fetch to the
- * provider's next connection (a 401/403/429 one rests first). true when a
- * new attempt has started.
+ * As the relay fails over (upstream_worth_failing_over): a failed egress, a
+ * refusing assignment, no answer, or 401/403/429/5xx from the provider sends
+ * the fetch to the provider's next connection (upstream.c rests a
+ * 401/403/429 one first). true when a new attempt has started.
  */
 static bool
-try_another_connection(struct models_fetch *f, const char *stage)
+try_another_connection(struct models_fetch *f)
 {
-	int status = f->upstream_status;
 	const struct route_connection *next;
 
-	if (f->connection[0] == '\0' || strcmp(stage, "route") == 0 ||
-	    strcmp(stage, "body") == 0)
-		return false;
-	if (status == 401 || status == 403 || status == 429)
-		relay_cool_down(f->call->w, f->connection);
-	else if (status != 0 && status < 500)
+	if (f->connection[0] == '\0' || !upstream_worth_failing_over(&f->up.result))
 		return false;
 	if (f->ntried >= MODELS_MAX_TRIES || (next = next_connection(f)) == NULL)
 		return false;
-	fetch_release(f);
 	str_copy(f->connection, sizeof(f->connection), next->id);
 	str_copy(f->tried[f->ntried++], sizeof(f->tried[0]), f->connection);
 	if (f->key != NULL) {
@@ -219,288 +147,102 @@ try_another_connection(struct models_fetch *f, const char *stage)
 		free(f->key);
 	}
 	f->key = xstrdup(next->key);
-	f->upstream_status = 0;
-	f->interim = 0;
-	f->proxy_id[0] = '\0';
 	fetch_start(f);
 	return true;
 }
 
 /*
- * The fetch failed: remember where and why (no secrets: egress messages name
- * the proxy without credentials, and the provider's error body is not read),
- * report it, and let the call go on.
+ * The fetch is over: keep what went wrong, if anything (no secrets: egress
+ * messages name the proxy without credentials, and the provider's error body
+ * is not read), and let the call go on.
  */
 static void
-fetch_fail(struct models_fetch *f, const char *stage, const char *code,
-    int reply_status, bool timeout, const char *fmt, ...)
+fetch_over(struct models_fetch *f, int reply_status, const char *code, const char *message)
 {
-	va_list ap;
+	const struct upstream_result *res = &f->up.result;
 
-	if (f->state == FETCH_DONE)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(f->message, sizeof(f->message), fmt, ap);
-	va_end(ap);
-	snprintf(f->stage, sizeof(f->stage), "%s", stage);
-	snprintf(f->code, sizeof(f->code), "%s", code);
+	f->upstream_status = res->status;
 	f->reply_status = reply_status;
-	report_outcome(f, timeout ? "timeout" : "error", stage, f->message);
-	if (try_another_connection(f, stage))
-		return;
+	snprintf(f->stage, sizeof(f->stage), "%s", upstream_stage_name(res->stage));
+	snprintf(f->code, sizeof(f->code), "%s", code != NULL ? code : "");
+	snprintf(f->message, sizeof(f->message), "%s", message);
 	f->state = FETCH_DONE;
-	fetch_release(f);
+	upstream_release(&f->up);
 	call_fetch_done(f->call);
 }
 
-/* The whole body is in f->body: judge it. */
+/* The attempt ended (its outcome is reported): the next connection, or over. */
 static void
-fetch_complete(struct models_fetch *f)
+fetch_ended(struct models_fetch *f)
 {
-	size_t len = evbuffer_get_length(f->body), skipped;
-	const char *buf = len > 0 ? (const char *)evbuffer_pullup(f->body, -1) : "";
-	char err[300];
+	const struct upstream_result *res = &f->up.result;
+	const char *code;
+	char message[sizeof(f->message)];
+	int status;
+
+	if (try_another_connection(f))
+		return;
+	upstream_result_reply(res, &status, &code);
+	if (f->call->single && res->error == UPSTREAM_ERR_STATUS && res->status == 404) {
+		snprintf(message, sizeof(message), "The model '%s/%s' does not exist "
+		    "(%s answered 404)", f->provider, f->call->model, f->provider);
+		fetch_over(f, 404, "model_not_found", message);
+		return;
+	}
+	fetch_over(f, status, code, res->message);
+}
+
+static void
+on_fetch_done(struct upstream *u)
+{
+	fetch_ended(u->arg);
+}
+
+/* The whole body is in u->body: the provider's models, or why not. */
+static const char *
+judge_models(struct upstream *u)
+{
+	struct models_fetch *f = u->arg;
+	size_t len = evbuffer_get_length(u->body), skipped;
+	const char *buf = len > 0 ? (const char *)evbuffer_pullup(u->body, -1) : "";
 
 	if (f->call->single) {
-		f->one = models_prefix_one(f->provider, f->call->model, buf, len, err,
-		    sizeof(err));
-		if (f->one == NULL) {
-			fetch_fail(f, "body", "UPSTREAM_MALFORMED", 502, false, "%s", err);
-			return;
-		}
-	} else {
-		f->models = json_object_new_array();
-		if (models_merge(f->models, f->provider, buf, len, &skipped, err,
-		    sizeof(err)) < 0) {
-			json_object_put(f->models);
-			f->models = NULL;
-			fetch_fail(f, "body", "UPSTREAM_MALFORMED", 502, false, "%s", err);
-			return;
-		}
-		if (skipped > 0)
-			log_debug("models: %s: %zu entries without a usable id left out",
-			    f->provider, skipped);
+		f->one = models_prefix_one(f->provider, f->call->model, buf, len, f->message,
+		    sizeof(f->message));
+		return f->one == NULL ? f->message : NULL;
 	}
-	report_outcome(f, "success", "done", NULL);
-	f->state = FETCH_DONE;
-	fetch_release(f);
-	call_fetch_done(f->call);
+	f->models = json_object_new_array();
+	if (models_merge(f->models, f->provider, buf, len, &skipped, f->message,
+	    sizeof(f->message)) < 0) {
+		json_object_put(f->models);
+		f->models = NULL;
+		return f->message;
+	}
+	if (skipped > 0)
+		log_debug("models: %s: %zu entries without a usable id left out",
+		    f->provider, skipped);
+	return NULL;
 }
 
 static void
-set_read_deadline(struct models_fetch *f, long ms)
+compose_fetch(struct upstream *u, struct textbuf *t, struct upstream_body *body)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct models_fetch *f = u->arg;
 
-	bufferevent_set_timeouts(f->up, &tv, NULL);
-}
-
-static void
-fail_too_large(struct models_fetch *f)
-{
-	fetch_fail(f, "body", "UPSTREAM_TOO_LARGE", 502, false, "%s sent more than %d MiB "
-	    "of models; the rest was not read", f->provider, MODELS_MAX_BODY >> 20);
-}
-
-/* Take the body bytes the framing allows; true when the body is complete. */
-static bool
-take_body(struct models_fetch *f)
-{
-	struct evbuffer *in = bufferevent_get_input(f->up);
-	size_t avail, n, used;
-
-	switch (f->resp.framing) {
-	case HTTP_RESPONSE_NO_BODY:
-		return true;
-	case HTTP_RESPONSE_LENGTH:
-		avail = evbuffer_get_length(in);
-		n = avail < f->remaining ? avail : (size_t)f->remaining;
-		evbuffer_remove_buffer(in, f->body, n);
-		f->remaining -= n;
-		return f->remaining == 0;
-	case HTTP_RESPONSE_UNTIL_CLOSE:
-		evbuffer_remove_buffer(in, f->body, evbuffer_get_length(in));
-		return false;
-	case HTTP_RESPONSE_CHUNKED:
-		/* chunk-data in one step, each framing byte on its own (chunked.h) */
-		while ((avail = evbuffer_get_length(in)) > 0 &&
-		    f->chunks.step != CHUNKED_DONE && f->chunks.step != CHUNKED_INVALID) {
-			if (f->chunks.step == CHUNKED_DATA) {
-				n = avail < f->chunks.chunk_remaining ? avail :
-				    (size_t)f->chunks.chunk_remaining;
-				chunked_feed(&f->chunks, (const char *)evbuffer_pullup(in,
-				    (ssize_t)n), n, &used);
-				evbuffer_remove_buffer(in, f->body, used);
-				if (evbuffer_get_length(f->body) > MODELS_MAX_BODY)
-					return false;
-			} else {
-				chunked_feed(&f->chunks, (const char *)evbuffer_pullup(in, 1), 1,
-				    &used);
-				evbuffer_drain(in, used);
-			}
-		}
-		return f->chunks.step == CHUNKED_DONE;
-	}
-	return false;
-}
-
-/*
- * Take what arrived; true when that ended the fetch — f (and the whole call,
- * when it was the last fetch) may be gone then.
- */
-static bool
-read_body(struct models_fetch *f)
-{
-	bool complete = take_body(f);
-
-	if (f->resp.framing == HTTP_RESPONSE_CHUNKED && f->chunks.step == CHUNKED_INVALID) {
-		fetch_fail(f, "body", "UPSTREAM_MALFORMED", 502, false, "%s sent malformed "
-		    "chunked framing: %s", f->provider, f->chunks.error_message);
-		return true;
-	}
-	if (evbuffer_get_length(f->body) > MODELS_MAX_BODY) {
-		fail_too_large(f);
-		return true;
-	}
-	if (complete) {
-		fetch_complete(f);
-		return true;
-	}
-	return false;
-}
-
-static void
-on_upstream_read(struct bufferevent *bev, void *arg)
-{
-	struct models_fetch *f = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t len, look;
-	enum parse p;
-
-	while (f->state == FETCH_AWAIT_HEAD) {
-		len = evbuffer_get_length(in);
-		if (len == 0)
-			return;
-		look = len < MODELS_MAX_RESPONSE_HEAD ? len : MODELS_MAX_RESPONSE_HEAD;
-		p = http_parse_response_head((const char *)evbuffer_pullup(in, (ssize_t)look),
-		    look, MODELS_MAX_RESPONSE_HEAD, false, &f->resp);
-		if (p == PARSE_MORE)
-			return;
-		if (p == PARSE_INVALID) {
-			fetch_fail(f, "response", "UPSTREAM_MALFORMED", 502, false,
-			    "%s sent a malformed response: %s", f->provider,
-			    f->resp.error_message);
-			return;
-		}
-		if (f->resp.status < 200) {	/* 100 Continue, 103 Early Hints */
-			evbuffer_drain(in, f->resp.head_len);
-			if (++f->interim > MODELS_MAX_INTERIM) {
-				fetch_fail(f, "response", "UPSTREAM_MALFORMED", 502, false,
-				    "%s sent too many interim responses", f->provider);
-				return;
-			}
-			continue;
-		}
-		f->upstream_status = f->resp.status;
-		if (f->resp.status == 404 && f->call->single) {
-			fetch_fail(f, "response", "model_not_found", 404, false,
-			    "The model '%s/%s' does not exist (%s answered 404)",
-			    f->provider, f->call->model, f->provider);
-			return;
-		}
-		if (f->resp.status < 200 || f->resp.status > 299) {
-			fetch_fail(f, "response", "UPSTREAM_STATUS", 502, false,
-			    "%s answered %d", f->provider, f->resp.status);
-			return;
-		}
-		if (f->resp.framing == HTTP_RESPONSE_LENGTH &&
-		    f->resp.content_length > MODELS_MAX_BODY) {
-			fail_too_large(f);
-			return;
-		}
-		evbuffer_drain(in, f->resp.head_len);
-		f->state = FETCH_BODY;
-		f->remaining = f->resp.content_length;
-		chunked_init(&f->chunks);
-		set_read_deadline(f, f->call->w->cfg->body_idle_timeout_ms);
-	}
-	(void)read_body(f);
-}
-
-static void
-on_upstream_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct models_fetch *f = arg;
-
-	(void)bev;
-	if (what & BEV_EVENT_TIMEOUT) {
-		if (f->state == FETCH_AWAIT_HEAD)
-			fetch_fail(f, "response", "UPSTREAM_TIMEOUT", 504, true, "%s: no "
-			    "response head within %ld ms (timed out)", f->provider,
-			    f->call->w->cfg->response_head_timeout_ms);
-		else
-			fetch_fail(f, "body", "UPSTREAM_TIMEOUT", 504, true, "%s: no body "
-			    "bytes within %ld ms (timed out)", f->provider,
-			    f->call->w->cfg->body_idle_timeout_ms);
-		return;
-	}
-	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
-		return;
-	if (f->state == FETCH_AWAIT_HEAD) {
-		fetch_fail(f, "response", "UPSTREAM_CLOSED", 502, false,
-		    "%s closed the connection before answering", f->provider);
-		return;
-	}
-	/* what arrived with the close first, then judge */
-	if (read_body(f))
-		return;
-	if (f->resp.framing == HTTP_RESPONSE_UNTIL_CLOSE && (what & BEV_EVENT_EOF)) {
-		fetch_complete(f);
-		return;
-	}
-	fetch_fail(f, "body", "UPSTREAM_CLOSED", 502, false,
-	    "%s closed the connection mid-body", f->provider);
-}
-
-static void
-write_request(struct models_fetch *f)
-{
-	/* composed aside and written whole: one TLS record, not one per line */
-	struct textbuf *t = &f->call->w->scratch;
-
-	textbuf_reset(t);
+	(void)body;
 	textbuf_add_str(t, "GET ");
-	textbuf_add_str(t, f->url.path);
+	textbuf_add_str(t, u->target.path);
 	textbuf_add_str(t, " HTTP/1.1\r\n");
-	provider_head_host(t, &f->url);
+	provider_head_host(t, &u->target);
 	textbuf_add_str(t, "Accept: application/json\r\nUser-Agent: omniroute\r\n");
 	provider_head_auth(t, f->auth_style, f->key, f->headers, NULL);
-	textbuf_add_str(t, "Connection: close\r\n\r\n");
-	bufferevent_write(f->up, t->data, t->len);
 }
 
-static void
-on_egress_ready(struct bufferevent *bev, enum egress_stage stage, const char *error,
-    void *arg)
-{
-	struct models_fetch *f = arg;
-
-	f->egress = NULL;
-	if (bev == NULL) {
-		fetch_fail(f, egress_stage_name(stage), stage == EGRESS_TLS ?
-		    "UPSTREAM_TLS" : f->proxy_id[0] ? "PROXY_UNREACHABLE" :
-		    "UPSTREAM_UNREACHABLE", strstr(error, "timed out") ? 504 : 502,
-		    strstr(error, "timed out") != NULL, "%s", error);
-		return;
-	}
-	f->up = bev;
-	f->state = FETCH_AWAIT_HEAD;
-	f->body = evbuffer_new();
-	write_request(f);
-	set_read_deadline(f, f->call->w->cfg->response_head_timeout_ms);
-	bufferevent_setcb(bev, on_upstream_read, NULL, on_upstream_event, f);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
-}
+static const struct upstream_ops fetch_ops = {
+	.compose = compose_fetch,
+	.judge_body = judge_models,
+	.done = on_fetch_done,
+};
 
 /* Encode a model name for a path: unreserved, '/', ':', '@' and '+' as they are. */
 static int
@@ -523,71 +265,61 @@ append_model_path(char *out, size_t outlen, const char *model)
 	return 0;
 }
 
-/* Resolve the fetch's egress (fail-closed) and start it. */
+static const char name_too_long[] = "model name too long";
+
+/* The provider's URL for the fetch into f->url; NULL, or why there is none. */
+static const char *
+fetch_url(struct models_fetch *f)
+{
+	size_t blen = strlen(f->base_url);
+
+	while (blen > 0 && f->base_url[blen - 1] == '/')
+		blen--;
+	if (blen >= 2048)
+		return "provider has an unusable base URL: too long";
+	snprintf(f->url, sizeof(f->url), "%.*s/models", (int)blen, f->base_url);
+	if (f->call->single) {
+		strcat(f->url, "/");
+		if (append_model_path(f->url, sizeof(f->url), f->call->model) != 0)
+			return name_too_long;
+	} else if (strcmp(f->auth_style, "x-api-key") == 0) {
+		strcat(f->url, MODELS_ANTHROPIC_QUERY);
+	}
+	return NULL;
+}
+
+/* Ask the provider through f->connection (its egress resolved fail-closed). */
 static void
 fetch_start(struct models_fetch *f)
 {
-	struct worker *w = f->call->w;
-	struct resolve_request req;
-	struct resolve_result res;
-	struct egress_target target;
-	char url[2400];
-	const char *err;
-	size_t blen = strlen(f->base_url);
+	struct models_call *call = f->call;
+	struct upstream *u = &f->up;
+	const char *why;
 
-	f->started_ms = monotonic_ms();
-	memset(&req, 0, sizeof(req));
-	req.connection_id = f->connection[0] ? f->connection : NULL;
-	req.provider_id = f->provider;
-	req.fail_open = w->cfg->proxy_fail_open;
-	proxy_resolve(&w->snap, &req, &res);
-	snprintf(f->level, sizeof(f->level), "%s", resolve_level_name(&res));
-	snprintf(f->level_id, sizeof(f->level_id), "%s", res.level_id ? res.level_id : "");
-	if (res.outcome == RESOLVE_REFUSED) {
-		fetch_fail(f, "resolve", "PROXY_ASSIGNED_UNAVAILABLE", 503, false,
-		    "PROXY_ASSIGNED_UNAVAILABLE: the proxy assigned at the %s level is "
-		    "inactive or missing; refusing to egress directly", f->level);
+	u->w = call->w;
+	u->ops = &fetch_ops;
+	u->arg = f;
+	u->head_timeout_ms = call->w->cfg->response_head_timeout_ms;
+	u->body_idle_ms = call->w->cfg->body_idle_timeout_ms;
+	u->collect_max = MODELS_MAX_BODY;
+	u->report = true;
+	u->name = f->provider;
+	u->provider = f->provider;
+	u->connection = f->connection;
+	/* the model asked for, or "models" for a list: proxy_logs shows "openai/models" */
+	u->model = call->single ? call->model : "models";
+	u->url = f->url;
+	if ((why = fetch_url(f)) != NULL) {
+		/* the provider's one URL: no other connection can do better */
+		upstream_refuse_route(u, "%s", why);
+		fetch_over(f, why == name_too_long ? 404 : 502, why == name_too_long ?
+		    "model_not_found" : "UPSTREAM_UNREACHABLE", f->up.result.message);
 		return;
 	}
-	if (res.outcome == RESOLVE_PROXY) {
-		snprintf(f->proxy_id, sizeof(f->proxy_id), "%s", res.proxy->id);
-		if (res.proxy->type == PROXY_TYPE_SOCKS5 && !w->cfg->enable_socks5_proxy) {
-			fetch_fail(f, "resolve", "SOCKS5_DISABLED", 503, false, "SOCKS5 proxy "
-			    "is disabled (set ENABLE_SOCKS5_PROXY=true to enable); the %s "
-			    "level assigns a SOCKS5 proxy", f->level);
-			return;
-		}
-	}
-	while (blen > 0 && f->base_url[blen - 1] == '/')
-		blen--;
-	if (blen >= 2048) {
-		fetch_fail(f, "route", "UPSTREAM_UNREACHABLE", 502, false, "provider %s has "
-		    "an unusable base URL: too long", f->provider);
-		return;
-	}
-	snprintf(url, sizeof(url), "%.*s/models", (int)blen, f->base_url);
-	if (f->call->single) {
-		strcat(url, "/");
-		if (append_model_path(url, sizeof(url), f->call->model) != 0) {
-			fetch_fail(f, "route", "model_not_found", 404, false,
-			    "model name too long");
-			return;
-		}
-	} else if (strcmp(f->auth_style, "x-api-key") == 0) {
-		strcat(url, MODELS_ANTHROPIC_QUERY);
-	}
-	if (http_url_parse(url, &f->url, &err) != 0) {
-		fetch_fail(f, "route", "UPSTREAM_UNREACHABLE", 502, false, "provider %s has "
-		    "an unusable base URL: %s", f->provider, err);
-		return;
-	}
-	target.host = f->url.host;
-	target.port = (uint16_t)f->url.port;
-	target.tls = f->url.tls;
-	f->state = FETCH_CONNECTING;
-	f->egress = egress_open(&w->egress_env, &target, res.outcome == RESOLVE_PROXY ? res.proxy : NULL,
-	    on_egress_ready, f);
+	if (upstream_start(u) != 0)
+		fetch_ended(f);
 }
+
 
 /* ---- the call ---------------------------------------------------------------- */
 
@@ -612,8 +344,7 @@ models_abort(struct models_call *call)
 
 	for (i = 0; i < call->nfetch; i++)
 		if (call->fetch[i].state != FETCH_DONE)
-			report_outcome(&call->fetch[i], "error", "request",
-			    "the client went away");
+			upstream_abandon(&call->fetch[i].up, "the client went away");
 	call->c = NULL;
 	call_free(call);
 }

@@ -12,10 +12,10 @@
 
 #include <event2/buffer.h>
 
-#include "egress.h"
 #include "http_util.h"
 #include "log.h"
 #include "provider_head.h"
+#include "upstream.h"
 #include "util.h"
 #include "worker.h"
 
@@ -23,15 +23,14 @@
 
 struct probe {
 	struct job		 job;		/* first: the job list holds &job */
-	struct egress		*egress;
-	struct bufferevent	*bev;
+	struct upstream		 up;		/* the exchange (upstream.c) */
 	struct event		*timer;
 	struct snap_proxy	 proxy;
 	bool			 has_proxy;
 	struct http_url		 url;
+	char			 peer[300];	/* "host:port", in messages */
 	uint64_t		 started_ms;
 	char			 proxy_url[300];	/* without credentials */
-	enum egress_stage	 stage;
 	struct json_object	*headers;	/* extra request headers (auth); wiped */
 	bool			 require_ok;	/* success only for a 2xx answer */
 	char			 level[16];	/* echoed: the resolution level */
@@ -40,10 +39,7 @@ struct probe {
 static void
 probe_free(struct probe *p)
 {
-	if (p->egress != NULL)
-		egress_cancel(p->egress);
-	if (p->bev != NULL)
-		bufferevent_free(p->bev);
+	upstream_release(&p->up);
 	if (p->timer != NULL)
 		event_free(p->timer);
 	if (p->headers != NULL) {
@@ -94,7 +90,7 @@ probe_answer(struct probe *p, int http_status, const char *public_ip,
 	json_object_object_add(o, "latencyMs", json_object_new_int64(
 	    (int64_t)(monotonic_ms() - p->started_ms)));
 	json_object_object_add(o, "stage", json_object_new_string(error == NULL ?
-	    "done" : p->stage == EGRESS_READY ? "response" : egress_stage_name(p->stage)));
+	    "done" : upstream_stage_name(p->up.result.stage)));
 	json_object_object_add(o, "error", error != NULL ? json_object_new_string(error) : NULL);
 	json_object_object_add(o, "publicIp", public_ip != NULL ?
 	    json_object_new_string(public_ip) : NULL);
@@ -107,89 +103,49 @@ probe_answer(struct probe *p, int http_status, const char *public_ip,
 	probe_free(p);
 }
 
-/* The status line and, for a small JSON body with "ip", the address. */
+/*
+ * The exchange ended. Any answer with a status is the probe's answer (its
+ * body need not be whole, nor read at all); a small whole JSON body with
+ * "ip" names the public address the target saw.
+ */
 static void
-probe_read_response(struct probe *p, bool complete)
+on_probe_done(struct upstream *u)
 {
-	struct evbuffer *in = bufferevent_get_input(p->bev);
-	size_t len = evbuffer_get_length(in);
-	const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)len);
-	const char *head_end = len > 0 ? memmem(buf, len, "\r\n\r\n", 4) : NULL;
+	struct probe *p = u->arg;
 	struct json_object *body = NULL, *ip;
-	int status = 0;
-	char error[400];
+	size_t len;
 
-	if (head_end == NULL && !complete && len < PROBE_MAX_RESPONSE)
-		return;
-	if (len < 12 || strncmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ' ||
-	    sscanf(buf + 9, "%3d", &status) != 1 || status < 100 || status > 599) {
-		snprintf(error, sizeof(error), "%s:%u did not answer with HTTP",
-		    p->url.host, p->url.port);
-		probe_answer(p, 0, NULL, error);
+	if (u->result.status == 0) {
+		probe_answer(p, 0, NULL, u->result.message);
 		return;
 	}
-	if (head_end != NULL && complete)
-		body = json_parse_document(head_end + 4, len - (size_t)(head_end + 4 - buf), 8);
-	if (!complete && head_end != NULL && len < PROBE_MAX_RESPONSE)
-		return;		/* wait for the body (the request said Connection: close) */
-	probe_answer(p, status, body != NULL && json_object_object_get_ex(body, "ip", &ip) &&
+	if (u->result.error == UPSTREAM_OK && (len = evbuffer_get_length(u->body)) > 0)
+		body = json_parse_document((const char *)evbuffer_pullup(u->body, -1), len, 8);
+	probe_answer(p, u->result.status, body != NULL &&
+	    json_object_object_get_ex(body, "ip", &ip) &&
 	    json_object_is_type(ip, json_type_string) ? json_object_get_string(ip) : NULL,
 	    NULL);
 	json_object_put(body);
 }
 
 static void
-on_response_read(struct bufferevent *bev, void *arg)
+compose_probe(struct upstream *u, struct textbuf *t, struct upstream_body *body)
 {
-	(void)bev;
-	probe_read_response(arg, false);
-}
+	struct probe *p = u->arg;
 
-static void
-on_response_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct probe *p = arg;
-
-	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		if (evbuffer_get_length(bufferevent_get_input(p->bev)) > 0) {
-			probe_read_response(p, true);
-		} else {
-			char error[400];
-			snprintf(error, sizeof(error), "%s:%u closed the connection without "
-			    "an answer", p->url.host, p->url.port);
-			probe_answer(p, 0, NULL, error);
-		}
-	}
-}
-
-static void
-on_egress(struct bufferevent *bev, enum egress_stage stage, const char *error, void *arg)
-{
-	struct probe *p = arg;
-	struct textbuf *t;
-
-	p->egress = NULL;
-	p->stage = stage;
-	if (bev == NULL) {
-		probe_answer(p, 0, NULL, error);
-		return;
-	}
-	p->bev = bev;
-	t = &p->job.w->scratch;	/* one write: one TLS record, not one per line */
-	textbuf_reset(t);
+	(void)body;
 	textbuf_add_str(t, "GET ");
-	textbuf_add_str(t, p->url.path);
+	textbuf_add_str(t, u->target.path);
 	textbuf_add_str(t, " HTTP/1.1\r\n");
-	provider_head_host(t, &p->url);
+	provider_head_host(t, &u->target);
 	textbuf_add_str(t, "User-Agent: omniroute-probe\r\nAccept: */*\r\n");
 	provider_head_auth(t, "none", NULL, p->headers, NULL);	/* auth is among them */
-	textbuf_add_str(t, "Connection: close\r\n\r\n");
-	bufferevent_write(bev, t->data, t->len);
-	explicit_bzero(t->data, t->len);	/* the job's key is wiped like its headers */
-	bufferevent_setcb(bev, on_response_read, NULL, on_response_event, p);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
+
+static const struct upstream_ops probe_ops = {
+	.compose = compose_probe,
+	.done = on_probe_done,
+};
 
 static void
 on_timeout(evutil_socket_t fd, short what, void *arg)
@@ -237,9 +193,9 @@ void
 probe_start(struct worker *w, uint64_t tag, struct json_object *args)
 {
 	struct probe *p = xcalloc(1, sizeof(*p));
+	struct upstream *u = &p->up;
 	struct json_object *v;
-	struct egress_target target;
-	const char *err;
+	const char *err, *url;
 	long timeout_ms = 15000;
 	struct timeval tv;
 
@@ -247,11 +203,10 @@ probe_start(struct worker *w, uint64_t tag, struct json_object *args)
 	p->job.tag = tag;
 	p->job.cancel = probe_cancel;
 	p->started_ms = monotonic_ms();
-	p->stage = EGRESS_DNS;
 	TAILQ_INSERT_TAIL(&w->jobs, &p->job, entry);
 	if (!json_object_object_get_ex(args, "url", &v) ||
 	    !json_object_is_type(v, json_type_string) ||
-	    http_url_parse(json_object_get_string(v), &p->url, &err) != 0) {
+	    http_url_parse(url = json_object_get_string(v), &p->url, &err) != 0) {
 		job_finish(&p->job, 400, error_envelope(400, "probe: bad url", NULL));
 		probe_free(p);
 		return;
@@ -276,8 +231,20 @@ probe_start(struct worker *w, uint64_t tag, struct json_object *args)
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	p->timer = evtimer_new(w->base, on_timeout, p);
 	evtimer_add(p->timer, &tv);
-	target.host = p->url.host;
-	target.port = (uint16_t)p->url.port;
-	target.tls = p->url.tls;
-	p->egress = egress_open(&w->egress_env, &target, p->has_proxy ? &p->proxy : NULL, on_egress, p);
+	/* the probe's own deadline covers the head and the body: none of the
+	 * exchange's; a fresh connection through exactly the proxy given, and
+	 * the job's key wiped from the scratch buffer like its headers */
+	snprintf(p->peer, sizeof(p->peer), "%s:%u", p->url.host, p->url.port);
+	u->w = w;
+	u->ops = &probe_ops;
+	u->arg = p;
+	u->no_pool = true;
+	u->wipe_request = true;
+	u->collect_max = PROBE_MAX_RESPONSE;
+	u->name = p->peer;
+	u->url = url;
+	u->fixed_egress = true;
+	u->proxy = p->has_proxy ? &p->proxy : NULL;
+	if (upstream_start(u) != 0)
+		probe_answer(p, 0, NULL, u->result.message);
 }

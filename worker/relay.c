@@ -19,10 +19,13 @@
  * any egress (account level first); only a loopback CLIPROXYAPI_URL makes it
  * local: direct, labelled "delegated", whatever is assigned.
  *
- * Every attempt is reported to the master ("outcome {…}") for proxy_logs.
+ * Each attempt is one exchange of worker/upstream.c (this file is its user,
+ * as nginx's proxy module is of its upstream module): the relay chooses the
+ * candidates, composes the request and the client's response head, and
+ * decides what a result means for the call; the exchange does the rest and
+ * reports every attempt to the master ("outcome {…}") for proxy_logs.
  * All state of a call lives in struct relay, hung off the client connection.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +35,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "chunked.h"
-#include "egress.h"
 #include "io.h"
 #include "provider_head.h"
 #include "http_response.h"
@@ -41,17 +42,13 @@
 #include "json_scan.h"
 #include "log.h"
 #include "multipart.h"
-#include "pool.h"
 #include "resolve.h"
 #include "textbuf.h"
+#include "upstream.h"
 #include "util.h"
 #include "worker.h"
 
 #define RELAY_MAX_CANDIDATES	16
-#define RELAY_INLINE_BODY_MAX	(64 * 1024)	/* composed with the head up to this */
-#define RELAY_MAX_RESPONSE_HEAD	(64 * 1024)
-#define RELAY_MAX_INTERIM	8
-#define RELAY_CLIENT_HIGH_WATER	(1024 * 1024)
 #define RELAY_COOLDOWN_MS	60000
 
 /*
@@ -78,12 +75,6 @@ struct relay_candidate {
 	bool			 provider_answered;	/* native: 429/5xx answered */
 };
 
-enum relay_state {
-	RELAY_CONNECTING,
-	RELAY_AWAIT_HEAD,
-	RELAY_STREAMING,
-};
-
 struct relay {
 	struct http_conn	*c;
 	struct worker		*w;
@@ -96,27 +87,11 @@ struct relay {
 	struct relay_candidate	 cand[RELAY_MAX_CANDIDATES];
 	size_t			 ncand, next;
 	struct relay_candidate	*cur;
-	struct resolve_result	 res;
-	char			 level[16];
-	char			 proxy_id[40];
-	char			 via[340];	/* pool key part: "creds|id@type://host:port" */
-	struct egress		*egress;
-	struct bufferevent	*up;
-	struct http_url		 target;	/* where the current attempt goes */
-	bool			 direct;	/* no proxy */
-	bool			 poolable;	/* direct, or proxied with pooling on */
-	enum relay_state	 state;
-	struct http_response_head resp;
-	int			 interim;
-	uint64_t		 remaining;	/* Content-Length framing */
+	struct upstream		 up;		/* the current attempt's exchange */
 	bool			 until_close;	/* the body ends when upstream closes */
-	struct chunked_state	 chunks;
-	uint64_t		 started_ms;
-	uint64_t		 bytes;
-	int			 err_status;
-	char			 err_code[40];
+	int			 err_status;	/* the last failed attempt, for the */
+	char			 err_code[40];	/* answer when no candidate is left */
 	char			 err_message[600];
-	enum egress_stage	 err_stage;
 };
 
 /* ---- cooldown of connections that were refused -------------------------- */
@@ -152,37 +127,6 @@ relay_cool_down(struct worker *w, const char *id)
 	w->cooldowns[oldest].until_ms = monotonic_ms() + RELAY_COOLDOWN_MS;
 }
 
-/* ---- outcomes ------------------------------------------------------------- */
-
-/*
- * One attempt's outcome, queued for the master: a row
- * [status, proxyId, level, levelId, provider, model, connectionId, comboId,
- *  stage, latencyMs, bytes, error] (outcomes_flush sends them in batches).
- */
-static void
-report_outcome(struct relay *r, const char *status, const char *stage,
-    const char *error)
-{
-	struct outcome o = {
-		.key = {
-			[OC_STATUS] = status,
-			[OC_PROXY_ID] = r->proxy_id,
-			[OC_LEVEL] = r->level,
-			[OC_LEVEL_ID] = r->res.level_id,
-			[OC_PROVIDER] = r->cur ? r->cur->provider : NULL,
-			[OC_MODEL] = r->cur ? r->cur->model : NULL,
-			[OC_CONNECTION_ID] = r->cur ? r->cur->connection : NULL,
-			[OC_COMBO_ID] = r->combo,
-			[OC_STAGE] = stage,
-		},
-		.error = error,
-		.latency_ms = monotonic_ms() - r->started_ms,
-		.bytes = r->bytes,
-	};
-
-	outcomes_queue(r->w, &o);
-}
-
 /* ---- lifecycle -------------------------------------------------------------- */
 
 static void
@@ -198,10 +142,7 @@ relay_free(struct relay *r)
 			free(r->cand[i].key);
 		}
 	}
-	if (r->egress != NULL)
-		egress_cancel(r->egress);
-	if (r->up != NULL)
-		bufferevent_free(r->up);
+	upstream_release(&r->up);
 	json_object_put(r->body);
 	if (r->c != NULL)
 		r->c->relay = NULL;
@@ -211,9 +152,7 @@ relay_free(struct relay *r)
 void
 relay_abort(struct relay *r)
 {
-	if (r->state != RELAY_STREAMING || r->up != NULL)
-		report_outcome(r, "error", r->state == RELAY_STREAMING ? "body" :
-		    "request", "the client went away");
+	upstream_abandon(&r->up, "the client went away");
 	r->c = NULL;
 	relay_free(r);
 }
@@ -252,14 +191,6 @@ relay_done(struct relay *r, bool complete)
 {
 	struct http_conn *c = r->c;
 
-	/* a connection whose response ended cleanly is kept for the next call */
-	if (complete && r->poolable && r->up != NULL && r->resp.keep_alive &&
-	    r->resp.framing != HTTP_RESPONSE_UNTIL_CLOSE) {
-		pool_put(r->w, r->target.host, (uint16_t)r->target.port, r->target.tls,
-		    r->direct ? NULL : r->via, r->up);
-		r->up = NULL;
-	}
-
 	if (!complete || r->until_close)
 		c->keep_alive = false;
 	relay_free(r);
@@ -273,110 +204,31 @@ relay_done(struct relay *r, bool complete)
 		    BEV_TRIG_DEFER_CALLBACKS);
 }
 
-static void next_attempt(struct relay *r);
-
-/* An attempt failed before anything reached the client: note it, try the next. */
+/* An attempt failed before anything reached the client: keep what the
+ * client is told if no candidate is left. */
 static void
-attempt_failed(struct relay *r, int status, const char *code, enum egress_stage stage,
-    const char *message)
+note_failure(struct relay *r, const struct upstream_result *res)
 {
-	report_outcome(r, strstr(message, "timed out") ? "timeout" : "error",
-	    egress_stage_name(stage), message);
-	r->err_status = status;
-	snprintf(r->err_code, sizeof(r->err_code), "%s", code ? code : "");
-	snprintf(r->err_message, sizeof(r->err_message), "%s", message);
-	r->err_stage = stage;
-	if (r->up != NULL) {
-		bufferevent_free(r->up);
-		r->up = NULL;
-	}
-	next_attempt(r);
-}
+	const char *code;
 
-/* ---- streaming the body ---------------------------------------------------- */
-
-/* Move what the framing allows from upstream to the client; true when complete. */
-static bool
-forward_body(struct relay *r)
-{
-	struct evbuffer *in = bufferevent_get_input(r->up);
-	struct evbuffer *out = bufferevent_get_output(r->c->bev);
-	size_t avail = evbuffer_get_length(in), take = 0;
-
-	switch (r->resp.framing) {
-	case HTTP_RESPONSE_NO_BODY:
-		return true;
-	case HTTP_RESPONSE_LENGTH:
-		take = avail < r->remaining ? avail : (size_t)r->remaining;
-		r->remaining -= take;
-		break;
-	case HTTP_RESPONSE_UNTIL_CLOSE:
-		take = avail;
-		break;
-	case HTTP_RESPONSE_CHUNKED:
-		/* the framer only counts; it sees all that arrived, in one piece */
-		if (avail > 0)
-			chunked_feed(&r->chunks, (const char *)evbuffer_pullup(in, -1), avail,
-			    &take);
-		break;
-	}
-	if (take > 0) {
-		evbuffer_remove_buffer(in, out, take);
-		r->bytes += take;
-	}
-	io_flush_now(r->c->bev);	/* with the head, when it is still waiting */
-	if (r->resp.framing == HTTP_RESPONSE_LENGTH)
-		return r->remaining == 0;
-	if (r->resp.framing == HTTP_RESPONSE_CHUNKED)
-		return r->chunks.step == CHUNKED_DONE;
-	return false;
-}
-
-static void
-stream(struct relay *r)
-{
-	if (r->resp.framing == HTTP_RESPONSE_CHUNKED && r->chunks.step == CHUNKED_INVALID) {
-		report_outcome(r, "error", "body", "upstream sent malformed chunked framing");
-		relay_done(r, false);
-		return;
-	}
-	if (forward_body(r)) {
-		report_outcome(r, "success", "done", NULL);
-		relay_done(r, true);
-		return;
-	}
-	if (r->resp.framing == HTTP_RESPONSE_CHUNKED && r->chunks.step == CHUNKED_INVALID) {
-		report_outcome(r, "error", "body", "upstream sent malformed chunked framing");
-		relay_done(r, false);
-		return;
-	}
-	/* backpressure: a slow client pauses the upstream */
-	if (evbuffer_get_length(bufferevent_get_output(r->c->bev)) > RELAY_CLIENT_HIGH_WATER)
-		bufferevent_disable(r->up, EV_READ);
+	upstream_result_reply(res, &r->err_status, &code);
+	snprintf(r->err_code, sizeof(r->err_code), "%s", code != NULL ? code : "");
+	snprintf(r->err_message, sizeof(r->err_message), "%s", res->message);
 }
 
 void
 relay_client_drained(struct relay *r)
 {
-	if (r->state == RELAY_STREAMING && r->up != NULL)
-		io_enable(r->up, EV_READ);
+	upstream_sink_drained(&r->up);
 }
 
 /* ---- the response head ------------------------------------------------------ */
 
 static void
-set_read_deadline(struct relay *r, long ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	bufferevent_set_timeouts(r->up, &tv, NULL);
-}
-
-static void
 send_response_head(struct relay *r)
 {
 	struct textbuf *t = &r->w->scratch;
-	const struct http_response_head *h = &r->resp;
+	const struct http_response_head *h = &r->up.resp;
 	size_t i;
 
 	textbuf_reset(t);
@@ -413,12 +265,12 @@ send_response_head(struct relay *r)
 	textbuf_add_str(t, "X-OmniRoute-Connection: ");
 	textbuf_add_str(t, r->cur->connection[0] ? r->cur->connection : "none");
 	textbuf_add_str(t, "\r\nX-OmniRoute-Proxy-Level: ");
-	textbuf_add_str(t, r->level);
+	textbuf_add_str(t, r->up.level);
 	textbuf_add_str(t, "\r\nX-OmniRoute-Proxy-Id: ");
-	textbuf_add_str(t, r->proxy_id[0] ? r->proxy_id : "none");
+	textbuf_add_str(t, r->up.proxy_id[0] ? r->up.proxy_id : "none");
 	textbuf_add_str(t, r->c->keep_alive && !r->until_close ?
 	    "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
-	/* written with the first body bytes (stream flushes both at once) */
+	/* written with the first body bytes (upstream.c flushes both at once) */
 	bufferevent_write(r->c->bev, t->data, t->len);
 	r->c->head_sent = true;		/* its Connection word is given */
 }
@@ -441,13 +293,21 @@ candidate_may_run(struct relay *r, const struct relay_candidate *rc)
 	return !rc->after_provider_answer || answered_in_group(r, rc) != NULL;
 }
 
+/*
+ * The provider answered with a status that fails over (upstream.c applies
+ * upstream_worth_failing_over): true when a later candidate may run, so the
+ * answer is declined and the next one tried.
+ */
 static bool
-worth_failing_over(struct relay *r, int status)
+another_candidate(struct upstream *u)
 {
+	struct relay *r = u->arg;
+	int status = u->resp.status;
 	size_t i;
 
-	if (!(status == 401 || status == 403 || status == 429 || status >= 500))
-		return false;
+	/* the provider's own answer: what fallback mode falls back on */
+	if (!r->cur->cliproxyapi && (status == 429 || status >= 500))
+		r->cur->provider_answered = true;
 	for (i = r->next; i < r->ncand; i++)
 		if (candidate_may_run(r, &r->cand[i]))
 			return true;
@@ -455,106 +315,27 @@ worth_failing_over(struct relay *r, int status)
 }
 
 static void
-on_upstream_read(struct bufferevent *bev, void *arg)
+on_upstream_head(struct upstream *u)
 {
-	struct relay *r = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t len;
-	enum parse p;
-	char msg[400];
-
-	io_flush_now(bev);	/* TLS may have answered something while reading */
-	while (r->state == RELAY_AWAIT_HEAD) {
-		len = evbuffer_get_length(in);
-		if (len == 0)
-			return;
-		p = http_parse_response_head((const char *)evbuffer_pullup(in,
-		    (ssize_t)(len < RELAY_MAX_RESPONSE_HEAD ? len : RELAY_MAX_RESPONSE_HEAD)),
-		    len < RELAY_MAX_RESPONSE_HEAD ? len : RELAY_MAX_RESPONSE_HEAD,
-		    RELAY_MAX_RESPONSE_HEAD, strcmp(r->c->method, "HEAD") == 0, &r->resp);
-		if (p == PARSE_MORE)
-			return;
-		if (p == PARSE_INVALID) {
-			snprintf(msg, sizeof(msg), "%s sent a malformed response: %s",
-			    r->cur->provider, r->resp.error_message);
-			attempt_failed(r, 502, "UPSTREAM_MALFORMED", EGRESS_READY, msg);
-			return;
-		}
-		if (r->resp.status < 200) {	/* 100 Continue, 103 Early Hints */
-			evbuffer_drain(in, r->resp.head_len);
-			if (++r->interim > RELAY_MAX_INTERIM) {
-				attempt_failed(r, 502, "UPSTREAM_MALFORMED", EGRESS_READY,
-				    "too many interim responses");
-				return;
-			}
-			continue;
-		}
-		/* the provider's own answer: what fallback mode falls back on */
-		if (!r->cur->cliproxyapi && (r->resp.status == 429 || r->resp.status >= 500))
-			r->cur->provider_answered = true;
-		if (worth_failing_over(r, r->resp.status)) {
-			if ((r->resp.status == 401 || r->resp.status == 403 ||
-			    r->resp.status == 429) && r->cur->connection[0] != '\0')
-				relay_cool_down(r->w, r->cur->connection);
-			snprintf(msg, sizeof(msg), "%s answered %d",
-			    r->cur->provider, r->resp.status);
-			attempt_failed(r, 502, "UPSTREAM_STATUS", EGRESS_READY, msg);
-			return;
-		}
-		if ((r->resp.status == 401 || r->resp.status == 403 ||
-		    r->resp.status == 429) && r->cur->connection[0] != '\0')
-			relay_cool_down(r->w, r->cur->connection);
-		send_response_head(r);	/* the head's fields point into `in` */
-		evbuffer_drain(in, r->resp.head_len);
-		r->state = RELAY_STREAMING;
-		/* reasoning models pause long between events: a generous idle limit */
-		set_read_deadline(r, r->w->cfg->body_idle_timeout_ms);
-		r->remaining = r->resp.content_length;
-		chunked_init(&r->chunks);
-	}
-	stream(r);
+	send_response_head(u->arg);
 }
 
-static void
-on_upstream_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct relay *r = arg;
-	char msg[400];
+static void next_attempt(struct relay *r);
 
-	(void)bev;
-	if (what & BEV_EVENT_TIMEOUT) {
-		if (r->state == RELAY_AWAIT_HEAD) {
-			snprintf(msg, sizeof(msg), "%s: no response head within %ld ms "
-			    "(timed out)", r->cur->provider, r->w->cfg->response_head_timeout_ms);
-			attempt_failed(r, 504, "UPSTREAM_TIMEOUT", EGRESS_READY, msg);
-			return;
-		}
-		report_outcome(r, "timeout", "body", "no body bytes within the idle limit");
-		relay_done(r, false);
+static void
+on_upstream_done(struct upstream *u)
+{
+	struct relay *r = u->arg;
+
+	if (u->result.stage >= UPSTREAM_STAGE_BODY) {
+		/* the client has the head: the body is whole, or it sees the cut */
+		relay_done(r, u->result.error == UPSTREAM_OK);
 		return;
 	}
-	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
-		return;
-	if (r->state == RELAY_AWAIT_HEAD) {
-		snprintf(msg, sizeof(msg), "%s closed the connection before answering",
-		    r->cur->provider);
-		attempt_failed(r, 502, "UPSTREAM_CLOSED", EGRESS_READY, msg);
-		return;
-	}
-	/* the upstream is gone mid-body: pass what is left, then judge */
-	if (r->state == RELAY_STREAMING && forward_body(r)) {
-		report_outcome(r, "success", "done", NULL);
-		relay_done(r, true);
-		return;
-	}
-	if (r->resp.framing == HTTP_RESPONSE_UNTIL_CLOSE && (what & BEV_EVENT_EOF)) {
-		report_outcome(r, "success", "done", NULL);
-		relay_done(r, true);
-		return;
-	}
-	/* truncated: the client sees the cut (no final chunk, short length) */
-	report_outcome(r, "error", "body", "the upstream closed the connection mid-body");
-	relay_done(r, false);
+	/* nothing reached the client, and every such failure is worth another
+	 * candidate (upstream_worth_failing_over): the next, if any is left */
+	note_failure(r, &u->result);
+	next_attempt(r);
 }
 
 /* ---- the upstream request ---------------------------------------------------- */
@@ -588,55 +369,35 @@ dropped_request_header(const struct http_header *conn, const struct http_header 
 	return http_is_relay_marker(f->name, f->name_len);
 }
 
-/* The upstream body: the client's bytes with the provider's model name in
- * place of the client's (splice), or the re-serialised JSON. Into t, or
- * written to bev when t is NULL. */
+/* The request to the current candidate: the client's head rewritten (its
+ * path under the provider's base, our auth), and the body with the
+ * provider's own model name — the client's bytes with that name spliced in,
+ * or the re-serialised JSON. */
 static void
-append_body(struct relay *r, const char *json, struct textbuf *t, struct bufferevent *bev)
+compose_request(struct upstream *u, struct textbuf *t, struct upstream_body *b)
 {
-	const char *pieces[3];
-	size_t lens[3], n = 0, i;
-
-	if (r->splice) {	/* every byte but the model's value passes as it came */
-		pieces[n] = r->c->body;
-		lens[n++] = r->model_off;
-		pieces[n] = r->cur->model;
-		lens[n++] = strlen(r->cur->model);
-		pieces[n] = r->c->body + r->model_off + r->model_len;
-		lens[n++] = r->c->body_len - r->model_off - r->model_len;
-	} else {
-		pieces[n] = json;
-		lens[n++] = strlen(json);
-	}
-	for (i = 0; i < n; i++) {
-		if (t != NULL)
-			textbuf_add(t, pieces[i], lens[i]);
-		else
-			bufferevent_write(bev, pieces[i], lens[i]);
-	}
-}
-
-static void
-write_request(struct relay *r, const struct http_url *base)
-{
-	/* composed aside, then handed over whole: over TLS every write would
-	 * otherwise become a record of its own */
-	struct textbuf *t = &r->w->scratch;
+	struct relay *r = u->arg;
+	const struct http_url *base = &u->target;
 	const struct http_request_head *h = &r->c->head;
 	const struct http_header *conn;
-	const char *body;
-	size_t i, body_len;
+	size_t i, body_len = 0;
 
-	/* the body goes with the provider's own model name */
-	if (r->splice) {
-		body = NULL;
-		body_len = r->c->body_len - r->model_len + strlen(r->cur->model);
+	if (r->splice) {	/* every byte but the model's value passes as it came */
+		b->data[0] = r->c->body;
+		b->len[0] = r->model_off;
+		b->data[1] = r->cur->model;
+		b->len[1] = strlen(r->cur->model);
+		b->data[2] = r->c->body + r->model_off + r->model_len;
+		b->len[2] = r->c->body_len - r->model_off - r->model_len;
+		b->count = 3;
 	} else {
 		json_object_object_add(r->body, "model", json_object_new_string(r->cur->model));
-		body = json_plain(r->body);
-		body_len = strlen(body);
+		b->data[0] = json_plain(r->body);
+		b->len[0] = strlen(b->data[0]);
+		b->count = 1;
 	}
-	textbuf_reset(t);
+	for (i = 0; i < b->count; i++)
+		body_len += b->len[i];
 	textbuf_add_str(t, r->c->method);
 	textbuf_add(t, " ", 1);
 	if (strcmp(base->path, "/") != 0)
@@ -653,66 +414,17 @@ write_request(struct relay *r, const struct http_url *base)
 	provider_head_auth(t, r->cur->auth_style, r->cur->key, r->cur->headers, h);
 	textbuf_add_str(t, "Content-Length: ");
 	textbuf_add_uint(t, body_len);
-	/* proxied upstream connections are not reused unless pooling is on */
-	textbuf_add_str(t, r->poolable ? "\r\nConnection: keep-alive\r\n\r\n" :
-	    "\r\nConnection: close\r\n\r\n");
-	io_write_on_demand(r->up);
-	if (body_len <= RELAY_INLINE_BODY_MAX) {
-		/* head and body in one write: one TLS record for a small call */
-		append_body(r, body, t, NULL);
-		bufferevent_write(r->up, t->data, t->len);
-	} else {
-		/* a large body goes straight from the request, not via the scratch
-		 * buffer (which would otherwise grow to the largest upload) */
-		bufferevent_write(r->up, t->data, t->len);
-		append_body(r, body, NULL, r->up);
-	}
-	io_flush_now(r->up);
+	textbuf_add(t, "\r\n", 2);
 }
 
-static void
-on_egress_ready(struct bufferevent *bev, enum egress_stage stage, const char *error,
-    void *arg)
-{
-	struct relay *r = arg;
-	struct http_url base;
-	const char *err;
-
-	r->egress = NULL;
-	if (bev == NULL) {
-		attempt_failed(r, strstr(error, "timed out") ? 504 : 502,
-		    stage == EGRESS_TLS ? "UPSTREAM_TLS" : r->proxy_id[0] ?
-		    "PROXY_UNREACHABLE" : "UPSTREAM_UNREACHABLE", stage, error);
-		return;
-	}
-	(void)err;
-	base = r->target;
-	r->up = bev;
-	r->state = RELAY_AWAIT_HEAD;
-	r->interim = 0;
-	write_request(r, &base);
-	set_read_deadline(r, r->w->cfg->response_head_timeout_ms);
-	bufferevent_setcb(bev, on_upstream_read, NULL, on_upstream_event, r);
-	/* EV_READ only: a TLS filter has its EV_WRITE from egress, and the bottom
-	 * socket arms its own only for a remainder (io.c) */
-	io_enable(bev, EV_READ);
-}
+static const struct upstream_ops relay_ops = {
+	.compose = compose_request,
+	.may_fail_over = another_candidate,
+	.on_head = on_upstream_head,
+	.done = on_upstream_done,
+};
 
 /* ---- attempts ------------------------------------------------------------------- */
-
-/* This attempt may not leave (fail-closed): note why, and go on with the next. */
-static void
-refuse_attempt(struct relay *r, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->err_message, sizeof(r->err_message), fmt, ap);
-	va_end(ap);
-	report_outcome(r, "error", "resolve", r->err_message);
-	r->err_status = 503;
-	snprintf(r->err_code, sizeof(r->err_code), "%s", code);
-}
 
 /* A fallback candidate takes the connection whose provider answered 429/5xx. */
 static void
@@ -726,13 +438,12 @@ take_connection(struct relay_candidate *rc, const struct relay_candidate *from)
 	rc->key = from->key != NULL ? xstrdup(from->key) : NULL;
 }
 
+/* The next candidate that may run gets an attempt; none left: the last error. */
 static void
 next_attempt(struct relay *r)
 {
-	struct resolve_request req;
-	struct egress_target target;
-	struct http_url base;
-	const char *err;
+	struct upstream *u = &r->up;
+	bool started;
 
 	while (r->next < r->ncand) {
 		r->cur = &r->cand[r->next++];
@@ -744,72 +455,22 @@ next_attempt(struct relay *r)
 		str_copy(r->c->acc.provider, sizeof(r->c->acc.provider), r->cur->provider);
 		str_copy(r->c->acc.connection, sizeof(r->c->acc.connection),
 		    r->cur->connection);
-		r->c->acc.proxy_level[0] = r->c->acc.proxy_id[0] = '\0';
-		r->started_ms = monotonic_ms();
-		r->bytes = 0;
-		r->proxy_id[0] = '\0';
-		memset(&req, 0, sizeof(req));
-		req.connection_id = r->cur->connection[0] ? r->cur->connection : NULL;
-		req.provider_id = r->cur->provider;
-		req.combo_id = r->cur->combo;
-		req.fail_open = r->w->cfg->proxy_fail_open;
+		u->url = r->cur->base_url;
+		u->name = r->cur->provider;
+		u->provider = r->cur->provider;
+		u->connection = r->cur->connection;
+		u->combo = r->cur->combo;
+		u->model = r->cur->model;
 		/* the hop to CLIProxyAPI is an egress unless it stays on this machine */
-		req.delegated = r->cur->cliproxyapi &&
+		u->delegated = r->cur->cliproxyapi &&
 		    cliproxyapi_is_local(r->w->cfg->cliproxyapi_url);
-		proxy_resolve(&r->w->snap, &req, &r->res);
-		str_copy(r->level, sizeof(r->level), resolve_level_name(&r->res));
-		str_copy(r->c->acc.proxy_level, sizeof(r->c->acc.proxy_level), r->level);
-		if (r->res.outcome == RESOLVE_REFUSED) {
-			refuse_attempt(r, "PROXY_ASSIGNED_UNAVAILABLE", "PROXY_ASSIGNED_"
-			    "UNAVAILABLE: the proxy assigned at the %s level is inactive "
-			    "or missing; refusing to egress directly", r->level);
-			continue;
-		}
-		if (r->res.outcome == RESOLVE_PROXY) {
-			str_copy(r->proxy_id, sizeof(r->proxy_id), r->res.proxy->id);
-			str_copy(r->c->acc.proxy_id, sizeof(r->c->acc.proxy_id), r->proxy_id);
-			/* a pooled tunnel is only reused through the same proxy endpoint
-			 * with the same credentials (a changed user can mean another exit) */
-			snprintf(r->via, sizeof(r->via), "%016llx|%.36s@%s://%.255s:%u",
-			    (unsigned long long)proxy_credentials_fingerprint(
-			    r->res.proxy->username, r->res.proxy->password), r->res.proxy->id,
-			    proxy_type_name(r->res.proxy->type), r->res.proxy->host,
-			    r->res.proxy->port);
-			if (r->res.proxy->type == PROXY_TYPE_SOCKS5 &&
-			    !r->w->cfg->enable_socks5_proxy) {
-				refuse_attempt(r, "SOCKS5_DISABLED", "SOCKS5 proxy is disabled "
-				    "(set ENABLE_SOCKS5_PROXY=true to enable); the %s level "
-				    "assigns a SOCKS5 proxy", r->level);
-				continue;
-			}
-		}
-		if (http_url_parse(r->cur->base_url, &base, &err) != 0) {
-			report_outcome(r, "error", "route", err);
-			r->err_status = 502;
-			snprintf(r->err_message, sizeof(r->err_message),
-			    "provider %s has an unusable base URL: %s",
-			    r->cur->provider, err);
-			continue;
-		}
-		r->target = base;
-		r->direct = r->res.outcome != RESOLVE_PROXY;	/* direct or delegated */
-		r->poolable = r->direct ? r->w->cfg->pool_idle_ms > 0 :
-		    r->w->cfg->pool_proxied_idle_ms > 0;
-		r->state = RELAY_CONNECTING;
-		if (r->poolable) {
-			struct bufferevent *idle = pool_take(r->w, base.host,
-			    (uint16_t)base.port, base.tls, r->direct ? NULL : r->via);
-			if (idle != NULL) {
-				on_egress_ready(idle, EGRESS_READY, NULL, r);
-				return;
-			}
-		}
-		target.host = r->target.host;
-		target.port = (uint16_t)r->target.port;
-		target.tls = r->target.tls;
-		r->egress = egress_open(&r->w->egress_env, &target, r->res.outcome == RESOLVE_PROXY ?
-		    r->res.proxy : NULL, on_egress_ready, r);
-		return;
+		/* a refusing assignment, SOCKS5 off or a bad URL: the next one */
+		started = upstream_start(u) == 0;
+		str_copy(r->c->acc.proxy_level, sizeof(r->c->acc.proxy_level), u->level);
+		str_copy(r->c->acc.proxy_id, sizeof(r->c->acc.proxy_id), u->proxy_id);
+		if (started)
+			return;
+		note_failure(r, &u->result);
 	}
 	relay_fail(r, r->err_status ? r->err_status : 503,
 	    r->err_code[0] ? r->err_code : NULL,
@@ -962,6 +623,15 @@ relay_start(struct http_conn *c)
 	r->w = c->w;
 	c->relay = r;
 	c->state = CONN_RELAYING;
+	/* every attempt: its answer streams to the client, its outcome reported */
+	r->up.w = c->w;
+	r->up.ops = &relay_ops;
+	r->up.arg = r;
+	r->up.sink = c->bev;
+	r->up.report = true;
+	r->up.request_is_head = strcmp(c->method, "HEAD") == 0;
+	r->up.head_timeout_ms = c->w->cfg->response_head_timeout_ms;
+	r->up.body_idle_ms = c->w->cfg->body_idle_timeout_ms;
 	io_enable(c->bev, EV_READ);	/* to notice a client that leaves */
 	q = c->target + 3;			/* "/v1/…" → "/…" (with the query) */
 	if (strlen(q) >= sizeof(r->suffix)) {
