@@ -379,30 +379,22 @@ oneproxy_delete(struct master *m, const char *id, long long *deleted)
 	sqlite3_stmt *st;
 
 	*deleted = 0;
-	if (db_begin(m->db) != 0)
-		return -1;
 	st = db_prepare(m->db, "DELETE FROM proxy_assignments WHERE proxy_id IN "
 	    "(SELECT id FROM proxy_registry WHERE source = 'oneproxy' AND (?1 IS NULL OR id = ?1))");
 	if (st == NULL)
-		goto fail;
+		return -1;
 	db_bind_text(st, 1, id);
 	if (db_exec_stmt(st) != 0)
-		goto fail;
+		return -1;
 	st = db_prepare(m->db, "DELETE FROM proxy_registry WHERE source = 'oneproxy' "
 	    "AND (?1 IS NULL OR id = ?1)");
 	if (st == NULL)
-		goto fail;
+		return -1;
 	db_bind_text(st, 1, id);
 	if (db_exec_stmt(st) != 0)
-		goto fail;
+		return -1;
 	*deleted = sqlite3_changes(m->db);
-	if (db_commit(m->db) != 0)
-		goto fail;
 	return 0;
-fail:
-	*deleted = 0;
-	db_rollback(m->db);
-	return -1;
 }
 
 int

@@ -71,9 +71,10 @@ enum oneproxy_strategy {
 struct json_object *oneproxy_rotate(struct master *m, enum oneproxy_strategy strategy);
 
 /*
- * Delete one 1proxy row (id) or all (id NULL) with their assignments, in one
- * transaction. *deleted rows gone. 0, or -1 on a storage error (nothing
- * changed). A manual row's id deletes nothing.
+ * Delete one 1proxy row (id) or all (id NULL) with their assignments, inside
+ * the caller's transaction (the command dispatcher's: a storage error rolls
+ * both back). *deleted rows gone. 0, or -1 on a storage error. A manual
+ * row's id deletes nothing.
  */
 int	oneproxy_delete(struct master *m, const char *id, long long *deleted);
 

@@ -181,7 +181,7 @@ def test_partial_failure_keeps_rows_and_reports_them(start, feed):
     (b'{"proxies": {"ip": "127.0.0.1"}}', "no \"proxies\" array"),
     (b"{\"proxies\": [" + b",".join([b"{}"] * 101) + b"]}", "101 rows"),
     (b'{"proxies": []}' + b" " * (4 * 1024 * 1024 + 1), "larger than"),
-])
+], ids=["html", "no-array", "too-many-rows", "oversized"])
 def test_garbage_pages_fail_cleanly(start, feed, body, why):
     d = start()
     feed.script(FEED, body=body)
@@ -340,22 +340,23 @@ def test_sync_goes_through_the_global_proxy(start, feed, peers):
 def test_failed_calls_degrade_until_out_of_rotation(start, feed, ca):
     provider = ProviderStandIn(ca)
     try:
-        d = start()
+        d = start(ONEPROXY_MIN_QUALITY_THRESHOLD=20)
         dead = free_port()                      # nothing listens there
         feed.script(FEED, body=page([feed_row(1, quality=30, protocol="http",
                                               host="127.0.0.1", port=dead,
                                               validated="2026-01-01T00:00:00Z")]))
         sync(d)
         rec = registry(d)["items"][0]
-        status, _ = d.http("POST", "/api/providers", {"id": "openai", "name": "OpenAI",
+        status, _ = d.http("POST", "/api/providers", {"id": "standin", "name": "Stand-in",
                                                        "baseUrl": provider.url("/v1")})
         assert status == 201
-        status, _ = d.http("POST", "/api/connections", {"provider": "openai",
+        status, _ = d.http("POST", "/api/connections", {"provider": "standin",
                                                          "name": "k", "key": "sk-test"})
         assert status == 201
-        d.http("PUT", "/api/v1/management/proxies/assignments",
-               {"scope": "provider", "scopeId": "openai", "proxyId": rec["id"]})
-        body = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+        status, _ = d.http("PUT", "/api/v1/management/proxies/assignments",
+                           {"scope": "provider", "scopeId": "standin", "proxyId": rec["id"]})
+        assert status == 200
+        body = {"model": "standin/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
         def score():
             status, got = d.http("GET", "/api/v1/management/proxies?id=" + rec["id"])
@@ -421,3 +422,15 @@ def test_omnirctl_sync_progress(start, feed):
     assert "1proxy sync: page 1 read" in text and "0 added, 107 updated" in text, text
     rc, out, err = d.ctl("--json", "oneproxy", "status")
     assert json.loads(out)["lastSyncSuccess"] is True
+
+
+def test_periodic_sync(start, feed):
+    feed.script(FEED, times=None, body=page([feed_row(i) for i in range(3)]))
+    d = start(ONEPROXY_SYNC_INTERVAL=1)
+
+    def synced():
+        status, st = d.http("GET", "/api/settings/oneproxy?action=status")
+        return st["lastSyncSuccess"] is True and st["lastSyncCount"] == 3
+    assert wait_for(synced, 10)
+    assert registry(d)["total"] == 3
+    assert len(feed_paths(feed)) >= 1
