@@ -198,7 +198,6 @@ read_protocol(struct json_object *v, struct oneproxy_row *row, const struct onep
 	const char *s = json_object_get_string(v);
 	size_t i, len = (size_t)json_object_get_string_len(v);
 
-	(void)policy;
 	if (!json_object_is_type(v, json_type_string) || len == 0 || len >= sizeof(lower))
 		return "must be http, https or socks5";
 	for (i = 0; i < len; i++)
@@ -206,6 +205,8 @@ read_protocol(struct json_object *v, struct oneproxy_row *row, const struct onep
 	lower[len] = '\0';
 	if (strlen(s) != len || !proxy_type_parse(lower, &row->type))
 		return "must be http, https or socks5 (other kinds cannot be dialled)";
+	if (row->type == PROXY_TYPE_SOCKS5 && policy->refuse_socks5)
+		return "is socks5, and SOCKS5 proxy is disabled";
 	return NULL;
 }
 

@@ -13,7 +13,8 @@
  *             ip_literal_scope below)
  *   port      an integer 1..65535
  *   protocol  "http", "https" or "socks5" (any case); the registry can dial
- *             nothing else, so "socks4" and the rest are left out
+ *             nothing else, so "socks4" and the rest are left out, and so is
+ *             "socks5" while SOCKS5 is disabled
  * and may carry, each null or absent when unknown:
  *   country_code       two ASCII letters (stored upper-cased)
  *   quality_score      an integer 0..100
@@ -80,6 +81,7 @@ struct oneproxy_row {
 struct oneproxy_policy {
 	int		 min_quality;		/* 0..100 */
 	bool		 allow_private;		/* ONEPROXY_ALLOW_PRIVATE */
+	bool		 refuse_socks5;		/* ENABLE_SOCKS5_PROXY=false */
 	size_t		 page_size;		/* rows asked for (1..ONEPROXY_PAGE_SIZE) */
 };
 

@@ -193,6 +193,7 @@ oneproxy_page_start(struct worker *w, uint64_t tag, struct json_object *args)
 	    json_object_get_int(v) : 50;
 	f->policy.allow_private = json_object_object_get_ex(args, "allowPrivate", &v) &&
 	    json_object_get_boolean(v);
+	f->policy.refuse_socks5 = !w->cfg->enable_socks5_proxy;
 	if (json_object_object_get_ex(args, "timeoutMs", &v) && json_object_get_int64(v) > 0)
 		timeout_ms = (long)json_object_get_int64(v);
 	tv.tv_sec = timeout_ms / 1000;

@@ -58,7 +58,7 @@ read_under(const uint8_t *data, size_t size, const struct oneproxy_policy *polic
 		check(policy->allow_private || scope == IP_SCOPE_PUBLIC);
 		check(row->port >= 1);
 		check(row->type == PROXY_TYPE_HTTP || row->type == PROXY_TYPE_HTTPS ||
-		    row->type == PROXY_TYPE_SOCKS5);
+		    (row->type == PROXY_TYPE_SOCKS5 && !policy->refuse_socks5));
 		check(policy->min_quality == 0 || row->quality_score >= policy->min_quality);
 		check(row->quality_score >= -1 && row->quality_score <= 100);
 		check(printable(row->anonymity) && printable(row->country_code) &&
@@ -72,8 +72,8 @@ read_under(const uint8_t *data, size_t size, const struct oneproxy_policy *polic
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct oneproxy_policy public_only = { 50, false, 100 };
-	static const struct oneproxy_policy small_private = { 0, true, 3 };
+	static const struct oneproxy_policy public_only = { 50, false, false, 100 };
+	static const struct oneproxy_policy small_private = { 0, true, true, 3 };
 
 	read_under(data, size, &public_only);
 	read_under(data, size, &small_private);

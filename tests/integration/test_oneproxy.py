@@ -434,3 +434,11 @@ def test_periodic_sync(start, feed):
     assert wait_for(synced, 10)
     assert registry(d)["total"] == 3
     assert len(feed_paths(feed)) >= 1
+
+
+def test_socks5_rows_left_out_while_socks5_is_disabled(start, feed):
+    d = start(ENABLE_SOCKS5_PROXY="false")
+    feed.script(FEED, body=page([feed_row(i) for i in range(3)]))   # http, socks5, https
+    status, res = sync(d)
+    assert res["success"] is True and res["added"] == 2 and res["failed"] == 1
+    assert {it["type"] for it in registry(d)["items"]} == {"http", "https"}

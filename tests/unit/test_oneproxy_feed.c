@@ -17,8 +17,9 @@
 
 #include "oneproxy_feed.h"
 
-static const struct oneproxy_policy allow_loopback = { 50, true, 100 };
-static const struct oneproxy_policy public_only = { 50, false, 100 };
+static const struct oneproxy_policy allow_loopback = { 50, true, false, 100 };
+static const struct oneproxy_policy public_only = { 50, false, false, 100 };
+static const struct oneproxy_policy no_socks5 = { 50, true, true, 100 };
 
 static enum ip_scope
 scope(const char *s)
@@ -178,6 +179,8 @@ test_row_rules(void **state)
 	assert_row_fails(&allow_loopback,
 	    "\"ip\":\"127.0.0.1\",\"port\":80,\"protocol\":\"\"", "protocol must be");
 	assert_row_fails(&allow_loopback, "\"ip\":\"127.0.0.1\",\"port\":80", "protocol is required");
+	assert_row_fails(&no_socks5, "\"ip\":\"127.0.0.1\",\"port\":80,\"protocol\":\"SOCKS5\"",
+	    "protocol is socks5, and SOCKS5 proxy is disabled");
 	assert_row_fails(&allow_loopback, "\"ip\":\"127.0.0.1\"," OK_ROW ",\"country_code\":\"USA\"",
 	    "country_code must be two letters");
 	assert_row_fails(&allow_loopback, "\"ip\":\"127.0.0.1\"," OK_ROW ",\"country_code\":\"1A\"",
@@ -208,7 +211,7 @@ static void
 test_threshold(void **state)
 {
 	struct oneproxy_page *page = malloc(sizeof(*page));
-	struct oneproxy_policy zero = { 0, true, 100 };
+	struct oneproxy_policy zero = { 0, true, false, 100 };
 	char err[200];
 	const char *body = "{\"proxies\":[{\"ip\":\"127.0.0.1\",\"port\":80,\"protocol\":\"http\"},"
 	    "{\"ip\":\"127.0.0.1\",\"port\":81,\"protocol\":\"http\",\"quality_score\":50},"
@@ -230,7 +233,7 @@ static void
 assert_page_fails(const char *body, size_t len, size_t page_size, const char *why)
 {
 	struct oneproxy_page *page = malloc(sizeof(*page));
-	struct oneproxy_policy p = { 50, true, page_size };
+	struct oneproxy_policy p = { 50, true, false, page_size };
 	char err[200];
 
 	if (oneproxy_feed_parse(body, len, &p, page, err, sizeof(err)) != -1)
