@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "edge_rules.h"
+#include "http_util.h"
 #include "util.h"
 
 enum setting_type { SET_STRING, SET_BOOL, SET_LONG };
@@ -49,6 +50,9 @@ static const struct setting settings[] = {
 	S("oneproxy_max_proxies", "ONEPROXY_MAX_PROXIES", "500", SET_LONG, oneproxy_max_proxies, 1, 100000),
 	S("oneproxy_min_quality_threshold", "ONEPROXY_MIN_QUALITY_THRESHOLD", "50", SET_LONG, oneproxy_min_quality, 0, 100),
 	S("oneproxy_enabled", "ONEPROXY_ENABLED", "true", SET_BOOL, oneproxy_enabled, 0, 0),
+	S("oneproxy_allow_private", "ONEPROXY_ALLOW_PRIVATE", "false", SET_BOOL, oneproxy_allow_private, 0, 0),
+	S("oneproxy_sync_interval", "ONEPROXY_SYNC_INTERVAL", "0", SET_LONG, oneproxy_sync_interval, 0, 604800),
+	S("oneproxy_timeout_ms", "ONEPROXY_TIMEOUT_MS", "30000", SET_LONG, oneproxy_timeout_ms, 100, 600000),
 	S("enable_socks5_proxy", "ENABLE_SOCKS5_PROXY", "true", SET_BOOL, enable_socks5_proxy, 0, 0),
 	S("require_api_key", "REQUIRE_API_KEY", "false", SET_BOOL, require_api_key, 0, 0),
 	S("proxy_fail_open", "PROXY_FAIL_OPEN", "false", SET_BOOL, proxy_fail_open, 0, 0),
@@ -386,6 +390,7 @@ config_wipe_secret(char **setting)
 int
 config_finish(struct config *cfg, char *err, size_t errlen)
 {
+	struct http_url feed_url;
 	const char *bad;
 	size_t bad_len;
 	long n;
@@ -439,6 +444,10 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 	if (!edge_origin_list_valid(cfg->allowed_origins, &bad, &bad_len)) {
 		snprintf(err, errlen, "allowed_origins: '%.*s' is not an origin "
 		    "(scheme://host[:port], no path; comma list)", (int)bad_len, bad);
+		return -1;
+	}
+	if (http_url_parse(cfg->oneproxy_api_url, &feed_url, &bad) != 0) {
+		snprintf(err, errlen, "oneproxy_api_url: %s", bad);
 		return -1;
 	}
 	if (*cfg->data_dir == '\0') {

@@ -37,6 +37,9 @@ struct config {
 	long		 oneproxy_max_proxies;
 	long		 oneproxy_min_quality;
 	bool		 oneproxy_enabled;
+	bool		 oneproxy_allow_private;	/* feed rows may be non-public */
+	long		 oneproxy_sync_interval;	/* seconds between syncs; 0 off */
+	long		 oneproxy_timeout_ms;		/* per feed page */
 	bool		 enable_socks5_proxy;
 	bool		 require_api_key;
 	bool		 proxy_fail_open;

@@ -11,29 +11,9 @@
 
 #include "model_list.h"
 #include "reply.h"
+#include "util.h"
 
 #define MODELS_JSON_DEPTH	32
-
-/* "2025-02-19T00:00:00Z" (RFC 3339, UTC, optional fraction) → seconds, or 0. */
-static int64_t
-rfc3339_seconds(const char *s)
-{
-	struct tm tm;
-	const char *end;
-	time_t t;
-
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (end == NULL)
-		return 0;
-	if (*end == '.')
-		for (end++; *end >= '0' && *end <= '9'; end++)
-			;
-	if (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0)
-		return 0;
-	t = timegm(&tm);
-	return t < 0 ? 0 : (int64_t)t;
-}
 
 /* "<provider>/<id>" into out when id is usable; false when it is not. */
 static bool
@@ -66,7 +46,7 @@ model_entry(const char *provider, const char *id, struct json_object *from)
 		created = json_object_get_int64(v);
 	else if (json_object_object_get_ex(from, "created_at", &v) &&
 	    json_object_is_type(v, json_type_string))
-		created = rfc3339_seconds(json_object_get_string(v));
+		created = rfc3339_utc_seconds(json_object_get_string(v));
 	if (json_object_object_get_ex(from, "owned_by", &v) &&
 	    json_object_is_type(v, json_type_string) && json_object_get_string_len(v) > 0)
 		owner = json_object_get_string(v);

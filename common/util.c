@@ -237,3 +237,23 @@ utf8_valid(const char *text, size_t len)
 	}
 	return true;
 }
+
+int64_t
+rfc3339_utc_seconds(const char *s)
+{
+	struct tm tm;
+	const char *end;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end == NULL)
+		return 0;
+	if (*end == '.')
+		for (end++; *end >= '0' && *end <= '9'; end++)
+			;
+	if (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0)
+		return 0;
+	t = timegm(&tm);
+	return t < 0 ? 0 : (int64_t)t;
+}

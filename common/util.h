@@ -18,6 +18,9 @@ int	 uuid_v4(char out[UUID_STR_LEN]);
 void	 iso_time_now(char *out, size_t outlen);
 /* The ISO time of (now - seconds_ago). */
 void	 iso_time_ago(char *out, size_t outlen, long seconds_ago);
+/* "2025-02-19T00:00:00Z" or "…+00:00" (RFC 3339, UTC, optional fraction)
+ * → seconds since the epoch; 0 when s is not such a time. */
+int64_t	 rfc3339_utc_seconds(const char *s);
 uint64_t monotonic_ms(void);
 /* Compare two strings in time that depends only on their lengths. */
 bool	 secret_equals(const char *a, const char *b);

@@ -91,6 +91,15 @@ static const struct grammar_option upstream_options[] = {
 	{ NULL,		NULL,		VALUE_STRING,	NULL },
 };
 
+static const struct grammar_option oneproxy_list_options[] = {
+	{ "--protocol",	"protocol",	VALUE_STRING,	"http|https|socks4|socks5" },
+	{ "--country",	"countryCode",	VALUE_STRING,	"CC" },
+	{ "--min-quality", "minQuality", VALUE_INT,	"N" },
+	{ "--limit",	"limit",	VALUE_INT,	"N" },
+	{ "--offset",	"offset",	VALUE_INT,	"N" },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
 static const struct grammar_option conn_test_options[] = {
 	{ "--timeout-ms", "timeoutMs",	VALUE_INT,	"N" },
 	{ NULL,		NULL,		VALUE_STRING,	NULL },
@@ -303,6 +312,37 @@ const struct grammar_command grammar_table[] = {
 		.words = "upstream delete", .command = "upstream.delete",
 		.positionals = { { "PROVIDER", "providerId", ARG_STRING, false } },
 		.help = "back to native",
+	}, {
+		.words = "oneproxy sync", .command = "oneproxy.sync",
+		.probe = true,
+		.help = "fetch the 1proxy feed through the global proxy and import its rows; "
+		    "shows progress on a terminal, then one line with the outcome",
+	}, {
+		.words = "oneproxy list", .command = "oneproxy.list",
+		.options = oneproxy_list_options,
+		.help = "active 1proxy rows, best quality first",
+	}, {
+		.words = "oneproxy stats", .command = "oneproxy.stats",
+		.help = "1proxy rows by protocol and country, and the sync status",
+	}, {
+		.words = "oneproxy status", .command = "oneproxy.status",
+		.help = "the last 1proxy sync and the circuit breaker",
+	}, {
+		.words = "oneproxy rotate", .command = "oneproxy.rotate",
+		.positionals = { { "STRATEGY", "strategy", ARG_STRING, true } },
+		.help = "the next 1proxy row: quality (default), random or sequential "
+		    "(walks them all, wrapping)",
+	}, {
+		.words = "oneproxy reset", .command = "oneproxy.reset",
+		.help = "close the 1proxy circuit breaker",
+	}, {
+		.words = "oneproxy delete", .command = "oneproxy.delete",
+		.positionals = { POS_ID },
+		.help = "delete one 1proxy row and its assignments",
+	}, {
+		.words = "oneproxy clear", .command = "oneproxy.delete",
+		.preset = "{\"clearAll\":true}",
+		.help = "delete every 1proxy row and their assignments (manual rows stay)",
 	}, {
 		.words = "legacy migrate", .command = "legacy.migrate",
 		.options = force_options,

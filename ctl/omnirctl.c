@@ -60,6 +60,7 @@ struct client {
 	char		*socket_path_buf;	/* owned, when built from the data dir */
 	bool		 json;
 	bool		 quiet;
+	bool		 progress_shown;	/* a progress line is on the terminal */
 	int		 fd;
 	char		*buf;		/* reply bytes read and not yet used */
 	size_t		 len;
@@ -301,19 +302,30 @@ read_more(struct client *c)
 	c->len += (size_t)n;
 }
 
+/*
+ * A 1xx progress line, on a terminal only: its "message" over the previous
+ * one (the last stays on screen); elsewhere the final reply is the output.
+ */
 static void
-print_progress(const struct client *c, const char *json, size_t len)
+print_progress(struct client *c, const char *json, size_t len)
 {
+	struct json_object *o, *v;
 	char *text;
 
-	if (c->json)
+	if (c->json || !isatty(fileno(stderr)))
 		return;
 	if ((text = strndup(json, len)) == NULL)
 		die(EXIT_CONNECTION, "out of memory");
-	fputs("progress: ", stderr);
-	print_sanitised(stderr, text, false);
-	fputc('\n', stderr);
+	o = json_tokener_parse(text);
 	free(text);
+	if (json_object_object_get_ex(o, "message", &v) &&
+	    json_object_is_type(v, json_type_string)) {
+		const char *message = json_object_get_string(v);
+		fputs("\r\033[K", stderr);
+		print_sanitised(stderr, message, false);
+		c->progress_shown = true;
+	}
+	json_object_put(o);
 }
 
 /* Read reply lines until the first non-1xx one, which is returned. */
@@ -345,6 +357,10 @@ read_reply(struct client *c, struct final_reply *out)
 			die(EXIT_CONNECTION, "malformed reply from %s: %s",
 			    c->socket_path, err);
 		if (line.status >= 200) {
+			if (c->progress_shown) {
+				fputc('\n', stderr);
+				c->progress_shown = false;
+			}
 			out->status = line.status;
 			out->json_len = line.json_len;
 			if ((out->json = strndup(line.json, line.json_len)) == NULL)
@@ -415,6 +431,20 @@ static const struct column proxy_columns[] = {
 	{ "STATUS",	"status",	NULL },
 	{ "AUTH",	NULL,		cell_auth },
 	{ "REGION",	"region",	NULL },
+	{ NULL,		NULL,		NULL },
+};
+
+static const struct column oneproxy_columns[] = {
+	{ "ID",		"id",		NULL },
+	{ "TYPE",	"type",		NULL },
+	{ "HOST",	"host",		NULL },
+	{ "PORT",	"port",		NULL },
+	{ "COUNTRY",	"countryCode",	NULL },
+	{ "QUALITY",	"qualityScore",	NULL },
+	{ "LATENCY_MS",	"latencyMs",	NULL },
+	{ "ANONYMITY",	"anonymity",	NULL },
+	{ "GOOGLE",	"googleAccess",	NULL },
+	{ "VALIDATED",	"lastValidated", NULL },
 	{ NULL,		NULL,		NULL },
 };
 
@@ -826,7 +856,23 @@ print_document(struct json_object *reply)
 	print_pretty(stdout, reply);
 }
 
+/* A reply that says what happened in one "message" line (the 1proxy sync). */
+static void
+print_outcome_message(struct json_object *reply)
+{
+	const char *message = string_field(reply, "message");
+
+	if (message == NULL) {
+		print_default(reply);
+		return;
+	}
+	print_sanitised(stdout, message, false);
+	putchar('\n');
+}
+
 static const struct view views[] = {
+	{ "oneproxy.list",	"items",	oneproxy_columns, NULL },
+	{ "oneproxy.sync",	NULL,		NULL,		print_outcome_message },
 	{ "proxy.list",		"items",	proxy_columns,	NULL },
 	{ "proxy.where_used",	"assignments",	assignment_columns, NULL },
 	{ "proxy.health",	"items",	health_columns,	NULL },

@@ -261,16 +261,8 @@ conn_test(struct master *m, struct json_object *args, struct reply *r)
 		return;
 	}
 	job = json_object_new_object();
-	if (res.outcome == RESOLVE_PROXY) {
-		struct json_object *p = json_object_new_object();
-		json_object_object_add(p, "id", json_object_new_string(res.proxy->id));
-		json_object_object_add(p, "type", json_object_new_string(proxy_type_name(res.proxy->type)));
-		json_object_object_add(p, "host", json_object_new_string(res.proxy->host));
-		json_object_object_add(p, "port", json_object_new_int(res.proxy->port));
-		json_object_object_add(p, "username", json_object_new_string(res.proxy->username));
-		json_object_object_add(p, "password", json_object_new_string(res.proxy->password));
-		json_object_object_add(job, "proxy", p);
-	}
+	if (res.outcome == RESOLVE_PROXY)
+		json_object_object_add(job, "proxy", job_proxy_json(res.proxy));
 	snprintf(url, sizeof(url), "%s/models", provider->base_url);
 	headers = json_object_new_object();
 	if (provider->auth == ROUTE_AUTH_BEARER && conn->key[0] != '\0') {

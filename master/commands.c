@@ -27,6 +27,9 @@ const struct command *const command_table[] = {
 	&cmd_combo_delete,
 	&cmd_apikey_list, &cmd_apikey_add, &cmd_apikey_delete,
 	&cmd_upstream_get, &cmd_upstream_set, &cmd_upstream_delete,
+	&cmd_oneproxy_list, &cmd_oneproxy_stats, &cmd_oneproxy_status,
+	&cmd_oneproxy_rotate, &cmd_oneproxy_reset, &cmd_oneproxy_delete,
+	&cmd_oneproxy_sync,
 	NULL,
 };
 

@@ -55,6 +55,8 @@ extern const struct command cmd_combo_list, cmd_combo_get, cmd_combo_add,
 	cmd_combo_update, cmd_combo_delete;
 extern const struct command cmd_apikey_list, cmd_apikey_add, cmd_apikey_delete;
 extern const struct command cmd_upstream_get, cmd_upstream_set, cmd_upstream_delete;
+extern const struct command cmd_oneproxy_list, cmd_oneproxy_stats, cmd_oneproxy_status,
+	cmd_oneproxy_rotate, cmd_oneproxy_reset, cmd_oneproxy_delete, cmd_oneproxy_sync;
 
 /*
  * A list reply: {"items","page":{"limit","offset","total"}} when paginated,

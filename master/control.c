@@ -160,6 +160,12 @@ master_send_reply_line(struct master *m, struct control_client *client,
 }
 
 void
+control_client_send_progress(struct control_client *c, const char *line, size_t len)
+{
+	bufferevent_write(c->bev, line, len);
+}
+
+void
 control_client_set_waiting(struct control_client *c)
 {
 	c->waiting = true;

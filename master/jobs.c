@@ -4,7 +4,9 @@
  * on a worker's channel (round robin over the serving workers; the messages
  * are in common/channel.h), remembers who asked, and relays the worker's
  * "job.result #tag status json" answer to them. A worker that dies with jobs
- * in hand fails them with 502.
+ * in hand fails them with 502. Some jobs are run by the master itself as a
+ * chain of worker jobs (the 1proxy sync): those steps answer to a function
+ * instead of an origin.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,22 +52,50 @@ answer_origin(struct master *m, const struct pending_job *j, int status,
 	free(line);
 }
 
-void
-master_start_job(struct master *m, const char *job, struct json_object *args,
-    struct control_client *client, struct worker_proc *origin, bool has_tag,
-    uint64_t tag)
+/* Jobs the master runs itself, as a chain of worker jobs. */
+static const struct {
+	const char	*name;
+	void		(*start)(struct master *m, struct json_object *args,
+			    struct control_client *client, struct worker_proc *origin,
+			    bool has_tag, uint64_t tag);
+} master_run_jobs[] = {
+	{ "oneproxy.sync", oneproxy_sync_start },
+};
+
+/* Hand the answer to whoever waits: a function, or an origin. Takes body. */
+static void
+job_finished(struct master *m, const struct pending_job *j, int status,
+    struct json_object *body)
+{
+	if (j->done != NULL)
+		j->done(m, j->done_ctx, status, body);
+	else
+		answer_origin(m, j, status, body);
+}
+
+struct json_object *
+job_proxy_json(const struct snap_proxy *p)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_string(p->id));
+	json_object_object_add(o, "type", json_object_new_string(proxy_type_name(p->type)));
+	json_object_object_add(o, "host", json_object_new_string(p->host));
+	json_object_object_add(o, "port", json_object_new_int(p->port));
+	json_object_object_add(o, "username", json_object_new_string(p->username));
+	json_object_object_add(o, "password", json_object_new_string(p->password));
+	return o;
+}
+
+/* Queue the job on a serving worker; j is filled by the caller (args stay theirs). */
+static void
+send_job(struct master *m, struct pending_job *j, const char *job, struct json_object *args)
 {
 	struct worker_proc *w = pick_worker(m);
-	struct pending_job *j = xcalloc(1, sizeof(*j));
 	const char *json;
 
-	j->client = client;
-	j->origin_slot = origin ? origin->slot : -1;
-	j->origin_pid = origin ? origin->pid : 0;
-	j->origin_has_tag = has_tag;
-	j->origin_tag = tag;
 	if (w == NULL) {
-		answer_origin(m, j, 503, error_envelope(503,
+		job_finished(m, j, 503, error_envelope(503,
 		    "no worker is serving; try again", NULL));
 		free(j);
 		return;
@@ -73,13 +103,48 @@ master_start_job(struct master *m, const char *job, struct json_object *args,
 	j->tag = ++m->next_job_tag;
 	j->worker_pid = w->pid;
 	TAILQ_INSERT_TAIL(&m->jobs, j, entry);
-	if (client != NULL)
-		control_client_set_waiting(client);
+	if (j->client != NULL)
+		control_client_set_waiting(j->client);
 	json = json_plain(args);
 	channel_send_tagged(bufferevent_get_output(w->channel), CHANNEL_JOB, j->tag, job,
 	    json, strlen(json));
 	/* the args may hold a proxy's credentials: wipe json-c's text */
 	explicit_bzero((char *)(uintptr_t)json, strlen(json));
+}
+
+void
+master_start_internal_job(struct master *m, const char *job, struct json_object *args,
+    job_done_fn done, void *ctx)
+{
+	struct pending_job *j = xcalloc(1, sizeof(*j));
+
+	j->done = done;
+	j->done_ctx = ctx;
+	j->origin_slot = -1;
+	send_job(m, j, job, args);
+	json_object_put(args);
+}
+
+void
+master_start_job(struct master *m, const char *job, struct json_object *args,
+    struct control_client *client, struct worker_proc *origin, bool has_tag,
+    uint64_t tag)
+{
+	struct pending_job *j;
+	size_t i;
+
+	for (i = 0; i < sizeof(master_run_jobs) / sizeof(master_run_jobs[0]); i++)
+		if (strcmp(master_run_jobs[i].name, job) == 0) {
+			master_run_jobs[i].start(m, args, client, origin, has_tag, tag);
+			return;
+		}
+	j = xcalloc(1, sizeof(*j));
+	j->client = client;
+	j->origin_slot = origin ? origin->slot : -1;
+	j->origin_pid = origin ? origin->pid : 0;
+	j->origin_has_tag = has_tag;
+	j->origin_tag = tag;
+	send_job(m, j, job, args);
 }
 
 void
@@ -106,10 +171,10 @@ master_job_answered(struct master *m, struct worker_proc *w, const char *line,
 	if (!well_formed ||
 	    (body = json_parse_document(rep.json, rep.json_len, 64)) == NULL) {
 		log_errorx("worker[%d] answered a job with a malformed line", w->slot);
-		answer_origin(m, j, 502, error_envelope(502,
+		job_finished(m, j, 502, error_envelope(502,
 		    "the worker's answer was malformed", NULL));
 	} else {
-		answer_origin(m, j, rep.status, body);
+		job_finished(m, j, rep.status, body);
 	}
 	free(j);
 }
@@ -124,7 +189,7 @@ master_jobs_worker_gone(struct master *m, pid_t pid)
 		if (j->worker_pid != pid)
 			continue;
 		TAILQ_REMOVE(&m->jobs, j, entry);
-		answer_origin(m, j, 502, error_envelope(502,
+		job_finished(m, j, 502, error_envelope(502,
 		    "the worker running the job exited", NULL));
 		free(j);
 	}
@@ -135,6 +200,7 @@ master_jobs_client_gone(struct master *m, struct control_client *client)
 {
 	struct pending_job *j;
 
+	oneproxy_sync_client_gone(m, client);
 	TAILQ_FOREACH(j, &m->jobs, entry)
 		if (j->client == client) {
 			j->client = NULL;

@@ -218,6 +218,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		notify_stopping();
 		notify_status("stopping: draining the workers");
 		control_close(m);
+		oneproxy_sync_stop(m);
 		supervisor_stop(m);
 		break;
 	}
@@ -662,6 +663,8 @@ main(int argc, char **argv)
 		log_errorx("cannot start the workers");
 		m->exit_code = 1;
 		supervisor_stop(m);
+	} else {
+		oneproxy_sync_schedule(m);
 	}
 	event_base_dispatch(m->base);
 	log_info(m->exit_code == 0 ? "stopped" : "stopped: the start failed");
@@ -677,6 +680,7 @@ out:
 		unlink(m->cfg.pid_file_path);
 	for (i = 0; i < m->listen_count; i++)
 		close(m->listen_fds[i]);
+	oneproxy_sync_stop(m);
 	if (m->respawn_timer != NULL)
 		event_free(m->respawn_timer);
 	if (m->stop_timer != NULL)

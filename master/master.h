@@ -83,10 +83,18 @@ struct pending_reply {
 TAILQ_HEAD(pending_list, pending_reply);
 
 /* A job handed to a worker; its answer goes back to whoever asked. */
+struct master;
+
+/* A job the master itself waits for (a step of a longer task); takes body. */
+typedef void (*job_done_fn)(struct master *m, void *ctx, int status,
+	    struct json_object *body);
+
 struct pending_job {
 	TAILQ_ENTRY(pending_job) entry;
 	uint64_t		 tag;		/* on the worker's channel */
 	pid_t			 worker_pid;
+	job_done_fn		 done;		/* set: the answer goes here, not to */
+	void			*done_ctx;	/* an origin */
 	struct control_client	*client;	/* or a worker that forwarded it: */
 	int			 origin_slot;
 	pid_t			 origin_pid;
@@ -137,6 +145,8 @@ struct master {
 	size_t			 outcomes_written;
 	uint64_t		 next_job_tag;
 	int			 next_job_worker;
+	struct oneproxy_sync	*oneproxy_sync;	/* the running 1proxy sync, or NULL */
+	struct event		*oneproxy_timer;	/* oneproxy_sync_interval */
 
 	time_t			 started_at;
 	bool			 stopping;
@@ -192,12 +202,31 @@ void	master_outcomes_flush(struct master *m);
 void	master_start_job(struct master *m, const char *job, struct json_object *args,
 	    struct control_client *client, struct worker_proc *origin,
 	    bool has_tag, uint64_t tag);
+/* Run a worker job whose answer goes to done(m, ctx, …) (takes args). */
+void	master_start_internal_job(struct master *m, const char *job,
+	    struct json_object *args, job_done_fn done, void *ctx);
+/* A proxy as a job's "proxy" argument (credentials in clear: the channel only). */
+struct json_object *job_proxy_json(const struct snap_proxy *p);
 /* The body "#tag status json" of a job.result from worker w: a job's answer. */
 void	master_job_answered(struct master *m, struct worker_proc *w, const char *body,
 	    size_t len);
 /* Worker w is gone: its jobs fail; a client going away drops its jobs' answers. */
 void	master_jobs_worker_gone(struct master *m, pid_t pid);
 void	master_jobs_client_gone(struct master *m, struct control_client *client);
+
+/* master/oneproxy_sync.c: the 1proxy sync (a chain of worker jobs) */
+struct oneproxy_sync;
+/* Why a sync cannot start now (disabled, breaker open), or NULL. */
+const char *oneproxy_sync_refusal(struct master *m, char *buf, size_t len);
+/* The running sync's counters (new object), or NULL when none runs. */
+struct json_object *oneproxy_sync_progress(const struct master *m);
+void	oneproxy_sync_start(struct master *m, struct json_object *args,
+	    struct control_client *client, struct worker_proc *origin, bool has_tag,
+	    uint64_t tag);
+void	oneproxy_sync_client_gone(struct master *m, struct control_client *client);
+/* (Re)arm the periodic sync from the configuration; stop it and any sync. */
+void	oneproxy_sync_schedule(struct master *m);
+void	oneproxy_sync_stop(struct master *m);
 
 /* master/logs.c: log_file/syslog/log_format (again at reload), SIGUSR1 */
 int	master_configure_logs(struct master *m, char *err, size_t errlen);
@@ -217,6 +246,9 @@ void	control_client_send(struct control_client *c, const char *line, size_t len)
 void	master_send_reply_line(struct master *m, struct control_client *client,
 	    int worker_slot, pid_t worker_pid, const char *line, size_t len);
 void	control_client_set_waiting(struct control_client *c);
+/* A 1xx progress line: the client goes on waiting for the final reply. */
+void	control_client_send_progress(struct control_client *c, const char *line,
+	    size_t len);
 void	control_close(struct master *m);
 
 /* Decrypt a stored credential ("" stays ""); NULL when the key is wrong. */

@@ -6,6 +6,9 @@
  * every 100 ms (or 256 rows), so no worker ever waits for the database. The
  * table is kept to the newest PROXY_LOGS_MAX_ROWS rows. The SQL is
  * master/log_store.c's; this file decides what a row says and when to write.
+ * A failure that a 1proxy row is to blame for also lowers that row's quality
+ * (master/oneproxy_store.c); a row that drops out of rotation reaches the
+ * workers in a new snapshot.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include "log.h"
 #include "log_store.h"
 #include "master.h"
+#include "oneproxy_store.h"
 #include "outcome_batch.h"
 #include "util.h"
 
@@ -29,6 +33,47 @@ field(struct json_object *row, enum outcome_column col)
 
 	return v != NULL && json_object_is_type(v, json_type_string) ?
 	    json_object_get_string(v) : NULL;
+}
+
+/*
+ * The stages at which a failed attempt is the proxy's fault: it could not be
+ * reached, refused the tunnel or its credentials, or the TLS through it
+ * failed; and any timeout. A provider's answer (stage "ready": a status, a
+ * malformed head) and a body cut short are not held against the proxy.
+ */
+static const char *const proxy_fault_stages[] = {
+	"dns", "connect", "proxy_tls", "proxy_handshake", "tls", NULL,
+};
+
+static bool
+outcome_blames_proxy(const struct proxy_log_row *row)
+{
+	size_t i;
+
+	if (row->proxy_id == NULL || *row->proxy_id == '\0')
+		return false;
+	if (strcmp(row->status, "timeout") == 0)
+		return true;
+	if (strcmp(row->status, "error") != 0 || row->stage == NULL)
+		return false;
+	for (i = 0; proxy_fault_stages[i] != NULL; i++)
+		if (strcmp(row->stage, proxy_fault_stages[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Lower the scores of the 1proxy rows these failures blame; true when one left rotation. */
+static bool
+degrade_blamed(struct master *m, const struct proxy_log_row *rows, size_t n)
+{
+	bool left_rotation = false;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (outcome_blames_proxy(&rows[i]) &&
+		    oneproxy_degrade(m, rows[i].proxy_id, rows[i].calls) == 1)
+			left_rotation = true;
+	return left_rotation;
 }
 
 /* A worker's outcome row as a proxy_logs row; false for a row no worker sends. */
@@ -84,6 +129,9 @@ flush_outcomes(evutil_socket_t fd, short what, void *arg)
 		log_warnx("proxy_logs: database busy; %zu outcomes kept for later", n);
 		return;
 	}
+	/* a degraded 1proxy row is now inactive: workers stop dialling it */
+	if (degrade_blamed(m, rows, kept) && master_rebuild_snapshot(m) == 0)
+		master_push_snapshot(m);
 	free(rows);
 	m->outcomes_written = trim ? 0 : m->outcomes_written + n;
 	json_object_put(m->outcomes);

@@ -29,9 +29,6 @@ const struct arg_spec proxy_create_fields[] = {
 	ARGSPEC_END
 };
 
-#define PROXY_COLUMNS "id, name, type, host, port, username, password, region, " \
-	"notes, status, source, quality_score, latency_ms, anonymity, google_access, " \
-	"last_validated, country_code, created_at, updated_at"
 
 void
 proxy_host_normalise(struct json_object *fields)
@@ -466,7 +463,7 @@ secret_field(struct master *m, sqlite3_stmt *st, int col, bool with_secrets)
 	return o;
 }
 
-static struct json_object *
+struct json_object *
 proxy_row_json(struct master *m, sqlite3_stmt *st, bool with_secrets)
 {
 	struct json_object *o = json_object_new_object();

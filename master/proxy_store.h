@@ -8,6 +8,7 @@
 #define OMNI_PROXY_STORE_H
 
 #include <stdbool.h>
+#include <sqlite3.h>
 #include <json-c/json.h>
 
 #include "argspec.h"
@@ -15,6 +16,15 @@
 #include "registry.h"
 #include "store.h"
 #include "util.h"
+
+/* The columns proxy_row_json reads, in its order (last_validated is 15). */
+#define PROXY_COLUMNS "id, name, type, host, port, username, password, region, " \
+	"notes, status, source, quality_score, latency_ms, anonymity, google_access, " \
+	"last_validated, country_code, created_at, updated_at"
+
+/* The API record of a row selected with PROXY_COLUMNS (credentials "***"
+ * unless with_secrets). */
+struct json_object *proxy_row_json(struct master *m, sqlite3_stmt *st, bool with_secrets);
 
 /* The fields a proxy is created from (proxy.add, bulk import, backup items). */
 extern const struct arg_spec proxy_create_fields[];

@@ -803,6 +803,7 @@ reload_commit(struct master *m)
 	log_set_level(m->cfg.level);
 	if (master_configure_logs(m, err, sizeof(err)) != 0)
 		log_warnx("reload: %s; logging as before", err);
+	oneproxy_sync_schedule(m);
 	if (m->cfg.reload_drain_timeout_ms > 0) {
 		struct timeval second = { 1, 0 };
 		if (m->drain_timer == NULL)

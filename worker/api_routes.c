@@ -39,7 +39,8 @@ struct query_arg {
 struct api_route {
 	const char		*method;
 	const char		*path;
-	const char		*when_param;	/* route applies only if present */
+	const char		*when_param;	/* route applies only if present
+						 * ("name"), or given so ("name=value") */
 	const char		*command;
 	enum route_body		 body;
 	enum route_local	 local;
@@ -120,6 +121,18 @@ static const struct api_route routes[] = {
 	{ "PUT", "/api/upstream-proxy/*", NULL, "upstream.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, "providerId" },
 	{ "DELETE", "/api/upstream-proxy/*", NULL, "upstream.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, "providerId" },
 
+	/* the 1proxy free-proxy feed */
+	{ "GET", "/api/settings/oneproxy", "action=stats", "oneproxy.stats", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "GET", "/api/settings/oneproxy", "action=status", "oneproxy.status", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "GET", "/api/settings/oneproxy", "action", "oneproxy.list", BODY_IGNORED, ROUTE_FORWARD, NULL,
+	    { { "action", "action" } }, NULL },	/* any other action: refused by name */
+	{ "GET", "/api/settings/oneproxy", NULL, "oneproxy.list", BODY_IGNORED, ROUTE_FORWARD, NULL,
+	    { { "protocol", "protocol" }, { "countryCode", "countryCode" }, { "minQuality", "minQuality" }, { "limit", "limit" }, { "offset", "offset" } }, NULL },
+	{ "POST", "/api/settings/oneproxy", NULL, "oneproxy.sync", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "POST", "/api/settings/oneproxy/rotate", NULL, "oneproxy.rotate", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "POST", "/api/settings/oneproxy/reset", NULL, "oneproxy.reset", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", "/api/settings/oneproxy", NULL, "oneproxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "clearAll", "clearAll" } }, NULL },
+
 	/* backup */
 	{ "GET", "/api/settings/backup", NULL, "backup.export", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "secrets", "secrets" } }, NULL },
 	{ "POST", "/api/settings/backup", NULL, "backup.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
@@ -142,13 +155,20 @@ static const struct {
 	    "--secrets\" over the owner-only control socket" },
 };
 
+/* Does the query select the route: "name" present, or "name=value" given so? */
 static bool
-query_has(struct http_conn *c, const char *param)
+query_selects(struct http_conn *c, const char *when)
 {
-	char scratch[2048];
+	const char *eq = strchr(when, '=');
+	char name[64], value[2048];
+	int found;
 
-	return http_query_param(c->target, strlen(c->target), param, scratch,
-	    sizeof(scratch)) != 0;
+	if (eq == NULL)
+		return http_query_param(c->target, strlen(c->target), when, value,
+		    sizeof(value)) != 0;
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - when), when);
+	found = http_query_param(c->target, strlen(c->target), name, value, sizeof(value));
+	return found > 0 && strcmp(value, eq + 1) == 0;
 }
 
 /*
@@ -196,7 +216,7 @@ route_find(struct http_conn *c, bool *path_known)
 		*path_known = true;
 		if (strcmp(r->method, c->method) != 0)
 			continue;
-		if (r->when_param != NULL && !query_has(c, r->when_param))
+		if (r->when_param != NULL && !query_selects(c, r->when_param))
 			continue;
 		return r;
 	}

@@ -25,12 +25,10 @@ struct probe {
 	struct job		 job;		/* first: the job list holds &job */
 	struct upstream		 up;		/* the exchange (upstream.c) */
 	struct event		*timer;
-	struct snap_proxy	 proxy;
-	bool			 has_proxy;
+	struct job_proxy	 proxy;		/* the one to go through, if present */
 	struct http_url		 url;
 	char			 peer[300];	/* "host:port", in messages */
 	uint64_t		 started_ms;
-	char			 proxy_url[300];	/* without credentials */
 	struct json_object	*headers;	/* extra request headers (auth); wiped */
 	bool			 require_ok;	/* success only for a 2xx answer */
 	char			 level[16];	/* echoed: the resolution level */
@@ -50,17 +48,7 @@ probe_free(struct probe *p)
 		}
 		json_object_put(p->headers);
 	}
-	free(p->proxy.id);
-	free(p->proxy.name);
-	free(p->proxy.host);
-	if (p->proxy.username != NULL) {
-		explicit_bzero(p->proxy.username, strlen(p->proxy.username));
-		free(p->proxy.username);
-	}
-	if (p->proxy.password != NULL) {
-		explicit_bzero(p->proxy.password, strlen(p->proxy.password));
-		free(p->proxy.password);
-	}
+	job_proxy_clear(&p->proxy);
 	free(p);
 }
 
@@ -94,10 +82,10 @@ probe_answer(struct probe *p, int http_status, const char *public_ip,
 	json_object_object_add(o, "error", error != NULL ? json_object_new_string(error) : NULL);
 	json_object_object_add(o, "publicIp", public_ip != NULL ?
 	    json_object_new_string(public_ip) : NULL);
-	json_object_object_add(o, "proxyId", p->has_proxy ?
-	    json_object_new_string(p->proxy.id) : NULL);
-	json_object_object_add(o, "proxyUrl", p->has_proxy ?
-	    json_object_new_string(p->proxy_url) : NULL);
+	json_object_object_add(o, "proxyId", p->proxy.present ?
+	    json_object_new_string(p->proxy.proxy.id) : NULL);
+	json_object_object_add(o, "proxyUrl", p->proxy.present ?
+	    json_object_new_string(p->proxy.url) : NULL);
 	json_object_object_add(o, "url", json_object_new_string(p->url.host));
 	job_finish(&p->job, 200, o);
 	probe_free(p);
@@ -160,35 +148,6 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 	probe_answer(p, 0, NULL, error);
 }
 
-static int
-probe_take_proxy(struct probe *p, struct json_object *o)
-{
-	const char *id = NULL, *type = NULL, *host = NULL;
-	struct json_object *v;
-	int port = 0;
-
-	if (json_object_object_get_ex(o, "id", &v)) id = json_object_get_string(v);
-	if (json_object_object_get_ex(o, "type", &v)) type = json_object_get_string(v);
-	if (json_object_object_get_ex(o, "host", &v)) host = json_object_get_string(v);
-	if (json_object_object_get_ex(o, "port", &v)) port = json_object_get_int(v);
-	if (id == NULL || type == NULL || host == NULL || port < 1 || port > 65535 ||
-	    !proxy_type_parse(type, &p->proxy.type))
-		return -1;
-	p->proxy.id = xstrdup(id);
-	p->proxy.name = xstrdup("");
-	p->proxy.host = xstrdup(host);
-	p->proxy.port = (uint16_t)port;
-	p->proxy.username = xstrdup(json_object_object_get_ex(o, "username", &v) &&
-	    json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "");
-	p->proxy.password = xstrdup(json_object_object_get_ex(o, "password", &v) &&
-	    json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "");
-	p->proxy.active = true;
-	p->has_proxy = true;
-	snprintf(p->proxy_url, sizeof(p->proxy_url), strchr(host, ':') ?
-	    "%s://[%s]:%d" : "%s://%s:%d", type, host, port);
-	return 0;
-}
-
 void
 probe_start(struct worker *w, uint64_t tag, struct json_object *args)
 {
@@ -212,7 +171,7 @@ probe_start(struct worker *w, uint64_t tag, struct json_object *args)
 		return;
 	}
 	if (json_object_object_get_ex(args, "proxy", &v) && v != NULL &&
-	    probe_take_proxy(p, v) != 0) {
+	    job_proxy_take(&p->proxy, v) != 0) {
 		job_finish(&p->job, 400, error_envelope(400, "probe: bad proxy", NULL));
 		probe_free(p);
 		return;
@@ -244,7 +203,7 @@ probe_start(struct worker *w, uint64_t tag, struct json_object *args)
 	u->name = p->peer;
 	u->url = url;
 	u->fixed_egress = true;
-	u->proxy = p->has_proxy ? &p->proxy : NULL;
+	u->proxy = p->proxy.present ? &p->proxy.proxy : NULL;
 	if (upstream_start(u) != 0)
 		probe_answer(p, 0, NULL, u->result.message);
 }

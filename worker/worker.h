@@ -255,10 +255,22 @@ void	jobs_start(struct worker *w, uint64_t tag, const char *name,
 	    struct json_object *args);
 /* Answer a job (status, body owned) and forget it. */
 void	job_finish(struct job *job, int status, struct json_object *body);
+
+/* A proxy a job was handed ({id,type,host,port,username,password}), owned. */
+struct job_proxy {
+	bool			 present;
+	struct snap_proxy	 proxy;		/* name ""; credentials wiped on clear */
+	char			 url[300];	/* type://host:port, no credentials */
+};
+/* Read o into p; -1 when it is not a proxy. Clear it with job_proxy_clear. */
+int	job_proxy_take(struct job_proxy *p, struct json_object *o);
+void	job_proxy_clear(struct job_proxy *p);
 void	jobs_cancel_all(struct worker *w);
 
 /* worker/probe.c: job.probe — a request through a proxy (or direct) */
 void	probe_start(struct worker *w, uint64_t tag, struct json_object *args);
+/* worker/oneproxy_page.c: job.oneproxy_page — one page of the 1proxy feed */
+void	oneproxy_page_start(struct worker *w, uint64_t tag, struct json_object *args);
 
 /* worker/worker.c: send "command #tag name {args}" to the master. */
 void	worker_send_command(struct worker *w, uint64_t tag, const char *command,

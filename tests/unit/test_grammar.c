@@ -598,6 +598,19 @@ test_route_commands(void **state)
 	check_build(ARGV("apikey", "list"), "apikey.list", "{}");
 	check_build(ARGV("apikey", "add", "laptop"), "apikey.add", "{\"name\":\"laptop\"}");
 	check_build(ARGV("apikey", "delete", "k1"), "apikey.delete", "{\"id\":\"k1\"}");
+	check_build(ARGV("oneproxy", "list", "--protocol", "socks5", "--country", "de",
+	    "--min-quality", "60", "--limit", "10", "--offset", "20"), "oneproxy.list",
+	    "{\"protocol\":\"socks5\",\"countryCode\":\"de\",\"minQuality\":60,"
+	    "\"limit\":10,\"offset\":20}");
+	check_build(ARGV("oneproxy", "sync"), "oneproxy.sync", "{}");
+	check_build(ARGV("oneproxy", "stats"), "oneproxy.stats", "{}");
+	check_build(ARGV("oneproxy", "status"), "oneproxy.status", "{}");
+	check_build(ARGV("oneproxy", "rotate"), "oneproxy.rotate", "{}");
+	check_build(ARGV("oneproxy", "rotate", "sequential"), "oneproxy.rotate",
+	    "{\"strategy\":\"sequential\"}");
+	check_build(ARGV("oneproxy", "reset"), "oneproxy.reset", "{}");
+	check_build(ARGV("oneproxy", "delete", "p1"), "oneproxy.delete", "{\"id\":\"p1\"}");
+	check_build(ARGV("oneproxy", "clear"), "oneproxy.delete", "{\"clearAll\":true}");
 }
 
 /* Runs last: every table entry was built by one of the tests above. */
@@ -779,7 +792,8 @@ test_probe_commands(void **state)
 	(void)state;
 	for (i = 0; i < grammar_table_len; i++) {
 		bool probe = strcmp(grammar_table[i].words, "proxy test") == 0 ||
-		    strcmp(grammar_table[i].words, "conn test") == 0;
+		    strcmp(grammar_table[i].words, "conn test") == 0 ||
+		    strcmp(grammar_table[i].words, "oneproxy sync") == 0;
 		assert_int_equal(grammar_table[i].probe, probe);
 	}
 }
