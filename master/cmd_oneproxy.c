@@ -14,6 +14,7 @@
 #define ONEPROXY_LIST_MAX	1000
 
 static const char *const feed_protocols[] = { "http", "https", "socks4", "socks5", NULL };
+/* In the order of enum oneproxy_strategy. */
 static const char *const rotation_strategies[] = { "quality", "random", "sequential", NULL };
 
 static const struct arg_spec list_args[] = {
@@ -116,24 +117,16 @@ static const struct arg_spec rotate_args[] = {
 static void
 oneproxy_rotate_run(struct master *m, struct json_object *args, struct reply *r)
 {
-	static const struct {
-		const char		*name;
-		enum oneproxy_strategy	 strategy;
-	} strategies[] = {
-		{ "quality", ONEPROXY_ROTATE_QUALITY },
-		{ "random", ONEPROXY_ROTATE_RANDOM },
-		{ "sequential", ONEPROXY_ROTATE_SEQUENTIAL },
-	};
 	const char *name = arg_string(args, "strategy", "quality");
 	struct json_object *o;
 	size_t i;
 
-	for (i = 0; i < sizeof(strategies) / sizeof(strategies[0]); i++)
-		if (strcmp(strategies[i].name, name) == 0)
+	for (i = 0; rotation_strategies[i] != NULL; i++)
+		if (strcmp(rotation_strategies[i], name) == 0)
 			break;
-	if (i == sizeof(strategies) / sizeof(strategies[0]))
-		i = 0;
-	if ((o = oneproxy_rotate(m, strategies[i].strategy)) == NULL) {
+	if (rotation_strategies[i] == NULL)
+		i = 0;		/* the field table lets only these names in */
+	if ((o = oneproxy_rotate(m, (enum oneproxy_strategy)i)) == NULL) {
 		reply_error(r, 404, "No active 1proxy proxies available");
 		return;
 	}

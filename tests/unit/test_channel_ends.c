@@ -30,44 +30,8 @@
 #include "db.h"
 #include "log.h"
 #include "master.h"
+#include "master_fixture.h"
 #include "worker.h"
-
-static struct master M;
-static char dbdir[] = "/tmp/omni-test-channel-XXXXXX";
-
-static int
-setup(void **state)
-{
-	char path[256], err[256];
-
-	(void)state;
-	log_init("test", LOG_LEVEL_ERROR);
-	memset(&M, 0, sizeof(M));
-	TAILQ_INIT(&M.pending);
-	TAILQ_INIT(&M.jobs);
-	config_defaults(&M.cfg);
-	assert_int_equal(config_finish(&M.cfg, err, sizeof(err)), 0);
-	assert_non_null(mkdtemp(dbdir));
-	snprintf(path, sizeof(path), "%s/omniroute.db", dbdir);
-	assert_int_equal(db_open(path, &M.db, err, sizeof(err)), 0);
-	memset(M.key.bytes, 7, sizeof(M.key.bytes));
-	assert_int_equal(master_rebuild_snapshot(&M), 0);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[300];
-
-	(void)state;
-	sqlite3_close(M.db);
-	snapshot_free(&M.snap);
-	master_snapshot_lines_free(&M);
-	config_free(&M.cfg);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dbdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 /*
  * A worker entry as the supervisor keeps one, for a stand-in process that
@@ -322,5 +286,5 @@ main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, master_fixture_setup_with_snapshot, master_fixture_teardown);
 }

@@ -19,44 +19,8 @@
 #include "db.h"
 #include "log.h"
 #include "master.h"
+#include "master_fixture.h"
 #include "proxy_store.h"
-
-static struct master M;
-static char dbdir[] = "/tmp/omni-test-commands-XXXXXX";
-
-static int
-setup(void **state)
-{
-	char path[256], err[256];
-
-	(void)state;
-	log_init("test", LOG_LEVEL_ERROR);
-	memset(&M, 0, sizeof(M));
-	TAILQ_INIT(&M.pending);
-	TAILQ_INIT(&M.jobs);
-	config_defaults(&M.cfg);
-	assert_int_equal(config_finish(&M.cfg, err, sizeof(err)), 0);
-	assert_non_null(mkdtemp(dbdir));
-	snprintf(path, sizeof(path), "%s/omniroute.db", dbdir);
-	assert_int_equal(db_open(path, &M.db, err, sizeof(err)), 0);
-	memset(M.key.bytes, 7, sizeof(M.key.bytes));
-	assert_int_equal(master_rebuild_snapshot(&M), 0);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[300];
-
-	(void)state;
-	sqlite3_close(M.db);
-	snapshot_free(&M.snap);
-	master_snapshot_lines_free(&M);
-	config_free(&M.cfg);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dbdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 /* Run one command; returns the status, *body (owned by the caller) the JSON. */
 static int
@@ -481,5 +445,5 @@ main(void)
 		cmocka_unit_test(test_proxy_names),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, master_fixture_setup_with_snapshot, master_fixture_teardown);
 }

@@ -19,43 +19,9 @@
 #include "db.h"
 #include "log.h"
 #include "master.h"
+#include "master_fixture.h"
 #include "oneproxy_store.h"
 #include "proxy_store.h"
-
-static struct master M;
-static char dbdir[] = "/tmp/omni-test-oneproxy-XXXXXX";
-static char dbpath[256];
-
-static int
-setup(void **state)
-{
-	char err[256];
-
-	(void)state;
-	log_init("test", LOG_LEVEL_ERROR);
-	memset(&M, 0, sizeof(M));
-	TAILQ_INIT(&M.pending);
-	TAILQ_INIT(&M.jobs);
-	config_defaults(&M.cfg);
-	assert_int_equal(config_finish(&M.cfg, err, sizeof(err)), 0);
-	assert_non_null(mkdtemp(dbdir));
-	snprintf(dbpath, sizeof(dbpath), "%s/omniroute.db", dbdir);
-	assert_int_equal(db_open(dbpath, &M.db, err, sizeof(err)), 0);
-	memset(M.key.bytes, 7, sizeof(M.key.bytes));
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[300];
-
-	(void)state;
-	sqlite3_close(M.db);
-	config_free(&M.cfg);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dbdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static struct oneproxy_row
 row(const char *host, int port, int quality, const char *validated)
@@ -237,7 +203,7 @@ test_status_survives_reopen(void **state)
 	s.consecutive_failures = 5;
 	assert_int_equal(oneproxy_status_save(&M, &s), 0);
 	sqlite3_close(M.db);
-	assert_int_equal(db_open(dbpath, &M.db, err, sizeof(err)), 0);
+	assert_int_equal(db_open(master_fixture_db, &M.db, err, sizeof(err)), 0);
 	assert_int_equal(oneproxy_status_load(&M, &back), 0);
 	assert_true(back.ever_ran);
 	assert_string_equal(back.last_error, "1proxy API returned 503");
@@ -259,5 +225,5 @@ main(void)
 		cmocka_unit_test(test_status_survives_reopen),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, master_fixture_setup, master_fixture_teardown);
 }

@@ -19,44 +19,11 @@
 #include "log.h"
 #include "log_store.h"
 #include "master.h"
+#include "master_fixture.h"
 #include "proxy_store.h"
 #include "route_store.h"
 #include "settings_store.h"
 #include "upstream_store.h"
-
-static struct master M;
-static char dbdir[] = "/tmp/omni-test-stores-XXXXXX";
-
-static int
-setup(void **state)
-{
-	char path[256], err[256];
-
-	(void)state;
-	log_init("test", LOG_LEVEL_ERROR);
-	memset(&M, 0, sizeof(M));
-	TAILQ_INIT(&M.pending);
-	TAILQ_INIT(&M.jobs);
-	config_defaults(&M.cfg);
-	assert_int_equal(config_finish(&M.cfg, err, sizeof(err)), 0);
-	assert_non_null(mkdtemp(dbdir));
-	snprintf(path, sizeof(path), "%s/omniroute.db", dbdir);
-	assert_int_equal(db_open(path, &M.db, err, sizeof(err)), 0);
-	memset(M.key.bytes, 7, sizeof(M.key.bytes));
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[300];
-
-	(void)state;
-	sqlite3_close(M.db);
-	config_free(&M.cfg);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dbdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static long long
 count(const char *sql, const char *param)
@@ -396,5 +363,5 @@ main(void)
 		cmocka_unit_test(test_reply_deletion),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, master_fixture_setup, master_fixture_teardown);
 }
