@@ -442,3 +442,19 @@ def test_socks5_rows_left_out_while_socks5_is_disabled(start, feed):
     status, res = sync(d)
     assert res["success"] is True and res["added"] == 2 and res["failed"] == 1
     assert {it["type"] for it in registry(d)["items"]} == {"http", "https"}
+
+
+def test_feed_with_an_untrusted_certificate_is_refused(daemon_factory, ca, tmp_path):
+    import egress_env
+    stranger = ProviderStandIn(egress_env.TestCA(tmp_path / "other-ca"))
+    try:
+        d = daemon_factory(env={"OMNIROUTE_CA_FILE": ca.ca, "ONEPROXY_ALLOW_PRIVATE": "true",
+                                "ONEPROXY_API_URL": stranger.url(host="127.0.0.1")}).start()
+        stranger.script(FEED, body=page([feed_row(1)]))
+        status, res = sync(d)
+        assert status == 200 and res["success"] is False
+        assert "tls" in res["error"].lower() or "certificate" in res["error"].lower(), res
+        assert stranger.requests.snapshot() == []     # no request went over it
+        assert registry(d)["total"] == 0
+    finally:
+        stranger.stop()
