@@ -450,6 +450,11 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "oneproxy_api_url: %s", bad);
 		return -1;
 	}
+	if (!feed_url.tls && !http_host_is_loopback(feed_url.host)) {
+		snprintf(err, errlen, "oneproxy_api_url: must be https:// (the feed is "
+		    "fetched with TLS verified) unless its host is loopback");
+		return -1;
+	}
 	if (*cfg->data_dir == '\0') {
 		snprintf(err, errlen, "data_dir: must not be empty");
 		return -1;

@@ -5,7 +5,7 @@
  * worth importing, with every other row counted by the reason it was left.
  *
  * A page is one strict JSON object (RFC 8259, UTF-8 checked, at most 4 MiB,
- * nested at most 4 deep) whose "proxies" member is an array of at most the
+ * nested at most 16 deep) whose "proxies" member is an array of at most the
  * page size asked for. Each row must carry:
  *   ip        an IP literal (no names: a name would be resolved by whoever
  *             dials it, so what it points at is not known at import), and a
@@ -21,8 +21,9 @@
  *   latency_ms         an integer 0..3 600 000
  *   anonymity          up to 32 printable ASCII characters
  *   can_access_google  true/false or 0/1
- *   last_validated     an ISO 8601 UTC time, "YYYY-MM-DDTHH:MM:SS", optional
- *                      fraction, "Z" or "+00:00" or nothing
+ *   last_validated     an ISO 8601 time, "YYYY-MM-DDTHH:MM:SS", optional
+ *                      fraction, then "Z", "+HH:MM", "-HH:MM" or nothing
+ *                      (read as UTC); stored in UTC
  * Other members are ignored. A row below the quality threshold is left out
  * as "below threshold" (the threshold is enforced here, whatever the feed did
  * with the min_quality it was sent; a row without a score is imported only

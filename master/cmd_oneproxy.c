@@ -47,8 +47,6 @@ oneproxy_list_run(struct master *m, struct json_object *args, struct reply *r)
 	upper[i] = '\0';
 	memset(&f, 0, sizeof(f));
 	f.protocol = arg_string(args, "protocol", NULL);
-	if (f.protocol != NULL && *f.protocol == '\0')
-		f.protocol = NULL;
 	f.country_code = upper[0] != '\0' ? upper : NULL;
 	f.min_quality = arg_is_null(args, "minQuality") ? -1 : arg_int(args, "minQuality", -1);
 	f.limit = arg_int(args, "limit", ONEPROXY_LIST_MAX);

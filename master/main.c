@@ -217,8 +217,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		notify_stopping();
 		notify_status("stopping: draining the workers");
+		oneproxy_sync_stop(m);	/* its caller gets the outcome first */
 		control_close(m);
-		oneproxy_sync_stop(m);
 		supervisor_stop(m);
 		break;
 	}

@@ -147,6 +147,7 @@ struct master {
 	int			 next_job_worker;
 	struct oneproxy_sync	*oneproxy_sync;	/* the running 1proxy sync, or NULL */
 	struct event		*oneproxy_timer;	/* oneproxy_sync_interval */
+	long			 oneproxy_timer_interval;	/* what it was armed with */
 
 	time_t			 started_at;
 	bool			 stopping;
@@ -224,7 +225,8 @@ void	oneproxy_sync_start(struct master *m, struct json_object *args,
 	    struct control_client *client, struct worker_proc *origin, bool has_tag,
 	    uint64_t tag);
 void	oneproxy_sync_client_gone(struct master *m, struct control_client *client);
-/* (Re)arm the periodic sync from the configuration; stop it and any sync. */
+/* (Re)arm the periodic sync from the configuration (a reload that keeps the
+ * interval keeps it); stop it, ending any sync with what it stored. */
 void	oneproxy_sync_schedule(struct master *m);
 void	oneproxy_sync_stop(struct master *m);
 

@@ -15,22 +15,42 @@
 /* ---- upsert ------------------------------------------------------------ */
 
 /*
- * The status a row has after the feed lists it again: active stays active;
- * inactive with no degradation stamp was an operator's choice and stays;
- * a traffic-degraded row revives only when the feed validated it after the
- * degradation (an unknown validation time revives nothing).
+ * What the feed may change of a row it lists again, and what traffic has
+ * the last word on. The feed's word is newer than traffic's when the feed
+ * validated the proxy after the row's last failure through it (or it never
+ * failed); an unknown validation time is never newer.
+ *   - status: active stays active; a row an operator set inactive (no
+ *     degradation stamp) stays inactive; a row traffic degraded comes back
+ *     only when the feed's word is newer.
+ *   - score: the feed's when its word is newer; otherwise the lower of the
+ *     two, so a sync never undoes the penalties of failures it has not seen.
  */
-static bool
-feed_revives(const char *status, const char *degraded_at, int64_t feed_validated)
+struct feed_verdict {
+	bool	 active;
+	int	 quality;	/* -1: NULL */
+};
+
+static struct feed_verdict
+feed_decide(const char *status, const char *degraded_at, const char *last_failure_at,
+    int current_quality, const struct oneproxy_row *row)
 {
-	int64_t degraded;
+	struct feed_verdict v;
+	int64_t failed = last_failure_at[0] != '\0' ? rfc3339_utc_seconds(last_failure_at) : 0;
+	bool newer = last_failure_at[0] == '\0' ||
+	    (row->last_validated_epoch > 0 && row->last_validated_epoch > failed);
 
 	if (strcmp(status, "active") == 0)
-		return true;
-	if (degraded_at == NULL || *degraded_at == '\0')
-		return false;
-	degraded = rfc3339_utc_seconds(degraded_at);
-	return feed_validated > 0 && degraded > 0 && feed_validated > degraded;
+		v.active = true;
+	else
+		v.active = degraded_at[0] != '\0' && newer;
+	if (newer)
+		v.quality = row->quality_score >= 0 ? row->quality_score : current_quality;
+	else if (row->quality_score >= 0 && current_quality >= 0)
+		v.quality = row->quality_score < current_quality ? row->quality_score :
+		    current_quality;
+	else
+		v.quality = current_quality;
+	return v;
 }
 
 static void
@@ -80,30 +100,40 @@ insert_row(struct master *m, const struct oneproxy_row *row, const char *validat
 	return db_exec_stmt(st);
 }
 
+/* One row found by its key, as the upsert reads it. */
+struct stored_row {
+	char	 id[UUID_STR_LEN];
+	char	 status[16];
+	char	 degraded_at[40];
+	char	 last_failure_at[40];
+	char	 updated_at[40];
+	int	 quality;	/* -1: NULL */
+};
+
 /* 1 updated and active, 0 updated and left inactive, -1 error. */
 static int
-update_row(struct master *m, const char *id, const char *status, const char *degraded_at,
-    const struct oneproxy_row *row, const char *validated, const char *stamp)
+update_row(struct master *m, const struct stored_row *cur, const struct oneproxy_row *row,
+    const char *validated, const char *stamp)
 {
-	bool revive = feed_revives(status, degraded_at, row->last_validated_epoch);
+	struct feed_verdict v = feed_decide(cur->status, cur->degraded_at,
+	    cur->last_failure_at, cur->quality, row);
 	sqlite3_stmt *st;
 
-	/* a row kept inactive keeps the score traffic gave it */
 	st = db_prepare(m->db, "UPDATE proxy_registry SET type = ?1, latency_ms = ?2, "
 	    "anonymity = ?3, google_access = ?4, last_validated = ?5, country_code = ?6, "
-	    "quality_score = CASE WHEN ?8 THEN ?7 ELSE quality_score END, "
-	    "status = CASE WHEN ?8 THEN 'active' ELSE status END, "
+	    "quality_score = ?7, status = CASE WHEN ?8 THEN 'active' ELSE 'inactive' END, "
 	    "degraded_at = CASE WHEN ?8 THEN NULL ELSE degraded_at END, "
 	    "updated_at = ?9 WHERE id = ?10 AND source = 'oneproxy'");
 	if (st == NULL)
 		return -1;
 	bind_metrics(st, row, validated);
-	sqlite3_bind_int(st, 8, revive);
+	bind_int_or_null(st, 7, v.quality);
+	sqlite3_bind_int(st, 8, v.active);
 	db_bind_text(st, 9, stamp);
-	db_bind_text(st, 10, id);
+	db_bind_text(st, 10, cur->id);
 	if (db_exec_stmt(st) != 0)
 		return -1;
-	return revive ? 1 : 0;
+	return v.active ? 1 : 0;
 }
 
 static int
@@ -111,7 +141,7 @@ upsert_one(struct master *m, sqlite3_stmt *find, const struct oneproxy_row *row,
     const char *stamp, struct oneproxy_upsert_counts *counts)
 {
 	const char *validated = row->last_validated[0] != '\0' ? row->last_validated : stamp;
-	char id[UUID_STR_LEN], status[16], degraded_at[40];
+	struct stored_row cur;
 	bool found = false;
 	int rc;
 
@@ -120,9 +150,12 @@ upsert_one(struct master *m, sqlite3_stmt *find, const struct oneproxy_row *row,
 	sqlite3_bind_int(find, 2, row->port);
 	if (sqlite3_step(find) == SQLITE_ROW) {
 		found = true;
-		str_copy(id, sizeof(id), db_col_text(find, 0));
-		str_copy(status, sizeof(status), db_col_text(find, 1));
-		str_copy(degraded_at, sizeof(degraded_at), db_col_text(find, 2));
+		str_copy(cur.id, sizeof(cur.id), db_col_text(find, 0));
+		str_copy(cur.status, sizeof(cur.status), db_col_text(find, 1));
+		str_copy(cur.degraded_at, sizeof(cur.degraded_at), db_col_text(find, 2));
+		str_copy(cur.last_failure_at, sizeof(cur.last_failure_at), db_col_text(find, 3));
+		str_copy(cur.updated_at, sizeof(cur.updated_at), db_col_text(find, 4));
+		cur.quality = db_col_is_null(find, 5) ? -1 : sqlite3_column_int(find, 5);
 	}
 	sqlite3_reset(find);
 	if (!found) {
@@ -131,7 +164,11 @@ upsert_one(struct master *m, sqlite3_stmt *find, const struct oneproxy_row *row,
 		counts->added++;
 		return 0;
 	}
-	if ((rc = update_row(m, id, status, degraded_at, row, validated, stamp)) < 0)
+	if (strcmp(cur.updated_at, stamp) == 0) {
+		counts->duplicates++;	/* listed twice in this sync */
+		return 0;
+	}
+	if ((rc = update_row(m, &cur, row, validated, stamp)) < 0)
 		return -1;
 	if (rc == 1)
 		counts->updated++;
@@ -142,29 +179,36 @@ upsert_one(struct master *m, sqlite3_stmt *find, const struct oneproxy_row *row,
 
 int
 oneproxy_upsert_rows(struct master *m, const struct oneproxy_row *rows, size_t n,
-    long long *room, struct oneproxy_upsert_counts *counts)
+    const char *sync_stamp, long long *room, struct oneproxy_upsert_counts *counts)
 {
-	struct oneproxy_upsert_counts page = { 0, 0, 0 };
-	char stamp[ISO_TIME_LEN];
+	struct oneproxy_upsert_counts page;
 	sqlite3_stmt *find;
 	size_t i;
 
-	iso_time_now(stamp, sizeof(stamp));
+	memset(&page, 0, sizeof(page));
 	if (db_begin(m->db) != 0)
 		return -1;
-	find = db_prepare(m->db, "SELECT id, status, degraded_at FROM proxy_registry "
-	    "WHERE source = 'oneproxy' AND host = ? AND port = ? ORDER BY created_at, id LIMIT 1");
+	find = db_prepare(m->db, "SELECT id, status, degraded_at, last_failure_at, updated_at, "
+	    "quality_score FROM proxy_registry WHERE source = 'oneproxy' AND host = ? AND "
+	    "port = ? ORDER BY created_at, id LIMIT 1");
 	if (find == NULL) {
 		db_rollback(m->db);
 		return -1;
 	}
-	for (i = 0; i < n && *room > 0; i++) {
-		if (upsert_one(m, find, &rows[i], stamp, &page) != 0) {
+	for (i = 0; i < n; i++) {
+		long long before = page.added + page.updated + page.kept_inactive;
+
+		if (*room <= 0) {
+			page.over_max++;
+			continue;
+		}
+		if (upsert_one(m, find, &rows[i], sync_stamp, &page) != 0) {
 			sqlite3_finalize(find);
 			db_rollback(m->db);
 			return -1;
 		}
-		(*room)--;
+		if (page.added + page.updated + page.kept_inactive > before)
+			(*room)--;
 	}
 	sqlite3_finalize(find);
 	if (db_commit(m->db) != 0) {
@@ -174,6 +218,8 @@ oneproxy_upsert_rows(struct master *m, const struct oneproxy_row *rows, size_t n
 	counts->added += page.added;
 	counts->updated += page.updated;
 	counts->kept_inactive += page.kept_inactive;
+	counts->duplicates += page.duplicates;
+	counts->over_max += page.over_max;
 	return 0;
 }
 
@@ -424,7 +470,7 @@ oneproxy_degrade(struct master *m, const char *proxy_id, long long failures)
 	    "degraded_at = CASE WHEN status = 'active' AND "
 	    "MAX(0, COALESCE(quality_score, ?4) - ?2) <= ?5 THEN ?3 ELSE degraded_at END, "
 	    "status = CASE WHEN MAX(0, COALESCE(quality_score, ?4) - ?2) <= ?5 "
-	    "THEN 'inactive' ELSE status END, updated_at = ?3 "
+	    "THEN 'inactive' ELSE status END, last_failure_at = ?3, updated_at = ?3 "
 	    "WHERE id = ?1 AND source = 'oneproxy'");
 	if (st == NULL)
 		return -1;

@@ -31,18 +31,23 @@ struct oneproxy_upsert_counts {
 	long long	 kept_inactive;	/* degraded by traffic after the feed last
 					 * validated them (or switched off by an
 					 * operator): updated, left inactive */
+	long long	 duplicates;	/* listed again in the same sync: left */
+	long long	 over_max;	/* past ONEPROXY_MAX_PROXIES: left */
 };
 
 /*
  * Upsert rows (key: host, port, source 'oneproxy') in one transaction, at
- * most *room of them (added + updated + kept count; *room is lowered).
- * An existing row gets the feed's metrics; it becomes active again only if
- * it was active, or if traffic degraded it before the feed's lastValidated
- * (an operator's inactive stays). A new row is named "<PROTOCOL> - <CC> -
+ * most *room of them (added + updated + kept count; *room is lowered; the
+ * rest count as over_max). Every row a sync writes gets sync_stamp as its
+ * updatedAt, so a row listed twice in one sync is counted once. An existing
+ * row gets the feed's metrics, and its status and score as feed_decide()
+ * says: the feed's word counts only when it validated the proxy after the
+ * row's last failure through it. A new row is named "<PROTOCOL> - <CC> -
  * <ip>" (made unique). 0, or -1 with nothing written.
  */
 int	oneproxy_upsert_rows(struct master *m, const struct oneproxy_row *rows,
-	    size_t n, long long *room, struct oneproxy_upsert_counts *counts);
+	    size_t n, const char *sync_stamp, long long *room,
+	    struct oneproxy_upsert_counts *counts);
 
 struct oneproxy_filter {
 	const char	*protocol;	/* NULL: any */
@@ -81,7 +86,8 @@ int	oneproxy_delete(struct master *m, const char *id, long long *deleted);
 /*
  * Traffic through a 1proxy row failed `failures` times: lower its score by
  * the penalty each (no score counts as 50); at ONEPROXY_INACTIVE_AT or below
- * it becomes inactive, stamped with the time. 1 when its status changed (the
+ * it becomes inactive, stamped with the time (degraded_at). Every failure is
+ * stamped too (last_failure_at), for feed_decide(). 1 when its status changed (the
  * snapshot must be rebuilt), 0 when not (or not a 1proxy row), -1 on error.
  */
 int	oneproxy_degrade(struct master *m, const char *proxy_id, long long failures);

@@ -9,6 +9,12 @@
  * the reply. At most one sync runs; the breaker stops syncs after five
  * failures in a row until it is reset. With oneproxy_sync_interval set, a
  * timer starts one every so often.
+ *
+ * A sync asks for at most ceil(ONEPROXY_MAX_PROXIES / 100) pages, whatever
+ * the pages hold: a feed that ignores offset or min_quality and sends full
+ * pages of rows that are not imported cannot keep it going. A daemon that
+ * stops mid-sync ends it with what was stored, said as such, and that does
+ * not count towards the breaker.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +38,8 @@ struct oneproxy_sync {
 	uint64_t		 origin_tag;
 
 	long long		 room;		/* rows still allowed (the max) */
+	char			 stamp[ISO_TIME_LEN];	/* when it began: every row
+						 * it writes gets it */
 	long long		 pages;
 	long long		 received;
 	long long		 skipped;	/* below the quality threshold */
@@ -58,6 +66,8 @@ add_counts(struct json_object *o, const struct oneproxy_sync *s)
 	json_object_object_add(o, "keptInactive", json_object_new_int64(s->stored.kept_inactive));
 	json_object_object_add(o, "skipped", json_object_new_int64(s->skipped));
 	json_object_object_add(o, "failed", json_object_new_int64(s->failed));
+	json_object_object_add(o, "duplicates", json_object_new_int64(s->stored.duplicates));
+	json_object_object_add(o, "overMax", json_object_new_int64(s->stored.over_max));
 }
 
 struct json_object *
@@ -102,9 +112,13 @@ send_to_origin(struct master *m, const struct oneproxy_sync *s, int status,
 	free(line);
 }
 
-/* End the sync: status saved, the reply sent, the state freed. error NULL = success. */
+/*
+ * End the sync: status saved, the reply sent, the state freed. error NULL =
+ * success; a failure counts towards the breaker when the feed or the way to
+ * it failed (not when the daemon stops).
+ */
 static void
-sync_finish(struct master *m, const char *error)
+sync_end(struct master *m, const char *error, bool counts_as_failure, bool publish)
 {
 	struct oneproxy_sync *s = m->oneproxy_sync;
 	struct oneproxy_status st;
@@ -118,7 +132,10 @@ sync_finish(struct master *m, const char *error)
 	st.last_success = error == NULL;
 	st.last_count = s->stored.added + s->stored.updated + s->stored.kept_inactive;
 	str_copy(st.last_error, sizeof(st.last_error), error != NULL ? error : "");
-	st.consecutive_failures = error == NULL ? 0 : st.consecutive_failures + 1;
+	if (error == NULL)
+		st.consecutive_failures = 0;
+	else if (counts_as_failure)
+		st.consecutive_failures++;
 	if (oneproxy_status_save(m, &st) != 0)
 		log_warnx("1proxy: could not store the sync status");
 	counts_line(s, counts, sizeof(counts));
@@ -137,8 +154,14 @@ sync_finish(struct master *m, const char *error)
 	json_object_object_add(o, "message", json_object_new_string(message));
 	send_to_origin(m, s, 200, o);
 	free(s);
-	if (st.last_count > 0 && master_rebuild_snapshot(m) == 0)
+	if (publish && st.last_count > 0 && master_rebuild_snapshot(m) == 0)
 		master_push_snapshot(m);
+}
+
+static void
+sync_finish(struct master *m, const char *error)
+{
+	sync_end(m, error, true, true);
 }
 
 /* ---- one page ----------------------------------------------------------- */
@@ -189,16 +212,15 @@ row_from_json(struct json_object *a, struct oneproxy_row *row)
 static void
 page_answered(struct master *m, void *ctx, int status, struct json_object *body)
 {
-	struct oneproxy_sync *s = m->oneproxy_sync;
+	struct oneproxy_sync *s = ctx;
 	struct oneproxy_row *rows;
 	struct json_object *list = NULL, *v, *progress;
 	char error[400], counts[300], line[400];
 	size_t i, n, nrows = 0;
 	long long received;
 
-	(void)ctx;
-	if (s == NULL) {
-		json_object_put(body);
+	if (s == NULL || s != m->oneproxy_sync) {
+		json_object_put(body);		/* a sync that has ended */
 		return;
 	}
 	if (status != 200) {
@@ -236,7 +258,7 @@ page_answered(struct master *m, void *ctx, int status, struct json_object *body)
 			s->failed++;
 	}
 	json_object_put(body);
-	if (oneproxy_upsert_rows(m, rows, nrows, &s->room, &s->stored) != 0) {
+	if (oneproxy_upsert_rows(m, rows, nrows, s->stamp, &s->room, &s->stored) != 0) {
 		free(rows);
 		sync_finish(m, "could not store the feed's rows (database error); this page "
 		    "was not stored");
@@ -249,7 +271,8 @@ page_answered(struct master *m, void *ctx, int status, struct json_object *body)
 	add_counts(progress, s);
 	json_object_object_add(progress, "message", json_object_new_string(line));
 	send_to_origin(m, s, 102, progress);
-	if (received < ONEPROXY_PAGE_SIZE || s->room <= 0) {
+	if (received < ONEPROXY_PAGE_SIZE || s->room <= 0 ||
+	    s->pages * ONEPROXY_PAGE_SIZE >= m->cfg.oneproxy_max_proxies) {
 		sync_finish(m, NULL);
 		return;
 	}
@@ -284,12 +307,18 @@ request_page(struct master *m)
 	char url[2400], error[300];
 	const char *base = m->cfg.oneproxy_api_url;
 	size_t blen = strlen(base);
+	int n;
 
 	while (blen > 0 && base[blen - 1] == '/')
 		blen--;
-	snprintf(url, sizeof(url), "%.*s/api/v1/proxies/advanced?limit=%d&offset=%lld"
+	n = snprintf(url, sizeof(url), "%.*s/api/v1/proxies/advanced?limit=%d&offset=%lld"
 	    "&min_quality=%ld&is_working=true", (int)blen, base, ONEPROXY_PAGE_SIZE,
 	    s->pages * ONEPROXY_PAGE_SIZE, m->cfg.oneproxy_min_quality);
+	if (n < 0 || (size_t)n >= sizeof(url)) {
+		json_object_put(job);
+		sync_finish(m, "ONEPROXY_API_URL is too long to build a page's URL from");
+		return;
+	}
 	json_object_object_add(job, "url", json_object_new_string(url));
 	json_object_object_add(job, "timeoutMs", json_object_new_int64(m->cfg.oneproxy_timeout_ms));
 	json_object_object_add(job, "minQuality", json_object_new_int64(m->cfg.oneproxy_min_quality));
@@ -300,7 +329,7 @@ request_page(struct master *m)
 		sync_finish(m, error);
 		return;
 	}
-	master_start_internal_job(m, "job.oneproxy_page", job, page_answered, NULL);
+	master_start_internal_job(m, "job.oneproxy_page", job, page_answered, s);
 }
 
 /* ---- starting ------------------------------------------------------------ */
@@ -338,6 +367,7 @@ oneproxy_sync_start(struct master *m, struct json_object *args, struct control_c
 	s->origin_has_tag = has_tag;
 	s->origin_tag = tag;
 	s->room = m->cfg.oneproxy_max_proxies;
+	iso_time_now(s->stamp, sizeof(s->stamp));
 	m->oneproxy_sync = s;
 	if (client != NULL)
 		control_client_set_waiting(client);
@@ -378,10 +408,14 @@ oneproxy_sync_schedule(struct master *m)
 {
 	struct timeval tv;
 
+	/* a reload that keeps the interval keeps the timer's phase */
+	if (m->oneproxy_timer != NULL && m->oneproxy_timer_interval == m->cfg.oneproxy_sync_interval)
+		return;
 	if (m->oneproxy_timer != NULL) {
 		event_free(m->oneproxy_timer);
 		m->oneproxy_timer = NULL;
 	}
+	m->oneproxy_timer_interval = m->cfg.oneproxy_sync_interval;
 	if (m->cfg.oneproxy_sync_interval <= 0)
 		return;
 	tv.tv_sec = m->cfg.oneproxy_sync_interval;
@@ -393,12 +427,16 @@ oneproxy_sync_schedule(struct master *m)
 void
 oneproxy_sync_stop(struct master *m)
 {
+	char error[200];
+
 	if (m->oneproxy_timer != NULL) {
 		event_free(m->oneproxy_timer);
 		m->oneproxy_timer = NULL;
 	}
 	if (m->oneproxy_sync != NULL) {
-		free(m->oneproxy_sync);
-		m->oneproxy_sync = NULL;
+		snprintf(error, sizeof(error), "the daemon is stopping: the sync ended after "
+		    "%lld page%s", m->oneproxy_sync->pages,
+		    m->oneproxy_sync->pages == 1 ? "" : "s");
+		sync_end(m, error, false, false);
 	}
 }

@@ -36,10 +36,12 @@ field(struct json_object *row, enum outcome_column col)
 }
 
 /*
- * The stages at which a failed attempt is the proxy's fault: it could not be
- * reached, refused the tunnel or its credentials, or the TLS through it
- * failed; and any timeout. A provider's answer (stage "ready": a status, a
- * malformed head) and a body cut short are not held against the proxy.
+ * The stages at which a failed attempt (an error or a timeout) is the
+ * proxy's fault: it could not be reached, refused the tunnel or its
+ * credentials, or the TLS through it failed. Once the request was written
+ * (stages "response" and "body") the proxy carried it: a provider that is
+ * slow, answers a status, sends a malformed head or cuts its body short is
+ * not held against the proxy.
  */
 static const char *const proxy_fault_stages[] = {
 	"dns", "connect", "proxy_tls", "proxy_handshake", "tls", NULL,
@@ -50,11 +52,8 @@ outcome_blames_proxy(const struct proxy_log_row *row)
 {
 	size_t i;
 
-	if (row->proxy_id == NULL || *row->proxy_id == '\0')
-		return false;
-	if (strcmp(row->status, "timeout") == 0)
-		return true;
-	if (strcmp(row->status, "error") != 0 || row->stage == NULL)
+	if (row->proxy_id == NULL || *row->proxy_id == '\0' || row->stage == NULL ||
+	    (strcmp(row->status, "error") != 0 && strcmp(row->status, "timeout") != 0))
 		return false;
 	for (i = 0; proxy_fault_stages[i] != NULL; i++)
 		if (strcmp(row->stage, proxy_fault_stages[i]) == 0)

@@ -602,6 +602,18 @@ worker_exited(struct master *m, struct worker_proc *w, int status)
 	bool young = time(NULL) - w->started_at < STABLE_AFTER_SECONDS;
 
 	describe_status(status, how, sizeof(how));
+	if (w->channel != NULL) {
+		/* what it wrote before it exited (a job's answer, its last
+		 * outcomes) may still wait in the socket: read that first */
+		struct evbuffer *in = bufferevent_get_input(w->channel);
+		evutil_socket_t fd = bufferevent_getfd(w->channel);
+		int rounds = 0;
+
+		while (fd >= 0 && rounds++ < 1024 && evbuffer_read(in, fd, 65536) > 0)
+			;
+		if (evbuffer_get_length(in) > 0)
+			channel_read(w->channel, m);
+	}
 	w->exited = true;
 	if (m->accept_board != NULL)	/* a dead worker accepts nothing */
 		memset(&m->accept_board->entry[w - m->workers], 0,

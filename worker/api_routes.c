@@ -140,6 +140,20 @@ static const struct api_route routes[] = {
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
+/* Filter lists where "?name=" (a form's "any") leaves the argument out. */
+static const char *const empty_filter_is_any[] = { "oneproxy.list", NULL };
+
+static bool
+empty_is_any(const struct api_route *r)
+{
+	size_t i;
+
+	for (i = 0; empty_filter_is_any[i] != NULL; i++)
+		if (strcmp(empty_filter_is_any[i], r->command) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Commands that put secrets in clear in their answer when an argument says
  * so: over HTTP only with the management key set (API.md), else 403 naming
@@ -322,7 +336,7 @@ route_args(struct http_conn *c, const struct api_route *r)
 			    details));
 			return NULL;
 		}
-		if (found > 0)
+		if (found > 0 && !(value[0] == '\0' && empty_is_any(r)))
 			json_object_object_add(args, r->query[i].arg,
 			    json_object_new_string(value));
 	}

@@ -52,8 +52,11 @@ jobs_start(struct worker *w, uint64_t tag, const char *name, struct json_object 
 void
 job_finish(struct job *job, int status, struct json_object *body)
 {
-	TAILQ_REMOVE(&job->w->jobs, job, entry);
-	job_reply(job->w, job->tag, status, body);
+	struct worker *w = job->w;
+
+	TAILQ_REMOVE(&w->jobs, job, entry);
+	job_reply(w, job->tag, status, body);
+	worker_check_drained(w);
 }
 
 void

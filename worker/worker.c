@@ -6,6 +6,8 @@
  * commands out for /api requests; jobs in; "drain" to finish and exit): a
  * table of handlers, one per message the master sends.
  */
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,10 +197,35 @@ on_accept_error(struct evconnlistener *lev, void *arg)
 	evtimer_add(w->accept_retry, &second);
 }
 
+/*
+ * Write what is still queued for the master (a job's answer, the last
+ * outcome rows) before the channel closes: the loop has ended, so this
+ * waits for the socket itself, at most about two seconds.
+ */
+static void
+channel_write_out(struct bufferevent *channel)
+{
+	struct evbuffer *out = bufferevent_get_output(channel);
+	struct pollfd pfd = { bufferevent_getfd(channel), POLLOUT, 0 };
+	int waits = 0;
+
+	/* a socket bufferevent keeps its output's start frozen for itself */
+	evbuffer_unfreeze(out, 1);
+	while (evbuffer_get_length(out) > 0 && pfd.fd >= 0) {
+		if (evbuffer_write(out, pfd.fd) >= 0)
+			continue;
+		if ((errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) ||
+		    ++waits > 20 || poll(&pfd, 1, 100) < 0)
+			break;
+	}
+}
+
+/* A draining worker ends once its connections and its jobs (a probe, a feed
+ * page: the master waits for their answers) are done, or at its deadline. */
 void
 worker_check_drained(struct worker *w)
 {
-	if (w->draining && w->conn_count == 0)
+	if (w->draining && w->conn_count == 0 && TAILQ_EMPTY(&w->jobs))
 		event_base_loopexit(w->base, NULL);
 }
 
@@ -645,7 +672,7 @@ out:
 	http_limits_free(&w);
 	worker_logs_stop(&w);	/* after the connections: their last lines */
 	if (w.channel != NULL) {
-		bufferevent_flush(w.channel, EV_WRITE, BEV_FLUSH);
+		channel_write_out(w.channel);
 		bufferevent_free(w.channel);
 	}
 	if (w.sigterm_ev)

@@ -18,6 +18,7 @@ revive rule on the next sync."""
 import json
 import os
 import pty
+import signal
 import subprocess
 import threading
 import time
@@ -129,6 +130,8 @@ def test_sync_pages_threshold_names(start, feed):
     assert sum(b["count"] for b in stats["stats"]["byCountry"]) == res["added"]
     assert stats["status"]["lastSyncSuccess"] is True
     assert stats["status"]["lastSyncCount"] == res["added"]
+    status, anyf = d.http("GET", "/api/settings/oneproxy?protocol=&countryCode=&minQuality=&limit=1000")
+    assert status == 200 and anyf["total"] == res["added"]      # a form's "any"
     for bad in ("minQuality=101", "protocol=ftp", "countryCode=USA", "limit=0", "action=nope"):
         status, err = d.http("GET", "/api/settings/oneproxy?" + bad)
         assert status == 400, (bad, err)
@@ -240,7 +243,7 @@ def test_two_syncs_at_once(start, feed):
     status, busy = sync(d)
     assert status == 409, busy
     assert "running" in busy["error"]["message"]
-    assert "progress" in busy and busy["progress"]["pages"] >= 0
+    assert busy["progress"]["pages"] == 0 and busy["progress"]["received"] == 0
     t.join(15)
     assert first["res"][0] == 200 and first["res"][1]["added"] == 120
 
@@ -433,7 +436,7 @@ def test_periodic_sync(start, feed):
         return st["lastSyncSuccess"] is True and st["lastSyncCount"] == 3
     assert wait_for(synced, 10)
     assert registry(d)["total"] == 3
-    assert len(feed_paths(feed)) >= 1
+    assert wait_for(lambda: len(feed_paths(feed)) >= 3, 10)   # it repeats
 
 
 def test_socks5_rows_left_out_while_socks5_is_disabled(start, feed):
@@ -458,3 +461,93 @@ def test_feed_with_an_untrusted_certificate_is_refused(daemon_factory, ca, tmp_p
         assert registry(d)["total"] == 0
     finally:
         stranger.stop()
+
+
+def test_full_pages_of_rows_not_imported_end_at_the_max(start, feed):
+    # a feed ignoring offset and min_quality: always 100 rows below the threshold
+    d = start(ONEPROXY_MAX_PROXIES=200)
+    feed.script(FEED, times=None, body=page([feed_row(i, quality=10) for i in range(100)]))
+    status, res = sync(d)
+    assert res["success"] is True and res["added"] == 0 and res["skipped"] == 200
+    assert res["pages"] == 2 and len(feed_paths(feed)) == 2
+
+
+def test_reload_during_a_sync(start, feed):
+    d = start()
+    feed.script(FEED, body=page([feed_row(i) for i in range(100)]), slow_head=1.0)
+    feed.script(FEED, body=page([feed_row(i) for i in range(100, 110)], 100), slow_head=1.0)
+    result = {}
+    t = threading.Thread(target=lambda: result.update(res=d.ctl("--json", "oneproxy", "sync")))
+    t.start()
+    assert wait_for(lambda: len(feed.requests) >= 1, 5)
+    rc, out, err = d.ctl("reload")
+    assert rc == 0, err
+    t.join(20)
+    rc, out, err = result["res"]
+    res = json.loads(out)
+    assert rc == 0 and res["success"] is True and res["added"] == 110, res
+    status, st = d.http("GET", "/api/settings/oneproxy?action=status")
+    assert st["consecutiveFailures"] == 0
+
+
+def test_stop_during_a_sync_answers_and_keeps_the_status(start, feed):
+    d = start()
+    feed.script(FEED, body=page([feed_row(i) for i in range(100)]))
+    feed.script(FEED, body=page([feed_row(i) for i in range(100, 200)], 100), slow_head=3.0)
+    result = {}
+    t = threading.Thread(target=lambda: result.update(res=sync(d)))
+    t.start()
+    assert wait_for(lambda: len(feed.requests) >= 2, 5)
+    d.proc.send_signal(signal.SIGTERM)
+    t.join(20)
+    status, res = result["res"]
+    assert status == 200 and res["success"] is False, res
+    assert "stopping" in res["error"] and res["added"] == 100
+    d.proc.wait(30)
+    d.start()
+    status, st = d.http("GET", "/api/settings/oneproxy?action=status")
+    assert "stopping" in st["lastSyncError"] and st["lastSyncCount"] == 100
+    assert st["consecutiveFailures"] == 0            # not the feed's fault
+    assert registry(d)["total"] == 100
+
+
+def test_a_slow_provider_is_not_held_against_the_proxy(start, feed, ca, peers):
+    provider = ProviderStandIn(ca)
+    try:
+        d = start(OMNIROUTE_RESPONSE_HEAD_TIMEOUT_MS=400)
+        exit_peer = peers(microsocks)
+        feed.script(FEED, body=page([feed_row(1, quality=60, protocol="socks5",
+                                              host="127.0.0.1", port=exit_peer.port)]))
+        sync(d)
+        rec = registry(d)["items"][0]
+        d.http("POST", "/api/providers", {"id": "standin", "name": "Stand-in",
+                                          "baseUrl": provider.url("/v1")})
+        d.http("POST", "/api/connections", {"provider": "standin", "name": "k",
+                                            "key": "sk-test"})
+        d.http("PUT", "/api/v1/management/proxies/assignments",
+               {"scope": "provider", "scopeId": "standin", "proxyId": rec["id"]})
+        provider.script("/v1/chat", slow_head=1.5)
+        status, out = d.http("POST", "/v1/chat/completions",
+                             {"model": "standin/gpt-4o-mini",
+                              "messages": [{"role": "user", "content": "hi"}]})
+        assert status == 504, out
+        assert len(provider.requests) == 1          # it went through the proxy
+        time.sleep(0.5)                             # the outcome is flushed
+        status, got = d.http("GET", "/api/v1/management/proxies?id=" + rec["id"])
+        assert got["qualityScore"] == 60 and got["status"] == "active"
+    finally:
+        provider.stop()
+
+
+def test_feed_url_must_be_https_unless_loopback(tmp_path):
+    from test_daemon import check_config
+    for url, ok in (("http://127.0.0.1:9/", True), ("https://feed.invalid/", True),
+                    ("http://feed.invalid/", False), ("ftp://127.0.0.1/", False),
+                    ("not a url", False)):
+        rc, out, err = check_config(["-D", str(tmp_path / "d")], env={"ONEPROXY_API_URL": url})
+        assert (rc == 0) == ok, (url, out, err)
+        if not ok:
+            assert "oneproxy_api_url" in err, err
+    rc, out, err = check_config(["-D", str(tmp_path / "d")],
+                                env={"ONEPROXY_SYNC_INTERVAL": "-1"})
+    assert rc != 0 and "oneproxy_sync_interval" in err

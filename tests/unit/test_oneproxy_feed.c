@@ -202,9 +202,47 @@ test_row_rules(void **state)
 	assert_row_fails(&allow_loopback, "\"ip\":\"127.0.0.1\"," OK_ROW ",\"last_validated\":\"yesterday\"",
 	    "last_validated must be");
 	assert_row_fails(&allow_loopback, "\"ip\":\"127.0.0.1\"," OK_ROW
-	    ",\"last_validated\":\"2026-05-20T12:00:00+02:00\"", "last_validated must be");
+	    ",\"last_validated\":\"2026-05-20T12:00:00+2:00\"", "last_validated must be");
+	assert_row_fails(&allow_loopback, "\"ip\":\"127.0.0.1\"," OK_ROW
+	    ",\"last_validated\":\"2026-05-20 12:00:00Z\"", "last_validated must be");
+	assert_row_fails(&allow_loopback, "\"ip\":\"127.0.0.1\"," OK_ROW
+	    ",\"last_validated\":\"2026-05-20T12:00:00.Z\"", "last_validated must be");
+	assert_row_fails(&allow_loopback, "\"ip\":\"127.0.0.1\"," OK_ROW
+	    ",\"last_validated\":\"2026-05-20T12:00:00Zjunk\"", "last_validated must be");
 	assert_row_fails(&allow_loopback, "\"ip\":\"127.0.0.1\"," OK_ROW ",\"last_validated\":5",
 	    "last_validated must be");
+}
+
+/* Times with an offset are stored in UTC; no zone is read as UTC. */
+static void
+test_validation_times(void **state)
+{
+	static const struct {
+		const char	*given;
+		const char	*stored;
+	} cases[] = {
+		{ "2026-05-20T12:00:00Z", "2026-05-20T12:00:00.000Z" },
+		{ "2026-05-20T12:00:00", "2026-05-20T12:00:00.000Z" },
+		{ "2026-05-20T12:00:00.123456", "2026-05-20T12:00:00.000Z" },
+		{ "2026-05-20T14:30:00+02:30", "2026-05-20T12:00:00.000Z" },
+		{ "2026-05-20T07:00:00-05:00", "2026-05-20T12:00:00.000Z" },
+	};
+	struct oneproxy_page *page = malloc(sizeof(*page));
+	char body[300], err[200];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(body, sizeof(body), "{\"proxies\":[{\"ip\":\"127.0.0.1\",\"port\":80,"
+		    "\"protocol\":\"http\",\"quality_score\":90,\"last_validated\":\"%s\"}]}",
+		    cases[i].given);
+		assert_int_equal(parse(body, &allow_loopback, page, err, sizeof(err)), 0);
+		if (page->nrows != 1)
+			fail_msg("'%s' refused: %s", cases[i].given, page->first_failure);
+		assert_string_equal(page->rows[0].last_validated, cases[i].stored);
+		assert_int_equal(page->rows[0].last_validated_epoch, 1779278400);
+	}
+	free(page);
 }
 
 static void
@@ -254,7 +292,23 @@ test_bad_pages(void **state)
 	assert_page_fails("<html>", 6, 100, "not valid JSON");
 	assert_page_fails("{\"proxies\":[]} x", 16, 100, "not valid JSON");
 	assert_page_fails("{\"proxies\":[],}", 15, 100, "not valid JSON");
-	assert_page_fails("{\"proxies\":[{\"a\":[[[1]]]}]}", 27, 100, "not valid JSON");	/* depth */
+	/* members the reader ignores may nest, up to a depth */
+	{
+		char deep[200];
+		struct oneproxy_page *ok = malloc(sizeof(*ok));
+		struct oneproxy_policy p = { 50, true, false, 100 };
+		char err[200];
+		snprintf(deep, sizeof(deep), "{\"proxies\":[{\"ip\":\"127.0.0.1\",\"port\":80,"
+		    "\"protocol\":\"http\",\"quality_score\":90,\"geo\":{\"a\":[1,{\"b\":2}]}}]}");
+		assert_int_equal(oneproxy_feed_parse(deep, strlen(deep), &p, ok, err, sizeof(err)), 0);
+		assert_int_equal(ok->nrows, 1);
+		free(ok);
+	}
+	{
+		static const char too_deep[] =
+		    "{\"proxies\":[{\"a\":[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}]}";
+		assert_page_fails(too_deep, strlen(too_deep), 100, "nesting");
+	}
 	assert_page_fails("{\"proxies\":\"\xff\"}", 15, 100, "not valid JSON");
 	assert_page_fails("[]", 2, 100, "not a JSON object");
 	assert_page_fails("{\"total\":0}", 11, 100, "no \"proxies\" array");
@@ -292,6 +346,7 @@ main(void)
 		cmocka_unit_test(test_scopes),
 		cmocka_unit_test(test_good_page),
 		cmocka_unit_test(test_row_rules),
+		cmocka_unit_test(test_validation_times),
 		cmocka_unit_test(test_threshold),
 		cmocka_unit_test(test_bad_pages),
 		cmocka_unit_test(test_broken_rows_do_not_fail_the_page),

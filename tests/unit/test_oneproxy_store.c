@@ -62,73 +62,118 @@ text_of(const char *sql)
 	return out;
 }
 
-static void
-test_upsert_and_max(void **state)
+/* Each call stands for one sync: its own stamp. */
+static int
+upsert(struct oneproxy_row *rows, size_t n, long long *room, struct oneproxy_upsert_counts *c)
 {
-	struct oneproxy_row rows[3] = {
+	static int sync_number;
+	char stamp[40];
+
+	snprintf(stamp, sizeof(stamp), "2026-12-05T10:00:%02d.000Z", ++sync_number % 60);
+	memset(c, 0, sizeof(*c));
+	return oneproxy_upsert_rows(&M, rows, n, stamp, room, c);
+}
+
+static const char *
+at(const char *host, const char *column)
+{
+	char sql[200];
+
+	snprintf(sql, sizeof(sql), "SELECT COALESCE(%s, 'NULL') FROM proxy_registry "
+	    "WHERE source = 'oneproxy' AND host = '%s'", column, host);
+	return text_of(sql);
+}
+
+static void
+test_upsert_max_and_duplicates(void **state)
+{
+	struct oneproxy_row rows[4] = {
 		row("127.0.0.2", 8080, 90, "2026-05-20T12:00:00.000Z"),
+		row("127.0.0.2", 8080, 90, "2026-05-20T12:00:00.000Z"),	/* again */
 		row("127.0.0.3", 8080, 70, NULL),
-		row("127.0.0.4", 8080, 60, NULL),
+		row("127.0.0.4", 8080, 60, NULL),	/* past the max */
 	};
-	struct oneproxy_upsert_counts c = { 0, 0, 0 };
+	struct oneproxy_upsert_counts c;
+	char stamp[ISO_TIME_LEN], sql[400];
 	long long room = 2;
 
 	(void)state;
-	assert_int_equal(oneproxy_upsert_rows(&M, rows, 3, &room, &c), 0);
+	/* a manual row with the same host and port is another row, never touched */
+	iso_time_now(stamp, sizeof(stamp));
+	snprintf(sql, sizeof(sql), "INSERT INTO proxy_registry (id, name, type, host, port, "
+	    "quality_score, created_at, updated_at) VALUES ('manual-2', 'mine-2', 'http', "
+	    "'127.0.0.2', 8080, 5, '%s', '%s')", stamp, stamp);
+	assert_int_equal(sqlite3_exec(M.db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(upsert(rows, 4, &room, &c), 0);
 	assert_int_equal(c.added, 2);
+	assert_int_equal(c.duplicates, 1);
+	assert_int_equal(c.over_max, 1);
 	assert_int_equal(room, 0);
 	assert_int_equal(count("SELECT COUNT(*) FROM proxy_registry WHERE source = 'oneproxy'"), 2);
-	assert_string_equal(text_of("SELECT name FROM proxy_registry WHERE host = '127.0.0.2'"),
-	    "HTTP - US - 127.0.0.2");
-	/* again: the same rows update, the third is added */
+	assert_string_equal(at("127.0.0.2", "name"), "HTTP - US - 127.0.0.2");
+	assert_int_equal(count("SELECT quality_score FROM proxy_registry WHERE id = 'manual-2'"), 5);
+	/* the next sync: the same rows update, the last is added */
 	room = 10;
-	memset(&c, 0, sizeof(c));
 	rows[0].quality_score = 95;
-	assert_int_equal(oneproxy_upsert_rows(&M, rows, 3, &room, &c), 0);
+	assert_int_equal(upsert(rows, 4, &room, &c), 0);
 	assert_int_equal(c.added, 1);
 	assert_int_equal(c.updated, 2);
-	assert_int_equal(count("SELECT quality_score FROM proxy_registry WHERE host = '127.0.0.2'"), 95);
-	/* a manual row with the same host and port is a different row */
-	assert_int_equal(count("SELECT COUNT(*) FROM proxy_registry"), 3);
+	assert_int_equal(c.duplicates, 1);
+	assert_string_equal(at("127.0.0.2", "quality_score"), "95");
+	assert_int_equal(count("SELECT quality_score FROM proxy_registry WHERE id = 'manual-2'"), 5);
+	assert_int_equal(count("SELECT COUNT(*) FROM proxy_registry"), 4);
 }
 
 static void
 test_degrade_and_revive(void **state)
 {
 	struct oneproxy_row r = row("127.0.0.9", 3128, 30, "2026-01-01T00:00:00.000Z");
-	struct oneproxy_upsert_counts c = { 0, 0, 0 };
+	struct oneproxy_row unscored = row("127.0.0.8", 3128, -1, NULL);
+	struct oneproxy_upsert_counts c;
 	char id[64];
 	long long room = 10;
 
 	(void)state;
-	assert_int_equal(oneproxy_upsert_rows(&M, &r, 1, &room, &c), 0);
-	snprintf(id, sizeof(id), "%s", text_of("SELECT id FROM proxy_registry WHERE host = '127.0.0.9'"));
+	assert_int_equal(upsert(&r, 1, &room, &c), 0);
+	snprintf(id, sizeof(id), "%s", at("127.0.0.9", "id"));
 	assert_int_equal(oneproxy_degrade(&M, id, 1), 0);	/* 30 → 20 */
-	assert_int_equal(count("SELECT quality_score FROM proxy_registry WHERE host = '127.0.0.9'"), 20);
-	assert_int_equal(oneproxy_degrade(&M, id, 1), 1);	/* 20 → 10: out */
-	assert_string_equal(text_of("SELECT status FROM proxy_registry WHERE host = '127.0.0.9'"),
-	    "inactive");
-	assert_int_equal(count("SELECT degraded_at IS NOT NULL FROM proxy_registry WHERE host = '127.0.0.9'"), 1);
-	assert_int_equal(oneproxy_degrade(&M, id, 5), 0);	/* already out; floor 0 */
-	assert_int_equal(count("SELECT quality_score FROM proxy_registry WHERE host = '127.0.0.9'"), 0);
-	/* the feed lists it again, validated before the degradation: stays out */
-	memset(&c, 0, sizeof(c));
-	r.quality_score = 99;
-	assert_int_equal(oneproxy_upsert_rows(&M, &r, 1, &room, &c), 0);
-	assert_int_equal(c.kept_inactive, 1);
-	assert_string_equal(text_of("SELECT status FROM proxy_registry WHERE host = '127.0.0.9'"),
-	    "inactive");
-	assert_int_equal(count("SELECT quality_score FROM proxy_registry WHERE host = '127.0.0.9'"), 0);
-	/* validated after it: revived with the feed's score */
-	memset(&c, 0, sizeof(c));
-	r = row("127.0.0.9", 3128, 99, "2999-01-01T00:00:00Z");
-	assert_int_equal(oneproxy_upsert_rows(&M, &r, 1, &room, &c), 0);
+	assert_string_equal(at("127.0.0.9", "quality_score"), "20");
+	assert_string_not_equal(at("127.0.0.9", "last_failure_at"), "NULL");
+	/* a sync whose validation is older than the failure keeps the penalty */
+	r.quality_score = 80;
+	assert_int_equal(upsert(&r, 1, &room, &c), 0);
 	assert_int_equal(c.updated, 1);
-	assert_string_equal(text_of("SELECT status FROM proxy_registry WHERE host = '127.0.0.9'"),
-	    "active");
-	assert_int_equal(count("SELECT quality_score FROM proxy_registry WHERE host = '127.0.0.9'"), 99);
-	assert_int_equal(count("SELECT degraded_at IS NULL FROM proxy_registry WHERE host = '127.0.0.9'"), 1);
-	/* an unscored row counts as 50; a manual row is never degraded */
+	assert_string_equal(at("127.0.0.9", "quality_score"), "20");
+	/* ... and a lower score of the feed's is taken */
+	r.quality_score = 15;
+	assert_int_equal(upsert(&r, 1, &room, &c), 0);
+	assert_string_equal(at("127.0.0.9", "quality_score"), "15");
+	assert_int_equal(oneproxy_degrade(&M, id, 1), 1);	/* 15 → 5: out */
+	assert_string_equal(at("127.0.0.9", "status"), "inactive");
+	assert_string_not_equal(at("127.0.0.9", "degraded_at"), "NULL");
+	assert_int_equal(oneproxy_degrade(&M, id, 5), 0);	/* already out; floor 0 */
+	assert_string_equal(at("127.0.0.9", "quality_score"), "0");
+	/* listed again, validated before the failures: stays out, score kept */
+	r.quality_score = 99;
+	assert_int_equal(upsert(&r, 1, &room, &c), 0);
+	assert_int_equal(c.kept_inactive, 1);
+	assert_string_equal(at("127.0.0.9", "status"), "inactive");
+	assert_string_equal(at("127.0.0.9", "quality_score"), "0");
+	/* validated after them: revived with the feed's score */
+	r = row("127.0.0.9", 3128, 99, "2999-01-01T00:00:00Z");
+	assert_int_equal(upsert(&r, 1, &room, &c), 0);
+	assert_int_equal(c.updated, 1);
+	assert_string_equal(at("127.0.0.9", "status"), "active");
+	assert_string_equal(at("127.0.0.9", "quality_score"), "99");
+	assert_string_equal(at("127.0.0.9", "degraded_at"), "NULL");
+	/* an unscored row counts as 50 */
+	assert_int_equal(upsert(&unscored, 1, &room, &c), 0);
+	snprintf(id, sizeof(id), "%s", at("127.0.0.8", "id"));
+	assert_int_equal(oneproxy_degrade(&M, id, 1), 0);
+	assert_string_equal(at("127.0.0.8", "quality_score"), "40");
+	/* a manual row, or no row, is never degraded */
+	assert_int_equal(oneproxy_degrade(&M, "manual-2", 3), 0);
+	assert_int_equal(count("SELECT quality_score FROM proxy_registry WHERE id = 'manual-2'"), 5);
 	assert_int_equal(oneproxy_degrade(&M, "no-such-id", 3), 0);
 }
 
@@ -137,25 +182,29 @@ test_sequential_rotation_walks_and_wraps(void **state)
 {
 	struct oneproxy_filter all = { NULL, NULL, -1, 1000, 0 };
 	struct json_object *o, *items;
-	long long total, i;
-	char first[64];
+	long long total, i, j;
+	char seen[16][64];
 
 	(void)state;
+	/* one active row has no validation time (the cursor's NULL case) */
+	assert_int_equal(count("SELECT COUNT(*) FROM proxy_registry WHERE source = 'oneproxy' "
+	    "AND status = 'active' AND last_validated IS NULL"), 0);
+	assert_int_equal(sqlite3_exec(M.db, "UPDATE proxy_registry SET last_validated = NULL "
+	    "WHERE host = '127.0.0.3'", NULL, NULL, NULL), SQLITE_OK);
 	items = oneproxy_list(&M, &all, &total);
 	json_object_put(items);
-	assert_true(total >= 3);
-	o = oneproxy_rotate(&M, ONEPROXY_ROTATE_SEQUENTIAL);
-	assert_non_null(o);
-	snprintf(first, sizeof(first), "%s", json_object_get_string(json_object_object_get(o, "id")));
-	json_object_put(o);
-	for (i = 1; i < total; i++) {
+	assert_true(total >= 3 && total <= 16);
+	for (i = 0; i < total; i++) {
 		o = oneproxy_rotate(&M, ONEPROXY_ROTATE_SEQUENTIAL);
 		assert_non_null(o);
-		assert_string_not_equal(json_object_get_string(json_object_object_get(o, "id")), first);
+		snprintf(seen[i], sizeof(seen[i]), "%s",
+		    json_object_get_string(json_object_object_get(o, "id")));
 		json_object_put(o);
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(seen[i], seen[j]);	/* each once */
 	}
 	o = oneproxy_rotate(&M, ONEPROXY_ROTATE_SEQUENTIAL);	/* wrapped */
-	assert_string_equal(json_object_get_string(json_object_object_get(o, "id")), first);
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "id")), seen[0]);
 	json_object_put(o);
 }
 
@@ -167,7 +216,7 @@ test_delete_takes_assignments_keeps_manual(void **state)
 
 	(void)state;
 	iso_time_now(stamp, sizeof(stamp));
-	snprintf(id, sizeof(id), "%s", text_of("SELECT id FROM proxy_registry WHERE host = '127.0.0.2'"));
+	snprintf(id, sizeof(id), "%s", at("127.0.0.2", "id"));
 	snprintf(sql, sizeof(sql), "INSERT INTO proxy_assignments (proxy_id, scope, scope_id, "
 	    "created_at, updated_at) VALUES ('%s', 'global', '__global__', '%s', '%s'); "
 	    "INSERT INTO proxy_registry (id, name, type, host, port, created_at, updated_at) "
@@ -218,7 +267,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_upsert_and_max),
+		cmocka_unit_test(test_upsert_max_and_duplicates),
 		cmocka_unit_test(test_degrade_and_revive),
 		cmocka_unit_test(test_sequential_rotation_walks_and_wraps),
 		cmocka_unit_test(test_delete_takes_assignments_keeps_manual),
