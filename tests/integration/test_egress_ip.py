@@ -165,6 +165,10 @@ def test_egress_ip_through_socks5_and_http_proxies(d, peers, echo):
     items = {p["id"]: p for p in d.ctl_json("proxy", "list")["items"]}
     assert items[socks["id"]]["egressIp"] == SOCKS_EXIT
     assert d.ctl_json("proxy", "get", socks["name"])["egressIp"] == SOCKS_EXIT
+    rc, out, err = d.ctl("proxy", "list")
+    assert rc == 0 and "EGRESS_IP" in out.splitlines()[0], (out, err)
+    row = next(line for line in out.splitlines() if socks["id"] in line)
+    assert row.split()[-1] == SOCKS_EXIT, out
     status, doc = d.http("GET", "/api/settings/backup")
     assert status == 200
     assert {p["id"]: p["egressIp"] for p in doc["proxies"]}[http_proxy["id"]] == HTTP_EXIT
