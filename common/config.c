@@ -77,6 +77,7 @@ static const struct setting settings[] = {
 	S("body_budget_per_peer_percent", "OMNIROUTE_BODY_BUDGET_PER_PEER_PERCENT", "50", SET_LONG, body_budget_per_peer_percent, 1, 100),
 	S("max_connections_per_peer", "OMNIROUTE_MAX_CONNECTIONS_PER_PEER", "2048", SET_LONG, max_connections_per_peer, 1, 1000000),
 	S("probe_url", "OMNIROUTE_PROBE_URL", "https://api64.ipify.org/?format=json", SET_STRING, probe_url, 0, 0),
+	S("egress_check_url", "OMNIROUTE_EGRESS_CHECK_URL", "https://api64.ipify.org?format=json", SET_STRING, egress_check_url, 0, 0),
 	S("log_file", "OMNIROUTE_LOG_FILE", NULL, SET_STRING, log_file, 0, 0),
 	S("syslog", "OMNIROUTE_SYSLOG", "off", SET_BOOL, syslog, 0, 0),
 	S("log_format", "OMNIROUTE_LOG_FORMAT", "text", SET_STRING, log_format, 0, 0),
@@ -390,7 +391,7 @@ config_wipe_secret(char **setting)
 int
 config_finish(struct config *cfg, char *err, size_t errlen)
 {
-	struct http_url feed_url;
+	struct http_url parsed_url;
 	const char *bad;
 	size_t bad_len;
 	long n;
@@ -446,13 +447,17 @@ config_finish(struct config *cfg, char *err, size_t errlen)
 		    "(scheme://host[:port], no path; comma list)", (int)bad_len, bad);
 		return -1;
 	}
-	if (http_url_parse(cfg->oneproxy_api_url, &feed_url, &bad) != 0) {
+	if (http_url_parse(cfg->oneproxy_api_url, &parsed_url, &bad) != 0) {
 		snprintf(err, errlen, "oneproxy_api_url: %s", bad);
 		return -1;
 	}
-	if (!feed_url.tls && !http_host_is_loopback(feed_url.host)) {
+	if (!parsed_url.tls && !http_host_is_loopback(parsed_url.host)) {
 		snprintf(err, errlen, "oneproxy_api_url: must be https:// (the feed is "
 		    "fetched with TLS verified) unless its host is loopback");
+		return -1;
+	}
+	if (http_url_parse(cfg->egress_check_url, &parsed_url, &bad) != 0) {
+		snprintf(err, errlen, "egress_check_url: %s", bad);
 		return -1;
 	}
 	if (*cfg->data_dir == '\0') {

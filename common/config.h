@@ -64,6 +64,7 @@ struct config {
 	long		 body_budget_per_peer_percent;	/* one client's share of each */
 	long		 max_connections_per_peer;	/* per worker, per client address */
 	char		*probe_url;
+	char		*egress_check_url;	/* answers the caller's IP (proxy.egress) */
 	char		*log_file;		/* NULL → stderr */
 	bool		 syslog;		/* facility daemon, ident omnirouted */
 	char		*log_format;		/* text | json */

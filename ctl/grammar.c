@@ -207,6 +207,14 @@ const struct grammar_command grammar_table[] = {
 		    "through it; reports the stage that failed (exit 1 when it "
 		    "failed)",
 	}, {
+		.words = "proxy egress", .command = "proxy.egress",
+		.positionals = { POS_PROXY_ID },
+		.options = proxy_test_options,
+		.probe = true,
+		.help = "find and store a proxy's egress IP: the address "
+		    "egress_check_url (or --url) sees when called through it "
+		    "(exit 1 when the check failed)",
+	}, {
 		.words = "provider list", .command = "provider.list",
 		.help = "the built-in provider catalog and custom providers",
 	}, {

@@ -431,6 +431,7 @@ static const struct column proxy_columns[] = {
 	{ "STATUS",	"status",	NULL },
 	{ "AUTH",	NULL,		cell_auth },
 	{ "REGION",	"region",	NULL },
+	{ "EGRESS_IP",	"egressIp",	NULL },
 	{ NULL,		NULL,		NULL },
 };
 

@@ -81,7 +81,8 @@ static const struct arg_spec import_args[] = {
 /* Record keys that describe a row rather than configure it: accepted, not imported. */
 static const char *const record_only_keys[] = {
 	"id", "source", "qualityScore", "latencyMs", "anonymity", "googleAccess",
-	"lastValidated", "countryCode", "createdAt", "updatedAt", NULL,
+	"lastValidated", "countryCode", "createdAt", "updatedAt", "egressIp",
+	"egressCheckedAt", NULL,
 };
 
 /* A copy of item without the keys that only describe a record. */

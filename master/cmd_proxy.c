@@ -1,7 +1,9 @@
 /*
  * master/cmd_proxy.c — the proxy registry commands: list, get, where-used,
  * add, update, delete (409 while assigned unless force), bulk import (upsert
- * by host+port) and the health figures from proxy_logs.
+ * by host+port), the health figures from proxy_logs, and the two checks run
+ * through a proxy by a worker: the probe (proxy.test) and the egress IP
+ * check (proxy.egress), whose answer the master stores.
  *
  * Proxy names are unique, case-insensitive: add, a rename and an import row
  * taking another proxy's name get 409. Where a command takes a proxy ("id"),
@@ -12,6 +14,9 @@
 #include <string.h>
 
 #include "commands.h"
+#include "egress_ip.h"
+#include "http_util.h"
+#include "log.h"
 #include "log_store.h"
 #include "proxy_store.h"
 
@@ -344,28 +349,29 @@ static const struct arg_spec test_args[] = {
 };
 
 /*
- * A probe goes through the proxy itself (inactive or not: that is how one
- * finds out whether to activate it), run by a worker as job.probe.
+ * The job.probe arguments for a GET of url through proxy id — the proxy
+ * itself, inactive or not: that is how one finds out whether to activate
+ * it. NULL with the refusal in r: 404, or 400 for SOCKS5 while disabled.
  */
-static void
-proxy_test(struct master *m, struct json_object *args, struct reply *r)
+static struct json_object *
+probe_job(struct master *m, struct json_object *args, const char *url, struct reply *r)
 {
-	const char *id = arg_string(args, "id", "");
-	struct json_object *rec = proxy_get_record(m, id, true), *job, *proxy, *v;
+	struct json_object *rec = proxy_get_record(m, arg_string(args, "id", ""), true);
+	struct json_object *job, *proxy, *v;
 	static const char *const copied[] = {
 		"id", "type", "host", "port", "username", "password", NULL };
 	size_t i;
 
 	if (rec == NULL) {
 		reply_error(r, 404, "Proxy not found");
-		return;
+		return NULL;
 	}
 	json_object_object_get_ex(rec, "type", &v);
 	if (strcmp(json_object_get_string(v), "socks5") == 0 &&
 	    !m->cfg.enable_socks5_proxy) {
 		json_object_put(rec);
 		reply_error(r, 400, "SOCKS5 proxy is disabled (set ENABLE_SOCKS5_PROXY=true to enable)");
-		return;
+		return NULL;
 	}
 	proxy = json_object_new_object();
 	for (i = 0; copied[i] != NULL; i++)
@@ -374,11 +380,21 @@ proxy_test(struct master *m, struct json_object *args, struct reply *r)
 	json_object_put(rec);
 	job = json_object_new_object();
 	json_object_object_add(job, "proxy", proxy);
-	json_object_object_add(job, "url", json_object_new_string(
-	    arg_string(args, "url", m->cfg.probe_url)));
+	json_object_object_add(job, "url", json_object_new_string(url));
 	json_object_object_add(job, "timeoutMs", json_object_new_int64(
 	    arg_int(args, "timeoutMs", 15000)));
-	reply_job(r, "job.probe", job);
+	return job;
+}
+
+/* A probe goes through the proxy itself, run by a worker as job.probe. */
+static void
+proxy_test(struct master *m, struct json_object *args, struct reply *r)
+{
+	struct json_object *job = probe_job(m, args,
+	    arg_string(args, "url", m->cfg.probe_url), r);
+
+	if (job != NULL)
+		reply_job(r, "job.probe", job);
 }
 
 const struct command cmd_proxy_test = {
@@ -388,6 +404,129 @@ const struct command cmd_proxy_test = {
 	.args = test_args,
 	.run = proxy_test,
 };
+
+/*
+ * The egress check: a probe of egress_check_url (or url) through the proxy
+ * whose answer — the address the echo service saw — the master stores as
+ * the proxy's egressIp before it replies (proxy_egress_start, then
+ * egress_answer). Nothing else depends on it, so no snapshot is pushed.
+ */
+static void
+proxy_egress(struct master *m, struct json_object *args, struct reply *r)
+{
+	const char *url = arg_string(args, "url", m->cfg.egress_check_url), *bad;
+	struct http_url parsed;
+	struct json_object *job;
+
+	if (http_url_parse(url, &parsed, &bad) != 0) {
+		reply_error(r, 400, "url: %s", bad);
+		return;
+	}
+	if ((job = probe_job(m, args, url, r)) != NULL)
+		reply_job(r, "proxy.egress", job);
+}
+
+const struct command cmd_proxy_egress = {
+	.name = "proxy.egress",
+	.help = "find a proxy's egress IP: GET url (default egress_check_url, "
+	    "answering JSON {\"ip\"} or the address as text) through it and "
+	    "store egressIp/egressCheckedAt; {\"id\",\"url\",\"timeoutMs\"}",
+	.args = test_args,
+	.run = proxy_egress,
+};
+
+/* The failed check's reply: nothing is stored, the previous value stays. */
+static struct json_object *
+egress_failure(const char *id, const char *error, const char *stage,
+    struct json_object *probe)
+{
+	struct json_object *o = json_object_new_object(), *v;
+
+	json_object_object_add(o, "success", json_object_new_boolean(0));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "error", json_object_new_string(error));
+	json_object_object_add(o, "stage", json_object_new_string(stage));
+	json_object_object_add(o, "latencyMs", json_object_object_get_ex(probe,
+	    "latencyMs", &v) ? json_object_get(v) : NULL);
+	json_object_object_add(o, "proxyUrl", json_object_object_get_ex(probe,
+	    "proxyUrl", &v) ? json_object_get(v) : NULL);
+	return o;
+}
+
+/*
+ * The probe's answer: a 2xx naming an address is stored on the proxy (the
+ * worker's word is read again: it must be an IP literal); anything else is
+ * a failure with the stage where it broke. A worker that could not run the
+ * probe (no worker, one that died) is answered as it said.
+ */
+static struct json_object *
+egress_answer(struct master *m, const char *id, int *status, struct json_object *body)
+{
+	struct json_object *o, *v;
+	const char *stage = "response", *public_ip;
+	char error[300], ip[EGRESS_IP_MAX], checked_at[ISO_TIME_LEN];
+	int http_status, rc;
+
+	if (*status != 200 || !json_object_is_type(body, json_type_object))
+		return body;
+	if (!json_object_object_get_ex(body, "success", &v) || !json_object_get_boolean(v)) {
+		if (json_object_object_get_ex(body, "stage", &v) && v != NULL)
+			stage = json_object_get_string(v);
+		o = egress_failure(id, json_object_object_get_ex(body, "error", &v) &&
+		    v != NULL ? json_object_get_string(v) : "the check failed", stage, body);
+		json_object_put(body);
+		return o;
+	}
+	http_status = json_object_object_get_ex(body, "status", &v) ? json_object_get_int(v) : 0;
+	public_ip = json_object_object_get_ex(body, "publicIp", &v) && v != NULL ?
+	    json_object_get_string(v) : "";
+	if (http_status < 200 || http_status > 299)
+		snprintf(error, sizeof(error), "the egress check URL answered HTTP %d, "
+		    "not an address", http_status);
+	else if (!egress_ip_from_body(public_ip, strlen(public_ip), ip))
+		snprintf(error, sizeof(error), "the egress check URL's answer is not an IP "
+		    "address (it must answer JSON {\"ip\":\"ADDRESS\"} or the address "
+		    "alone as text)");
+	else
+		error[0] = '\0';
+	if (error[0] != '\0') {
+		o = egress_failure(id, error, stage, body);
+		json_object_put(body);
+		return o;
+	}
+	iso_time_now(checked_at, sizeof(checked_at));
+	if ((rc = proxy_store_egress(m, id, ip, checked_at)) <= 0) {
+		json_object_put(body);
+		*status = rc == 0 ? 404 : 500;
+		return error_envelope(*status, rc == 0 ? "Proxy not found" :
+		    "could not store the egress IP", NULL);
+	}
+	log_info("proxy %s: egress IP %s", id, ip);
+	o = json_object_new_object();
+	json_object_object_add(o, "success", json_object_new_boolean(1));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "egressIp", json_object_new_string(ip));
+	json_object_object_add(o, "egressCheckedAt", json_object_new_string(checked_at));
+	json_object_object_add(o, "latencyMs", json_object_object_get_ex(body,
+	    "latencyMs", &v) ? json_object_get(v) : NULL);
+	json_object_object_add(o, "proxyUrl", json_object_object_get_ex(body,
+	    "proxyUrl", &v) ? json_object_get(v) : NULL);
+	json_object_put(body);
+	return o;
+}
+
+void
+proxy_egress_start(struct master *m, struct json_object *args,
+    struct control_client *client, struct worker_proc *origin, bool has_tag,
+    uint64_t tag)
+{
+	struct json_object *proxy = NULL, *id = NULL;
+
+	json_object_object_get_ex(args, "proxy", &proxy);
+	json_object_object_get_ex(proxy, "id", &id);
+	master_start_answered_job(m, "job.probe", args, client, origin, has_tag, tag,
+	    egress_answer, json_object_get_string(id));
+}
 
 static const struct arg_spec health_args[] = {
 	{ "hours", ARG_INT, 0, 0, 0, NULL },

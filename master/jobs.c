@@ -6,7 +6,8 @@
  * "job.result #tag status json" answer to them. A worker that dies with jobs
  * in hand fails them with 502. Some jobs are run by the master itself as a
  * chain of worker jobs (the 1proxy sync): those steps answer to a function
- * instead of an origin.
+ * instead of an origin. Others pass their answer through a function of the
+ * master on its way to the origin (the egress check stores what it found).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,17 +61,24 @@ static const struct {
 			    bool has_tag, uint64_t tag);
 } master_run_jobs[] = {
 	{ "oneproxy.sync", oneproxy_sync_start },
+	{ "proxy.egress", proxy_egress_start },
 };
 
-/* Hand the answer to whoever waits: a function, or an origin. Takes body. */
+/*
+ * Hand the answer to whoever waits: a function, or an origin (through the
+ * job's answer function, when it has one). Takes body.
+ */
 static void
 job_finished(struct master *m, const struct pending_job *j, int status,
     struct json_object *body)
 {
-	if (j->done != NULL)
+	if (j->done != NULL) {
 		j->done(m, j->done_ctx, status, body);
-	else
-		answer_origin(m, j, status, body);
+		return;
+	}
+	if (j->answer != NULL)
+		body = j->answer(m, j->subject, &status, body);
+	answer_origin(m, j, status, body);
 }
 
 struct json_object *
@@ -126,11 +134,27 @@ master_start_internal_job(struct master *m, const char *job, struct json_object 
 }
 
 void
+master_start_answered_job(struct master *m, const char *job, struct json_object *args,
+    struct control_client *client, struct worker_proc *origin, bool has_tag,
+    uint64_t tag, job_answer_fn answer, const char *subject)
+{
+	struct pending_job *j = xcalloc(1, sizeof(*j));
+
+	j->client = client;
+	j->origin_slot = origin ? origin->slot : -1;
+	j->origin_pid = origin ? origin->pid : 0;
+	j->origin_has_tag = has_tag;
+	j->origin_tag = tag;
+	j->answer = answer;
+	str_copy(j->subject, sizeof(j->subject), subject != NULL ? subject : "");
+	send_job(m, j, job, args);
+}
+
+void
 master_start_job(struct master *m, const char *job, struct json_object *args,
     struct control_client *client, struct worker_proc *origin, bool has_tag,
     uint64_t tag)
 {
-	struct pending_job *j;
 	size_t i;
 
 	for (i = 0; i < sizeof(master_run_jobs) / sizeof(master_run_jobs[0]); i++)
@@ -138,13 +162,7 @@ master_start_job(struct master *m, const char *job, struct json_object *args,
 			master_run_jobs[i].start(m, args, client, origin, has_tag, tag);
 			return;
 		}
-	j = xcalloc(1, sizeof(*j));
-	j->client = client;
-	j->origin_slot = origin ? origin->slot : -1;
-	j->origin_pid = origin ? origin->pid : 0;
-	j->origin_has_tag = has_tag;
-	j->origin_tag = tag;
-	send_job(m, j, job, args);
+	master_start_answered_job(m, job, args, client, origin, has_tag, tag, NULL, NULL);
 }
 
 void

@@ -89,6 +89,17 @@ struct master;
 typedef void (*job_done_fn)(struct master *m, void *ctx, int status,
 	    struct json_object *body);
 
+/*
+ * A job whose answer the master acts on before it goes to whoever asked (the
+ * egress check stores the address it found): subject is what the job is
+ * about (a proxy id); takes body, returns the body to send, may change
+ * *status.
+ */
+typedef struct json_object *(*job_answer_fn)(struct master *m, const char *subject,
+	    int *status, struct json_object *body);
+
+#define JOB_SUBJECT_MAX	128
+
 struct pending_job {
 	TAILQ_ENTRY(pending_job) entry;
 	uint64_t		 tag;		/* on the worker's channel */
@@ -100,6 +111,8 @@ struct pending_job {
 	pid_t			 origin_pid;
 	bool			 origin_has_tag;
 	uint64_t		 origin_tag;
+	job_answer_fn		 answer;	/* set: the answer passes through it */
+	char			 subject[JOB_SUBJECT_MAX + 1];
 };
 TAILQ_HEAD(pending_job_list, pending_job);
 
@@ -203,6 +216,11 @@ void	master_outcomes_flush(struct master *m);
 void	master_start_job(struct master *m, const char *job, struct json_object *args,
 	    struct control_client *client, struct worker_proc *origin,
 	    bool has_tag, uint64_t tag);
+/* The same, with the answer passing through answer(m, subject, …) first. */
+void	master_start_answered_job(struct master *m, const char *job,
+	    struct json_object *args, struct control_client *client,
+	    struct worker_proc *origin, bool has_tag, uint64_t tag,
+	    job_answer_fn answer, const char *subject);
 /* Run a worker job whose answer goes to done(m, ctx, …) (takes args). */
 void	master_start_internal_job(struct master *m, const char *job,
 	    struct json_object *args, job_done_fn done, void *ctx);
@@ -214,6 +232,11 @@ void	master_job_answered(struct master *m, struct worker_proc *w, const char *bo
 /* Worker w is gone: its jobs fail; a client going away drops its jobs' answers. */
 void	master_jobs_worker_gone(struct master *m, pid_t pid);
 void	master_jobs_client_gone(struct master *m, struct control_client *client);
+
+/* master/cmd_proxy.c: proxy.egress, a job.probe whose answer the master stores */
+void	proxy_egress_start(struct master *m, struct json_object *args,
+	    struct control_client *client, struct worker_proc *origin, bool has_tag,
+	    uint64_t tag);
 
 /* master/oneproxy_sync.c: the 1proxy sync (a chain of worker jobs) */
 struct oneproxy_sync;

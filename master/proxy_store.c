@@ -257,6 +257,23 @@ proxy_exists(struct master *m, const char *id)
 	    id) > 0;
 }
 
+int
+proxy_store_egress(struct master *m, const char *id, const char *egress_ip,
+    const char *checked_at)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "UPDATE proxy_registry SET egress_ip = ?, "
+	    "egress_checked_at = ? WHERE id = ?");
+
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, egress_ip);
+	db_bind_text(st, 2, checked_at);
+	db_bind_text(st, 3, id);
+	if (db_exec_stmt(st) != 0)
+		return -1;
+	return sqlite3_changes(m->db) > 0 ? 1 : 0;
+}
+
 enum store_rc
 proxy_remove(struct master *m, const char *id, bool force)
 {
@@ -488,6 +505,8 @@ proxy_row_json(struct master *m, sqlite3_stmt *st, bool with_secrets)
 	json_object_object_add(o, "countryCode", nullable_text(st, 16));
 	json_object_object_add(o, "createdAt", json_object_new_string(db_col_text(st, 17)));
 	json_object_object_add(o, "updatedAt", json_object_new_string(db_col_text(st, 18)));
+	json_object_object_add(o, "egressIp", nullable_text(st, 19));
+	json_object_object_add(o, "egressCheckedAt", nullable_text(st, 20));
 	return o;
 }
 

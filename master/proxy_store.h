@@ -17,10 +17,14 @@
 #include "store.h"
 #include "util.h"
 
-/* The columns proxy_row_json reads, in its order (last_validated is 15). */
+/*
+ * The columns proxy_row_json reads, in its order (last_validated is 15);
+ * new columns go at the end, so the indexes others read stay.
+ */
 #define PROXY_COLUMNS "id, name, type, host, port, username, password, region, " \
 	"notes, status, source, quality_score, latency_ms, anonymity, google_access, " \
-	"last_validated, country_code, created_at, updated_at"
+	"last_validated, country_code, created_at, updated_at, egress_ip, " \
+	"egress_checked_at"
 
 /* The API record of a row selected with PROXY_COLUMNS (credentials "***"
  * unless with_secrets). */
@@ -56,6 +60,13 @@ int	proxy_insert(struct master *m, struct json_object *fields, const char *id,
  */
 int	proxy_update_fields(struct master *m, const char *id, struct json_object *fields);
 bool	proxy_exists(struct master *m, const char *id);
+/*
+ * Store the egress IP a check found (egressIp, egressCheckedAt = checked_at);
+ * the record's updatedAt stays, as nothing of its configuration changed.
+ * 1 stored, 0 no such id, -1 SQL error.
+ */
+int	proxy_store_egress(struct master *m, const char *id, const char *egress_ip,
+	    const char *checked_at);
 /*
  * Delete a proxy: STORE_IN_USE while assignments use it, unless force, which
  * removes them first (STORE_DEPENDENTS_FAILED when that fails);

@@ -69,6 +69,7 @@ static const struct api_route routes[] = {
 	{ "PUT", V1 "/assignments", NULL, "assign.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "GET", V1 "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } }, NULL },
 	{ "POST", V1 "/test", NULL, "proxy.test", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "POST", V1 "/egress", NULL, "proxy.egress", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
 
 	/* registry — dashboard twins (unpaginated lists, camelCase queries) */
 	{ "GET", SET, "whereUsed", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
@@ -86,6 +87,7 @@ static const struct api_route routes[] = {
 	{ "PUT", SET "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "GET", SET "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } }, NULL },
 	{ "POST", SET "/bulk-import", NULL, "proxy.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "POST", SET "/egress", NULL, "proxy.egress", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
 	{ "POST", SET "/migrate", NULL, "legacy.migrate", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 
 	/* scoped config (writes registry assignments) */

@@ -2,7 +2,8 @@
  * worker/probe.c — job.probe: prove a proxy (or direct egress) works by
  * sending one GET to a URL through it — DNS, TCP, proxy handshake, TLS, and
  * the HTTP status — and report where it broke, how long it took and, when the
- * answer is ipify-style JSON, the public IP the target saw.
+ * answer names an address (ipify-style JSON {"ip"} or the address as plain
+ * text, common/egress_ip.h), the public IP the target saw.
  * Args: {"proxy":{id,name,type,host,port,username,password}|null,"url","timeoutMs"}.
  */
 #include <stdint.h>
@@ -12,6 +13,7 @@
 
 #include <event2/buffer.h>
 
+#include "egress_ip.h"
 #include "http_util.h"
 #include "log.h"
 #include "provider_head.h"
@@ -93,14 +95,16 @@ probe_answer(struct probe *p, int http_status, const char *public_ip,
 
 /*
  * The exchange ended. Any answer with a status is the probe's answer (its
- * body need not be whole, nor read at all); a small whole JSON body with
- * "ip" names the public address the target saw.
+ * body need not be whole, nor read at all); a small whole body that names an
+ * address (JSON {"ip"} or plain text) gives the public address the target
+ * saw.
  */
 static void
 on_probe_done(struct upstream *u)
 {
 	struct probe *p = u->arg;
-	struct json_object *body = NULL, *ip;
+	char ip[EGRESS_IP_MAX];
+	bool named = false;
 	size_t len;
 
 	if (u->result.status == 0) {
@@ -108,12 +112,9 @@ on_probe_done(struct upstream *u)
 		return;
 	}
 	if (u->result.error == UPSTREAM_OK && (len = evbuffer_get_length(u->body)) > 0)
-		body = json_parse_document((const char *)evbuffer_pullup(u->body, -1), len, 8);
-	probe_answer(p, u->result.status, body != NULL &&
-	    json_object_object_get_ex(body, "ip", &ip) &&
-	    json_object_is_type(ip, json_type_string) ? json_object_get_string(ip) : NULL,
-	    NULL);
-	json_object_put(body);
+		named = egress_ip_from_body((const char *)evbuffer_pullup(u->body, -1),
+		    len, ip);
+	probe_answer(p, u->result.status, named ? ip : NULL, NULL);
 }
 
 static void

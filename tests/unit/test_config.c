@@ -125,6 +125,7 @@ test_defaults(void **state)
 	assert_null(cfg.ca_file);
 	assert_string_equal(cfg.cliproxyapi_url, "http://127.0.0.1:8317");
 	assert_string_equal(cfg.oneproxy_api_url, "https://1proxy-api.aitradepulse.com");
+	assert_string_equal(cfg.egress_check_url, "https://api64.ipify.org?format=json");
 	assert_int_equal(cfg.oneproxy_max_proxies, 500);
 	assert_int_equal(cfg.oneproxy_min_quality, 50);
 	assert_true(cfg.oneproxy_enabled);
@@ -393,6 +394,27 @@ test_listen_error_through_finish(void **state)
 	(void)state;
 	assert_finish_error("listen", "127.0.0.1:70000",
 	    "listen: port must be 1..65535 in '127.0.0.1:70000'");
+}
+
+/* The URLs the daemon fetches are checked when the configuration is read. */
+static void
+test_finish_urls(void **state)
+{
+	(void)state;
+	assert_finish_error("egress_check_url", "api64.ipify.org",
+	    "egress_check_url: URL must start with http:// or https://");
+	assert_finish_error("egress_check_url", "http://user:pw@127.0.0.1/ip",
+	    "egress_check_url: URL must not contain credentials or a fragment");
+	assert_finish_error("egress_check_url", "http://127.0.0.1:0/ip",
+	    "egress_check_url: URL has an invalid port");
+	assert_finish_error("oneproxy_api_url", "ftp://1proxy.example",
+	    "oneproxy_api_url: URL must start with http:// or https://");
+	config_free(&cfg);
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "egress_check_url", "http://127.0.0.5:8080/ip?f=text",
+	    "test", err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.egress_check_url, "http://127.0.0.5:8080/ip?f=text");
 }
 
 static void
@@ -860,6 +882,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_listen_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen_error_through_finish, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finish_urls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish_workers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish_log_level, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish_data_dir_and_api_key, setup, teardown),

@@ -374,7 +374,7 @@ test_help(void **state)
 
 	assert_non_null(sink);
 	assert_int_equal(grammar_print_usage(sink, 0, NULL), grammar_table_len);
-	assert_int_equal(grammar_print_usage(sink, 1, ARGV("proxy")), 9);
+	assert_int_equal(grammar_print_usage(sink, 1, ARGV("proxy")), 10);
 	assert_int_equal(grammar_print_usage(sink, 2, ARGV("assign", "set")), 1);
 	assert_int_equal(grammar_print_usage(sink, 1, ARGV("prox")), 0);
 	fclose(sink);
@@ -560,6 +560,11 @@ test_route_commands(void **state)
 	check_build(ARGV("proxy", "test", "p1", "--url", "https://127.0.0.1:9/x",
 	    "--timeout-ms", "500"), "proxy.test",
 	    "{\"id\":\"p1\",\"url\":\"https://127.0.0.1:9/x\",\"timeoutMs\":500}");
+	check_build(ARGV("proxy", "egress", "US exit"), "proxy.egress", "{\"id\":\"US exit\"}");
+	check_build(ARGV("proxy", "egress", "p1", "--url", "http://127.0.0.1:9/ip",
+	    "--timeout-ms", "900"), "proxy.egress",
+	    "{\"id\":\"p1\",\"url\":\"http://127.0.0.1:9/ip\",\"timeoutMs\":900}");
+	check_usage(ARGV("proxy", "egress"), "PROXY");
 	check_build(ARGV("upstream", "get", "claude"), "upstream.get", "{\"providerId\":\"claude\"}");
 	check_build(ARGV("upstream", "set", "claude", "fallback"), "upstream.set",
 	    "{\"providerId\":\"claude\",\"mode\":\"fallback\"}");
@@ -783,7 +788,8 @@ test_quiet(void **state)
 	}
 }
 
-/* A probe's "success": false is a failure: proxy test and conn test only. */
+/* A probe's "success": false is a failure: proxy test, proxy egress, conn test
+ * and the 1proxy sync only. */
 static void
 test_probe_commands(void **state)
 {
@@ -792,6 +798,7 @@ test_probe_commands(void **state)
 	(void)state;
 	for (i = 0; i < grammar_table_len; i++) {
 		bool probe = strcmp(grammar_table[i].words, "proxy test") == 0 ||
+		    strcmp(grammar_table[i].words, "proxy egress") == 0 ||
 		    strcmp(grammar_table[i].words, "conn test") == 0 ||
 		    strcmp(grammar_table[i].words, "oneproxy sync") == 0;
 		assert_int_equal(grammar_table[i].probe, probe);

@@ -196,6 +196,40 @@ test_proxy_remove(void **state)
 	assert_int_equal(assignment_remove(&M, SCOPE_GLOBAL, NULL), 0);
 }
 
+/* The egress IP a check found: stored on the record, updatedAt kept. */
+static void
+test_proxy_egress(void **state)
+{
+	struct json_object *fields = json_object_new_object(), *rec;
+	char id[UUID_STR_LEN], updated[ISO_TIME_LEN];
+
+	(void)state;
+	json_object_object_add(fields, "name", json_object_new_string("Egress P"));
+	json_object_object_add(fields, "host", json_object_new_string("127.0.0.5"));
+	json_object_object_add(fields, "port", json_object_new_int(1080));
+	assert_int_equal(proxy_insert(&M, fields, NULL, id), 0);
+	json_object_put(fields);
+	rec = proxy_get_record(&M, id, false);
+	assert_null(json_object_object_get(rec, "egressIp"));
+	assert_null(json_object_object_get(rec, "egressCheckedAt"));
+	assert_true(json_object_object_get_ex(rec, "egressIp", NULL));
+	snprintf(updated, sizeof(updated), "%s", member(rec, "updatedAt"));
+	json_object_put(rec);
+
+	assert_int_equal(proxy_store_egress(&M, id, "127.0.0.5", "2026-12-05T19:00:00.000Z"), 1);
+	rec = proxy_get_record(&M, id, false);
+	assert_string_equal(member(rec, "egressIp"), "127.0.0.5");
+	assert_string_equal(member(rec, "egressCheckedAt"), "2026-12-05T19:00:00.000Z");
+	assert_string_equal(member(rec, "updatedAt"), updated);
+	json_object_put(rec);
+	assert_int_equal(proxy_store_egress(&M, id, "2001:db8::5", "2026-12-05T19:01:00.000Z"), 1);
+	rec = proxy_get_record(&M, id, false);
+	assert_string_equal(member(rec, "egressIp"), "2001:db8::5");
+	json_object_put(rec);
+	assert_int_equal(proxy_store_egress(&M, "no-such-proxy", "127.0.0.5", "x"), 0);
+	assert_int_equal(proxy_remove(&M, id, false), STORE_OK);
+}
+
 static void
 test_upstream_modes(void **state)
 {
@@ -357,6 +391,7 @@ main(void)
 		cmocka_unit_test(test_connections),
 		cmocka_unit_test(test_combos_and_apikeys),
 		cmocka_unit_test(test_proxy_remove),
+		cmocka_unit_test(test_proxy_egress),
 		cmocka_unit_test(test_upstream_modes),
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_proxy_health),
