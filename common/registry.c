@@ -77,6 +77,49 @@ scope_parse(const char *s, enum scope *out)
 	return false;
 }
 
+static const char *const pool_strategy_names[POOL_STRATEGY_COUNT] = {
+	[POOL_ROUND_ROBIN] = "round-robin",
+	[POOL_RANDOM] = "random",
+	[POOL_STICKY] = "sticky",
+	[POOL_LATENCY] = "latency",
+	[POOL_QUALITY] = "quality",
+};
+
+const char *
+pool_strategy_name(enum pool_strategy s)
+{
+	return pool_strategy_names[s];
+}
+
+bool
+pool_strategy_parse(const char *s, enum pool_strategy *out)
+{
+	size_t i;
+
+	for (i = 0; i < POOL_STRATEGY_COUNT; i++) {
+		if (strcmp(s, pool_strategy_names[i]) == 0) {
+			*out = (enum pool_strategy)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+snap_assignment_plain_members(struct snap_assignment *a)
+{
+	a->strategy = POOL_ROUND_ROBIN;
+	a->sticky_window_minutes = POOL_STICKY_WINDOW_DEFAULT;
+	a->member_count = 0;
+	a->members = NULL;
+	if (strcmp(a->proxy_id, ASSIGN_DIRECT) != 0 &&
+	    strcmp(a->proxy_id, ASSIGN_LIVE_ONEPROXY) != 0) {
+		a->members = xcalloc(1, sizeof(*a->members));
+		a->members[0] = xstrdup(a->proxy_id);
+		a->member_count = 1;
+	}
+}
+
 static int
 proxy_cmp(const void *a, const void *b)
 {
@@ -232,16 +275,43 @@ proxy_free(void *item)
 	free(p->sealed_password);
 }
 
-/* An assignment is [scope,scopeId,proxyId]; a removed one [scope,scopeId]. */
+/* Whether a's pool says no more than its head does (the short row suffices). */
+bool
+snap_assignment_is_plain(const struct snap_assignment *a)
+{
+	bool direct = strcmp(a->proxy_id, ASSIGN_DIRECT) == 0;
+
+	return a->strategy == POOL_ROUND_ROBIN &&
+	    a->sticky_window_minutes == POOL_STICKY_WINDOW_DEFAULT &&
+	    strcmp(a->proxy_id, ASSIGN_LIVE_ONEPROXY) != 0 &&
+	    (direct ? a->member_count == 0 : a->member_count == 1 &&
+	    strcmp(a->members[0], a->proxy_id) == 0);
+}
+
+/*
+ * An assignment is [scope,scopeId,proxyId] or, for a pool that is more than
+ * that, [scope,scopeId,proxyId,strategy,stickyWindowMinutes,[memberId…]];
+ * a removed one [scope,scopeId].
+ */
 static struct json_object *
 assignment_row_of(const struct snap_assignment *a, bool with_proxy)
 {
-	struct json_object *row = json_object_new_array_ext(3);
+	struct json_object *row = json_object_new_array_ext(6), *members;
+	size_t i;
 
 	json_object_array_add(row, json_object_new_string(scope_name(a->scope)));
 	json_object_array_add(row, json_object_new_string(a->scope_id));
-	if (with_proxy)
-		json_object_array_add(row, json_object_new_string(a->proxy_id));
+	if (!with_proxy)
+		return row;
+	json_object_array_add(row, json_object_new_string(a->proxy_id));
+	if (snap_assignment_is_plain(a))
+		return row;
+	json_object_array_add(row, json_object_new_string(pool_strategy_name(a->strategy)));
+	json_object_array_add(row, json_object_new_int(a->sticky_window_minutes));
+	members = json_object_new_array_ext((int)a->member_count);
+	for (i = 0; i < a->member_count; i++)
+		json_object_array_add(members, json_object_new_string(a->members[i]));
+	json_object_array_add(row, members);
 	return row;
 }
 
@@ -257,14 +327,45 @@ assignment_key_row(const void *item)
 	return assignment_row_of(item, false);
 }
 
+/* The pool part of a long row (elements 3..5) into a; -1 when malformed. */
+static int
+assignment_pool_from_row(struct json_object *row, struct snap_assignment *a)
+{
+	const char *strategy = row_string(row, 3);
+	struct json_object *window = json_object_array_get_idx(row, 4);
+	struct json_object *members = json_object_array_get_idx(row, 5);
+	size_t i, n;
+
+	if (strategy == NULL || !pool_strategy_parse(strategy, &a->strategy) ||
+	    !json_object_is_type(window, json_type_int) ||
+	    json_object_get_int(window) < 1 || json_object_get_int(window) > 1440 ||
+	    !json_object_is_type(members, json_type_array))
+		return -1;
+	n = json_object_array_length(members);
+	for (i = 0; i < n; i++)
+		if (!json_object_is_type(json_object_array_get_idx(members, i),
+		    json_type_string))
+			return -1;
+	a->sticky_window_minutes = (uint16_t)json_object_get_int(window);
+	a->members = n > 0 ? xcalloc(n, sizeof(*a->members)) : NULL;
+	for (i = 0; i < n; i++)
+		a->members[i] = xstrdup(json_object_get_string(
+		    json_object_array_get_idx(members, i)));
+	a->member_count = n;
+	return 0;
+}
+
 static int
 assignment_from_row_of(struct json_object *row, struct snap_assignment *a,
     bool with_proxy)
 {
 	const char *scope, *scope_id, *proxy_id = NULL;
+	size_t len;
 
-	if (!json_object_is_type(row, json_type_array) ||
-	    json_object_array_length(row) != (with_proxy ? 3u : 2u))
+	if (!json_object_is_type(row, json_type_array))
+		return -1;
+	len = json_object_array_length(row);
+	if (with_proxy ? len != 3 && len != 6 : len != 2)
 		return -1;
 	scope = row_string(row, 0);
 	scope_id = row_string(row, 1);
@@ -272,8 +373,16 @@ assignment_from_row_of(struct json_object *row, struct snap_assignment *a,
 		return -1;
 	if (!scope || !scope_id || !scope_parse(scope, &a->scope))
 		return -1;
+	a->strategy = POOL_ROUND_ROBIN;
+	a->sticky_window_minutes = POOL_STICKY_WINDOW_DEFAULT;
+	a->members = NULL;
+	a->member_count = 0;
+	if (len == 6 && assignment_pool_from_row(row, a) != 0)
+		return -1;
 	a->scope_id = xstrdup(scope_id);
 	a->proxy_id = proxy_id != NULL ? xstrdup(proxy_id) : NULL;
+	if (len == 3)
+		snap_assignment_plain_members(a);
 	return 0;
 }
 
@@ -290,19 +399,32 @@ assignment_from_key_row(struct json_object *row, void *item)
 }
 
 static bool
-assignment_same(const void *a, const void *b)
+assignment_same(const void *x, const void *y)
 {
-	return strcmp(((const struct snap_assignment *)a)->proxy_id,
-	    ((const struct snap_assignment *)b)->proxy_id) == 0;
+	const struct snap_assignment *a = x, *b = y;
+	size_t i;
+
+	if (strcmp(a->proxy_id, b->proxy_id) != 0 || a->strategy != b->strategy ||
+	    a->sticky_window_minutes != b->sticky_window_minutes ||
+	    a->member_count != b->member_count)
+		return false;
+	for (i = 0; i < a->member_count; i++)
+		if (strcmp(a->members[i], b->members[i]) != 0)
+			return false;
+	return true;
 }
 
 static void
 assignment_free(void *item)
 {
 	struct snap_assignment *a = item;
+	size_t i;
 
 	free(a->scope_id);
 	free(a->proxy_id);
+	for (i = 0; i < a->member_count; i++)
+		free(a->members[i]);
+	free(a->members);
 }
 
 /* ---- the sorted sections, as a table --------------------------------------- */

@@ -33,6 +33,8 @@ enum scope {
 
 /* The word an assignment holds instead of a proxy id to go direct on purpose. */
 #define ASSIGN_DIRECT		"direct"
+/* The head of a pool made only of a live 1proxy set (master/pool_store.h). */
+#define ASSIGN_LIVE_ONEPROXY	"live:oneproxy"
 /* How global assignments are stored (SQLite UNIQUE treats NULLs as distinct). */
 #define GLOBAL_SCOPE_ID		"__global__"
 
@@ -51,10 +53,34 @@ struct snap_proxy {
 	char		*sealed_password;
 };
 
+/* How a pool picks a member per call (API.md "Pools"); the names are the API's. */
+enum pool_strategy {
+	POOL_ROUND_ROBIN = 0,	/* the default */
+	POOL_RANDOM,
+	POOL_STICKY,
+	POOL_LATENCY,
+	POOL_QUALITY,
+	POOL_STRATEGY_COUNT,
+};
+#define POOL_STICKY_WINDOW_DEFAULT	30	/* minutes; 1..1440 */
+
+/*
+ * A scope's assignment, which is a pool (master/pool_store.h): its members
+ * in position order, static members first and then the live 1proxy set the
+ * master expanded when it built the snapshot. proxy_id is the head the
+ * store keeps (the first static member, ASSIGN_DIRECT, or
+ * ASSIGN_LIVE_ONEPROXY). A plain assignment is a pool of one: members holds
+ * proxy_id alone; "direct" has no members. Members are ids; whether one is
+ * usable (active, present) is read from the proxies at call time.
+ */
 struct snap_assignment {
 	enum scope	 scope;
 	char		*scope_id;	/* GLOBAL_SCOPE_ID for global */
-	char		*proxy_id;	/* a proxy id, or ASSIGN_DIRECT */
+	char		*proxy_id;	/* a proxy id, ASSIGN_DIRECT or ASSIGN_LIVE_ONEPROXY */
+	enum pool_strategy strategy;
+	uint16_t	 sticky_window_minutes;
+	char		**members;
+	size_t		 member_count;
 };
 
 struct registry_snapshot {
@@ -78,6 +104,13 @@ bool		 proxy_type_parse(const char *s, enum proxy_type *out);
 const char	*scope_name(enum scope s);
 /* "key" is accepted as "account"; anything unknown → false. */
 bool		 scope_parse(const char *s, enum scope *out);
+const char	*pool_strategy_name(enum pool_strategy s);
+bool		 pool_strategy_parse(const char *s, enum pool_strategy *out);
+/* Set a's members to proxy_id alone (none for "direct"): a pool of one. */
+void		 snap_assignment_plain_members(struct snap_assignment *a);
+/* Whether a's pool says no more than its head: one member (or "direct"),
+ * default strategy and window, no live set. */
+bool		 snap_assignment_is_plain(const struct snap_assignment *a);
 
 /* Sort both arrays so the lookups below work; call after filling. */
 void		 snapshot_index(struct registry_snapshot *snap);
@@ -88,7 +121,10 @@ const struct snap_assignment *snapshot_find_assignment(
 		    const char *scope_id);
 
 /* Channel form: {"generation":N,"proxies":[[id,name,type,host,port,user,pass,active]…],
- * "assignments":[[scope,scopeId,proxyId]…],"routes":{…} (routing.h; optional)} */
+ * "assignments":[[scope,scopeId,proxyId]…],"routes":{…} (routing.h; optional)}.
+ * A pool that is more than a plain assignment (several members, a live set,
+ * or a strategy or window other than the defaults) is the longer row
+ * [scope,scopeId,proxyId,strategy,stickyWindowMinutes,[memberId…]]. */
 struct json_object *snapshot_to_json(const struct registry_snapshot *snap);
 int		 snapshot_from_json(struct json_object *obj,
 		    struct registry_snapshot *out, char *err, size_t errlen);

@@ -26,6 +26,28 @@ resolve_verdict_name(enum resolve_verdict v)
 	return verdict_names[v];
 }
 
+/*
+ * The member a call takes: the first active one in position order; NULL
+ * when none is usable (*any_present: some member exists but is inactive).
+ */
+static const struct snap_proxy *
+pool_first_active(const struct registry_snapshot *snap,
+    const struct snap_assignment *a, bool *any_present)
+{
+	size_t i;
+
+	*any_present = false;
+	for (i = 0; i < a->member_count; i++) {
+		const struct snap_proxy *p = snapshot_find_proxy(snap, a->members[i]);
+		if (p == NULL)
+			continue;
+		if (p->active)
+			return p;
+		*any_present = true;
+	}
+	return NULL;
+}
+
 void
 proxy_resolve(const struct registry_snapshot *snap,
     const struct resolve_request *req, struct resolve_result *out)
@@ -48,6 +70,7 @@ proxy_resolve(const struct registry_snapshot *snap,
 		struct resolve_step *step = &out->explain[s];
 		const struct snap_assignment *a;
 		const struct snap_proxy *p;
+		bool present;
 
 		step->scope = s;
 		step->scope_id = s == SCOPE_GLOBAL ? NULL :
@@ -81,16 +104,17 @@ proxy_resolve(const struct registry_snapshot *snap,
 			out->level_id = step->scope_id;
 			continue;
 		}
-		p = snapshot_find_proxy(snap, a->proxy_id);
-		if ((p == NULL || !p->active) && req->fail_open) {
-			step->verdict = p == NULL ? VERDICT_SKIPPED_MISSING :
-			    VERDICT_SKIPPED_INACTIVE;
+		p = pool_first_active(snap, a, &present);
+		if (p == NULL && req->fail_open) {
+			step->verdict = present ? VERDICT_SKIPPED_INACTIVE :
+			    VERDICT_SKIPPED_MISSING;
 			continue;
 		}
-		if (p == NULL || !p->active) {
+		out->pool = a;
+		if (p == NULL) {
 			/* fail closed: this scope decided, and it cannot be honoured */
-			step->verdict = p == NULL ? VERDICT_REFUSED_MISSING :
-			    VERDICT_REFUSED_INACTIVE;
+			step->verdict = present ? VERDICT_REFUSED_INACTIVE :
+			    VERDICT_REFUSED_MISSING;
 			decided = true;
 			out->outcome = RESOLVE_REFUSED;
 			out->level_is_direct = false;
@@ -98,6 +122,7 @@ proxy_resolve(const struct registry_snapshot *snap,
 			out->level_id = step->scope_id;
 			continue;
 		}
+		step->proxy_id = p->id;
 		step->verdict = VERDICT_USED;
 		decided = true;
 		out->outcome = RESOLVE_PROXY;
@@ -185,6 +210,19 @@ resolve_result_to_json(const struct resolve_result *r)
 		    json_object_new_string("PROXY_ASSIGNED_UNAVAILABLE"));
 		json_object_object_add(root, "message", json_object_new_string(
 		    "assigned proxy is inactive/unavailable; refusing to egress on a direct connection"));
+	}
+	if (r->pool != NULL && !snap_assignment_is_plain(r->pool)) {
+		struct json_object *pool = json_object_new_object();
+		struct json_object *members = json_object_new_array();
+		json_object_object_add(pool, "strategy",
+		    json_object_new_string(pool_strategy_name(r->pool->strategy)));
+		json_object_object_add(pool, "stickyWindowMinutes",
+		    json_object_new_int(r->pool->sticky_window_minutes));
+		for (i = 0; i < r->pool->member_count; i++)
+			json_object_array_add(members,
+			    json_object_new_string(r->pool->members[i]));
+		json_object_object_add(pool, "members", members);
+		json_object_object_add(root, "pool", pool);
 	}
 	for (i = 0; i < SCOPE_COUNT; i++) {
 		const struct resolve_step *st = &r->explain[i];

@@ -71,6 +71,8 @@ struct resolve_result {
 	bool			 level_is_direct; /* DIRECT with no assignment at all */
 	const char		*level_id;	/* DELEGATED: the provider */
 	const struct snap_proxy	*proxy;		/* RESOLVE_PROXY only */
+	/* the assignment (pool) of the level that decided, for PROXY/REFUSED */
+	const struct snap_assignment *pool;
 	struct resolve_step	 explain[SCOPE_COUNT];
 };
 
@@ -96,6 +98,8 @@ const char *resolve_level_name(const struct resolve_result *r);
 /*
  * The API shape: {"proxy":{type,host,port,username,password}|null,"proxyId",
  * "level","levelId","source":"registry","refused",["code","message"],"explain":[…]}
+ * and, when the deciding assignment is more than a plain one, "pool":
+ * {"strategy","stickyWindowMinutes","members":[id…]}.
  * Credentials are redacted ("***"/"").
  */
 struct json_object *resolve_result_to_json(const struct resolve_result *r);

@@ -69,6 +69,11 @@ static const struct grammar_option assign_list_options[] = {
 	{ NULL,		NULL,		VALUE_STRING,	NULL },
 };
 
+static const struct grammar_option pool_strategy_options[] = {
+	{ "--sticky-window-minutes", "stickyWindowMinutes", VALUE_INT, "N" },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
 static const struct grammar_option resolve_options[] = {
 	{ "--provider",	"provider",	VALUE_STRING,	"PROVIDER" },
 	{ "--combo",	"combo",	VALUE_STRING,	"COMBO" },
@@ -191,7 +196,32 @@ const struct grammar_command grammar_table[] = {
 	}, {
 		.words = "assign list", .command = "assign.list",
 		.options = assign_list_options,
-		.help = "list assignments, optionally filtered",
+		.help = "list assignments, optionally filtered; POOL is each "
+		    "scope's number of members",
+	}, {
+		.words = "pool show", .command = "pool.show",
+		.positionals = { POS_SCOPE, POS_SCOPE_ID },
+		.help = "show a scope's pool: strategy, sticky window and members "
+		    "in order, with their egress IPs",
+	}, {
+		.words = "pool add", .command = "pool.add",
+		.positionals = { POS_SCOPE, POS_SCOPE_ID, POS_PROXY },
+		.quiet_field = "total",
+		.help = "append a proxy to a scope's pool (a scope without an "
+		    "assignment gets a pool of one); -q prints the pool's size",
+	}, {
+		.words = "pool remove", .command = "pool.remove",
+		.positionals = { POS_SCOPE, POS_SCOPE_ID, POS_PROXY },
+		.help = "remove a proxy from a scope's pool; removing the last "
+		    "member removes the assignment",
+	}, {
+		.words = "pool strategy", .command = "pool.strategy",
+		.positionals = { POS_SCOPE, POS_SCOPE_ID,
+		    { "STRATEGY", "strategy", ARG_STRING, false } },
+		.options = pool_strategy_options,
+		.help = "set a pool's strategy: round-robin, random, sticky, "
+		    "latency or quality (sticky keeps each connection on its member "
+		    "for --sticky-window-minutes, 1..1440, default 30)",
 	}, {
 		.words = "resolve", .command = "resolve",
 		.positionals = { { "CONN", "connectionId", ARG_STRING, false } },

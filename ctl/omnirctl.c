@@ -454,6 +454,22 @@ static const struct column assignment_columns[] = {
 	{ "SCOPE",	"scope",	NULL },
 	{ "SCOPE_ID",	"scopeId",	NULL },
 	{ "PROXY_ID",	"proxyId",	NULL },
+	{ "POOL",	"poolSize",	NULL },
+	{ NULL,		NULL,		NULL },
+};
+
+/* A pool's members (pool.show and the pool commands' replies). */
+static const struct column pool_member_columns[] = {
+	{ "POS",	"position",	NULL },
+	{ "ID",		"id",		NULL },
+	{ "NAME",	"name",		NULL },
+	{ "TYPE",	"type",		NULL },
+	{ "HOST",	"host",		NULL },
+	{ "PORT",	"port",		NULL },
+	{ "STATUS",	"status",	NULL },
+	{ "EGRESS_IP",	"egressIp",	NULL },
+	{ "SHARED",	"sharedEgress",	NULL },
+	{ "LIVE",	"live",		NULL },
 	{ NULL,		NULL,		NULL },
 };
 
@@ -871,6 +887,41 @@ print_outcome_message(struct json_object *reply)
 	putchar('\n');
 }
 
+/* A pool: its settings, then its members as a table. pool.remove answers
+ * {"success","pool"}, with pool null once the last member went. */
+static void
+print_pool(struct json_object *reply)
+{
+	static const char *const fields[] = {
+		"scope", "scopeId", "strategy", "stickyWindowMinutes", "source", "total",
+	};
+	struct json_object *pool = reply, *members, *v;
+	char buf[CELL_MAX], key[32];
+	size_t i;
+
+	if (json_object_is_type(reply, json_type_object) &&
+	    json_object_object_get_ex(reply, "pool", &pool) && pool == NULL) {
+		puts("the pool is empty: the scope has no assignment now");
+		return;
+	}
+	if (!json_object_is_type(pool, json_type_object) ||
+	    !json_object_object_get_ex(pool, "members", &members) ||
+	    !json_object_is_type(members, json_type_array)) {
+		print_default(reply);
+		return;
+	}
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (!json_object_object_get_ex(pool, fields[i], &v))
+			continue;
+		snprintf(key, sizeof(key), "%s:", fields[i]);
+		print_resolution_line(key, v != NULL ? value_text(v, buf, sizeof(buf)) : NULL);
+	}
+	if (json_object_object_get_ex(pool, "filter", &v) && v != NULL)
+		print_resolution_line("filter:", json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN));
+	print_table(members, pool_member_columns);
+}
+
 static const struct view views[] = {
 	{ "oneproxy.list",	"items",	oneproxy_columns, NULL },
 	{ "oneproxy.sync",	NULL,		NULL,		print_outcome_message },
@@ -881,6 +932,10 @@ static const struct view views[] = {
 	{ "workers",		"items",	worker_columns,	NULL },
 	{ "help",		"items",	command_columns, NULL },
 	{ "resolve",		NULL,		NULL,		print_resolution },
+	{ "pool.show",		NULL,		NULL,		print_pool },
+	{ "pool.add",		NULL,		NULL,		print_pool },
+	{ "pool.remove",	NULL,		NULL,		print_pool },
+	{ "pool.strategy",	NULL,		NULL,		print_pool },
 	{ "version",		NULL,		NULL,		print_version },
 	{ "backup.export",	NULL,		NULL,		print_document },
 };
@@ -1034,11 +1089,18 @@ probe_failed(struct json_object *reply)
 	    !json_object_get_boolean(success);
 }
 
-/* -q: only the field naming what an add command made. */
+/* -q: only the field naming what an add command made (a string or a number). */
 static enum exit_status
 print_quiet(const struct grammar_request *req, struct json_object *reply)
 {
+	struct json_object *v = NULL;
+	char buf[CELL_MAX];
 	const char *value = string_field(reply, req->command->quiet_field);
+
+	if (value == NULL && json_object_is_type(reply, json_type_object) &&
+	    json_object_object_get_ex(reply, req->command->quiet_field, &v) &&
+	    json_object_is_type(v, json_type_int))
+		value = value_text(v, buf, sizeof(buf));
 
 	if (value == NULL) {
 		fprintf(stderr, "omnirctl: the reply has no %s to print\n",

@@ -1,7 +1,9 @@
 /*
  * master/cmd_backup.c — backup and restore of the registry as one JSON
- * document: proxies, assignments, providers (custom ones and overrides),
- * connections, combos, upstream modes and the key_value settings.
+ * document: proxies, assignments, pools (strategy, sticky window, members in
+ * order, live 1proxy sets), providers (custom ones and overrides),
+ * connections, combos, upstream modes and the key_value settings. Older
+ * documents without "pools" restore each assignment as a pool of one.
  * Secrets are left out (shown as "***") unless asked for; a restore is one
  * transaction — proxies upsert by (host, port), assignments by (scope,
  * scopeId), a redacted secret keeps the stored one — and any bad item
@@ -13,6 +15,7 @@
 
 #include "commands.h"
 #include "db.h"
+#include "pool_store.h"
 #include "proxy_store.h"
 #include "route_store.h"
 #include "settings_store.h"
@@ -46,6 +49,7 @@ backup_export(struct master *m, struct json_object *args, struct reply *r)
 	    proxy_list_records(m, -1, 0, secrets, &total));
 	json_object_object_add(root, "assignments",
 	    assignment_list_records(m, NULL, NULL, NULL, -1, 0, &total));
+	json_object_object_add(root, "pools", pool_export_records(m));
 	json_object_object_add(root, "providers", provider_row_records(m));
 	json_object_object_add(root, "connections",
 	    connection_list_records(m, NULL, secrets));
@@ -70,6 +74,7 @@ static const struct arg_spec import_args[] = {
 	{ "secrets", ARG_BOOL, 0, 0, 0, NULL },
 	{ "proxies", ARG_ARRAY, ARG_HAS_MAX, 0, 100000, NULL },
 	{ "assignments", ARG_ARRAY, ARG_HAS_MAX, 0, 100000, NULL },
+	{ "pools", ARG_ARRAY, ARG_HAS_MAX, 0, 100000, NULL },
 	{ "providers", ARG_ARRAY, ARG_HAS_MAX, 0, 10000, NULL },
 	{ "connections", ARG_ARRAY, ARG_HAS_MAX, 0, 100000, NULL },
 	{ "combos", ARG_ARRAY, ARG_HAS_MAX, 0, 10000, NULL },
@@ -314,6 +319,7 @@ static const struct arg_spec assignment_item[] = {
 	{ "scopeId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_NOT_BLANK | ARG_HAS_MAX, 0, 255, NULL },
 	{ "createdAt", ARG_ANY, 0, 0, 0, NULL },
 	{ "updatedAt", ARG_ANY, 0, 0, 0, NULL },
+	{ "poolSize", ARG_ANY, 0, 0, 0, NULL },
 	ARGSPEC_END
 };
 
@@ -342,6 +348,8 @@ import_assignment(struct master *m, struct json_object *item, size_t index,
 	if (scope != SCOPE_GLOBAL && (scope_id == NULL || *scope_id == '\0')) {
 		details_add(details, field, "scopeId is required for this scope");
 		rc = -1;
+	} else if (strcmp(proxy_id, ASSIGN_LIVE_ONEPROXY) == 0) {
+		rc = 0;		/* a live set's head: its pool item restores it */
 	} else if (strcmp(proxy_id, ASSIGN_DIRECT) != 0 && !proxy_exists(m, proxy_id)) {
 		snprintf(field, sizeof(field), "%sproxyId", prefix);
 		details_add(details, field, "Proxy not found: %s", proxy_id);
@@ -349,6 +357,112 @@ import_assignment(struct master *m, struct json_object *item, size_t index,
 	} else if (assignment_upsert(m, scope, scope_id, proxy_id) != 0) {
 		rc = -2;
 	}
+	json_object_put(fields);
+	return rc;
+}
+
+static const struct arg_spec pool_filter_item[] = {
+	{ "protocol", ARG_STRING, ARG_TRIM | ARG_LOWER | ARG_NULLABLE, 0, 0,
+	    (const char *const[]){ "http", "https", "socks4", "socks5", NULL } },
+	{ "countryCode", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MIN | ARG_HAS_MAX, 2, 2, NULL },
+	{ "minQuality", ARG_INT, ARG_NULLABLE | ARG_HAS_MIN | ARG_HAS_MAX, 0, 100, NULL },
+	ARGSPEC_END
+};
+
+static const struct arg_spec pool_item[] = {
+	{ "scope", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER, 0, 0,
+	    (const char *const[]){ "global", "provider", "account", "combo", "key", NULL } },
+	{ "scopeId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_NOT_BLANK | ARG_HAS_MAX, 0, 255, NULL },
+	{ "strategy", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0,
+	    (const char *const[]){ "round-robin", "random", "sticky", "latency", "quality", NULL } },
+	{ "stickyWindowMinutes", ARG_INT, ARG_HAS_MIN | ARG_HAS_MAX, 1, 1440, NULL },
+	{ "members", ARG_STRING_ARRAY, ARG_HAS_MAX, 0, 10000, NULL },
+	{ "source", ARG_STRING, ARG_NULLABLE | ARG_TRIM | ARG_LOWER, 0, 0,
+	    (const char *const[]){ "oneproxy", NULL } },
+	{ "filter", ARG_OBJECT, ARG_NULLABLE, 0, 0, NULL },
+	ARGSPEC_END
+};
+
+/*
+ * A pool replaces whatever the assignments section left for its scope:
+ * its members in order (ids mapped like the assignments'), its live set,
+ * its strategy and window.
+ */
+static int
+import_pool(struct master *m, struct json_object *item, size_t index,
+    struct json_object *details, const struct id_map *ids)
+{
+	struct json_object *fields = NULL, *errs = NULL, *members = NULL, *filter = NULL;
+	struct json_object *filter_fields = NULL;
+	enum pool_strategy strategy = POOL_ROUND_ROBIN;
+	struct pool_live_filter f = { NULL, NULL, -1 };
+	const char *scope_id, *source;
+	char prefix[48], field[96];
+	enum scope scope;
+	bool created;
+	size_t i, n = 0;
+	int rc = 0;
+
+	snprintf(prefix, sizeof(prefix), "pools[%zu].", index);
+	if (args_validate(pool_item, item, &fields, &errs) != 0) {
+		details_append_prefixed(details, errs, prefix);
+		json_object_put(errs);
+		return -1;
+	}
+	scope_parse(arg_string(fields, "scope", ""), &scope);
+	scope_id = arg_string(fields, "scopeId", NULL);
+	source = arg_string(fields, "source", NULL);
+	if (json_object_object_get_ex(fields, "members", &members))
+		n = json_object_array_length(members);
+	json_object_object_get_ex(fields, "filter", &filter);
+	snprintf(field, sizeof(field), "%sscopeId", prefix);
+	if (scope != SCOPE_GLOBAL && (scope_id == NULL || *scope_id == '\0')) {
+		details_add(details, field, "scopeId is required for this scope");
+		rc = -1;
+	} else if (n == 0 && source == NULL) {
+		snprintf(field, sizeof(field), "%smembers", prefix);
+		details_add(details, field, "a pool needs members or a live set");
+		rc = -1;
+	} else if (source != NULL && args_validate(pool_filter_item, filter,
+	    &filter_fields, &errs) != 0) {
+		snprintf(field, sizeof(field), "%sfilter.", prefix);
+		details_append_prefixed(details, errs, field);
+		json_object_put(errs);
+		rc = -1;
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		const char *id = json_object_get_string(json_object_array_get_idx(members, i));
+		if (id_map_get(ids, id) != NULL)
+			id = id_map_get(ids, id);
+		if (!proxy_exists(m, id)) {
+			snprintf(field, sizeof(field), "%smembers[%zu]", prefix, i);
+			details_add(details, field, "Proxy not found: %s", id);
+			rc = -1;
+		}
+	}
+	scope_id = assignment_stored_scope_id(scope, scope_id);
+	if (rc == 0 && assignment_remove(m, scope, scope_id) != 0)
+		rc = -2;
+	for (i = 0; rc == 0 && i < n; i++) {
+		const char *id = json_object_get_string(json_object_array_get_idx(members, i));
+		if (id_map_get(ids, id) != NULL)
+			id = id_map_get(ids, id);
+		/* a member listed twice is kept once */
+		if (pool_member_add(m, scope, scope_id, id, &created) == STORE_FAILED)
+			rc = -2;
+	}
+	if (rc == 0 && source != NULL) {
+		f.protocol = arg_string(filter_fields, "protocol", NULL);
+		f.country_code = arg_string(filter_fields, "countryCode", NULL);
+		f.min_quality = arg_int(filter_fields, "minQuality", -1);
+		if (pool_live_set(m, scope, scope_id, &f, &created) != STORE_OK)
+			rc = -2;
+	}
+	pool_strategy_parse(arg_string(fields, "strategy", "round-robin"), &strategy);
+	if (rc == 0 && pool_strategy_set(m, scope, scope_id, strategy,
+	    (int)arg_int(fields, "stickyWindowMinutes", POOL_STICKY_WINDOW_DEFAULT)) != STORE_OK)
+		rc = -2;
+	json_object_put(filter_fields);
 	json_object_put(fields);
 	return rc;
 }
@@ -421,7 +535,7 @@ backup_import(struct master *m, struct json_object *args, struct reply *r)
 {
 	struct json_object *details = json_object_new_array(), *list, *root, *counts;
 	struct id_map ids = { NULL, NULL, 0 };
-	int created = 0, updated = 0, assigned = 0, modes = 0, settings = 0;
+	int created = 0, updated = 0, assigned = 0, pools = 0, modes = 0, settings = 0;
 	int worst = 0, conflicts = 0, rc;
 	size_t i;
 
@@ -440,6 +554,13 @@ backup_import(struct master *m, struct json_object *args, struct reply *r)
 			    details, &ids);
 			worst = rc < worst ? rc : worst;
 			assigned += rc == 0;
+		}
+	if (worst == 0 && json_object_object_get_ex(args, "pools", &list))
+		for (i = 0; i < json_object_array_length(list); i++) {
+			rc = import_pool(m, json_object_array_get_idx(list, i), i,
+			    details, &ids);
+			worst = rc < worst ? rc : worst;
+			pools += rc == 0;
 		}
 	if (worst == 0 && json_object_object_get_ex(args, "upstreamModes", &list))
 		for (i = 0; i < json_object_array_length(list); i++) {
@@ -474,6 +595,7 @@ backup_import(struct master *m, struct json_object *args, struct reply *r)
 	json_object_object_add(root, "success", json_object_new_boolean(1));
 	json_object_object_add(root, "proxies", counts);
 	json_object_object_add(root, "assignments", json_object_new_int(assigned));
+	json_object_object_add(root, "pools", json_object_new_int(pools));
 	json_object_object_add(root, "upstreamModes", json_object_new_int(modes));
 	json_object_object_add(root, "settings", json_object_new_int(settings));
 	reply_set(r, 200, root);

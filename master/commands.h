@@ -42,6 +42,8 @@ extern const struct command cmd_proxy_list, cmd_proxy_get, cmd_proxy_where_used,
 	cmd_proxy_health, cmd_proxy_test, cmd_proxy_egress;
 extern const struct command cmd_assign_set, cmd_assign_bulk, cmd_assign_list,
 	cmd_resolve;
+extern const struct command cmd_pool_show, cmd_pool_add, cmd_pool_remove,
+	cmd_pool_strategy;
 extern const struct command cmd_settings_proxy_get, cmd_settings_proxy_put,
 	cmd_settings_proxy_delete, cmd_legacy_migrate;
 extern const struct command cmd_backup_export, cmd_backup_import;

@@ -9,6 +9,7 @@
 #include "db.h"
 #include "log.h"
 #include "oneproxy_store.h"
+#include "pool_store.h"
 #include "proxy_store.h"
 #include "util.h"
 
@@ -425,13 +426,6 @@ oneproxy_delete(struct master *m, const char *id, long long *deleted)
 	sqlite3_stmt *st;
 
 	*deleted = 0;
-	st = db_prepare(m->db, "DELETE FROM proxy_assignments WHERE proxy_id IN "
-	    "(SELECT id FROM proxy_registry WHERE source = 'oneproxy' AND (?1 IS NULL OR id = ?1))");
-	if (st == NULL)
-		return -1;
-	db_bind_text(st, 1, id);
-	if (db_exec_stmt(st) != 0)
-		return -1;
 	st = db_prepare(m->db, "DELETE FROM proxy_registry WHERE source = 'oneproxy' "
 	    "AND (?1 IS NULL OR id = ?1)");
 	if (st == NULL)
@@ -440,7 +434,8 @@ oneproxy_delete(struct master *m, const char *id, long long *deleted)
 	if (db_exec_stmt(st) != 0)
 		return -1;
 	*deleted = sqlite3_changes(m->db);
-	return 0;
+	/* their pool memberships (and pools left empty) go with them */
+	return pool_forget_proxies(m, NULL);
 }
 
 int

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "log.h"
 #include "proxy_fields.h"
+#include "pool_store.h"
 #include "proxy_store.h"
 #include "reply.h"
 
@@ -570,7 +571,10 @@ assignment_upsert(struct master *m, enum scope scope, const char *scope_id,
 	db_bind_text(st, 3, assignment_stored_scope_id(scope, scope_id));
 	db_bind_text(st, 4, stamp);
 	db_bind_text(st, 5, stamp);
-	return db_exec_stmt(st);
+	if (db_exec_stmt(st) != 0)
+		return -1;
+	/* a plain assignment is a pool of one */
+	return pool_reset(m, scope, scope_id, proxy_id);
 }
 
 int
@@ -583,10 +587,19 @@ assignment_remove(struct master *m, enum scope scope, const char *scope_id)
 		return -1;
 	db_bind_text(st, 1, scope_name(scope));
 	db_bind_text(st, 2, assignment_stored_scope_id(scope, scope_id));
-	return db_exec_stmt(st);
+	if (db_exec_stmt(st) != 0)
+		return -1;
+	return pool_drop(m, scope, scope_id);	/* the whole pool goes */
 }
 
-#define ASSIGNMENT_COLUMNS "id, proxy_id, scope, scope_id, created_at, updated_at"
+/* poolSize counts the static members and the live set (pool_store.h). */
+#define ASSIGNMENT_COLUMNS "a.id, a.proxy_id, a.scope, a.scope_id, a.created_at, " \
+	"a.updated_at, (SELECT COUNT(*) FROM proxy_pool_members pm WHERE pm.scope = " \
+	"a.scope AND pm.scope_id = a.scope_id) + (SELECT COUNT(*) FROM proxy_pools pp " \
+	"JOIN proxy_registry r ON pp.source = 'oneproxy' AND " \
+	POOL_LIVE_MATCH("pp.filter") " WHERE pp.scope = a.scope AND pp.scope_id = " \
+	"a.scope_id AND r.id NOT IN (SELECT proxy_id FROM proxy_pool_members WHERE " \
+	"scope = a.scope AND scope_id = a.scope_id))"
 
 static struct json_object *
 assignment_row_json(sqlite3_stmt *st)
@@ -601,6 +614,7 @@ assignment_row_json(sqlite3_stmt *st)
 	    json_object_new_string(db_col_text(st, 3)));
 	json_object_object_add(o, "createdAt", json_object_new_string(db_col_text(st, 4)));
 	json_object_object_add(o, "updatedAt", json_object_new_string(db_col_text(st, 5)));
+	json_object_object_add(o, "poolSize", json_object_new_int64(sqlite3_column_int64(st, 6)));
 	return o;
 }
 
@@ -608,7 +622,7 @@ struct json_object *
 assignment_get_record(struct master *m, enum scope scope, const char *scope_id)
 {
 	sqlite3_stmt *st = db_prepare(m->db, "SELECT " ASSIGNMENT_COLUMNS
-	    " FROM proxy_assignments WHERE scope = ? AND scope_id = ?");
+	    " FROM proxy_assignments a WHERE a.scope = ? AND a.scope_id = ?");
 	struct json_object *o = NULL;
 
 	if (st == NULL)
@@ -625,10 +639,13 @@ struct json_object *
 assignment_list_records(struct master *m, const char *proxy_id, const char *scope,
     const char *scope_id, long long limit, long long offset, long long *total)
 {
-	static const char filter[] = " FROM proxy_assignments WHERE "
-	    "(?1 IS NULL OR proxy_id = ?1) AND (?2 IS NULL OR scope = ?2) AND "
-	    "(?3 IS NULL OR (scope_id = ?3 AND scope <> 'global'))";
-	char sql[512];
+	/* a proxy is used by the pools it is a member of ("direct" by its head) */
+	static const char filter[] = " FROM proxy_assignments a WHERE "
+	    "(?1 IS NULL OR a.proxy_id = ?1 OR EXISTS (SELECT 1 FROM "
+	    "proxy_pool_members pm WHERE pm.scope = a.scope AND pm.scope_id = "
+	    "a.scope_id AND pm.proxy_id = ?1)) AND (?2 IS NULL OR a.scope = ?2) AND "
+	    "(?3 IS NULL OR (a.scope_id = ?3 AND a.scope <> 'global'))";
+	char sql[2048];
 	sqlite3_stmt *st;
 	struct json_object *items = json_object_new_array();
 	int pass;
@@ -637,7 +654,7 @@ assignment_list_records(struct master *m, const char *proxy_id, const char *scop
 	for (pass = 0; pass < 2; pass++) {
 		snprintf(sql, sizeof(sql), "SELECT %s%s%s", pass == 0 ? "COUNT(*)" :
 		    ASSIGNMENT_COLUMNS, filter, pass == 0 ? "" :
-		    " ORDER BY scope, scope_id LIMIT ?4 OFFSET ?5");
+		    " ORDER BY a.scope, a.scope_id LIMIT ?4 OFFSET ?5");
 		if ((st = db_prepare(m->db, sql)) == NULL)
 			return items;
 		db_bind_text(st, 1, proxy_id);
@@ -661,20 +678,17 @@ assignment_list_records(struct master *m, const char *proxy_id, const char *scop
 long long
 assignment_count_for_proxy(struct master *m, const char *proxy_id)
 {
-	return db_count(m->db, "SELECT COUNT(*) FROM proxy_assignments WHERE "
-	    "proxy_id = ?", proxy_id);
+	return db_count(m->db, "SELECT COUNT(*) FROM proxy_assignments a WHERE "
+	    "a.proxy_id = ?1 OR EXISTS (SELECT 1 FROM proxy_pool_members pm WHERE "
+	    "pm.scope = a.scope AND pm.scope_id = a.scope_id AND pm.proxy_id = ?1)",
+	    proxy_id);
 }
 
 int
 assignment_remove_for_proxy(struct master *m, const char *proxy_id)
 {
-	sqlite3_stmt *st = db_prepare(m->db, "DELETE FROM proxy_assignments WHERE "
-	    "proxy_id = ?");
-
-	if (st == NULL)
-		return -1;
-	db_bind_text(st, 1, proxy_id);
-	return db_exec_stmt(st);
+	/* its memberships go; a pool left empty loses its assignment */
+	return pool_forget_proxies(m, proxy_id);
 }
 
 struct json_object *

@@ -15,6 +15,7 @@
 #include "db.h"
 #include "log.h"
 #include "master.h"
+#include "pool_store.h"
 #include "reply.h"
 #include "route_store.h"
 #include "util.h"
@@ -82,11 +83,26 @@ load_proxies(struct master *m, struct registry_snapshot *snap)
 	return 0;
 }
 
+/* Append a member id to a's pool. */
+static void
+add_member(struct snap_assignment *a, const char *proxy_id)
+{
+	a->members = xrealloc(a->members, (a->member_count + 1) * sizeof(*a->members));
+	a->members[a->member_count++] = xstrdup(proxy_id);
+}
+
+/*
+ * The assignments with their pools (master/pool_store.h): strategy, window
+ * and members in order — static members by position, then each live 1proxy
+ * set expanded from the active rows matching its filter.
+ */
 static int
 load_assignments(struct master *m, struct registry_snapshot *snap)
 {
-	sqlite3_stmt *st = db_prepare(m->db, "SELECT scope, scope_id, proxy_id "
-	    "FROM proxy_assignments");
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT a.scope, a.scope_id, "
+	    "a.proxy_id, COALESCE(p.strategy, 'round-robin'), "
+	    "COALESCE(p.sticky_window_minutes, 30) FROM proxy_assignments a LEFT JOIN "
+	    "proxy_pools p ON p.scope = a.scope AND p.scope_id = a.scope_id");
 	size_t cap = 64;
 
 	if (st == NULL)
@@ -104,9 +120,37 @@ load_assignments(struct master *m, struct registry_snapshot *snap)
 			    cap * sizeof(*snap->assignments));
 		}
 		a = &snap->assignments[snap->assignment_count++];
+		memset(a, 0, sizeof(*a));
 		a->scope = scope;
 		a->scope_id = xstrdup(db_col_text(st, 1));
 		a->proxy_id = xstrdup(db_col_text(st, 2));
+		if (!pool_strategy_parse(db_col_text(st, 3), &a->strategy))
+			a->strategy = POOL_ROUND_ROBIN;
+		a->sticky_window_minutes = (uint16_t)sqlite3_column_int(st, 4);
+	}
+	sqlite3_finalize(st);
+	/* members: static ones by position, then live sets best quality first */
+	snapshot_index(snap);
+	st = db_prepare(m->db, "SELECT scope, scope_id, proxy_id FROM (SELECT "
+	    "m.scope, m.scope_id, m.proxy_id, 0 AS part, m.position AS rank FROM "
+	    "proxy_pool_members m UNION ALL SELECT p.scope, p.scope_id, r.id, 1, "
+	    "ROW_NUMBER() OVER (PARTITION BY p.scope, p.scope_id ORDER BY "
+	    POOL_LIVE_ORDER ") FROM proxy_pools p JOIN proxy_registry r ON "
+	    "p.source = 'oneproxy' AND " POOL_LIVE_MATCH("p.filter") " WHERE r.id "
+	    "NOT IN (SELECT proxy_id FROM proxy_pool_members WHERE scope = p.scope "
+	    "AND scope_id = p.scope_id)) ORDER BY scope, scope_id, part, rank");
+	if (st == NULL)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		enum scope scope;
+		struct snap_assignment *a;
+
+		if (!scope_parse(db_col_text(st, 0), &scope))
+			continue;
+		a = (struct snap_assignment *)snapshot_find_assignment(snap, scope,
+		    db_col_text(st, 1));
+		if (a != NULL && strcmp(a->proxy_id, ASSIGN_DIRECT) != 0)
+			add_member(a, db_col_text(st, 2));
 	}
 	sqlite3_finalize(st);
 	return 0;

@@ -89,6 +89,12 @@ static const struct api_route routes[] = {
 	{ "POST", SET "/bulk-import", NULL, "proxy.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "POST", SET "/egress", NULL, "proxy.egress", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
 	{ "POST", SET "/migrate", NULL, "legacy.migrate", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	/* pools (API.md "Pools"): a scope's members and strategy */
+	{ "GET", SET "/pool", NULL, "pool.show", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "scope", "scope" }, { "scopeId", "scopeId" } }, NULL },
+	{ "PUT", SET "/pool", NULL, "pool.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "DELETE", SET "/pool", NULL, "pool.remove", BODY_IGNORED, ROUTE_FORWARD, NULL,
+	    { { "scope", "scope" }, { "scopeId", "scopeId" }, { "proxyId", "proxyId" }, { "source", "source" } }, NULL },
+	{ "PATCH", SET "/pool", NULL, "pool.strategy", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 
 	/* scoped config (writes registry assignments) */
 	{ "GET", "/api/settings/proxy", "resolve", "resolve", BODY_IGNORED, ROUTE_LOCAL_RESOLVE, NULL,

@@ -220,6 +220,28 @@ test_assign_set(void **state)
 }
 
 static void
+test_pool_commands(void **state)
+{
+	(void)state;
+	check_build(ARGV("pool", "show", "account", "c1"), "pool.show",
+	    "{\"scope\":\"account\",\"scopeId\":\"c1\"}");
+	check_build(ARGV("pool", "show", "global"), "pool.show",
+	    "{\"scope\":\"global\"}");
+	check_build(ARGV("pool", "add", "provider", "openai", "p1"), "pool.add",
+	    "{\"scope\":\"provider\",\"scopeId\":\"openai\",\"proxyId\":\"p1\"}");
+	check_build(ARGV("pool", "add", "global", "p2"), "pool.add",
+	    "{\"scope\":\"global\",\"proxyId\":\"p2\"}");
+	check_build(ARGV("pool", "remove", "combo", "fast", "p1"), "pool.remove",
+	    "{\"scope\":\"combo\",\"scopeId\":\"fast\",\"proxyId\":\"p1\"}");
+	check_build(ARGV("pool", "strategy", "account", "c1", "sticky",
+	    "--sticky-window-minutes", "45"), "pool.strategy",
+	    "{\"scope\":\"account\",\"scopeId\":\"c1\",\"strategy\":\"sticky\","
+	    "\"stickyWindowMinutes\":45}");
+	check_build(ARGV("pool", "strategy", "global", "round-robin"), "pool.strategy",
+	    "{\"scope\":\"global\",\"strategy\":\"round-robin\"}");
+}
+
+static void
 test_assign_remove(void **state)
 {
 	(void)state;
@@ -871,6 +893,7 @@ main(void)
 		cmocka_unit_test(test_proxy_import),
 		cmocka_unit_test(test_proxy_where_used_and_health),
 		cmocka_unit_test(test_assign_set),
+		cmocka_unit_test(test_pool_commands),
 		cmocka_unit_test(test_assign_remove),
 		cmocka_unit_test(test_assign_bulk),
 		cmocka_unit_test(test_assign_list),

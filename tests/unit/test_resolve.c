@@ -74,6 +74,7 @@ assign(enum scope scope, const char *scope_id, const char *proxy_id)
 	a->scope = scope;
 	a->scope_id = xstrdup(scope == SCOPE_GLOBAL ? GLOBAL_SCOPE_ID : scope_id);
 	a->proxy_id = xstrdup(proxy_id);
+	snap_assignment_plain_members(a);	/* a pool of one */
 }
 
 static void
