@@ -58,6 +58,8 @@ struct config {
 	long		 body_idle_timeout_ms;
 	long		 pool_idle_ms;
 	long		 pool_proxied_idle_ms;
+	long		 pool_cooldown_ms;	/* a failed pool member is passed over this long */
+	long		 pool_attempts_max;	/* members tried within one call */
 	long		 max_client_connections;	/* per worker; accepting pauses there */
 	long		 body_budget_mb;	/* per worker: /v1 request bodies held at once */
 	long		 api_body_budget_mb;	/* per worker: every other request body */

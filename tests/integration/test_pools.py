@@ -19,7 +19,7 @@ import pytest
 
 import egress_env as env
 from conftest import new_proxy
-from test_egress_ip import EchoStandIn
+from test_egress_ip import EchoStandIn, check_config
 from test_oneproxy import FEED, feed_row, page, sync
 
 POOL = "/api/settings/proxies/pool"
@@ -436,3 +436,16 @@ def test_pools_survive_a_restart(daemon_factory):
     assert member_ids(p) == [a["id"], b["id"]] and p["strategy"] == "random"
     r = resolve(d, "x", provider="openai")
     assert r["proxyId"] == a["id"] and r["pool"]["strategy"] == "random"
+
+
+def test_pool_config_keys_accepted_by_dash_n(tmp_path):
+    # read by the failover inside a call (next); named and checked now
+    p = check_config(tmp_path, {}, "pool_cooldown_ms = 5000\npool_attempts_max = 2\n")
+    assert p.returncode == 0, p.stderr
+    p = check_config(tmp_path, {"OMNIROUTE_POOL_COOLDOWN_MS": "1000",
+                                "OMNIROUTE_POOL_ATTEMPTS_MAX": "4"})
+    assert p.returncode == 0, p.stderr
+    p = check_config(tmp_path, {"OMNIROUTE_POOL_ATTEMPTS_MAX": "0"})
+    assert p.returncode == 1 and "pool_attempts_max" in p.stderr, p.stderr
+    p = check_config(tmp_path, {}, "pool_cooldown_ms = soon\n")
+    assert p.returncode == 1 and "pool_cooldown_ms" in p.stderr, p.stderr
