@@ -609,6 +609,8 @@ worker_exited(struct master *m, struct worker_proc *w, int status)
 		evutil_socket_t fd = bufferevent_getfd(w->channel);
 		int rounds = 0;
 
+		evbuffer_unfreeze(in, 0);	/* a socket bufferevent keeps its
+						 * input's end frozen for itself */
 		while (fd >= 0 && rounds++ < 1024 && evbuffer_read(in, fd, 65536) > 0)
 			;
 		if (evbuffer_get_length(in) > 0)
