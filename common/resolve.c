@@ -27,25 +27,51 @@ resolve_verdict_name(enum resolve_verdict v)
 }
 
 /*
- * The member a call takes: the first active one in position order; NULL
- * when none is usable (*any_present: some member exists but is inactive).
+ * The member a call takes (pool_choose over the members usable for it);
+ * NULL when none is usable (*any_present: some member exists but is
+ * inactive or was tried). *index: the member's position.
  */
 static const struct snap_proxy *
-pool_first_active(const struct registry_snapshot *snap,
-    const struct snap_assignment *a, bool *any_present)
+pool_member(const struct registry_snapshot *snap, const struct snap_assignment *a,
+    const struct resolve_request *req, struct pool_slot *slot, bool *any_present,
+    long *index)
 {
-	size_t i;
+	uint64_t member[POOL_CHOICE_MAX];
+	bool usable[POOL_CHOICE_MAX];
+	const struct snap_proxy *found[POOL_CHOICE_MAX];
+	size_t i, n = a->member_count < POOL_CHOICE_MAX ? a->member_count :
+	    POOL_CHOICE_MAX;
+	struct pool_choice in = {
+		.strategy = a->strategy,
+		.sticky_window_minutes = a->sticky_window_minutes,
+		.count = n,
+		.member = member,
+		.usable = usable,
+		.connection = req->connection_id != NULL && *req->connection_id != '\0' ?
+		    pool_id_hash(req->connection_id) : 0,
+		.random = req->random,
+		.now_ms = req->now_ms,
+		.take = req->take_member,
+	};
 
 	*any_present = false;
-	for (i = 0; i < a->member_count; i++) {
-		const struct snap_proxy *p = snapshot_find_proxy(snap, a->members[i]);
-		if (p == NULL)
-			continue;
-		if (p->active)
-			return p;
-		*any_present = true;
+	*index = -1;
+	for (i = 0; i < n; i++) {
+		found[i] = snapshot_find_proxy(snap, a->members[i]);
+		member[i] = pool_id_hash(a->members[i]);
+		usable[i] = found[i] != NULL && found[i]->active &&
+		    !(i < 64 && (req->tried & (UINT64_C(1) << i)));
+		if (found[i] != NULL && !usable[i])
+			*any_present = true;
+		if (usable[i] && slot == NULL) {	/* no shared state: position order */
+			*index = (long)i;
+			return found[i];
+		}
 	}
-	return NULL;
+	if (slot == NULL)
+		return NULL;
+	*index = pool_choose(slot, &in);
+	return *index >= 0 ? found[*index] : NULL;
 }
 
 void
@@ -64,6 +90,7 @@ proxy_resolve(const struct registry_snapshot *snap,
 	enum scope s;
 
 	memset(out, 0, sizeof(*out));
+	out->member_index = -1;
 	out->outcome = RESOLVE_DIRECT;
 	out->level_is_direct = true;
 	for (s = 0; s < SCOPE_COUNT; s++) {
@@ -104,7 +131,11 @@ proxy_resolve(const struct registry_snapshot *snap,
 			out->level_id = step->scope_id;
 			continue;
 		}
-		p = pool_first_active(snap, a, &present);
+		/* a pool of one needs no shared state; a peek claims no slot
+		 * (none yet: cursor 0, nothing recorded = position order) */
+		out->slot = a->member_count > 1 ? pool_board_slot(req->board, s,
+		    ids[s], req->take_member) : NULL;
+		p = pool_member(snap, a, req, out->slot, &present, &out->member_index);
 		if (p == NULL && req->fail_open) {
 			step->verdict = present ? VERDICT_SKIPPED_INACTIVE :
 			    VERDICT_SKIPPED_MISSING;
@@ -223,6 +254,8 @@ resolve_result_to_json(const struct resolve_result *r)
 			    json_object_new_string(r->pool->members[i]));
 		json_object_object_add(pool, "members", members);
 		json_object_object_add(root, "pool", pool);
+		json_object_object_add(root, "strategy",
+		    json_object_new_string(pool_strategy_name(r->pool->strategy)));
 	}
 	for (i = 0; i < SCOPE_COUNT; i++) {
 		const struct resolve_step *st = &r->explain[i];

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <json-c/json.h>
 
+#include "pool_choice.h"
 #include "registry.h"
 
 enum resolve_outcome {
@@ -43,6 +44,13 @@ struct resolve_request {
 	const char	*combo_id;	/* the combo being executed; may be NULL */
 	bool		 fail_open;	/* PROXY_FAIL_OPEN */
 	bool		 delegated;	/* the hop is a loopback CLIProxyAPI */
+	/* pool member choice (pool_choice.h): with no board, the first usable
+	 * member in position order */
+	struct pool_board *board;
+	bool		 take_member;	/* a call takes it: the cursor moves */
+	uint64_t	 tried;		/* member indexes < 64 already tried */
+	uint64_t	 now_ms;	/* monotonic */
+	uint64_t	 random;
 };
 
 enum resolve_verdict {
@@ -73,6 +81,8 @@ struct resolve_result {
 	const struct snap_proxy	*proxy;		/* RESOLVE_PROXY only */
 	/* the assignment (pool) of the level that decided, for PROXY/REFUSED */
 	const struct snap_assignment *pool;
+	long			 member_index;	/* the chosen member's; -1: none */
+	struct pool_slot	*slot;		/* the pool's shared state, or NULL */
 	struct resolve_step	 explain[SCOPE_COUNT];
 };
 
@@ -99,7 +109,8 @@ const char *resolve_level_name(const struct resolve_result *r);
  * The API shape: {"proxy":{type,host,port,username,password}|null,"proxyId",
  * "level","levelId","source":"registry","refused",["code","message"],"explain":[…]}
  * and, when the deciding assignment is more than a plain one, "pool":
- * {"strategy","stickyWindowMinutes","members":[id…]}.
+ * {"strategy","stickyWindowMinutes","members":[id…]}, with "strategy" also
+ * at the top; proxyId is then the member the next call would take.
  * Credentials are redacted ("***"/"").
  */
 struct json_object *resolve_result_to_json(const struct resolve_result *r);

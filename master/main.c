@@ -35,6 +35,7 @@
 #include "db.h"
 #include "log.h"
 #include "master.h"
+#include "pool_store.h"
 #include "privdrop.h"
 #include "sd_notify.h"
 #include "util.h"
@@ -658,6 +659,7 @@ main(int argc, char **argv)
 		evsignal_add(sig_events[i], NULL);
 	}
 	master_logs_start(m);
+	pool_board_start(m);	/* shared with the workers: before they fork */
 	/* "ready" comes from the supervisor once every worker holds its snapshot */
 	if (supervisor_start_workers(m) != 0) {
 		log_errorx("cannot start the workers");
@@ -693,8 +695,10 @@ out:
 		event_free(m->reload.deadline);
 	if (m->ready_fd >= 0)
 		close(m->ready_fd);
-	if (m->db != NULL)
+	if (m->db != NULL) {
 		master_outcomes_flush(m);
+		pool_board_stop(m);
+	}
 	while (!TAILQ_EMPTY(&m->jobs)) {
 		struct pending_job *j = TAILQ_FIRST(&m->jobs);
 		TAILQ_REMOVE(&m->jobs, j, entry);

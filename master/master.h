@@ -28,6 +28,7 @@
 
 struct control_client;
 struct accept_board;
+struct pool_board;
 
 struct worker_proc {
 	bool			 in_use;
@@ -141,6 +142,10 @@ struct master {
 	/* one entry per workers[] entry, shared with every worker (MAP_SHARED):
 	 * its load and whether it accepts (worker.c balances with it) */
 	struct accept_board	*accept_board;
+	/* the pools' shared state (common/pool_choice.h), mapped before the
+	 * first fork; the cursors are saved by pool_cursor_timer and at exit */
+	struct pool_board	*pool_board;
+	struct event		*pool_cursor_timer;
 	int			 next_slot;
 	int			 config_gen;	/* of m->cfg; a reload makes the next one */
 	int			 lock_fd;	/* the data-dir lock (workers close it) */

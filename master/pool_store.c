@@ -5,11 +5,16 @@
  * calling command's transaction; statements about one pool bind the scope
  * as ?1 and the stored scope id as ?2.
  */
+#include <sys/mman.h>
+
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
+#include "log.h"
+#include "pool_choice.h"
 #include "pool_store.h"
 #include "proxy_store.h"
 #include "util.h"
@@ -300,6 +305,89 @@ pool_cursor_store(struct master *m, enum scope scope, const char *scope_id,
 		return -1;
 	sqlite3_bind_int64(st, 3, cursor);
 	return db_exec_stmt(st);
+}
+
+long long
+pool_cursor_load(struct master *m, enum scope scope, const char *scope_id)
+{
+	return pool_number(m, "SELECT cursor FROM proxy_pools WHERE scope = ?1 AND "
+	    "scope_id = ?2", scope, scope_id);
+}
+
+/* ---- the shared board's cursors -------------------------------------------- */
+
+void
+pool_cursors_save(struct master *m)
+{
+	size_t i;
+
+	if (m->pool_board == NULL || m->db == NULL || db_begin(m->db) != 0)
+		return;
+	for (i = 0; i < m->snap.assignment_count; i++) {
+		const struct snap_assignment *a = &m->snap.assignments[i];
+		struct pool_slot *slot;
+
+		if (a->member_count < 2 || (slot = pool_board_slot(m->pool_board,
+		    a->scope, a->scope_id, false)) == NULL)
+			continue;
+		if (pool_cursor_store(m, a->scope, a->scope_id, (long long)
+		    (__atomic_load_n(&slot->cursor, __ATOMIC_RELAXED) & INT64_MAX)) != 0) {
+			db_rollback(m->db);
+			log_warnx("pools: could not save the round-robin cursors");
+			return;
+		}
+	}
+	if (db_commit(m->db) != 0)
+		log_warnx("pools: could not save the round-robin cursors");
+}
+
+static void
+save_timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pool_cursors_save(arg);
+}
+
+int
+pool_board_start(struct master *m)
+{
+	struct timeval tv = { POOL_CURSOR_SAVE_SECONDS, 0 };
+	size_t size = pool_board_size(POOL_BOARD_SLOTS), i;
+	void *shared = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (shared == MAP_FAILED) {
+		log_warn("mmap of the pool board (pools choose in position order)");
+		return -1;
+	}
+	m->pool_board = shared;
+	pool_board_init(m->pool_board, POOL_BOARD_SLOTS);
+	for (i = 0; i < m->snap.assignment_count; i++) {
+		const struct snap_assignment *a = &m->snap.assignments[i];
+		struct pool_slot *slot;
+		long long cursor;
+
+		if (a->member_count < 2 || (cursor = pool_cursor_load(m, a->scope,
+		    a->scope_id)) <= 0 || (slot = pool_board_slot(m->pool_board,
+		    a->scope, a->scope_id, true)) == NULL)
+			continue;
+		slot->cursor = (uint64_t)cursor;
+	}
+	m->pool_cursor_timer = event_new(m->base, -1, EV_PERSIST, save_timer_fired, m);
+	if (m->pool_cursor_timer != NULL)
+		evtimer_add(m->pool_cursor_timer, &tv);
+	return 0;
+}
+
+void
+pool_board_stop(struct master *m)
+{
+	if (m->pool_cursor_timer != NULL) {
+		event_free(m->pool_cursor_timer);
+		m->pool_cursor_timer = NULL;
+	}
+	pool_cursors_save(m);
 }
 
 int

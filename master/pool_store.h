@@ -35,7 +35,7 @@
  * (POOL_LIVE_MATCH). A sync or a degradation rebuilds the snapshot, so a
  * live pool follows them without another call.
  *
- * Shared state for the strategies (next session): the round-robin cursor,
+ * Shared state for the strategies (common/pool_choice.h): the round-robin cursor,
  * sticky choices (connection id → member, expiring after the window) and
  * failure cool-downs (member → until, pool_cooldown_ms) must be one per pool
  * whichever worker takes a call: a MAP_SHARED table the master creates before
@@ -43,9 +43,9 @@
  * assignment's position in the snapshot (keyed by scope/scope_id hash to
  * survive reordering), updated with atomics. The master persists the cursor
  * (proxy_pools.cursor, pool_cursor_store) now and then and at shutdown, and
- * seeds the shared table from it at start, so round-robin survives restarts.
- * Until then resolution (common/resolve.c) takes the first active member in
- * position order, which for a pool of one is today's rule.
+ * seeds the shared table from it at start (pool_board_start), so round-robin
+ * survives restarts. A pool of one uses no shared state: its one member, as
+ * before pools.
  */
 #ifndef OMNI_POOL_STORE_H
 #define OMNI_POOL_STORE_H
@@ -108,9 +108,24 @@ enum store_rc pool_live_remove(struct master *m, enum scope scope,
  * sticky_window_minutes ≤ 0 keeps the stored window. */
 enum store_rc pool_strategy_set(struct master *m, enum scope scope,
 	    const char *scope_id, enum pool_strategy strategy, int sticky_window_minutes);
-/* Persist a round-robin cursor (the master's, next session). 0 / -1. */
+/* Persist a round-robin cursor. 0 / -1. */
 int	pool_cursor_store(struct master *m, enum scope scope, const char *scope_id,
 	    long long cursor);
+/* The stored cursor; -1 when the scope has no pool. */
+long long pool_cursor_load(struct master *m, enum scope scope, const char *scope_id);
+
+/*
+ * The shared pool board (m->pool_board): map it, seed each pool's cursor
+ * from proxy_pools, and save the cursors every POOL_CURSOR_SAVE_SECONDS.
+ * Call after the first snapshot, before any worker forks. Without the map
+ * (mmap failed) pools choose in position order. 0 / -1.
+ */
+#define POOL_CURSOR_SAVE_SECONDS	5
+int	pool_board_start(struct master *m);
+/* Save every pool's cursor now (a transaction of its own). */
+void	pool_cursors_save(struct master *m);
+/* Save the cursors, stop the timer (at exit; the map stays until then). */
+void	pool_board_stop(struct master *m);
 
 /* For assignment_upsert: the pool becomes proxy_id alone (none for 'direct'),
  * its live set dropped, its strategy kept. 0 / -1. */

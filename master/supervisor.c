@@ -197,6 +197,7 @@ spawn_worker(struct master *m, int slot, int restarts, const struct config *cfg,
 			.listen_count = m->listen_count,
 			.board = m->accept_board,
 			.board_index = (size_t)(w - m->workers),
+			.pool_board = m->pool_board,
 			.cfg = cfg,
 		};
 		close(sv[0]);

@@ -456,6 +456,11 @@ resolve_egress(struct upstream *u, const struct snap_proxy **proxy)
 		req.combo_id = u->combo;
 		req.fail_open = cfg->proxy_fail_open;
 		req.delegated = u->delegated;
+		req.board = u->w->pool_board;
+		req.take_member = true;
+		req.tried = u->pool_tried;
+		req.now_ms = monotonic_ms();
+		req.random = (uint64_t)random();
 		proxy_resolve(&u->w->snap, &req, &u->res);
 		str_copy(u->level, sizeof(u->level), resolve_level_name(&u->res));
 		str_copy(u->level_id, sizeof(u->level_id), u->res.level_id != NULL ?

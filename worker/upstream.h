@@ -120,6 +120,8 @@ struct upstream {
 	const char		*connection;	/* NULL or "": none */
 	const char		*combo;
 	const char		*model;
+	/* pool members (indexes < 64) this call already tried: passed over */
+	uint64_t		 pool_tried;
 
 	/* ---- the attempt (read-only for the user) ---- */
 	enum upstream_phase	 phase;

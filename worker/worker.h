@@ -50,6 +50,7 @@ struct worker_init {
 	size_t			 listen_count;
 	struct accept_board	*board;		/* shared; NULL = no balancing */
 	size_t			 board_index;	/* this worker's entry */
+	struct pool_board	*pool_board;	/* shared pool state; NULL = none */
 	const struct config	*cfg;
 };
 
@@ -62,6 +63,7 @@ int	worker_main(const struct worker_init *init);
 #define HTTP_LINGER_MS		2000	/* lingering close: how long */
 #define HTTP_LINGER_MAX		(64 * 1024 * 1024)	/* and how much is dropped */
 
+struct pool_board;
 struct relay;
 struct models_call;
 
@@ -161,6 +163,7 @@ struct worker {
 	struct event		*defer_check;	/* re-checks the balance while deferring */
 	struct accept_board	*board;
 	size_t			 board_index;
+	struct pool_board	*pool_board;	/* pools' cursors, sticky, cool-downs */
 	bool			 master_gone;	/* channel EOF: finishing, then exit */
 	bool			 greeted;	/* the master's hello named our protocol version */
 	bool			 channel_refused;	/* the master speaks another protocol: exiting */

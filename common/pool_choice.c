@@ -1,0 +1,236 @@
+/*
+ * common/pool_choice.c — pool member choice over the shared pool board.
+ * See pool_choice.h for the strategies and the table.
+ */
+#include <string.h>
+
+#include "pool_choice.h"
+
+#define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+#define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+size_t
+pool_board_size(size_t slot_count)
+{
+	return sizeof(struct pool_board) + slot_count * sizeof(struct pool_slot);
+}
+
+void
+pool_board_init(struct pool_board *b, size_t slot_count)
+{
+	memset(b, 0, pool_board_size(slot_count));
+	b->slot_count = (uint32_t)slot_count;
+}
+
+uint64_t
+pool_id_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h != 0 ? h : 1;
+}
+
+uint64_t
+pool_key(enum scope scope, const char *scope_id)
+{
+	uint64_t h = pool_id_hash(scope_id != NULL ? scope_id : "");
+
+	/* the scope mixed in after the id, so ("a", account) ≠ ("a", provider) */
+	h ^= (uint64_t)scope + 1;
+	h *= 1099511628211ULL;
+	return h != 0 ? h : 1;
+}
+
+struct pool_slot *
+pool_board_slot(struct pool_board *b, enum scope scope, const char *scope_id,
+    bool create)
+{
+	uint64_t key = pool_key(scope, scope_id);
+	size_t i, n;
+
+	if (b == NULL || b->slot_count == 0)
+		return NULL;
+	n = b->slot_count;
+	for (i = 0; i < n; i++) {
+		struct pool_slot *s = &b->slot[(key + i) % n];
+		uint64_t have = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+		uint64_t expected = 0;
+
+		if (have == key)
+			return s;
+		if (have != 0)
+			continue;
+		if (!create)
+			return NULL;	/* keys are never freed: the probe ends here */
+		if (__atomic_compare_exchange_n(&s->key, &expected, key, false,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) || expected == key)
+			return s;
+	}
+	return NULL;
+}
+
+bool
+pool_cooling(const struct pool_slot *slot, uint64_t member, uint64_t now_ms)
+{
+	size_t i;
+
+	if (slot == NULL)
+		return false;
+	for (i = 0; i < POOL_COOL_ENTRIES; i++)
+		if (LOAD(&slot->cool[i].member) == member &&
+		    LOAD(&slot->cool[i].until_ms) > now_ms)
+			return true;
+	return false;
+}
+
+void
+pool_cool_down(struct pool_slot *slot, uint64_t member, uint64_t until_ms)
+{
+	size_t i, pick = 0;
+
+	if (slot == NULL)
+		return;
+	for (i = 0; i < POOL_COOL_ENTRIES; i++) {
+		if (LOAD(&slot->cool[i].member) == member) {
+			pick = i;
+			break;
+		}
+		if (LOAD(&slot->cool[i].until_ms) < LOAD(&slot->cool[pick].until_ms))
+			pick = i;
+	}
+	STORE(&slot->cool[pick].member, member);
+	STORE(&slot->cool[pick].until_ms, until_ms);
+}
+
+/* The first member at or after start (cyclically) that is a candidate. */
+static long
+first_from(const bool *candidate, size_t count, size_t start)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		size_t k = (start + i) % count;
+		if (candidate[k])
+			return (long)k;
+	}
+	return -1;
+}
+
+static long
+index_of(const struct pool_choice *in, const bool *candidate, uint64_t member)
+{
+	size_t i;
+
+	for (i = 0; i < in->count; i++)
+		if (candidate[i] && in->member[i] == member)
+			return (long)i;
+	return -1;
+}
+
+/* The cursor's member: the cursor moves by one when a call takes it. */
+static long
+by_cursor(struct pool_slot *slot, const struct pool_choice *in, const bool *candidate)
+{
+	uint64_t c;
+
+	if (slot == NULL)
+		return first_from(candidate, in->count, 0);
+	c = in->take ? __atomic_fetch_add(&slot->cursor, 1, __ATOMIC_RELAXED) :
+	    LOAD(&slot->cursor);
+	return first_from(candidate, in->count, (size_t)(c % in->count));
+}
+
+static void
+record_sticky(struct pool_slot *slot, const struct pool_choice *in, uint64_t member)
+{
+	size_t i, pick = 0;
+
+	for (i = 0; i < POOL_STICKY_ENTRIES; i++) {
+		if (LOAD(&slot->sticky[i].connection) == in->connection) {
+			pick = i;
+			break;
+		}
+		if (LOAD(&slot->sticky[i].until_ms) < LOAD(&slot->sticky[pick].until_ms))
+			pick = i;
+	}
+	STORE(&slot->sticky[pick].connection, in->connection);
+	STORE(&slot->sticky[pick].member, member);
+	STORE(&slot->sticky[pick].until_ms, in->now_ms +
+	    (uint64_t)in->sticky_window_minutes * 60000u);
+}
+
+static long
+by_sticky(struct pool_slot *slot, const struct pool_choice *in, const bool *candidate)
+{
+	long k;
+	size_t i;
+
+	if (slot == NULL || in->connection == 0)
+		return by_cursor(slot, in, candidate);
+	for (i = 0; i < POOL_STICKY_ENTRIES; i++) {
+		if (LOAD(&slot->sticky[i].connection) != in->connection ||
+		    LOAD(&slot->sticky[i].until_ms) <= in->now_ms)
+			continue;
+		k = index_of(in, candidate, LOAD(&slot->sticky[i].member));
+		if (k >= 0)
+			return k;
+		break;	/* its member is unusable now: choose again */
+	}
+	k = by_cursor(slot, in, candidate);
+	if (k >= 0 && in->take)
+		record_sticky(slot, in, in->member[k]);
+	return k;
+}
+
+static long
+by_random(struct pool_slot *slot, const struct pool_choice *in, const bool *candidate)
+{
+	(void)slot;
+	return first_from(candidate, in->count, (size_t)(in->random % in->count));
+}
+
+/* latency and quality, until measurements are read: position order */
+static long
+by_position(struct pool_slot *slot, const struct pool_choice *in, const bool *candidate)
+{
+	(void)slot;
+	return first_from(candidate, in->count, 0);
+}
+
+static long (*const choosers[POOL_STRATEGY_COUNT])(struct pool_slot *,
+    const struct pool_choice *, const bool *) = {
+	[POOL_ROUND_ROBIN] = by_cursor,
+	[POOL_RANDOM] = by_random,
+	[POOL_STICKY] = by_sticky,
+	[POOL_LATENCY] = by_position,
+	[POOL_QUALITY] = by_position,
+};
+
+long
+pool_choose(struct pool_slot *slot, const struct pool_choice *in)
+{
+	bool candidate[POOL_CHOICE_MAX];
+	size_t i, n = in->count < POOL_CHOICE_MAX ? in->count : POOL_CHOICE_MAX;
+	bool any_fresh = false, any = false;
+	struct pool_choice bounded = *in;
+
+	if (n == 0)
+		return -1;
+	bounded.count = n;
+	for (i = 0; i < n; i++) {
+		candidate[i] = in->usable[i] && !pool_cooling(slot, in->member[i], in->now_ms);
+		any_fresh |= candidate[i];
+		any |= in->usable[i];
+	}
+	if (!any)
+		return -1;
+	if (!any_fresh)		/* all cooling: choose among them anyway */
+		for (i = 0; i < n; i++)
+			candidate[i] = in->usable[i];
+	return (in->strategy < POOL_STRATEGY_COUNT ? choosers[in->strategy] :
+	    by_position)(slot, &bounded, candidate);
+}

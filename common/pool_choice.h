@@ -1,0 +1,105 @@
+/*
+ * common/pool_choice.h — which member of a pool carries a call (issue 11,
+ * API.md "Pools"): the strategies as one pure decision over a pool's shared
+ * state, and that state's table.
+ *
+ * The pool board is one table the master maps shared (MAP_SHARED) before it
+ * forks the workers, like the accept board, so a pool behaves as one pool
+ * whichever worker takes a call. It is a fixed-size open-addressing table of
+ * slots keyed by a 64-bit hash of (scope, scope id); a slot is claimed with a
+ * compare-and-swap on its key and never freed (a pool removed leaves an idle
+ * slot; a table full of keys answers NULL and the pool falls back to
+ * position order). A slot holds the round-robin cursor (atomic increments),
+ * the sticky choices (connection id hash → member id hash, until a time) and
+ * the failure cool-downs (member id hash → until). Sticky and cool-down
+ * entries are small rings written with relaxed atomics per field: two
+ * workers writing at once may lose one entry, never corrupt the table.
+ *
+ * pool_choose decides from the members' usability (the caller's: present,
+ * active, not already tried in this call), the slot and the time:
+ *   round-robin  the cursor's member, or the next usable after it;
+ *   random       a random start, then the next usable;
+ *   sticky       the connection's recorded member while its window lasts
+ *                and it is usable; else a new choice by the cursor (so
+ *                connections spread over the members), recorded;
+ *   latency, quality  position order for now (no measurements are read
+ *                here yet; a live 1proxy set arrives best quality first).
+ * Members in a cool-down are passed over; when every usable member is
+ * cooling down, the choice is made among them anyway (the call then tries
+ * them rather than being refused unseen; failover bounds the attempts).
+ * `take` false peeks (resolve answers): the cursor does not move and no
+ * sticky choice is recorded.
+ */
+#ifndef OMNI_POOL_CHOICE_H
+#define OMNI_POOL_CHOICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "registry.h"
+
+#define POOL_BOARD_SLOTS	16384	/* ≥ 10 000 pools at a load under 2/3 */
+#define POOL_STICKY_ENTRIES	16	/* per pool; the oldest goes first */
+#define POOL_COOL_ENTRIES	8	/* per pool */
+#define POOL_CHOICE_MAX		256	/* members considered, in position order */
+
+struct pool_sticky_entry {
+	uint64_t	 connection;	/* hash of the connection id; 0 = free */
+	uint64_t	 member;	/* hash of the member's proxy id */
+	uint64_t	 until_ms;	/* monotonic */
+};
+
+struct pool_cool_entry {
+	uint64_t	 member;
+	uint64_t	 until_ms;
+};
+
+struct pool_slot {
+	uint64_t		 key;		/* pool_key(); 0 = free */
+	uint64_t		 cursor;	/* round-robin: calls taken so far */
+	struct pool_sticky_entry sticky[POOL_STICKY_ENTRIES];
+	struct pool_cool_entry	 cool[POOL_COOL_ENTRIES];
+};
+
+struct pool_board {
+	uint32_t		 slot_count;
+	struct pool_slot	 slot[];
+};
+
+/* Bytes to map for a board of slot_count slots. */
+size_t		 pool_board_size(size_t slot_count);
+/* Prepare zeroed memory of pool_board_size(slot_count) bytes. */
+void		 pool_board_init(struct pool_board *b, size_t slot_count);
+/* FNV-1a of s (never 0); ids and connection ids are keyed by it. */
+uint64_t	 pool_id_hash(const char *s);
+/* The key of a scope's pool (never 0). */
+uint64_t	 pool_key(enum scope scope, const char *scope_id);
+/* The scope's slot; create: claim a free one if absent. NULL: none (full). */
+struct pool_slot *pool_board_slot(struct pool_board *b, enum scope scope,
+		    const char *scope_id, bool create);
+
+struct pool_choice {
+	enum pool_strategy strategy;
+	unsigned	 sticky_window_minutes;
+	size_t		 count;		/* members, at most POOL_CHOICE_MAX */
+	const uint64_t	*member;	/* pool_id_hash of each member's proxy id */
+	const bool	*usable;	/* present, active, not tried in this call */
+	uint64_t	 connection;	/* pool_id_hash of the connection id; 0: none */
+	uint64_t	 random;	/* any random value (strategy random) */
+	uint64_t	 now_ms;	/* monotonic */
+	bool		 take;		/* a call takes it: move the cursor, record */
+};
+
+/* The chosen member's index, or -1 when none is usable. slot may be NULL
+ * (no shared state): the first usable member. */
+long		 pool_choose(struct pool_slot *slot, const struct pool_choice *in);
+/* Whether member is cooling down at now_ms. */
+bool		 pool_cooling(const struct pool_slot *slot, uint64_t member,
+		    uint64_t now_ms);
+/* Pass member over until until_ms (replaces its entry, else an expired or
+ * the soonest-ending one). */
+void		 pool_cool_down(struct pool_slot *slot, uint64_t member,
+		    uint64_t until_ms);
+
+#endif

@@ -1,0 +1,280 @@
+/*
+ * tests/unit/test_pool_choice.c — tests of pool member choice
+ * (common/pool_choice.c): the board's slots by (scope, scope id), round-robin
+ * order and passing over unusable and cooling members, peeking without
+ * moving the cursor, random, sticky per connection (kept, spread, expiring,
+ * re-chosen when its member dies), position order for latency and quality,
+ * and the all-cooling fallback.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "pool_choice.h"
+
+#define BOARD_SLOTS	8
+
+static struct pool_board *board;
+static uint64_t member[3];
+static bool usable[3] = { true, true, true };
+
+static int
+setup(void **state)
+{
+	(void)state;
+	board = calloc(1, pool_board_size(BOARD_SLOTS));
+	pool_board_init(board, BOARD_SLOTS);
+	member[0] = pool_id_hash("p-a");
+	member[1] = pool_id_hash("p-b");
+	member[2] = pool_id_hash("p-c");
+	usable[0] = usable[1] = usable[2] = true;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	free(board);
+	return 0;
+}
+
+static struct pool_choice
+choice(enum pool_strategy strategy, const char *connection, uint64_t now_ms)
+{
+	struct pool_choice in = {
+		.strategy = strategy,
+		.sticky_window_minutes = 1,
+		.count = 3,
+		.member = member,
+		.usable = usable,
+		.connection = connection != NULL ? pool_id_hash(connection) : 0,
+		.now_ms = now_ms,
+		.take = true,
+	};
+	return in;
+}
+
+static void
+test_board_slots(void **state)
+{
+	struct pool_slot *a, *b;
+
+	(void)state;
+	assert_null(pool_board_slot(board, SCOPE_PROVIDER, "openai", false));
+	a = pool_board_slot(board, SCOPE_PROVIDER, "openai", true);
+	assert_non_null(a);
+	assert_ptr_equal(pool_board_slot(board, SCOPE_PROVIDER, "openai", false), a);
+	b = pool_board_slot(board, SCOPE_ACCOUNT, "openai", true);
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	assert_int_not_equal(pool_key(SCOPE_PROVIDER, "x"), pool_key(SCOPE_ACCOUNT, "x"));
+	assert_null(pool_board_slot(NULL, SCOPE_GLOBAL, "global", true));
+}
+
+static void
+test_board_full(void **state)
+{
+	char id[16];
+	int i;
+
+	(void)state;
+	for (i = 0; i < BOARD_SLOTS; i++) {
+		snprintf(id, sizeof(id), "c%d", i);
+		assert_non_null(pool_board_slot(board, SCOPE_ACCOUNT, id, true));
+	}
+	assert_null(pool_board_slot(board, SCOPE_ACCOUNT, "one-more", true));
+	assert_non_null(pool_board_slot(board, SCOPE_ACCOUNT, "c3", false));
+}
+
+static void
+test_round_robin_order(void **state)
+{
+	struct pool_slot *s = pool_board_slot(board, SCOPE_GLOBAL, "global", true);
+	struct pool_choice in = choice(POOL_ROUND_ROBIN, NULL, 1000);
+	long want[] = { 0, 1, 2, 0, 1, 2, 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_int_equal(pool_choose(s, &in), want[i]);
+	assert_int_equal(s->cursor, 7);
+}
+
+static void
+test_peek_does_not_move(void **state)
+{
+	struct pool_slot *s = pool_board_slot(board, SCOPE_GLOBAL, "global", true);
+	struct pool_choice in = choice(POOL_ROUND_ROBIN, NULL, 1000);
+
+	(void)state;
+	assert_int_equal(pool_choose(s, &in), 0);
+	in.take = false;
+	assert_int_equal(pool_choose(s, &in), 1);
+	assert_int_equal(pool_choose(s, &in), 1);
+	in.take = true;
+	assert_int_equal(pool_choose(s, &in), 1);
+}
+
+static void
+test_round_robin_passes_over(void **state)
+{
+	struct pool_slot *s = pool_board_slot(board, SCOPE_GLOBAL, "global", true);
+	struct pool_choice in = choice(POOL_ROUND_ROBIN, NULL, 1000);
+
+	(void)state;
+	usable[1] = false;		/* inactive, or tried in this call */
+	assert_int_equal(pool_choose(s, &in), 0);
+	assert_int_equal(pool_choose(s, &in), 2);
+	assert_int_equal(pool_choose(s, &in), 2);
+	usable[1] = true;
+	pool_cool_down(s, member[0], 2000);
+	assert_true(pool_cooling(s, member[0], 1999));
+	assert_false(pool_cooling(s, member[0], 2000));
+	assert_int_equal(pool_choose(s, &in), 1);	/* cursor 3 → a, cooling */
+	assert_int_equal(pool_choose(s, &in), 1);
+	in.now_ms = 2000;			/* the cool-down is over */
+	assert_int_equal(pool_choose(s, &in), 2);
+	assert_int_equal(pool_choose(s, &in), 0);
+}
+
+static void
+test_all_cooling_still_chosen(void **state)
+{
+	struct pool_slot *s = pool_board_slot(board, SCOPE_GLOBAL, "global", true);
+	struct pool_choice in = choice(POOL_ROUND_ROBIN, NULL, 1000);
+
+	(void)state;
+	pool_cool_down(s, member[0], 5000);
+	pool_cool_down(s, member[1], 5000);
+	pool_cool_down(s, member[2], 5000);
+	assert_int_equal(pool_choose(s, &in), 0);
+	usable[0] = usable[1] = usable[2] = false;
+	assert_int_equal(pool_choose(s, &in), -1);
+}
+
+static void
+test_no_slot_position_order(void **state)
+{
+	struct pool_choice in = choice(POOL_ROUND_ROBIN, NULL, 1000);
+
+	(void)state;
+	assert_int_equal(pool_choose(NULL, &in), 0);
+	usable[0] = false;
+	assert_int_equal(pool_choose(NULL, &in), 1);
+	in.count = 0;
+	assert_int_equal(pool_choose(NULL, &in), -1);
+}
+
+static void
+test_random(void **state)
+{
+	struct pool_slot *s = pool_board_slot(board, SCOPE_GLOBAL, "global", true);
+	struct pool_choice in = choice(POOL_RANDOM, NULL, 1000);
+
+	(void)state;
+	in.random = 4;
+	assert_int_equal(pool_choose(s, &in), 1);
+	in.random = 5;
+	assert_int_equal(pool_choose(s, &in), 2);
+	usable[2] = false;
+	assert_int_equal(pool_choose(s, &in), 0);
+	assert_int_equal(s->cursor, 0);
+}
+
+static void
+test_sticky(void **state)
+{
+	struct pool_slot *s = pool_board_slot(board, SCOPE_PROVIDER, "openai", true);
+	struct pool_choice a = choice(POOL_STICKY, "conn-a", 1000);
+	struct pool_choice b = choice(POOL_STICKY, "conn-b", 1000);
+	struct pool_choice c = choice(POOL_STICKY, "conn-c", 1000);
+
+	(void)state;
+	assert_int_equal(pool_choose(s, &a), 0);
+	assert_int_equal(pool_choose(s, &b), 1);	/* connections spread */
+	assert_int_equal(pool_choose(s, &c), 2);
+	assert_int_equal(pool_choose(s, &a), 0);	/* and keep theirs */
+	assert_int_equal(pool_choose(s, &b), 1);
+	assert_int_equal(pool_choose(s, &a), 0);
+	/* its member unusable: chosen again, and kept from then on */
+	usable[0] = false;
+	assert_int_equal(pool_choose(s, &a), 1);
+	usable[0] = true;
+	assert_int_equal(pool_choose(s, &a), 1);
+	/* the window (1 minute) ends: a new choice by the cursor */
+	a.now_ms = 1000 + 60000;
+	assert_int_equal(pool_choose(s, &a), 1);	/* cursor 4 */
+	/* a peek records nothing */
+	c = choice(POOL_STICKY, "conn-new", 1000);
+	c.take = false;
+	assert_int_equal(pool_choose(s, &c), 2);
+	assert_int_equal(pool_choose(s, &c), 2);
+}
+
+static void
+test_sticky_without_connection(void **state)
+{
+	struct pool_slot *s = pool_board_slot(board, SCOPE_PROVIDER, "openai", true);
+	struct pool_choice in = choice(POOL_STICKY, NULL, 1000);
+
+	(void)state;
+	assert_int_equal(pool_choose(s, &in), 0);
+	assert_int_equal(pool_choose(s, &in), 1);
+}
+
+static void
+test_latency_quality_position(void **state)
+{
+	struct pool_slot *s = pool_board_slot(board, SCOPE_GLOBAL, "global", true);
+	struct pool_choice in = choice(POOL_LATENCY, NULL, 1000);
+
+	(void)state;
+	assert_int_equal(pool_choose(s, &in), 0);
+	assert_int_equal(pool_choose(s, &in), 0);
+	in.strategy = POOL_QUALITY;
+	pool_cool_down(s, member[0], 5000);
+	assert_int_equal(pool_choose(s, &in), 1);
+}
+
+static void
+test_cool_down_ring(void **state)
+{
+	struct pool_slot *s = pool_board_slot(board, SCOPE_GLOBAL, "global", true);
+	uint64_t i;
+
+	(void)state;
+	for (i = 1; i <= POOL_COOL_ENTRIES + 2; i++)
+		pool_cool_down(s, i, 1000 + i);
+	assert_true(pool_cooling(s, POOL_COOL_ENTRIES + 2, 1000));
+	assert_false(pool_cooling(s, 1, 1000));		/* the soonest-ending went */
+	pool_cool_down(s, POOL_COOL_ENTRIES + 2, 9000);	/* replaced in place */
+	assert_true(pool_cooling(s, POOL_COOL_ENTRIES + 2, 8999));
+	assert_false(pool_cooling(NULL, 1, 0));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_board_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_board_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_robin_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peek_does_not_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_robin_passes_over, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_all_cooling_still_chosen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_slot_position_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sticky, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sticky_without_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_latency_quality_position, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cool_down_ring, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
