@@ -70,7 +70,7 @@ static const struct setting settings[] = {
 	S("response_head_timeout_ms", "OMNIROUTE_RESPONSE_HEAD_TIMEOUT_MS", "300000", SET_LONG, response_head_timeout_ms, 100, 3600000),
 	S("pool_idle_ms", "OMNIROUTE_POOL_IDLE_MS", "4000", SET_LONG, pool_idle_ms, 0, 600000),
 	S("pool_proxied_idle_ms", "OMNIROUTE_POOL_PROXIED_IDLE_MS", "0", SET_LONG, pool_proxied_idle_ms, 0, 60000),
-	/* proxy pools (API.md "Pools"): read by the relay's failover, next to come */
+	/* proxy pools (API.md "Pools"): the cool-down and the members one call may try (worker/relay.c) */
 	S("pool_cooldown_ms", "OMNIROUTE_POOL_COOLDOWN_MS", "30000", SET_LONG, pool_cooldown_ms, 0, 86400000),
 	S("pool_attempts_max", "OMNIROUTE_POOL_ATTEMPTS_MAX", "3", SET_LONG, pool_attempts_max, 1, 64),
 	S("body_idle_timeout_ms", "OMNIROUTE_BODY_IDLE_TIMEOUT_MS", "300000", SET_LONG, body_idle_timeout_ms, 100, 3600000),

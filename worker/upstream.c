@@ -465,6 +465,9 @@ resolve_egress(struct upstream *u, const struct snap_proxy **proxy)
 		str_copy(u->level, sizeof(u->level), resolve_level_name(&u->res));
 		str_copy(u->level_id, sizeof(u->level_id), u->res.level_id != NULL ?
 		    u->res.level_id : "");
+		u->pool_size = u->res.pool != NULL ? u->res.pool->member_count : 0;
+		u->pool_member = u->res.member_index;
+		u->pool_slot = u->res.slot;
 		if (u->res.outcome == RESOLVE_REFUSED)
 			return refuse(u, UPSTREAM_ERR_REFUSED, UPSTREAM_STAGE_RESOLVE,
 			    "PROXY_ASSIGNED_UNAVAILABLE: the proxy assigned at the %s level "
@@ -494,6 +497,9 @@ begin_attempt(struct upstream *u)
 	memset(&u->result, 0, sizeof(u->result));
 	u->started_ms = monotonic_ms();
 	u->level[0] = u->level_id[0] = u->proxy_id[0] = u->via[0] = '\0';
+	u->pool_size = 0;
+	u->pool_member = -1;
+	u->pool_slot = NULL;
 	u->phase = UPSTREAM_CONNECTING;
 }
 

@@ -130,6 +130,12 @@ struct upstream {
 	char			 level[16];	/* the resolution's level name */
 	char			 level_id[80];
 	char			 proxy_id[40];	/* "" when not proxied */
+	/* the pool that decided (copied: the snapshot may change meanwhile):
+	 * its size (0: no assignment decided), the member taken (-1: none)
+	 * and its shared state (NULL for a pool of one) */
+	size_t			 pool_size;
+	long			 pool_member;
+	struct pool_slot	*pool_slot;
 	char			 via[340];	/* the pool key's proxy part */
 	bool			 poolable;
 	struct egress		*egress;

@@ -130,3 +130,10 @@ upstream_result_reply(const struct upstream_result *res, int *status, const char
 		    "PROXY_UNREACHABLE" : "UPSTREAM_UNREACHABLE";
 	}
 }
+
+bool
+upstream_failed_before_request(const struct upstream_result *res)
+{
+	return res->error != UPSTREAM_OK && res->stage >= UPSTREAM_STAGE_DNS &&
+	    res->stage <= UPSTREAM_STAGE_TLS;
+}

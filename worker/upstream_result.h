@@ -82,6 +82,13 @@ enum upstream_error upstream_error_of_egress(enum egress_error kind);
  * gave up. Whether another connection exists is the caller's to know.
  */
 bool	upstream_worth_failing_over(const struct upstream_result *res);
+/*
+ * Whether the attempt failed on the way out, before any byte of the request
+ * could reach the provider: an egress stage (dns, connect, proxy_tls,
+ * proxy_handshake, tls). Only such a failure lets a pool's next member carry
+ * the same call (issue 11); once the request is written, never.
+ */
+bool	upstream_failed_before_request(const struct upstream_result *res);
 /* 401, 403 and 429 rest the connection that got them a while (cooldown). */
 bool	upstream_status_rests_connection(int status);
 

@@ -5,8 +5,8 @@ set, deletes removing memberships, backups carrying pools, and a plain
 assignment being a pool of one.
 
 Choosing a member per call by strategy and failing over inside a call are
-not built yet: resolution takes the first active member in position order,
-which these tests pin down where it matters.
+tested in test_pool_routing.py; here the pools are fresh (cursor 0), so
+resolution names the first active member in position order.
 
 sharedEgress is set from egress IPs stored by the real proxy.egress command
 through microsocks instances bound to loopback addresses, against a local

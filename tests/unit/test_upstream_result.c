@@ -36,6 +36,35 @@ worth(enum upstream_error error, enum upstream_stage stage, int status)
 	return upstream_worth_failing_over(&res);
 }
 
+static bool
+before_request(enum upstream_error error, enum upstream_stage stage)
+{
+	struct upstream_result res = { .error = error, .stage = stage };
+
+	return upstream_failed_before_request(&res);
+}
+
+static void
+test_failed_before_request(void **state)
+{
+	(void)state;
+	/* the egress stages: a pool's next member may carry the call */
+	assert_true(before_request(UPSTREAM_ERR_DNS, UPSTREAM_STAGE_DNS));
+	assert_true(before_request(UPSTREAM_ERR_CONNECT, UPSTREAM_STAGE_CONNECT));
+	assert_true(before_request(UPSTREAM_ERR_TLS, UPSTREAM_STAGE_PROXY_TLS));
+	assert_true(before_request(UPSTREAM_ERR_PROXY_AUTH, UPSTREAM_STAGE_PROXY_HANDSHAKE));
+	assert_true(before_request(UPSTREAM_ERR_TLS, UPSTREAM_STAGE_TLS));
+	assert_true(before_request(UPSTREAM_ERR_TIMEOUT, UPSTREAM_STAGE_CONNECT));
+	/* the request was written, or no proxy was tried: never */
+	assert_false(before_request(UPSTREAM_ERR_CLOSED, UPSTREAM_STAGE_RESPONSE));
+	assert_false(before_request(UPSTREAM_ERR_TIMEOUT, UPSTREAM_STAGE_RESPONSE));
+	assert_false(before_request(UPSTREAM_ERR_CLOSED, UPSTREAM_STAGE_BODY));
+	assert_false(before_request(UPSTREAM_ERR_REFUSED, UPSTREAM_STAGE_RESOLVE));
+	assert_false(before_request(UPSTREAM_ERR_BAD_URL, UPSTREAM_STAGE_ROUTE));
+	assert_false(before_request(UPSTREAM_ERR_ABANDONED, UPSTREAM_STAGE_REQUEST));
+	assert_false(before_request(UPSTREAM_OK, UPSTREAM_STAGE_DONE));
+}
+
 static void
 test_no_answer_fails_over(void **state)
 {
@@ -270,6 +299,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_answer_fails_over),
+		cmocka_unit_test(test_failed_before_request),
 		cmocka_unit_test(test_statuses_that_fail_over),
 		cmocka_unit_test(test_never_once_the_body_was_taken),
 		cmocka_unit_test(test_never_for_what_another_connection_shares),

@@ -1,0 +1,185 @@
+"""Pools at call time (API.md "Pools", issue 11): which member carries each
+relayed call, and failover inside the call.
+
+Three real SOCKS5 proxies (microsocks) each listen on, and dial out from, a
+loopback address of their own (127.0.0.21, .22, .23; egress_env.microsocks
+with `address`). The provider stand-in listens on 127.0.0.1 and records the
+source address of every connection it accepts (`sources`), so the list of
+sources is the list of members that carried the calls, in order; a direct
+connection would come from 127.0.0.1. Proxied connections are not kept by
+default, so each call is one new connection. The daemon runs two workers:
+the order holds whichever worker takes a call (the pool board is shared).
+
+Covered: exact round-robin order and `resolve` naming the next member
+without moving the cursor; sticky per connection (each account keeps its
+member, a second account gets another); failover when a member is dead (the
+client sees 200, X-OmniRoute-Proxy-Attempts 2, the dead member passed over
+by the next calls while it cools down); every member dead → refused, naming
+each member and its stage, and zero connections to the provider; the
+round-robin cursor surviving a restart."""
+
+import http.client
+import json
+
+import pytest
+
+import egress_env as env
+from conftest import new_proxy
+from provider_standin import ProviderStandIn
+
+KEY = "sk-pool-key"
+MODEL = "openai/gpt-4o-mini"
+ADDRESSES = ["127.0.0.21", "127.0.0.22", "127.0.0.23"]
+POOL = "/api/settings/proxies/pool"
+
+
+@pytest.fixture(scope="module")
+def provider(ca):
+    s = ProviderStandIn(ca, pause=0.01, addresses=["127.0.0.1"])
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def d(daemon_factory, ca, provider):
+    provider.reset()
+    d = daemon_factory(env={"OMNIROUTE_CA_FILE": ca.ca,
+                            "OMNIROUTE_CONNECT_TIMEOUT_MS": "3000",
+                            "OMNIROUTE_PROXY_HANDSHAKE_TIMEOUT_MS": "3000"}).start()
+    d.ctl_json("provider", "update", "openai", "--base-url",
+               provider.url("/v1", host="127.0.0.1"))
+    d.conn = d.ctl_json("conn", "add", "openai", "--name", "first", "--key", KEY)
+    return d
+
+
+def live_member(d, peers, address):
+    peer = peers(env.microsocks, address=address)
+    return new_proxy(d, type="socks5", host=address, port=peer.port)
+
+
+def dead_member(d, address):
+    return new_proxy(d, type="socks5", host=address, port=env.free_port_on([address]))
+
+
+def make_pool(d, members, strategy=None):
+    for p in members:
+        status, body = d.http("PUT", POOL, {"scope": "provider", "scopeId": "openai",
+                                            "proxyId": p["id"]})
+        assert status in (200, 201), body
+    if strategy is not None:
+        status, body = d.http("PATCH", POOL, {"scope": "provider", "scopeId": "openai",
+                                              "strategy": strategy})
+        assert status == 200, body
+
+
+def chat(d):
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
+    c.request("POST", "/v1/chat/completions",
+              body=json.dumps({"model": MODEL,
+                               "messages": [{"role": "user", "content": "hi"}]}),
+              headers={"Content-Type": "application/json",
+                       "Authorization": "Bearer client-key"})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r, data
+
+
+def resolve(d):
+    status, r = d.http("GET", "/api/v1/management/proxies/assignments"
+                       "?resolve_connection_id=%s" % d.conn["id"])
+    assert status == 200, r
+    return r
+
+
+def test_round_robin_exact_order(d, peers, provider):
+    members = [live_member(d, peers, a) for a in ADDRESSES]
+    make_pool(d, members)
+    r = resolve(d)
+    assert r["strategy"] == "round-robin" and r["proxyId"] == members[0]["id"], r
+    assert r["pool"]["members"] == [m["id"] for m in members]
+    assert resolve(d)["proxyId"] == members[0]["id"]      # a peek moves nothing
+    used = []
+    for _ in range(7):
+        r, data = chat(d)
+        assert r.status == 200, data
+        assert r.getheader("X-OmniRoute-Proxy-Attempts") == "1"
+        used.append(r.getheader("X-OmniRoute-Proxy-Id"))
+    order = [m["id"] for m in members]
+    assert used == (order * 3)[:7]
+    assert provider.sources.snapshot() == (ADDRESSES * 3)[:7]
+    assert resolve(d)["proxyId"] == members[1]["id"]       # the eighth call's
+
+
+def test_sticky_per_connection(d, peers, provider):
+    members = [live_member(d, peers, a) for a in ADDRESSES]
+    make_pool(d, members, strategy="sticky")
+    second = d.ctl_json("conn", "add", "openai", "--name", "second", "--key", "sk-second",
+                        "--status", "inactive")
+
+    def calls(n):
+        provider.reset()
+        seen = []
+        for _ in range(n):
+            r, data = chat(d)
+            assert r.status == 200, data
+            seen.append(r.getheader("X-OmniRoute-Connection"))
+        return seen, provider.sources.snapshot()
+
+    conns, sources = calls(4)
+    assert set(conns) == {d.conn["id"]} and sources == [ADDRESSES[0]] * 4
+    # the second account: a member of its own, kept
+    d.ctl_json("conn", "update", d.conn["id"], "--status", "inactive")
+    d.ctl_json("conn", "update", second["id"], "--status", "active")
+    conns, sources = calls(4)
+    assert set(conns) == {second["id"]} and sources == [ADDRESSES[1]] * 4
+    # the first account comes back to its member
+    d.ctl_json("conn", "update", second["id"], "--status", "inactive")
+    d.ctl_json("conn", "update", d.conn["id"], "--status", "active")
+    conns, sources = calls(2)
+    assert sources == [ADDRESSES[0]] * 2
+
+
+def test_failover_to_the_next_member(d, peers, provider):
+    dead = dead_member(d, ADDRESSES[0])
+    b, c = live_member(d, peers, ADDRESSES[1]), live_member(d, peers, ADDRESSES[2])
+    make_pool(d, [dead, b, c])
+    r, data = chat(d)
+    assert r.status == 200, data
+    assert r.getheader("X-OmniRoute-Proxy-Attempts") == "2"
+    assert r.getheader("X-OmniRoute-Proxy-Id") == b["id"]
+    assert provider.sources.snapshot() == [ADDRESSES[1]]
+    # the dead member cools down: the next calls pass it over at once
+    for _ in range(4):
+        r, data = chat(d)
+        assert r.status == 200, data
+        assert r.getheader("X-OmniRoute-Proxy-Attempts") == "1"
+        assert r.getheader("X-OmniRoute-Proxy-Id") in (b["id"], c["id"])
+    assert ADDRESSES[0] not in provider.sources.snapshot()
+    assert "127.0.0.1" not in provider.sources.snapshot()
+
+
+def test_all_members_dead_refused_never_direct(d, provider):
+    dead = [dead_member(d, a) for a in ADDRESSES]
+    make_pool(d, dead)
+    r, data = chat(d)
+    assert r.status in (502, 503), data
+    message = json.loads(data)["error"]["message"]
+    for p in dead:
+        assert "%s (connect)" % p["id"] in message, message
+    assert provider.sources.snapshot() == [] and len(provider.requests) == 0
+
+
+def test_cursor_survives_restart(d, peers, provider):
+    members = [live_member(d, peers, a) for a in ADDRESSES]
+    make_pool(d, members)
+    for _ in range(2):
+        r, data = chat(d)
+        assert r.status == 200, data
+    assert d.stop() == 0
+    d.start()
+    assert resolve(d)["proxyId"] == members[2]["id"]
+    r, data = chat(d)
+    assert r.status == 200, data
+    assert r.getheader("X-OmniRoute-Proxy-Id") == members[2]["id"]
+    assert provider.sources.snapshot() == ADDRESSES
