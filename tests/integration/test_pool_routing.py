@@ -14,7 +14,8 @@ Covered: exact round-robin order and `resolve` naming the next member
 without moving the cursor; sticky per connection (each account keeps its
 member, a second account gets another); failover when a member is dead (the
 client sees 200, X-OmniRoute-Proxy-Attempts 2, the dead member passed over
-by the next calls while it cools down); every member dead → refused, naming
+by the next calls while it cools down), or refuses the credentials; no
+other member once the provider has seen the request; every member dead → refused, naming
 each member and its stage, and zero connections to the provider; the
 round-robin cursor surviving a restart."""
 
@@ -157,6 +158,30 @@ def test_failover_to_the_next_member(d, peers, provider):
         assert r.getheader("X-OmniRoute-Proxy-Id") in (b["id"], c["id"])
     assert ADDRESSES[0] not in provider.sources.snapshot()
     assert "127.0.0.1" not in provider.sources.snapshot()
+
+
+def test_failover_when_a_member_refuses_credentials(d, peers, provider):
+    peer = peers(env.microsocks, address=ADDRESSES[0], user="pool", password="right-pw")
+    refusing = new_proxy(d, type="socks5", host=ADDRESSES[0], port=peer.port,
+                         username="pool", password="wrong-pw")
+    b = live_member(d, peers, ADDRESSES[1])
+    make_pool(d, [refusing, b])
+    r, data = chat(d)
+    assert r.status == 200, data
+    assert r.getheader("X-OmniRoute-Proxy-Attempts") == "2"
+    assert r.getheader("X-OmniRoute-Proxy-Id") == b["id"]
+    assert provider.sources.snapshot() == [ADDRESSES[1]]
+
+
+def test_no_other_member_after_the_request_was_written(d, peers, provider):
+    members = [live_member(d, peers, a) for a in ADDRESSES[:2]]
+    make_pool(d, members)
+    # the provider reads the request, then resets: it has seen it
+    provider.script("/v1/chat/completions", reset=True, times=1)
+    r, data = chat(d)
+    assert r.status != 200, data
+    assert len(provider.requests) == 1
+    assert provider.sources.snapshot() == [ADDRESSES[0]]
 
 
 def test_all_members_dead_refused_never_direct(d, provider):
