@@ -9,7 +9,9 @@
  *     member_count member ids;
  *   - resolving each account-scope assignment's id either refuses, goes
  *     direct ("direct" assigned), or leaves through an active proxy that is
- *     one of the deciding pool's members;
+ *     one of the deciding pool's members — with no pool board (position
+ *     order) and again taking members over a small shared board with a
+ *     tried mask and the member chosen at index member_index;
  *   - the delta from an empty snapshot applies to an empty snapshot.
  * Build: see FUZZ_TARGETS in Makefile.am.
  */
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pool_choice.h"
 #include "registry.h"
 #include "resolve.h"
 
@@ -30,22 +33,44 @@ check(int condition)
 		abort();
 }
 
+#define FUZZ_BOARD_SLOTS	4
+
 static void
-check_resolution(const struct registry_snapshot *snap, const struct snap_assignment *a)
+check_one(const struct registry_snapshot *snap, const struct resolve_request *req)
 {
-	struct resolve_request req = { .connection_id = a->scope_id };
 	struct resolve_result res;
 	size_t i;
 	int member = 0;
 
-	proxy_resolve(snap, &req, &res);
+	proxy_resolve(snap, req, &res);
 	if (res.outcome != RESOLVE_PROXY)
 		return;
 	check(res.proxy != NULL && res.proxy->active && res.pool != NULL);
 	for (i = 0; i < res.pool->member_count; i++)
 		member |= strcmp(res.pool->members[i], res.proxy->id) == 0;
 	check(member);
+	check(res.member_index >= 0 && (size_t)res.member_index < res.pool->member_count &&
+	    strcmp(res.pool->members[res.member_index], res.proxy->id) == 0);
+	check(res.member_index >= 64 || !(req->tried & (UINT64_C(1) << res.member_index)));
 	json_object_put(resolve_result_to_json(&res));
+}
+
+static void
+check_resolution(const struct registry_snapshot *snap, const struct snap_assignment *a,
+    struct pool_board *board)
+{
+	struct resolve_request req = { .connection_id = a->scope_id };
+	int round;
+
+	check_one(snap, &req);
+	req.board = board;
+	req.take_member = true;
+	for (round = 0; round < 3; round++) {
+		req.now_ms = (uint64_t)round * 1000;
+		req.random = (uint64_t)round * 7919;
+		req.tried = round == 2 ? 1 : 0;
+		check_one(snap, &req);
+	}
 }
 
 int
@@ -55,12 +80,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct json_object *obj = json_tokener_parse_ex(tok, (const char *)data, (int)size);
 	struct registry_snapshot snap, back, empty, applied;
 	struct json_object *enc, *again, *delta;
+	static struct pool_board *board;
 	char err[200];
 	size_t i;
 
 	json_tokener_free(tok);
 	if (obj == NULL)
 		return 0;
+	if (board == NULL)
+		board = malloc(pool_board_size(FUZZ_BOARD_SLOTS));
+	check(board != NULL);
+	pool_board_init(board, FUZZ_BOARD_SLOTS);	/* a fresh board per input */
 	err[0] = '\0';
 	if (snapshot_from_json(obj, &snap, err, sizeof(err)) != 0) {
 		check(err[0] != '\0');
@@ -74,7 +104,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(a->sticky_window_minutes >= 1 && a->sticky_window_minutes <= 1440);
 		check(a->member_count == 0 || a->members != NULL);
 		if (a->scope == SCOPE_ACCOUNT)
-			check_resolution(&snap, a);
+			check_resolution(&snap, a, board);
 	}
 	enc = snapshot_to_json(&snap);
 	check(snapshot_from_json(enc, &back, err, sizeof(err)) == 0);
