@@ -143,7 +143,7 @@ apply_content_length(const struct http_header *h, struct http_field_facts *facts
 /*
  * Only "chunked" is accepted. Anything else is told apart so each parser can
  * name it: the hostile shapes (chunked twice, chunked not last) apart from
- * codings merely not implemented.
+ * codings omniroute does not take (gzip, deflate, ...: HTTP's 501).
  */
 static enum http_head_fault
 apply_transfer_encoding(const struct http_header *h, int version_minor,

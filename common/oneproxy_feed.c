@@ -284,67 +284,20 @@ read_google(struct json_object *v, struct oneproxy_row *row, const struct onepro
 	return NULL;
 }
 
-/*
- * "YYYY-MM-DDTHH:MM:SS", an optional fraction, then "Z", "+HH:MM", "-HH:MM"
- * or nothing (read as UTC) → seconds since the epoch; -1 when it is not
- * such a time.
- */
-static int64_t
-feed_time_seconds(const char *s, size_t len)
-{
-	struct tm tm;
-	const char *p;
-	int64_t t, offset = 0;
-	size_t i;
-	int sign;
-
-	if (len < 19 || len > 40)
-		return -1;
-	for (i = 0; i < 19; i++)
-		if (i == 4 || i == 7 ? s[i] != '-' : i == 10 ? s[i] != 'T' :
-		    i == 13 || i == 16 ? s[i] != ':' : (s[i] < '0' || s[i] > '9'))
-			return -1;
-	memset(&tm, 0, sizeof(tm));
-	if (strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) != s + 19)
-		return -1;
-	p = s + 19;
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-		if (p == s + 20)
-			return -1;
-	}
-	if (*p == 'Z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		sign = *p == '-' ? -1 : 1;
-		if (strlen(p) != 6 || p[3] != ':' || p[1] < '0' || p[1] > '2' ||
-		    p[2] < '0' || p[2] > '9' || p[4] < '0' || p[4] > '5' ||
-		    p[5] < '0' || p[5] > '9')
-			return -1;
-		offset = sign * (((p[1] - '0') * 10 + (p[2] - '0')) * 3600 +
-		    ((p[4] - '0') * 10 + (p[5] - '0')) * 60);
-		p += 6;
-	}
-	if ((size_t)(p - s) != len)
-		return -1;
-	t = (int64_t)timegm(&tm);
-	return t < 0 ? -1 : t - offset;
-}
-
 static const char *
 read_last_validated(struct json_object *v, struct oneproxy_row *row,
     const struct oneproxy_policy *policy)
 {
 	const char *s = json_object_get_string(v);
 	size_t len = (size_t)json_object_get_string_len(v);
+	enum iso_zone zone;
 	int64_t t;
 	struct tm tm;
 	time_t tt;
 
 	(void)policy;
-	if (!json_object_is_type(v, json_type_string) || strlen(s) != len ||
-	    (t = feed_time_seconds(s, len)) <= 0)
+	if (!json_object_is_type(v, json_type_string) ||
+	    (t = iso8601_seconds(s, len, &zone)) <= 0)
 		return "must be an ISO 8601 time (2026-05-20T12:00:00Z; no zone is UTC)";
 	tt = (time_t)t;
 	if (gmtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 > 9999)

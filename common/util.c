@@ -239,21 +239,56 @@ utf8_valid(const char *text, size_t len)
 }
 
 int64_t
-rfc3339_utc_seconds(const char *s)
+iso8601_seconds(const char *s, size_t len, enum iso_zone *zone)
 {
 	struct tm tm;
-	const char *end;
-	time_t t;
+	const char *p;
+	int64_t t, offset = 0;
+	size_t i;
+	int sign;
 
+	*zone = ISO_ZONE_NONE;
+	if (len < 19 || len > 40 || strnlen(s, len) != len)
+		return -1;
+	for (i = 0; i < 19; i++)
+		if (i == 4 || i == 7 ? s[i] != '-' : i == 10 ? s[i] != 'T' :
+		    i == 13 || i == 16 ? s[i] != ':' : (s[i] < '0' || s[i] > '9'))
+			return -1;
 	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (end == NULL)
-		return 0;
-	if (*end == '.')
-		for (end++; *end >= '0' && *end <= '9'; end++)
+	if (strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) != s + 19)
+		return -1;
+	p = s + 19;
+	if (p < s + len && *p == '.') {
+		for (p++; p < s + len && *p >= '0' && *p <= '9'; p++)
 			;
-	if (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0)
-		return 0;
-	t = timegm(&tm);
-	return t < 0 ? 0 : (int64_t)t;
+		if (p == s + 20)
+			return -1;
+	}
+	if (p < s + len && *p == 'Z') {
+		*zone = ISO_ZONE_UTC;
+		p++;
+	} else if (p < s + len && (*p == '+' || *p == '-')) {
+		sign = *p == '-' ? -1 : 1;
+		if ((size_t)(s + len - p) != 6 || p[3] != ':' || p[1] < '0' || p[1] > '2' ||
+		    p[2] < '0' || p[2] > '9' || p[4] < '0' || p[4] > '5' ||
+		    p[5] < '0' || p[5] > '9')
+			return -1;
+		offset = sign * (((p[1] - '0') * 10 + (p[2] - '0')) * 3600 +
+		    ((p[4] - '0') * 10 + (p[5] - '0')) * 60);
+		*zone = offset == 0 ? ISO_ZONE_UTC : ISO_ZONE_OFFSET;
+		p += 6;
+	}
+	if (p != s + len)
+		return -1;
+	t = (int64_t)timegm(&tm);
+	return t < 0 ? -1 : t - offset;
+}
+
+int64_t
+rfc3339_utc_seconds(const char *s)
+{
+	enum iso_zone zone;
+	int64_t t = iso8601_seconds(s, strlen(s), &zone);
+
+	return t > 0 && zone == ISO_ZONE_UTC ? t : 0;
 }

@@ -18,6 +18,15 @@ int	 uuid_v4(char out[UUID_STR_LEN]);
 void	 iso_time_now(char *out, size_t outlen);
 /* The ISO time of (now - seconds_ago). */
 void	 iso_time_ago(char *out, size_t outlen, long seconds_ago);
+/* Where an ISO 8601 time said it was: no zone, UTC ("Z" or an offset of
+ * zero), or another offset. */
+enum iso_zone { ISO_ZONE_NONE, ISO_ZONE_UTC, ISO_ZONE_OFFSET };
+/*
+ * s[0..len): "YYYY-MM-DDTHH:MM:SS", an optional fraction, then "Z",
+ * "+HH:MM", "-HH:MM" or nothing → seconds since the epoch with the offset
+ * applied (no zone reads as UTC), and *zone; -1 when it is not such a time.
+ */
+int64_t	 iso8601_seconds(const char *s, size_t len, enum iso_zone *zone);
 /* "2025-02-19T00:00:00Z" or "…+00:00" (RFC 3339, UTC, optional fraction)
  * → seconds since the epoch; 0 when s is not such a time. */
 int64_t	 rfc3339_utc_seconds(const char *s);
