@@ -93,6 +93,10 @@ outcome_batch_add(struct outcome_batch *b, const struct outcome *o)
 	row->calls++;
 	row->latency_sum_ms += o->latency_ms;
 	row->bytes += o->bytes;
+	if (o->connected) {
+		row->connects++;
+		row->connect_sum_us += o->connect_us;
+	}
 	b->calls++;
 	return b->nrows == OUTCOME_BATCH_ROWS;
 }
@@ -124,6 +128,10 @@ outcome_batch_rows(const struct outcome_batch *b)
 		json_object_array_add(row, json_object_new_int64((int64_t)r->bytes));
 		json_object_array_add(row, string_or_null(r->error));
 		json_object_array_add(row, json_object_new_int64((int64_t)r->calls));
+		json_object_array_add(row, r->connects == 0 ? NULL :
+		    json_object_new_int64((int64_t)((r->connect_sum_us + r->connects / 2) /
+		    r->connects)));
+		json_object_array_add(row, json_object_new_int64((int64_t)r->connects));
 		json_object_array_add(rows, row);
 	}
 	return rows;

@@ -5,7 +5,10 @@
  * stage) and on the error text fold into one row with a call count, summed
  * bytes and mean latency, so the master writes a handful of proxy_logs rows
  * per batch however busy the relay is (a dead proxy under load included);
- * every distinct failure keeps a row with its error. The JSON rows are the
+ * every distinct failure keeps a row with its error. Attempts that set up a
+ * new egress also carry how long that took (connect_us: DNS, TCP, proxy
+ * handshake and auth, TLS); a row gives the mean over those (connectUs) and
+ * how many there were (connects). The JSON rows are the
  * "outcomes" line of the worker-master channel.
  */
 #ifndef OMNI_OUTCOME_BATCH_H
@@ -21,7 +24,7 @@ struct json_object;
 enum outcome_column {
 	OC_STATUS, OC_PROXY_ID, OC_LEVEL, OC_LEVEL_ID, OC_PROVIDER, OC_MODEL,
 	OC_CONNECTION_ID, OC_COMBO_ID, OC_STAGE, OC_LATENCY_MS, OC_BYTES, OC_ERROR,
-	OC_CALLS,
+	OC_CALLS, OC_CONNECT_US, OC_CONNECTS,
 	OC_COUNT,
 };
 
@@ -34,6 +37,8 @@ struct outcome {
 	const char	*error;
 	uint64_t	 latency_ms;
 	uint64_t	 bytes;
+	bool		 connected;	/* set up a new egress, which took connect_us */
+	uint64_t	 connect_us;
 };
 
 #define OUTCOME_BATCH_ROWS	256
@@ -45,6 +50,8 @@ struct outcome_row {
 	uint64_t	 calls;
 	uint64_t	 latency_sum_ms;
 	uint64_t	 bytes;
+	uint64_t	 connects;
+	uint64_t	 connect_sum_us;
 };
 
 struct outcome_batch {

@@ -45,32 +45,43 @@ pool_key(enum scope scope, const char *scope_id)
 	return h != 0 ? h : 1;
 }
 
+long
+shared_slot_index(void *slots, size_t stride, size_t count, uint64_t key, bool create)
+{
+	size_t i;
+
+	if (slots == NULL || count == 0)
+		return -1;
+	for (i = 0; i < count; i++) {
+		size_t k = (key + i) % count;
+		uint64_t *slot_key = (uint64_t *)(void *)((char *)slots + k * stride);
+		uint64_t have = __atomic_load_n(slot_key, __ATOMIC_ACQUIRE);
+		uint64_t expected = 0;
+
+		if (have == key)
+			return (long)k;
+		if (have != 0)
+			continue;
+		if (!create)
+			return -1;	/* keys are never freed: the probe ends here */
+		if (__atomic_compare_exchange_n(slot_key, &expected, key, false,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) || expected == key)
+			return (long)k;
+	}
+	return -1;
+}
+
 struct pool_slot *
 pool_board_slot(struct pool_board *b, enum scope scope, const char *scope_id,
     bool create)
 {
-	uint64_t key = pool_key(scope, scope_id);
-	size_t i, n;
+	long k;
 
-	if (b == NULL || b->slot_count == 0)
+	if (b == NULL)
 		return NULL;
-	n = b->slot_count;
-	for (i = 0; i < n; i++) {
-		struct pool_slot *s = &b->slot[(key + i) % n];
-		uint64_t have = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
-		uint64_t expected = 0;
-
-		if (have == key)
-			return s;
-		if (have != 0)
-			continue;
-		if (!create)
-			return NULL;	/* keys are never freed: the probe ends here */
-		if (__atomic_compare_exchange_n(&s->key, &expected, key, false,
-		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) || expected == key)
-			return s;
-	}
-	return NULL;
+	k = shared_slot_index(b->slot, sizeof(b->slot[0]), b->slot_count,
+	    pool_key(scope, scope_id), create);
+	return k >= 0 ? &b->slot[k] : NULL;
 }
 
 bool
@@ -193,7 +204,7 @@ by_random(struct pool_slot *slot, const struct pool_choice *in, const bool *cand
 	return first_from(candidate, in->count, (size_t)(in->random % in->count));
 }
 
-/* latency and quality, until measurements are read: position order */
+/* quality (members arrive best first) and anything unknown */
 static long
 by_position(struct pool_slot *slot, const struct pool_choice *in, const bool *candidate)
 {
@@ -201,12 +212,32 @@ by_position(struct pool_slot *slot, const struct pool_choice *in, const bool *ca
 	return first_from(candidate, in->count, 0);
 }
 
+/* The first unmeasured member, else the lowest average (earliest on a tie). */
+static long
+by_latency(struct pool_slot *slot, const struct pool_choice *in, const bool *candidate)
+{
+	long best = -1;
+	size_t i;
+
+	if (in->latency_us == NULL)
+		return by_position(slot, in, candidate);
+	for (i = 0; i < in->count; i++) {
+		if (!candidate[i])
+			continue;
+		if (in->latency_us[i] < 0)
+			return (long)i;
+		if (best < 0 || in->latency_us[i] < in->latency_us[best])
+			best = (long)i;
+	}
+	return best;
+}
+
 static long (*const choosers[POOL_STRATEGY_COUNT])(struct pool_slot *,
     const struct pool_choice *, const bool *) = {
 	[POOL_ROUND_ROBIN] = by_cursor,
 	[POOL_RANDOM] = by_random,
 	[POOL_STICKY] = by_sticky,
-	[POOL_LATENCY] = by_position,
+	[POOL_LATENCY] = by_latency,
 	[POOL_QUALITY] = by_position,
 };
 
@@ -233,4 +264,83 @@ pool_choose(struct pool_slot *slot, const struct pool_choice *in)
 			candidate[i] = in->usable[i];
 	return (in->strategy < POOL_STRATEGY_COUNT ? choosers[in->strategy] :
 	    by_position)(slot, &bounded, candidate);
+}
+
+/* ---- the latency board ------------------------------------------------------ */
+
+size_t
+latency_board_size(size_t slot_count)
+{
+	return sizeof(struct latency_board) + slot_count * sizeof(struct latency_slot);
+}
+
+void
+latency_board_init(struct latency_board *b, size_t slot_count)
+{
+	memset(b, 0, latency_board_size(slot_count));
+	b->slot_count = (uint32_t)slot_count;
+}
+
+static struct latency_slot *
+latency_slot(const struct latency_board *b, uint64_t proxy, bool create)
+{
+	long k;
+
+	if (b == NULL)
+		return NULL;
+	k = shared_slot_index((void *)b->slot, sizeof(b->slot[0]), b->slot_count,
+	    proxy, create);
+	return k >= 0 ? (struct latency_slot *)&b->slot[k] : NULL;
+}
+
+void
+latency_record(struct latency_board *b, uint64_t proxy, uint64_t sum_us,
+    uint32_t samples, int64_t at_s)
+{
+	struct latency_slot *slot;
+	struct latency_bucket *bucket;
+	uint32_t quarter, have;
+
+	if (samples == 0 || at_s < 0)
+		return;
+	quarter = (uint32_t)(at_s / LATENCY_BUCKET_SECONDS);
+	if ((slot = latency_slot(b, proxy, true)) == NULL)
+		return;
+	bucket = &slot->bucket[quarter % LATENCY_BUCKETS];
+	have = __atomic_load_n(&bucket->quarter, __ATOMIC_ACQUIRE);
+	if (have != quarter) {
+		if (have > quarter)
+			return;	/* the bucket already holds a later quarter */
+		if (!__atomic_compare_exchange_n(&bucket->quarter, &have, quarter,
+		    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			if (have != quarter)
+				return;	/* another writer moved it past this one */
+		} else {
+			STORE(&bucket->samples, 0);
+			STORE(&bucket->sum_us, 0);
+		}
+	}
+	__atomic_fetch_add(&bucket->samples, samples, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&bucket->sum_us, sum_us, __ATOMIC_RELAXED);
+}
+
+int64_t
+latency_average(const struct latency_board *b, uint64_t proxy, int64_t now_s)
+{
+	const struct latency_slot *slot = latency_slot(b, proxy, false);
+	uint64_t samples = 0, sum = 0;
+	uint32_t quarter;
+	size_t i;
+
+	if (slot == NULL || now_s < 0)
+		return -1;
+	quarter = (uint32_t)(now_s / LATENCY_BUCKET_SECONDS);
+	for (i = 0; i < LATENCY_BUCKETS; i++) {
+		uint32_t q = LOAD(&slot->bucket[i].quarter);
+		if (q > quarter || quarter - q >= LATENCY_BUCKETS)
+			continue;
+		samples += LOAD(&slot->bucket[i].samples);
+		sum += LOAD(&slot->bucket[i].sum_us);
+	}
+	return samples > 0 ? (int64_t)(sum / samples) : -1;
 }

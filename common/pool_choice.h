@@ -22,13 +22,28 @@
  *   sticky       the connection's recorded member while its window lasts
  *                and it is usable; else a new choice by the cursor (so
  *                connections spread over the members), recorded;
- *   latency, quality  position order for now (no measurements are read
- *                here yet; a live 1proxy set arrives best quality first).
+ *   latency      the first member not yet measured (position order),
+ *                else the lowest average connect+handshake latency over
+ *                the last 3 h (the latency board, below);
+ *   quality      position order: the master orders a quality pool's
+ *                members best qualityScore first (NULL = 50) when it builds
+ *                the snapshot, and rebuilds it when a sync or a
+ *                degradation changes a score.
  * Members in a cool-down are passed over; when every usable member is
  * cooling down, the choice is made among them anyway (the call then tries
  * them rather than being refused unseen; failover bounds the attempts).
  * `take` false peeks (resolve answers): the cursor does not move and no
  * sticky choice is recorded.
+ *
+ * The latency board is a second shared table of the same kind, keyed by a
+ * proxy id's hash: how long each proxy took to carry a new egress to the
+ * point the request could be written (DNS, TCP, proxy handshake and auth,
+ * TLS), in 12 buckets of 15 minutes, so an average covers the last 2¾–3 h.
+ * Workers add a sample per new egress (a reused pooled tunnel measures
+ * nothing); the master fills it at start from the outcome rows of the last
+ * 3 h (proxy_logs.connect_us), so a restart keeps the measurements. A
+ * bucket is claimed for its quarter-hour with a compare-and-swap; a sample
+ * racing a bucket's turnover may be lost, never corrupt a neighbour.
  */
 #ifndef OMNI_POOL_CHOICE_H
 #define OMNI_POOL_CHOICE_H
@@ -58,6 +73,7 @@ struct pool_cool_entry {
 struct pool_slot {
 	uint64_t		 key;		/* pool_key(); 0 = free */
 	uint64_t		 cursor;	/* round-robin: calls taken so far */
+	uint64_t		 saved_cursor;	/* the master's: last value persisted */
 	struct pool_sticky_entry sticky[POOL_STICKY_ENTRIES];
 	struct pool_cool_entry	 cool[POOL_COOL_ENTRIES];
 };
@@ -67,6 +83,13 @@ struct pool_board {
 	struct pool_slot	 slot[];
 };
 
+/*
+ * The index of key's slot in a shared table of count slots of stride bytes
+ * whose first field is a uint64_t key (0 = free): found, or claimed when
+ * create. -1: absent (or the table is full). Keys are never freed.
+ */
+long		 shared_slot_index(void *slots, size_t stride, size_t count,
+		    uint64_t key, bool create);
 /* Bytes to map for a board of slot_count slots. */
 size_t		 pool_board_size(size_t slot_count);
 /* Prepare zeroed memory of pool_board_size(slot_count) bytes. */
@@ -79,12 +102,33 @@ uint64_t	 pool_key(enum scope scope, const char *scope_id);
 struct pool_slot *pool_board_slot(struct pool_board *b, enum scope scope,
 		    const char *scope_id, bool create);
 
+#define LATENCY_BOARD_SLOTS	65536	/* proxies measured; a full board leaves the rest unmeasured */
+#define LATENCY_BUCKETS		12
+#define LATENCY_BUCKET_SECONDS	900	/* 12 × 15 min: the 3 h window */
+
+struct latency_bucket {
+	uint32_t	 quarter;	/* unix time / LATENCY_BUCKET_SECONDS */
+	uint32_t	 samples;
+	uint64_t	 sum_us;
+};
+
+struct latency_slot {
+	uint64_t		 key;		/* pool_id_hash(proxy id); 0 = free */
+	struct latency_bucket	 bucket[LATENCY_BUCKETS];
+};
+
+struct latency_board {
+	uint32_t		 slot_count;
+	struct latency_slot	 slot[];
+};
+
 struct pool_choice {
 	enum pool_strategy strategy;
 	unsigned	 sticky_window_minutes;
 	size_t		 count;		/* members, at most POOL_CHOICE_MAX */
 	const uint64_t	*member;	/* pool_id_hash of each member's proxy id */
 	const bool	*usable;	/* present, active, not tried in this call */
+	const int64_t	*latency_us;	/* latency: each member's average; -1 unmeasured */
 	uint64_t	 connection;	/* pool_id_hash of the connection id; 0: none */
 	uint64_t	 random;	/* any random value (strategy random) */
 	uint64_t	 now_ms;	/* monotonic */
@@ -101,5 +145,17 @@ bool		 pool_cooling(const struct pool_slot *slot, uint64_t member,
  * the soonest-ending one). */
 void		 pool_cool_down(struct pool_slot *slot, uint64_t member,
 		    uint64_t until_ms);
+
+size_t		 latency_board_size(size_t slot_count);
+void		 latency_board_init(struct latency_board *b, size_t slot_count);
+/* Add `samples` egresses through the proxy (hash of its id) whose setup
+ * took sum_us in all, at unix time at_s. Samples older than the window,
+ * or older than their bucket's quarter, are dropped. */
+void		 latency_record(struct latency_board *b, uint64_t proxy,
+		    uint64_t sum_us, uint32_t samples, int64_t at_s);
+/* The proxy's average setup time over the window ending at now_s, in
+ * microseconds; -1 when it has no sample in the window. */
+int64_t		 latency_average(const struct latency_board *b, uint64_t proxy,
+		    int64_t now_s);
 
 #endif

@@ -2,10 +2,13 @@
  * common/resolve.c — proxy resolution as a pure function over a snapshot.
  * See resolve.h for the rules; every decision is recorded in the explain trail.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "http_util.h"
 #include "resolve.h"
+#include "util.h"
 
 static const char *const verdict_names[] = {
 	[VERDICT_NOT_GIVEN] = "no scope id",
@@ -38,7 +41,9 @@ pool_member(const struct registry_snapshot *snap, const struct snap_assignment *
 {
 	uint64_t member[POOL_CHOICE_MAX];
 	bool usable[POOL_CHOICE_MAX];
+	int64_t latency_us[POOL_CHOICE_MAX];
 	const struct snap_proxy *found[POOL_CHOICE_MAX];
+	bool by_latency = a->strategy == POOL_LATENCY && req->latency != NULL;
 	size_t i, n = a->member_count < POOL_CHOICE_MAX ? a->member_count :
 	    POOL_CHOICE_MAX;
 	struct pool_choice in = {
@@ -47,6 +52,7 @@ pool_member(const struct registry_snapshot *snap, const struct snap_assignment *
 		.count = n,
 		.member = member,
 		.usable = usable,
+		.latency_us = by_latency ? latency_us : NULL,
 		.connection = req->connection_id != NULL && *req->connection_id != '\0' ?
 		    pool_id_hash(req->connection_id) : 0,
 		.random = req->random,
@@ -63,15 +69,25 @@ pool_member(const struct registry_snapshot *snap, const struct snap_assignment *
 		    !(i < 64 && (req->tried & (UINT64_C(1) << i)));
 		if (found[i] != NULL && !usable[i])
 			*any_present = true;
-		if (usable[i] && slot == NULL) {	/* no shared state: position order */
-			*index = (long)i;
-			return found[i];
-		}
+		if (by_latency)
+			latency_us[i] = latency_average(req->latency, member[i], req->now_s);
 	}
-	if (slot == NULL)
-		return NULL;
+	/* slot NULL (a pool of one, a peek before any call, no board): the
+	 * strategy chooses without shared state */
 	*index = pool_choose(slot, &in);
 	return *index >= 0 ? found[*index] : NULL;
+}
+
+void
+resolve_request_choose(struct resolve_request *req, struct pool_board *board,
+    const struct latency_board *latency, bool take)
+{
+	req->board = board;
+	req->latency = latency;
+	req->take_member = take;
+	req->now_ms = monotonic_ms();
+	req->now_s = (int64_t)time(NULL);
+	req->random = (uint64_t)random();
 }
 
 void

@@ -51,6 +51,9 @@ struct resolve_request {
 	uint64_t	 tried;		/* member indexes < 64 already tried */
 	uint64_t	 now_ms;	/* monotonic */
 	uint64_t	 random;
+	/* strategy latency: the measurements, read at unix time now_s */
+	const struct latency_board *latency;
+	int64_t		 now_s;
 };
 
 enum resolve_verdict {
@@ -86,6 +89,12 @@ struct resolve_result {
 	struct resolve_step	 explain[SCOPE_COUNT];
 };
 
+/*
+ * Fill req's member choice from the shared boards at this moment: take
+ * (a call takes the member: the cursor moves) or a peek (resolve answers).
+ */
+void	resolve_request_choose(struct resolve_request *req, struct pool_board *board,
+	    const struct latency_board *latency, bool take);
 void	proxy_resolve(const struct registry_snapshot *snap,
 	    const struct resolve_request *req, struct resolve_result *out);
 

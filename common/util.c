@@ -107,10 +107,16 @@ iso_time_ago(char *out, size_t outlen, long seconds_ago)
 uint64_t
 monotonic_ms(void)
 {
+	return monotonic_us() / 1000u;
+}
+
+uint64_t
+monotonic_us(void)
+{
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 bool

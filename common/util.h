@@ -31,6 +31,7 @@ int64_t	 iso8601_seconds(const char *s, size_t len, enum iso_zone *zone);
  * → seconds since the epoch; 0 when s is not such a time. */
 int64_t	 rfc3339_utc_seconds(const char *s);
 uint64_t monotonic_ms(void);
+uint64_t monotonic_us(void);
 /* Compare two strings in time that depends only on their lengths. */
 bool	 secret_equals(const char *a, const char *b);
 /* Copy src into dst of size bytes, cut to fit, always terminated; the length copied. */

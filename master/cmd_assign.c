@@ -216,8 +216,7 @@ resolve(struct master *m, struct json_object *args, struct reply *r)
 	req.delegated = resolve_delegates(&m->snap, req.connection_id, req.provider_id,
 	    m->cfg.cliproxyapi_url);
 	/* the member the next call would take: a peek, the cursor stays */
-	req.board = m->pool_board;
-	req.now_ms = monotonic_ms();
+	resolve_request_choose(&req, m->pool_board, m->latency_board, false);
 	proxy_resolve(&m->snap, &req, &res);
 	reply_set(r, 200, resolve_result_to_json(&res));
 }

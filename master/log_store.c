@@ -41,6 +41,9 @@ append_row(struct master *m, sqlite3_stmt *st, const struct proxy_log_row *row)
 	db_bind_text(st, 16, row->connection_id);
 	db_bind_text(st, 17, row->combo_id);
 	sqlite3_bind_int64(st, 18, row->calls);
+	if (row->connects > 0)
+		sqlite3_bind_int64(st, 19, row->connect_us);
+	sqlite3_bind_int64(st, 20, row->connects);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		log_warnx("proxy_logs: %s", sqlite3_errmsg(m->db));
 }
@@ -57,7 +60,8 @@ proxy_logs_append(struct master *m, const struct proxy_log_row *rows, size_t n,
 	st = db_prepare(m->db, "INSERT INTO proxy_logs (id, timestamp, status, "
 	    "proxy_id, proxy_type, proxy_host, proxy_port, level, level_id, provider, "
 	    "target_url, stage, latency_ms, bytes, error, connection_id, combo_id, "
-	    "calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	    "calls, connect_us, connects) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?)");
 	for (i = 0; st != NULL && i < n; i++)
 		append_row(m, st, &rows[i]);
 	sqlite3_finalize(st);
@@ -131,4 +135,32 @@ proxy_health_records(struct master *m, const char *since)
 	}
 	sqlite3_finalize(st);
 	return items;
+}
+
+int
+proxy_logs_connect_times(struct master *m, long seconds,
+    void (*each)(void *arg, const char *proxy_id, int64_t at_s, long long connect_us,
+    long long connects), void *arg)
+{
+	char since[ISO_TIME_LEN];
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT proxy_id, timestamp, connect_us, "
+	    "connects FROM proxy_logs WHERE timestamp >= ? AND connects > 0 AND "
+	    "proxy_id IS NOT NULL AND connect_us IS NOT NULL");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	iso_time_ago(since, sizeof(since), seconds);
+	db_bind_text(st, 1, since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *stamp = db_col_text(st, 1);
+		enum iso_zone zone;
+		int64_t at = iso8601_seconds(stamp, strlen(stamp), &zone);
+
+		if (at > 0)
+			each(arg, db_col_text(st, 0), at, sqlite3_column_int64(st, 2),
+			    sqlite3_column_int64(st, 3));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }

@@ -30,6 +30,8 @@ struct proxy_log_row {
 	const char	*connection_id;
 	const char	*combo_id;
 	long long	 calls;
+	long long	 connects;	/* calls that set up a new egress */
+	long long	 connect_us;	/* their mean setup time */
 };
 
 /*
@@ -48,5 +50,14 @@ int	proxy_logs_append(struct master *m, const struct proxy_log_row *rows,
  * avgLatencyMs, lastSeenAt. NULL on an SQL error.
  */
 struct json_object *proxy_health_records(struct master *m, const char *since);
+
+/*
+ * Each row of the last `seconds` that set up new egresses through a proxy:
+ * each(arg, proxy id, the row's unix time, mean setup µs, how many). For
+ * the latency board at start. 0 / -1 on an SQL error.
+ */
+int	proxy_logs_connect_times(struct master *m, long seconds,
+	    void (*each)(void *arg, const char *proxy_id, int64_t at_s,
+	    long long connect_us, long long connects), void *arg);
 
 #endif

@@ -29,6 +29,7 @@
 struct control_client;
 struct accept_board;
 struct pool_board;
+struct latency_board;
 
 struct worker_proc {
 	bool			 in_use;
@@ -145,6 +146,7 @@ struct master {
 	/* the pools' shared state (common/pool_choice.h), mapped before the
 	 * first fork; the cursors are saved by pool_cursor_timer and at exit */
 	struct pool_board	*pool_board;
+	struct latency_board	*latency_board;	/* shared, mapped with pool_board */
 	struct event		*pool_cursor_timer;
 	int			 next_slot;
 	int			 config_gen;	/* of m->cfg; a reload makes the next one */

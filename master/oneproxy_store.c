@@ -447,7 +447,7 @@ oneproxy_degrade(struct master *m, const char *proxy_id, long long failures)
 	int changes;
 
 	if (failures < 1)
-		return 0;
+		return ONEPROXY_DEGRADED_NONE;
 	penalty = failures > 10 ? 10 * ONEPROXY_FAILURE_PENALTY : failures * ONEPROXY_FAILURE_PENALTY;
 	if ((st = db_prepare(m->db, "SELECT status FROM proxy_registry WHERE id = ? "
 	    "AND source = 'oneproxy'")) == NULL)
@@ -457,7 +457,7 @@ oneproxy_degrade(struct master *m, const char *proxy_id, long long failures)
 		str_copy(before, sizeof(before), db_col_text(st, 0));
 	sqlite3_finalize(st);
 	if (before[0] == '\0')
-		return 0;
+		return ONEPROXY_DEGRADED_NONE;
 	iso_time_now(stamp, sizeof(stamp));
 	/* SET expressions see the old row: compute the new score once in each */
 	st = db_prepare(m->db, "UPDATE proxy_registry SET "
@@ -478,10 +478,11 @@ oneproxy_degrade(struct master *m, const char *proxy_id, long long failures)
 		return -1;
 	changes = sqlite3_changes(m->db);
 	if (changes == 0)
-		return 0;
+		return ONEPROXY_DEGRADED_NONE;
 	return strcmp(before, "active") == 0 &&
 	    db_count(m->db, "SELECT COUNT(*) FROM proxy_registry WHERE id = ? AND "
-	    "status = 'inactive'", proxy_id) == 1 ? 1 : 0;
+	    "status = 'inactive'", proxy_id) == 1 ? ONEPROXY_DEGRADED_OUT :
+	    ONEPROXY_DEGRADED_SCORE;
 }
 
 /* ---- sync status ------------------------------------------------------- */

@@ -87,9 +87,13 @@ int	oneproxy_delete(struct master *m, const char *id, long long *deleted);
  * Traffic through a 1proxy row failed `failures` times: lower its score by
  * the penalty each (no score counts as 50); at ONEPROXY_INACTIVE_AT or below
  * it becomes inactive, stamped with the time (degraded_at). Every failure is
- * stamped too (last_failure_at), for feed_decide(). 1 when its status changed (the
- * snapshot must be rebuilt), 0 when not (or not a 1proxy row), -1 on error.
+ * stamped too (last_failure_at), for feed_decide(). -1 on error.
  */
+enum oneproxy_degraded {
+	ONEPROXY_DEGRADED_NONE = 0,	/* not a 1proxy row */
+	ONEPROXY_DEGRADED_SCORE,	/* its score went down, still in rotation */
+	ONEPROXY_DEGRADED_OUT,		/* it became inactive: rebuild the snapshot */
+};
 int	oneproxy_degrade(struct master *m, const char *proxy_id, long long failures);
 
 /* The sync status (API.md "1proxy": action=status), kept in oneproxy_state. */

@@ -61,18 +61,45 @@ outcome_blames_proxy(const struct proxy_log_row *row)
 	return false;
 }
 
-/* Lower the scores of the 1proxy rows these failures blame; true when one left rotation. */
+/* Whether proxy_id is a member of a pool whose order is its members' quality. */
+static bool
+orders_a_quality_pool(const struct registry_snapshot *snap, const char *proxy_id)
+{
+	size_t i, k;
+
+	for (i = 0; i < snap->assignment_count; i++) {
+		const struct snap_assignment *a = &snap->assignments[i];
+		if (a->strategy != POOL_QUALITY)
+			continue;
+		for (k = 0; k < a->member_count; k++)
+			if (strcmp(a->members[k], proxy_id) == 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Lower the scores of the 1proxy rows these failures blame; true when the
+ * snapshot must be rebuilt: a row left rotation, or its new score reorders
+ * a quality pool.
+ */
 static bool
 degrade_blamed(struct master *m, const struct proxy_log_row *rows, size_t n)
 {
-	bool left_rotation = false;
+	bool rebuild = false;
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (outcome_blames_proxy(&rows[i]) &&
-		    oneproxy_degrade(m, rows[i].proxy_id, rows[i].calls) == 1)
-			left_rotation = true;
-	return left_rotation;
+	for (i = 0; i < n; i++) {
+		int degraded;
+
+		if (!outcome_blames_proxy(&rows[i]))
+			continue;
+		degraded = oneproxy_degrade(m, rows[i].proxy_id, rows[i].calls);
+		if (degraded == ONEPROXY_DEGRADED_OUT || (degraded == ONEPROXY_DEGRADED_SCORE &&
+		    !rebuild && orders_a_quality_pool(&m->snap, rows[i].proxy_id)))
+			rebuild = true;
+	}
+	return rebuild;
 }
 
 /* A worker's outcome row as a proxy_logs row; false for a row no worker sends. */
@@ -103,6 +130,11 @@ log_row(struct master *m, struct json_object *o, struct proxy_log_row *row)
 	row->error = field(o, OC_ERROR);
 	row->connection_id = field(o, OC_CONNECTION_ID);
 	row->combo_id = field(o, OC_COMBO_ID);
+	row->connects = json_object_get_int64(json_object_array_get_idx(o, OC_CONNECTS));
+	row->connect_us = json_object_get_int64(json_object_array_get_idx(o,
+	    OC_CONNECT_US));
+	if (row->connects < 0 || row->connects > row->calls || row->connect_us < 0)
+		row->connects = row->connect_us = 0;
 	return true;
 }
 
@@ -128,7 +160,8 @@ flush_outcomes(evutil_socket_t fd, short what, void *arg)
 		log_warnx("proxy_logs: database busy; %zu outcomes kept for later", n);
 		return;
 	}
-	/* a degraded 1proxy row is now inactive: workers stop dialling it */
+	/* a degraded 1proxy row is now inactive (workers stop dialling it) or
+	 * further down its quality pools */
 	if (degrade_blamed(m, rows, kept) && master_rebuild_snapshot(m) == 0)
 		master_push_snapshot(m);
 	free(rows);

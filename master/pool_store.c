@@ -14,6 +14,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "log_store.h"
 #include "pool_choice.h"
 #include "pool_store.h"
 #include "proxy_store.h"
@@ -327,15 +328,21 @@ pool_cursors_save(struct master *m)
 		const struct snap_assignment *a = &m->snap.assignments[i];
 		struct pool_slot *slot;
 
+		uint64_t cursor;
+
 		if (a->member_count < 2 || (slot = pool_board_slot(m->pool_board,
 		    a->scope, a->scope_id, false)) == NULL)
 			continue;
-		if (pool_cursor_store(m, a->scope, a->scope_id, (long long)
-		    (__atomic_load_n(&slot->cursor, __ATOMIC_RELAXED) & INT64_MAX)) != 0) {
+		/* only the cursors that moved: 10 000 idle pools cost no write */
+		cursor = __atomic_load_n(&slot->cursor, __ATOMIC_RELAXED) & INT64_MAX;
+		if (cursor == slot->saved_cursor)
+			continue;
+		if (pool_cursor_store(m, a->scope, a->scope_id, (long long)cursor) != 0) {
 			db_rollback(m->db);
 			log_warnx("pools: could not save the round-robin cursors");
 			return;
 		}
+		slot->saved_cursor = cursor;
 	}
 	if (db_commit(m->db) != 0)
 		log_warnx("pools: could not save the round-robin cursors");
@@ -349,20 +356,51 @@ save_timer_fired(evutil_socket_t fd, short what, void *arg)
 	pool_cursors_save(arg);
 }
 
+/* A zeroed map shared with the workers to come; NULL when mmap fails. */
+static void *
+map_shared(size_t size, const char *what)
+{
+	void *shared = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (shared != MAP_FAILED)
+		return shared;
+	log_warn("mmap of the %s", what);
+	return NULL;
+}
+
+static void
+seed_latency(void *arg, const char *proxy_id, int64_t at_s, long long connect_us,
+    long long connects)
+{
+	struct master *m = arg;
+
+	if (connect_us >= 0 && connects > 0 && connects <= UINT32_MAX)
+		latency_record(m->latency_board, pool_id_hash(proxy_id),
+		    (uint64_t)connect_us * (uint64_t)connects, (uint32_t)connects, at_s);
+}
+
 int
 pool_board_start(struct master *m)
 {
 	struct timeval tv = { POOL_CURSOR_SAVE_SECONDS, 0 };
-	size_t size = pool_board_size(POOL_BOARD_SLOTS), i;
-	void *shared = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	size_t i;
 
-	if (shared == MAP_FAILED) {
-		log_warn("mmap of the pool board (pools choose in position order)");
-		return -1;
+	/* a fresh anonymous map is zeroed: only the sizes are written, so
+	 * pages are touched as slots are used (no pool_board_init memset) */
+	m->latency_board = map_shared(latency_board_size(LATENCY_BOARD_SLOTS),
+	    "latency board (the latency strategy takes members in order)");
+	if (m->latency_board != NULL) {
+		m->latency_board->slot_count = LATENCY_BOARD_SLOTS;
+		if (proxy_logs_connect_times(m, (long)LATENCY_BUCKETS *
+		    LATENCY_BUCKET_SECONDS, seed_latency, m) != 0)
+			log_warnx("pools: could not read the egress setup times");
 	}
-	m->pool_board = shared;
-	pool_board_init(m->pool_board, POOL_BOARD_SLOTS);
+	m->pool_board = map_shared(pool_board_size(POOL_BOARD_SLOTS),
+	    "pool board (pools choose in position order)");
+	if (m->pool_board == NULL)
+		return -1;
+	m->pool_board->slot_count = POOL_BOARD_SLOTS;
 	for (i = 0; i < m->snap.assignment_count; i++) {
 		const struct snap_assignment *a = &m->snap.assignments[i];
 		struct pool_slot *slot;
@@ -372,7 +410,7 @@ pool_board_start(struct master *m)
 		    a->scope_id)) <= 0 || (slot = pool_board_slot(m->pool_board,
 		    a->scope, a->scope_id, true)) == NULL)
 			continue;
-		slot->cursor = (uint64_t)cursor;
+		slot->cursor = slot->saved_cursor = (uint64_t)cursor;
 	}
 	m->pool_cursor_timer = event_new(m->base, -1, EV_PERSIST, save_timer_fired, m);
 	if (m->pool_cursor_timer != NULL)

@@ -129,16 +129,21 @@ load_assignments(struct master *m, struct registry_snapshot *snap)
 		a->sticky_window_minutes = (uint16_t)sqlite3_column_int(st, 4);
 	}
 	sqlite3_finalize(st);
-	/* members: static ones by position, then live sets best quality first */
+	/* members: static ones by position, then live sets best quality first;
+	 * a quality pool's all by qualityScore (NULL = 50), best first, so the
+	 * workers' choice is the first usable (common/pool_choice.h) */
 	snapshot_index(snap);
-	st = db_prepare(m->db, "SELECT scope, scope_id, proxy_id FROM (SELECT "
+	st = db_prepare(m->db, "SELECT u.scope, u.scope_id, u.proxy_id FROM (SELECT "
 	    "m.scope, m.scope_id, m.proxy_id, 0 AS part, m.position AS rank FROM "
 	    "proxy_pool_members m UNION ALL SELECT p.scope, p.scope_id, r.id, 1, "
 	    "ROW_NUMBER() OVER (PARTITION BY p.scope, p.scope_id ORDER BY "
 	    POOL_LIVE_ORDER ") FROM proxy_pools p JOIN proxy_registry r ON "
 	    "p.source = 'oneproxy' AND " POOL_LIVE_MATCH("p.filter") " WHERE r.id "
 	    "NOT IN (SELECT proxy_id FROM proxy_pool_members WHERE scope = p.scope "
-	    "AND scope_id = p.scope_id)) ORDER BY scope, scope_id, part, rank");
+	    "AND scope_id = p.scope_id)) u JOIN proxy_pools pp ON pp.scope = u.scope "
+	    "AND pp.scope_id = u.scope_id LEFT JOIN proxy_registry q ON q.id = "
+	    "u.proxy_id ORDER BY u.scope, u.scope_id, CASE WHEN pp.strategy = "
+	    "'quality' THEN -COALESCE(q.quality_score, 50) ELSE 0 END, u.part, u.rank");
 	if (st == NULL)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {

@@ -198,6 +198,7 @@ spawn_worker(struct master *m, int slot, int restarts, const struct config *cfg,
 			.board = m->accept_board,
 			.board_index = (size_t)(w - m->workers),
 			.pool_board = m->pool_board,
+			.latency_board = m->latency_board,
 			.cfg = cfg,
 		};
 		close(sv[0]);

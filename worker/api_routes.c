@@ -405,8 +405,7 @@ resolve_locally(struct http_conn *c, struct json_object *args)
 	req.delegated = resolve_delegates(&c->w->snap, req.connection_id, req.provider_id,
 	    c->w->cfg->cliproxyapi_url);
 	/* the member the next call would take: a peek, the cursor stays */
-	req.board = c->w->pool_board;
-	req.now_ms = monotonic_ms();
+	resolve_request_choose(&req, c->w->pool_board, c->w->latency_board, false);
 	proxy_resolve(&c->w->snap, &req, &res);
 	body = resolve_result_to_json(&res);
 	json_object_object_add(body, "generation",

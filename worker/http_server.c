@@ -743,6 +743,13 @@ respond(struct http_conn *c, int status, const char *extra_headers,
 void
 http_respond_json(struct http_conn *c, int status, struct json_object *body)
 {
+	http_respond_json_headers(c, status, "", body);
+}
+
+void
+http_respond_json_headers(struct http_conn *c, int status, const char *extra_headers,
+    struct json_object *body)
+{
 	const char *json;
 
 	if (c->acc.request_id[0] == '\0')
@@ -753,7 +760,7 @@ http_respond_json(struct http_conn *c, int status, struct json_object *body)
 		json_object_object_add(body, "requestId",
 		    json_object_new_string(c->acc.request_id));
 	json = json_plain(body);
-	respond(c, status, "", json, strlen(json));
+	respond(c, status, extra_headers, json, strlen(json));
 	json_object_put(body);
 }
 

@@ -171,20 +171,47 @@ relay_abort(struct relay *r)
 	relay_free(r);
 }
 
-/* Answer the client with an error envelope (nothing was sent yet). */
+/*
+ * The relay's marker lines for the current candidate's last attempt: which
+ * connection and egress level and proxy served (or refused) it, and, when an
+ * assignment decided (a pool, maybe of one), how many members were tried.
+ */
+static void
+add_relay_markers(struct relay *r, struct textbuf *t)
+{
+	textbuf_add_str(t, "X-OmniRoute-Connection: ");
+	textbuf_add_str(t, r->cur->connection[0] ? r->cur->connection : "none");
+	textbuf_add_str(t, "\r\nX-OmniRoute-Proxy-Level: ");
+	textbuf_add_str(t, r->up.level[0] ? r->up.level : "none");
+	textbuf_add_str(t, "\r\nX-OmniRoute-Proxy-Id: ");
+	textbuf_add_str(t, r->up.proxy_id[0] ? r->up.proxy_id : "none");
+	if (r->up.pool_size > 0) {
+		textbuf_add_str(t, "\r\nX-OmniRoute-Proxy-Attempts: ");
+		textbuf_add_uint(t, (uint64_t)r->pool_attempts);
+	}
+	textbuf_add(t, "\r\n", 2);
+}
+
+/* Answer the client with an error envelope (nothing was sent yet); once a
+ * candidate was tried, with the markers of its last attempt. */
 static void
 relay_fail(struct relay *r, int status, const char *code, const char *message)
 {
 	struct http_conn *c = r->c;
 	struct json_object *env = error_envelope(status, message, NULL);
+	struct textbuf *t = &r->w->scratch;
 
 	if (code != NULL && *code != '\0') {
 		struct json_object *err;
 		json_object_object_get_ex(env, "error", &err);
 		json_object_object_add(err, "code", json_object_new_string(code));
 	}
+	textbuf_reset(t);
+	if (r->cur != NULL)
+		add_relay_markers(r, t);
+	textbuf_add(t, "", 1);		/* a C string for the head */
 	relay_free(r);
-	http_respond_json(c, status, env);
+	http_respond_json_headers(c, status, t->data, env);
 }
 
 /* 400 "Invalid request" naming the field that is wrong (nothing was sent yet). */
@@ -276,18 +303,9 @@ send_response_head(struct relay *r)
 	if (h->framing == HTTP_RESPONSE_CHUNKED)
 		textbuf_add_str(t, "Transfer-Encoding: chunked\r\n");
 	r->until_close = h->framing == HTTP_RESPONSE_UNTIL_CLOSE;
-	textbuf_add_str(t, "X-OmniRoute-Connection: ");
-	textbuf_add_str(t, r->cur->connection[0] ? r->cur->connection : "none");
-	textbuf_add_str(t, "\r\nX-OmniRoute-Proxy-Level: ");
-	textbuf_add_str(t, r->up.level);
-	textbuf_add_str(t, "\r\nX-OmniRoute-Proxy-Id: ");
-	textbuf_add_str(t, r->up.proxy_id[0] ? r->up.proxy_id : "none");
-	if (r->up.pool_size > 0) {	/* an assignment (a pool, maybe of one) decided */
-		textbuf_add_str(t, "\r\nX-OmniRoute-Proxy-Attempts: ");
-		textbuf_add_uint(t, (uint64_t)r->pool_attempts);
-	}
+	add_relay_markers(r, t);
 	textbuf_add_str(t, r->c->keep_alive && !r->until_close ?
-	    "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
+	    "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
 	/* written with the first body bytes (upstream.c flushes both at once) */
 	bufferevent_write(r->c->bev, t->data, t->len);
 	r->c->head_sent = true;		/* its Connection word is given */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 
@@ -49,6 +50,8 @@ report_outcome(struct upstream *u)
 		.error = u->result.error != UPSTREAM_OK ? u->result.message : NULL,
 		.latency_ms = u->result.latency_ms,
 		.bytes = u->result.bytes,
+		.connected = u->result.connected,
+		.connect_us = u->result.connect_us,
 	};
 
 	if (u->report)
@@ -435,6 +438,12 @@ on_egress_done(struct bufferevent *bev, enum egress_stage stage, enum egress_err
 		    message);
 		return;
 	}
+	u->result.connected = true;
+	u->result.connect_us = monotonic_us() - u->egress_started_us;
+	/* the pools' latency strategy reads it (pool_choice.h) */
+	if (u->proxy_id[0] != '\0')
+		latency_record(u->w->latency_board, pool_id_hash(u->proxy_id),
+		    u->result.connect_us, 1, (int64_t)time(NULL));
 	connected(u, bev);
 }
 
@@ -456,11 +465,8 @@ resolve_egress(struct upstream *u, const struct snap_proxy **proxy)
 		req.combo_id = u->combo;
 		req.fail_open = cfg->proxy_fail_open;
 		req.delegated = u->delegated;
-		req.board = u->w->pool_board;
-		req.take_member = true;
+		resolve_request_choose(&req, u->w->pool_board, u->w->latency_board, true);
 		req.tried = u->pool_tried;
-		req.now_ms = monotonic_ms();
-		req.random = (uint64_t)random();
 		proxy_resolve(&u->w->snap, &req, &u->res);
 		str_copy(u->level, sizeof(u->level), resolve_level_name(&u->res));
 		str_copy(u->level_id, sizeof(u->level_id), u->res.level_id != NULL ?
@@ -537,6 +543,7 @@ upstream_start(struct upstream *u)
 	target.host = u->target.host;
 	target.port = (uint16_t)u->target.port;
 	target.tls = u->target.tls;
+	u->egress_started_us = monotonic_us();
 	u->egress = egress_open(&u->w->egress_env, &target, proxy, on_egress_done, u);
 	return 0;
 }

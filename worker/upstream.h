@@ -146,6 +146,7 @@ struct upstream {
 	struct chunked_state	 chunks;
 	struct evbuffer		*body;		/* collected (de-chunked) */
 	uint64_t		 started_ms;
+	uint64_t		 egress_started_us;
 	struct upstream_result	 result;
 };
 

@@ -61,6 +61,8 @@ struct upstream_result {
 	bool			 proxied;	/* through a proxy (not direct, not delegated) */
 	uint64_t		 latency_ms;	/* from the attempt's start to its end */
 	uint64_t		 bytes;		/* body bytes taken */
+	bool			 connected;	/* set up a new egress (not a pooled one) */
+	uint64_t		 connect_us;	/* which took this long */
 	char			 message[600];	/* for logs and replies; never a secret */
 };
 

@@ -594,6 +594,7 @@ worker_main(const struct worker_init *init)
 	w.board = init->board;
 	w.board_index = init->board_index;
 	w.pool_board = init->pool_board;
+	w.latency_board = init->latency_board;
 	srandom((unsigned)getpid() ^ (unsigned)monotonic_ms());	/* pools: strategy random */
 	http_limits_init(&w);
 	signal(SIGPIPE, SIG_IGN);

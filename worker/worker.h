@@ -51,6 +51,7 @@ struct worker_init {
 	struct accept_board	*board;		/* shared; NULL = no balancing */
 	size_t			 board_index;	/* this worker's entry */
 	struct pool_board	*pool_board;	/* shared pool state; NULL = none */
+	struct latency_board	*latency_board;	/* shared egress setup times; NULL = none */
 	const struct config	*cfg;
 };
 
@@ -64,6 +65,7 @@ int	worker_main(const struct worker_init *init);
 #define HTTP_LINGER_MAX		(64 * 1024 * 1024)	/* and how much is dropped */
 
 struct pool_board;
+struct latency_board;
 struct relay;
 struct models_call;
 
@@ -164,6 +166,7 @@ struct worker {
 	struct accept_board	*board;
 	size_t			 board_index;
 	struct pool_board	*pool_board;	/* pools' cursors, sticky, cool-downs */
+	struct latency_board	*latency_board;	/* egress setup times per proxy */
 	bool			 master_gone;	/* channel EOF: finishing, then exit */
 	bool			 greeted;	/* the master's hello named our protocol version */
 	bool			 channel_refused;	/* the master speaks another protocol: exiting */
@@ -223,6 +226,9 @@ void	http_accept(struct evconnlistener *lev, evutil_socket_t fd,
 void	http_respond_json(struct http_conn *c, int status, struct json_object *body);
 void	http_respond_error(struct http_conn *c, int status, const char *message);
 void	http_respond_reply(struct http_conn *c, struct reply *r);
+/* http_respond_json with extra header lines (each ending in CRLF). */
+void	http_respond_json_headers(struct http_conn *c, int status,
+	    const char *extra_headers, struct json_object *body);
 void	http_conn_close(struct http_conn *c);
 /*
  * Draining: every response from now on says "Connection: close"; with

@@ -17,7 +17,12 @@ client sees 200, X-OmniRoute-Proxy-Attempts 2, the dead member passed over
 by the next calls while it cools down), or refuses the credentials; no
 other member once the provider has seen the request; every member dead → refused, naming
 each member and its stage, and zero connections to the provider; the
-round-robin cursor surviving a restart."""
+round-robin cursor surviving a restart; the latency strategy (each member
+measured once, unmeasured first, then never the deliberately slow one — a
+SOCKS5 server that answers its handshake a byte every 15 ms — and the
+measurements surviving a restart, read back from the outcome rows); the
+quality strategy over rows of a fake 1proxy feed that point at the live
+local proxies (best score first, static and live members alike)."""
 
 import http.client
 import json
@@ -26,7 +31,9 @@ import pytest
 
 import egress_env as env
 from conftest import new_proxy
+from fake_proxy import FakeSocks5
 from provider_standin import ProviderStandIn
+from test_oneproxy import FEED, feed_row, page, sync
 
 KEY = "sk-pool-key"
 MODEL = "openai/gpt-4o-mini"
@@ -193,6 +200,10 @@ def test_all_members_dead_refused_never_direct(d, provider):
     for p in dead:
         assert "%s (connect)" % p["id"] in message, message
     assert provider.sources.snapshot() == [] and len(provider.requests) == 0
+    # the refusal says what was tried, like every pooled response
+    assert r.getheader("X-OmniRoute-Proxy-Attempts") == "3"
+    assert r.getheader("X-OmniRoute-Proxy-Level") == "provider"
+    assert r.getheader("X-OmniRoute-Connection") == d.conn["id"]
 
 
 def test_cursor_survives_restart(d, peers, provider):
@@ -208,3 +219,96 @@ def test_cursor_survives_restart(d, peers, provider):
     assert r.status == 200, data
     assert r.getheader("X-OmniRoute-Proxy-Id") == members[2]["id"]
     assert provider.sources.snapshot() == ADDRESSES
+
+
+SLOW_ADDRESS = "127.0.0.24"
+
+
+@pytest.fixture
+def slow_proxy():
+    """A SOCKS5 server whose every reply byte comes 15 ms after the last:
+    about 180 ms of handshake, then a plain tunnel from 127.0.0.24."""
+    s = FakeSocks5(trickle=0.015, address=SLOW_ADDRESS)
+    yield s
+    s.stop()
+
+
+def test_latency_prefers_the_fastest_member(d, peers, provider, slow_proxy):
+    slow = new_proxy(d, type="socks5", host=SLOW_ADDRESS, port=slow_proxy.port)
+    fast = [live_member(d, peers, a) for a in ADDRESSES[1:]]
+    make_pool(d, [slow] + fast, strategy="latency")
+    assert resolve(d)["strategy"] == "latency"
+    # nothing measured yet: each member once, in position order
+    for _ in range(3):
+        r, data = chat(d)
+        assert r.status == 200, data
+    assert provider.sources.snapshot() == [SLOW_ADDRESS] + ADDRESSES[1:]
+    # then the lowest average connect+handshake latency: never the slow one
+    provider.reset()
+    for _ in range(6):
+        r, data = chat(d)
+        assert r.status == 200, data
+        assert r.getheader("X-OmniRoute-Proxy-Id") in [p["id"] for p in fast]
+    assert SLOW_ADDRESS not in provider.sources.snapshot()
+    assert resolve(d)["proxyId"] in [p["id"] for p in fast]
+    # the measurements are outcome rows: a restart reads them back
+    assert d.stop() == 0
+    d.start()
+    assert resolve(d)["proxyId"] in [p["id"] for p in fast]
+    provider.reset()
+    r, data = chat(d)
+    assert r.status == 200, data
+    assert provider.sources.snapshot() != [SLOW_ADDRESS]
+    assert len(slow_proxy.records) == 1          # it carried the first call only
+
+
+def test_quality_order_from_the_feed(daemon_factory, ca, peers, provider):
+    feed = ProviderStandIn(ca)
+    try:
+        d = daemon_factory(env={"OMNIROUTE_CA_FILE": ca.ca,
+                                "ONEPROXY_API_URL": feed.url(host="127.0.0.1"),
+                                "ONEPROXY_ALLOW_PRIVATE": "true",
+                                "OMNIROUTE_CONNECT_TIMEOUT_MS": "3000"}).start()
+        d.ctl_json("provider", "update", "openai", "--base-url",
+                   provider.url("/v1", host="127.0.0.1"))
+        d.conn = d.ctl_json("conn", "add", "openai", "--name", "first", "--key", KEY)
+        socks = [peers(env.microsocks, address=a) for a in ADDRESSES]
+        scores = [60, 90, 75]
+        rows = [feed_row(i, quality=q, protocol="socks5", country="US", host=a, port=s.port)
+                for i, (a, s, q) in enumerate(zip(ADDRESSES, socks, scores))]
+        feed.script(FEED, body=page(rows))
+        status, res = sync(d)
+        assert status == 200 and res["added"] == 3, res
+        status, listed = d.http("GET", "/api/settings/oneproxy?limit=10")
+        by_host = {p["host"]: p for p in listed["items"]}
+        members = [by_host[a] for a in ADDRESSES]       # position order: 60, 90, 75
+        make_pool(d, members, strategy="quality")
+        r = resolve(d)
+        assert r["strategy"] == "quality" and r["proxyId"] == members[1]["id"], r
+        provider.reset()
+        for _ in range(3):
+            r, data = chat(d)
+            assert r.status == 200, data
+        assert provider.sources.snapshot() == [ADDRESSES[1]] * 3
+        # the best one dies: the call still succeeds through the next best (75)
+        socks[1].stop()
+        provider.reset()
+        r, data = chat(d)
+        assert r.status == 200, data
+        assert r.getheader("X-OmniRoute-Proxy-Id") == members[2]["id"]
+        assert provider.sources.snapshot() == [ADDRESSES[2]]
+        # a live set under the same strategy: every row, best first
+        status, body = d.http("DELETE", POOL + "?scope=provider&scopeId=openai&proxyId=%s"
+                              % members[0]["id"])
+        assert status == 200, body
+        status, p = d.http("PUT", POOL, {"scope": "global", "source": "oneproxy",
+                                         "filter": {"protocol": "socks5"}})
+        assert status == 201, p
+        status, p = d.http("PATCH", POOL, {"scope": "global", "strategy": "quality"})
+        assert status == 200, p
+        status, r = d.http("GET", "/api/v1/management/proxies/assignments"
+                           "?resolve_connection_id=nobody")
+        assert r["level"] == "global" and r["strategy"] == "quality", r
+        assert r["proxyId"] in (members[1]["id"], members[2]["id"]), r
+    finally:
+        feed.stop()

@@ -136,7 +136,7 @@ test_degrade_and_revive(void **state)
 	(void)state;
 	assert_int_equal(upsert(&r, 1, &room, &c), 0);
 	snprintf(id, sizeof(id), "%s", at("127.0.0.9", "id"));
-	assert_int_equal(oneproxy_degrade(&M, id, 1), 0);	/* 30 → 20 */
+	assert_int_equal(oneproxy_degrade(&M, id, 1), ONEPROXY_DEGRADED_SCORE);	/* 30 → 20 */
 	assert_string_equal(at("127.0.0.9", "quality_score"), "20");
 	assert_string_not_equal(at("127.0.0.9", "last_failure_at"), "NULL");
 	/* a sync whose validation is older than the failure keeps the penalty */
@@ -148,10 +148,10 @@ test_degrade_and_revive(void **state)
 	r.quality_score = 15;
 	assert_int_equal(upsert(&r, 1, &room, &c), 0);
 	assert_string_equal(at("127.0.0.9", "quality_score"), "15");
-	assert_int_equal(oneproxy_degrade(&M, id, 1), 1);	/* 15 → 5: out */
+	assert_int_equal(oneproxy_degrade(&M, id, 1), ONEPROXY_DEGRADED_OUT);	/* 15 → 5: out */
 	assert_string_equal(at("127.0.0.9", "status"), "inactive");
 	assert_string_not_equal(at("127.0.0.9", "degraded_at"), "NULL");
-	assert_int_equal(oneproxy_degrade(&M, id, 5), 0);	/* already out; floor 0 */
+	assert_int_equal(oneproxy_degrade(&M, id, 5), ONEPROXY_DEGRADED_SCORE);	/* already out; floor 0 */
 	assert_string_equal(at("127.0.0.9", "quality_score"), "0");
 	/* listed again, validated before the failures: stays out, score kept */
 	r.quality_score = 99;
@@ -169,12 +169,12 @@ test_degrade_and_revive(void **state)
 	/* an unscored row counts as 50 */
 	assert_int_equal(upsert(&unscored, 1, &room, &c), 0);
 	snprintf(id, sizeof(id), "%s", at("127.0.0.8", "id"));
-	assert_int_equal(oneproxy_degrade(&M, id, 1), 0);
+	assert_int_equal(oneproxy_degrade(&M, id, 1), ONEPROXY_DEGRADED_SCORE);
 	assert_string_equal(at("127.0.0.8", "quality_score"), "40");
 	/* a manual row, or no row, is never degraded */
-	assert_int_equal(oneproxy_degrade(&M, "manual-2", 3), 0);
+	assert_int_equal(oneproxy_degrade(&M, "manual-2", 3), ONEPROXY_DEGRADED_NONE);
 	assert_int_equal(count("SELECT quality_score FROM proxy_registry WHERE id = 'manual-2'"), 5);
-	assert_int_equal(oneproxy_degrade(&M, "no-such-id", 3), 0);
+	assert_int_equal(oneproxy_degrade(&M, "no-such-id", 3), ONEPROXY_DEGRADED_NONE);
 }
 
 static void

@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_outcome_batch.c — how a worker folds attempt outcomes into
  * the rows it sends the master (common/outcome_batch.c): identical attempts
- * share a row with a call count, mean latency and summed bytes; any field or
+ * share a row with a call count, mean latency, summed bytes and the mean
+ * setup time of the new egresses among them; any field or
  * error that differs (an empty string counting as none) makes a new row; a
  * full batch says so; the JSON rows have the column order the master reads.
  */
@@ -68,14 +69,21 @@ test_identical_successes_fold(void **state)
 	struct outcome a = success("p1", 10, 100), b = success("p1", 21, 50);
 
 	(void)state;
+	/* a and one b set up a new egress (1000 µs, 1501 µs); the other b
+	 * reused a pooled one */
+	a.connected = true;
+	a.connect_us = 1000;
 	assert_false(outcome_batch_add(&batch, &a));
 	assert_false(outcome_batch_add(&batch, &b));
+	b.connected = true;
+	b.connect_us = 1501;
 	assert_false(outcome_batch_add(&batch, &b));
 	assert_int_equal(batch.nrows, 1);
 	assert_int_equal(batch.calls, 3);
-	/* mean latency (10+21+21)/3 = 17.33 → 17; bytes summed; calls last */
+	/* mean latency (10+21+21)/3 = 17.33 → 17; bytes summed; calls; the
+	 * mean setup time over the 2 new egresses (1250.5 → 1251) and 2 */
 	assert_string_equal(rows_json(), "[[\"success\",\"p1\",\"global\",null,\"openai\","
-	    "\"gpt-4o\",\"c1\",null,\"done\",17,200,null,3]]");
+	    "\"gpt-4o\",\"c1\",null,\"done\",17,200,null,3,1251,2]]");
 }
 
 static void
@@ -126,9 +134,9 @@ test_failures_fold_only_with_the_same_error(void **state)
 	assert_int_equal(batch.nrows, 2);
 	assert_string_equal(rows_json(), "[[\"error\",\"p1\",\"global\",null,\"openai\","
 	    "\"gpt-4o\",\"c1\",null,\"proxy_handshake\",3,0,\"SOCKS5 proxy 127.0.0.1:1080: "
-	    "connection refused\",2],[\"error\",\"p1\",\"global\",null,\"openai\",\"gpt-4o\","
-	    "\"c1\",null,\"proxy_handshake\",3,0,\"SOCKS5 proxy 127.0.0.1:1080: "
-	    "authentication failed\",1]]");
+	    "connection refused\",2,null,0],[\"error\",\"p1\",\"global\",null,\"openai\","
+	    "\"gpt-4o\",\"c1\",null,\"proxy_handshake\",3,0,\"SOCKS5 proxy 127.0.0.1:1080: "
+	    "authentication failed\",1,null,0]]");
 }
 
 static void

@@ -3,8 +3,10 @@
  * (common/pool_choice.c): the board's slots by (scope, scope id), round-robin
  * order and passing over unusable and cooling members, peeking without
  * moving the cursor, random, sticky per connection (kept, spread, expiring,
- * re-chosen when its member dies), position order for latency and quality,
- * and the all-cooling fallback.
+ * re-chosen when its member dies), latency (unmeasured first, then the
+ * lowest average, passing over cooling members), quality in position order,
+ * the all-cooling fallback, and the latency board's 3 h window of
+ * quarter-hour buckets.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -229,17 +231,68 @@ test_sticky_without_connection(void **state)
 }
 
 static void
-test_latency_quality_position(void **state)
+test_latency_and_quality(void **state)
 {
 	struct pool_slot *s = pool_board_slot(board, SCOPE_GLOBAL, "global", true);
 	struct pool_choice in = choice(POOL_LATENCY, NULL, 1000);
+	int64_t latency_us[3] = { 900, -1, 300 };
 
 	(void)state;
+	/* no measurements given: position order */
 	assert_int_equal(pool_choose(s, &in), 0);
-	assert_int_equal(pool_choose(s, &in), 0);
-	in.strategy = POOL_QUALITY;
+	in.latency_us = latency_us;
+	assert_int_equal(pool_choose(s, &in), 1);	/* unmeasured first */
+	assert_int_equal(pool_choose(s, &in), 1);	/* and again: no cursor */
+	latency_us[1] = 500;
+	assert_int_equal(pool_choose(s, &in), 2);	/* then the lowest */
+	latency_us[0] = 300;
+	assert_int_equal(pool_choose(s, &in), 0);	/* a tie: the earlier */
 	pool_cool_down(s, member[0], 5000);
+	assert_int_equal(pool_choose(s, &in), 2);	/* cooling: passed over */
+	usable[2] = false;
 	assert_int_equal(pool_choose(s, &in), 1);
+	/* quality: members arrive best first, the first usable is taken */
+	usable[2] = true;
+	in.strategy = POOL_QUALITY;
+	assert_int_equal(pool_choose(s, &in), 1);
+}
+
+static void
+test_latency_board(void **state)
+{
+	struct latency_board *b = calloc(1, latency_board_size(4));
+	const int64_t t0 = 1800000000;	/* a quarter-hour boundary */
+	uint64_t p = pool_id_hash("p-a"), q = pool_id_hash("p-b");
+	int i;
+
+	(void)state;
+	latency_board_init(b, 4);
+	assert_int_equal(latency_average(b, p, t0), -1);
+	latency_record(b, p, 3000, 2, t0);		/* 2 samples, 1500 µs each */
+	latency_record(b, p, 600, 1, t0 + 60);
+	assert_int_equal(latency_average(b, p, t0 + 60), 1200);
+	assert_int_equal(latency_average(b, q, t0 + 60), -1);
+	assert_int_equal(latency_average(b, p, t0 - 1), -1);	/* all later */
+	/* 2 h later: both quarters count */
+	latency_record(b, p, 200, 1, t0 + 7200);
+	assert_int_equal(latency_average(b, p, t0 + 7200), 950);
+	/* 3 h after t0 the first quarter has left the window */
+	assert_int_equal(latency_average(b, p, t0 + 3 * 3600), 200);
+	/* a bucket reused 3 h on starts afresh; an older sample is dropped */
+	latency_record(b, p, 50, 1, t0 + 3 * 3600);
+	assert_int_equal(latency_average(b, p, t0 + 3 * 3600), 125);
+	latency_record(b, p, 99999, 1, t0 + 10);
+	assert_int_equal(latency_average(b, p, t0 + 3 * 3600), 125);
+	latency_record(b, p, 5, 0, t0 + 3 * 3600);	/* no sample: nothing */
+	assert_int_equal(latency_average(b, p, t0 + 3 * 3600), 125);
+	/* a full board measures no more proxies, and keeps the ones it has */
+	for (i = 0; i < 10; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "x-%d", i);
+		latency_record(b, pool_id_hash(id), 10, 1, t0);
+	}
+	assert_int_equal(latency_average(b, p, t0 + 3 * 3600), 125);
+	free(b);
 }
 
 static void
@@ -272,7 +325,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sticky, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sticky_without_connection, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_latency_quality_position, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_latency_and_quality, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_latency_board, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cool_down_ring, setup, teardown),
 	};
 
