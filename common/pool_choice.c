@@ -52,7 +52,7 @@ shared_slot_index(void *slots, size_t stride, size_t count, uint64_t key, bool c
 
 	if (slots == NULL || count == 0)
 		return -1;
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < count && i < SHARED_PROBE_MAX; i++) {
 		size_t k = (key + i) % count;
 		uint64_t *slot_key = (uint64_t *)(void *)((char *)slots + k * stride);
 		uint64_t have = __atomic_load_n(slot_key, __ATOMIC_ACQUIRE);
@@ -72,16 +72,21 @@ shared_slot_index(void *slots, size_t stride, size_t count, uint64_t key, bool c
 }
 
 struct pool_slot *
-pool_board_slot(struct pool_board *b, enum scope scope, const char *scope_id,
-    bool create)
+pool_board_slot_by_key(struct pool_board *b, uint64_t key, bool create)
 {
 	long k;
 
 	if (b == NULL)
 		return NULL;
-	k = shared_slot_index(b->slot, sizeof(b->slot[0]), b->slot_count,
-	    pool_key(scope, scope_id), create);
+	k = shared_slot_index(b->slot, sizeof(b->slot[0]), b->slot_count, key, create);
 	return k >= 0 ? &b->slot[k] : NULL;
+}
+
+struct pool_slot *
+pool_board_slot(struct pool_board *b, enum scope scope, const char *scope_id,
+    bool create)
+{
+	return pool_board_slot_by_key(b, pool_key(scope, scope_id), create);
 }
 
 bool
@@ -201,7 +206,9 @@ static long
 by_random(struct pool_slot *slot, const struct pool_choice *in, const bool *candidate)
 {
 	(void)slot;
-	return first_from(candidate, in->count, (size_t)(in->random % in->count));
+	/* a peek cannot know the draw: it names the first usable member */
+	return first_from(candidate, in->count, in->take ?
+	    (size_t)(in->random % in->count) : 0);
 }
 
 /* quality (members arrive best first) and anything unknown */

@@ -18,7 +18,8 @@
  * pool_choose decides from the members' usability (the caller's: present,
  * active, not already tried in this call), the slot and the time:
  *   round-robin  the cursor's member, or the next usable after it;
- *   random       a random start, then the next usable;
+ *   random       a random start, then the next usable (a peek: the
+ *                first usable, since it cannot know the draw);
  *   sticky       the connection's recorded member while its window lasts
  *                and it is usable; else a new choice by the cursor (so
  *                connections spread over the members), recorded;
@@ -86,8 +87,11 @@ struct pool_board {
 /*
  * The index of key's slot in a shared table of count slots of stride bytes
  * whose first field is a uint64_t key (0 = free): found, or claimed when
- * create. -1: absent (or the table is full). Keys are never freed.
+ * create. -1: absent, or not within SHARED_PROBE_MAX slots of its home
+ * (the table is too full there: a lookup stays short whatever the load).
+ * Keys are never freed.
  */
+#define SHARED_PROBE_MAX	64
 long		 shared_slot_index(void *slots, size_t stride, size_t count,
 		    uint64_t key, bool create);
 /* Bytes to map for a board of slot_count slots. */
@@ -101,8 +105,11 @@ uint64_t	 pool_key(enum scope scope, const char *scope_id);
 /* The scope's slot; create: claim a free one if absent. NULL: none (full). */
 struct pool_slot *pool_board_slot(struct pool_board *b, enum scope scope,
 		    const char *scope_id, bool create);
+/* The same by the pool's key (snap_assignment.key, pool_key()). */
+struct pool_slot *pool_board_slot_by_key(struct pool_board *b, uint64_t key,
+		    bool create);
 
-#define LATENCY_BOARD_SLOTS	65536	/* proxies measured; a full board leaves the rest unmeasured */
+#define LATENCY_BOARD_SLOTS	131072	/* 100 000 proxies at a load < 0.8 */
 #define LATENCY_BUCKETS		12
 #define LATENCY_BUCKET_SECONDS	900	/* 12 × 15 min: the 3 h window */
 

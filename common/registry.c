@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pool_choice.h"
 #include "registry.h"
 #include "util.h"
 
@@ -157,11 +158,58 @@ snapshot_find_assignment(const struct registry_snapshot *snap, enum scope scope,
 		.scope_id = (char *)(uintptr_t)(scope == SCOPE_GLOBAL ?
 		    GLOBAL_SCOPE_ID : scope_id),
 	};
+	size_t mask, i;
+	uint64_t k;
 
 	if (snap->assignment_count == 0 || key.scope_id == NULL)
 		return NULL;
-	return bsearch(&key, snap->assignments, snap->assignment_count,
-	    sizeof(*snap->assignments), assignment_cmp);
+	if (snap->assignment_slot_count == 0)	/* not indexed yet */
+		return bsearch(&key, snap->assignments, snap->assignment_count,
+		    sizeof(*snap->assignments), assignment_cmp);
+	k = pool_key(scope, key.scope_id);
+	mask = snap->assignment_slot_count - 1;
+	for (i = (size_t)k & mask; snap->assignment_slots[i] != 0; i = (i + 1) & mask) {
+		const struct snap_assignment *a =
+		    &snap->assignments[snap->assignment_slots[i] - 1];
+		if (a->key == k && a->scope == scope && strcmp(a->scope_id, key.scope_id) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+/*
+ * What the lookups derive from the sorted arrays: the assignments' hash
+ * index (at most half full, so a probe is short) and each pool's member
+ * links. Proxies may have moved (a delta reallocates them): all relinked.
+ */
+static void
+link_assignments(struct registry_snapshot *snap)
+{
+	size_t i, k, slots = 16, mask;
+
+	while (slots < 2 * snap->assignment_count)
+		slots *= 2;
+	free(snap->assignment_slots);
+	snap->assignment_slots = xcalloc(slots, sizeof(*snap->assignment_slots));
+	snap->assignment_slot_count = slots;
+	mask = slots - 1;
+	for (i = 0; i < snap->assignment_count; i++) {
+		struct snap_assignment *a = &snap->assignments[i];
+
+		a->key = pool_key(a->scope, a->scope_id);
+		for (k = (size_t)a->key & mask; snap->assignment_slots[k] != 0;
+		    k = (k + 1) & mask)
+			;
+		snap->assignment_slots[k] = (uint32_t)(i + 1);
+		free(a->member_proxy);
+		free(a->member_hash);
+		a->member_proxy = xcalloc(a->member_count + 1, sizeof(*a->member_proxy));
+		a->member_hash = xcalloc(a->member_count + 1, sizeof(*a->member_hash));
+		for (k = 0; k < a->member_count; k++) {
+			a->member_proxy[k] = snapshot_find_proxy(snap, a->members[k]);
+			a->member_hash[k] = pool_id_hash(a->members[k]);
+		}
+	}
 }
 
 /* ---- channel rows ---------------------------------------------------------- */
@@ -425,6 +473,8 @@ assignment_free(void *item)
 	for (i = 0; i < a->member_count; i++)
 		free(a->members[i]);
 	free(a->members);
+	free(a->member_proxy);
+	free(a->member_hash);
 }
 
 /* ---- the sorted sections, as a table --------------------------------------- */
@@ -536,6 +586,7 @@ snapshot_index(struct registry_snapshot *snap)
 	for (k = 0; k < NSECTIONS; k++)
 		if ((items = sections[k].items(snap, &count)) != NULL)
 			qsort(items, *count, sections[k].size, sections[k].order);
+	link_assignments(snap);
 }
 
 struct json_object *
@@ -735,6 +786,7 @@ snapshot_apply_delta(struct registry_snapshot *snap, struct json_object *delta,
 	}
 	for (k = 0; k < NSECTIONS; k++)
 		apply_section(&sections[k], snap, &staged[k]);
+	link_assignments(snap);
 	if (routes_json != NULL) {
 		route_tables_free(&snap->routes);
 		snap->routes = routes;
@@ -759,5 +811,6 @@ snapshot_free(struct registry_snapshot *snap)
 		release_items(&sections[k], items, *count);
 	}
 	route_tables_free(&snap->routes);
+	free(snap->assignment_slots);
 	memset(snap, 0, sizeof(*snap));
 }

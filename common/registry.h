@@ -81,6 +81,12 @@ struct snap_assignment {
 	uint16_t	 sticky_window_minutes;
 	char		**members;
 	size_t		 member_count;
+	/* derived by snapshot_index / snapshot_apply_delta, never sent: each
+	 * member's proxy (NULL: not in the registry) and id hash, and the
+	 * pool's key (pool_choice.h), so a call looks nothing up by name */
+	const struct snap_proxy **member_proxy;
+	uint64_t	*member_hash;
+	uint64_t	 key;
 };
 
 struct registry_snapshot {
@@ -89,6 +95,9 @@ struct registry_snapshot {
 	size_t			 proxy_count;
 	struct snap_assignment	*assignments;
 	size_t			 assignment_count;
+	/* derived: assignments by key, open addressing (index + 1; 0 free) */
+	uint32_t		*assignment_slots;
+	size_t			 assignment_slot_count;	/* a power of two */
 	/* what the relay routes to: small tables, sent whole when they change */
 	struct route_tables	 routes;
 };
@@ -112,7 +121,8 @@ void		 snap_assignment_plain_members(struct snap_assignment *a);
  * default strategy and window, no live set. */
 bool		 snap_assignment_is_plain(const struct snap_assignment *a);
 
-/* Sort both arrays so the lookups below work; call after filling. */
+/* Sort both arrays and derive what the lookups below use (the assignments'
+ * hash index, each pool's member links); call after filling or changing. */
 void		 snapshot_index(struct registry_snapshot *snap);
 const struct snap_proxy *snapshot_find_proxy(const struct registry_snapshot *snap,
 		    const char *id);

@@ -63,8 +63,11 @@ pool_member(const struct registry_snapshot *snap, const struct snap_assignment *
 	*any_present = false;
 	*index = -1;
 	for (i = 0; i < n; i++) {
-		found[i] = snapshot_find_proxy(snap, a->members[i]);
-		member[i] = pool_id_hash(a->members[i]);
+		/* linked by snapshot_index: no lookup by name on a call */
+		found[i] = a->member_proxy != NULL ? a->member_proxy[i] :
+		    snapshot_find_proxy(snap, a->members[i]);
+		member[i] = a->member_hash != NULL ? a->member_hash[i] :
+		    pool_id_hash(a->members[i]);
 		usable[i] = found[i] != NULL && found[i]->active &&
 		    !(i < 64 && (req->tried & (UINT64_C(1) << i)));
 		if (found[i] != NULL && !usable[i])
@@ -149,8 +152,8 @@ proxy_resolve(const struct registry_snapshot *snap,
 		}
 		/* a pool of one needs no shared state; a peek claims no slot
 		 * (none yet: cursor 0, nothing recorded = position order) */
-		out->slot = a->member_count > 1 ? pool_board_slot(req->board, s,
-		    ids[s], req->take_member) : NULL;
+		out->slot = a->member_count > 1 ? pool_board_slot_by_key(req->board,
+		    a->key, req->take_member) : NULL;
 		p = pool_member(snap, a, req, out->slot, &present, &out->member_index);
 		if (p == NULL && req->fail_open) {
 			step->verdict = present ? VERDICT_SKIPPED_INACTIVE :

@@ -71,6 +71,7 @@ assign(enum scope scope, const char *scope_id, const char *proxy_id)
 	snap.assignments = xrealloc(snap.assignments,
 	    (snap.assignment_count + 1) * sizeof(*snap.assignments));
 	a = &snap.assignments[snap.assignment_count++];
+	memset(a, 0, sizeof(*a));
 	a->scope = scope;
 	a->scope_id = xstrdup(scope == SCOPE_GLOBAL ? GLOBAL_SCOPE_ID : scope_id);
 	a->proxy_id = xstrdup(proxy_id);
