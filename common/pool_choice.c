@@ -12,14 +12,36 @@
 size_t
 pool_board_size(size_t slot_count)
 {
-	return sizeof(struct pool_board) + slot_count * sizeof(struct pool_slot);
+	return sizeof(struct pool_board) + slot_count * sizeof(struct pool_slot) +
+	    2 * slot_count * POOL_BOARD_ENTRIES_PER_SLOT * sizeof(struct pool_expiring);
+}
+
+void
+pool_board_set_sizes(struct pool_board *b, size_t slot_count)
+{
+	b->slot_count = (uint32_t)slot_count;
+	b->entry_count = (uint32_t)(slot_count * POOL_BOARD_ENTRIES_PER_SLOT);
 }
 
 void
 pool_board_init(struct pool_board *b, size_t slot_count)
 {
 	memset(b, 0, pool_board_size(slot_count));
-	b->slot_count = (uint32_t)slot_count;
+	pool_board_set_sizes(b, slot_count);
+}
+
+/* The sticky table, and the cool-down table right after it. */
+static struct pool_expiring *
+sticky_table(const struct pool_board *b)
+{
+	return (struct pool_expiring *)(void *)&((struct pool_board *)(uintptr_t)b)->
+	    slot[b->slot_count];
+}
+
+static struct pool_expiring *
+cool_table(const struct pool_board *b)
+{
+	return sticky_table(b) + b->entry_count;
 }
 
 uint64_t
@@ -89,38 +111,97 @@ pool_board_slot(struct pool_board *b, enum scope scope, const char *scope_id,
 	return pool_board_slot_by_key(b, pool_key(scope, scope_id), create);
 }
 
-bool
-pool_cooling(const struct pool_slot *slot, uint64_t member, uint64_t now_ms)
+/* ---- the expiring tables ------------------------------------------------ */
+
+/* key's live entry (until after now_ms), or NULL. */
+static struct pool_expiring *
+expiring_find(struct pool_expiring *table, size_t count, uint64_t key, uint64_t now_ms)
 {
 	size_t i;
 
-	if (slot == NULL)
-		return false;
-	for (i = 0; i < POOL_COOL_ENTRIES; i++)
-		if (LOAD(&slot->cool[i].member) == member &&
-		    LOAD(&slot->cool[i].until_ms) > now_ms)
-			return true;
-	return false;
+	if (table == NULL || count == 0 || key == 0)
+		return NULL;
+	for (i = 0; i < count && i < SHARED_PROBE_MAX; i++) {
+		struct pool_expiring *e = &table[(key + i) % count];
+		uint64_t have = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
+
+		if (have == 0)
+			return NULL;	/* keys are never cleared: it is not further */
+		if (have == key)
+			return LOAD(&e->until_ms) > now_ms ? e : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Set key → value until until_ms: its entry if it has one near its home,
+ * else the first free or expired entry there, claimed by a compare-and-swap
+ * on the key. A neighbourhood full of live entries drops it.
+ */
+static void
+expiring_put(struct pool_expiring *table, size_t count, uint64_t key, uint64_t value,
+    uint64_t now_ms, uint64_t until_ms)
+{
+	struct pool_expiring *room = NULL;
+	uint64_t room_key = 0;
+	size_t i;
+
+	if (table == NULL || count == 0 || key == 0)
+		return;
+	for (i = 0; i < count && i < SHARED_PROBE_MAX; i++) {
+		struct pool_expiring *e = &table[(key + i) % count];
+		uint64_t have = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
+
+		if (have == key) {
+			room = e;
+			room_key = key;
+			break;
+		}
+		if (room == NULL && (have == 0 || LOAD(&e->until_ms) <= now_ms)) {
+			room = e;
+			room_key = have;
+		}
+		if (have == 0)
+			break;
+	}
+	if (room == NULL)
+		return;
+	if (room_key != key && !__atomic_compare_exchange_n(&room->key, &room_key, key,
+	    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) && room_key != key)
+		return;		/* another writer took it first */
+	STORE(&room->value, value);
+	STORE(&room->until_ms, until_ms);
+}
+
+bool
+pool_cooling(const struct pool_board *board, uint64_t member, uint64_t now_ms)
+{
+	return board != NULL && expiring_find(cool_table(board), board->entry_count,
+	    member, now_ms) != NULL;
 }
 
 void
-pool_cool_down(struct pool_slot *slot, uint64_t member, uint64_t until_ms)
+pool_cool_down(struct pool_board *board, uint64_t member, uint64_t now_ms,
+    uint64_t until_ms)
 {
-	size_t i, pick = 0;
-
-	if (slot == NULL)
-		return;
-	for (i = 0; i < POOL_COOL_ENTRIES; i++) {
-		if (LOAD(&slot->cool[i].member) == member) {
-			pick = i;
-			break;
-		}
-		if (LOAD(&slot->cool[i].until_ms) < LOAD(&slot->cool[pick].until_ms))
-			pick = i;
-	}
-	STORE(&slot->cool[pick].member, member);
-	STORE(&slot->cool[pick].until_ms, until_ms);
+	if (board != NULL)
+		expiring_put(cool_table(board), board->entry_count, member, 0, now_ms,
+		    until_ms);
 }
+
+/* A (pool, connection) pair's sticky key (never 0). */
+static uint64_t
+sticky_key(uint64_t pool, uint64_t connection)
+{
+	uint64_t h = pool ^ (connection + 0x9e3779b97f4a7c15ULL + (pool << 6) + (pool >> 2));
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h != 0 ? h : 1;
+}
+
+/* ---- the strategies --------------------------------------------------------- */
 
 /* The first member at or after start (cyclically) that is a candidate. */
 static long
@@ -147,10 +228,21 @@ index_of(const struct pool_choice *in, const bool *candidate, uint64_t member)
 	return -1;
 }
 
+/* What a strategy decides from. */
+struct choice_state {
+	struct pool_board	*board;		/* may be NULL */
+	struct pool_slot	*slot;		/* may be NULL */
+	const struct pool_choice *in;
+	const bool		*candidate;
+};
+
 /* The cursor's member: the cursor moves by one when a call takes it. */
 static long
-by_cursor(struct pool_slot *slot, const struct pool_choice *in, const bool *candidate)
+by_cursor(const struct choice_state *st)
 {
+	struct pool_slot *slot = st->slot;
+	const struct pool_choice *in = st->in;
+	const bool *candidate = st->candidate;
 	uint64_t c;
 
 	if (slot == NULL)
@@ -160,74 +252,55 @@ by_cursor(struct pool_slot *slot, const struct pool_choice *in, const bool *cand
 	return first_from(candidate, in->count, (size_t)(c % in->count));
 }
 
-static void
-record_sticky(struct pool_slot *slot, const struct pool_choice *in, uint64_t member)
-{
-	size_t i, pick = 0;
-
-	for (i = 0; i < POOL_STICKY_ENTRIES; i++) {
-		if (LOAD(&slot->sticky[i].connection) == in->connection) {
-			pick = i;
-			break;
-		}
-		if (LOAD(&slot->sticky[i].until_ms) < LOAD(&slot->sticky[pick].until_ms))
-			pick = i;
-	}
-	STORE(&slot->sticky[pick].connection, in->connection);
-	STORE(&slot->sticky[pick].member, member);
-	STORE(&slot->sticky[pick].until_ms, in->now_ms +
-	    (uint64_t)in->sticky_window_minutes * 60000u);
-}
-
 static long
-by_sticky(struct pool_slot *slot, const struct pool_choice *in, const bool *candidate)
+by_sticky(const struct choice_state *st)
 {
+	const struct pool_choice *in = st->in;
+	struct pool_expiring *e;
+	uint64_t key;
 	long k;
-	size_t i;
 
-	if (slot == NULL || in->connection == 0)
-		return by_cursor(slot, in, candidate);
-	for (i = 0; i < POOL_STICKY_ENTRIES; i++) {
-		if (LOAD(&slot->sticky[i].connection) != in->connection ||
-		    LOAD(&slot->sticky[i].until_ms) <= in->now_ms)
-			continue;
-		k = index_of(in, candidate, LOAD(&slot->sticky[i].member));
-		if (k >= 0)
-			return k;
-		break;	/* its member is unusable now: choose again */
-	}
-	k = by_cursor(slot, in, candidate);
+	if (st->board == NULL || in->connection == 0)
+		return by_cursor(st);
+	key = sticky_key(in->pool, in->connection);
+	e = expiring_find(sticky_table(st->board), st->board->entry_count, key, in->now_ms);
+	if (e != NULL && (k = index_of(in, st->candidate, LOAD(&e->value))) >= 0)
+		return k;
+	/* none yet, expired, or its member is unusable now: choose again */
+	k = by_cursor(st);
 	if (k >= 0 && in->take)
-		record_sticky(slot, in, in->member[k]);
+		expiring_put(sticky_table(st->board), st->board->entry_count, key,
+		    in->member[k], in->now_ms, in->now_ms +
+		    (uint64_t)in->sticky_window_minutes * 60000u);
 	return k;
 }
 
 static long
-by_random(struct pool_slot *slot, const struct pool_choice *in, const bool *candidate)
+by_random(const struct choice_state *st)
 {
-	(void)slot;
 	/* a peek cannot know the draw: it names the first usable member */
-	return first_from(candidate, in->count, in->take ?
-	    (size_t)(in->random % in->count) : 0);
+	return first_from(st->candidate, st->in->count, st->in->take ?
+	    (size_t)(st->in->random % st->in->count) : 0);
 }
 
 /* quality (members arrive best first) and anything unknown */
 static long
-by_position(struct pool_slot *slot, const struct pool_choice *in, const bool *candidate)
+by_position(const struct choice_state *st)
 {
-	(void)slot;
-	return first_from(candidate, in->count, 0);
+	return first_from(st->candidate, st->in->count, 0);
 }
 
 /* The first unmeasured member, else the lowest average (earliest on a tie). */
 static long
-by_latency(struct pool_slot *slot, const struct pool_choice *in, const bool *candidate)
+by_latency(const struct choice_state *st)
 {
+	const struct pool_choice *in = st->in;
+	const bool *candidate = st->candidate;
 	long best = -1;
 	size_t i;
 
 	if (in->latency_us == NULL)
-		return by_position(slot, in, candidate);
+		return by_position(st);
 	for (i = 0; i < in->count; i++) {
 		if (!candidate[i])
 			continue;
@@ -239,8 +312,7 @@ by_latency(struct pool_slot *slot, const struct pool_choice *in, const bool *can
 	return best;
 }
 
-static long (*const choosers[POOL_STRATEGY_COUNT])(struct pool_slot *,
-    const struct pool_choice *, const bool *) = {
+static long (*const choosers[POOL_STRATEGY_COUNT])(const struct choice_state *) = {
 	[POOL_ROUND_ROBIN] = by_cursor,
 	[POOL_RANDOM] = by_random,
 	[POOL_STICKY] = by_sticky,
@@ -249,18 +321,21 @@ static long (*const choosers[POOL_STRATEGY_COUNT])(struct pool_slot *,
 };
 
 long
-pool_choose(struct pool_slot *slot, const struct pool_choice *in)
+pool_choose(struct pool_board *board, struct pool_slot *slot, const struct pool_choice *in)
 {
 	bool candidate[POOL_CHOICE_MAX];
 	size_t i, n = in->count < POOL_CHOICE_MAX ? in->count : POOL_CHOICE_MAX;
 	bool any_fresh = false, any = false;
 	struct pool_choice bounded = *in;
+	struct choice_state st = {
+		.board = board, .slot = slot, .in = &bounded, .candidate = candidate,
+	};
 
 	if (n == 0)
 		return -1;
 	bounded.count = n;
 	for (i = 0; i < n; i++) {
-		candidate[i] = in->usable[i] && !pool_cooling(slot, in->member[i], in->now_ms);
+		candidate[i] = in->usable[i] && !pool_cooling(board, in->member[i], in->now_ms);
 		any_fresh |= candidate[i];
 		any |= in->usable[i];
 	}
@@ -270,7 +345,7 @@ pool_choose(struct pool_slot *slot, const struct pool_choice *in)
 		for (i = 0; i < n; i++)
 			candidate[i] = in->usable[i];
 	return (in->strategy < POOL_STRATEGY_COUNT ? choosers[in->strategy] :
-	    by_position)(slot, &bounded, candidate);
+	    by_position)(&st);
 }
 
 /* ---- the latency board ------------------------------------------------------ */

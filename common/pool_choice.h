@@ -3,17 +3,24 @@
  * API.md "Pools"): the strategies as one pure decision over a pool's shared
  * state, and that state's table.
  *
- * The pool board is one table the master maps shared (MAP_SHARED) before it
+ * The pool board is what the master maps shared (MAP_SHARED) before it
  * forks the workers, like the accept board, so a pool behaves as one pool
- * whichever worker takes a call. It is a fixed-size open-addressing table of
- * slots keyed by a 64-bit hash of (scope, scope id); a slot is claimed with a
- * compare-and-swap on its key and never freed (a pool removed leaves an idle
- * slot; a table full of keys answers NULL and the pool falls back to
- * position order). A slot holds the round-robin cursor (atomic increments),
- * the sticky choices (connection id hash → member id hash, until a time) and
- * the failure cool-downs (member id hash → until). Sticky and cool-down
- * entries are small rings written with relaxed atomics per field: two
- * workers writing at once may lose one entry, never corrupt the table.
+ * whichever worker takes a call. It holds three open-addressing tables,
+ * every probe bounded by SHARED_PROBE_MAX:
+ *   slots      one per pool, keyed by a 64-bit hash of (scope, scope id),
+ *              claimed with a compare-and-swap on the key and never freed:
+ *              the round-robin cursor (atomic increments). A board whose
+ *              slots are spent (POOL_BOARD_SLOTS pools assigned since the
+ *              start) answers NULL: such a pool chooses without a cursor
+ *              (first usable member) but keeps its sticky choices,
+ *              cool-downs and failover;
+ *   sticky     (pool, connection) → member, until the window ends;
+ *   cool-down  member (a proxy id hash, for every pool it is in) → until.
+ * The last two hold entries that expire: an expired entry's place is taken
+ * by the next key that needs one, so they never fill up for good (a
+ * neighbourhood of SHARED_PROBE_MAX live entries drops a new one). Fields
+ * are written with relaxed atomics: two workers writing at once may lose
+ * one entry, never corrupt the table.
  *
  * pool_choose decides from the members' usability (the caller's: present,
  * active, not already tried in this call), the slot and the time:
@@ -56,31 +63,26 @@
 #include "registry.h"
 
 #define POOL_BOARD_SLOTS	16384	/* ≥ 10 000 pools at a load under 2/3 */
-#define POOL_STICKY_ENTRIES	16	/* per pool; the oldest goes first */
-#define POOL_COOL_ENTRIES	8	/* per pool */
-#define POOL_CHOICE_MAX		256	/* members considered, in position order */
-
-struct pool_sticky_entry {
-	uint64_t	 connection;	/* hash of the connection id; 0 = free */
-	uint64_t	 member;	/* hash of the member's proxy id */
-	uint64_t	 until_ms;	/* monotonic */
-};
-
-struct pool_cool_entry {
-	uint64_t	 member;
-	uint64_t	 until_ms;
-};
+#define POOL_BOARD_ENTRIES_PER_SLOT 4	/* sticky and cool-down entries each */
+#define POOL_CHOICE_MAX		1024	/* members considered, in position order */
 
 struct pool_slot {
 	uint64_t		 key;		/* pool_key(); 0 = free */
 	uint64_t		 cursor;	/* round-robin: calls taken so far */
 	uint64_t		 saved_cursor;	/* the master's: last value persisted */
-	struct pool_sticky_entry sticky[POOL_STICKY_ENTRIES];
-	struct pool_cool_entry	 cool[POOL_COOL_ENTRIES];
+};
+
+/* A sticky choice or a cool-down: key → value until a time. */
+struct pool_expiring {
+	uint64_t	 key;		/* 0 = free */
+	uint64_t	 value;		/* sticky: the member's id hash */
+	uint64_t	 until_ms;	/* monotonic; at or before now: expired */
 };
 
 struct pool_board {
 	uint32_t		 slot_count;
+	uint32_t		 entry_count;	/* of the sticky and cool-down tables */
+	/* slot_count slots, then the sticky table, then the cool-down table */
 	struct pool_slot	 slot[];
 };
 
@@ -94,10 +96,12 @@ struct pool_board {
 #define SHARED_PROBE_MAX	64
 long		 shared_slot_index(void *slots, size_t stride, size_t count,
 		    uint64_t key, bool create);
-/* Bytes to map for a board of slot_count slots. */
+/* Bytes to map for a board of slot_count slots (and its tables). */
 size_t		 pool_board_size(size_t slot_count);
-/* Prepare zeroed memory of pool_board_size(slot_count) bytes. */
+/* Prepare memory of pool_board_size(slot_count) bytes: zeroed, sized. */
 void		 pool_board_init(struct pool_board *b, size_t slot_count);
+/* Size zeroed memory (a fresh anonymous map) without touching its pages. */
+void		 pool_board_set_sizes(struct pool_board *b, size_t slot_count);
 /* FNV-1a of s (never 0); ids and connection ids are keyed by it. */
 uint64_t	 pool_id_hash(const char *s);
 /* The key of a scope's pool (never 0). */
@@ -131,6 +135,7 @@ struct latency_board {
 
 struct pool_choice {
 	enum pool_strategy strategy;
+	uint64_t	 pool;		/* its key (sticky choices are per pool) */
 	unsigned	 sticky_window_minutes;
 	size_t		 count;		/* members, at most POOL_CHOICE_MAX */
 	const uint64_t	*member;	/* pool_id_hash of each member's proxy id */
@@ -142,16 +147,16 @@ struct pool_choice {
 	bool		 take;		/* a call takes it: move the cursor, record */
 };
 
-/* The chosen member's index, or -1 when none is usable. slot may be NULL
- * (no shared state): the first usable member. */
-long		 pool_choose(struct pool_slot *slot, const struct pool_choice *in);
-/* Whether member is cooling down at now_ms. */
-bool		 pool_cooling(const struct pool_slot *slot, uint64_t member,
+/* The chosen member's index, or -1 when none is usable. board and slot
+ * may be NULL (no shared state, no cursor). */
+long		 pool_choose(struct pool_board *board, struct pool_slot *slot,
+		    const struct pool_choice *in);
+/* Whether member (a proxy id hash) is cooling down at now_ms. */
+bool		 pool_cooling(const struct pool_board *board, uint64_t member,
 		    uint64_t now_ms);
-/* Pass member over until until_ms (replaces its entry, else an expired or
- * the soonest-ending one). */
-void		 pool_cool_down(struct pool_slot *slot, uint64_t member,
-		    uint64_t until_ms);
+/* Pass member over, in every pool, until until_ms. */
+void		 pool_cool_down(struct pool_board *board, uint64_t member,
+		    uint64_t now_ms, uint64_t until_ms);
 
 size_t		 latency_board_size(size_t slot_count);
 void		 latency_board_init(struct latency_board *b, size_t slot_count);

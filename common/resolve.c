@@ -19,6 +19,7 @@ static const char *const verdict_names[] = {
 	[VERDICT_SKIPPED_MISSING] = "skipped: proxy missing",
 	[VERDICT_REFUSED_INACTIVE] = "refused: proxy inactive",
 	[VERDICT_REFUSED_MISSING] = "refused: proxy missing",
+	[VERDICT_REFUSED_TRIED] = "refused: every usable member failed",
 	[VERDICT_NOT_CONSULTED] = "not consulted",
 	[VERDICT_DELEGATED] = "delegated to CLIProxyAPI",
 };
@@ -29,15 +30,30 @@ resolve_verdict_name(enum resolve_verdict v)
 	return verdict_names[v];
 }
 
+static bool
+was_tried(const struct resolve_request *req, const struct snap_assignment *a,
+    uint64_t member)
+{
+	size_t i;
+
+	if (req->tried_count == 0 || req->tried_pool != a->key)
+		return false;
+	for (i = 0; i < req->tried_count; i++)
+		if (req->tried[i] == member)
+			return true;
+	return false;
+}
+
 /*
  * The member a call takes (pool_choose over the members usable for it);
  * NULL when none is usable (*any_present: some member exists but is
- * inactive or was tried). *index: the member's position.
+ * inactive or was tried; *any_tried: one was tried). *index: the member's
+ * position.
  */
 static const struct snap_proxy *
 pool_member(const struct registry_snapshot *snap, const struct snap_assignment *a,
     const struct resolve_request *req, struct pool_slot *slot, bool *any_present,
-    long *index)
+    bool *any_tried, long *index)
 {
 	uint64_t member[POOL_CHOICE_MAX];
 	bool usable[POOL_CHOICE_MAX];
@@ -48,6 +64,7 @@ pool_member(const struct registry_snapshot *snap, const struct snap_assignment *
 	    POOL_CHOICE_MAX;
 	struct pool_choice in = {
 		.strategy = a->strategy,
+		.pool = a->key,
 		.sticky_window_minutes = a->sticky_window_minutes,
 		.count = n,
 		.member = member,
@@ -60,7 +77,7 @@ pool_member(const struct registry_snapshot *snap, const struct snap_assignment *
 		.take = req->take_member,
 	};
 
-	*any_present = false;
+	*any_present = *any_tried = false;
 	*index = -1;
 	for (i = 0; i < n; i++) {
 		/* linked by snapshot_index: no lookup by name on a call */
@@ -68,8 +85,11 @@ pool_member(const struct registry_snapshot *snap, const struct snap_assignment *
 		    snapshot_find_proxy(snap, a->members[i]);
 		member[i] = a->member_hash != NULL ? a->member_hash[i] :
 		    pool_id_hash(a->members[i]);
-		usable[i] = found[i] != NULL && found[i]->active &&
-		    !(i < 64 && (req->tried & (UINT64_C(1) << i)));
+		usable[i] = found[i] != NULL && found[i]->active;
+		if (usable[i] && was_tried(req, a, member[i])) {
+			usable[i] = false;
+			*any_tried = true;
+		}
 		if (found[i] != NULL && !usable[i])
 			*any_present = true;
 		if (by_latency)
@@ -77,7 +97,7 @@ pool_member(const struct registry_snapshot *snap, const struct snap_assignment *
 	}
 	/* slot NULL (a pool of one, a peek before any call, no board): the
 	 * strategy chooses without shared state */
-	*index = pool_choose(slot, &in);
+	*index = pool_choose(req->board, slot, &in);
 	return *index >= 0 ? found[*index] : NULL;
 }
 
@@ -116,7 +136,7 @@ proxy_resolve(const struct registry_snapshot *snap,
 		struct resolve_step *step = &out->explain[s];
 		const struct snap_assignment *a;
 		const struct snap_proxy *p;
-		bool present;
+		bool present, tried;
 
 		step->scope = s;
 		step->scope_id = s == SCOPE_GLOBAL ? NULL :
@@ -154,8 +174,9 @@ proxy_resolve(const struct registry_snapshot *snap,
 		 * (none yet: cursor 0, nothing recorded = position order) */
 		out->slot = a->member_count > 1 ? pool_board_slot_by_key(req->board,
 		    a->key, req->take_member) : NULL;
-		p = pool_member(snap, a, req, out->slot, &present, &out->member_index);
-		if (p == NULL && req->fail_open) {
+		p = pool_member(snap, a, req, out->slot, &present, &tried,
+		    &out->member_index);
+		if (p == NULL && req->fail_open && !tried) {
 			step->verdict = present ? VERDICT_SKIPPED_INACTIVE :
 			    VERDICT_SKIPPED_MISSING;
 			continue;
@@ -163,8 +184,8 @@ proxy_resolve(const struct registry_snapshot *snap,
 		out->pool = a;
 		if (p == NULL) {
 			/* fail closed: this scope decided, and it cannot be honoured */
-			step->verdict = present ? VERDICT_REFUSED_INACTIVE :
-			    VERDICT_REFUSED_MISSING;
+			step->verdict = tried ? VERDICT_REFUSED_TRIED : present ?
+			    VERDICT_REFUSED_INACTIVE : VERDICT_REFUSED_MISSING;
 			decided = true;
 			out->outcome = RESOLVE_REFUSED;
 			out->level_is_direct = false;
@@ -261,7 +282,7 @@ resolve_result_to_json(const struct resolve_result *r)
 		json_object_object_add(root, "message", json_object_new_string(
 		    "assigned proxy is inactive/unavailable; refusing to egress on a direct connection"));
 	}
-	if (r->pool != NULL && !snap_assignment_is_plain(r->pool)) {
+	if (r->pool != NULL) {	/* a plain assignment is a pool of one */
 		struct json_object *pool = json_object_new_object();
 		struct json_object *members = json_object_new_array();
 		json_object_object_add(pool, "strategy",

@@ -48,7 +48,13 @@ struct resolve_request {
 	 * member in position order */
 	struct pool_board *board;
 	bool		 take_member;	/* a call takes it: the cursor moves */
-	uint64_t	 tried;		/* member indexes < 64 already tried */
+	/* the members this call already tried (their id hashes) in the pool
+	 * whose key is tried_pool: passed over; a pool left with no other
+	 * usable member refuses, fail_open or not (never direct after a
+	 * member failed) */
+	uint64_t	 tried_pool;
+	const uint64_t	*tried;
+	size_t		 tried_count;
 	uint64_t	 now_ms;	/* monotonic */
 	uint64_t	 random;
 	/* strategy latency: the measurements, read at unix time now_s */
@@ -65,6 +71,7 @@ enum resolve_verdict {
 	VERDICT_SKIPPED_MISSING,	/* fail-open only */
 	VERDICT_REFUSED_INACTIVE,	/* fail-closed: the decision is a refusal */
 	VERDICT_REFUSED_MISSING,
+	VERDICT_REFUSED_TRIED,		/* every usable member failed this call */
 	VERDICT_NOT_CONSULTED,	/* a higher level already decided */
 	VERDICT_DELEGATED,	/* the call goes to a loopback CLIProxyAPI */
 };
@@ -117,9 +124,9 @@ const char *resolve_level_name(const struct resolve_result *r);
 /*
  * The API shape: {"proxy":{type,host,port,username,password}|null,"proxyId",
  * "level","levelId","source":"registry","refused",["code","message"],"explain":[…]}
- * and, when the deciding assignment is more than a plain one, "pool":
+ * and, when an assignment (a pool, maybe of one) decided, "pool":
  * {"strategy","stickyWindowMinutes","members":[id…]}, with "strategy" also
- * at the top; proxyId is then the member the next call would take.
+ * at the top; proxyId is the member the next call would take.
  * Credentials are redacted ("***"/"").
  */
 struct json_object *resolve_result_to_json(const struct resolve_result *r);

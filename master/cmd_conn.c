@@ -246,6 +246,8 @@ conn_test(struct master *m, struct json_object *args, struct reply *r)
 	req.connection_id = conn->id;
 	req.provider_id = conn->provider;
 	req.fail_open = m->cfg.proxy_fail_open;
+	/* a pool's member the next call would take (cooling ones passed over) */
+	resolve_request_choose(&req, m->pool_board, m->latency_board, false);
 	proxy_resolve(&m->snap, &req, &res);
 	if (res.outcome == RESOLVE_REFUSED) {
 		struct json_object *o = json_object_new_object();

@@ -288,6 +288,8 @@ global_egress(struct master *m, struct json_object *job, char *error, size_t err
 
 	memset(&req, 0, sizeof(req));
 	req.fail_open = m->cfg.proxy_fail_open;
+	/* a page is a call: a global pool's member is taken */
+	resolve_request_choose(&req, m->pool_board, m->latency_board, true);
 	proxy_resolve(&m->snap, &req, &res);
 	if (res.outcome == RESOLVE_REFUSED) {
 		snprintf(error, errlen, "PROXY_ASSIGNED_UNAVAILABLE: the global proxy is "

@@ -61,16 +61,17 @@ outcome_blames_proxy(const struct proxy_log_row *row)
 	return false;
 }
 
-/* Whether proxy_id is a member of a pool whose order is its members' quality. */
+/*
+ * Whether proxy_id is a member of a pool: its score may order a quality
+ * pool, or take it out of a live set's minQuality filter.
+ */
 static bool
-orders_a_quality_pool(const struct registry_snapshot *snap, const char *proxy_id)
+in_a_pool(const struct registry_snapshot *snap, const char *proxy_id)
 {
 	size_t i, k;
 
 	for (i = 0; i < snap->assignment_count; i++) {
 		const struct snap_assignment *a = &snap->assignments[i];
-		if (a->strategy != POOL_QUALITY)
-			continue;
 		for (k = 0; k < a->member_count; k++)
 			if (strcmp(a->members[k], proxy_id) == 0)
 				return true;
@@ -80,8 +81,8 @@ orders_a_quality_pool(const struct registry_snapshot *snap, const char *proxy_id
 
 /*
  * Lower the scores of the 1proxy rows these failures blame; true when the
- * snapshot must be rebuilt: a row left rotation, or its new score reorders
- * a quality pool.
+ * snapshot must be rebuilt: a row left rotation, or its new score may
+ * reorder a quality pool or drop it from a live set.
  */
 static bool
 degrade_blamed(struct master *m, const struct proxy_log_row *rows, size_t n)
@@ -96,7 +97,7 @@ degrade_blamed(struct master *m, const struct proxy_log_row *rows, size_t n)
 			continue;
 		degraded = oneproxy_degrade(m, rows[i].proxy_id, rows[i].calls);
 		if (degraded == ONEPROXY_DEGRADED_OUT || (degraded == ONEPROXY_DEGRADED_SCORE &&
-		    !rebuild && orders_a_quality_pool(&m->snap, rows[i].proxy_id)))
+		    !rebuild && in_a_pool(&m->snap, rows[i].proxy_id)))
 			rebuild = true;
 	}
 	return rebuild;
@@ -160,8 +161,8 @@ flush_outcomes(evutil_socket_t fd, short what, void *arg)
 		log_warnx("proxy_logs: database busy; %zu outcomes kept for later", n);
 		return;
 	}
-	/* a degraded 1proxy row is now inactive (workers stop dialling it) or
-	 * further down its quality pools */
+	/* a degraded 1proxy row is now inactive (workers stop dialling it),
+	 * further down its quality pools, or out of a live set's filter */
 	if (degrade_blamed(m, rows, kept) && master_rebuild_snapshot(m) == 0)
 		master_push_snapshot(m);
 	free(rows);

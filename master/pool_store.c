@@ -400,7 +400,7 @@ pool_board_start(struct master *m)
 	    "pool board (pools choose in position order)");
 	if (m->pool_board == NULL)
 		return -1;
-	m->pool_board->slot_count = POOL_BOARD_SLOTS;
+	pool_board_set_sizes(m->pool_board, POOL_BOARD_SLOTS);
 	for (i = 0; i < m->snap.assignment_count; i++) {
 		const struct snap_assignment *a = &m->snap.assignments[i];
 		struct pool_slot *slot;

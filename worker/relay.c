@@ -19,13 +19,11 @@
  * any egress (account level first); only a loopback CLIPROXYAPI_URL makes it
  * local: direct, labelled "delegated", whatever is assigned.
  *
- * Pools (issue 11): the resolution picks the member of the deciding pool
- * by its strategy (common/pool_choice.c, state shared by all workers). A
- * member that fails before any byte of the request could reach the provider
- * (an egress stage) cools down for pool_cooldown_ms and the next member
- * carries the same call, up to pool_attempts_max members, before the usual
- * failover to another connection; all failed: refused naming each member
- * and its stage, never direct. X-OmniRoute-Proxy-Attempts counts them.
+ * Pools (issue 11): the exchange picks the member of the deciding pool and
+ * fails over to the next member itself (worker/upstream.c) before the
+ * relay's failover to another connection sees a result; an exhausted pool
+ * is refused naming each member and its stage, never direct.
+ * X-OmniRoute-Proxy-Attempts counts the members the exchange tried.
  *
  * Each attempt is one exchange of worker/upstream.c (this file is its user,
  * as nginx's proxy module is of its upstream module): the relay chooses the
@@ -50,7 +48,6 @@
 #include "json_scan.h"
 #include "log.h"
 #include "multipart.h"
-#include "pool_choice.h"
 #include "resolve.h"
 #include "textbuf.h"
 #include "upstream.h"
@@ -98,11 +95,6 @@ struct relay {
 	struct relay_candidate	*cur;
 	struct upstream		 up;		/* the current attempt's exchange */
 	bool			 until_close;	/* the body ends when upstream closes */
-	/* the current candidate's pool (issue 11): members tried (by index),
-	 * how many, and each failure as "id (stage)" for a refusal */
-	uint64_t		 pool_tried;
-	int			 pool_attempts;
-	char			 pool_failures[440];
 	int			 err_status;	/* the last failed attempt, for the */
 	char			 err_code[40];	/* answer when no candidate is left */
 	char			 err_message[600];
@@ -187,7 +179,7 @@ add_relay_markers(struct relay *r, struct textbuf *t)
 	textbuf_add_str(t, r->up.proxy_id[0] ? r->up.proxy_id : "none");
 	if (r->up.pool_size > 0) {
 		textbuf_add_str(t, "\r\nX-OmniRoute-Proxy-Attempts: ");
-		textbuf_add_uint(t, (uint64_t)r->pool_attempts);
+		textbuf_add_uint(t, (uint64_t)r->up.pool_attempts);
 	}
 	textbuf_add(t, "\r\n", 2);
 }
@@ -272,6 +264,8 @@ send_response_head(struct relay *r)
 	const struct http_response_head *h = &r->up.resp;
 	size_t i;
 
+	/* the member that carried it, after any failover inside the pool */
+	str_copy(r->c->acc.proxy_id, sizeof(r->c->acc.proxy_id), r->up.proxy_id);
 	textbuf_reset(t);
 	textbuf_add_str(t, "HTTP/1.1 ");
 	textbuf_add_uint(t, (uint64_t)h->status);
@@ -358,73 +352,6 @@ on_upstream_head(struct upstream *u)
 
 static void next_attempt(struct relay *r);
 
-/* Record the failed member as "id (stage)" for a refusal naming them all. */
-static void
-note_pool_failure(struct relay *r, const struct upstream *u)
-{
-	size_t len = strlen(r->pool_failures);
-	int n;
-
-	if (len + 4 >= sizeof(r->pool_failures))
-		return;
-	n = snprintf(r->pool_failures + len, sizeof(r->pool_failures) - len, "%s%s (%s)",
-	    len > 0 ? ", " : "", u->proxy_id, upstream_stage_name(u->result.stage));
-	if (n < 0 || (size_t)n >= sizeof(r->pool_failures) - len)
-		r->pool_failures[len] = '\0';	/* no room: the list stops here */
-}
-
-enum pool_failover {
-	POOL_NOT_POOLED,	/* not a pool member's early failure: the usual rules */
-	POOL_NEXT_MEMBER,	/* the next member carries the call */
-	POOL_EXHAUSTED,		/* no member could: the refusal is noted */
-};
-
-/*
- * A pool member failed before any byte of the request reached the provider
- * (upstream_failed_before_request): it cools down for pool_cooldown_ms (for
- * every worker), and the next member the strategy gives carries the call,
- * up to pool_attempts_max members. Never after the request was written,
- * never direct.
- */
-static enum pool_failover
-pool_fail_over(struct relay *r)
-{
-	struct upstream *u = &r->up;
-	const struct config *cfg = r->w->cfg;
-	struct upstream_result failed;
-	char level[sizeof(u->level)];
-
-	if (u->pool_slot == NULL || u->pool_member < 0 ||
-	    !upstream_failed_before_request(&u->result))
-		return POOL_NOT_POOLED;
-	pool_cool_down(u->pool_slot, pool_id_hash(u->proxy_id),
-	    monotonic_ms() + (uint64_t)(cfg->pool_cooldown_ms > 0 ? cfg->pool_cooldown_ms : 0));
-	if (u->pool_member < 64)
-		r->pool_tried |= UINT64_C(1) << u->pool_member;
-	note_pool_failure(r, u);
-	failed = u->result;
-	str_copy(level, sizeof(level), u->level);
-	if (r->pool_attempts < cfg->pool_attempts_max) {
-		r->pool_attempts++;
-		u->pool_tried = r->pool_tried;
-		if (upstream_start(u) == 0) {
-			str_copy(r->c->acc.proxy_id, sizeof(r->c->acc.proxy_id), u->proxy_id);
-			return POOL_NEXT_MEMBER;
-		}
-		if (!(u->result.error == UPSTREAM_ERR_REFUSED &&
-		    u->result.stage == UPSTREAM_STAGE_RESOLVE)) {
-			note_failure(r, &u->result);	/* SOCKS5 off, say */
-			return POOL_EXHAUSTED;
-		}
-		/* refused: no member left untried */
-	}
-	note_failure(r, &failed);
-	snprintf(r->err_message, sizeof(r->err_message), "PROXY_POOL_UNAVAILABLE: no "
-	    "member of the %s pool could carry the call, refusing to egress "
-	    "directly: %s", level, r->pool_failures);
-	return POOL_EXHAUSTED;
-}
-
 static void
 on_upstream_done(struct upstream *u)
 {
@@ -434,15 +361,6 @@ on_upstream_done(struct upstream *u)
 		/* the client has the head: the body is whole, or it sees the cut */
 		relay_done(r, u->result.error == UPSTREAM_OK);
 		return;
-	}
-	switch (pool_fail_over(r)) {
-	case POOL_NEXT_MEMBER:
-		return;
-	case POOL_EXHAUSTED:
-		next_attempt(r);	/* another connection, if any */
-		return;
-	case POOL_NOT_POOLED:
-		break;
 	}
 	/* nothing reached the client, and every such failure is worth another
 	 * candidate (upstream_worth_failing_over): the next, if any is left */
@@ -576,9 +494,6 @@ next_attempt(struct relay *r)
 		/* the hop to CLIProxyAPI is an egress unless it stays on this machine */
 		u->delegated = r->cur->cliproxyapi &&
 		    cliproxyapi_is_local(r->w->cfg->cliproxyapi_url);
-		r->pool_tried = u->pool_tried = 0;
-		r->pool_attempts = 1;
-		r->pool_failures[0] = '\0';
 		/* a refusing assignment, SOCKS5 off or a bad URL: the next one */
 		started = upstream_start(u) == 0;
 		str_copy(r->c->acc.proxy_level, sizeof(r->c->acc.proxy_level), u->level);

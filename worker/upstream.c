@@ -109,6 +109,8 @@ refuse(struct upstream *u, enum upstream_error error, enum upstream_stage stage,
 	return -1;
 }
 
+static bool fail_over_in_pool(struct upstream *u);
+
 static void fail(struct upstream *u, enum upstream_error error, enum upstream_stage stage,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -122,6 +124,8 @@ fail(struct upstream *u, enum upstream_error error, enum upstream_stage stage,
 	va_start(ap, fmt);
 	end_with(u, error, stage, fmt, ap);
 	va_end(ap);
+	if (fail_over_in_pool(u))
+		return;		/* the next member carries the call */
 	u->ops->done(u);	/* u may be started again, or gone */
 }
 
@@ -449,6 +453,81 @@ on_egress_done(struct bufferevent *bev, enum egress_stage stage, enum egress_err
 
 /* ---- the start --------------------------------------------------------------- */
 
+/* ---- pools: the members a start of the exchange tried ------------------- */
+
+/* The failed member as "id (why)", for a refusal naming them all. */
+static void
+mark_member_tried(struct upstream *u, const char *why)
+{
+	size_t len = strlen(u->pool_failures);
+	int n;
+
+	if (u->pool_tried_count < UPSTREAM_POOL_TRIED_MAX)
+		u->pool_tried[u->pool_tried_count++] = pool_id_hash(u->proxy_id);
+	if (len + 4 >= sizeof(u->pool_failures))
+		return;
+	n = snprintf(u->pool_failures + len, sizeof(u->pool_failures) - len, "%s%s (%s)",
+	    len > 0 ? ", " : "", u->proxy_id, why);
+	if (n < 0 || (size_t)n >= sizeof(u->pool_failures) - len)
+		u->pool_failures[len] = '\0';	/* no room: the list stops here */
+}
+
+/* What to resolve for this call: take (a call takes the member) or peek. */
+static void
+resolution_request(struct upstream *u, struct resolve_request *req, bool take)
+{
+	memset(req, 0, sizeof(*req));
+	req->connection_id = u->connection != NULL && *u->connection != '\0' ?
+	    u->connection : NULL;
+	req->provider_id = u->provider;
+	req->combo_id = u->combo;
+	req->fail_open = u->w->cfg->proxy_fail_open;
+	req->delegated = u->delegated;
+	resolve_request_choose(req, u->w->pool_board, u->w->latency_board, take);
+	req->tried_pool = u->pool_key;
+	req->tried = u->pool_tried;
+	req->tried_count = u->pool_tried_count;
+}
+
+static int start_attempt(struct upstream *u);
+
+/*
+ * The member failed before the request left (upstream_failed_before_request),
+ * its outcome reported: it cools down for every worker, and the next member
+ * the strategy gives carries the call (true) — unless pool_attempts_max
+ * members were tried or none is left, when the last failure stands under
+ * a message naming each member and its stage (false).
+ */
+static bool
+fail_over_in_pool(struct upstream *u)
+{
+	const struct config *cfg = u->w->cfg;
+	struct resolve_request req;
+	struct resolve_result peek;
+	uint64_t now = monotonic_ms();
+
+	if (u->fixed_egress || u->pool_size < 2 || u->proxy_id[0] == '\0' ||
+	    !upstream_failed_before_request(&u->result))
+		return false;
+	pool_cool_down(u->w->pool_board, pool_id_hash(u->proxy_id), now,
+	    now + (uint64_t)(cfg->pool_cooldown_ms > 0 ? cfg->pool_cooldown_ms : 0));
+	mark_member_tried(u, upstream_stage_name(u->result.stage));
+	if (u->pool_attempts < cfg->pool_attempts_max) {
+		/* a peek first: a pool with no member left is not an attempt */
+		resolution_request(u, &req, false);
+		proxy_resolve(&u->w->snap, &req, &peek);
+		if (peek.outcome == RESOLVE_PROXY) {
+			u->pool_attempts++;
+			/* -1: refused and reported; done follows with that */
+			return start_attempt(u) == 0;
+		}
+	}
+	snprintf(u->result.message, sizeof(u->result.message), "PROXY_POOL_UNAVAILABLE: "
+	    "no member of the %s pool could carry the call, refusing to egress "
+	    "directly: %s", u->level, u->pool_failures);
+	return false;
+}
+
 /* The proxy the call must leave through (*proxy NULL: direct), or -1 refused. */
 static int
 resolve_egress(struct upstream *u, const struct snap_proxy **proxy)
@@ -457,28 +536,34 @@ resolve_egress(struct upstream *u, const struct snap_proxy **proxy)
 	struct resolve_request req;
 
 	*proxy = u->proxy;
-	if (!u->fixed_egress) {
-		memset(&req, 0, sizeof(req));
-		req.connection_id = u->connection != NULL && *u->connection != '\0' ?
-		    u->connection : NULL;
-		req.provider_id = u->provider;
-		req.combo_id = u->combo;
-		req.fail_open = cfg->proxy_fail_open;
-		req.delegated = u->delegated;
-		resolve_request_choose(&req, u->w->pool_board, u->w->latency_board, true);
-		req.tried = u->pool_tried;
+	while (!u->fixed_egress) {
+		resolution_request(u, &req, true);
 		proxy_resolve(&u->w->snap, &req, &u->res);
 		str_copy(u->level, sizeof(u->level), resolve_level_name(&u->res));
 		str_copy(u->level_id, sizeof(u->level_id), u->res.level_id != NULL ?
 		    u->res.level_id : "");
 		u->pool_size = u->res.pool != NULL ? u->res.pool->member_count : 0;
-		u->pool_member = u->res.member_index;
-		u->pool_slot = u->res.slot;
+		if (u->pool_tried_count == 0)
+			u->pool_key = u->res.pool != NULL ? u->res.pool->key : 0;
+		if (u->res.outcome == RESOLVE_REFUSED &&
+		    u->res.explain[u->res.level].verdict == VERDICT_REFUSED_TRIED)
+			return refuse(u, UPSTREAM_ERR_REFUSED, UPSTREAM_STAGE_RESOLVE,
+			    "PROXY_POOL_UNAVAILABLE: no member of the %s pool could carry "
+			    "the call, refusing to egress directly: %s", u->level,
+			    u->pool_failures);
 		if (u->res.outcome == RESOLVE_REFUSED)
 			return refuse(u, UPSTREAM_ERR_REFUSED, UPSTREAM_STAGE_RESOLVE,
 			    "PROXY_ASSIGNED_UNAVAILABLE: the proxy assigned at the %s level "
 			    "is inactive or missing; refusing to egress directly", u->level);
 		*proxy = u->res.outcome == RESOLVE_PROXY ? u->res.proxy : NULL;
+		if (*proxy == NULL || (*proxy)->type != PROXY_TYPE_SOCKS5 ||
+		    cfg->enable_socks5_proxy || u->pool_size < 2 ||
+		    u->pool_tried_count == UPSTREAM_POOL_TRIED_MAX)
+			break;
+		/* a SOCKS5 member while SOCKS5 is off: the next member */
+		str_copy(u->proxy_id, sizeof(u->proxy_id), (*proxy)->id);
+		mark_member_tried(u, "socks5 disabled");
+		u->proxy_id[0] = '\0';
 	}
 	if (*proxy == NULL)
 		return 0;
@@ -504,13 +589,22 @@ begin_attempt(struct upstream *u)
 	u->started_ms = monotonic_ms();
 	u->level[0] = u->level_id[0] = u->proxy_id[0] = u->via[0] = '\0';
 	u->pool_size = 0;
-	u->pool_member = -1;
-	u->pool_slot = NULL;
 	u->phase = UPSTREAM_CONNECTING;
 }
 
 int
 upstream_start(struct upstream *u)
+{
+	u->pool_attempts = 1;
+	u->pool_key = 0;
+	u->pool_tried_count = 0;
+	u->pool_failures[0] = '\0';
+	return start_attempt(u);
+}
+
+/* One attempt: the member resolved now (a pool's next one after a failover). */
+static int
+start_attempt(struct upstream *u)
 {
 	const struct config *cfg = u->w->cfg;
 	const struct snap_proxy *proxy;

@@ -89,6 +89,8 @@ enum upstream_phase {
 	UPSTREAM_BODY,		/* the head is taken; the body is coming */
 };
 
+#define UPSTREAM_POOL_TRIED_MAX	64	/* ≥ pool_attempts_max (config: 1..64) */
+
 struct upstream {
 	/* ---- set by the user: the same for every attempt of a call ---- */
 	struct worker		*w;
@@ -120,8 +122,6 @@ struct upstream {
 	const char		*connection;	/* NULL or "": none */
 	const char		*combo;
 	const char		*model;
-	/* pool members (indexes < 64) this call already tried: passed over */
-	uint64_t		 pool_tried;
 
 	/* ---- the attempt (read-only for the user) ---- */
 	enum upstream_phase	 phase;
@@ -131,11 +131,17 @@ struct upstream {
 	char			 level_id[80];
 	char			 proxy_id[40];	/* "" when not proxied */
 	/* the pool that decided (copied: the snapshot may change meanwhile):
-	 * its size (0: no assignment decided), the member taken (-1: none)
-	 * and its shared state (NULL for a pool of one) */
+	 * its size (0: no assignment decided) */
 	size_t			 pool_size;
-	long			 pool_member;
-	struct pool_slot	*pool_slot;
+	/* failover inside the pool, for this start of the exchange
+	 * (upstream_start resets it; the members it fails over to keep it):
+	 * the members tried, the current one included, their id hashes in
+	 * the pool whose key is pool_key, and each failure as "id (stage)" */
+	int			 pool_attempts;
+	uint64_t		 pool_key;
+	uint64_t		 pool_tried[UPSTREAM_POOL_TRIED_MAX];
+	size_t			 pool_tried_count;
+	char			 pool_failures[440];
 	char			 via[340];	/* the pool key's proxy part */
 	bool			 poolable;
 	struct egress		*egress;
@@ -155,6 +161,16 @@ struct upstream {
  * how it ended. -1: it could not start (a refusing assignment, SOCKS5 off,
  * a bad URL): u->result says why, the outcome is reported, and done is not
  * called. Either way u->level and u->proxy_id name the resolution.
+ *
+ * When a pool of several members decided (API.md "Pools") and the member
+ * fails before any byte of the request left (DNS, connect, proxy handshake
+ * or auth, TLS: upstream_failed_before_request), the exchange itself cools
+ * the member down (pool_cooldown_ms, for every worker), reports its
+ * outcome, and starts the next member the strategy gives, up to
+ * pool_attempts_max members; done comes once, with the member that
+ * answered or, when none could, the last failure under a message naming
+ * each member and its stage (PROXY_POOL_UNAVAILABLE). Never direct. A
+ * SOCKS5 member while SOCKS5 is disabled is passed over the same way.
  */
 int	upstream_start(struct upstream *u);
 

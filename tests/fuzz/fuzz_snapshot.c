@@ -10,8 +10,10 @@
  *   - resolving each account-scope assignment's id either refuses, goes
  *     direct ("direct" assigned), or leaves through an active proxy that is
  *     one of the deciding pool's members — with no pool board (position
- *     order) and again taking members over a small shared board with a
- *     tried mask and the member chosen at index member_index;
+ *     order) and again taking members over a small shared board, with
+ *     the first member tried (never chosen again, and the pool refusing
+ *     rather than going on when nothing else is usable), the member
+ *     chosen at index member_index;
  *   - the delta from an empty snapshot applies to an empty snapshot.
  * Build: see FUZZ_TARGETS in Makefile.am.
  */
@@ -51,7 +53,9 @@ check_one(const struct registry_snapshot *snap, const struct resolve_request *re
 	check(member);
 	check(res.member_index >= 0 && (size_t)res.member_index < res.pool->member_count &&
 	    strcmp(res.pool->members[res.member_index], res.proxy->id) == 0);
-	check(res.member_index >= 64 || !(req->tried & (UINT64_C(1) << res.member_index)));
+	for (i = 0; i < req->tried_count; i++)
+		check(req->tried_pool != res.pool->key ||
+		    res.pool->member_hash[res.member_index] != req->tried[i]);
 	json_object_put(resolve_result_to_json(&res));
 }
 
@@ -60,6 +64,7 @@ check_resolution(const struct registry_snapshot *snap, const struct snap_assignm
     struct pool_board *board)
 {
 	struct resolve_request req = { .connection_id = a->scope_id };
+	uint64_t tried;
 	int round;
 
 	check_one(snap, &req);
@@ -68,7 +73,12 @@ check_resolution(const struct registry_snapshot *snap, const struct snap_assignm
 	for (round = 0; round < 3; round++) {
 		req.now_ms = (uint64_t)round * 1000;
 		req.random = (uint64_t)round * 7919;
-		req.tried = round == 2 ? 1 : 0;
+		if (round == 2 && a->member_count > 0) {
+			tried = a->member_hash[0];
+			req.tried_pool = a->key;
+			req.tried = &tried;
+			req.tried_count = 1;
+		}
 		check_one(snap, &req);
 	}
 }

@@ -26,6 +26,8 @@ local proxies (best score first, static and live members alike)."""
 
 import http.client
 import json
+import os
+import sqlite3
 
 import pytest
 
@@ -312,3 +314,93 @@ def test_quality_order_from_the_feed(daemon_factory, ca, peers, provider):
         assert r["proxyId"] in (members[1]["id"], members[2]["id"]), r
     finally:
         feed.stop()
+
+
+def test_an_exhausted_pool_is_refused_even_under_fail_open(daemon_factory, ca, provider,
+                                                          peers):
+    # PROXY_FAIL_OPEN skips assignments that are inactive or missing; a pool
+    # whose members failed during the call refuses, and the members tried at
+    # the account level never count against the global pool's
+    provider.reset()
+    d = daemon_factory(env={"OMNIROUTE_CA_FILE": ca.ca, "PROXY_FAIL_OPEN": "true",
+                            "OMNIROUTE_CONNECT_TIMEOUT_MS": "3000"}).start()
+    d.ctl_json("provider", "update", "openai", "--base-url",
+               provider.url("/v1", host="127.0.0.1"))
+    conn = d.ctl_json("conn", "add", "openai", "--name", "first", "--key", KEY)
+    dead = [dead_member(d, a) for a in ADDRESSES[:2]]
+    make_pool(d, dead)
+    r, data = chat(d)
+    assert r.status in (502, 503), data
+    assert "PROXY_POOL_UNAVAILABLE" in json.loads(data)["error"]["message"]
+    assert r.getheader("X-OmniRoute-Proxy-Attempts") == "2"    # two members, both tried
+    assert provider.sources.snapshot() == []
+    # account pool [dead, dead] over a global pool with a live member
+    d.http("PUT", "/api/v1/management/proxies/assignments",
+           {"scope": "provider", "scopeId": "openai", "proxyId": None})
+    for p in dead:
+        status, body = d.http("PUT", POOL, {"scope": "account", "scopeId": conn["id"],
+                                            "proxyId": p["id"]})
+        assert status in (200, 201), body
+    live = live_member(d, peers, ADDRESSES[2])
+    status, body = d.http("PUT", POOL, {"scope": "global", "proxyId": live["id"]})
+    assert status in (200, 201), body
+    r, data = chat(d)
+    assert r.status in (502, 503), data
+    assert r.getheader("X-OmniRoute-Proxy-Level") == "account"
+    assert provider.sources.snapshot() == []
+
+
+def test_exhausted_pool_logs_one_row_per_member(d, provider):
+    dead = [dead_member(d, a) for a in ADDRESSES[:2]]
+    make_pool(d, dead)
+    r, data = chat(d)
+    assert r.status in (502, 503), data
+    assert d.stop() == 0
+    db = sqlite3.connect(os.path.join(d.datadir, "omniroute.db"))
+    rows = db.execute("SELECT proxy_id, stage, calls FROM proxy_logs").fetchall()
+    db.close()
+    # one outcome per member tried, no row for a refusal that tried nothing
+    assert sorted((p, s, c) for p, s, c in rows) == \
+        sorted((p["id"], "connect", 1) for p in dead), rows
+
+
+def test_sticky_many_accounts_keep_their_member(d, peers, provider):
+    members = [live_member(d, peers, a) for a in ADDRESSES]
+    make_pool(d, members, strategy="sticky")
+    conns = [d.conn["id"]] + [
+        d.ctl_json("conn", "add", "openai", "--name", "c%d" % i, "--key", "sk-%d" % i,
+                   "--status", "inactive")["id"] for i in range(19)]
+    seen = {}
+    active = d.conn["id"]
+    for _ in range(2):
+        for c in conns:
+            if c != active:
+                d.ctl_json("conn", "update", active, "--status", "inactive")
+                d.ctl_json("conn", "update", c, "--status", "active")
+                active = c
+            r, data = chat(d)
+            assert r.status == 200, data
+            assert r.getheader("X-OmniRoute-Connection") == c
+            seen.setdefault(c, []).append(r.getheader("X-OmniRoute-Proxy-Id"))
+    assert all(len(set(v)) == 1 for v in seen.values()), seen
+    # 20 accounts over 3 members: spread, none left out
+    assert len({v[0] for v in seen.values()}) == 3
+
+
+def test_models_and_connection_test_pass_a_dead_member_over(d, peers, provider):
+    dead = dead_member(d, ADDRESSES[0])
+    live = live_member(d, peers, ADDRESSES[1])
+    make_pool(d, [dead, live])
+    for _ in range(4):
+        c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
+        c.request("GET", "/v1/models", headers={"Authorization": "Bearer client-key"})
+        r = c.getresponse()
+        body = json.loads(r.read())
+        c.close()
+        assert r.status == 200 and body["data"], body
+        assert not body.get("errors"), body
+    # the dead member cools down: the connection test goes through the live one
+    for _ in range(2):
+        res = d.ctl_json("conn", "test", d.conn["id"])
+        assert res["success"] and res["proxyId"] == live["id"], res
+    assert ADDRESSES[0] not in provider.sources.snapshot()

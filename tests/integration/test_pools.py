@@ -188,7 +188,10 @@ def test_resolution_takes_the_first_active_member(d):
     d.http("PUT", V1 + "/assignments", {"scope": "account", "scopeId": "conn-1",
                                         "proxyId": b["id"]})
     r = resolve(d, "conn-1")
-    assert r["proxyId"] == b["id"] and "pool" not in r         # a pool of one: as before
+    # a pool of one: its one member, and the pool said like any other
+    assert r["proxyId"] == b["id"] and r["strategy"] == "round-robin", r
+    assert r["pool"] == {"strategy": "round-robin", "stickyWindowMinutes": 30,
+                         "members": [b["id"]]}
     add(d, "account", "conn-1", a["id"])
     d.http("PUT", V1 + "/assignments", {"scope": "account", "scopeId": "conn-2",
                                         "proxyId": a["id"]})

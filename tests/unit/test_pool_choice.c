@@ -51,6 +51,7 @@ choice(enum pool_strategy strategy, const char *connection, uint64_t now_ms)
 {
 	struct pool_choice in = {
 		.strategy = strategy,
+		.pool = pool_key(SCOPE_PROVIDER, "openai"),
 		.sticky_window_minutes = 1,
 		.count = 3,
 		.member = member,
@@ -104,7 +105,7 @@ test_round_robin_order(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		assert_int_equal(pool_choose(s, &in), want[i]);
+		assert_int_equal(pool_choose(board, s, &in), want[i]);
 	assert_int_equal(s->cursor, 7);
 }
 
@@ -115,12 +116,12 @@ test_peek_does_not_move(void **state)
 	struct pool_choice in = choice(POOL_ROUND_ROBIN, NULL, 1000);
 
 	(void)state;
-	assert_int_equal(pool_choose(s, &in), 0);
+	assert_int_equal(pool_choose(board, s, &in), 0);
 	in.take = false;
-	assert_int_equal(pool_choose(s, &in), 1);
-	assert_int_equal(pool_choose(s, &in), 1);
+	assert_int_equal(pool_choose(board, s, &in), 1);
+	assert_int_equal(pool_choose(board, s, &in), 1);
 	in.take = true;
-	assert_int_equal(pool_choose(s, &in), 1);
+	assert_int_equal(pool_choose(board, s, &in), 1);
 }
 
 static void
@@ -131,18 +132,18 @@ test_round_robin_passes_over(void **state)
 
 	(void)state;
 	usable[1] = false;		/* inactive, or tried in this call */
-	assert_int_equal(pool_choose(s, &in), 0);
-	assert_int_equal(pool_choose(s, &in), 2);
-	assert_int_equal(pool_choose(s, &in), 2);
+	assert_int_equal(pool_choose(board, s, &in), 0);
+	assert_int_equal(pool_choose(board, s, &in), 2);
+	assert_int_equal(pool_choose(board, s, &in), 2);
 	usable[1] = true;
-	pool_cool_down(s, member[0], 2000);
-	assert_true(pool_cooling(s, member[0], 1999));
-	assert_false(pool_cooling(s, member[0], 2000));
-	assert_int_equal(pool_choose(s, &in), 1);	/* cursor 3 → a, cooling */
-	assert_int_equal(pool_choose(s, &in), 1);
+	pool_cool_down(board, member[0], 0, 2000);
+	assert_true(pool_cooling(board, member[0], 1999));
+	assert_false(pool_cooling(board, member[0], 2000));
+	assert_int_equal(pool_choose(board, s, &in), 1);	/* cursor 3 → a, cooling */
+	assert_int_equal(pool_choose(board, s, &in), 1);
 	in.now_ms = 2000;			/* the cool-down is over */
-	assert_int_equal(pool_choose(s, &in), 2);
-	assert_int_equal(pool_choose(s, &in), 0);
+	assert_int_equal(pool_choose(board, s, &in), 2);
+	assert_int_equal(pool_choose(board, s, &in), 0);
 }
 
 static void
@@ -152,12 +153,12 @@ test_all_cooling_still_chosen(void **state)
 	struct pool_choice in = choice(POOL_ROUND_ROBIN, NULL, 1000);
 
 	(void)state;
-	pool_cool_down(s, member[0], 5000);
-	pool_cool_down(s, member[1], 5000);
-	pool_cool_down(s, member[2], 5000);
-	assert_int_equal(pool_choose(s, &in), 0);
+	pool_cool_down(board, member[0], 0, 5000);
+	pool_cool_down(board, member[1], 0, 5000);
+	pool_cool_down(board, member[2], 0, 5000);
+	assert_int_equal(pool_choose(board, s, &in), 0);
 	usable[0] = usable[1] = usable[2] = false;
-	assert_int_equal(pool_choose(s, &in), -1);
+	assert_int_equal(pool_choose(board, s, &in), -1);
 }
 
 static void
@@ -166,11 +167,11 @@ test_no_slot_position_order(void **state)
 	struct pool_choice in = choice(POOL_ROUND_ROBIN, NULL, 1000);
 
 	(void)state;
-	assert_int_equal(pool_choose(NULL, &in), 0);
+	assert_int_equal(pool_choose(NULL, NULL, &in), 0);
 	usable[0] = false;
-	assert_int_equal(pool_choose(NULL, &in), 1);
+	assert_int_equal(pool_choose(NULL, NULL, &in), 1);
 	in.count = 0;
-	assert_int_equal(pool_choose(NULL, &in), -1);
+	assert_int_equal(pool_choose(NULL, NULL, &in), -1);
 }
 
 static void
@@ -181,11 +182,11 @@ test_random(void **state)
 
 	(void)state;
 	in.random = 4;
-	assert_int_equal(pool_choose(s, &in), 1);
+	assert_int_equal(pool_choose(board, s, &in), 1);
 	in.random = 5;
-	assert_int_equal(pool_choose(s, &in), 2);
+	assert_int_equal(pool_choose(board, s, &in), 2);
 	usable[2] = false;
-	assert_int_equal(pool_choose(s, &in), 0);
+	assert_int_equal(pool_choose(board, s, &in), 0);
 	assert_int_equal(s->cursor, 0);
 }
 
@@ -198,25 +199,25 @@ test_sticky(void **state)
 	struct pool_choice c = choice(POOL_STICKY, "conn-c", 1000);
 
 	(void)state;
-	assert_int_equal(pool_choose(s, &a), 0);
-	assert_int_equal(pool_choose(s, &b), 1);	/* connections spread */
-	assert_int_equal(pool_choose(s, &c), 2);
-	assert_int_equal(pool_choose(s, &a), 0);	/* and keep theirs */
-	assert_int_equal(pool_choose(s, &b), 1);
-	assert_int_equal(pool_choose(s, &a), 0);
+	assert_int_equal(pool_choose(board, s, &a), 0);
+	assert_int_equal(pool_choose(board, s, &b), 1);	/* connections spread */
+	assert_int_equal(pool_choose(board, s, &c), 2);
+	assert_int_equal(pool_choose(board, s, &a), 0);	/* and keep theirs */
+	assert_int_equal(pool_choose(board, s, &b), 1);
+	assert_int_equal(pool_choose(board, s, &a), 0);
 	/* its member unusable: chosen again, and kept from then on */
 	usable[0] = false;
-	assert_int_equal(pool_choose(s, &a), 1);
+	assert_int_equal(pool_choose(board, s, &a), 1);
 	usable[0] = true;
-	assert_int_equal(pool_choose(s, &a), 1);
+	assert_int_equal(pool_choose(board, s, &a), 1);
 	/* the window (1 minute) ends: a new choice by the cursor */
 	a.now_ms = 1000 + 60000;
-	assert_int_equal(pool_choose(s, &a), 1);	/* cursor 4 */
+	assert_int_equal(pool_choose(board, s, &a), 1);	/* cursor 4 */
 	/* a peek records nothing */
 	c = choice(POOL_STICKY, "conn-new", 1000);
 	c.take = false;
-	assert_int_equal(pool_choose(s, &c), 2);
-	assert_int_equal(pool_choose(s, &c), 2);
+	assert_int_equal(pool_choose(board, s, &c), 2);
+	assert_int_equal(pool_choose(board, s, &c), 2);
 }
 
 static void
@@ -226,8 +227,8 @@ test_sticky_without_connection(void **state)
 	struct pool_choice in = choice(POOL_STICKY, NULL, 1000);
 
 	(void)state;
-	assert_int_equal(pool_choose(s, &in), 0);
-	assert_int_equal(pool_choose(s, &in), 1);
+	assert_int_equal(pool_choose(board, s, &in), 0);
+	assert_int_equal(pool_choose(board, s, &in), 1);
 }
 
 static void
@@ -239,22 +240,22 @@ test_latency_and_quality(void **state)
 
 	(void)state;
 	/* no measurements given: position order */
-	assert_int_equal(pool_choose(s, &in), 0);
+	assert_int_equal(pool_choose(board, s, &in), 0);
 	in.latency_us = latency_us;
-	assert_int_equal(pool_choose(s, &in), 1);	/* unmeasured first */
-	assert_int_equal(pool_choose(s, &in), 1);	/* and again: no cursor */
+	assert_int_equal(pool_choose(board, s, &in), 1);	/* unmeasured first */
+	assert_int_equal(pool_choose(board, s, &in), 1);	/* and again: no cursor */
 	latency_us[1] = 500;
-	assert_int_equal(pool_choose(s, &in), 2);	/* then the lowest */
+	assert_int_equal(pool_choose(board, s, &in), 2);	/* then the lowest */
 	latency_us[0] = 300;
-	assert_int_equal(pool_choose(s, &in), 0);	/* a tie: the earlier */
-	pool_cool_down(s, member[0], 5000);
-	assert_int_equal(pool_choose(s, &in), 2);	/* cooling: passed over */
+	assert_int_equal(pool_choose(board, s, &in), 0);	/* a tie: the earlier */
+	pool_cool_down(board, member[0], 0, 5000);
+	assert_int_equal(pool_choose(board, s, &in), 2);	/* cooling: passed over */
 	usable[2] = false;
-	assert_int_equal(pool_choose(s, &in), 1);
+	assert_int_equal(pool_choose(board, s, &in), 1);
 	/* quality: members arrive best first, the first usable is taken */
 	usable[2] = true;
 	in.strategy = POOL_QUALITY;
-	assert_int_equal(pool_choose(s, &in), 1);
+	assert_int_equal(pool_choose(board, s, &in), 1);
 }
 
 static void
@@ -296,19 +297,61 @@ test_latency_board(void **state)
 }
 
 static void
-test_cool_down_ring(void **state)
+test_cool_down_table(void **state)
 {
-	struct pool_slot *s = pool_board_slot(board, SCOPE_GLOBAL, "global", true);
-	uint64_t i;
+	uint64_t i, n = (uint64_t)board->entry_count;
 
 	(void)state;
-	for (i = 1; i <= POOL_COOL_ENTRIES + 2; i++)
-		pool_cool_down(s, i, 1000 + i);
-	assert_true(pool_cooling(s, POOL_COOL_ENTRIES + 2, 1000));
-	assert_false(pool_cooling(s, 1, 1000));		/* the soonest-ending went */
-	pool_cool_down(s, POOL_COOL_ENTRIES + 2, 9000);	/* replaced in place */
-	assert_true(pool_cooling(s, POOL_COOL_ENTRIES + 2, 8999));
+	/* every entry of the table can cool a member down at once */
+	for (i = 1; i <= n; i++)
+		pool_cool_down(board, i, 0, 1000 + i);
+	for (i = 1; i <= n; i++)
+		assert_true(pool_cooling(board, i, 1000));
+	pool_cool_down(board, n + 1, 0, 5000);		/* no room: dropped */
+	assert_false(pool_cooling(board, n + 1, 1000));
+	pool_cool_down(board, 7, 1000, 9000);		/* renewed in place */
+	assert_true(pool_cooling(board, 7, 8999));
+	assert_false(pool_cooling(board, 7, 9000));
+	/* expired entries make room for new members */
+	pool_cool_down(board, n + 1, 2000, 5000);
+	assert_true(pool_cooling(board, n + 1, 2000));
+	assert_false(pool_cooling(board, 8, 2000));
 	assert_false(pool_cooling(NULL, 1, 0));
+}
+
+static void
+test_sticky_many_connections(void **state)
+{
+	struct pool_slot *s = pool_board_slot(board, SCOPE_PROVIDER, "openai", true);
+	long first[20];
+	char id[16];
+	int i, used[3] = { 0, 0, 0 };
+
+	(void)state;
+	/* more connections than a pool has members, each keeping its own */
+	for (i = 0; i < 20; i++) {
+		struct pool_choice in;
+		snprintf(id, sizeof(id), "conn-%d", i);
+		in = choice(POOL_STICKY, id, 1000);
+		first[i] = pool_choose(board, s, &in);
+		assert_true(first[i] >= 0);
+		used[first[i]]++;
+	}
+	for (i = 0; i < 20; i++) {
+		struct pool_choice in;
+		snprintf(id, sizeof(id), "conn-%d", i);
+		in = choice(POOL_STICKY, id, 2000);
+		assert_int_equal(pool_choose(board, s, &in), first[i]);
+	}
+	/* spread by the cursor: 7, 7 and 6 */
+	assert_true(used[0] >= 6 && used[1] >= 6 && used[2] >= 6);
+	/* another pool: the same connection chooses afresh there */
+	{
+		struct pool_slot *t = pool_board_slot(board, SCOPE_GLOBAL, "g", true);
+		struct pool_choice in = choice(POOL_STICKY, "conn-1", 2000);
+		in.pool = pool_key(SCOPE_GLOBAL, "g");
+		assert_int_equal(pool_choose(board, t, &in), 0);
+	}
 }
 
 int
@@ -327,7 +370,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sticky_without_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_latency_and_quality, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_latency_board, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cool_down_ring, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cool_down_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sticky_many_connections, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
