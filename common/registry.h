@@ -110,6 +110,14 @@ const char	*proxy_type_name(enum proxy_type t);
  */
 uint64_t	 proxy_credentials_fingerprint(const char *user, const char *password);
 bool		 proxy_type_parse(const char *s, enum proxy_type *out);
+/*
+ * SQL: whether the registry type column t is one proxy_type_parse accepts
+ * (any case), i.e. a row the master's snapshot loads and the workers can
+ * dial; a 1proxy socks4 row is stored but never dialled. The names are
+ * proxy_type_names' (common/registry.c); tests/unit/test_resolve.c checks
+ * that the two agree.
+ */
+#define PROXY_TYPE_DIALLED_SQL(t)	"lower(" t ") IN ('http', 'https', 'socks5')"
 const char	*scope_name(enum scope s);
 /* "key" is accepted as "account"; anything unknown → false. */
 bool		 scope_parse(const char *s, enum scope *out);

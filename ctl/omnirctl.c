@@ -458,6 +458,25 @@ static const struct column assignment_columns[] = {
 	{ NULL,		NULL,		NULL },
 };
 
+/* A member's health in a few characters: "95% of 20", or "no calls". */
+static const char *
+cell_member_health(struct json_object *item)
+{
+	static char text[CELL_MAX + 32];
+	struct json_object *health, *total, *rate;
+	char buf[CELL_MAX];
+
+	if (!json_object_object_get_ex(item, "health", &health) ||
+	    !json_object_object_get_ex(health, "totalRequests", &total))
+		return "-";
+	if (json_object_get_int64(total) == 0)
+		return "no calls";
+	json_object_object_get_ex(health, "successRate", &rate);
+	snprintf(text, sizeof(text), "%s%% of %lld", value_text(rate, buf, sizeof(buf)),
+	    (long long)json_object_get_int64(total));
+	return text;
+}
+
 /* A pool's members (pool.show and the pool commands' replies). */
 static const struct column pool_member_columns[] = {
 	{ "POS",	"position",	NULL },
@@ -470,6 +489,7 @@ static const struct column pool_member_columns[] = {
 	{ "EGRESS_IP",	"egressIp",	NULL },
 	{ "SHARED",	"sharedEgress",	NULL },
 	{ "LIVE",	"live",		NULL },
+	{ "HEALTH",	NULL,		cell_member_health },
 	{ NULL,		NULL,		NULL },
 };
 
@@ -895,14 +915,18 @@ print_pool(struct json_object *reply)
 	static const char *const fields[] = {
 		"scope", "scopeId", "strategy", "stickyWindowMinutes", "source", "total",
 	};
-	struct json_object *pool = reply, *members, *v;
+	struct json_object *pool = reply, *wrapped, *members, *v;
 	char buf[CELL_MAX], key[32];
 	size_t i;
 
+	/* get_ex writes NULL when the key is absent: only a present "pool" wraps */
 	if (json_object_is_type(reply, json_type_object) &&
-	    json_object_object_get_ex(reply, "pool", &pool) && pool == NULL) {
-		puts("the pool is empty: the scope has no assignment now");
-		return;
+	    json_object_object_get_ex(reply, "pool", &wrapped)) {
+		if (wrapped == NULL) {
+			puts("the pool is empty: the scope has no assignment now");
+			return;
+		}
+		pool = wrapped;
 	}
 	if (!json_object_is_type(pool, json_type_object) ||
 	    !json_object_object_get_ex(pool, "members", &members) ||

@@ -361,14 +361,6 @@ import_assignment(struct master *m, struct json_object *item, size_t index,
 	return rc;
 }
 
-static const struct arg_spec pool_filter_item[] = {
-	{ "protocol", ARG_STRING, ARG_TRIM | ARG_LOWER | ARG_NULLABLE, 0, 0,
-	    (const char *const[]){ "http", "https", "socks4", "socks5", NULL } },
-	{ "countryCode", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MIN | ARG_HAS_MAX, 2, 2, NULL },
-	{ "minQuality", ARG_INT, ARG_NULLABLE | ARG_HAS_MIN | ARG_HAS_MAX, 0, 100, NULL },
-	ARGSPEC_END
-};
-
 static const struct arg_spec pool_item[] = {
 	{ "scope", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER, 0, 0,
 	    (const char *const[]){ "global", "provider", "account", "combo", "key", NULL } },
@@ -423,7 +415,7 @@ import_pool(struct master *m, struct json_object *item, size_t index,
 		snprintf(field, sizeof(field), "%smembers", prefix);
 		details_add(details, field, "a pool needs members or a live set");
 		rc = -1;
-	} else if (source != NULL && args_validate(pool_filter_item, filter,
+	} else if (source != NULL && args_validate(pool_filter_args, filter,
 	    &filter_fields, &errs) != 0) {
 		snprintf(field, sizeof(field), "%sfilter.", prefix);
 		details_append_prefixed(details, errs, field);

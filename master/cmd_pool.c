@@ -2,7 +2,9 @@
  * master/cmd_pool.c — pools (issue 11, API.md "Pools"): show a scope's pool,
  * add a member (a proxy, or the live 1proxy set), remove one, and set the
  * strategy and sticky window. The pool's data layer and its design are in
- * pool_store.h; choosing a member per call is the relay's (next session).
+ * pool_store.h; the workers choose a member per call by the strategy
+ * (common/pool_choice.h, at resolution) and the relay fails over to the next
+ * member inside a call (worker/relay.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,9 +20,10 @@ static const char *const strategy_words[] = {
 	"round-robin", "random", "sticky", "latency", "quality", NULL
 };
 static const char *const source_words[] = { "oneproxy", NULL };
-static const char *const protocol_words[] = {
-	"http", "https", "socks4", "socks5", NULL
-};
+/* The types the registry can dial (common/registry.c proxy_type_names):
+ * socks4 rows are stored but never enter the snapshot, so a socks4 filter
+ * would make a pool that refuses every call. */
+static const char *const protocol_words[] = { "http", "https", "socks5", NULL };
 
 #define SCOPE_ARGS \
 	{ "scope", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER, 0, 0, scope_words }, \
@@ -39,8 +42,8 @@ static const struct arg_spec member_args[] = {
 	ARGSPEC_END
 };
 
-/* The filter of a live 1proxy set (all optional). */
-static const struct arg_spec filter_args[] = {
+/* The filter of a live 1proxy set (all optional); backups restore with it too. */
+const struct arg_spec pool_filter_args[] = {
 	{ "protocol", ARG_STRING, ARG_TRIM | ARG_LOWER | ARG_NULLABLE, 0, 0, protocol_words },
 	{ "countryCode", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_HAS_MIN | ARG_HAS_MAX, 2, 2, NULL },
 	{ "minQuality", ARG_INT, ARG_NULLABLE | ARG_HAS_MIN | ARG_HAS_MAX, 0, 100, NULL },
@@ -115,7 +118,7 @@ live_filter(struct json_object *args, struct reply *r, struct json_object **norm
 	size_t i;
 
 	json_object_object_get_ex(args, "filter", &filter);
-	if (args_validate(filter_args, filter, norm, &details) != 0) {
+	if (args_validate(pool_filter_args, filter, norm, &details) != 0) {
 		for (i = 0; i < json_object_array_length(details); i++) {
 			struct json_object *d = json_object_array_get_idx(details, i), *field;
 			char name[96];

@@ -536,7 +536,7 @@ static const struct arg_spec health_args[] = {
 static void
 proxy_health(struct master *m, struct json_object *args, struct reply *r)
 {
-	long long hours = clamp(arg_int(args, "hours", 24), 1, 720);
+	long long hours = clamp(arg_int(args, "hours", PROXY_HEALTH_HOURS_DEFAULT), 1, 720);
 	char since[ISO_TIME_LEN];
 	struct json_object *items, *root;
 

@@ -44,6 +44,9 @@ extern const struct command cmd_assign_set, cmd_assign_bulk, cmd_assign_list,
 	cmd_resolve;
 extern const struct command cmd_pool_show, cmd_pool_add, cmd_pool_remove,
 	cmd_pool_strategy;
+/* A live 1proxy set's filter {"protocol","countryCode","minQuality"}
+ * (cmd_pool.c): pool.add and backup restores check it alike. */
+extern const struct arg_spec pool_filter_args[];
 extern const struct command cmd_settings_proxy_get, cmd_settings_proxy_put,
 	cmd_settings_proxy_delete, cmd_legacy_migrate;
 extern const struct command cmd_backup_export, cmd_backup_import;

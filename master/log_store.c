@@ -2,7 +2,8 @@
  * master/log_store.c — proxy_logs: batches of outcome rows appended with
  * one prepared statement in one transaction, the table trimmed by rowid, and
  * the health figures read from it (one GROUP BY over the window, every
- * registry proxy listed, unused ones with zero counts).
+ * registry proxy listed, unused ones with zero counts; or only the proxies
+ * asked for, such as a pool's members).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,18 +93,51 @@ json_number_2dp(double v)
 	return json_object_new_double_s(strtod(text, NULL), text);
 }
 
+/*
+ * The health figures per registry proxy over the window from ?1 (every
+ * proxy listed, unused ones with zero counts). Columns: id, name, type,
+ * host, port, then HEALTH_COLUMN.. the figures health_fields_add reads.
+ * HEALTH_SQL("") covers every proxy; HEALTH_SQL(HEALTH_OF_IDS) only those
+ * whose ids are in the JSON array ?2.
+ */
+#define HEALTH_SQL(where) "SELECT p.id, p.name, p.type, p.host, p.port, " \
+	"COALESCE(SUM(l.calls), 0), " \
+	"COALESCE(SUM((l.status = 'success') * l.calls), 0), " \
+	"COALESCE(SUM((l.status = 'error') * l.calls), 0), " \
+	"COALESCE(SUM((l.status = 'timeout') * l.calls), 0), " \
+	"SUM(l.latency_ms * l.calls) * 1.0 / SUM(l.calls), MAX(l.timestamp) " \
+	"FROM proxy_registry p " \
+	"LEFT JOIN proxy_logs l ON l.proxy_id = p.id AND l.timestamp >= ?1 " \
+	where " GROUP BY p.id ORDER BY p.name ASC, p.id ASC"
+#define HEALTH_OF_IDS	"WHERE p.id IN (SELECT value FROM json_each(?2))"
+#define HEALTH_COLUMN	5
+
+/* totalRequests … lastSeenAt of the health row st into o. */
+static void
+health_fields_add(struct json_object *o, sqlite3_stmt *st)
+{
+	long long total = sqlite3_column_int64(st, HEALTH_COLUMN);
+	long long ok = sqlite3_column_int64(st, HEALTH_COLUMN + 1);
+
+	json_object_object_add(o, "totalRequests", json_object_new_int64(total));
+	json_object_object_add(o, "successCount", json_object_new_int64(ok));
+	json_object_object_add(o, "errorCount",
+	    json_object_new_int64(sqlite3_column_int64(st, HEALTH_COLUMN + 2)));
+	json_object_object_add(o, "timeoutCount",
+	    json_object_new_int64(sqlite3_column_int64(st, HEALTH_COLUMN + 3)));
+	json_object_object_add(o, "successRate", total == 0 ? NULL :
+	    json_number_2dp((double)ok * 100.0 / (double)total));
+	json_object_object_add(o, "avgLatencyMs", db_col_is_null(st, HEALTH_COLUMN + 4) ?
+	    NULL : json_object_new_int64((long long)(sqlite3_column_double(st,
+	    HEALTH_COLUMN + 4) + 0.5)));
+	json_object_object_add(o, "lastSeenAt", db_col_is_null(st, HEALTH_COLUMN + 5) ?
+	    NULL : json_object_new_string(db_col_text(st, HEALTH_COLUMN + 5)));
+}
+
 struct json_object *
 proxy_health_records(struct master *m, const char *since)
 {
-	sqlite3_stmt *st = db_prepare(m->db, "SELECT p.id, p.name, p.type, p.host, "
-	    "p.port, COALESCE(SUM(l.calls), 0), "
-	    "COALESCE(SUM((l.status = 'success') * l.calls), 0), "
-	    "COALESCE(SUM((l.status = 'error') * l.calls), 0), "
-	    "COALESCE(SUM((l.status = 'timeout') * l.calls), 0), "
-	    "SUM(l.latency_ms * l.calls) * 1.0 / SUM(l.calls), MAX(l.timestamp) "
-	    "FROM proxy_registry p "
-	    "LEFT JOIN proxy_logs l ON l.proxy_id = p.id AND l.timestamp >= ? "
-	    "GROUP BY p.id ORDER BY p.name ASC, p.id ASC");
+	sqlite3_stmt *st = db_prepare(m->db, HEALTH_SQL(""));
 	struct json_object *items;
 
 	if (st == NULL)
@@ -112,29 +146,41 @@ proxy_health_records(struct master *m, const char *since)
 	db_bind_text(st, 1, since);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct json_object *o = json_object_new_object();
-		long long total = sqlite3_column_int64(st, 5);
-		long long ok = sqlite3_column_int64(st, 6);
 		json_object_object_add(o, "proxyId", json_object_new_string(db_col_text(st, 0)));
 		json_object_object_add(o, "name", json_object_new_string(db_col_text(st, 1)));
 		json_object_object_add(o, "type", json_object_new_string(db_col_text(st, 2)));
 		json_object_object_add(o, "host", json_object_new_string(db_col_text(st, 3)));
 		json_object_object_add(o, "port", json_object_new_int(sqlite3_column_int(st, 4)));
-		json_object_object_add(o, "totalRequests", json_object_new_int64(total));
-		json_object_object_add(o, "successCount", json_object_new_int64(ok));
-		json_object_object_add(o, "errorCount",
-		    json_object_new_int64(sqlite3_column_int64(st, 7)));
-		json_object_object_add(o, "timeoutCount",
-		    json_object_new_int64(sqlite3_column_int64(st, 8)));
-		json_object_object_add(o, "successRate", total == 0 ? NULL :
-		    json_number_2dp((double)ok * 100.0 / (double)total));
-		json_object_object_add(o, "avgLatencyMs", db_col_is_null(st, 9) ? NULL :
-		    json_object_new_int64((long long)(sqlite3_column_double(st, 9) + 0.5)));
-		json_object_object_add(o, "lastSeenAt", db_col_is_null(st, 10) ? NULL :
-		    json_object_new_string(db_col_text(st, 10)));
+		health_fields_add(o, st);
 		json_object_array_add(items, o);
 	}
 	sqlite3_finalize(st);
 	return items;
+}
+
+struct json_object *
+proxy_health_by_id(struct master *m, const char *since, struct json_object *ids)
+{
+	sqlite3_stmt *st = db_prepare(m->db, HEALTH_SQL(HEALTH_OF_IDS));
+	struct json_object *by_id;
+	int rc;
+
+	if (st == NULL)
+		return NULL;
+	by_id = json_object_new_object();
+	db_bind_text(st, 1, since);
+	db_bind_text(st, 2, json_object_to_json_string_ext(ids, JSON_C_TO_STRING_PLAIN));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct json_object *o = json_object_new_object();
+		health_fields_add(o, st);
+		json_object_object_add(by_id, db_col_text(st, 0), o);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_object_put(by_id);
+		return NULL;
+	}
+	return by_id;
 }
 
 int

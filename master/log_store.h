@@ -50,6 +50,16 @@ int	proxy_logs_append(struct master *m, const struct proxy_log_row *rows,
  * avgLatencyMs, lastSeenAt. NULL on an SQL error.
  */
 struct json_object *proxy_health_records(struct master *m, const char *since);
+/*
+ * The same figures for the proxies whose ids are in the JSON array ids (pool
+ * members): {proxyId: {"totalRequests",…,"lastSeenAt"}}, without the
+ * proxy's own fields; ids not in the registry are left out. NULL on an SQL
+ * error.
+ */
+struct json_object *proxy_health_by_id(struct master *m, const char *since,
+	    struct json_object *ids);
+/* The window proxy.health takes without "hours", and pool members' health. */
+#define PROXY_HEALTH_HOURS_DEFAULT	24
 
 /*
  * Each row of the last `seconds` that set up new egresses through a proxy:

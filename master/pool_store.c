@@ -513,6 +513,36 @@ pool_mark_shared_egress(struct json_object *members)
 	}
 }
 
+/*
+ * Each member's "health": the proxy.health figures over its default window
+ * (one query for all the members); null if they cannot be read.
+ */
+static void
+pool_add_health(struct master *m, struct json_object *members)
+{
+	struct json_object *ids = json_object_new_array(), *by_id, *health;
+	char since[ISO_TIME_LEN];
+	size_t i, n = json_object_array_length(members);
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(ids, json_object_get(json_object_object_get(
+		    json_object_array_get_idx(members, i), "id")));
+	iso_time_ago(since, sizeof(since), PROXY_HEALTH_HOURS_DEFAULT * 3600L);
+	by_id = n > 0 ? proxy_health_by_id(m, since, ids) : NULL;
+	if (n > 0 && by_id == NULL)
+		log_warnx("pools: could not read the members' health");
+	for (i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(members, i);
+		health = NULL;
+		if (by_id != NULL)
+			json_object_object_get_ex(by_id, json_object_get_string(
+			    json_object_object_get(p, "id")), &health);
+		json_object_object_add(p, "health", json_object_get(health));
+	}
+	json_object_put(by_id);
+	json_object_put(ids);
+}
+
 struct json_object *
 pool_get_record(struct master *m, enum scope scope, const char *scope_id)
 {
@@ -551,6 +581,7 @@ pool_get_record(struct master *m, enum scope scope, const char *scope_id)
 		sqlite3_finalize(st);
 	}
 	pool_mark_shared_egress(members);
+	pool_add_health(m, members);
 	json_object_object_add(o, "total",
 	    json_object_new_int64((int64_t)json_object_array_length(members)));
 	json_object_object_add(o, "members", members);

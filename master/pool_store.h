@@ -2,8 +2,8 @@
  * master/pool_store.h — all SQL on pools (issue 11, API.md "Pools"): a
  * scope's assignment is a pool of ordered members with a strategy.
  *
- * Design (the data layer; member choice at call time and failover in the
- * relay come next):
+ * Design (the data layer; the workers choose a member per call with
+ * common/pool_choice.h and fail over inside a call in worker/relay.c):
  *
  * Tables (schema/0006_pools.sql). proxy_pools holds one row per assigned
  * scope: strategy (round-robin | random | sticky | latency | quality),
@@ -35,17 +35,20 @@
  * (POOL_LIVE_MATCH). A sync or a degradation rebuilds the snapshot, so a
  * live pool follows them without another call.
  *
- * Shared state for the strategies (common/pool_choice.h): the round-robin cursor,
- * sticky choices (connection id → member, expiring after the window) and
- * failure cool-downs (member → until, pool_cooldown_ms) must be one per pool
- * whichever worker takes a call: a MAP_SHARED table the master creates before
- * forking, like accept_board in master/master.h — slots indexed by the
- * assignment's position in the snapshot (keyed by scope/scope_id hash to
- * survive reordering), updated with atomics. The master persists the cursor
- * (proxy_pools.cursor, pool_cursor_store) now and then and at shutdown, and
- * seeds the shared table from it at start (pool_board_start), so round-robin
- * survives restarts. A pool of one uses no shared state: its one member, as
- * before pools.
+ * Shared state for the strategies (common/pool_choice.h): the round-robin
+ * cursor, sticky choices (connection id → member, expiring after the window)
+ * and failure cool-downs (member → until, pool_cooldown_ms) are one per pool
+ * whichever worker takes a call. They live in the pool board, a MAP_SHARED
+ * table the master maps before forking (pool_board_start), like accept_board
+ * in master/master.h: open addressing over slots keyed by a hash of (scope,
+ * scope id) (pool_key), so a pool keeps its slot whatever the snapshot's
+ * order or a reload, updated with atomics. The master persists the cursors
+ * that moved (proxy_pools.cursor, pool_cursors_save) every
+ * POOL_CURSOR_SAVE_SECONDS and at shutdown, and seeds each pool's slot from
+ * them at start, so round-robin survives restarts. A pool of one uses no
+ * shared state: its one member, as before pools. The latency board (same
+ * file) keeps each proxy's egress setup times for the latency strategy,
+ * seeded at start from proxy_logs.connect_us.
  */
 #ifndef OMNI_POOL_STORE_H
 #define OMNI_POOL_STORE_H
@@ -59,10 +62,13 @@
 
 /*
  * SQL: whether registry row r (alias "r") is in the live set of filter f (an
- * SQL expression giving the filter JSON): an active 1proxy row matching
- * protocol, country and minimum quality (each absent = any).
+ * SQL expression giving the filter JSON): an active 1proxy row of a type the
+ * snapshot loads (PROXY_TYPE_DIALLED_SQL: no socks4, so counts and listings
+ * match what the workers route through) matching protocol, country and
+ * minimum quality (each absent = any).
  */
 #define POOL_LIVE_MATCH(f) "r.source = 'oneproxy' AND r.status = 'active' " \
+	"AND " PROXY_TYPE_DIALLED_SQL("r.type") " " \
 	"AND (json_extract(" f ", '$.protocol') IS NULL OR r.type = " \
 	"json_extract(" f ", '$.protocol')) AND (json_extract(" f ", " \
 	"'$.countryCode') IS NULL OR r.country_code = json_extract(" f ", " \
@@ -81,8 +87,11 @@ struct pool_live_filter {
 /*
  * The pool of a scope (scope_id the stored one, GLOBAL_SCOPE_ID for global):
  * {"scope","scopeId","strategy","stickyWindowMinutes","source","filter",
- * "members":[{…proxy record,"position","live","egressIp","sharedEgress"}],
- * "total"}; NULL when the scope has no assignment.
+ * "members":[{…proxy record,"position","live","egressIp","sharedEgress",
+ * "health"}],"total"}; NULL when the scope has no assignment. "health" is
+ * the member's proxy.health figures (master/log_store.h) over
+ * PROXY_HEALTH_HOURS_DEFAULT hours: totalRequests, successCount, errorCount,
+ * timeoutCount, successRate (null without calls), avgLatencyMs, lastSeenAt.
  */
 struct json_object *pool_get_record(struct master *m, enum scope scope,
 	    const char *scope_id);

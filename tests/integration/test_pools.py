@@ -261,6 +261,147 @@ def test_omnirctl_pool_commands(d):
     assert rc == 0 and "no assignment" in out
 
 
+def pool_table(out):
+    """omnirctl's text for a pool: the settings lines, then the member table
+    as rows of cells keyed by the header."""
+    lines = out.rstrip("\n").split("\n")
+    assert not out.lstrip().startswith("{"), out          # a table, not raw JSON
+    settings = dict(l.split(None, 1) for l in lines if l.split()[0].endswith(":"))
+    head = next(i for i, l in enumerate(lines) if l.startswith("POS "))
+    header = lines[head].split()
+    rows = [dict(zip(header, (c.strip() for c in split_cells(lines[head], l))))
+            for l in lines[head + 1:]]
+    return settings, header, rows
+
+
+def split_cells(header, line):
+    """Cells of line at the columns where the header's words start."""
+    starts = [i for i, c in enumerate(header) if c != " " and (i == 0 or header[i - 1] == " ")]
+    ends = starts[1:] + [None]
+    return [line[a:b] for a, b in zip(starts, ends)]
+
+
+def test_omnirctl_pool_commands_print_tables(d):
+    a = new_proxy(d, name="Alpha", host="127.0.0.2", port=8081)
+    b = new_proxy(d, name="Beta", host="127.0.0.3", port=8082)
+    rc, out, err = d.ctl("pool", "add", "provider", "openai", "Alpha")
+    assert rc == 0, err
+    settings, header, rows = pool_table(out)
+    assert settings["scope:"] == "provider" and settings["scopeId:"] == "openai"
+    assert settings["strategy:"] == "round-robin" and settings["total:"] == "1"
+    assert header[:3] == ["POS", "ID", "NAME"] and "HEALTH" in header
+    assert [(r["POS"], r["ID"], r["NAME"], r["HOST"]) for r in rows] == \
+        [("0", a["id"], "Alpha", "127.0.0.2")]
+    assert rows[0]["HEALTH"] == "no calls" and rows[0]["SHARED"] == "false"
+
+    rc, out, err = d.ctl("pool", "add", "provider", "openai", "Beta")
+    settings, header, rows = pool_table(out)
+    assert settings["total:"] == "2" and [r["NAME"] for r in rows] == ["Alpha", "Beta"]
+
+    rc, out, err = d.ctl("pool", "strategy", "provider", "openai", "sticky",
+                         "--sticky-window-minutes", "15")
+    assert rc == 0, err
+    settings, header, rows = pool_table(out)
+    assert settings["strategy:"] == "sticky" and settings["stickyWindowMinutes:"] == "15"
+    assert [r["ID"] for r in rows] == [a["id"], b["id"]]
+
+    rc, out, err = d.ctl("pool", "show", "provider", "openai")
+    assert rc == 0, err
+    settings, header, rows = pool_table(out)
+    assert settings["strategy:"] == "sticky" and [r["NAME"] for r in rows] == ["Alpha", "Beta"]
+
+    rc, out, err = d.ctl("pool", "remove", "provider", "openai", "Alpha")
+    assert rc == 0, err
+    settings, header, rows = pool_table(out)
+    assert [(r["POS"], r["NAME"]) for r in rows] == [("0", "Beta")]
+    rc, out, err = d.ctl("pool", "remove", "provider", "openai", "Beta")
+    assert rc == 0 and "no assignment" in out and "{" not in out
+
+
+def now_iso(hours_ago=0):
+    import datetime
+    t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=hours_ago)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def test_members_carry_health(d):
+    a = new_proxy(d, host="127.0.0.2", port=8081)
+    b = new_proxy(d, host="127.0.0.3", port=8082)
+    add(d, "provider", "openai", a["id"])
+    status, p = add(d, "provider", "openai", b["id"])
+    zero = {"totalRequests": 0, "successCount": 0, "errorCount": 0, "timeoutCount": 0,
+            "successRate": None, "avgLatencyMs": None, "lastSeenAt": None}
+    assert [m["health"] for m in p["members"]] == [zero, zero]
+
+    # a's outcomes: 3 successes of 100 ms folded in one row, an error of 400 ms,
+    # and an old success outside the default 24 h window
+    now = now_iso()
+    db = sqlite3.connect(d.datadir + "/omniroute.db")
+    for i, (at, st, ms, calls) in enumerate(((now, "success", 100, 3),
+                                             (now, "error", 400, 1),
+                                             (now_iso(30), "success", 5, 7))):
+        db.execute("INSERT INTO proxy_logs (id, timestamp, status, proxy_id, latency_ms, "
+                   "calls) VALUES (?, ?, ?, ?, ?, ?)", ("h%d" % i, at, st, a["id"], ms, calls))
+    db.commit()
+    db.close()
+    status, p = pool(d, "provider", "openai")
+    assert status == 200
+    ha, hb = (m["health"] for m in p["members"])
+    assert ha == {"totalRequests": 4, "successCount": 3, "errorCount": 1, "timeoutCount": 0,
+                  "successRate": 75, "avgLatencyMs": 175, "lastSeenAt": now}
+    assert hb == zero
+    # the same figures as the health endpoint's default window
+    status, health = d.http("GET", V1 + "/health")
+    item = next(i for i in health["items"] if i["proxyId"] == a["id"])
+    assert health["windowHours"] == 24
+    assert {k: item[k] for k in zero} == ha
+    # omnirctl shows them in a short column
+    rc, out, err = d.ctl("pool", "show", "provider", "openai")
+    settings, header, rows = pool_table(out)
+    assert [r["HEALTH"] for r in rows] == ["75% of 4", "no calls"]
+
+
+def test_live_sets_leave_out_socks4(d):
+    # socks4 rows are stored (older feeds, older installs) but never enter the
+    # snapshot: a live set neither counts nor lists them, and a filter asking
+    # for them is refused
+    status, err = d.http("PUT", POOL, {"scope": "global", "source": "oneproxy",
+                                       "filter": {"protocol": "socks4"}})
+    assert status == 400 and err["error"]["details"][0]["field"] == "filter.protocol", err
+    assert pool(d, "global")[0] == 404
+    db = sqlite3.connect(d.datadir + "/omniroute.db")
+    now = now_iso()
+    for rid, kind, quality in (("op-socks4", "socks4", 99), ("op-http", "http", 80)):
+        db.execute("INSERT INTO proxy_registry (id, name, type, host, port, source, status, "
+                   "quality_score, country_code, created_at, updated_at) VALUES "
+                   "(?, ?, ?, '127.0.0.9', ?, 'oneproxy', 'active', ?, 'US', ?, ?)",
+                   (rid, "%s - US - 127.0.0.9" % kind.upper(), kind,
+                    1080 if kind == "socks4" else 8080, quality, now, now))
+    db.commit()
+    db.close()
+    status, p = d.http("PUT", POOL, {"scope": "provider", "scopeId": "openai",
+                                     "source": "oneproxy", "filter": {"countryCode": "US"}})
+    assert status == 201, p
+    assert member_ids(p) == ["op-http"] and p["total"] == 1
+    status, listed = d.http("GET", V1 + "/assignments?scope=provider")
+    assert listed["items"][0]["poolSize"] == 1
+    r = resolve(d, "x", provider="openai")
+    assert r["proxyId"] == "op-http"
+    assert r.get("pool", {"members": ["op-http"]})["members"] == ["op-http"]
+
+    # a backup whose live set asks for socks4 is refused as a whole
+    doc = d.secret_backup()
+    before = list(sqlite3.connect(d.datadir + "/omniroute.db").iterdump())
+    # (restores refuse socks4 proxy rows too: leave the stored one out)
+    doc["proxies"] = [x for x in doc["proxies"] if x["type"] != "socks4"]
+    doc["pools"][0]["filter"]["protocol"] = "socks4"
+    status, err = d.http("POST", "/api/settings/backup", doc)
+    assert status == 400, err
+    assert err["error"]["details"][0]["field"] == "pools[0].filter.protocol", err
+    assert "socks5" in err["error"]["details"][0]["message"]
+    assert list(sqlite3.connect(d.datadir + "/omniroute.db").iterdump()) == before
+
+
 def test_shared_egress_flag(daemon_factory, peers):
     echo = EchoStandIn()
     try:
@@ -442,7 +583,7 @@ def test_pools_survive_a_restart(daemon_factory):
 
 
 def test_pool_config_keys_accepted_by_dash_n(tmp_path):
-    # read by the failover inside a call (next); named and checked now
+    # read by the failover inside a call (worker/relay.c; test_pool_routing.py)
     p = check_config(tmp_path, {}, "pool_cooldown_ms = 5000\npool_attempts_max = 2\n")
     assert p.returncode == 0, p.stderr
     p = check_config(tmp_path, {"OMNIROUTE_POOL_COOLDOWN_MS": "1000",

@@ -1,7 +1,8 @@
 """Rules of the source tree that a reviewer would otherwise have to remember:
 worker/egress.c is the only file that opens outbound connections (the two
-Unix-socket control paths are the listed exceptions), and no file logs an
-Authorization or Proxy-Authorization header."""
+Unix-socket control paths are the listed exceptions), no file logs an
+Authorization or Proxy-Authorization header, and every configuration key is
+documented in omnirouted.conf(5) and contrib/omnirouted.conf.example."""
 
 import os
 import re
@@ -50,3 +51,32 @@ def test_no_credential_header_is_logged():
         for m in log_call.finditer(text):
             call = text[m.start():text.find(";", m.start())]
             assert "uthorization" not in call, "%s logs an authorization header" % path
+
+
+# One row of common/config.c's key table: S(key, env, default, kind, field, min, max).
+CONFIG_ROW = re.compile(r'S\("(\w+)", "(\w+)", (NULL|"[^"]*"), (SET_\w+), \w+, (-?\d+), (-?\d+)\)')
+
+
+def test_every_config_key_is_documented():
+    config = open(os.path.join(TOP, "common/config.c")).read()
+    rows = [m.groups() for m in CONFIG_ROW.finditer(config)]
+    assert len(rows) == config.count("\tS(\"") and len(rows) > 40
+    man = open(os.path.join(TOP, "master/omnirouted.conf.5")).read()
+    entries = {}
+    for entry in man.split("\n.It Ic ")[1:]:
+        entries.setdefault(entry.split()[0], entry.split("\n.It ")[0])
+    example = open(os.path.join(TOP, "contrib/omnirouted.conf.example")).read()
+    missing = []
+    for key, env, default, kind, low, high in rows:
+        entry = entries.get(key)
+        if entry is None or ".Ev %s " % env not in entry:
+            missing.append("omnirouted.conf.5: %s (%s)" % (key, env))
+        elif kind == "SET_LONG" and not re.search(r"^Integer %s to %s, default %s[, ]"
+                                                  % (low, high, default.strip('"')), entry, re.M):
+            missing.append("omnirouted.conf.5: %s range/default" % key)
+        line = re.search(r"^# %s\n#%s =(.*)$" % (env, key), example, re.M)
+        if line is None:
+            missing.append("omnirouted.conf.example: %s (%s)" % (key, env))
+        elif default != "NULL" and line.group(1).strip() != default.strip('"'):
+            missing.append("omnirouted.conf.example: %s default" % key)
+    assert missing == [], "\n".join(missing)

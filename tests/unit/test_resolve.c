@@ -1001,6 +1001,35 @@ test_scope_and_type_names(void **state)
 	assert_string_equal(proxy_type_name(PROXY_TYPE_HTTP), "http");
 }
 
+/* PROXY_TYPE_DIALLED_SQL names exactly the types proxy_type_parse accepts. */
+static void
+test_dialled_types_sql_matches_parse(void **state)
+{
+	const char *sql = PROXY_TYPE_DIALLED_SQL("t"), *q = sql;
+	bool seen[PROXY_TYPE_SOCKS5 + 1] = { false };
+	enum proxy_type t;
+	size_t n = 0, i;
+
+	(void)state;
+	while ((q = strchr(q, '\'')) != NULL) {
+		const char *end = strchr(q + 1, '\'');
+		char name[16];
+
+		assert_non_null(end);
+		assert_true((size_t)(end - q) < sizeof(name));
+		snprintf(name, sizeof(name), "%.*s", (int)(end - q - 1), q + 1);
+		assert_true(proxy_type_parse(name, &t));
+		assert_string_equal(proxy_type_name(t), name);
+		seen[t] = true;
+		n++;
+		q = end + 1;
+	}
+	assert_int_equal(n, PROXY_TYPE_SOCKS5 + 1);
+	for (i = 0; i <= PROXY_TYPE_SOCKS5; i++)
+		assert_true(seen[i]);
+	assert_null(strstr(sql, "socks4"));
+}
+
 static void
 test_ten_thousand_rows_all_found(void **state)
 {
@@ -1212,6 +1241,7 @@ main(void)
 		cmocka_unit_test_teardown(test_snapshot_from_json_empty, teardown),
 		cmocka_unit_test_teardown(test_snapshot_from_json_rejects_malformed, teardown),
 		cmocka_unit_test(test_scope_and_type_names),
+		cmocka_unit_test(test_dialled_types_sql_matches_parse),
 		cmocka_unit_test_teardown(test_ten_thousand_rows_all_found, teardown),
 	};
 

@@ -330,6 +330,25 @@ test_proxy_health(void **state)
 	assert_int_equal(json_object_get_int(json_object_object_get(o, "avgLatencyMs")), 200);
 	assert_non_null(json_object_object_get(o, "lastSeenAt"));
 	json_object_put(items);
+	/* the same figures for the ids asked for only, without the proxy's fields */
+	{
+		struct json_object *ids = json_object_new_array(), *by_id, *h;
+		json_object_array_add(ids, json_object_new_string(id));
+		json_object_array_add(ids, json_object_new_string("no-such-proxy"));
+		by_id = proxy_health_by_id(&M, "2000-01-01T00:00:00.000Z", ids);
+		assert_non_null(by_id);
+		assert_int_equal(json_object_object_length(by_id), 1);
+		h = json_object_object_get(by_id, id);
+		assert_int_equal(json_object_get_int(json_object_object_get(h,
+		    "totalRequests")), 3);
+		assert_string_equal(json_object_to_json_string(json_object_object_get(h,
+		    "successRate")), "66.67");
+		assert_int_equal(json_object_get_int(json_object_object_get(h,
+		    "avgLatencyMs")), 200);
+		assert_null(json_object_object_get(h, "name"));
+		json_object_put(by_id);
+		json_object_put(ids);
+	}
 	/* a later window sees none of them */
 	items = proxy_health_records(&M, "2999-01-01T00:00:00.000Z");
 	o = json_object_array_get_idx(items, 0);
