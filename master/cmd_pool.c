@@ -4,7 +4,7 @@
  * strategy and sticky window. The pool's data layer and its design are in
  * pool_store.h; the workers choose a member per call by the strategy
  * (common/pool_choice.h, at resolution) and the relay fails over to the next
- * member inside a call (worker/relay.c).
+ * member inside a call (worker/upstream.c).
  */
 #include <stdio.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * scope's assignment is a pool of ordered members with a strategy.
  *
  * Design (the data layer; the workers choose a member per call with
- * common/pool_choice.h and fail over inside a call in worker/relay.c):
+ * common/pool_choice.h and fail over inside a call in worker/upstream.c):
  *
  * Tables (schema/0006_pools.sql). proxy_pools holds one row per assigned
  * scope: strategy (round-robin | random | sticky | latency | quality),
