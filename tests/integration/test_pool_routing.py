@@ -11,7 +11,8 @@ default, so each call is one new connection. The daemon runs two workers:
 the order holds whichever worker takes a call (the pool board is shared).
 
 Covered: exact round-robin order and `resolve` naming the next member
-without moving the cursor; sticky per connection (each account keeps its
+without moving the cursor, also over a mixed pool with a real CONNECT proxy
+(tinyproxy, Bind to its own address); sticky per connection (each account keeps its
 member, a second account gets another); failover when a member is dead (the
 client sees 200, X-OmniRoute-Proxy-Attempts 2, the dead member passed over
 by the next calls while it cools down), or refuses the credentials; no
@@ -119,6 +120,20 @@ def test_round_robin_exact_order(d, peers, provider):
     assert used == (order * 3)[:7]
     assert provider.sources.snapshot() == (ADDRESSES * 3)[:7]
     assert resolve(d)["proxyId"] == members[1]["id"]       # the eighth call's
+
+
+def test_round_robin_over_socks5_and_connect_members(d, peers, provider):
+    # a real HTTP CONNECT proxy (tinyproxy, Bind to its own address) between
+    # two SOCKS5 ones: the order holds whatever protocol a member speaks
+    connect = peers(env.tinyproxy, address=ADDRESSES[1])
+    members = [live_member(d, peers, ADDRESSES[0]),
+               new_proxy(d, type="http", host=ADDRESSES[1], port=connect.port),
+               live_member(d, peers, ADDRESSES[2])]
+    make_pool(d, members)
+    for _ in range(6):
+        r, data = chat(d)
+        assert r.status == 200, data
+    assert provider.sources.snapshot() == ADDRESSES * 2
 
 
 def test_sticky_per_connection(d, peers, provider):
