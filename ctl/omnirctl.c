@@ -827,6 +827,32 @@ print_resolution_line(const char *key, const char *value)
 	putchar('\n');
 }
 
+/* The deciding pool: its strategy, the member the next call takes, and
+ * every member in order. */
+static void
+print_pool_of_resolution(struct json_object *reply)
+{
+	struct json_object *pool, *members;
+	size_t i;
+
+	if (!json_object_object_get_ex(reply, "pool", &pool) ||
+	    !json_object_is_type(pool, json_type_object))
+		return;
+	print_resolution_line("strategy:", string_field(pool, "strategy"));
+	print_resolution_line("next:", string_field(reply, "proxyId"));
+	if (!json_object_object_get_ex(pool, "members", &members) ||
+	    !json_object_is_type(members, json_type_array))
+		return;
+	puts("members:");
+	for (i = 0; i < json_object_array_length(members); i++) {
+		struct json_object *m = json_object_array_get_idx(members, i);
+		printf("  %zu ", i);
+		print_sanitised(stdout, json_object_is_type(m, json_type_string) ?
+		    json_object_get_string(m) : "?", false);
+		putchar('\n');
+	}
+}
+
 static void
 print_resolution(struct json_object *reply)
 {
@@ -858,6 +884,7 @@ print_resolution(struct json_object *reply)
 		print_resolution_line("proxy:", "none: delegated to CLIProxyAPI on loopback");
 	else
 		print_resolution_line("proxy:", "direct");
+	print_pool_of_resolution(reply);
 	if (!json_object_object_get_ex(reply, "explain", &explain) ||
 	    !json_object_is_type(explain, json_type_array))
 		return;

@@ -251,6 +251,11 @@ def test_omnirctl_pool_commands(d):
     assert member_ids(d.ctl_json("pool", "show", "global")) == [b["id"]]
     rc, out, err = d.ctl("assign", "list")
     assert rc == 0 and "POOL" in out
+    # resolve says the pool: its strategy, the next member, every member
+    rc, out, err = d.ctl("resolve", "--provider", "openai", "someone")
+    assert rc == 0, err
+    assert "strategy: sticky" in out and "next:" in out and a["id"] in out, out
+    assert out.index("  0 %s" % a["id"]) < out.index("  1 %s" % b["id"]), out
     items = d.ctl_json("assign", "list")["items"]
     assert sorted(i["poolSize"] for i in items) == [1, 2]
     res = d.ctl_json("pool", "remove", "provider", "openai", "Alpha")
