@@ -83,7 +83,7 @@ test_board_slots(void **state)
 static void
 test_board_full(void **state)
 {
-	char id[16];
+	char id[32];
 	int i;
 
 	(void)state;
@@ -288,7 +288,7 @@ test_latency_board(void **state)
 	assert_int_equal(latency_average(b, p, t0 + 3 * 3600), 125);
 	/* a full board measures no more proxies, and keeps the ones it has */
 	for (i = 0; i < 10; i++) {
-		char id[16];
+		char id[32];
 		snprintf(id, sizeof(id), "x-%d", i);
 		latency_record(b, pool_id_hash(id), 10, 1, t0);
 	}
@@ -324,7 +324,7 @@ test_sticky_many_connections(void **state)
 {
 	struct pool_slot *s = pool_board_slot(board, SCOPE_PROVIDER, "openai", true);
 	long first[20];
-	char id[16];
+	char id[32];
 	int i, used[3] = { 0, 0, 0 };
 
 	(void)state;
