@@ -89,15 +89,13 @@ def nginx(workdir, conf_body, port):
     return proc
 
 
-def provider_and_nginx_proxy(work, ca, procs):
-    """The fast TLS stand-in (nginx answering COMPLETION) and nginx as a
-    reverse proxy in front of it (upstream keep-alive): the relay's bar.
-    Both processes are appended to procs; returns (provider port, proxy
-    port, the proxy's process)."""
+def fast_provider(work, ca, procs):
+    """The fast TLS stand-in: nginx answering COMPLETION, appended to procs;
+    returns its port."""
     # the provider may be reached as "localhost": it listens on each address
     # the name has here (::1 too with Debian's stock /etc/hosts)
     prov_addrs = env.localhost_addresses()
-    prov_port, proxy_port = env.free_port_on(prov_addrs), env.free_port()
+    prov_port = env.free_port_on(prov_addrs)
     listen = "".join("  listen %s:%d ssl;\n" % ("[%s]" % h if ":" in h else h, prov_port)
                      for h in prov_addrs)
     procs.append(nginx(work, """
@@ -106,6 +104,14 @@ server {
   keepalive_requests 100000;
   location / { default_type application/json; return 200 '%s'; }
 }""" % (listen, ca.cert, ca.key, COMPLETION), prov_port))
+    return prov_port
+
+
+def provider_and_nginx_proxy(work, ca, procs):
+    """The fast TLS stand-in and nginx as a reverse proxy in front of it
+    (upstream keep-alive): the relay's bar. Both processes are appended to
+    procs; returns (provider port, proxy port, the proxy's process)."""
+    prov_port, proxy_port = fast_provider(work, ca, procs), env.free_port()
     proxy = nginx(work, """
 upstream provider { server 127.0.0.1:%d; keepalive 64; }
 server {
@@ -116,6 +122,15 @@ server {
 }""" % (prov_port, proxy_port, ca.ca), proxy_port)
     procs.append(proxy)
     return prov_port, proxy_port, proxy
+
+
+def post_script(work):
+    """A wrk script POSTing REQUEST; returns its path."""
+    script = os.path.join(work, "post.lua")
+    with open(script, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.body = %s\n'
+                'wrk.headers["Content-Type"] = "application/json"\n' % json.dumps(REQUEST))
+    return script
 
 
 def wrk(url, conns, seconds, script):
@@ -203,10 +218,7 @@ def main():
         ctl2("assign", "set", "global", ctl2("proxy", "add", "--name", "ms", "--type",
                                              "socks5", "--host", "127.0.0.1", "--port",
                                              str(ms.port))["id"])
-        script = os.path.join(work, "post.lua")
-        with open(script, "w") as f:
-            f.write('wrk.method = "POST"\nwrk.body = %s\n'
-                    'wrk.headers["Content-Type"] = "application/json"\n' % json.dumps(REQUEST))
+        script = post_script(work)
         rows = []
         targets = [
             ("direct to the TLS stand-in", "https://localhost:%d/v1/chat/completions" % prov_port,
