@@ -21,7 +21,8 @@ suite; it reports, it does not judge).
    trimmed mean too. Run with a new tunnel per call (the default) and with
    proxied connections kept (pool_proxied_idle_ms); then once more with the
    default cool-down, for the share each member gets while the dead one
-   cools down.
+   cools down. After each, wrk -c32 for --seconds through the same pool
+   counts failed calls under concurrency (both workers, the shared board).
 2. Relay throughput through a round-robin pool of three pooled tunnels (three
    microsocks) vs one pooled tunnel (one of them assigned plainly), in one
    omnirouted with pool_proxied_idle_ms; and through a pool of three records
@@ -256,6 +257,7 @@ def main():
                             extra.get("OMNIROUTE_POOL_COOLDOWN_MS", "30000 (default)")))
 
         # 1. failover with one member of three dead
+        script = post_script(work)
         pool_desc = "[dead %s:%d, live %s, live %s]" % (DEAD, dead_port, LIVE[0], LIVE[1])
         for name, port, _proc, ctl, ids, cooldown in daemons:
             ctl("assign", "set", "global", ids[DEAD])
@@ -265,6 +267,10 @@ def main():
             samples, failures, refusals, not_refused = failover_run(port, dead_port, a.calls)
             report_failover("1. failover, " + name, pool_desc, cooldown, samples, failures,
                             refusals, not_refused, a.calls, {v: k for k, v in ids.items()})
+            res = wrk("http://127.0.0.1:%d%s" % (port, CHAT), 32, a.seconds, script)
+            print("  under load, wrk -c32 for %d s: %d calls (%.0f/s), non-2xx %d, socket "
+                  "errors %d" % (a.seconds, res["total"], res["rps"], res["non2xx"],
+                                 res["socket_errors"]))
 
         # 2. throughput: a pool of three pooled tunnels vs one pooled tunnel
         _name, port, proc, ctl, ids, _cooldown = daemons[1]
@@ -275,7 +281,6 @@ def main():
         names = {v: k for k, v in ids.items()}
         names.update({t: "%s(%s)" % (LIVE[0], n) for t, n in zip(twins, "bc")})
         url = "http://127.0.0.1:%d%s" % (port, CHAT)
-        script = post_script(work)
         omni_pids, socks_pids = tree(proc.pid), [p.proc.pid for p in peers]
 
         def assigner(members):
@@ -326,14 +331,14 @@ def main():
             print("  first 6 calls, %s: %s" % (tname, " ".join(seen[tname])))
         print("  %-28s %5s %9s %8s %8s %9s %9s %7s" % (
             "target", "conns", "req/s", "p50 ms", "p99 ms", "omni CPU", "socks CPU",
-            "non2xx"))                      # non2xx: all rounds
+            "failed"))          # failed: non-2xx and socket errors, all rounds
         for tname, _assign in targets:
             for conns in (1, 32):
                 rounds = sorted(runs[(tname, conns)], key=lambda r: r["rps"])
                 r = rounds[len(rounds) // 2]
                 print("  %-28s %5d %9.0f %8.3f %8.3f %9.4f %9.4f %7d" % (
                     tname, conns, r["rps"], r["p50"], r["p99"], r["omni_ms"], r["socks_ms"],
-                    sum(x["non2xx"] for x in rounds)))
+                    sum(x["non2xx"] + x["socket_errors"] for x in rounds)))
         base = targets[0][0]
         for tname, _assign in targets[1:]:
             for conns in (1, 32):

@@ -140,13 +140,16 @@ def wrk(url, conns, seconds, script):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                     out)
 
     def pct(p):
         m = re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)" % p, out)
         v = float(m.group(1))
         return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
     return {"rps": rps, "total": total, "p50": pct(50), "p99": pct(99),
-            "non2xx": int(errors.group(1)) if errors else 0}
+            "non2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": sum(map(int, sock.groups())) if sock else 0}
 
 
 def ttfb(host, port, path, body, tls, n=21):
