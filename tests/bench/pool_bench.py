@@ -29,7 +29,8 @@ suite; it reports, it does not judge).
    of that one microsocks (three tunnel sets, one proxy process), to tell the
    daemon's share of a difference from the proxies'. After each change of
    target a second of wrk makes the tunnels (unmeasured); then wrk at 32 and
-   1 connections, the targets taking turns within each of --rounds rounds; the
+   1 connections, the targets taking turns within each of --rounds rounds
+   (in reverse order every other round); the
    table shows the median round, the ratios are medians of the per-round
    ratios. CPU per call: omnirouted's processes, and the microsocks.
 
@@ -220,8 +221,8 @@ def main():
     ap.add_argument("--omnirouted", default=os.path.join(os.getcwd(), "omnirouted"))
     ap.add_argument("--omnirctl", default=os.path.join(os.getcwd(), "omnirctl"))
     ap.add_argument("--calls", type=int, default=300, help="calls per failover run")
-    ap.add_argument("--seconds", type=int, default=3, help="seconds per wrk run")
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=2, help="seconds per wrk run")
+    ap.add_argument("--rounds", type=int, default=7)
     a = ap.parse_args()
     for tool in ("wrk", "nginx", "microsocks"):
         if shutil.which(tool) is None:
@@ -309,8 +310,9 @@ def main():
                     "" if r.status == 200 and b"Hello from the bench." in body else " (!)"))
             c.close()
         runs = {}
-        for _ in range(a.rounds):
-            for tname, assign in targets:
+        for rnd in range(a.rounds):
+            # the order turns round every other round, so a drift hits all alike
+            for tname, assign in (targets if rnd % 2 == 0 else targets[::-1]):
                 assign()
                 # unmeasured: the tunnels the run will keep (the last target's
                 # have been idle for longer than 5 s), then 32 before 1
