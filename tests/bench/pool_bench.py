@@ -30,9 +30,9 @@ suite; it reports, it does not judge).
    daemon's share of a difference from the proxies'. After each change of
    target a second of wrk makes the tunnels (unmeasured); then wrk at 32 and
    1 connections, the targets taking turns within each of --rounds rounds
-   (in reverse order every other round); the
-   table shows the median round, the ratios are medians of the per-round
-   ratios. CPU per call: omnirouted's processes, and the microsocks.
+   (in reverse order every other round); the table shows the median round,
+   the ratios are medians of the per-round ratios. CPU per call:
+   omnirouted's processes, and the microsocks.
 
 The provider is the fast TLS stand-in of relay_bench.py (nginx answering a
 fixed chat completion) on 127.0.0.1. Needs wrk, nginx-light, microsocks.
