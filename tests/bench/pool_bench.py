@@ -233,7 +233,7 @@ def main():
     procs, peers = [], []
     try:
         ca = env.TestCA(os.path.join(work, "ca"))
-        prov_port = fast_provider(work, ca, procs)
+        prov_port = fast_provider(work, ca, procs, ["127.0.0.1"])
         peers += [env.microsocks(work, address=addr) for addr in LIVE]
         dead_port = env.free_port_on([DEAD])
         daemons = []

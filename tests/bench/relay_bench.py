@@ -89,12 +89,12 @@ def nginx(workdir, conf_body, port):
     return proc
 
 
-def fast_provider(work, ca, procs):
-    """The fast TLS stand-in: nginx answering COMPLETION, appended to procs;
-    returns its port."""
-    # the provider may be reached as "localhost": it listens on each address
-    # the name has here (::1 too with Debian's stock /etc/hosts)
-    prov_addrs = env.localhost_addresses()
+def fast_provider(work, ca, procs, addresses=None):
+    """The fast TLS stand-in: nginx answering COMPLETION on addresses,
+    appended to procs; returns its port."""
+    # by default the provider may be reached as "localhost": it listens on
+    # each address the name has here (::1 too with Debian's stock /etc/hosts)
+    prov_addrs = addresses or env.localhost_addresses()
     prov_port = env.free_port_on(prov_addrs)
     listen = "".join("  listen %s:%d ssl;\n" % ("[%s]" % h if ":" in h else h, prov_port)
                      for h in prov_addrs)
