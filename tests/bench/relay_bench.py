@@ -89,15 +89,13 @@ def nginx(workdir, conf_body, port):
     return proc
 
 
-def provider_and_nginx_proxy(work, ca, procs):
-    """The fast TLS stand-in (nginx answering COMPLETION) and nginx as a
-    reverse proxy in front of it (upstream keep-alive): the relay's bar.
-    Both processes are appended to procs; returns (provider port, proxy
-    port, the proxy's process)."""
-    # the provider may be reached as "localhost": it listens on each address
-    # the name has here (::1 too with Debian's stock /etc/hosts)
-    prov_addrs = env.localhost_addresses()
-    prov_port, proxy_port = env.free_port_on(prov_addrs), env.free_port()
+def fast_provider(work, ca, procs, addresses=None):
+    """The fast TLS stand-in: nginx answering COMPLETION on addresses,
+    appended to procs; returns its port."""
+    # by default the provider may be reached as "localhost": it listens on
+    # each address the name has here (::1 too with Debian's stock /etc/hosts)
+    prov_addrs = addresses or env.localhost_addresses()
+    prov_port = env.free_port_on(prov_addrs)
     listen = "".join("  listen %s:%d ssl;\n" % ("[%s]" % h if ":" in h else h, prov_port)
                      for h in prov_addrs)
     procs.append(nginx(work, """
@@ -106,6 +104,14 @@ server {
   keepalive_requests 100000;
   location / { default_type application/json; return 200 '%s'; }
 }""" % (listen, ca.cert, ca.key, COMPLETION), prov_port))
+    return prov_port
+
+
+def provider_and_nginx_proxy(work, ca, procs):
+    """The fast TLS stand-in and nginx as a reverse proxy in front of it
+    (upstream keep-alive): the relay's bar. Both processes are appended to
+    procs; returns (provider port, proxy port, the proxy's process)."""
+    prov_port, proxy_port = fast_provider(work, ca, procs), env.free_port()
     proxy = nginx(work, """
 upstream provider { server 127.0.0.1:%d; keepalive 64; }
 server {
@@ -118,6 +124,15 @@ server {
     return prov_port, proxy_port, proxy
 
 
+def post_script(work):
+    """A wrk script POSTing REQUEST; returns its path."""
+    script = os.path.join(work, "post.lua")
+    with open(script, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.body = %s\n'
+                'wrk.headers["Content-Type"] = "application/json"\n' % json.dumps(REQUEST))
+    return script
+
+
 def wrk(url, conns, seconds, script):
     out = subprocess.run(["wrk", "-t", str(min(conns, 2)), "-c", str(conns), "-d",
                           "%ds" % seconds, "--latency", "-s", script, url],
@@ -125,13 +140,16 @@ def wrk(url, conns, seconds, script):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                     out)
 
     def pct(p):
         m = re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)" % p, out)
         v = float(m.group(1))
         return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
     return {"rps": rps, "total": total, "p50": pct(50), "p99": pct(99),
-            "non2xx": int(errors.group(1)) if errors else 0}
+            "non2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": sum(map(int, sock.groups())) if sock else 0}
 
 
 def ttfb(host, port, path, body, tls, n=21):
@@ -203,10 +221,7 @@ def main():
         ctl2("assign", "set", "global", ctl2("proxy", "add", "--name", "ms", "--type",
                                              "socks5", "--host", "127.0.0.1", "--port",
                                              str(ms.port))["id"])
-        script = os.path.join(work, "post.lua")
-        with open(script, "w") as f:
-            f.write('wrk.method = "POST"\nwrk.body = %s\n'
-                    'wrk.headers["Content-Type"] = "application/json"\n' % json.dumps(REQUEST))
+        script = post_script(work)
         rows = []
         targets = [
             ("direct to the TLS stand-in", "https://localhost:%d/v1/chat/completions" % prov_port,
