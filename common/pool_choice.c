@@ -236,20 +236,43 @@ struct choice_state {
 	const bool		*candidate;
 };
 
-/* The cursor's member: the cursor moves by one when a call takes it. */
+/*
+ * The cursor's member among the candidates: the (cursor mod k)-th of the k
+ * candidates, so a member passed over (cooling, inactive, tried) shares its
+ * turns out evenly instead of handing them all to its successor; with every
+ * member a candidate it is the members in order. The cursor moves by one
+ * when a call takes it. A call failing over takes the next candidate after
+ * the member that failed instead, and leaves the cursor.
+ */
 static long
 by_cursor(const struct choice_state *st)
 {
 	struct pool_slot *slot = st->slot;
 	const struct pool_choice *in = st->in;
 	const bool *candidate = st->candidate;
+	size_t i, k = 0, turn;
 	uint64_t c;
 
+	if (in->after != 0) {
+		/* failing over: the next member after the one that failed,
+		 * the cursor staying where the call took it */
+		for (i = 0; i < in->count; i++)
+			if (in->member[i] == in->after)
+				return first_from(candidate, in->count, i + 1);
+	}
 	if (slot == NULL)
 		return first_from(candidate, in->count, 0);
+	for (i = 0; i < in->count; i++)
+		k += candidate[i];
+	if (k == 0)
+		return -1;
 	c = in->take ? __atomic_fetch_add(&slot->cursor, 1, __ATOMIC_RELAXED) :
 	    LOAD(&slot->cursor);
-	return first_from(candidate, in->count, (size_t)(c % in->count));
+	turn = (size_t)(c % k);
+	for (i = 0; i < in->count; i++)
+		if (candidate[i] && turn-- == 0)
+			return (long)i;
+	return -1;
 }
 
 static long

@@ -24,7 +24,10 @@
  *
  * pool_choose decides from the members' usability (the caller's: present,
  * active, not already tried in this call), the slot and the time:
- *   round-robin  the cursor's member, or the next usable after it;
+ *   round-robin  the (cursor mod k)-th of the k usable members not cooling
+ *                down: every member in turn, and a member passed over
+ *                shares its turns out evenly; failing over (after), the
+ *                next usable member after the one that failed;
  *   random       a random start, then the next usable (a peek: the
  *                first usable, since it cannot know the draw);
  *   sticky       the connection's recorded member while its window lasts
@@ -142,6 +145,7 @@ struct pool_choice {
 	const bool	*usable;	/* present, active, not tried in this call */
 	const int64_t	*latency_us;	/* latency: each member's average; -1 unmeasured */
 	uint64_t	 connection;	/* pool_id_hash of the connection id; 0: none */
+	uint64_t	 after;		/* failing over from this member (hash); 0: none */
 	uint64_t	 random;	/* any random value (strategy random) */
 	uint64_t	 now_ms;	/* monotonic */
 	bool		 take;		/* a call takes it: move the cursor, record */

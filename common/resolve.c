@@ -72,6 +72,8 @@ pool_member(const struct registry_snapshot *snap, const struct snap_assignment *
 		.latency_us = by_latency ? latency_us : NULL,
 		.connection = req->connection_id != NULL && *req->connection_id != '\0' ?
 		    pool_id_hash(req->connection_id) : 0,
+		.after = req->tried_count > 0 && req->tried_pool == a->key ?
+		    req->tried[req->tried_count - 1] : 0,
 		.random = req->random,
 		.now_ms = req->now_ms,
 		.take = req->take_member,

@@ -132,18 +132,32 @@ test_round_robin_passes_over(void **state)
 
 	(void)state;
 	usable[1] = false;		/* inactive, or tried in this call */
-	assert_int_equal(pool_choose(board, s, &in), 0);
+	/* the two left take turns: a passed-over member's turns are shared */
+	assert_int_equal(pool_choose(board, s, &in), 0);	/* cursor 0 */
 	assert_int_equal(pool_choose(board, s, &in), 2);
+	assert_int_equal(pool_choose(board, s, &in), 0);
 	assert_int_equal(pool_choose(board, s, &in), 2);
 	usable[1] = true;
 	pool_cool_down(board, member[0], 0, 2000);
 	assert_true(pool_cooling(board, member[0], 1999));
 	assert_false(pool_cooling(board, member[0], 2000));
-	assert_int_equal(pool_choose(board, s, &in), 1);	/* cursor 3 → a, cooling */
+	assert_int_equal(pool_choose(board, s, &in), 1);	/* cursor 4: b, c */
+	assert_int_equal(pool_choose(board, s, &in), 2);
 	assert_int_equal(pool_choose(board, s, &in), 1);
 	in.now_ms = 2000;			/* the cool-down is over */
+	assert_int_equal(pool_choose(board, s, &in), 1);	/* cursor 7: a, b, c */
 	assert_int_equal(pool_choose(board, s, &in), 2);
 	assert_int_equal(pool_choose(board, s, &in), 0);
+	/* failing over from c: the next after it (a), the cursor unmoved */
+	in.after = member[2];
+	usable[2] = false;			/* tried */
+	assert_int_equal(pool_choose(board, s, &in), 0);
+	in.after = member[0];
+	usable[0] = false;
+	assert_int_equal(pool_choose(board, s, &in), 1);
+	in.after = 0;
+	usable[0] = usable[2] = true;
+	assert_int_equal(pool_choose(board, s, &in), 1);	/* cursor 10 */
 }
 
 static void
@@ -207,9 +221,9 @@ test_sticky(void **state)
 	assert_int_equal(pool_choose(board, s, &a), 0);
 	/* its member unusable: chosen again, and kept from then on */
 	usable[0] = false;
-	assert_int_equal(pool_choose(board, s, &a), 1);
+	assert_int_equal(pool_choose(board, s, &a), 2);	/* cursor 3 of b, c */
 	usable[0] = true;
-	assert_int_equal(pool_choose(board, s, &a), 1);
+	assert_int_equal(pool_choose(board, s, &a), 2);
 	/* the window (1 minute) ends: a new choice by the cursor */
 	a.now_ms = 1000 + 60000;
 	assert_int_equal(pool_choose(board, s, &a), 1);	/* cursor 4 */
