@@ -4,9 +4,12 @@
  * SNI is sent for names only (RFC 6066 forbids literals).
  *
  * Stored sessions live in a small table hung on the context (ex_data): at
- * most TLS_SESSIONS_MAX, the oldest evicted first. A session is taken out
- * when used (RFC 8446 C.4: a ticket is not shown twice); the server's new
- * tickets come back through the new-session callback.
+ * most TLS_SESSIONS_MAX, the oldest evicted first. A TLS 1.3 session is
+ * taken out when used (RFC 8446 C.4: a ticket is not shown twice), and the
+ * server's new tickets come back through the new-session callback. A TLS
+ * 1.2 session stays for the next connection too: a TLS 1.2 server renews
+ * no ticket on a resumption (RFC 5077 lets the client present it again),
+ * so taking it out made every other connection a full handshake.
  */
 #include <arpa/inet.h>
 
@@ -102,7 +105,9 @@ on_new_session(SSL *ssl, SSL_SESSION *session)
 	return 0;	/* OpenSSL drops its reference to the original */
 }
 
-/* The newest stored session for key, taken out of the store; NULL if none. */
+/* The newest stored session for key (TLS 1.3: taken out of the store; TLS
+ * 1.2: a copy, the original still stored); the caller holds a reference.
+ * NULL if none. */
 static SSL_SESSION *
 take_session(struct session_store *store, const char *key)
 {
@@ -119,8 +124,13 @@ take_session(struct session_store *store, const char *key)
 	if (best == NULL)
 		return NULL;
 	session = best->session;
-	best->session = NULL;
-	return session;
+	if (SSL_SESSION_get_protocol_version(session) >= TLS1_3_VERSION) {
+		best->session = NULL;
+		return session;
+	}
+	/* a copy for the connection: SSL_free marks the connection's own
+	 * session unresumable when it ends without close_notify */
+	return SSL_SESSION_dup(session);
 }
 
 SSL_CTX *

@@ -454,16 +454,19 @@ class ProviderStandIn:
     events before [DONE]; str items become content deltas, dicts are sent as
     `data: <json>`, bytes verbatim), `pause` between SSE events (seconds),
     `expect_bearer` (401 unless the key matches), `models` (for GET /v1/models),
-    `idle_timeout` for a kept-alive connection. `script()` overrides them.
+    `idle_timeout` for a kept-alive connection, `max_tls` (an ssl.TLSVersion:
+    the highest version offered). `script()` overrides them.
     It listens on one port on each of `addresses` (default: every loopback
     address "localhost" has here, see egress_env.localhost_addresses)."""
 
     def __init__(self, ca, tls=True, events=None, pause=0.05, expect_bearer=None,
-                 models=None, idle_timeout=10.0, addresses=None):
+                 models=None, idle_timeout=10.0, addresses=None, max_tls=None):
         self.ctx = None
         if tls:
             self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.ctx.load_cert_chain(ca.cert, ca.key)
+            if max_tls is not None:         # e.g. ssl.TLSVersion.TLSv1_2
+                self.ctx.maximum_version = max_tls
             self.ctx.set_alpn_protocols(["http/1.1"])
         self.scheme = "https" if tls else "http"
         self.pause = pause

@@ -12,6 +12,7 @@ import http.client
 import json
 import re
 import socket
+import ssl
 import time
 
 import pytest
@@ -359,6 +360,28 @@ def test_tls_sessions_resume_per_egress_and_never_across(daemon_factory, ca, pro
             assert chat(d)[0].status == 200
     assert list(provider.tls_resumed)[3:] == [False, True, False, True,
                                               False, True, False, True]
+
+
+def test_tls12_sessions_resume_on_every_new_connection(daemon_factory, ca, peers):
+    """A TLS 1.2 server renews no ticket when it resumes a session, so the
+    stored session is presented again: every new connection after the first
+    resumes, direct and through a proxy (not every other one)."""
+    tls12 = ProviderStandIn(ca, max_tls=ssl.TLSVersion.TLSv1_2)
+    try:
+        d = daemon_factory(workers=1, env={"OMNIROUTE_CA_FILE": ca.ca}).start()
+        d.ctl_json("provider", "update", "openai", "--base-url", tls12.url("/v1"))
+        d.ctl_json("conn", "add", "openai", "--name", "main", "--key", "sk-main")
+        tls12.script(CHAT, close=True, times=None)      # a new connection per call
+        for _ in range(4):
+            assert chat(d)[0].status == 200
+        ms = peers(env.microsocks)
+        p = new_proxy(d, name="exit", type="socks5", host="127.0.0.1", port=ms.port)
+        d.ctl_json("assign", "set", "global", p["id"])
+        for _ in range(4):
+            assert chat(d)[0].status == 200
+        assert list(tls12.tls_resumed) == [False, True, True, True] * 2
+    finally:
+        tls12.stop()
 
 
 def test_chunked_request_body_goes_upstream_with_a_length(d, provider):
