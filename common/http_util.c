@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http_lex.h"
 #include "http_util.h"
 #include "util.h"
 
@@ -252,6 +253,7 @@ http_reason_phrase(int status)
 		const char	*phrase;
 	} phrases[] = {
 		{ 200, "OK" }, { 201, "Created" }, { 204, "No Content" },
+		{ 302, "Found" }, { 304, "Not Modified" },
 		{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" },
 		{ 404, "Not Found" }, { 405, "Method Not Allowed" },
 		{ 408, "Request Timeout" }, { 409, "Conflict" },
@@ -361,5 +363,106 @@ http_host_is_loopback(const char *host)
 	if (inet_pton(AF_INET6, host, &a6) == 1)
 		return IN6_IS_ADDR_LOOPBACK(&a6) ||
 		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return false;
+}
+
+/* The weight of an Accept-Encoding element's parameters (";q=0.5"): 1000
+ * when absent, 0..1000, or 0 when malformed. */
+static int
+coding_weight(const char *params, size_t len)
+{
+	size_t i = 0, digits = 0;
+	int weight = 0, scale = 1000;
+
+	while (i < len) {
+		const char *name;
+		size_t name_len;
+
+		while (i < len && (params[i] == ';' || is_ows((unsigned char)params[i])))
+			i++;
+		name = params + i;
+		while (i < len && params[i] != '=' && params[i] != ';')
+			i++;
+		name_len = (size_t)(params + i - name);
+		while (name_len > 0 && is_ows((unsigned char)name[name_len - 1]))
+			name_len--;
+		if (i >= len || params[i] != '=' || !same_token(name, name_len, "q", 1)) {
+			while (i < len && params[i] != ';')
+				i++;
+			continue;
+		}
+		i++;
+		while (i < len && is_ows((unsigned char)params[i]))
+			i++;
+		/* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) */
+		if (i >= len || (params[i] != '0' && params[i] != '1'))
+			return 0;
+		weight = (params[i++] - '0') * 1000;
+		if (i < len && params[i] == '.')
+			for (i++; i < len && is_digit((unsigned char)params[i]); i++) {
+				if (++digits > 3)
+					return 0;
+				scale /= 10;
+				weight += (params[i] - '0') * scale;
+			}
+		while (i < len && is_ows((unsigned char)params[i]))
+			i++;
+		if ((i < len && params[i] != ';') || weight > 1000)
+			return 0;
+		return weight;
+	}
+	return 1000;
+}
+
+bool
+http_accepts_coding(const char *value, size_t len, const char *coding)
+{
+	const char *element;
+	size_t element_len, pos = 0;
+	int star = -1;
+
+	while (pos < len) {
+		size_t name_len = 0;
+		int weight;
+
+		pos = next_list_element(value, len, pos, &element, &element_len);
+		while (name_len < element_len && element[name_len] != ';' &&
+		    !is_ows((unsigned char)element[name_len]))
+			name_len++;
+		weight = coding_weight(element + name_len, element_len - name_len);
+		if (same_token(element, name_len, coding, strlen(coding)))
+			return weight > 0;
+		if (same_token(element, name_len, "*", 1))
+			star = weight;
+	}
+	return star > 0;
+}
+
+/* The opaque part of a listed entity-tag: W/ dropped. */
+static void
+opaque_tag(const char **tag, size_t *len)
+{
+	if (*len >= 2 && (*tag)[0] == 'W' && (*tag)[1] == '/') {
+		*tag += 2;
+		*len -= 2;
+	}
+}
+
+bool
+http_etag_matches(const char *value, size_t len, const char *etag)
+{
+	const char *element, *ours = etag;
+	size_t element_len, ours_len = strlen(etag), pos = 0;
+
+	opaque_tag(&ours, &ours_len);
+	while (pos < len) {
+		pos = next_list_element(value, len, pos, &element, &element_len);
+		if (element_len == 1 && element[0] == '*')
+			return true;
+		opaque_tag(&element, &element_len);
+		if (element_len == ours_len && element_len >= 2 && element[0] == '"' &&
+		    memcmp(element, ours, ours_len) == 0)
+			return true;
+	}
 	return false;
 }

@@ -99,4 +99,19 @@ bool		http_host_is_loopback(const char *host);
 int		percent_decode(const char *s, size_t len, bool plus_is_space,
 		    char *out, size_t outlen);
 
+/*
+ * Whether an Accept-Encoding value accepts coding (RFC 9110 §12.5.3): named
+ * (any case) with a weight other than 0, or else "*" with one. A coding
+ * named with q=0 is refused even when "*" would take it; a malformed weight
+ * counts as 0 (the identity answer is always safe).
+ */
+bool		http_accepts_coding(const char *value, size_t len, const char *coding);
+
+/*
+ * Whether an If-None-Match value matches etag, a quoted entity-tag
+ * ("\"abc\""): "*", or a listed tag equal to it by the weak comparison
+ * (RFC 9110 §13.1.2, a W/ prefix ignored on either side).
+ */
+bool		http_etag_matches(const char *value, size_t len, const char *etag);
+
 #endif

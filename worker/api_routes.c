@@ -14,6 +14,7 @@
 
 #include "accesslog.h"
 #include "commands.h"
+#include "dashboard.h"
 #include "http_util.h"
 #include "log.h"
 #include "models.h"
@@ -449,6 +450,9 @@ static const struct {
 	void		(*serve)(struct http_conn *c);
 } served[] = {
 	{ "/healthz", false, false, healthz_route },
+	{ "/", false, false, dashboard_redirect },
+	{ "/dashboard", false, false, dashboard_serve },
+	{ "/dashboard/", true, false, dashboard_serve },
 	{ "/v1/models", false, true, models_start },
 	{ "/v1/models/", true, true, models_start },
 	{ "/v1/", true, true, relay_start },

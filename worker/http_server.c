@@ -701,26 +701,36 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		http_conn_close(arg);
 }
 
+/* A response's body and what its head says of it. */
+struct response_body {
+	const char	*type;		/* Content-Type; NULL: no body, no length */
+	const char	*cache;		/* Cache-Control */
+	const void	*bytes;
+	size_t		 len;
+	bool		 newline;	/* JSON: a final newline after the bytes */
+};
+
 /*
- * Write a response head (and the JSON body, when json is not NULL; never for
- * HEAD) and go on with keep-alive or close. extra_headers: whole lines.
+ * Write a response head (and the body, when it has a type; never for HEAD
+ * or a 304) and go on with keep-alive or close. extra_headers: whole lines.
  */
 static void
-respond(struct http_conn *c, int status, const char *extra_headers,
-    const char *json, size_t json_len)
+respond_body(struct http_conn *c, int status, const char *extra_headers,
+    const struct response_body *b)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t len = b->len + (b->newline ? 1 : 0);
 
 	if (c->acc.request_id[0] == '\0')
 		access_request_begin(c);
 	evtimer_del(c->deadline);
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status, http_reason_phrase(status));
-	if (json != NULL)
-		evbuffer_add_printf(out, "Content-Type: application/json\r\n"
-		    "Content-Length: %zu\r\n", json_len + 1);
-	evbuffer_add_printf(out, "Cache-Control: no-store\r\n"
+	if (b->type != NULL)
+		evbuffer_add_printf(out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+		    b->type, len);
+	evbuffer_add_printf(out, "Cache-Control: %s\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
-	    "X-Request-Id: %s\r\n%s", c->acc.request_id, extra_headers);
+	    "X-Request-Id: %s\r\n%s", b->cache, c->acc.request_id, extra_headers);
 	if (c->cors_origin != NULL)
 		evbuffer_add_printf(out, "Access-Control-Allow-Origin: %.*s\r\n"
 		    "Vary: Origin\r\n", (int)c->cors_origin_len, c->cors_origin);
@@ -728,9 +738,10 @@ respond(struct http_conn *c, int status, const char *extra_headers,
 	    c->keep_alive ? "keep-alive" : "close");
 	c->head_sent = true;
 	access_response_started(c, status);
-	if (json != NULL && strcmp(c->method, "HEAD") != 0) {	/* HEAD: the head alone */
-		evbuffer_add(out, json, json_len);
-		evbuffer_add(out, "\n", 1);
+	if (b->type != NULL && status != 304 && strcmp(c->method, "HEAD") != 0) {
+		evbuffer_add(out, b->bytes, b->len);	/* HEAD: the head alone */
+		if (b->newline)
+			evbuffer_add(out, "\n", 1);
 	}
 	c->state = c->keep_alive ? CONN_WRITING : CONN_CLOSING;
 	/* no reading while a response is out; keep-alive resumes after the write */
@@ -738,6 +749,30 @@ respond(struct http_conn *c, int status, const char *extra_headers,
 	if (io_flush_now(c->bev))	/* all out: go on from the loop, not from here */
 		bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
 		    BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* A JSON answer (json NULL: none), never cached. */
+static void
+respond(struct http_conn *c, int status, const char *extra_headers,
+    const char *json, size_t json_len)
+{
+	struct response_body b = {
+		.type = json != NULL ? "application/json" : NULL, .cache = "no-store",
+		.bytes = json, .len = json_len, .newline = true,
+	};
+
+	respond_body(c, status, extra_headers, &b);
+}
+
+void
+http_respond_bytes(struct http_conn *c, int status, const char *extra_headers,
+    const char *type, const char *cache, const void *bytes, size_t len)
+{
+	struct response_body b = {
+		.type = type, .cache = cache, .bytes = bytes, .len = len, .newline = false,
+	};
+
+	respond_body(c, status, extra_headers, &b);
 }
 
 void

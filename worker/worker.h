@@ -226,6 +226,13 @@ void	http_accept(struct evconnlistener *lev, evutil_socket_t fd,
 void	http_respond_json(struct http_conn *c, int status, struct json_object *body);
 void	http_respond_error(struct http_conn *c, int status, const char *message);
 void	http_respond_reply(struct http_conn *c, struct reply *r);
+/*
+ * Bytes as they are (the dashboard's files): type NULL for no body and no
+ * length (a 304), cache the Cache-Control value; extra header lines end in
+ * CRLF. The body is not sent for HEAD or a 304.
+ */
+void	http_respond_bytes(struct http_conn *c, int status, const char *extra_headers,
+	    const char *type, const char *cache, const void *bytes, size_t len);
 /* http_respond_json with extra header lines (each ending in CRLF). */
 void	http_respond_json_headers(struct http_conn *c, int status,
 	    const char *extra_headers, struct json_object *body);

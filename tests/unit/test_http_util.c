@@ -5,8 +5,9 @@
  * that are prefixes of other names, the canonical-path rule of the relay
  * (each fault by example, every encoded and raw byte, every spelling of a dot
  * segment, and seeded random canonical paths with a fault put in), reason
- * phrases, and which URL hosts are loopback literals (the CLIProxyAPI hop
- * rule).
+ * phrases, which URL hosts are loopback literals (the CLIProxyAPI hop
+ * rule), and the dashboard's negotiation: Accept-Encoding weights and
+ * If-None-Match lists.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -625,6 +626,67 @@ test_host_is_loopback(void **state)
 			fail_msg("case %zu: %s", i, cases[i].host);
 }
 
+static bool
+accepts(const char *encodings)
+{
+	return http_accepts_coding(encodings, strlen(encodings), "gzip");
+}
+
+static void
+test_accepts_coding(void **state)
+{
+	(void)state;
+	assert_true(accepts("gzip"));
+	assert_true(accepts("deflate, gzip;q=1.0, br"));
+	assert_true(accepts("GZip"));
+	assert_true(accepts("br;q=0.9,gzip;q=0.001"));
+	assert_true(accepts("*"));
+	assert_true(accepts("identity, *;q=0.5"));
+	assert_true(accepts("gzip ; q = 0.5"));
+	assert_true(accepts("gzip;level=9"));		/* an unknown parameter */
+	assert_false(accepts(""));
+	assert_false(accepts("identity"));
+	assert_false(accepts("gzip;q=0"));
+	assert_false(accepts("gzip;q=0.000"));
+	assert_false(accepts("*;q=0"));
+	assert_false(accepts("*, gzip;q=0"));		/* named beats the wildcard */
+	assert_false(accepts("gzipx, xgzip"));
+	/* malformed weights count as 0: the plain answer is always safe */
+	assert_false(accepts("gzip;q=2"));
+	assert_false(accepts("gzip;q=1.5"));
+	assert_false(accepts("gzip;q=0.0001"));
+	assert_false(accepts("gzip;q=abc"));
+	assert_false(accepts("gzip;q="));
+	assert_false(accepts("gzip;q=0.5x"));
+	assert_false(http_accepts_coding("gzip", 0, "gzip"));
+	assert_true(http_accepts_coding("gzipped", 4, "gzip"));	/* only len bytes */
+}
+
+static bool
+etag_matches(const char *tags)
+{
+	return http_etag_matches(tags, strlen(tags), "\"abc123\"");
+}
+
+static void
+test_etag_matches(void **state)
+{
+	(void)state;
+	assert_true(etag_matches("\"abc123\""));
+	assert_true(etag_matches("W/\"abc123\""));		/* weak comparison */
+	assert_true(etag_matches("\"x\", \"abc123\""));
+	assert_true(etag_matches(" \"x\" ,W/\"abc123\" "));
+	assert_true(etag_matches("*"));
+	assert_false(etag_matches(""));
+	assert_false(etag_matches("abc123"));			/* unquoted */
+	assert_false(etag_matches("\"abc12\""));
+	assert_false(etag_matches("\"abc123\"x"));
+	assert_false(etag_matches("w/\"abc123\""));		/* W/ is case-sensitive */
+	assert_false(etag_matches("\"ABC123\""));		/* opaque: byte for byte */
+	assert_false(etag_matches("**"));
+	assert_true(http_etag_matches("W/\"q\"", 5, "W/\"q\""));
+}
+
 int
 main(void)
 {
@@ -654,6 +716,8 @@ main(void)
 		cmocka_unit_test(test_path_random_canonical),
 		cmocka_unit_test(test_reason_phrase_known),
 		cmocka_unit_test(test_reason_phrase_unknown),
+		cmocka_unit_test(test_accepts_coding),
+		cmocka_unit_test(test_etag_matches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
