@@ -11,6 +11,8 @@
 #                         microsocks, danted (dante-server), tinyproxy, squid
 #                         (with its basic_ncsa_auth), stunnel4; ss (iproute2,
 #                         test_limits.py counts each worker's connections)
+#   dashboard tests       chromium, chromium-driver, python3-selenium (real
+#                         headless Chromium driven through WebDriver)
 #   .ci/run               clang and libclang-rt-14-dev (libFuzzer: clang-14
 #                         only recommends it); unshare (util-linux) and mount
 #                         (mount) for the run under a stock /etc/hosts
@@ -25,7 +27,7 @@ if [ "${1:-}" = "--test" ]; then
 	packages="$packages libcmocka-dev python3 python3-pytest \
 clang libclang-rt-14-dev \
 microsocks dante-server tinyproxy squid stunnel4 openssl iproute2 \
-util-linux mount \
+util-linux mount chromium chromium-driver python3-selenium \
 curl sqlite3 procps"
 fi
 missing=""

@@ -102,19 +102,21 @@ function signInForm(view, retry) {
 async function proxiesView(view, params) {
   const offset = Math.max(0, parseInt(params.get("offset") || "0", 10) || 0);
   view.replaceChildren(el("h2", {}, "Proxies"), el("p", { class: "muted" }, "Loading…"));
-  const page = await api(`/api/v1/management/proxies?limit=${PAGE_SIZE}&offset=${offset}`);
-  const rows = page.items.map((p) => el("tr", {},
+  const list = await api(`/api/v1/management/proxies?limit=${PAGE_SIZE}&offset=${offset}`);
+  const total = list.page.total;
+  const rows = list.items.map((p) => el("tr", {},
     el("td", {}, p.name),
     el("td", {}, `${p.type}://${p.host}:${p.port}`),
     el("td", { class: "status-" + p.status }, p.status),
     el("td", {}, p.egressIp || el("span", { class: "muted" }, "not checked"))));
-  const last = Math.min(offset + page.items.length, page.total);
+  const last = Math.min(offset + list.items.length, total);
   const pager = el("div", { class: "toolbar" },
     el("button", { type: "button", disabled: offset === 0,
       onclick: () => go("proxies", new URLSearchParams({ offset: Math.max(0, offset - PAGE_SIZE) })) },
       "Previous page"),
-    el("span", { class: "muted" }, page.total ? `${offset + 1}–${last} of ${page.total}` : "no proxies yet"),
-    el("button", { type: "button", disabled: last >= page.total,
+    el("span", { class: "muted", id: "proxies-range" },
+      total ? `${offset + 1}–${last} of ${total}` : "no proxies yet"),
+    el("button", { type: "button", disabled: last >= total,
       onclick: () => go("proxies", new URLSearchParams({ offset: offset + PAGE_SIZE })) },
       "Next page"));
   view.replaceChildren(el("h2", {}, "Proxies"), pager,

@@ -451,6 +451,7 @@ static const struct {
 } served[] = {
 	{ "/healthz", false, false, healthz_route },
 	{ "/", false, false, dashboard_redirect },
+	{ "/favicon.ico", false, false, dashboard_serve },
 	{ "/dashboard", false, false, dashboard_serve },
 	{ "/dashboard/", true, false, dashboard_serve },
 	{ "/v1/models", false, true, models_start },

@@ -62,6 +62,8 @@ dashboard_find(const char *path)
 
 	if (strcmp(path, DASHBOARD_PATH) == 0 || strcmp(path, DASHBOARD_PATH "/") == 0)
 		name = "index.html";
+	else if (strcmp(path, "/favicon.ico") == 0)	/* asked for by habit */
+		name = "favicon.svg";
 	else if (strncmp(path, DASHBOARD_PATH "/", sizeof(DASHBOARD_PATH)) == 0)
 		name = path + sizeof(DASHBOARD_PATH);
 	else

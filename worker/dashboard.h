@@ -32,8 +32,8 @@ struct dashboard_asset {
 /* The embedded files, ending with an entry whose name is NULL. */
 extern const struct dashboard_asset dashboard_assets[];
 
-/* The file a path names ("/dashboard" and "/dashboard/" are index.html),
- * or NULL. */
+/* The file a path names ("/dashboard" and "/dashboard/" are index.html,
+ * "/favicon.ico" the SVG icon), or NULL. */
 const struct dashboard_asset *dashboard_find(const char *path);
 /* Its Content-Type, by the name's extension. */
 const char	*dashboard_content_type(const char *name);

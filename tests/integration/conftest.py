@@ -248,7 +248,7 @@ _proxy_names = itertools.count(1)
 
 def new_proxy(d, **fields):
     # proxy names are unique (case-insensitive): each default one is new
-    body = {"name": "P%d" % next(_proxy_names), "host": "proxy.example",
+    body = {"name": "P%d" % next(_proxy_names), "host": "127.0.0.1",
             "port": 8080}
     body.update(fields)
     status, rec = d.http("POST", "/api/v1/management/proxies", body)

@@ -13,8 +13,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${OMNIROUTED:=$abs_builddir/omnirouted}"
 : "${OMNIRCTL:=$abs_builddir/omnirctl}"
 export OMNIROUTED OMNIRCTL
-# the source tree may be read-only (make distcheck): no bytecode, no cache
+# the source tree may be read-only (make distcheck): no bytecode, no cache,
+# and the dashboard tests' screenshots go to the build tree
 export PYTHONDONTWRITEBYTECODE=1
+: "${SCREENSHOTS_DIR:=$abs_builddir/tests/integration/screenshots}"
+export SCREENSHOTS_DIR
 mkdir -p "$abs_builddir/tests/integration"
 report="$abs_builddir/tests/integration/pytest-report.xml"
 set --

@@ -81,6 +81,10 @@ def test_page_and_its_files(d):
     # the SVG names its XML namespace, nothing it loads
     r, body = get(d, "/dashboard/favicon.svg")
     assert re.findall(rb'(?:href|src)="https?:', body) == []
+    # the icon a browser asks for by habit is there too
+    r2, body2 = get(d, "/favicon.ico")
+    assert r2.status == 200 and body2 == body
+    assert r2.getheader("Content-Type") == "image/svg+xml"
 
 
 def test_etag_and_not_modified(d):

@@ -332,7 +332,7 @@ def test_user_nobody_drops_every_id_in_every_process(fresh, open_parent, ca, pro
     assert "running as root" not in d.read_log()
 
     # management: HTTP and the control socket, as root and as the user
-    status, rec = d.http("POST", API, {"name": "P", "host": "proxy.example", "port": 8080})
+    status, rec = d.http("POST", API, {"name": "P", "host": "127.0.0.1", "port": 8080})
     assert status == 201, rec
     p = subprocess.run([OMNIRCTL, "-s", d.sock, "--json", "proxy", "list"],
                        capture_output=True, text=True, timeout=60, user="nobody",
