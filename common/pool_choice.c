@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "pool_choice.h"
+#include "util.h"
 
 #define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -47,12 +48,8 @@ cool_table(const struct pool_board *b)
 uint64_t
 pool_id_hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = fnv1a64(FNV1A64_OFFSET, s);
 
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
 	return h != 0 ? h : 1;
 }
 
@@ -63,7 +60,7 @@ pool_key(enum scope scope, const char *scope_id)
 
 	/* the scope mixed in after the id, so ("a", account) ≠ ("a", provider) */
 	h ^= (uint64_t)scope + 1;
-	h *= 1099511628211ULL;
+	h *= FNV1A64_PRIME;
 	return h != 0 ? h : 1;
 }
 

@@ -22,15 +22,11 @@ uint64_t
 proxy_credentials_fingerprint(const char *user, const char *password)
 {
 	const char *parts[2] = { user != NULL ? user : "", password != NULL ? password : "" };
-	uint64_t h = 14695981039346656037ull;
-	const unsigned char *c;
+	uint64_t h = FNV1A64_OFFSET;
 	size_t i;
 
-	for (i = 0; i < 2; i++) {
-		for (c = (const unsigned char *)parts[i]; *c != '\0'; c++)
-			h = (h ^ *c) * 1099511628211ull;
-		h *= 1099511628211ull;	/* the separator */
-	}
+	for (i = 0; i < 2; i++)
+		h = fnv1a64(h, parts[i]) * FNV1A64_PRIME;	/* then the separator */
 	return h;
 }
 

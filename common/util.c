@@ -111,6 +111,14 @@ monotonic_ms(void)
 }
 
 uint64_t
+fnv1a64(uint64_t h, const char *s)
+{
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * FNV1A64_PRIME;
+	return h;
+}
+
+uint64_t
 monotonic_us(void)
 {
 	struct timespec ts;

@@ -30,6 +30,11 @@ int64_t	 iso8601_seconds(const char *s, size_t len, enum iso_zone *zone);
 /* "2025-02-19T00:00:00Z" or "…+00:00" (RFC 3339, UTC, optional fraction)
  * → seconds since the epoch; 0 when s is not such a time. */
 int64_t	 rfc3339_utc_seconds(const char *s);
+/* FNV-1a, 64 bits: fnv1a64(FNV1A64_OFFSET, s) hashes s; a running hash
+ * goes on from h. In-memory keys only, never a secret's protection. */
+#define FNV1A64_OFFSET	14695981039346656037ULL
+#define FNV1A64_PRIME	1099511628211ULL
+uint64_t fnv1a64(uint64_t h, const char *s);
 uint64_t monotonic_ms(void);
 uint64_t monotonic_us(void);
 /* Compare two strings in time that depends only on their lengths. */

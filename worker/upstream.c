@@ -455,15 +455,19 @@ on_egress_done(struct bufferevent *bev, enum egress_stage stage, enum egress_err
 
 /* ---- pools: the members a start of the exchange tried ------------------- */
 
+/* No member could carry the call: the level, then "id (stage), …". */
+#define POOL_EXHAUSTED_FORMAT	"PROXY_POOL_UNAVAILABLE: no member of the %s pool " \
+	"could carry the call, refusing to egress directly: %s"
+
 /* The failed member as "id (why)", for a refusal naming them all. */
 static void
-mark_member_tried(struct upstream *u, const char *why)
+mark_member_tried(struct upstream *u, uint64_t member, const char *why)
 {
 	size_t len = strlen(u->pool_failures);
 	int n;
 
 	if (u->pool_tried_count < UPSTREAM_POOL_TRIED_MAX)
-		u->pool_tried[u->pool_tried_count++] = pool_id_hash(u->proxy_id);
+		u->pool_tried[u->pool_tried_count++] = member;
 	if (len + 4 >= sizeof(u->pool_failures))
 		return;
 	n = snprintf(u->pool_failures + len, sizeof(u->pool_failures) - len, "%s%s (%s)",
@@ -504,14 +508,15 @@ fail_over_in_pool(struct upstream *u)
 	const struct config *cfg = u->w->cfg;
 	struct resolve_request req;
 	struct resolve_result peek;
-	uint64_t now = monotonic_ms();
+	uint64_t now = monotonic_ms(), member;
 
 	if (u->fixed_egress || u->pool_size < 2 || u->proxy_id[0] == '\0' ||
 	    !upstream_failed_before_request(&u->result))
 		return false;
-	pool_cool_down(u->w->pool_board, pool_id_hash(u->proxy_id), now,
+	member = pool_id_hash(u->proxy_id);
+	pool_cool_down(u->w->pool_board, member, now,
 	    now + (uint64_t)(cfg->pool_cooldown_ms > 0 ? cfg->pool_cooldown_ms : 0));
-	mark_member_tried(u, upstream_stage_name(u->result.stage));
+	mark_member_tried(u, member, upstream_stage_name(u->result.stage));
 	if (u->pool_attempts < cfg->pool_attempts_max) {
 		/* a peek first: a pool with no member left is not an attempt */
 		resolution_request(u, &req, false);
@@ -522,9 +527,8 @@ fail_over_in_pool(struct upstream *u)
 			return start_attempt(u) == 0;
 		}
 	}
-	snprintf(u->result.message, sizeof(u->result.message), "PROXY_POOL_UNAVAILABLE: "
-	    "no member of the %s pool could carry the call, refusing to egress "
-	    "directly: %s", u->level, u->pool_failures);
+	snprintf(u->result.message, sizeof(u->result.message), POOL_EXHAUSTED_FORMAT,
+	    u->level, u->pool_failures);
 	return false;
 }
 
@@ -548,9 +552,7 @@ resolve_egress(struct upstream *u, const struct snap_proxy **proxy)
 		if (u->res.outcome == RESOLVE_REFUSED &&
 		    u->res.explain[u->res.level].verdict == VERDICT_REFUSED_TRIED)
 			return refuse(u, UPSTREAM_ERR_REFUSED, UPSTREAM_STAGE_RESOLVE,
-			    "PROXY_POOL_UNAVAILABLE: no member of the %s pool could carry "
-			    "the call, refusing to egress directly: %s", u->level,
-			    u->pool_failures);
+			    POOL_EXHAUSTED_FORMAT, u->level, u->pool_failures);
 		if (u->res.outcome == RESOLVE_REFUSED)
 			return refuse(u, UPSTREAM_ERR_REFUSED, UPSTREAM_STAGE_RESOLVE,
 			    "PROXY_ASSIGNED_UNAVAILABLE: the proxy assigned at the %s level "
@@ -562,7 +564,7 @@ resolve_egress(struct upstream *u, const struct snap_proxy **proxy)
 			break;
 		/* a SOCKS5 member while SOCKS5 is off: the next member */
 		str_copy(u->proxy_id, sizeof(u->proxy_id), (*proxy)->id);
-		mark_member_tried(u, "socks5 disabled");
+		mark_member_tried(u, pool_id_hash((*proxy)->id), "socks5 disabled");
 		u->proxy_id[0] = '\0';
 	}
 	if (*proxy == NULL)

@@ -57,7 +57,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import egress_env as env                                                 # noqa: E402
 from relay_bench import (REQUEST, cpu_seconds, fast_provider, post_script,  # noqa: E402
-                         start_omniroute, tree, wrk)
+                         start_omniroute, stop_processes, tree, wrk)
 
 CHAT = "/v1/chat/completions"
 DEAD, LIVE = "127.0.0.21", ["127.0.0.22", "127.0.0.23", "127.0.0.24"]
@@ -355,12 +355,7 @@ def main():
                           tname, conns, median(ratios), " ".join("%.3f" % x for x in ratios),
                           median(cpu)))
     finally:
-        for p in procs:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
         for peer in peers:
             peer.stop()
         shutil.rmtree(work, ignore_errors=True)

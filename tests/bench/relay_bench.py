@@ -69,6 +69,16 @@ def tree(pid):
     return [pid] + [int(x) for x in out.split()]
 
 
+def stop_processes(procs):
+    """Terminate each process, killing one that takes over 10 s."""
+    for p in procs:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def rss_kib(pid):
     for line in open("/proc/%d/status" % pid):
         if line.startswith("VmRSS:"):
@@ -295,12 +305,7 @@ def main():
               "%d KiB in total (%.2f KiB each)" % (idle, rss_kib(omni.pid), per_1000,
                                                    per_1000 / 1000))
     finally:
-        for p in procs:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
         try:
             ms.stop()
         except NameError:
