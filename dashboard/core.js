@@ -1,0 +1,84 @@
+// dashboard/core.js — what every page of the dashboard shares: the one way
+// to call the management API (same-origin JSON, the tab's API key as a
+// bearer token, errors as ApiError with the API's message and requestId),
+// the element builder (text is always text, never HTML), the error box and
+// the status notice, and the view-in-the-URL helpers (#/name?query).
+
+export const KEY_STORAGE = "omniroute.apiKey";
+export const PAGE_SIZE = 50;
+
+export class ApiError extends Error {
+  constructor(status, message, requestId) {
+    super(message);
+    this.status = status;
+    this.requestId = requestId;
+  }
+}
+
+// One call to the management API; resolves to the parsed JSON answer.
+export async function api(path, { method = "GET", body } = {}) {
+  const headers = { Accept: "application/json" };
+  const key = sessionStorage.getItem(KEY_STORAGE);
+  if (key) headers.Authorization = "Bearer " + key;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers, credentials: "omit", cache: "no-store",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, "the daemon could not be reached: " + e.message, null);
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch (e) {
+    data = null;
+  }
+  if (!response.ok) {
+    const err = data && data.error ? data.error : {};
+    throw new ApiError(response.status, err.message || response.statusText || "request failed",
+      (data && data.requestId) || response.headers.get("X-Request-Id"));
+  }
+  return data;
+}
+
+// An element with attributes and children (strings become text, never HTML).
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function errorBox(err) {
+  return el("div", { class: "error", role: "alert" },
+    `${err.message}`,
+    err.status ? ` (HTTP ${err.status})` : "",
+    err.requestId ? el("span", {}, " — requestId ", el("code", {}, err.requestId)) : "");
+}
+
+export function notice(text) {
+  document.getElementById("notice").textContent = text;
+}
+
+// The current view and its parameters, from the fragment.
+export function currentRoute() {
+  const hash = location.hash.replace(/^#\/?/, "");
+  const [name, query = ""] = hash.split("?");
+  return { name: name || "proxies", params: new URLSearchParams(query) };
+}
+
+export function go(name, params) {
+  const query = params && params.toString();
+  location.hash = "#/" + name + (query ? "?" + query : "");
+}
+
