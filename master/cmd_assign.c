@@ -14,9 +14,12 @@ static const char *const scope_words[] = {
 	"global", "provider", "account", "combo", "key", NULL
 };
 
+/* bytes of a scope id, for one assignment and for each id of a bulk one */
+#define SCOPE_ID_MAX 255
+
 static const struct arg_spec set_args[] = {
 	{ "scope", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER, 0, 0, scope_words },
-	{ "scopeId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_NOT_BLANK | ARG_HAS_MAX, 0, 255, NULL },
+	{ "scopeId", ARG_STRING, ARG_TRIM | ARG_NULLABLE | ARG_NOT_BLANK | ARG_HAS_MAX, 0, SCOPE_ID_MAX, NULL },
 	/* required: removing is said with null, never by leaving it out or "" */
 	{ "proxyId", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_NULLABLE | ARG_HAS_MAX | ARG_PROXY_REF | ARG_DIRECT_WORD, 0, 128, NULL },
 	ARGSPEC_END
@@ -117,7 +120,13 @@ assign_bulk(struct master *m, struct json_object *args, struct reply *r)
 				duplicate = true;
 		if (duplicate)
 			continue;
-		rc = assign_one(m, scope, id, proxy_id, reason, sizeof(reason));
+		if (id != NULL && strlen(id) > SCOPE_ID_MAX) {
+			/* like a single assignment's 400, but for this id alone */
+			snprintf(reason, sizeof(reason), "scopeId must be at most %d "
+			    "bytes (UTF-8)", SCOPE_ID_MAX);
+			rc = -1;
+		} else
+			rc = assign_one(m, scope, id, proxy_id, reason, sizeof(reason));
 		if (rc == 0) {
 			updated++;
 			continue;

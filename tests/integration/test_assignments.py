@@ -86,6 +86,16 @@ def test_bulk_assign(daemon):
     assert [f["reason"] for f in body["failed"]] == ["Proxy not found: missing"] * 2
     status, body = daemon.http("PUT", V1 + "/bulk-assign", {"scope": "provider", "scopeIds": []})
     assert status == 400
+    # an id too long for a scope id fails alone, with the single assignment's rule
+    long_id = "y" * 256
+    status, body = daemon.http("POST", V1 + "/bulk-assign",
+                               {"scope": "account", "scopeIds": ["ok-1", long_id, "y" * 255],
+                                "proxyId": p["id"]})
+    assert status == 200 and (body["requested"], body["updated"]) == (3, 2), body
+    assert body["failed"] == [{"scopeId": long_id,
+                               "reason": "scopeId must be at most 255 bytes (UTF-8)"}]
+    status, listed = daemon.http("GET", V1 + "/assignments?scope=account&scope_id=" + long_id)
+    assert status == 400 or listed["items"] == [], listed
     status, body = daemon.http("PUT", V1 + "/bulk-assign", {"scope": "provider", "scopeIds": ["a"],
                                                             "proxyId": None})
     assert body["updated"] == 1
