@@ -2,8 +2,11 @@
 // (server-side paging, the offset in the URL so a reload stays put).
 
 import { api, el, go, PAGE_SIZE } from "./core.js";
+import { globalCard } from "./global_card.js";
+import { bulkTools } from "./bulk.js";
 
 export default async function proxiesView(view, params) {
+  const tools = [globalCard(), bulkTools(() => proxiesView(view, params))];   // global_card.js, bulk.js
   const offset = Math.max(0, parseInt(params.get("offset") || "0", 10) || 0);
   view.replaceChildren(el("h2", {}, "Proxies"), el("p", { class: "muted" }, "Loading…"));
   const list = await api(`/api/v1/management/proxies?limit=${PAGE_SIZE}&offset=${offset}`);
@@ -23,7 +26,7 @@ export default async function proxiesView(view, params) {
     el("button", { type: "button", disabled: last >= total,
       onclick: () => go("proxies", new URLSearchParams({ offset: offset + PAGE_SIZE })) },
       "Next page"));
-  view.replaceChildren(el("h2", {}, "Proxies"), pager,
+  view.replaceChildren(el("h2", {}, "Proxies"), ...tools, pager,
     el("div", { class: "table-wrap" }, el("table", {},
       el("thead", {}, el("tr", {},
         el("th", { scope: "col" }, "Name"), el("th", { scope: "col" }, "Endpoint"),
