@@ -18,7 +18,7 @@ per-row results table, the rows in the registry table; a file chosen in the
 file input (1 201 rows, so two calls of at most 1 000) with its updates.
 Bulk assign: one proxy to three accounts (two added from the daemon's known
 connections), an id the daemon does not know (flagged, assigned anyway) and
-one too long for a scope id (failed, with the reason).
+one too long for a scope id (failed, with the reason). A JSON array too.
 
 Screenshots: global-1400/400.png (card and dialog open),
 bulkimport-1400/400.png (the results)."""
@@ -253,6 +253,22 @@ def test_global_proxy_set_test_and_clear(d, peers, provider, chromium):
     wait(lambda: d.http("GET", V1)[1]["page"]["total"] == 3, what="the draft to go")
     assert global_assignment(d) == drafts[0]["id"]
 
+    # an API error is shown where it happened, with its requestId: a new
+    # proxy whose name (host:port) another proxy has
+    new_proxy(d, name="127.0.0.29:1080", host="127.0.0.29", port=1081)
+    button(card(chromium), "Set global proxy").click()
+    dlg = dialog(chromium, "Set global proxy")
+    labelled(dlg, "A new proxy").click()
+    labelled(dlg, "Host").send_keys("127.0.0.29")
+    labelled(dlg, "Port").send_keys("1080")
+    button(dlg, "Save").click()
+    alert = wait(lambda: [a for a in dlg.find_elements("css selector", "[role=alert]")
+                          if "requestId" in a.text], what="the refusal")[0]
+    assert "is taken by proxy" in alert.text and "HTTP 409" in alert.text, alert.text
+    button(dlg, "Cancel").click()
+    assert global_assignment(d) == drafts[0]["id"]
+    assert d.http("GET", V1)[1]["page"]["total"] == 4
+
     # clear, with a confirmation: calls go direct again
     button(card(chromium), "Clear global proxy").click()
     confirm = dialog(chromium, "Clear global proxy")
@@ -266,7 +282,7 @@ def test_global_proxy_set_test_and_clear(d, peers, provider, chromium):
     # the card survives a reload as it is
     chromium.driver.refresh()
     wait(lambda: "Direct — no global proxy" in card_text(chromium), what="the reloaded card")
-    assert chromium.errors() == []
+    assert chromium.errors(expected_statuses=(409,)) == []
     assert chromium.foreign_requests(d.origin) == []
 
 
@@ -344,6 +360,21 @@ def test_bulk_import_pasted_and_from_a_file(d, chromium, tmp_path):
     status, rec = d.http("GET", V1 + "?id=" + alice["id"])
     assert rec["name"] == "alice renamed" and rec["username"] == "***"   # kept
     assert d.http("GET", V1)[1]["page"]["total"] == 1 + 3 + 1200
+    button(dlg, "Close").click()
+
+    # a JSON array: objects go as they are, anything else is reported
+    button(chromium.driver, "Bulk import").click()
+    dlg = dialog(chromium, "Bulk import")
+    labelled(dlg, "Proxies to import").send_keys(
+        '[{"name": "json-one", "type": "socks5", "host": "127.0.0.36", "port": 1080}, 5,'
+        ' {"name": "json-two", "host": "127.0.0.37"}]')
+    button(dlg, "Import").click()
+    wait(lambda: "Created" in dlg.text, what="the JSON import")
+    assert "Created 1, updated 0, failed 1, 1 not sent (could not be read)." in dlg.text
+    rows = results(dlg)
+    assert rows[0][:3] == ["item 1", "json-one", "created"]
+    assert rows[1] == ["item 2", "", "not sent", "not an object"]
+    assert rows[2][:3] == ["item 3", "json-two", "failed"] and "port" in rows[2][3], rows[2]
     assert chromium.errors() == []
     assert chromium.foreign_requests(d.origin) == []
 
