@@ -56,11 +56,20 @@ def provider(ca):
     s.stop()
 
 
+@pytest.fixture(scope="module")
+def echo(ca):
+    """The probe's and the egress check's target: answers {"ip": <peer>}."""
+    s = env.TLSStandIn(ca, addresses=["127.0.0.1"])
+    yield s
+    s.stop()
+
+
 @pytest.fixture
-def d(daemon_factory, ca, provider):
+def d(daemon_factory, ca, provider, echo):
     provider.reset()
     d = daemon_factory(env={"OMNIROUTE_CA_FILE": ca.ca,
-                            "OMNIROUTE_PROBE_URL": provider.url("/v1/models", host="127.0.0.1"),
+                            "OMNIROUTE_PROBE_URL": echo.url(host="127.0.0.1"),
+                            "OMNIROUTE_EGRESS_CHECK_URL": echo.url(host="127.0.0.1"),
                             "OMNIROUTE_CONNECT_TIMEOUT_MS": "3000",
                             "OMNIROUTE_PROXY_HANDSHAKE_TIMEOUT_MS": "3000"}).start()
     d.ctl_json("provider", "update", "openai", "--base-url",
@@ -71,9 +80,13 @@ def d(daemon_factory, ca, provider):
 
 
 def wait(predicate, timeout=10.0, what="the page"):
+    from selenium.common.exceptions import StaleElementReferenceException
     deadline = time.time() + timeout
     while time.time() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except StaleElementReferenceException:    # redrawn while read: read again
+            value = None
         if value:
             return value
         time.sleep(0.05)
@@ -137,12 +150,15 @@ def labelled(root, label):
 
 def choose(select, text_part):
     from selenium.webdriver.support.ui import Select
-    s = Select(select)
-    wait(lambda: any(text_part in o.text for o in s.options), what="an option with " + text_part)
-    for o in s.options:
-        if text_part in o.text:
-            s.select_by_visible_text(o.text)
-            return
+
+    def pick():
+        s = Select(select)
+        for o in s.options:
+            if text_part in o.text:
+                s.select_by_visible_text(o.text)
+                return s.first_selected_option.text == o.text
+        return False
+    wait(pick, what="an option with " + text_part)
 
 
 def search_pick(chromium, root, term, expect):
@@ -203,11 +219,18 @@ def test_global_proxy_set_test_and_clear(d, peers, provider, chromium):
     search_pick(chromium, dlg, "live", "exit-live — socks5://127.0.0.24:%d" % live.port)
     button(dlg, "Test").click()
     wait(lambda: "Test ok" in dlg.text, what="the live proxy's test")
-    assert "Test ok: HTTP 200" in status_line(dlg)
+    assert status_line(dlg).startswith("Test ok: HTTP 200 in ")
+    assert status_line(dlg).endswith(" through socks5://127.0.0.24:%d, seen as 127.0.0.24." % live.port)
     provider.reset()
     button(dlg, "Save").click()
     wait(lambda: "exit-live" in card_text(chromium), what="the card to show exit-live")
     assert "socks5://127.0.0.24:%d" % live.port in card_text(chromium)
+    assert "Egress IP: not checked" in card_text(chromium)
+    # the egress check (the registry's own button, here by API) shows on the card
+    status, res = d.http("POST", V1 + "/egress", {"id": exit_live["id"]})
+    assert status == 200 and res["egressIp"] == "127.0.0.24", res
+    chromium.driver.refresh()
+    wait(lambda: "Egress IP: 127.0.0.24" in card_text(chromium), what="the egress IP")
     assert global_assignment(d) == exit_live["id"]
     r, data = chat(d)
     assert r.status == 200, data
@@ -223,7 +246,7 @@ def test_global_proxy_set_test_and_clear(d, peers, provider, chromium):
     labelled(dlg, "Host").send_keys("127.0.0.26")
     labelled(dlg, "Port").send_keys(str(other.port))
     button(dlg, "Test").click()
-    assert "Test ok: HTTP 200" in status_line(dlg)
+    assert status_line(dlg).endswith(", seen as 127.0.0.26.")
     name = "127.0.0.26:%d" % other.port
     status, page = d.http("GET", V1)
     drafts = [p for p in page["items"] if p["name"] == name]
@@ -410,3 +433,58 @@ def test_bulk_assign_to_accounts(d, chromium):
     assert {a["proxyId"] for a in body["items"]} == {exit_one["id"]}
     assert chromium.errors() == []
     assert chromium.foreign_requests(d.origin) == []
+
+
+# ---- the import parser, a table of lines (the served module, in Chromium) ----
+
+PARSE_CASES = [
+    ("socks5://127.0.0.1:1080", {"item": {"name": "127.0.0.1:1080", "type": "socks5",
+                                          "host": "127.0.0.1", "port": 1080}}),
+    ("HTTP://u:p@127.0.0.2:3128/", {"item": {"name": "127.0.0.2:3128", "type": "http",
+                                             "host": "127.0.0.2", "port": 3128,
+                                             "username": "u", "password": "p"}}),
+    ("https://a%40b:p%3Aw%23@127.0.0.3:8443#Exit %C3%A9", {"item": {
+        "name": "Exit é", "type": "https", "host": "127.0.0.3", "port": 8443,
+        "username": "a@b", "password": "p:w#"}}),
+    ("socks5://user@127.0.0.4:1080", {"item": {"name": "127.0.0.4:1080", "type": "socks5",
+                                               "host": "127.0.0.4", "port": 1080,
+                                               "username": "user"}}),
+    ("socks5://[::1]:1080#v6", {"item": {"name": "v6", "type": "socks5", "host": "::1",
+                                         "port": 1080}}),
+    ("http://localhost:8080# ", {"item": {"name": "localhost:8080", "type": "http",
+                                          "host": "localhost", "port": 8080}}),
+    ("ftp://127.0.0.1:21", {"reason": "type ftp is not one of http, https, socks5"}),
+    ("socks5://127.0.0.1:0", {"reason": "port 0 is not within 1..65535"}),
+    ("socks5://127.0.0.1:65536", {"reason": "port 65536 is not within 1..65535"}),
+    ("socks5://u:%zz@127.0.0.1:1080", {"reason": "a %-escape in the line is not valid"}),
+    ("127.0.0.1:1080", {"reason": "expected type://user:pass@host:port (user:pass@ and #name optional)"}),
+    ("socks5://127.0.0.1", {"reason": "expected type://user:pass@host:port (user:pass@ and #name optional)"}),
+    ("socks5://127.0.0.1:1080/path", {"reason": "expected type://user:pass@host:port (user:pass@ and #name optional)"}),
+    ("socks5://a b:1080", {"reason": "expected type://user:pass@host:port (user:pass@ and #name optional)"}),
+]
+
+
+def test_import_line_parser_table(daemon, chromium):
+    origin = "http://127.0.0.1:%d" % daemon.port
+    chromium.driver.get(origin + "/dashboard#/proxies")
+    got = chromium.driver.execute_async_script("""
+        const [lines, done] = arguments;
+        import("/dashboard/bulk.js").then((m) => done({
+          one: lines.map((l) => m.parseProxyLine(l)),
+          text: m.parseProxyText("# comment\\n\\n socks5://127.0.0.1:1080 \\r\\nnope\\n"),
+          json: m.parseProxyText(' [{"host": "127.0.0.1"}, "x"] '),
+          badJson: m.parseProxyText("[{"),
+        }), (e) => done(String(e)));
+    """, [line for line, _ in PARSE_CASES])
+    for (line, expected), result in zip(PARSE_CASES, got["one"]):
+        assert result == expected, line
+    assert got["text"] == {
+        "items": [{"item": {"name": "127.0.0.1:1080", "type": "socks5", "host": "127.0.0.1",
+                            "port": 1080}, "where": "line 3", "order": 2}],
+        "errors": [{"where": "line 4", "order": 3, "reason": PARSE_CASES[-1][1]["reason"]}]}
+    assert got["json"] == {"items": [{"item": {"host": "127.0.0.1"}, "where": "item 1", "order": 0}],
+                           "errors": [{"where": "item 2", "order": 1, "reason": "not an object"}]}
+    assert got["badJson"]["items"] == [] and got["badJson"]["errors"][0]["reason"].startswith(
+        "not valid JSON: ")
+    assert chromium.errors() == []
+    assert chromium.foreign_requests(origin) == []
