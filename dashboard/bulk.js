@@ -17,7 +17,7 @@ import { api, el, errorBox, notice } from "./core.js";
 const IMPORT_BATCH = 1000;          // the bulk-import route's limit per call
 const PICKER_LIMIT = 20;            // rows the picker asks for per search
 const SEARCH_PARAM = "search";      // the registry list's search parameter
-const PROXY_TYPES = ["http", "https", "socks5"];
+export const PROXY_TYPES = ["http", "https", "socks5"];
 
 // Where the ids each scope takes come from, for the "known to the daemon" list.
 const KNOWN_IDS = {
@@ -119,7 +119,7 @@ export function proxyPicker(prefix) {
   const status = el("p", { class: "muted picker-status", "aria-live": "polite" });
   const problem = el("div");
   const seen = new Map();
-  let timer = null, asked = 0;
+  let timer = null, asked = 0, unsearchedTotal = Infinity;
 
   async function load() {
     const term = search.value.trim();
@@ -129,10 +129,14 @@ export function proxyPicker(prefix) {
     status.textContent = "Searching…";
     try {
       const list = await api(`/api/v1/management/proxies?${query}`);
+      if (!term) unsearchedTotal = list.page.total;
       if (mine !== asked) return;
       const needle = term.toLowerCase();
-      const found = list.items.filter((p) => !needle ||
-        (p.name + " " + endpoint(p)).toLowerCase().includes(needle));
+      const matches = (p) => (p.name + " " + endpoint(p)).toLowerCase().includes(needle);
+      // a daemon whose list does not search answers its newest rows (the
+      // whole registry's total): filter those here, and say so
+      const searched = !term || list.page.total < unsearchedTotal || list.items.every(matches);
+      const found = searched ? list.items : list.items.filter(matches);
       problem.replaceChildren();
       seen.clear();
       select.replaceChildren(...found.map((p) => {
@@ -141,10 +145,13 @@ export function proxyPicker(prefix) {
           `${p.name} — ${endpoint(p)}${p.status === "active" ? "" : " (" + p.status + ")"}`);
       }));
       if (found.length) select.selectedIndex = 0;
-      status.textContent = found.length
-        ? `${found.length} shown${list.page.total > list.items.length ? " — type to narrow" : ""}`
-        : (term ? `No saved proxy matches “${term}”` : "No saved proxies yet");
-      select.dispatchEvent(new Event("change"));
+      const more = list.page.total > list.items.length;
+      status.textContent = !searched
+        ? `${found.length} match${found.length === 1 ? "" : "es"} among the ${list.items.length} newest ` +
+          `(this daemon's list cannot search)`
+        : found.length
+          ? `${found.length} shown${more ? " — type to narrow" : ""}`
+          : (term ? `No saved proxy matches “${term}”` : "No saved proxies yet");
     } catch (err) {
       if (mine !== asked) return;
       status.textContent = "";
@@ -168,7 +175,6 @@ export function proxyPicker(prefix) {
       field(`${prefix}-search`, "Search saved proxies", search),
       field(`${prefix}-choice`, "Saved proxy", select), status, problem),
     selected: () => seen.get(select.value) || null,
-    select,
   };
 }
 

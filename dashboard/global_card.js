@@ -12,7 +12,7 @@
 // deletes the inactive proxy the dialog created. The dialog says so.
 
 import { api, el, errorBox, notice } from "./core.js";
-import { endpoint, field, openDialog, proxyPicker } from "./bulk.js";
+import { PROXY_TYPES, endpoint, field, openDialog, proxyPicker } from "./bulk.js";
 
 const V1 = "/api/v1/management/proxies";
 
@@ -114,7 +114,7 @@ function setDialog(refresh) {
     let fields = null;    // the new proxy's inputs, only while "New proxy" is chosen
 
     function newProxyFields() {
-      const type = el("select", {}, ["http", "https", "socks5"].map((t) => el("option", { value: t }, t)));
+      const type = el("select", {}, PROXY_TYPES.map((t) => el("option", { value: t }, t)));
       const host = el("input", { type: "text", autocomplete: "off", required: true });
       const port = el("input", { type: "number", min: 1, max: 65535, required: true });
       const username = el("input", { type: "text", autocomplete: "off" });
