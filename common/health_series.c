@@ -53,8 +53,10 @@ void
 health_series_window(int64_t now, long long hours, long long buckets,
     int64_t *first_start, int64_t *bucket_seconds)
 {
-	int64_t span = (int64_t)(hours < 1 ? 1 : hours) * 3600;
-	int64_t n = buckets < 1 ? 1 : buckets;
+	int64_t span = (int64_t)(hours < 1 ? 1 : hours > HEALTH_HOURS_MAX ?
+	    HEALTH_HOURS_MAX : hours) * 3600;
+	int64_t n = buckets < 1 ? 1 : buckets > HEALTH_BUCKETS_MAX ?
+	    HEALTH_BUCKETS_MAX : buckets;
 	int64_t size = (span + n - 1) / n;
 	int64_t last_start = now - (now % size + size) % size;
 

@@ -42,15 +42,19 @@ extern const char *const health_column_names[HEALTH_COLUMN_COUNT];
  * none). */
 enum health_column health_column_of(const char *status, const char *stage);
 
-/* The default and largest number of buckets of a series. */
+/* The default and largest number of buckets of a series; the longest
+ * window (API.md: hours clamped 1..720). */
 #define HEALTH_BUCKETS_DEFAULT	24
 #define HEALTH_BUCKETS_MAX	288
+#define HEALTH_HOURS_MAX	720
 
 /*
- * The buckets of a window of `hours` (≥ 1) cut into `buckets` (≥ 1) at the
- * unix time now: *bucket_seconds = hours × 3600 / buckets rounded up, and
+ * The buckets of a window of `hours` cut into `buckets` at the unix time
+ * now: *bucket_seconds = hours × 3600 / buckets rounded up, and
  * *first_start the unix time the first bucket starts. A row at unix time t
- * falls in bucket (t - *first_start) / *bucket_seconds.
+ * falls in bucket (t - *first_start) / *bucket_seconds. hours is taken
+ * within 1..HEALTH_HOURS_MAX and buckets within 1..HEALTH_BUCKETS_MAX (the
+ * command refuses or clamps them before).
  */
 void	health_series_window(int64_t now, long long hours, long long buckets,
 	    int64_t *first_start, int64_t *bucket_seconds);

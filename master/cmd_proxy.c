@@ -578,7 +578,8 @@ static void
 proxy_health_series_run(struct master *m, struct json_object *args, struct reply *r)
 {
 	const char *id = arg_string(args, "proxyId", "");
-	long long hours = clamp(arg_int(args, "hours", PROXY_HEALTH_HOURS_DEFAULT), 1, 720);
+	long long hours = clamp(arg_int(args, "hours", PROXY_HEALTH_HOURS_DEFAULT), 1,
+	    HEALTH_HOURS_MAX);
 	long long buckets = arg_int(args, "buckets", HEALTH_BUCKETS_DEFAULT);
 	int64_t first_start, bucket_seconds;
 	struct json_object *rec, *series, *root, *name = NULL;
