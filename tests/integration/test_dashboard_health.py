@@ -4,15 +4,17 @@ headless Chromium against the real daemon.
 Real relayed calls produce the outcome rows: a live SOCKS5 proxy
 (microsocks on its own loopback address, 127.0.0.27) carries successes to
 the provider stand-in; a dead one (a free port on 127.0.0.28) refuses the
-TCP connection, so its calls fail at the `connect` stage; a third proxy
-carries nothing. Each live/dead proxy is the openai provider's only proxy
-in turn.
+TCP connection, so its calls fail at the `connect` stage; a flaky one
+(microsocks on 127.0.0.26) carries two calls and is then stopped, so its next
+two fail at `connect`; a fourth proxy carries nothing. Each is the openai
+provider's only proxy in turn.
 
 Covered: the summary table (calls, success rate with its counts, average
 latency, last seen; "no traffic", never "0%", for the idle proxy), the window
 choice (Last hour / 24 hours / 7 days) in the URL, choosing a proxy opens its
 chart — the SVG's segments carry their stage and count (`ok` 3 for the live
-proxy, `connect` 2 for the dead one, nothing else), its <title>/<desc> say
+proxy, `connect` 2 for the dead one, nothing else; the flaky one's bar
+stacks `connect` 2 over `ok` 2), its <title>/<desc> say
 the figures, the toggled table holds the same totals — and a reload keeps
 window and proxy; an idle proxy's chart says "No traffic"; a proxy id that
 no longer exists shows the API's 404 with its requestId while the table
@@ -34,7 +36,7 @@ why_not = browser.available()
 pytestmark = pytest.mark.skipif(why_not is not None, reason=why_not or "")
 
 V1 = "/api/v1/management/proxies"
-LIVE, DEAD = "127.0.0.27", "127.0.0.28"
+LIVE, DEAD, FLAKY = "127.0.0.27", "127.0.0.28", "127.0.0.26"
 OK_CALLS, FAILED_CALLS = 3, 2
 
 
@@ -109,10 +111,16 @@ def traffic(daemon_factory, ca, provider, peers):
     d.dead = new_proxy(d, name="dead-exit", type="socks5", host=DEAD,
                        port=env.free_port_on([DEAD]))
     d.idle = new_proxy(d, name="idle-exit", type="socks5", host="127.0.0.29", port=1080)
+    flaky_peer = peers(env.microsocks, address=FLAKY)
+    d.flaky = new_proxy(d, name="flaky-exit", type="socks5", host=FLAKY, port=flaky_peer.port)
     through(d, d.live, OK_CALLS, 200)
     through(d, d.dead, FAILED_CALLS, 502)
+    through(d, d.flaky, 2, 200)
+    flaky_peer.stop()
+    through(d, d.flaky, 2, 502)
     assert wait_for(lambda: calls_of(d, d.live["id"]) == OK_CALLS and
-                    calls_of(d, d.dead["id"]) == FAILED_CALLS, timeout=10)
+                    calls_of(d, d.dead["id"]) == FAILED_CALLS and
+                    calls_of(d, d.flaky["id"]) == 4, timeout=10)
     return d
 
 
@@ -173,18 +181,19 @@ def test_health_page_summary_and_charts_by_stage(traffic, chromium):
     d = traffic
     origin = "http://127.0.0.1:%d" % d.port
     chromium.driver.get(origin + "/dashboard#/health")
-    wait(lambda: len(summary_rows(chromium)) == 3, what="the summary table")
+    wait(lambda: len(summary_rows(chromium)) == 4, what="the summary table")
     headers = [th.text for th in chromium.driver.find_elements(
         By.CSS_SELECTOR, "table.health-summary thead th")]
     assert headers == ["Proxy", "Endpoint", "Calls", "Success rate", "Avg latency", "Last seen"]
     rows = summary_rows(chromium)
     # busiest first
-    assert list(rows) == ["live-exit", "dead-exit", "idle-exit"]
+    assert list(rows) == ["flaky-exit", "live-exit", "dead-exit", "idle-exit"]
     live, dead, idle = rows["live-exit"], rows["dead-exit"], rows["idle-exit"]
     assert live[0] == "socks5://%s:%d" % (LIVE, d.live["port"])
     assert live[1] == "3" and live[2] == "100% (3 of 3)"
     assert live[3].endswith(" ms") and live[4] not in ("", "never")
     assert dead[1] == "2" and dead[2] == "0% (0 of 2)"
+    assert rows["flaky-exit"][1:3] == ["4", "50% (2 of 4)"]
     assert idle[1:] == ["0", "no traffic", "—", "never"]
     assert "0%" not in " ".join(idle)
     assert chromium.driver.find_element(By.LINK_TEXT, "Health").get_attribute(
@@ -245,6 +254,16 @@ def test_health_page_summary_and_charts_by_stage(traffic, chromium):
     assert len(api_requests(chromium, origin)) - api_before == 2   # summary + series
     legend = chromium.driver.find_element(By.CSS_SELECTOR, "ul.legend").text
     assert "connect 2" in legend.replace("\n", " ")
+
+    # the flaky proxy: one bar, connect stacked over ok
+    open_chart(chromium, "flaky-exit")
+    assert segments(chromium) == {"ok": 2, "connect": 2}
+    last = chromium.driver.find_elements(By.CSS_SELECTOR, "svg.health-svg g.bucket")[-1]
+    rects = {r.get_attribute("data-stage"): float(r.get_attribute("y"))
+             for r in last.find_elements(By.CSS_SELECTOR, "rect.seg")}
+    assert rects["connect"] < rects["ok"]          # higher up the bar
+    assert chromium.driver.find_element(By.ID, "health-chart-desc").get_attribute(
+        "textContent").startswith("4 calls: 2 ok, 2 connect.")
     chromium.screenshot("health", 1400)
     chromium.screenshot("health", 400)
     chromium.driver.set_window_size(1400, 900)
@@ -260,7 +279,7 @@ def test_health_page_summary_and_charts_by_stage(traffic, chromium):
     # closing the chart leaves the table
     chromium.driver.find_element(By.LINK_TEXT, "Close chart").click()
     wait(lambda: "proxyId" not in chromium.driver.current_url and chart_heading(chromium) == "")
-    assert len(summary_rows(chromium)) == 3
+    assert len(summary_rows(chromium)) == 4
     assert chromium.errors() == []
     assert chromium.foreign_requests(origin) == []
 
