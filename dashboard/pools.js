@@ -16,9 +16,11 @@ const STRATEGIES = ["round-robin", "random", "sticky", "latency", "quality"];
 const PROTOCOLS = ["http", "https", "socks5"];
 const POOL = "/api/settings/proxies/pool";
 const PICKER_MAX = 50;
+const SCOPE_LIST_MAX = 50;
 
 export default async function poolsView(view, params) {
-  const scope = SCOPES.includes(params.get("scope")) ? params.get("scope") : "global";
+  const asked = params.get("scope") === "key" ? "account" : params.get("scope");   // key is stored as account
+  const scope = SCOPES.includes(asked) ? asked : "global";
   const state = {
     view, params, scope,
     scopeId: scope === "global" ? "" : (params.get("scopeId") || "").trim(),
@@ -159,9 +161,10 @@ function scopeList(state, assignments) {
   const order = (a) => SCOPES.indexOf(a.scope);
   const sorted = [...assignments].sort((a, b) => order(a) - order(b) ||
     (a.scopeId || "").localeCompare(b.scopeId || ""));
+  const more = sorted.length - SCOPE_LIST_MAX;
   return el("nav", { class: "pool-scopes", "aria-label": "Scopes with a pool" },
     el("span", { class: "muted" }, "Scopes with a pool:"),
-    el("ul", {}, sorted.map((a) => {
+    el("ul", {}, sorted.slice(0, SCOPE_LIST_MAX).map((a) => {
       const current = a.scope === state.scope && (a.scopeId || "") === state.scopeId;
       const size = a.proxyId === "direct" ? "direct" :
         `${a.poolSize} member${a.poolSize === 1 ? "" : "s"}`;
@@ -169,17 +172,20 @@ function scopeList(state, assignments) {
         href: "#/pools?" + routeParams(a.scope, a.scopeId || ""),
         "aria-current": current ? "page" : null,
       }, scopeLabel(a.scope, a.scopeId)), el("span", { class: "muted" }, ` (${size})`));
-    })));
+    })),
+    more > 0 ? el("span", { class: "muted" }, `and ${more} more: type a scope id to see one.`) : null);
 }
 
 function poolSection(state, pool, next, conns) {
   const byId = new Map(pool.members.map((m) => [m.id, m]));
+  // a scope assigned "direct" has an assignment but no pool to tune
+  const direct = !pool.members.length && !pool.source;
   return el("section", { class: "pool", "aria-labelledby": "pool-title" },
     el("h3", { id: "pool-title" }, `Pool for ${scopeLabel(state.scope, state.scopeId)}`),
-    nextMember(state, pool, next, conns, byId),
+    direct ? null : nextMember(state, pool, next, conns, byId),
     sharedEgressWarning(pool),
     membersTable(state, pool),
-    strategyForm(state, pool));
+    direct ? null : strategyForm(state, pool));
 }
 
 // The member the next call takes, from resolve (the cursor does not move).

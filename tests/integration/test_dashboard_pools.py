@@ -364,3 +364,38 @@ def test_live_oneproxy_set(daemon_factory, ca, chromium):
         assert chromium.foreign_requests(origin) == []
     finally:
         feed.stop()
+
+
+def test_direct_and_account_scopes(daemon_factory, chromium):
+    from selenium.webdriver.common.keys import Keys
+    B = by()
+    d = daemon_factory().start()
+    first = new_proxy(d, name="acct-exit", host="127.0.0.31", port=3128)
+    second = new_proxy(d, name="acct-spare", host="127.0.0.32", port=3128)
+    d.http("PUT", "/api/v1/management/proxies/assignments",
+           {"scope": "provider", "scopeId": "groq", "proxyId": "direct"})
+    d.http("PUT", "/api/v1/management/proxies/assignments",
+           {"scope": "account", "scopeId": "conn-7", "proxyId": first["id"]})
+    origin = open_pools(chromium, d)
+    scopes = chromium.driver.find_element(B.CSS_SELECTOR, "nav.pool-scopes").text
+    assert "provider groq (direct)" in scopes and "account conn-7 (1 member)" in scopes
+    # a scope going direct on purpose: no strategy to tune, a member makes it a pool
+    chromium.driver.find_element(B.LINK_TEXT, "provider groq").click()
+    wait(lambda: "goes direct on purpose" in chromium.driver.find_element(B.ID, "view").text,
+         what="the direct scope")
+    assert chromium.driver.find_elements(B.ID, "pool-strategy") == []
+    add_member(chromium, "acct-spare", 1)
+    assert "acct-spare" in next_call(chromium)
+    # an account's pool, reached by typing its id and pressing Enter
+    choose(chromium, "Scope", "account")
+    type_into(chromium, "Scope id", "conn-7").send_keys(Keys.ENTER)
+    wait(lambda: member_names(chromium) == ["acct-exit"], what="the account's pool")
+    assert "acct-exit" in next_call(chromium)
+    add_member(chromium, "acct-spare", 2)
+    button(chromium, "Move acct-spare up").click()
+    wait(lambda: member_names(chromium) == ["acct-spare", "acct-exit"], what="the move")
+    assert "acct-spare" in next_call(chromium)
+    status, r = d.http("GET", "/api/settings/proxy?resolve=conn-7")
+    assert r["proxyId"] == second["id"] and r["level"] == "account"
+    assert chromium.errors() == []
+    assert chromium.foreign_requests(origin) == []
