@@ -241,8 +241,8 @@ def test_build_reorder_sticky_remove_and_duplicate(daemon_factory, ca, provider,
         assert res.status == 200, data
         assert by_id[res.getheader("X-OmniRoute-Proxy-Id")] == shown[0]
     chromium.driver.execute_script("document.getElementById('notice').textContent = ''")
-    chromium.screenshot("pools", 1400)
-    chromium.screenshot("pools", 400)
+    chromium.screenshot("pools", 1400, height=1100)     # the whole page, forms included
+    chromium.screenshot("pools", 400, height=2000)
     chromium.driver.set_window_size(1400, 900)
     choose(chromium, "Strategy", "round-robin")
     assert not field(chromium, "Sticky window (minutes)").is_displayed()
