@@ -12,11 +12,11 @@
 // registry table under them does not close them; their fields exist only
 // while they are open (the page's own Add proxy form uses the same labels).
 
-import { api, el, errorBox, notice } from "./core.js";
+import { api, el, errorBox, notice, problemBox, proxyEndpoint } from "./core.js";
 
 const IMPORT_BATCH = 1000;          // the bulk-import route's limit per call
 const PICKER_LIMIT = 20;            // rows the picker asks for per search
-const SEARCH_PARAM = "search";      // the registry list's search parameter
+const SEARCH_PARAM = "q";           // the registry list's search parameter
 export const PROXY_TYPES = ["http", "https", "socks5"];
 
 // Where the ids each scope takes come from, for the "known to the daemon" list.
@@ -25,10 +25,6 @@ const KNOWN_IDS = {
   provider: { path: "/api/providers", label: (p) => `${p.name} — ${p.id}`, id: (p) => p.id },
   combo: { path: "/api/combos", label: (c) => c.name, id: (c) => c.name },
 };
-
-export function endpoint(p) {
-  return `${p.type}://${p.host}:${p.port}`;
-}
 
 /* ---------- parsing (pure) ---------- */
 
@@ -55,7 +51,7 @@ export function parseProxyLine(line) {
   const password = m[3] === undefined ? "" : decode(m[3]);
   const name = m[6] === undefined ? "" : decode(m[6]).trim();
   if (username === null || password === null || name === null) return { reason: "a %-escape in the line is not valid" };
-  const item = { name: name || `${host}:${port}`, type, host, port };
+  const item = { name: name || `${host.includes(":") ? `[${host}]` : host}:${port}`, type, host, port };
   if (username) item.username = username;
   if (password) item.password = password;
   return { item };
@@ -132,7 +128,7 @@ export function proxyPicker(prefix) {
       if (!term) unsearchedTotal = list.page.total;
       if (mine !== asked) return;
       const needle = term.toLowerCase();
-      const matches = (p) => (p.name + " " + endpoint(p)).toLowerCase().includes(needle);
+      const matches = (p) => (p.name + " " + proxyEndpoint(p)).toLowerCase().includes(needle);
       // a daemon whose list does not search answers its newest rows (the
       // whole registry's total): filter those here, and say so
       const searched = !term || list.page.total < unsearchedTotal || list.items.every(matches);
@@ -142,7 +138,7 @@ export function proxyPicker(prefix) {
       select.replaceChildren(...found.map((p) => {
         seen.set(p.id, p);
         return el("option", { value: p.id },
-          `${p.name} — ${endpoint(p)}${p.status === "active" ? "" : " (" + p.status + ")"}`);
+          `${p.name} — ${proxyEndpoint(p)}${p.status === "active" ? "" : " (" + p.status + ")"}`);
       }));
       if (found.length) select.selectedIndex = 0;
       const more = list.page.total > list.items.length;
@@ -155,7 +151,7 @@ export function proxyPicker(prefix) {
     } catch (err) {
       if (mine !== asked) return;
       status.textContent = "";
-      problem.replaceChildren(errorBox(err));
+      problem.replaceChildren(problemBox(err));
     }
   }
   search.addEventListener("input", () => {
@@ -246,7 +242,7 @@ function bulkImportDialog(refresh) {
           }));
         } catch (err) {
           failed += batch.length;
-          boxes.push(errorBox(err));
+          boxes.push(problemBox(err));
           batch.forEach((b) => rows.push({ order: b.order, where: b.where, name: b.item.name || "", result: "failed",
             detail: err.message + (err.requestId ? ` — requestId ${err.requestId}` : "") }));
         }
@@ -351,7 +347,7 @@ function bulkAssignDialog() {
             `the assignment applies once it exists): ${unknown.join(", ")}`) : "");
         notice("Bulk assign: " + summary);
       } catch (err) {
-        output.replaceChildren(errorBox(err));
+        output.replaceChildren(problemBox(err));
       } finally {
         submit.disabled = false;
       }

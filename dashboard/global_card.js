@@ -11,8 +11,8 @@
 // to — and probes that; "Save" makes it active and assigns it; "Cancel"
 // deletes the inactive proxy the dialog created. The dialog says so.
 
-import { api, el, errorBox, notice } from "./core.js";
-import { PROXY_TYPES, endpoint, field, openDialog, proxyPicker } from "./bulk.js";
+import { api, el, errorBox, notice, problemBox, proxyEndpoint } from "./core.js";
+import { PROXY_TYPES, field, openDialog, proxyPicker } from "./bulk.js";
 
 const V1 = "/api/v1/management/proxies";
 
@@ -45,7 +45,7 @@ async function describeGlobal() {
     set: true,
     lines: [
       el("p", { class: "global-now" }, el("strong", {}, head.name), " ",
-        el("code", {}, endpoint(head)),
+        el("code", {}, proxyEndpoint(head)),
         head.status === "active" ? "" : el("span", { class: "status-inactive" }, ` (${head.status})`)),
       el("p", { class: "muted" }, "Egress IP: ",
         head.egressIp ? el("code", {}, head.egressIp) : "not checked",
@@ -91,7 +91,7 @@ function clearDialog(refresh) {
         refresh();
       } catch (err) {
         yes.disabled = false;
-        output.replaceChildren(errorBox(err));
+        output.replaceChildren(problemBox(err));
       }
     });
     return el("div", {},
@@ -180,7 +180,7 @@ function setDialog(refresh) {
       try {
         await work();
       } catch (err) {
-        output.replaceChildren(errorBox(err));
+        output.replaceChildren(problemBox(err));
       } finally {
         button.disabled = false;
       }
