@@ -308,7 +308,7 @@ export default async function oneproxyView(view, params) {
         const st = await api(BASE + "?action=status");
         if (done()) break;
         if (st.syncing && st.progress) showProgress(st.progress);
-        else if (!st.syncing) return st;      // a sync we did not start has ended
+        else if (!st.syncing) return st;      // it has ended
       } catch (err) {
         syncResult.replaceChildren(errorWithDetails(err));
         return null;
@@ -339,6 +339,7 @@ export default async function oneproxyView(view, params) {
     } catch (err) {
       syncResult.replaceChildren(errorWithDetails(err));
       notice(err.message);
+      if (err.status === 409) await watch(() => false);   // someone else's sync: follow it to its end
     } finally {
       syncBar.hidden = true;
       syncProgress.textContent = "";

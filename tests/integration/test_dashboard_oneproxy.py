@@ -8,8 +8,9 @@ on a choice, after typing stops and on submit, kept in the URL across a
 reload; a filter the API refuses shows its 400 with the requestId and no
 stale rows; delete one; clear all through the confirmation dialog (cancel,
 then confirm); rotation by each strategy; the circuit breaker opened by
-five failed syncs and closed by "Reset circuit breaker". Screenshots:
-oneproxy-1400.png and oneproxy-400.png."""
+five failed syncs and closed by "Reset circuit breaker"; a sync started
+elsewhere (the 409 of "Sync now", a page opened while it runs) followed to
+its end. Screenshots: oneproxy-1400.png and oneproxy-400.png."""
 
 import time
 from urllib.parse import parse_qs, urlparse
@@ -310,26 +311,48 @@ def test_circuit_breaker_opens_and_resets(start, feed, chromium):
     assert chromium.foreign_requests(origin) == []
 
 
-def test_page_follows_a_sync_already_running(start, feed, chromium):
-    # a sync started elsewhere (omnirctl, the timer, another tab) is shown
-    # with its progress, and the page refreshes when it ends
-    d = start()
-    for k in range(2):
-        feed.script(FEED, body=page(rows_feed(100 if k == 0 else 20, k * 100), k * 100), slow_head=1.5)
-    result = {}
+def test_page_follows_a_sync_started_elsewhere(start, feed, chromium):
+    # a sync started elsewhere (omnirctl, the timer, another tab): "Sync now"
+    # shows the 409 and follows that sync to its end; a page opened while
+    # one runs shows its progress; both refresh the rows when it ends
     import threading
-    t = threading.Thread(target=lambda: result.update(res=sync(d)))
-    t.start()
-    try:
-        assert wait(lambda: len(feed.requests) >= 1, 5, "the first page asked for")
-        origin = open_page(chromium, d)
-        wait(lambda: "Syncing: " in text_of(chromium, "sync-progress"), what="the running sync")
-        assert not button(chromium, "Sync now").is_enabled()
-        wait(lambda: text_of(chromium, "oneproxy-range") == "1–50 of 120", 20, "the rows after it")
-        assert button(chromium, "Sync now").is_enabled() and text_of(chromium, "sync-progress") == ""
-    finally:
-        t.join(20)
+    d = start()
+
+    def slow_feed(n_last):
+        for k in range(2):
+            feed.script(FEED, body=page(rows_feed(100 if k == 0 else n_last, k * 100), k * 100),
+                        slow_head=1.2)
+
+    def sync_in_background():
+        result = {}
+        before = len(feed.requests)
+        t = threading.Thread(target=lambda: result.update(res=sync(d)))
+        t.start()
+        wait(lambda: len(feed.requests) > before, 5, "the first page asked for")
+        return t, result
+
+    origin = open_page(chromium, d)
+    slow_feed(20)
+    t, result = sync_in_background()
+    button(chromium, "Sync now").click()
+    alert = wait(lambda: chromium.driver.find_elements(by().CSS_SELECTOR, "#sync-result [role=alert]"),
+                 what="the 409")[0]
+    assert "a 1proxy sync is running" in alert.text and "HTTP 409" in alert.text
+    assert "requestId" in alert.text
+    wait(lambda: "Syncing: " in text_of(chromium, "sync-progress"), what="its progress")
+    wait(lambda: text_of(chromium, "oneproxy-range") == "1–50 of 120", 20, "the rows after it")
+    assert button(chromium, "Sync now").is_enabled() and text_of(chromium, "sync-progress") == ""
+    t.join(20)
     assert result["res"][1]["added"] == 120
-    time.sleep(0.2)
-    assert chromium.errors() == []
+
+    slow_feed(30)
+    t, result = sync_in_background()
+    chromium.driver.refresh()
+    wait(lambda: "Syncing: " in text_of(chromium, "sync-progress"), what="the running sync")
+    assert not button(chromium, "Sync now").is_enabled()
+    wait(lambda: text_of(chromium, "oneproxy-range") == "1–50 of 130", 20, "the rows after it")
+    assert button(chromium, "Sync now").is_enabled() and text_of(chromium, "sync-progress") == ""
+    t.join(20)
+    assert result["res"][1]["added"] == 10
+    assert chromium.errors(expected_statuses=(409,)) == []
     assert chromium.foreign_requests(origin) == []
