@@ -60,6 +60,12 @@ static const struct grammar_option health_options[] = {
 	{ NULL,		NULL,		VALUE_STRING,	NULL },
 };
 
+static const struct grammar_option health_series_options[] = {
+	{ "--hours",	"hours",	VALUE_INT,	"N" },
+	{ "--buckets",	"buckets",	VALUE_INT,	"N" },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
 static const struct grammar_option assign_list_options[] = {
 	{ "--proxy",	"proxyId",	VALUE_STRING,	"PROXY" },
 	{ "--scope",	"scope",	VALUE_STRING,	"SCOPE" },
@@ -178,6 +184,12 @@ const struct grammar_command grammar_table[] = {
 		.options = health_options,
 		.help = "request outcomes per proxy over the last N hours "
 		    "(default 24)",
+	}, {
+		.words = "proxy health-series", .command = "proxy.health_series",
+		.positionals = { POS_PROXY },
+		.options = health_series_options,
+		.help = "one proxy's outcomes over the last N hours (default 24) "
+		    "in buckets (default 24), by stage of failure",
 	}, {
 		.words = "assign set", .command = "assign.set",
 		.positionals = { POS_SCOPE, POS_SCOPE_ID, POS_PROXY },

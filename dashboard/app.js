@@ -12,6 +12,7 @@ import { KEY_STORAGE, el, errorBox, notice, currentRoute } from "./core.js";
 const pages = {
   proxies: () => import("./proxies.js"),
   oneproxy: () => import("./oneproxy.js"),
+  health: () => import("./health.js"),
 };
 
 function signInForm(view, retry) {

@@ -418,6 +418,7 @@ export default async function oneproxyView(view, params) {
 
   // ---- put together -----------------------------------------------------
   drawOverview(overview);
+  view.classList.add("page-oneproxy");
   view.replaceChildren(
     el("h2", {}, "1proxy"),
     el("div", { class: "toolbar" }, syncButton, syncBar, syncProgress),

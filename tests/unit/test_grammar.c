@@ -202,6 +202,10 @@ test_proxy_where_used_and_health(void **state)
 	check_build(ARGV("proxy", "health"), "proxy.health", "{}");
 	check_build(ARGV("proxy", "health", "--hours", "6"), "proxy.health",
 	    "{\"hours\":6}");
+	check_build(ARGV("proxy", "health-series", "edge"), "proxy.health_series",
+	    "{\"proxyId\":\"edge\"}");
+	check_build(ARGV("proxy", "health-series", "p1", "--hours", "168", "--buckets", "28"),
+	    "proxy.health_series", "{\"proxyId\":\"p1\",\"hours\":168,\"buckets\":28}");
 }
 
 static void
@@ -396,7 +400,7 @@ test_help(void **state)
 
 	assert_non_null(sink);
 	assert_int_equal(grammar_print_usage(sink, 0, NULL), grammar_table_len);
-	assert_int_equal(grammar_print_usage(sink, 1, ARGV("proxy")), 10);
+	assert_int_equal(grammar_print_usage(sink, 1, ARGV("proxy")), 11);
 	assert_int_equal(grammar_print_usage(sink, 2, ARGV("assign", "set")), 1);
 	assert_int_equal(grammar_print_usage(sink, 1, ARGV("prox")), 0);
 	fclose(sink);
