@@ -227,13 +227,19 @@ const struct grammar_command grammar_table[] = {
 		.help = "remove a proxy from a scope's pool; removing the last "
 		    "member removes the assignment",
 	}, {
-		.words = "pool strategy", .command = "pool.strategy",
+		.words = "pool strategy", .command = "pool.update",
 		.positionals = { POS_SCOPE, POS_SCOPE_ID,
 		    { "STRATEGY", "strategy", ARG_STRING, false } },
 		.options = pool_strategy_options,
 		.help = "set a pool's strategy: round-robin, random, sticky, "
 		    "latency or quality (sticky keeps each connection on its member "
 		    "for --sticky-window-minutes, 1..1440, default 30)",
+	}, {
+		.words = "pool move", .command = "pool.update",
+		.positionals = { POS_SCOPE, POS_SCOPE_ID, POS_PROXY,
+		    { "POSITION", "position", ARG_STRING, false } },
+		.help = "move a member of a scope's pool to POSITION (0-based, as "
+		    "pool show numbers them); the others keep their order",
 	}, {
 		.words = "resolve", .command = "resolve",
 		.positionals = { { "CONN", "connectionId", ARG_STRING, false } },

@@ -1001,7 +1001,7 @@ static const struct view views[] = {
 	{ "pool.show",		NULL,		NULL,		print_pool },
 	{ "pool.add",		NULL,		NULL,		print_pool },
 	{ "pool.remove",	NULL,		NULL,		print_pool },
-	{ "pool.strategy",	NULL,		NULL,		print_pool },
+	{ "pool.update",	NULL,		NULL,		print_pool },
 	{ "version",		NULL,		NULL,		print_version },
 	{ "backup.export",	NULL,		NULL,		print_document },
 };

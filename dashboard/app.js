@@ -13,6 +13,7 @@ const pages = {
   proxies: () => import("./proxies.js"),
   oneproxy: () => import("./oneproxy.js"),
   health: () => import("./health.js"),
+  pools: () => import("./pools.js"),
 };
 
 function signInForm(view, retry) {

@@ -102,7 +102,7 @@ static const struct api_route routes[] = {
 	{ "PUT", SET "/pool", NULL, "pool.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "DELETE", SET "/pool", NULL, "pool.remove", BODY_IGNORED, ROUTE_FORWARD, NULL,
 	    { { "scope", "scope" }, { "scopeId", "scopeId" }, { "proxyId", "proxyId" }, { "source", "source" } }, NULL },
-	{ "PATCH", SET "/pool", NULL, "pool.strategy", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PATCH", SET "/pool", NULL, "pool.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 
 	/* scoped config (writes registry assignments) */
 	{ "GET", "/api/settings/proxy", "resolve", "resolve", BODY_IGNORED, ROUTE_LOCAL_RESOLVE, NULL,

@@ -238,11 +238,16 @@ test_pool_commands(void **state)
 	check_build(ARGV("pool", "remove", "combo", "fast", "p1"), "pool.remove",
 	    "{\"scope\":\"combo\",\"scopeId\":\"fast\",\"proxyId\":\"p1\"}");
 	check_build(ARGV("pool", "strategy", "account", "c1", "sticky",
-	    "--sticky-window-minutes", "45"), "pool.strategy",
+	    "--sticky-window-minutes", "45"), "pool.update",
 	    "{\"scope\":\"account\",\"scopeId\":\"c1\",\"strategy\":\"sticky\","
 	    "\"stickyWindowMinutes\":45}");
-	check_build(ARGV("pool", "strategy", "global", "round-robin"), "pool.strategy",
+	check_build(ARGV("pool", "strategy", "global", "round-robin"), "pool.update",
 	    "{\"scope\":\"global\",\"strategy\":\"round-robin\"}");
+	check_build(ARGV("pool", "move", "provider", "openai", "p1", "2"), "pool.update",
+	    "{\"scope\":\"provider\",\"scopeId\":\"openai\",\"proxyId\":\"p1\","
+	    "\"position\":\"2\"}");
+	check_build(ARGV("pool", "move", "global", "p1", "0"), "pool.update",
+	    "{\"scope\":\"global\",\"proxyId\":\"p1\",\"position\":\"0\"}");
 }
 
 static void
