@@ -84,6 +84,7 @@ word_list_parse(const char *s, size_t len, const char *const *choices,
     unsigned *set)
 {
 	const char *end = s + len, *word, *stop;
+	unsigned words = 0;
 	size_t i, n;
 
 	*set = 0;
@@ -104,10 +105,11 @@ word_list_parse(const char *s, size_t len, const char *const *choices,
 			if (strlen(choices[i]) == n && memcmp(choices[i], word, n) == 0)
 				break;
 		if (n == 0 || i == 32 || choices[i] == NULL)
-			return -1;
-		*set |= 1u << i;
+			return -1;	/* nothing of a bad list is kept */
+		words |= 1u << i;
 		s = stop + 1;
 	}
+	*set = words;
 	return 0;
 }
 

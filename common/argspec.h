@@ -84,7 +84,7 @@ bool	slug_valid(const char *s, size_t len);
 /*
  * A comma-separated list of words (white space around each ignored), each
  * one of choices (NULL-terminated, at most 32): bit i of *set for choices[i].
- * "" is the empty set. -1 for an empty or unknown word.
+ * "" is the empty set. -1 (and *set 0) for an empty or unknown word.
  */
 int	word_list_parse(const char *s, size_t len, const char *const *choices,
 	    unsigned *set);

@@ -757,6 +757,9 @@ test_word_list_parse(void **state)
 	assert_int_equal(words("healt", &set), -1);
 	assert_int_equal(words("Health", &set), -1);
 	assert_int_equal(words(",", &set), -1);
+	/* nothing of a bad list is kept */
+	assert_int_equal(words("usage,health,stats", &set), -1);
+	assert_int_equal(set, 0);
 	/* only len bytes are read: "health" of "healthXYZ" */
 	assert_int_equal(word_list_parse("healthXYZ", 6, include_choices, &set), 0);
 	assert_int_equal(set, 1);
