@@ -146,3 +146,16 @@ def test_include_health_and_usage(daemon):
     assert body["items"][0]["health"]["totalRequests"] == 3
     # an empty include is the plain list
     assert "health" not in listing(daemon, include="")["items"][0]
+
+
+def test_omnirctl_proxy_list_search(daemon):
+    new_proxy(daemon, name="Lisbon", host="127.0.0.2", region="eu-south")
+    new_proxy(daemon, name="Quito", host="127.0.0.3", type="socks5", port=1080)
+    body = daemon.ctl_json("proxy", "list", "--search", "EU-SOUTH")
+    assert names(body) == ["Lisbon"] and body["page"]["total"] == 1
+    assert names(daemon.ctl_json("proxy", "list", "--type", "socks5")) == ["Quito"]
+    assert names(daemon.ctl_json("proxy", "list", "--status", "inactive")) == []
+    rc, out, err = daemon.ctl("proxy", "list", "--search", "quito")
+    assert rc == 0 and "Quito" in out and "Lisbon" not in out, (out, err)
+    rc, out, err = daemon.ctl("proxy", "list", "--type", "ftp")
+    assert rc != 0 and "type must be one of" in out + err, (out, err)
