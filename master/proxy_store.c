@@ -1,6 +1,8 @@
 /*
  * master/proxy_store.c — the registry's SQL: proxies (credentials encrypted
  * with the storage key, redacted in every API record) and scope assignments.
+ * The list filters in SQL (search, type, status) and counts the rows it
+ * matches; the usage of a page's proxies is one query over their ids.
  */
 #include <ctype.h>
 #include <stdio.h>
