@@ -34,6 +34,11 @@ function healthText(h) {
   return el("span", { class: h.successRate < 50 ? "health-poor" : "" }, parts.join(" · "));
 }
 
+// "socks5://127.0.0.1:1080", an IPv6 host in brackets
+function endpoint(p) {
+  return `${p.type}://${p.host.includes(":") ? `[${p.host}]` : p.host}:${p.port}`;
+}
+
 function scopeText(s) {
   return s.scopeId === null || s.scopeId === undefined ? s.scope : `${s.scope} ${s.scopeId}`;
 }
@@ -53,12 +58,12 @@ function listQuery(state) {
   return `${LIST}?${q}`;
 }
 
-// The view's query in the URL (#/proxies?q=…&offset=…), without a redraw.
-function viewQuery(state) {
+// The view in the URL (#/proxies?q=…&offset=…), written without a redraw.
+function viewUrl(state) {
   const q = new URLSearchParams();
   if (state.q) q.set("q", state.q);
   if (state.offset) q.set("offset", state.offset);
-  return q;
+  return "#/proxies" + (q.toString() ? "?" + q : "");
 }
 
 // A 400's details under its message ("port: port must be …").
@@ -82,8 +87,10 @@ function proxyDialog(proxy, onSaved) {
   const value = (k) => (editing && proxy[k] !== null && proxy[k] !== undefined ? String(proxy[k]) : "");
   const input = (id, attrs) => el("input", { id, name: id, ...attrs });
   const name = input("proxy-name", { required: true, maxlength: 120, value: value("name") });
+  // a feed's socks4 row keeps its type (the API takes no new socks4 proxy)
+  const types = editing && !TYPES.includes(proxy.type) ? [...TYPES, proxy.type] : TYPES;
   const type = el("select", { id: "proxy-type", name: "type" },
-    TYPES.map((t) => el("option", { value: t, selected: (editing ? proxy.type : "http") === t }, t)));
+    types.map((t) => el("option", { value: t, selected: (editing ? proxy.type : "http") === t }, t)));
   const host = input("proxy-host", { required: true, maxlength: 255, value: value("host"),
     autocomplete: "off", spellcheck: "false" });
   const port = input("proxy-port", { type: "number", required: true, min: 1, max: 65535,
@@ -116,9 +123,13 @@ function proxyDialog(proxy, onSaved) {
     if (username.value) body.username = username.value;
     if (password.value) body.password = password.value;
     if (editing) {
+      // a PATCH names only what changed (omitted fields keep their value)
+      for (const k of ["name", "type", "host", "port"]) if (body[k] === value(k)) delete body[k];
       body.id = proxy.id;
-      body.region = region.value.trim() ? region.value : null;
-      body.notes = notes.value.trim() ? notes.value : null;
+      const newRegion = region.value.trim() ? region.value : null;
+      const newNotes = notes.value.trim() ? notes.value : null;
+      if (newRegion !== (proxy.region || null)) body.region = newRegion;
+      if (newNotes !== (proxy.notes || null)) body.notes = newNotes;
     } else {
       if (region.value.trim()) body.region = region.value;
       if (notes.value.trim()) body.notes = notes.value;
@@ -239,7 +250,7 @@ function proxyRow(p, reload) {
 
   row.append(
     el("td", {}, p.name),
-    el("td", {}, `${p.type}://${p.host}:${p.port}`),
+    el("td", {}, endpoint(p)),
     el("td", { class: "status-" + p.status }, p.status),
     el("td", {}, healthText(p.health)),
     egressCell,
@@ -256,7 +267,7 @@ function pager(state, list, reload) {
   const last = Math.min(state.offset + list.items.length, total);
   const move = (offset) => () => {
     state.offset = offset;
-    history.pushState(null, "", "#/proxies" + (viewQuery(state).toString() ? "?" + viewQuery(state) : ""));
+    history.pushState(null, "", viewUrl(state));
     reload();
   };
   return el("div", { class: "toolbar pager" },
@@ -288,6 +299,12 @@ async function drawList(area, state, reload) {
     return;
   }
   if (seq !== drawSeq) return;     // a newer search or page is on its way
+  if (!list.items.length && state.offset > 0 && list.page.total > 0) {
+    // past the end (the last row of the last page went): its new last page
+    state.offset = Math.floor((list.page.total - 1) / PAGE_SIZE) * PAGE_SIZE;
+    history.replaceState(null, "", viewUrl(state));
+    return drawList(area, state, reload);
+  }
   performance.mark("proxies-list-fetched");
   const body = el("tbody", {}, list.items.map((p) => proxyRow(p, reload)));
   const table = el("table", { class: "proxies" },
@@ -325,8 +342,7 @@ export default async function proxiesView(view, params) {
     if (q === state.q) return;
     state.q = q;
     state.offset = 0;
-    const query = viewQuery(state).toString();
-    history.replaceState(null, "", "#/proxies" + (query ? "?" + query : ""));
+    history.replaceState(null, "", viewUrl(state));
     reload();
   };
   search.addEventListener("input", () => {

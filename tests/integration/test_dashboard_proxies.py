@@ -350,3 +350,22 @@ def test_health_after_relayed_calls_and_screenshots(daemon_factory, chromium, pe
     chromium.screenshot("proxies-add", 400)
     assert chromium.errors() == []
     assert chromium.foreign_requests(origin(d)) == []
+
+
+def test_last_row_of_the_last_page_and_ipv6_endpoint(d, chromium):
+    status, body = d.http("POST", "/api/settings/proxies/bulk-import", {"items": [
+        {"name": "bulk-%02d" % i, "host": "127.0.2.%d" % (i + 1), "port": 3128}
+        for i in range(50)]})
+    assert status == 200 and body["created"] == 50, body
+    new_proxy(d, name="Loopback v6", host="::1", port=8080)
+    # the oldest row is alone on the second page
+    open_page(chromium, d, "?offset=50")
+    assert [r[0] for r in rows(chromium)] == ["bulk-00"]
+    row_button(chromium, "bulk-00", "Delete").click()
+    # the page it was on is gone: the new last page, and the URL says so
+    wait(lambda: chromium.driver.find_element(by().ID, "proxies-range").text == "1–50 of 50",
+         what="the previous page")
+    assert chromium.driver.current_url.endswith("#/proxies")
+    assert cell(chromium, "Loopback v6", "Endpoint") == "http://[::1]:8080"
+    assert chromium.errors() == []
+    assert chromium.foreign_requests(origin(d)) == []
