@@ -160,9 +160,11 @@ function proxyDialog(proxy, onSaved) {
 function proxyRow(p, reload) {
   const row = el("tr", {});
   const egressCell = el("td", {}, p.egressIp || el("span", { class: "muted" }, "not checked"));
-  const result = el("td", { colspan: COLUMNS.length + 1 });
-  // the outcome of an action, in a row of its own under the proxy's
-  const resultRow = el("tr", { class: "row-result" }, result);
+  // the outcome of an action, in a row of its own under the proxy's (its
+  // text kept in view when a narrow screen scrolls the table sideways)
+  const result = el("div", { class: "row-result-body" });
+  const resultRow = el("tr", { class: "row-result" },
+    el("td", { colspan: COLUMNS.length + 1 }, result));
   const show = (...content) => {
     result.replaceChildren(...content);
     if (!resultRow.isConnected) row.after(resultRow);
