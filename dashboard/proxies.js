@@ -18,7 +18,7 @@
 // the table, inserting it and the layout that follows) and
 // "proxies-list-total", taken on every draw of the list.
 
-import { api, el, errorBox, notice, PAGE_SIZE } from "./core.js";
+import { api, el, errorBox, notice, PAGE_SIZE, problemBox, proxyEndpoint } from "./core.js";
 
 const LIST = "/api/v1/management/proxies";
 const TYPES = ["http", "https", "socks5"];
@@ -32,11 +32,6 @@ function healthText(h) {
   if (h.successRate !== null && h.successRate !== undefined) parts.push(`${h.successRate}% success`);
   if (h.avgLatencyMs !== null && h.avgLatencyMs !== undefined) parts.push(`${h.avgLatencyMs} ms avg`);
   return el("span", { class: h.successRate < 50 ? "health-poor" : "" }, parts.join(" · "));
-}
-
-// "socks5://127.0.0.1:1080", an IPv6 host in brackets
-function endpoint(p) {
-  return `${p.type}://${p.host.includes(":") ? `[${p.host}]` : p.host}:${p.port}`;
 }
 
 function scopeText(s) {
@@ -64,15 +59,6 @@ function viewUrl(state) {
   if (state.q) q.set("q", state.q);
   if (state.offset) q.set("offset", state.offset);
   return "#/proxies" + (q.toString() ? "?" + q : "");
-}
-
-// A 400's details under its message ("port: port must be …").
-function errorWithDetails(err) {
-  const box = errorBox(err);
-  if (err.details && err.details.length)
-    box.append(el("ul", { class: "error-details" },
-      err.details.map((d) => el("li", {}, d.field ? `${d.field}: ${d.message}` : d.message))));
-  return box;
 }
 
 // ---- the add / edit form ---------------------------------------------------
@@ -142,7 +128,7 @@ function proxyDialog(proxy, onSaved) {
       dialog.close();
       onSaved(saved);
     } catch (err) {
-      problems.replaceChildren(errorWithDetails(err));
+      problems.replaceChildren(problemBox(err));
     } finally {
       save.disabled = false;
     }
@@ -176,7 +162,7 @@ function proxyRow(p, reload) {
     try {
       await run();
     } catch (err) {
-      show(errorWithDetails(err));
+      show(problemBox(err));
       notice(`${p.name}: ${err.message}`);
     } finally {
       button.disabled = false;
@@ -229,7 +215,7 @@ function proxyRow(p, reload) {
       await remove(false);
     } catch (err) {
       if (err.status !== 409) {
-        show(errorWithDetails(err));
+        show(problemBox(err));
         notice(`${p.name}: ${err.message}`);
         return;
       }
@@ -252,7 +238,7 @@ function proxyRow(p, reload) {
 
   row.append(
     el("td", {}, p.name),
-    el("td", {}, endpoint(p)),
+    el("td", {}, proxyEndpoint(p)),
     el("td", { class: "status-" + p.status }, p.status),
     el("td", {}, healthText(p.health)),
     egressCell,
@@ -297,7 +283,7 @@ async function drawList(area, state, reload) {
     area.removeAttribute("aria-busy");
     // a bad search shows its error, never the previous rows
     if (err.status === 401 || err.status === 403) throw err;
-    area.replaceChildren(errorWithDetails(err));
+    area.replaceChildren(problemBox(err));
     return;
   }
   if (seq !== drawSeq) return;     // a newer search or page is on its way
