@@ -84,3 +84,17 @@ export function go(name, params) {
   location.hash = "#/" + name + (query ? "?" + query : "");
 }
 
+// errorBox, listing also the fields a 400 named ("port: port must be …").
+export function problemBox(err) {
+  const box = errorBox(err);
+  if (Array.isArray(err.details) && err.details.length)
+    box.append(el("ul", { class: "error-details" },
+      err.details.map((d) => el("li", {}, d.field ? el("code", {}, d.field) : "", d.field ? ": " : "",
+        d.message))));
+  return box;
+}
+
+// A proxy record's address as a URL: "socks5://127.0.0.1:1080", "http://[::1]:8080".
+export function proxyEndpoint(p) {
+  return `${p.type}://${p.host.includes(":") ? `[${p.host}]` : p.host}:${p.port}`;
+}

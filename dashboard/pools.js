@@ -9,7 +9,7 @@
 // Every change is one API call whose answer or error is shown where it
 // happened; the page is then drawn again from the API.
 
-import { api, el, errorBox, notice, go } from "./core.js";
+import { api, el, notice, go, problemBox as problem, proxyEndpoint as endpoint } from "./core.js";
 
 const SCOPES = ["global", "provider", "account", "combo"];
 const STRATEGIES = ["round-robin", "random", "sticky", "latency", "quality"];
@@ -46,20 +46,6 @@ function scopeFields(state) {
 
 function scopeLabel(scope, scopeId) {
   return scope === "global" ? "global" : `${scope} ${scopeId}`;
-}
-
-function endpoint(p) {
-  return `${p.type}://${p.host}:${p.port}`;
-}
-
-// An error of one action, with the fields a 400 named.
-function problem(err) {
-  const box = errorBox(err);
-  if (Array.isArray(err.details) && err.details.length)
-    box.append(el("ul", { class: "details" },
-      err.details.map((d) => el("li", {}, d.field ? el("code", {}, d.field) : "", d.field ? ": " : "",
-        d.message))));
-  return box;
 }
 
 // Draw the whole page from the API; focusKey names the control to focus after.

@@ -58,7 +58,8 @@ static const struct api_route routes[] = {
 	/* registry — v1 management (paginated) */
 	{ "GET", V1, "where_used", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
 	{ "GET", V1, "id", "proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
-	{ "GET", V1, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "limit", "limit" }, { "offset", "offset" } }, NULL },
+	{ "GET", V1, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, NULL,
+	    { { "limit", "limit" }, { "offset", "offset" }, { "q", "q" }, { "type", "type" }, { "status", "status" }, { "include", "include" } }, NULL },
 	{ "POST", V1, NULL, "proxy.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "PATCH", V1, NULL, "proxy.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "DELETE", V1, NULL, "proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "force", "force" } }, NULL },
@@ -79,7 +80,8 @@ static const struct api_route routes[] = {
 	/* registry — dashboard twins (unpaginated lists, camelCase queries) */
 	{ "GET", SET, "whereUsed", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
 	{ "GET", SET, "id", "proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
-	{ "GET", SET, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, "{\"paginate\":false}", { { NULL, NULL } }, NULL },
+	{ "GET", SET, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, "{\"paginate\":false}",
+	    { { "q", "q" }, { "type", "type" }, { "status", "status" }, { "include", "include" } }, NULL },
 	{ "POST", SET, NULL, "proxy.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "PATCH", SET, NULL, "proxy.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "DELETE", SET, NULL, "proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "force", "force" } }, NULL },

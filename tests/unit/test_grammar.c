@@ -115,6 +115,9 @@ test_proxy_list(void **state)
 	    "proxy.list", "{\"limit\":5,\"offset\":10}");
 	check_build(ARGV("proxy", "list", "--offset", "-1"), "proxy.list",
 	    "{\"offset\":-1}");
+	check_build(ARGV("proxy", "list", "--search", "eu west", "--type=socks5",
+	    "--status", "active"), "proxy.list",
+	    "{\"q\":\"eu west\",\"type\":\"socks5\",\"status\":\"active\"}");
 }
 
 static void
