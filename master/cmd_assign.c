@@ -227,9 +227,10 @@ const struct command cmd_resolve = {
 };
 
 /*
- * The egress map: every provider (the routing tables' order, then provider
- * scope ids assigned without a provider, "known": false), each with its
- * connections, and every combo — each with its own assignment (or null) and
+ * The egress map: the global scope, every provider (the routing tables'
+ * order, then provider scope ids assigned without a provider, "known":
+ * false), each with its connections, and every combo — each with its own
+ * assignment (or null) and
  * its resolution, peeked exactly as resolve answers it (resolve_peek). One
  * call shows the whole picture, instead of one resolve per account. A
  * pool's members are the Pools page's business: a resolution here carries
@@ -351,6 +352,7 @@ egress_map(struct master *m, struct json_object *args, struct reply *r)
 	struct json_object *providers = json_object_new_array();
 	struct json_object *combos = json_object_new_array();
 	struct json_object *proxies = json_object_new_object();
+	struct json_object *global;
 	size_t i;
 
 	(void)args;
@@ -372,8 +374,14 @@ egress_map(struct master *m, struct json_object *args, struct reply *r)
 		    map_resolution(m, NULL, NULL, t->combos[i].id, proxies));
 		json_object_array_add(combos, co);
 	}
+	global = json_object_new_object();
+	json_object_object_add(global, "assignment",
+	    map_assignment(m, SCOPE_GLOBAL, GLOBAL_SCOPE_ID));
+	json_object_object_add(global, "resolution",
+	    map_resolution(m, NULL, NULL, NULL, proxies));
 	json_object_object_add(root, "generation",
 	    json_object_new_int64((int64_t)m->snap.generation));
+	json_object_object_add(root, "global", global);
 	json_object_object_add(root, "failOpen",
 	    json_object_new_boolean(m->cfg.proxy_fail_open));
 	json_object_object_add(root, "cliproxyapiLocal",

@@ -1,6 +1,6 @@
 """The egress map (issue 12, the Providers page's one call):
 `GET /api/settings/proxies/egress-map` and `omnirctl egress map` answer, for
-every provider, each of its connections and every combo, the resolution a
+the global scope, every provider, each of its connections and every combo, the resolution a
 call would get now — the same answer `GET /api/settings/proxy?resolve=`
 gives for each one (the same function: resolve_peek), so the page needs no
 request per account. A pool shows its strategy, size and the member the
@@ -93,6 +93,8 @@ def test_nothing_assigned_is_direct_everywhere(daemon):
                for p in m["providers"])
     assert m["proxies"] == {} and m["combos"] == [] and m["failOpen"] is False
     assert m["cliproxyapiLocal"] is True and m["generation"] >= 1
+    assert m["global"] == {"assignment": None, "resolution": m["global"]["resolution"]}
+    assert m["global"]["resolution"]["level"] == "direct"
 
 
 def test_levels_follow_the_assignments(daemon):
@@ -108,6 +110,8 @@ def test_levels_follow_the_assignments(daemon):
             assert c["resolution"]["proxyId"] == g["id"] and c["assignment"] is None
     # every other catalog provider too
     assert all(p["resolution"]["level"] == "global" for p in m["providers"])
+    assert m["global"]["assignment"]["proxyId"] == g["id"]
+    assert m["global"]["resolution"]["proxyId"] == g["id"]
     described = m["proxies"][g["id"]]
     assert described["name"] == "global-exit" and described["status"] == "active"
     assert (described["type"], described["host"], described["port"]) == ("socks5",
