@@ -11,6 +11,7 @@ import { KEY_STORAGE, el, errorBox, notice, currentRoute } from "./core.js";
 // page name in the URL → the module that draws it
 const pages = {
   proxies: () => import("./proxies.js"),
+  providers: () => import("./providers.js"),
 };
 
 function signInForm(view, retry) {
