@@ -121,7 +121,8 @@ async function reload() {
 function resultLine(key) {
   const result = state.results.get(key);
   if (!result) return null;
-  if (result.error) return errorBox(result.error);
+  if (result.error)
+    return el("div", {}, errorBox(result.error), result.also ? errorBox(result.also) : null);
   return el("p", { class: "result " + (result.ok ? "result-ok" : "result-bad") }, result.text);
 }
 
@@ -181,6 +182,9 @@ function panel(scope, scopeId, name, entry) {
       notice(text);
     } catch (err) {
       state.results.set(key, { error: err });
+      // the refusal may come from a change made elsewhere: show what is now
+      await api(MAP).then((map) => { state.map = map; },
+        (again) => state.results.set(key, { error: err, also: again }));
     }
     draw();
   };

@@ -13,7 +13,10 @@ proxy is Refused; Clear gives the inheritance back; "Test connection"
 through a live microsocks reaches the stand-in from the proxy's address, a
 dead proxy shows its stage (connect); the upstream mode select persists
 (the provider turns Delegated on the loopback CLIProxyAPI) and survives a
-reload; the open panel survives a reload (the view is in the URL).
+reload; the open panel survives a reload (the view is in the URL); a pool
+shows its strategy and next member and links to the Pools page; a combo's
+own level; an API error (a proxy deleted meanwhile) shown in the panel with
+its status and requestId, the view then current again.
 Screenshots providers-1400.png and providers-400.png."""
 
 import time
@@ -294,4 +297,46 @@ def test_connection_tests_and_upstream_mode(d, chromium, peers, standin):
          .first_selected_option.text == "cliproxyapi", what="the mode after a reload")
     assert provider_badge(chromium, "anthropic") == "Delegated"
     assert chromium.errors() == []
+    assert chromium.foreign_requests(origin) == []
+
+
+def test_pool_combo_and_an_api_error(d, chromium):
+    a = new_proxy(d, name="pool-a", type="socks5", host="127.0.0.28", port=1080)
+    b = new_proxy(d, name="pool-b", type="socks5", host="127.0.0.29", port=1080)
+    for p in (a, b):
+        status, body = d.http("PUT", "/api/settings/proxies/pool",
+                              {"scope": "provider", "scopeId": "anthropic", "proxyId": p["id"]})
+        assert status in (200, 201), body
+    d.ctl_json("combo", "add", "fast", "openai/gpt-4o-mini")
+    assign(d, "combo", "fast", b["id"])
+    origin = open_page(chromium, d)
+    # a pool: its strategy and the member the next call would take
+    assert provider_badge(chromium, "anthropic") == "Provider"
+    assert "inherits provider proxy pool-a (pool of 2, round-robin; next call: pool-a)" in \
+        account_text(chromium, "team-a")
+    button(chromium, "Proxy for anthropic").click()
+    panel = wait(lambda: by(chromium, "//section[@aria-label='Proxy for anthropic']"),
+                 what="the provider's panel")
+    assert "anthropic has a pool of 2 members (round-robin)" in panel.text
+    link = by(chromium, ".//a[normalize-space()='Manage its pool (2 members)']", panel)
+    assert link.get_attribute("href").endswith("#/pools?scope=provider&scopeId=anthropic")
+    # a combo's own level
+    combo_row = by(chromium, "//tr[th[normalize-space()='fast']]")
+    assert "Combo" in combo_row.text and "combo proxy pool-b" in combo_row.text
+    # an API error where it happened: the chosen proxy was deleted meanwhile
+    button(chromium, "Proxy for team-b").click()
+    panel = wait(lambda: by(chromium, "//section[@aria-label='Proxy for team-b']"), what="panel")
+    from selenium.webdriver.support.ui import Select
+    select = by(chromium, ".//select", panel)
+    wait(lambda: len(Select(select).options) == 2, what="the saved proxies")
+    Select(select).select_by_visible_text("pool-a — socks5://127.0.0.28:1080")
+    status, body = d.http("DELETE", "/api/settings/proxies?id=%s&force=1" % a["id"])
+    assert status == 200, body
+    button(chromium, "Assign", panel).click()
+    alert = wait(lambda: by(chromium, "//section[@aria-label='Proxy for team-b']//*[@role='alert']"),
+                 what="the error")
+    assert "Proxy not found" in alert.text and "HTTP 404" in alert.text and "requestId" in alert.text
+    assert account_badge(chromium, "team-b") == "Provider"    # the pool left: pool-b
+    assert "inherits provider proxy pool-b" in account_text(chromium, "team-b")
+    assert chromium.errors(expected_statuses=(404,)) == []
     assert chromium.foreign_requests(origin) == []
