@@ -177,6 +177,8 @@ def test_badges_follow_global_account_provider_and_refusal(d, chromium, peers):
     finally:
         echo.httpd.shutdown()
     origin = open_page(chromium, d)
+    # the whole page is one request: the egress map
+    assert api_requests(chromium, origin) == ["/api/settings/proxies/egress-map"]
     assert all_badges(chromium) == {"openai": ["Direct"] * 3, "anthropic": ["Direct"] * 3}
     assert "direct: no proxy assigned" in account_text(chromium, "main")
     # nothing else: only catalog providers with accounts are listed until asked
