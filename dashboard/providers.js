@@ -182,6 +182,7 @@ function panel(scope, scopeId, name, entry) {
       notice(text);
     } catch (err) {
       state.results.set(key, { error: err });
+      state.proxyList = null;   // read the saved proxies again too
       // the refusal may come from a change made elsewhere: show what is now
       await api(MAP).then((map) => { state.map = map; },
         (again) => state.results.set(key, { error: err, also: again }));
@@ -251,12 +252,14 @@ async function testConnection(conn, button) {
   button.textContent = "Testing…";
   try {
     const res = await api(`/api/providers/${encodeURIComponent(conn.id)}/test`, { method: "POST" });
+    const refused = !res.success && /PROXY_ASSIGNED_UNAVAILABLE/.test(res.error || "");
     const via = res.proxyId ? `through ${proxyName(res.proxyId)} (${res.proxyUrl || res.proxyId})`
-      : "direct";
+      : refused ? "no usable proxy: refused, never sent direct" : "direct";
     const level = res.level ? `, ${res.level} level` : "";
     const text = res.success
       ? `Connection OK: HTTP ${res.status} in ${res.latencyMs} ms ${via}${level}`
-      : `Connection failed at stage ${res.stage || "?"}: ${res.error || "HTTP " + res.status} — ${via}${level}`;
+      : `Connection failed${res.stage ? " at stage " + res.stage : ""}: ` +
+        `${res.error || "HTTP " + res.status} — ${via}${level}`;
     state.results.set(key, { ok: res.success, text });
     notice(text);
   } catch (err) {
@@ -397,8 +400,9 @@ function draw() {
         `${shown.length} of ${m.providers.length} providers, ${accounts} accounts`)),
     el("p", { class: "egress-line global-line" }, el("strong", {}, "Global: "), badge(g), " ",
       proxyCell(g), " ", el("span", { class: "muted" }, "egress IP "), egressIpCell(g), " — ",
-      g.level === "global" ? "every scope without its own proxy leaves through it"
-        : "no global proxy: scopes without their own proxy go direct",
+      badgeKind(g) === "global" ? "every scope without its own proxy leaves through it"
+        : g.level === "direct" ? "no global proxy: scopes without their own proxy go direct"
+          : explanation(g, "global"),
       " (", el("a", { href: "#/proxies" }, "set it on the Proxies page"), ")"),
     legend,
     shown.length ? shown.map(providerCard)

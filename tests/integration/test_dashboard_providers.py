@@ -99,7 +99,11 @@ def by(chromium, xpath, within=None):
 
 
 def button(chromium, name, within=None):
-    return by(chromium, ".//button[normalize-space()='%s']" % name, within)
+    """The button, scrolled to the middle of the window (the status notice
+    sits fixed at the bottom right and would take a click meant for it)."""
+    found = by(chromium, ".//button[normalize-space()='%s']" % name, within)
+    chromium.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", found)
+    return found
 
 
 def account_row(chromium, name):
@@ -235,6 +239,11 @@ def test_badges_follow_global_account_provider_and_refusal(d, chromium, peers):
     wait(lambda: account_badge(chromium, "main") == "Refused", what="main's Refused badge")
     assert "refused: account proxy acct-exit is inactive" in account_text(chromium, "main")
     assert account_badge(chromium, "backup") == "Provider"
+    # its test is refused too, never sent direct
+    button(chromium, "Test connection", account_row(chromium, "main")).click()
+    refused = wait(lambda: "Connection failed" in account_text(chromium, "main")
+                   and account_text(chromium, "main"), what="main's refused test")
+    assert "PROXY_ASSIGNED_UNAVAILABLE" in refused and "refused, never sent direct" in refused
     chromium.driver.execute_script("window.scrollTo(0, 0)")
     chromium.screenshot("providers", 1400)
     chromium.screenshot("providers", 400, height=1600)
