@@ -104,6 +104,14 @@ iso_time_ago(char *out, size_t outlen, long seconds_ago)
 	format_iso(&ts, out, outlen);
 }
 
+void
+iso_time_at(char *out, size_t outlen, int64_t unix_seconds)
+{
+	struct timespec ts = { .tv_sec = (time_t)unix_seconds, .tv_nsec = 0 };
+
+	format_iso(&ts, out, outlen);
+}
+
 uint64_t
 monotonic_ms(void)
 {

@@ -18,6 +18,8 @@ int	 uuid_v4(char out[UUID_STR_LEN]);
 void	 iso_time_now(char *out, size_t outlen);
 /* The ISO time of (now - seconds_ago). */
 void	 iso_time_ago(char *out, size_t outlen, long seconds_ago);
+/* The ISO time of a unix time (whole seconds: ".000Z"). */
+void	 iso_time_at(char *out, size_t outlen, int64_t unix_seconds);
 /* Where an ISO 8601 time said it was: no zone, UTC ("Z" or an offset of
  * zero), or another offset. */
 enum iso_zone { ISO_ZONE_NONE, ISO_ZONE_UTC, ISO_ZONE_OFFSET };

@@ -60,6 +60,12 @@ static const struct grammar_option health_options[] = {
 	{ NULL,		NULL,		VALUE_STRING,	NULL },
 };
 
+static const struct grammar_option health_series_options[] = {
+	{ "--hours",	"hours",	VALUE_INT,	"N" },
+	{ "--buckets",	"buckets",	VALUE_INT,	"N" },
+	{ NULL,		NULL,		VALUE_STRING,	NULL },
+};
+
 static const struct grammar_option assign_list_options[] = {
 	{ "--proxy",	"proxyId",	VALUE_STRING,	"PROXY" },
 	{ "--scope",	"scope",	VALUE_STRING,	"SCOPE" },
@@ -179,6 +185,12 @@ const struct grammar_command grammar_table[] = {
 		.help = "request outcomes per proxy over the last N hours "
 		    "(default 24)",
 	}, {
+		.words = "proxy health-series", .command = "proxy.health_series",
+		.positionals = { POS_PROXY },
+		.options = health_series_options,
+		.help = "one proxy's outcomes over the last N hours (default 24) "
+		    "in buckets (default 24), by stage of failure",
+	}, {
 		.words = "assign set", .command = "assign.set",
 		.positionals = { POS_SCOPE, POS_SCOPE_ID, POS_PROXY },
 		.help = "assign a proxy, or the word direct, to a scope (global, "
@@ -215,13 +227,19 @@ const struct grammar_command grammar_table[] = {
 		.help = "remove a proxy from a scope's pool; removing the last "
 		    "member removes the assignment",
 	}, {
-		.words = "pool strategy", .command = "pool.strategy",
+		.words = "pool strategy", .command = "pool.update",
 		.positionals = { POS_SCOPE, POS_SCOPE_ID,
 		    { "STRATEGY", "strategy", ARG_STRING, false } },
 		.options = pool_strategy_options,
 		.help = "set a pool's strategy: round-robin, random, sticky, "
 		    "latency or quality (sticky keeps each connection on its member "
 		    "for --sticky-window-minutes, 1..1440, default 30)",
+	}, {
+		.words = "pool move", .command = "pool.update",
+		.positionals = { POS_SCOPE, POS_SCOPE_ID, POS_PROXY,
+		    { "POSITION", "position", ARG_STRING, false } },
+		.help = "move a member of a scope's pool to POSITION (0-based, as "
+		    "pool show numbers them); the others keep their order",
 	}, {
 		.words = "resolve", .command = "resolve",
 		.positionals = { { "CONN", "connectionId", ARG_STRING, false } },

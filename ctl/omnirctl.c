@@ -506,6 +506,20 @@ static const struct column health_columns[] = {
 	{ NULL,		NULL,		NULL },
 };
 
+/* One proxy's outcomes over time (proxy.health_series): a row per bucket. */
+static const struct column health_series_columns[] = {
+	{ "START",	"start",	NULL },
+	{ "OK",		"ok",		NULL },
+	{ "DNS",	"dns",		NULL },
+	{ "CONNECT",	"connect",	NULL },
+	{ "HANDSHAKE",	"handshake",	NULL },
+	{ "TLS",	"tls",		NULL },
+	{ "HTTP",	"http",		NULL },
+	{ "TIMEOUT",	"timeout",	NULL },
+	{ "OTHER",	"other",	NULL },
+	{ NULL,		NULL,		NULL },
+};
+
 static const struct column worker_columns[] = {
 	{ "SLOT",	"slot",		NULL },
 	{ "PID",	"pid",		NULL },
@@ -979,6 +993,7 @@ static const struct view views[] = {
 	{ "proxy.list",		"items",	proxy_columns,	NULL },
 	{ "proxy.where_used",	"assignments",	assignment_columns, NULL },
 	{ "proxy.health",	"items",	health_columns,	NULL },
+	{ "proxy.health_series", "series",	health_series_columns, NULL },
 	{ "assign.list",	"items",	assignment_columns, NULL },
 	{ "workers",		"items",	worker_columns,	NULL },
 	{ "help",		"items",	command_columns, NULL },
@@ -986,7 +1001,7 @@ static const struct view views[] = {
 	{ "pool.show",		NULL,		NULL,		print_pool },
 	{ "pool.add",		NULL,		NULL,		print_pool },
 	{ "pool.remove",	NULL,		NULL,		print_pool },
-	{ "pool.strategy",	NULL,		NULL,		print_pool },
+	{ "pool.update",	NULL,		NULL,		print_pool },
 	{ "version",		NULL,		NULL,		print_version },
 	{ "backup.export",	NULL,		NULL,		print_document },
 };

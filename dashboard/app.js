@@ -11,6 +11,8 @@ import { KEY_STORAGE, el, errorBox, notice, currentRoute } from "./core.js";
 // page name in the URL → the module that draws it
 const pages = {
   proxies: () => import("./proxies.js"),
+  health: () => import("./health.js"),
+  pools: () => import("./pools.js"),
   providers: () => import("./providers.js"),
 };
 
@@ -30,8 +32,12 @@ function signInForm(view, retry) {
   input.focus();
 }
 
+// Each render draws into a fresh element of its own: a page still loading
+// when the user moves on draws into an element no longer on screen, never
+// over the page that replaced it.
 async function render() {
-  const view = document.getElementById("view");
+  const view = el("div", { class: "page" });
+  document.getElementById("view").replaceChildren(view);
   const route = currentRoute();
   const load = pages[route.name];
   for (const link of document.querySelectorAll("nav a")) {

@@ -8,10 +8,11 @@ export const KEY_STORAGE = "omniroute.apiKey";
 export const PAGE_SIZE = 50;
 
 export class ApiError extends Error {
-  constructor(status, message, requestId) {
+  constructor(status, message, requestId, details = []) {
     super(message);
     this.status = status;
     this.requestId = requestId;
+    this.details = details; // [{field, message}] of a 400
   }
 }
 
@@ -39,7 +40,8 @@ export async function api(path, { method = "GET", body } = {}) {
   if (!response.ok) {
     const err = data && data.error ? data.error : {};
     throw new ApiError(response.status, err.message || response.statusText || "request failed",
-      (data && data.requestId) || response.headers.get("X-Request-Id"));
+      (data && data.requestId) || response.headers.get("X-Request-Id"),
+      Array.isArray(err.details) ? err.details : []);
   }
   return data;
 }

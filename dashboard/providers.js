@@ -15,7 +15,7 @@ const MAP = "/api/settings/proxies/egress-map";
 const ASSIGNMENTS = "/api/settings/proxies/assignments";
 const UPSTREAM_MODES = ["native", "cliproxyapi", "fallback"];
 
-// badge kind → its visible text (the colour comes from the class badge-KIND)
+// badge kind → its visible text (the colour comes from the class level-KIND)
 const BADGES = {
   account: "Account", provider: "Provider", combo: "Combo", global: "Global",
   direct: "Direct", delegated: "Delegated", refused: "Refused",
@@ -45,7 +45,7 @@ function badgeKind(r) {
 
 function badge(r) {
   const kind = badgeKind(r);
-  return el("span", { class: "badge badge-" + kind }, BADGES[kind] || kind);
+  return el("span", { class: "level-badge level-" + kind }, BADGES[kind] || kind);
 }
 
 function proxyName(id) {
@@ -386,8 +386,8 @@ function draw() {
   const showAll = el("input", { id: "show-all", type: "checkbox", checked: all,
     onchange: () => { setParams({ all: showAll.checked ? "1" : null }); draw(); } });
   const g = m.global.resolution;
-  const legend = el("p", { class: "legend" }, "Levels: ",
-    Object.keys(BADGES).map((k) => el("span", { class: "badge badge-" + k }, BADGES[k])));
+  const legend = el("p", { class: "level-legend" }, "Levels: ",
+    Object.keys(BADGES).map((k) => el("span", { class: "level-badge level-" + k }, BADGES[k])));
   const focused = document.activeElement && document.activeElement.id;
   state.view.replaceChildren(...[
     el("h2", {}, "Providers and accounts"),
@@ -415,6 +415,7 @@ function draw() {
 }
 
 export default async function providersView(view, params) {
+  view.classList.add("providers");   // the page's rules in style.css
   state.view = view;
   state.params = params;
   state.proxyList = null;

@@ -451,7 +451,7 @@ import_pool(struct master *m, struct json_object *item, size_t index,
 			rc = -2;
 	}
 	pool_strategy_parse(arg_string(fields, "strategy", "round-robin"), &strategy);
-	if (rc == 0 && pool_strategy_set(m, scope, scope_id, strategy,
+	if (rc == 0 && pool_strategy_set(m, scope, scope_id, &strategy,
 	    (int)arg_int(fields, "stickyWindowMinutes", POOL_STICKY_WINDOW_DEFAULT)) != STORE_OK)
 		rc = -2;
 	json_object_put(filter_fields);

@@ -1,7 +1,8 @@
 /*
  * master/cmd_pool.c — pools (issue 11, API.md "Pools"): show a scope's pool,
- * add a member (a proxy, or the live 1proxy set), remove one, and set the
- * strategy and sticky window. The pool's data layer and its design are in
+ * add a member (a proxy, or the live 1proxy set), remove one, and change the
+ * strategy, the sticky window and the members' order (issue 12: the whole
+ * order, or one member moved to a 0-based position). The pool's data layer and its design are in
  * pool_store.h; the workers choose a member per call by the strategy
  * (common/pool_choice.h, at resolution) and the relay fails over to the next
  * member inside a call (worker/upstream.c).
@@ -50,10 +51,15 @@ const struct arg_spec pool_filter_args[] = {
 	ARGSPEC_END
 };
 
-static const struct arg_spec strategy_args[] = {
+/* PATCH: any of strategy, window, and a new order (the whole order, or one
+ * member moved to a 0-based position like the record's "position"). */
+static const struct arg_spec update_args[] = {
 	SCOPE_ARGS,
-	{ "strategy", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_LOWER, 0, 0, strategy_words },
+	{ "strategy", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, strategy_words },
 	{ "stickyWindowMinutes", ARG_INT, ARG_HAS_MIN | ARG_HAS_MAX, 1, 1440, NULL },
+	{ "order", ARG_STRING_ARRAY, ARG_HAS_MAX, 0, 1000, NULL },
+	{ "proxyId", ARG_STRING, ARG_TRIM | ARG_NOT_BLANK | ARG_HAS_MAX | ARG_PROXY_REF, 0, 128, NULL },
+	{ "position", ARG_INT, ARG_HAS_MIN | ARG_HAS_MAX, 0, 999, NULL },
 	ARGSPEC_END
 };
 
@@ -236,22 +242,131 @@ const struct command cmd_pool_remove = {
 	.run = pool_remove,
 };
 
-static void
-pool_strategy(struct master *m, struct json_object *args, struct reply *r)
+/* The index of id in the array ids, or -1. */
+static long
+id_index(struct json_object *ids, const char *id)
 {
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(ids); i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(ids, i)),
+		    id) == 0)
+			return (long)i;
+	return -1;
+}
+
+/*
+ * The new order of the static members (a new array): args' "order", checked
+ * to be a permutation of members, or members with "proxyId" moved to
+ * "position". NULL (r set) when it is not one.
+ */
+static struct json_object *
+new_order(struct json_object *args, struct json_object *members, struct reply *r)
+{
+	struct json_object *order, *details;
+	const char *proxy_id = arg_string(args, "proxyId", NULL);
+	size_t i, j, n = json_object_array_length(members);
+	long at;
+
+	if (proxy_id != NULL) {
+		long long position = arg_int(args, "position", -1);
+		if ((at = id_index(members, proxy_id)) < 0) {
+			reply_error(r, 404, "Proxy is not a member of this pool "
+			    "(live 1proxy members follow their quality): %s", proxy_id);
+			return NULL;
+		}
+		if (position >= (long long)n) {
+			reply_invalid_field(r, "position", "position must be 0..%zu: "
+			    "the pool has %zu member(s) with a position", n - 1, n);
+			return NULL;
+		}
+		/* the others keep their order; the moved one lands at position */
+		order = json_object_new_array();
+		for (i = 0, j = 0; i < n; i++) {
+			size_t from = (long long)i == position ? (size_t)at :
+			    j + (j >= (size_t)at ? 1 : 0);
+			if ((long long)i != position)
+				j++;
+			json_object_array_add(order, json_object_get(
+			    json_object_array_get_idx(members, from)));
+		}
+		return order;
+	}
+	json_object_object_get_ex(args, "order", &order);
+	details = json_object_new_array();
+	for (i = 0; i < json_object_array_length(order); i++) {
+		const char *id = json_object_get_string(json_object_array_get_idx(order, i));
+		char field[32];
+		snprintf(field, sizeof(field), "order[%zu]", i);
+		if (id_index(members, id) < 0)
+			details_add(details, field, "%s is not a member of this pool "
+			    "(order lists the members' ids)", id);
+		else if (id_index(order, id) != (long)i)
+			details_add(details, field, "%s is listed twice", id);
+	}
+	for (i = 0; i < n; i++) {
+		const char *id = json_object_get_string(json_object_array_get_idx(members, i));
+		if (id_index(order, id) < 0)
+			details_add(details, "order", "order must list every member: "
+			    "%s is missing", id);
+	}
+	if (json_object_array_length(details) > 0) {
+		reply_invalid(r, details);
+		return NULL;
+	}
+	json_object_put(details);
+	return json_object_get(order);
+}
+
+static void
+pool_update(struct master *m, struct json_object *args, struct reply *r)
+{
+	bool strategy_given = arg_string(args, "strategy", NULL) != NULL;
+	bool window_given = arg_present(args, "stickyWindowMinutes");
+	bool order_given = arg_present(args, "order");
+	bool move_given = arg_present(args, "proxyId") || arg_present(args, "position");
 	enum pool_strategy strategy = POOL_ROUND_ROBIN;
+	struct json_object *members, *order = NULL;
 	enum scope scope;
 	const char *scope_id;
 	enum store_rc rc;
 
 	if (!pool_scope(args, r, &scope, &scope_id))
 		return;
-	pool_strategy_parse(arg_string(args, "strategy", ""), &strategy);
-	rc = pool_strategy_set(m, scope, scope_id, strategy,
-	    (int)arg_int(args, "stickyWindowMinutes", -1));
-	if (rc == STORE_NOT_FOUND) {
-		reply_error(r, 404, "No proxy pool assigned to this scope");
+	if (!strategy_given && !window_given && !order_given && !move_given) {
+		reply_invalid_field(r, "strategy", "give what changes: strategy, "
+		    "stickyWindowMinutes, order, or proxyId with position");
 		return;
+	}
+	if (order_given && move_given) {
+		reply_invalid_field(r, "order", "give either order or proxyId with position");
+		return;
+	}
+	if (move_given && (!arg_present(args, "proxyId") || !arg_present(args, "position"))) {
+		reply_invalid_field(r, arg_present(args, "proxyId") ? "position" : "proxyId",
+		    "proxyId and position go together (the member to move and its "
+		    "new 0-based position)");
+		return;
+	}
+	if ((members = pool_member_ids(m, scope, scope_id, &rc)) == NULL) {
+		if (rc == STORE_NOT_FOUND)
+			reply_error(r, 404, "No proxy pool assigned to this scope");
+		else
+			reply_error(r, 500, "could not read the pool");
+		return;
+	}
+	if ((order_given || move_given) &&
+	    ((order = new_order(args, members, r)) == NULL)) {
+		json_object_put(members);
+		return;
+	}
+	json_object_put(members);
+	rc = order != NULL ? pool_members_order(m, scope, scope_id, order) : STORE_OK;
+	json_object_put(order);
+	if (rc == STORE_OK && (strategy_given || window_given)) {
+		pool_strategy_parse(arg_string(args, "strategy", ""), &strategy);
+		rc = pool_strategy_set(m, scope, scope_id, strategy_given ? &strategy : NULL,
+		    (int)arg_int(args, "stickyWindowMinutes", -1));
 	}
 	if (rc != STORE_OK) {
 		reply_error(r, 500, "could not store the pool");
@@ -260,11 +375,13 @@ pool_strategy(struct master *m, struct json_object *args, struct reply *r)
 	reply_pool(m, r, 200, scope, scope_id);
 }
 
-const struct command cmd_pool_strategy = {
-	.name = "pool.strategy",
-	.help = "set a pool's strategy; {\"scope\",\"scopeId\",\"strategy\":round-robin|"
-	    "random|sticky|latency|quality,\"stickyWindowMinutes\":1..1440}",
-	.args = strategy_args,
+const struct command cmd_pool_update = {
+	.name = "pool.update",
+	.help = "change a pool: strategy, sticky window, order; {\"scope\",\"scopeId\","
+	    "\"strategy\":round-robin|random|sticky|latency|quality,"
+	    "\"stickyWindowMinutes\":1..1440,\"order\":[proxyId…] (every member) or "
+	    "\"proxyId\",\"position\" (0-based)}",
+	.args = update_args,
 	.mutates = true,
-	.run = pool_strategy,
+	.run = pool_update,
 };

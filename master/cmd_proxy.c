@@ -1,7 +1,8 @@
 /*
  * master/cmd_proxy.c — the proxy registry commands: list, get, where-used,
  * add, update, delete (409 while assigned unless force), bulk import (upsert
- * by host+port), the health figures from proxy_logs, and the two checks run
+ * by host+port), the health figures from proxy_logs (per proxy over a
+ * window, or one proxy's outcomes over time by stage), and the two checks run
  * through a proxy by a worker: the probe (proxy.test) and the egress IP
  * check (proxy.egress), whose answer the master stores.
  *
@@ -12,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "egress_ip.h"
+#include "health_series.h"
 #include "http_util.h"
 #include "log.h"
 #include "log_store.h"
@@ -558,4 +561,56 @@ const struct command cmd_proxy_health = {
 	.help = "per-proxy outcome counts from proxy_logs; {\"hours\":1..720}",
 	.args = health_args,
 	.run = proxy_health,
+};
+
+/*
+ * HTTP sends "buckets" without "proxyId" here too (api_routes.c), so it is
+ * refused naming the missing field rather than silently ignored.
+ */
+static const struct arg_spec health_series_args[] = {
+	{ "proxyId", ARG_STRING, ARG_REQUIRED | ARG_TRIM | ARG_HAS_MIN | ARG_HAS_MAX | ARG_PROXY_REF, 1, 128, NULL },
+	{ "hours", ARG_INT, 0, 0, 0, NULL },
+	{ "buckets", ARG_INT, ARG_HAS_MIN | ARG_HAS_MAX, 1, HEALTH_BUCKETS_MAX, NULL },
+	ARGSPEC_END
+};
+
+static void
+proxy_health_series_run(struct master *m, struct json_object *args, struct reply *r)
+{
+	const char *id = arg_string(args, "proxyId", "");
+	long long hours = clamp(arg_int(args, "hours", PROXY_HEALTH_HOURS_DEFAULT), 1,
+	    HEALTH_HOURS_MAX);
+	long long buckets = arg_int(args, "buckets", HEALTH_BUCKETS_DEFAULT);
+	int64_t first_start, bucket_seconds;
+	struct json_object *rec, *series, *root, *name = NULL;
+
+	if ((rec = proxy_get_record(m, id, false)) == NULL) {
+		reply_error(r, 404, "Proxy not found");
+		return;
+	}
+	health_series_window((int64_t)time(NULL), hours, buckets, &first_start,
+	    &bucket_seconds);
+	if ((series = proxy_health_series(m, id, first_start, bucket_seconds,
+	    buckets)) == NULL) {
+		json_object_put(rec);
+		reply_error(r, 500, "could not read proxy health");
+		return;
+	}
+	json_object_object_get_ex(rec, "name", &name);
+	root = json_object_new_object();
+	json_object_object_add(root, "proxyId", json_object_new_string(id));
+	json_object_object_add(root, "name", json_object_get(name));
+	json_object_object_add(root, "windowHours", json_object_new_int64(hours));
+	json_object_object_add(root, "bucketSeconds", json_object_new_int64(bucket_seconds));
+	json_object_object_add(root, "series", series);
+	json_object_put(rec);
+	reply_set(r, 200, root);
+}
+
+const struct command cmd_proxy_health_series = {
+	.name = "proxy.health_series",
+	.help = "one proxy's outcomes over time by stage of failure; "
+	    "{\"proxyId\":ID or name,\"hours\":1..720,\"buckets\":1..288}",
+	.args = health_series_args,
+	.run = proxy_health_series_run,
 };

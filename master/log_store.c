@@ -3,13 +3,16 @@
  * one prepared statement in one transaction, the table trimmed by rowid, and
  * the health figures read from it (one GROUP BY over the window, every
  * registry proxy listed, unused ones with zero counts; or only the proxies
- * asked for, such as a pool's members).
+ * asked for, such as a pool's members), and one proxy's outcomes over time
+ * (one GROUP BY bucket, status, stage; common/health_series.h says which
+ * column each row counts in).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
+#include "health_series.h"
 #include "log.h"
 #include "log_store.h"
 #include "util.h"
@@ -181,6 +184,58 @@ proxy_health_by_id(struct master *m, const char *since, struct json_object *ids)
 		return NULL;
 	}
 	return by_id;
+}
+
+struct json_object *
+proxy_health_series(struct master *m, const char *proxy_id, int64_t first_start,
+    int64_t bucket_seconds, long long buckets)
+{
+	char since[ISO_TIME_LEN], start[ISO_TIME_LEN];
+	long long (*counts)[HEALTH_COLUMN_COUNT];
+	struct json_object *series = NULL;
+	sqlite3_stmt *st;
+	long long b;
+	int rc, c;
+
+	if (buckets < 1 || bucket_seconds < 1 ||
+	    (counts = calloc((size_t)buckets, sizeof(*counts))) == NULL)
+		return NULL;
+	/* the index (proxy_id, timestamp) bounds the scan to the window; at
+	 * most buckets × statuses × stages rows come back */
+	st = db_prepare(m->db, "SELECT (CAST(strftime('%s', timestamp) AS INTEGER) - ?2) / ?3, "
+	    "status, stage, SUM(calls) FROM proxy_logs WHERE proxy_id = ?1 AND "
+	    "timestamp >= ?4 GROUP BY 1, 2, 3");
+	if (st == NULL) {
+		free(counts);
+		return NULL;
+	}
+	iso_time_at(since, sizeof(since), first_start);
+	db_bind_text(st, 1, proxy_id);
+	sqlite3_bind_int64(st, 2, first_start);
+	sqlite3_bind_int64(st, 3, bucket_seconds);
+	db_bind_text(st, 4, since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		b = sqlite3_column_int64(st, 0);
+		if (b < 0 || b >= buckets)	/* a clock set back: a row from "later" */
+			continue;
+		counts[b][health_column_of(db_col_text(st, 1), db_col_text(st, 2))] +=
+		    sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE) {
+		series = json_object_new_array();
+		for (b = 0; b < buckets; b++) {
+			struct json_object *o = json_object_new_object();
+			iso_time_at(start, sizeof(start), first_start + b * bucket_seconds);
+			json_object_object_add(o, "start", json_object_new_string(start));
+			for (c = 0; c < HEALTH_COLUMN_COUNT; c++)
+				json_object_object_add(o, health_column_names[c],
+				    json_object_new_int64(counts[b][c]));
+			json_object_array_add(series, o);
+		}
+	}
+	free(counts);
+	return series;
 }
 
 int

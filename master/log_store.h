@@ -1,13 +1,15 @@
 /*
  * master/log_store.h — all SQL on proxy_logs, the outcome of every relayed
  * attempt: appending the batches the workers report (master/outcomes.c
- * decides when), keeping the table to its newest rows, and the per-proxy
- * health figures of proxy.health.
+ * decides when), keeping the table to its newest rows, the per-proxy
+ * health figures of proxy.health, and one proxy's outcomes over time
+ * (proxy.health_series).
  */
 #ifndef OMNI_LOG_STORE_H
 #define OMNI_LOG_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <json-c/json.h>
 
 #include "master.h"
@@ -60,6 +62,15 @@ struct json_object *proxy_health_by_id(struct master *m, const char *since,
 	    struct json_object *ids);
 /* The window proxy.health takes without "hours", and pool members' health. */
 #define PROXY_HEALTH_HOURS_DEFAULT	24
+
+/*
+ * The outcomes of proxy_id in `buckets` buckets of bucket_seconds from the
+ * unix time first_start (common/health_series.h): an array of
+ * {"start":ISO,"ok":n,"dns":n,…,"other":n}, calls counted by the column of
+ * their status and stage, empty buckets with zeros. NULL on an SQL error.
+ */
+struct json_object *proxy_health_series(struct master *m, const char *proxy_id,
+	    int64_t first_start, int64_t bucket_seconds, long long buckets);
 
 /*
  * Each row of the last `seconds` that set up new egresses through a proxy:

@@ -269,9 +269,55 @@ pool_live_remove(struct master *m, enum scope scope, const char *scope_id)
 	return STORE_OK;
 }
 
+struct json_object *
+pool_member_ids(struct master *m, enum scope scope, const char *scope_id,
+    enum store_rc *rc)
+{
+	char head[160];
+	int have = pool_head(m, scope, scope_id, head, sizeof(head));
+	struct json_object *ids;
+	sqlite3_stmt *st;
+
+	*rc = have < 0 ? STORE_FAILED : have == 0 || strcmp(head, ASSIGN_DIRECT) == 0 ?
+	    STORE_NOT_FOUND : STORE_OK;
+	if (*rc != STORE_OK)
+		return NULL;
+	if ((st = pool_stmt(m, "SELECT proxy_id FROM proxy_pool_members WHERE "
+	    "scope = ?1 AND scope_id = ?2 ORDER BY position", scope, scope_id)) == NULL) {
+		*rc = STORE_FAILED;
+		return NULL;
+	}
+	ids = json_object_new_array();
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_object_array_add(ids, json_object_new_string(db_col_text(st, 0)));
+	sqlite3_finalize(st);
+	return ids;
+}
+
+enum store_rc
+pool_members_order(struct master *m, enum scope scope, const char *scope_id,
+    struct json_object *order)
+{
+	size_t i, n = json_object_array_length(order);
+
+	for (i = 0; i < n; i++) {
+		sqlite3_stmt *st = pool_stmt(m, "UPDATE proxy_pool_members SET "
+		    "position = ?4 WHERE scope = ?1 AND scope_id = ?2 AND proxy_id = ?3",
+		    scope, scope_id);
+		if (st == NULL)
+			return STORE_FAILED;
+		db_bind_text(st, 3, json_object_get_string(
+		    json_object_array_get_idx(order, i)));
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)i);
+		if (db_exec_stmt(st) != 0)
+			return STORE_FAILED;
+	}
+	return pool_settle(m) == 0 ? STORE_OK : STORE_FAILED;
+}
+
 enum store_rc
 pool_strategy_set(struct master *m, enum scope scope, const char *scope_id,
-    enum pool_strategy strategy, int sticky_window_minutes)
+    const enum pool_strategy *strategy, int sticky_window_minutes)
 {
 	char head[160];
 	sqlite3_stmt *st;
@@ -284,12 +330,13 @@ pool_strategy_set(struct master *m, enum scope scope, const char *scope_id,
 	if (pool_exec(m, "INSERT OR IGNORE INTO proxy_pools (scope, scope_id) "
 	    "VALUES (?1, ?2)", scope, scope_id) != 0)
 		return STORE_FAILED;
-	st = pool_stmt(m, "UPDATE proxy_pools SET strategy = ?3, "
+	st = pool_stmt(m, "UPDATE proxy_pools SET strategy = COALESCE(?3, strategy), "
 	    "sticky_window_minutes = COALESCE(?4, sticky_window_minutes) "
 	    "WHERE scope = ?1 AND scope_id = ?2", scope, scope_id);
 	if (st == NULL)
 		return STORE_FAILED;
-	db_bind_text(st, 3, pool_strategy_name(strategy));
+	if (strategy != NULL)
+		db_bind_text(st, 3, pool_strategy_name(*strategy));
 	if (sticky_window_minutes > 0)
 		sqlite3_bind_int(st, 4, sticky_window_minutes);
 	return db_exec_stmt(st) == 0 ? STORE_OK : STORE_FAILED;

@@ -114,9 +114,25 @@ enum store_rc pool_live_set(struct master *m, enum scope scope,
 enum store_rc pool_live_remove(struct master *m, enum scope scope,
 	    const char *scope_id);
 /* STORE_OK, STORE_NOT_FOUND (no pool: unassigned or 'direct'), STORE_FAILED;
- * sticky_window_minutes ≤ 0 keeps the stored window. */
+ * strategy NULL keeps the stored one, sticky_window_minutes ≤ 0 the stored
+ * window. */
 enum store_rc pool_strategy_set(struct master *m, enum scope scope,
-	    const char *scope_id, enum pool_strategy strategy, int sticky_window_minutes);
+	    const char *scope_id, const enum pool_strategy *strategy,
+	    int sticky_window_minutes);
+/*
+ * The static members' ids in position order (a new array; live members have
+ * no position of their own). NULL with *rc STORE_NOT_FOUND when the scope has
+ * no pool (unassigned or 'direct'), STORE_FAILED on error.
+ */
+struct json_object *pool_member_ids(struct master *m, enum scope scope,
+	    const char *scope_id, enum store_rc *rc);
+/*
+ * Give the static members the positions of order (an array of their ids,
+ * already checked to be a permutation of pool_member_ids) and make the first
+ * the pool's head. STORE_OK / STORE_FAILED.
+ */
+enum store_rc pool_members_order(struct master *m, enum scope scope,
+	    const char *scope_id, struct json_object *order);
 /* Persist a round-robin cursor. 0 / -1. */
 int	pool_cursor_store(struct master *m, enum scope scope, const char *scope_id,
 	    long long cursor);

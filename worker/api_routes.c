@@ -52,6 +52,7 @@ struct api_route {
 
 #define V1	"/api/v1/management/proxies"
 #define SET	"/api/settings/proxies"
+#define HEALTH_SERIES_QUERY	{ { "proxyId", "proxyId" }, { "hours", "hours" }, { "buckets", "buckets" } }
 
 static const struct api_route routes[] = {
 	/* registry — v1 management (paginated) */
@@ -68,6 +69,9 @@ static const struct api_route routes[] = {
 	{ "GET", V1 "/assignments", NULL, "assign.list", BODY_IGNORED, ROUTE_FORWARD, NULL,
 	    { { "proxy_id", "proxyId" }, { "scope", "scope" }, { "scope_id", "scopeId" }, { "limit", "limit" }, { "offset", "offset" } }, NULL },
 	{ "PUT", V1 "/assignments", NULL, "assign.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	/* with proxyId (or buckets, refused without it): one proxy's outcomes over time */
+	{ "GET", V1 "/health", "proxyId", "proxy.health_series", BODY_IGNORED, ROUTE_FORWARD, NULL, HEALTH_SERIES_QUERY, NULL },
+	{ "GET", V1 "/health", "buckets", "proxy.health_series", BODY_IGNORED, ROUTE_FORWARD, NULL, HEALTH_SERIES_QUERY, NULL },
 	{ "GET", V1 "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } }, NULL },
 	{ "POST", V1 "/test", NULL, "proxy.test", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
 	{ "POST", V1 "/egress", NULL, "proxy.egress", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
@@ -86,6 +90,9 @@ static const struct api_route routes[] = {
 	{ "PUT", SET "/assignments", NULL, "assign.set", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "POST", SET "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "PUT", SET "/bulk-assign", NULL, "assign.bulk", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	/* with proxyId (or buckets, refused without it): one proxy's outcomes over time */
+	{ "GET", SET "/health", "proxyId", "proxy.health_series", BODY_IGNORED, ROUTE_FORWARD, NULL, HEALTH_SERIES_QUERY, NULL },
+	{ "GET", SET "/health", "buckets", "proxy.health_series", BODY_IGNORED, ROUTE_FORWARD, NULL, HEALTH_SERIES_QUERY, NULL },
 	{ "GET", SET "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } }, NULL },
 	{ "POST", SET "/bulk-import", NULL, "proxy.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "POST", SET "/egress", NULL, "proxy.egress", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
@@ -96,7 +103,7 @@ static const struct api_route routes[] = {
 	{ "PUT", SET "/pool", NULL, "pool.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "DELETE", SET "/pool", NULL, "pool.remove", BODY_IGNORED, ROUTE_FORWARD, NULL,
 	    { { "scope", "scope" }, { "scopeId", "scopeId" }, { "proxyId", "proxyId" }, { "source", "source" } }, NULL },
-	{ "PATCH", SET "/pool", NULL, "pool.strategy", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
+	{ "PATCH", SET "/pool", NULL, "pool.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 
 	/* scoped config (writes registry assignments) */
 	{ "GET", "/api/settings/proxy", "resolve", "resolve", BODY_IGNORED, ROUTE_LOCAL_RESOLVE, NULL,

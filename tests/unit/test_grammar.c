@@ -202,6 +202,10 @@ test_proxy_where_used_and_health(void **state)
 	check_build(ARGV("proxy", "health"), "proxy.health", "{}");
 	check_build(ARGV("proxy", "health", "--hours", "6"), "proxy.health",
 	    "{\"hours\":6}");
+	check_build(ARGV("proxy", "health-series", "edge"), "proxy.health_series",
+	    "{\"proxyId\":\"edge\"}");
+	check_build(ARGV("proxy", "health-series", "p1", "--hours", "168", "--buckets", "28"),
+	    "proxy.health_series", "{\"proxyId\":\"p1\",\"hours\":168,\"buckets\":28}");
 }
 
 static void
@@ -234,11 +238,16 @@ test_pool_commands(void **state)
 	check_build(ARGV("pool", "remove", "combo", "fast", "p1"), "pool.remove",
 	    "{\"scope\":\"combo\",\"scopeId\":\"fast\",\"proxyId\":\"p1\"}");
 	check_build(ARGV("pool", "strategy", "account", "c1", "sticky",
-	    "--sticky-window-minutes", "45"), "pool.strategy",
+	    "--sticky-window-minutes", "45"), "pool.update",
 	    "{\"scope\":\"account\",\"scopeId\":\"c1\",\"strategy\":\"sticky\","
 	    "\"stickyWindowMinutes\":45}");
-	check_build(ARGV("pool", "strategy", "global", "round-robin"), "pool.strategy",
+	check_build(ARGV("pool", "strategy", "global", "round-robin"), "pool.update",
 	    "{\"scope\":\"global\",\"strategy\":\"round-robin\"}");
+	check_build(ARGV("pool", "move", "provider", "openai", "p1", "2"), "pool.update",
+	    "{\"scope\":\"provider\",\"scopeId\":\"openai\",\"proxyId\":\"p1\","
+	    "\"position\":\"2\"}");
+	check_build(ARGV("pool", "move", "global", "p1", "0"), "pool.update",
+	    "{\"scope\":\"global\",\"proxyId\":\"p1\",\"position\":\"0\"}");
 }
 
 static void
@@ -403,7 +412,7 @@ test_help(void **state)
 
 	assert_non_null(sink);
 	assert_int_equal(grammar_print_usage(sink, 0, NULL), grammar_table_len);
-	assert_int_equal(grammar_print_usage(sink, 1, ARGV("proxy")), 10);
+	assert_int_equal(grammar_print_usage(sink, 1, ARGV("proxy")), 11);
 	assert_int_equal(grammar_print_usage(sink, 2, ARGV("assign", "set")), 1);
 	assert_int_equal(grammar_print_usage(sink, 1, ARGV("prox")), 0);
 	fclose(sink);

@@ -119,6 +119,8 @@ static void
 test_members_order_head_and_rules(void **state)
 {
 	char a[UUID_STR_LEN], b[UUID_STR_LEN], c[UUID_STR_LEN], want[256];
+	struct json_object *ids;
+	enum store_rc rc;
 	bool created;
 
 	(void)state;
@@ -146,16 +148,39 @@ test_members_order_head_and_rules(void **state)
 	assert_int_equal(db_count(M.db, "SELECT MAX(position) FROM proxy_pool_members "
 	    "WHERE scope = 'provider' AND scope_id = 'openai'", NULL), 1);
 
-	/* strategy: 404 without a pool; the window kept when not given */
-	assert_int_equal(pool_strategy_set(&M, SCOPE_COMBO, "none", POOL_RANDOM, 5),
-	    STORE_NOT_FOUND);
-	assert_int_equal(pool_strategy_set(&M, SCOPE_PROVIDER, "openai", POOL_STICKY, 45),
-	    STORE_OK);
-	assert_int_equal(pool_strategy_set(&M, SCOPE_PROVIDER, "openai", POOL_QUALITY, -1),
-	    STORE_OK);
+	/* reorder: the static ids in order, new positions, the head follows */
+	ids = pool_member_ids(&M, SCOPE_PROVIDER, "openai", &rc);
+	assert_int_equal(rc, STORE_OK);
+	assert_int_equal(json_object_array_length(ids), 2);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(ids, 0)), a);
+	json_object_put(ids);
+	assert_null(pool_member_ids(&M, SCOPE_COMBO, "none", &rc));
+	assert_int_equal(rc, STORE_NOT_FOUND);
+	ids = json_object_new_array();
+	json_object_array_add(ids, json_object_new_string(c));
+	json_object_array_add(ids, json_object_new_string(a));
+	assert_int_equal(pool_members_order(&M, SCOPE_PROVIDER, "openai", ids), STORE_OK);
+	json_object_put(ids);
+	snprintf(want, sizeof(want), "%s,%s", c, a);
+	assert_string_equal(members(SCOPE_PROVIDER, "openai"), want);
+	assert_string_equal(head(SCOPE_PROVIDER, "openai"), c);
+
+	/* strategy: 404 without a pool; the window kept when not given, the
+	 * strategy when NULL */
+	assert_int_equal(pool_strategy_set(&M, SCOPE_COMBO, "none",
+	    &(enum pool_strategy){ POOL_RANDOM }, 5), STORE_NOT_FOUND);
+	assert_int_equal(pool_strategy_set(&M, SCOPE_PROVIDER, "openai",
+	    &(enum pool_strategy){ POOL_STICKY }, 45), STORE_OK);
+	assert_int_equal(pool_strategy_set(&M, SCOPE_PROVIDER, "openai",
+	    &(enum pool_strategy){ POOL_QUALITY }, -1), STORE_OK);
 	assert_int_equal(db_count(M.db, "SELECT sticky_window_minutes FROM proxy_pools "
 	    "WHERE scope = 'provider' AND scope_id = 'openai' AND strategy = 'quality'",
 	    NULL), 45);
+	assert_int_equal(pool_strategy_set(&M, SCOPE_PROVIDER, "openai", NULL, 50),
+	    STORE_OK);
+	assert_int_equal(db_count(M.db, "SELECT sticky_window_minutes FROM proxy_pools "
+	    "WHERE scope = 'provider' AND scope_id = 'openai' AND strategy = 'quality'",
+	    NULL), 50);
 
 	/* a plain assignment replaces the pool with one member, strategy kept */
 	assert_int_equal(assignment_upsert(&M, SCOPE_PROVIDER, "openai", b), 0);
@@ -165,8 +190,8 @@ test_members_order_head_and_rules(void **state)
 	/* 'direct': a pool without members; a member turns it into a pool */
 	assert_int_equal(assignment_upsert(&M, SCOPE_PROVIDER, "openai", ASSIGN_DIRECT), 0);
 	assert_string_equal(members(SCOPE_PROVIDER, "openai"), "");
-	assert_int_equal(pool_strategy_set(&M, SCOPE_PROVIDER, "openai", POOL_RANDOM, 5),
-	    STORE_NOT_FOUND);
+	assert_int_equal(pool_strategy_set(&M, SCOPE_PROVIDER, "openai",
+	    &(enum pool_strategy){ POOL_RANDOM }, 5), STORE_NOT_FOUND);
 	assert_int_equal(pool_member_add(&M, SCOPE_PROVIDER, "openai", c, &created), STORE_OK);
 	assert_false(created);
 	assert_string_equal(head(SCOPE_PROVIDER, "openai"), c);
@@ -279,8 +304,8 @@ test_live_set_and_snapshot(void **state)
 	assert_int_equal(pool_member_add(&M, SCOPE_PROVIDER, "openai", manual, &created),
 	    STORE_OK);
 	assert_string_equal(head(SCOPE_PROVIDER, "openai"), manual);
-	assert_int_equal(pool_strategy_set(&M, SCOPE_PROVIDER, "openai", POOL_STICKY, 12),
-	    STORE_OK);
+	assert_int_equal(pool_strategy_set(&M, SCOPE_PROVIDER, "openai",
+	    &(enum pool_strategy){ POOL_STICKY }, 12), STORE_OK);
 
 	/* the snapshot: static member first, then the live set best first */
 	assert_int_equal(master_rebuild_snapshot(&M), 0);
