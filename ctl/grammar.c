@@ -251,6 +251,10 @@ const struct grammar_command grammar_table[] = {
 		.help = "show which proxy a connection's requests leave through, "
 		    "and why",
 	}, {
+		.words = "egress map", .command = "egress.map",
+		.help = "every provider, connection and combo with the egress its "
+		    "calls would use now, in one answer",
+	}, {
 		.words = "proxy test", .command = "proxy.test",
 		.positionals = { POS_PROXY_ID },
 		.options = proxy_test_options,

@@ -14,6 +14,7 @@ const pages = {
   oneproxy: () => import("./oneproxy.js"),
   health: () => import("./health.js"),
   pools: () => import("./pools.js"),
+  providers: () => import("./providers.js"),
 };
 
 function signInForm(view, retry) {

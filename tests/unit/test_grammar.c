@@ -297,6 +297,13 @@ test_resolve(void **state)
 }
 
 static void
+test_egress_map(void **state)
+{
+	(void)state;
+	check_build(ARGV("egress", "map"), "egress.map", "{}");
+}
+
+static void
 test_legacy_migrate(void **state)
 {
 	(void)state;
@@ -910,6 +917,7 @@ main(void)
 		cmocka_unit_test(test_assign_bulk),
 		cmocka_unit_test(test_assign_list),
 		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_egress_map),
 		cmocka_unit_test(test_legacy_migrate),
 		cmocka_unit_test(test_backup_export),
 		cmocka_unit_test(test_backup_import),
