@@ -61,15 +61,29 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// An API error where it happened: its message, HTTP status and requestId,
+// and the fields a 400 named ("port: port must be …").
 export function errorBox(err) {
-  return el("div", { class: "error", role: "alert" },
+  const box = el("div", { class: "error", role: "alert" },
     `${err.message}`,
     err.status ? ` (HTTP ${err.status})` : "",
     err.requestId ? el("span", {}, " — requestId ", el("code", {}, err.requestId)) : "");
+  if (Array.isArray(err.details) && err.details.length)
+    box.append(el("ul", { class: "error-details" },
+      err.details.map((d) => el("li", {}, d.field ? el("code", {}, d.field) : "", d.field ? ": " : "",
+        d.message))));
+  return box;
 }
 
+// The result of an action, read out by screen readers and shown in the
+// corner for a few seconds (it never covers the page for good).
+const NOTICE_MS = 6000;
+let noticeTimer = null;
 export function notice(text) {
-  document.getElementById("notice").textContent = text;
+  const box = document.getElementById("notice");
+  box.textContent = text;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { box.textContent = ""; }, NOTICE_MS);
 }
 
 // The current view and its parameters, from the fragment.
@@ -82,16 +96,6 @@ export function currentRoute() {
 export function go(name, params) {
   const query = params && params.toString();
   location.hash = "#/" + name + (query ? "?" + query : "");
-}
-
-// errorBox, listing also the fields a 400 named ("port: port must be …").
-export function problemBox(err) {
-  const box = errorBox(err);
-  if (Array.isArray(err.details) && err.details.length)
-    box.append(el("ul", { class: "error-details" },
-      err.details.map((d) => el("li", {}, d.field ? el("code", {}, d.field) : "", d.field ? ": " : "",
-        d.message))));
-  return box;
 }
 
 // A proxy record's address as a URL: "socks5://127.0.0.1:1080", "http://[::1]:8080".

@@ -73,16 +73,6 @@ function breakdown(title, id, items, key) {
         bar(b.count, max)))));
 }
 
-// A 400's details under its message ("minQuality: must be at most 100"),
-// as proxies.js shows them.
-function errorWithDetails(err) {
-  const box = errorBox(err);
-  if (err.details && err.details.length)
-    box.append(el("ul", { class: "error-details" },
-      err.details.map((d) => el("li", {}, d.field ? `${d.field}: ${d.message}` : d.message))));
-  return box;
-}
-
 function card(label, value) {
   return el("div", { class: "card" },
     el("div", { class: "card-label" }, label), el("div", { class: "card-value" }, value));
@@ -177,7 +167,7 @@ export default async function oneproxyView(view, params) {
       drawOverview(o);
       return o;
     } catch (err) {
-      cards.replaceChildren(errorWithDetails(err));
+      cards.replaceChildren(errorBox(err));
       return null;
     }
   }
@@ -210,7 +200,7 @@ export default async function oneproxyView(view, params) {
       // never the old rows under a filter the API refused
       range.textContent = "";
       prev.disabled = next.disabled = true;
-      tableArea.replaceChildren(errorWithDetails(err));
+      tableArea.replaceChildren(errorBox(err));
       return;
     }
     if (seq !== listSeq) return;       // a newer filter answered first
@@ -255,7 +245,7 @@ export default async function oneproxyView(view, params) {
       notice(text);
     } catch (err) {
       button.disabled = false;
-      tableResult.replaceChildren(errorWithDetails(err));
+      tableResult.replaceChildren(errorBox(err));
       return;
     }
     await Promise.all([loadTable(), refreshOverview()]);
@@ -310,7 +300,7 @@ export default async function oneproxyView(view, params) {
         if (st.syncing && st.progress) showProgress(st.progress);
         else if (!st.syncing) return st;      // it has ended
       } catch (err) {
-        syncResult.replaceChildren(errorWithDetails(err));
+        syncResult.replaceChildren(errorBox(err));
         return null;
       }
     }
@@ -337,7 +327,7 @@ export default async function oneproxyView(view, params) {
         notice("1proxy sync failed: " + (res.error || "unknown error"));
       }
     } catch (err) {
-      syncResult.replaceChildren(errorWithDetails(err));
+      syncResult.replaceChildren(errorBox(err));
       notice(err.message);
       if (err.status === 409) await watch(() => false);   // someone else's sync: follow it to its end
     } finally {
@@ -360,7 +350,7 @@ export default async function oneproxyView(view, params) {
       resetResult.replaceChildren(el("p", { class: "ok" }, text));
       notice(text);
     } catch (err) {
-      resetResult.replaceChildren(errorWithDetails(err));
+      resetResult.replaceChildren(errorBox(err));
     } finally {
       resetButton.disabled = false;
     }
@@ -375,7 +365,7 @@ export default async function oneproxyView(view, params) {
         `Next proxy (${strategy}): `, el("strong", {}, p.name), ` — ${endpoint(p)}, quality ${dash(p.qualityScore)}`));
       notice(`Rotated (${strategy}): ${p.name}`);
     } catch (err) {
-      rotateResult.replaceChildren(errorWithDetails(err));
+      rotateResult.replaceChildren(errorBox(err));
     } finally {
       button.disabled = false;
     }
@@ -408,7 +398,7 @@ export default async function oneproxyView(view, params) {
       state.offset = 0;
       keepInUrl();
     } catch (err) {
-      tableResult.replaceChildren(errorWithDetails(err));
+      tableResult.replaceChildren(errorBox(err));
     } finally {
       confirmButton.disabled = false;
       dialog.close();

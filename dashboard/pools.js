@@ -9,7 +9,7 @@
 // Every change is one API call whose answer or error is shown where it
 // happened; the page is then drawn again from the API.
 
-import { api, el, notice, go, problemBox as problem, proxyEndpoint as endpoint } from "./core.js";
+import { api, el, notice, go, errorBox, proxyEndpoint as endpoint } from "./core.js";
 
 const SCOPES = ["global", "provider", "account", "combo"];
 const STRATEGIES = ["round-robin", "random", "sticky", "latency", "quality"];
@@ -91,7 +91,7 @@ async function redraw(state, focusKey) {
   try {
     await draw(state, focusKey);
   } catch (err) {
-    state.view.prepend(problem(err));
+    state.view.prepend(errorBox(err));
   }
 }
 
@@ -239,7 +239,7 @@ function membersTable(state, pool) {
     try {
       await call();
     } catch (err) {
-      status.replaceChildren(problem(err));
+      status.replaceChildren(errorBox(err));
       return;
     }
     notice(what);
@@ -310,7 +310,7 @@ function strategyForm(state, pool) {
     try {
       saved = await api(POOL, { method: "PATCH", body });
     } catch (err) {
-      status.replaceChildren(problem(err));
+      status.replaceChildren(errorBox(err));
       return;
     }
     const what = `Strategy ${saved.strategy}` +
@@ -343,7 +343,7 @@ function addMemberForm(state, pool) {
       items = await loadRegistry(state);
     } catch (err) {
       state.registry = null;
-      status.replaceChildren(problem(err));
+      status.replaceChildren(errorBox(err));
       return;
     }
     const words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
@@ -381,7 +381,7 @@ function addMemberForm(state, pool) {
     try {
       saved = await api(POOL, { method: "PUT", body: { ...scopeFields(state), proxyId: pick.value } });
     } catch (err) {
-      status.replaceChildren(problem(err));
+      status.replaceChildren(errorBox(err));
       return;
     }
     const what = `Added ${chosen}: the pool has ${saved.total} member${saved.total === 1 ? "" : "s"}.`;
@@ -432,7 +432,7 @@ function liveSetForm(state, pool) {
           await api(`${POOL}?${new URLSearchParams({ ...scopeFields(state), source: "oneproxy" })}`,
             { method: "DELETE" });
         } catch (err) {
-          status.replaceChildren(problem(err));
+          status.replaceChildren(errorBox(err));
           return;
         }
         await done("Removed the live 1proxy set.");
@@ -453,7 +453,7 @@ function liveSetForm(state, pool) {
     try {
       saved = await api(POOL, { method: "PUT", body });
     } catch (err) {
-      status.replaceChildren(problem(err));
+      status.replaceChildren(errorBox(err));
       return;
     }
     const n = saved.members.filter((m) => m.live).length;

@@ -18,7 +18,7 @@
 // the table, inserting it and the layout that follows) and
 // "proxies-list-total", taken on every draw of the list.
 
-import { api, el, errorBox, notice, PAGE_SIZE, problemBox, proxyEndpoint } from "./core.js";
+import { api, el, errorBox, notice, PAGE_SIZE, proxyEndpoint } from "./core.js";
 
 const LIST = "/api/v1/management/proxies";
 const TYPES = ["http", "https", "socks5"];
@@ -128,7 +128,7 @@ function proxyDialog(proxy, onSaved) {
       dialog.close();
       onSaved(saved);
     } catch (err) {
-      problems.replaceChildren(problemBox(err));
+      problems.replaceChildren(errorBox(err));
     } finally {
       save.disabled = false;
     }
@@ -162,7 +162,7 @@ function proxyRow(p, reload) {
     try {
       await run();
     } catch (err) {
-      show(problemBox(err));
+      show(errorBox(err));
       notice(`${p.name}: ${err.message}`);
     } finally {
       button.disabled = false;
@@ -215,7 +215,7 @@ function proxyRow(p, reload) {
       await remove(false);
     } catch (err) {
       if (err.status !== 409) {
-        show(problemBox(err));
+        show(errorBox(err));
         notice(`${p.name}: ${err.message}`);
         return;
       }
@@ -283,7 +283,7 @@ async function drawList(area, state, reload) {
     area.removeAttribute("aria-busy");
     // a bad search shows its error, never the previous rows
     if (err.status === 401 || err.status === 403) throw err;
-    area.replaceChildren(problemBox(err));
+    area.replaceChildren(errorBox(err));
     return;
   }
   if (seq !== drawSeq) return;     // a newer search or page is on its way
