@@ -102,3 +102,15 @@ export function go(name, params) {
 export function proxyEndpoint(p) {
   return `${p.type}://${p.host.includes(":") ? `[${p.host}]` : p.host}:${p.port}`;
 }
+
+// An SVG element (el() makes HTML ones); attributes are presentation
+// attributes, never style (the CSP forbids inline styles).
+export function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}

@@ -9,7 +9,7 @@
 // clear all (confirmed in a dialog). The filters and the offset live in the
 // URL; a filter the API refuses shows its error instead of the old rows.
 
-import { api, el, errorBox, notice, PAGE_SIZE } from "./core.js";
+import { api, el, errorBox, notice, PAGE_SIZE, proxyEndpoint, svg } from "./core.js";
 
 const BASE = "/api/settings/oneproxy";
 const POLL_MS = 300;
@@ -38,28 +38,12 @@ function when(iso) {
   return el("time", { datetime: iso }, iso.replace("T", " ").replace(/(\.\d+)?Z$/, " UTC"));
 }
 
-function endpoint(p) {
-  return `${p.type}://${p.host}:${p.port}`;
-}
-
 // A count as a bar; SVG attributes, not style, so the CSP allows it.
-const SVG_NS = "http://www.w3.org/2000/svg";
 function bar(count, max) {
-  const svg = document.createElementNS(SVG_NS, "svg");
-  svg.setAttribute("width", "100%");
-  svg.setAttribute("height", 10);
-  svg.setAttribute("aria-hidden", "true");
-  svg.setAttribute("class", "bar");
   const share = max ? Math.max(1, Math.round(100 * count / max)) : 0;
-  for (const [cls, w] of [["bar-track", "100%"], ["bar-fill", share + "%"]]) {
-    const rect = document.createElementNS(SVG_NS, "rect");
-    rect.setAttribute("class", cls);
-    rect.setAttribute("width", w);
-    rect.setAttribute("height", 10);
-    rect.setAttribute("rx", 3);
-    svg.append(rect);
-  }
-  return svg;
+  return svg("svg", { width: "100%", height: 10, "aria-hidden": "true", class: "bar" },
+    [["bar-track", "100%"], ["bar-fill", share + "%"]].map(([cls, w]) =>
+      svg("rect", { class: cls, width: w, height: 10, rx: 3 })));
 }
 
 function breakdown(title, id, items, key) {
@@ -240,7 +224,7 @@ export default async function oneproxyView(view, params) {
     button.disabled = true;
     try {
       await api(BASE + "?id=" + encodeURIComponent(p.id), { method: "DELETE" });
-      const text = `Deleted ${p.name} (${endpoint(p)}).`;
+      const text = `Deleted ${p.name} (${proxyEndpoint(p)}).`;
       tableResult.replaceChildren(el("p", { class: "ok" }, text));
       notice(text);
     } catch (err) {
@@ -362,7 +346,7 @@ export default async function oneproxyView(view, params) {
     try {
       const p = await api(BASE + "/rotate", { method: "POST", body: { strategy } });
       rotateResult.replaceChildren(el("p", { class: "ok" },
-        `Next proxy (${strategy}): `, el("strong", {}, p.name), ` — ${endpoint(p)}, quality ${dash(p.qualityScore)}`));
+        `Next proxy (${strategy}): `, el("strong", {}, p.name), ` — ${proxyEndpoint(p)}, quality ${dash(p.qualityScore)}`));
       notice(`Rotated (${strategy}): ${p.name}`);
     } catch (err) {
       rotateResult.replaceChildren(errorBox(err));
