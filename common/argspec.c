@@ -79,6 +79,40 @@ slug_valid(const char *s, size_t len)
 	return true;
 }
 
+int
+word_list_parse(const char *s, size_t len, const char *const *choices,
+    unsigned *set)
+{
+	const char *end = s + len, *word, *stop;
+	unsigned words = 0;
+	size_t i, n;
+
+	*set = 0;
+	for (word = s; word < end && (*word == ' ' || *word == '\t'); word++)
+		;
+	if (word == end)
+		return 0;	/* the empty list */
+	while (s <= end) {
+		stop = memchr(s, ',', (size_t)(end - s));
+		if (stop == NULL)
+			stop = end;
+		for (word = s; word < stop && (*word == ' ' || *word == '\t'); word++)
+			;
+		for (n = (size_t)(stop - word); n > 0 && (word[n - 1] == ' ' ||
+		    word[n - 1] == '\t'); n--)
+			;
+		for (i = 0; n > 0 && i < 32 && choices[i] != NULL; i++)
+			if (strlen(choices[i]) == n && memcmp(choices[i], word, n) == 0)
+				break;
+		if (n == 0 || i == 32 || choices[i] == NULL)
+			return -1;	/* nothing of a bad list is kept */
+		words |= 1u << i;
+		s = stop + 1;
+	}
+	*set = words;
+	return 0;
+}
+
 static void
 add_choices_message(struct json_object *details, const struct arg_spec *f)
 {
@@ -90,7 +124,11 @@ add_choices_message(struct json_object *details, const struct arg_spec *f)
 			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
 		strncat(list, f->choices[i], sizeof(list) - strlen(list) - 1);
 	}
-	details_add(details, f->name, "%s must be one of %s", f->name, list);
+	if (f->flags & ARG_WORD_LIST)
+		details_add(details, f->name, "%s must be a comma-separated list of "
+		    "%s", f->name, list);
+	else
+		details_add(details, f->name, "%s must be one of %s", f->name, list);
 }
 
 /*
@@ -165,7 +203,15 @@ check_string(const struct arg_spec *f, struct json_object *v,
 		json_object_put(out);
 		return NULL;
 	}
-	if (f->choices != NULL) {
+	if ((f->flags & ARG_WORD_LIST) && f->choices != NULL) {
+		unsigned set;
+		if (word_list_parse(json_object_get_string(out), nlen, f->choices,
+		    &set) != 0) {
+			add_choices_message(details, f);
+			json_object_put(out);
+			return NULL;
+		}
+	} else if (f->choices != NULL) {
 		const char *ns = json_object_get_string(out);
 		for (i = 0; f->choices[i] != NULL; i++)
 			if (strcmp(ns, f->choices[i]) == 0)
@@ -470,6 +516,15 @@ arg_bool(struct json_object *args, const char *name, bool fallback)
 	    !json_object_is_type(v, json_type_boolean))
 		return fallback;
 	return json_object_get_boolean(v);
+}
+
+unsigned
+arg_word_set(struct json_object *args, const char *name, const char *const *choices)
+{
+	const char *s = arg_string(args, name, "");
+	unsigned set;
+
+	return word_list_parse(s, strlen(s), choices, &set) == 0 ? set : 0;
 }
 
 bool

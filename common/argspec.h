@@ -51,6 +51,9 @@ enum arg_type {
 #define ARG_STRICT	0x400	/* booleans: JSON true/false only */
 #define ARG_SLUG	0x800	/* strings: an id of letters, digits, '.', '_',
 				   '-', starting with a letter or digit */
+#define ARG_WORD_LIST	0x1000	/* strings: a comma-separated list of words,
+				   each one of choices ("health,usage"); ""
+				   is the empty list. Read with arg_word_set */
 
 struct arg_spec {
 	const char		*name;
@@ -78,11 +81,21 @@ int	args_validate(const struct arg_spec *spec, struct json_object *args,
  */
 bool	has_control_chars(const char *s, size_t len, bool allow_text);
 bool	slug_valid(const char *s, size_t len);
+/*
+ * A comma-separated list of words (white space around each ignored), each
+ * one of choices (NULL-terminated, at most 32): bit i of *set for choices[i].
+ * "" is the empty set. -1 (and *set 0) for an empty or unknown word.
+ */
+int	word_list_parse(const char *s, size_t len, const char *const *choices,
+	    unsigned *set);
 
 /* Accessors for a normalised object; absent or null gives the fallback. */
 const char *arg_string(struct json_object *args, const char *name, const char *fallback);
 long long arg_int(struct json_object *args, const char *name, long long fallback);
 bool	arg_bool(struct json_object *args, const char *name, bool fallback);
+/* An ARG_WORD_LIST field as the set of word_list_parse (0 when absent). */
+unsigned arg_word_set(struct json_object *args, const char *name,
+	    const char *const *choices);
 bool	arg_present(struct json_object *args, const char *name);	/* present, even null */
 bool	arg_is_null(struct json_object *args, const char *name);
 

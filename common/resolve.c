@@ -214,6 +214,17 @@ proxy_resolve(const struct registry_snapshot *snap,
 	}
 }
 
+void
+resolve_peek(const struct registry_snapshot *snap, struct resolve_request *req,
+    const char *cliproxyapi_url, struct pool_board *board,
+    const struct latency_board *latency, struct resolve_result *out)
+{
+	req->delegated = resolve_delegates(snap, req->connection_id, req->provider_id,
+	    cliproxyapi_url);
+	resolve_request_choose(req, board, latency, false);
+	proxy_resolve(snap, req, out);
+}
+
 bool
 cliproxyapi_is_local(const char *cliproxyapi_url)
 {

@@ -106,6 +106,17 @@ void	proxy_resolve(const struct registry_snapshot *snap,
 	    const struct resolve_request *req, struct resolve_result *out);
 
 /*
+ * What a call would use now, as every resolve answer shows it (HTTP
+ * ?resolve=, omnirctl resolve, the egress map): req names the scopes and
+ * fail_open; the delegation comes from cliproxyapi_url (resolve_delegates),
+ * and a pool's member is the one the next call would take, peeked (the
+ * cursor stays).
+ */
+void	resolve_peek(const struct registry_snapshot *snap, struct resolve_request *req,
+	    const char *cliproxyapi_url, struct pool_board *board,
+	    const struct latency_board *latency, struct resolve_result *out);
+
+/*
  * Whether calls for this connection or provider are delegated: the provider
  * (provider_id, else the connection's) is in cliproxyapi mode and
  * cliproxyapi_url names a loopback host (http_host_is_loopback). An

@@ -31,9 +31,12 @@
 #define USAGE_CONTINUED		"    "
 #define USAGE_HELP_INDENT	"      "
 
-static const struct grammar_option page_options[] = {
+static const struct grammar_option proxy_list_options[] = {
 	{ "--limit",	"limit",	VALUE_INT,	"N" },
 	{ "--offset",	"offset",	VALUE_INT,	"N" },
+	{ "--search",	"q",		VALUE_STRING,	"TEXT" },
+	{ "--type",	"type",		VALUE_STRING,	"http|https|socks5|socks4" },
+	{ "--status",	"status",	VALUE_STRING,	"active|inactive" },
 	{ NULL,		NULL,		VALUE_STRING,	NULL },
 };
 
@@ -147,8 +150,9 @@ static const struct grammar_option conn_list_options[] = {
 const struct grammar_command grammar_table[] = {
 	{
 		.words = "proxy list", .command = "proxy.list",
-		.options = page_options,
-		.help = "list proxies, newest first",
+		.options = proxy_list_options,
+		.help = "list proxies, newest first; --search finds TEXT in "
+		    "name, host, region or notes (any case)",
 	}, {
 		.words = "proxy get", .command = "proxy.get",
 		.positionals = { POS_PROXY_ID },
@@ -246,6 +250,10 @@ const struct grammar_command grammar_table[] = {
 		.options = resolve_options,
 		.help = "show which proxy a connection's requests leave through, "
 		    "and why",
+	}, {
+		.words = "egress map", .command = "egress.map",
+		.help = "every provider, connection and combo with the egress its "
+		    "calls would use now, in one answer",
 	}, {
 		.words = "proxy test", .command = "proxy.test",
 		.positionals = { POS_PROXY_ID },

@@ -11,8 +11,10 @@ import { KEY_STORAGE, el, errorBox, notice, currentRoute } from "./core.js";
 // page name in the URL → the module that draws it
 const pages = {
   proxies: () => import("./proxies.js"),
+  oneproxy: () => import("./oneproxy.js"),
   health: () => import("./health.js"),
   pools: () => import("./pools.js"),
+  providers: () => import("./providers.js"),
 };
 
 function signInForm(view, retry) {

@@ -12,7 +12,7 @@
 // registry table under them does not close them; their fields exist only
 // while they are open (the page's own Add proxy form uses the same labels).
 
-import { api, el, errorBox, notice, problemBox, proxyEndpoint } from "./core.js";
+import { api, el, errorBox, notice, proxyEndpoint } from "./core.js";
 
 const IMPORT_BATCH = 1000;          // the bulk-import route's limit per call
 const PICKER_LIMIT = 20;            // rows the picker asks for per search
@@ -151,7 +151,7 @@ export function proxyPicker(prefix) {
     } catch (err) {
       if (mine !== asked) return;
       status.textContent = "";
-      problem.replaceChildren(problemBox(err));
+      problem.replaceChildren(errorBox(err));
     }
   }
   search.addEventListener("input", () => {
@@ -242,7 +242,7 @@ function bulkImportDialog(refresh) {
           }));
         } catch (err) {
           failed += batch.length;
-          boxes.push(problemBox(err));
+          boxes.push(errorBox(err));
           batch.forEach((b) => rows.push({ order: b.order, where: b.where, name: b.item.name || "", result: "failed",
             detail: err.message + (err.requestId ? ` — requestId ${err.requestId}` : "") }));
         }
@@ -347,7 +347,7 @@ function bulkAssignDialog() {
             `the assignment applies once it exists): ${unknown.join(", ")}`) : "");
         notice("Bulk assign: " + summary);
       } catch (err) {
-        output.replaceChildren(problemBox(err));
+        output.replaceChildren(errorBox(err));
       } finally {
         submit.disabled = false;
       }
@@ -371,9 +371,11 @@ function bulkAssignDialog() {
   });
 }
 
-// The "Bulk import" and "Bulk assign" buttons; refresh redraws the registry table.
+// The "Bulk import" and "Bulk assign" buttons, for the end of the page's
+// toolbar; refresh redraws the registry table.
 export function bulkTools(refresh) {
-  return el("div", { class: "toolbar bulk-tools" },
+  return [
     el("button", { type: "button", onclick: () => bulkImportDialog(refresh) }, "Bulk import"),
-    el("button", { type: "button", onclick: () => bulkAssignDialog() }, "Bulk assign"));
+    el("button", { type: "button", onclick: () => bulkAssignDialog() }, "Bulk assign"),
+  ];
 }

@@ -61,15 +61,29 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// An API error where it happened: its message, HTTP status and requestId,
+// and the fields a 400 named ("port: port must be …").
 export function errorBox(err) {
-  return el("div", { class: "error", role: "alert" },
+  const box = el("div", { class: "error", role: "alert" },
     `${err.message}`,
     err.status ? ` (HTTP ${err.status})` : "",
     err.requestId ? el("span", {}, " — requestId ", el("code", {}, err.requestId)) : "");
+  if (Array.isArray(err.details) && err.details.length)
+    box.append(el("ul", { class: "error-details" },
+      err.details.map((d) => el("li", {}, d.field ? el("code", {}, d.field) : "", d.field ? ": " : "",
+        d.message))));
+  return box;
 }
 
+// The result of an action, read out by screen readers and shown in the
+// corner for a few seconds (it never covers the page for good).
+const NOTICE_MS = 6000;
+let noticeTimer = null;
 export function notice(text) {
-  document.getElementById("notice").textContent = text;
+  const box = document.getElementById("notice");
+  box.textContent = text;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { box.textContent = ""; }, NOTICE_MS);
 }
 
 // The current view and its parameters, from the fragment.
@@ -84,17 +98,19 @@ export function go(name, params) {
   location.hash = "#/" + name + (query ? "?" + query : "");
 }
 
-// errorBox, listing also the fields a 400 named ("port: port must be …").
-export function problemBox(err) {
-  const box = errorBox(err);
-  if (Array.isArray(err.details) && err.details.length)
-    box.append(el("ul", { class: "error-details" },
-      err.details.map((d) => el("li", {}, d.field ? el("code", {}, d.field) : "", d.field ? ": " : "",
-        d.message))));
-  return box;
-}
-
 // A proxy record's address as a URL: "socks5://127.0.0.1:1080", "http://[::1]:8080".
 export function proxyEndpoint(p) {
   return `${p.type}://${p.host.includes(":") ? `[${p.host}]` : p.host}:${p.port}`;
+}
+
+// An SVG element (el() makes HTML ones); attributes are presentation
+// attributes, never style (the CSP forbids inline styles).
+export function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
 }

@@ -11,7 +11,7 @@
 // to — and probes that; "Save" makes it active and assigns it; "Cancel"
 // deletes the inactive proxy the dialog created. The dialog says so.
 
-import { api, el, errorBox, notice, problemBox, proxyEndpoint } from "./core.js";
+import { api, el, errorBox, notice, proxyEndpoint } from "./core.js";
 import { PROXY_TYPES, field, openDialog, proxyPicker } from "./bulk.js";
 
 const V1 = "/api/v1/management/proxies";
@@ -57,7 +57,7 @@ async function describeGlobal() {
 export function globalCard() {
   const body = el("div", { class: "global-body" }, el("p", { class: "muted" }, "Loading…"));
   const clear = el("button", { type: "button", disabled: true }, "Clear global proxy");
-  const card = el("section", { class: "card global-card", "aria-labelledby": "global-card-title" },
+  const card = el("section", { class: "global-card", "aria-labelledby": "global-card-title" },
     el("h3", { id: "global-card-title" }, "Global proxy"),
     body,
     el("div", { class: "toolbar" },
@@ -91,7 +91,7 @@ function clearDialog(refresh) {
         refresh();
       } catch (err) {
         yes.disabled = false;
-        output.replaceChildren(problemBox(err));
+        output.replaceChildren(errorBox(err));
       }
     });
     return el("div", {},
@@ -180,7 +180,7 @@ function setDialog(refresh) {
       try {
         await work();
       } catch (err) {
-        output.replaceChildren(problemBox(err));
+        output.replaceChildren(errorBox(err));
       } finally {
         button.disabled = false;
       }

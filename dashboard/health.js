@@ -7,7 +7,7 @@
 // <title>/<desc> say them in words. View in the URL: #/health?hours=24&
 // proxyId=ID&offset=0. Two API requests at most: the summary and the series.
 
-import { api, el, errorBox, go, PAGE_SIZE } from "./core.js";
+import { api, el, errorBox, go, PAGE_SIZE, svg } from "./core.js";
 
 const WINDOWS = [
   { hours: 1, label: "Last hour" },
@@ -26,23 +26,10 @@ const STAGE_HELP = {
   timeout: "a stage timed out",
   other: "failed before any egress",
 };
-const SVG_NS = "http://www.w3.org/2000/svg";
 // chart coordinates: each bucket BAR_STEP wide, the bars CHART_HEIGHT high
 const BAR_STEP = 10;
 const BAR_GAP = 1.5;
 const CHART_HEIGHT = 100;
-
-// An SVG element (el() makes HTML ones); attributes are presentation
-// attributes, never style (the CSP forbids inline styles).
-function svg(tag, attrs = {}, ...children) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
-  for (const child of children.flat()) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 // Buckets per window: 5 min over an hour, an hour up to two days, else 6 h.
 function bucketsFor(hours) {

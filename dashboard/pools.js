@@ -9,7 +9,7 @@
 // Every change is one API call whose answer or error is shown where it
 // happened; the page is then drawn again from the API.
 
-import { api, el, errorBox, notice, go } from "./core.js";
+import { api, el, notice, go, errorBox, proxyEndpoint as endpoint } from "./core.js";
 
 const SCOPES = ["global", "provider", "account", "combo"];
 const STRATEGIES = ["round-robin", "random", "sticky", "latency", "quality"];
@@ -46,20 +46,6 @@ function scopeFields(state) {
 
 function scopeLabel(scope, scopeId) {
   return scope === "global" ? "global" : `${scope} ${scopeId}`;
-}
-
-function endpoint(p) {
-  return `${p.type}://${p.host}:${p.port}`;
-}
-
-// An error of one action, with the fields a 400 named.
-function problem(err) {
-  const box = errorBox(err);
-  if (Array.isArray(err.details) && err.details.length)
-    box.append(el("ul", { class: "details" },
-      err.details.map((d) => el("li", {}, d.field ? el("code", {}, d.field) : "", d.field ? ": " : "",
-        d.message))));
-  return box;
 }
 
 // Draw the whole page from the API; focusKey names the control to focus after.
@@ -105,7 +91,7 @@ async function redraw(state, focusKey) {
   try {
     await draw(state, focusKey);
   } catch (err) {
-    state.view.prepend(problem(err));
+    state.view.prepend(errorBox(err));
   }
 }
 
@@ -253,7 +239,7 @@ function membersTable(state, pool) {
     try {
       await call();
     } catch (err) {
-      status.replaceChildren(problem(err));
+      status.replaceChildren(errorBox(err));
       return;
     }
     notice(what);
@@ -324,7 +310,7 @@ function strategyForm(state, pool) {
     try {
       saved = await api(POOL, { method: "PATCH", body });
     } catch (err) {
-      status.replaceChildren(problem(err));
+      status.replaceChildren(errorBox(err));
       return;
     }
     const what = `Strategy ${saved.strategy}` +
@@ -357,7 +343,7 @@ function addMemberForm(state, pool) {
       items = await loadRegistry(state);
     } catch (err) {
       state.registry = null;
-      status.replaceChildren(problem(err));
+      status.replaceChildren(errorBox(err));
       return;
     }
     const words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
@@ -395,7 +381,7 @@ function addMemberForm(state, pool) {
     try {
       saved = await api(POOL, { method: "PUT", body: { ...scopeFields(state), proxyId: pick.value } });
     } catch (err) {
-      status.replaceChildren(problem(err));
+      status.replaceChildren(errorBox(err));
       return;
     }
     const what = `Added ${chosen}: the pool has ${saved.total} member${saved.total === 1 ? "" : "s"}.`;
@@ -446,7 +432,7 @@ function liveSetForm(state, pool) {
           await api(`${POOL}?${new URLSearchParams({ ...scopeFields(state), source: "oneproxy" })}`,
             { method: "DELETE" });
         } catch (err) {
-          status.replaceChildren(problem(err));
+          status.replaceChildren(errorBox(err));
           return;
         }
         await done("Removed the live 1proxy set.");
@@ -467,7 +453,7 @@ function liveSetForm(state, pool) {
     try {
       saved = await api(POOL, { method: "PUT", body });
     } catch (err) {
-      status.replaceChildren(problem(err));
+      status.replaceChildren(errorBox(err));
       return;
     }
     const n = saved.members.filter((m) => m.live).length;

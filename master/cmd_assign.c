@@ -1,7 +1,8 @@
 /*
  * master/cmd_assign.c — scope assignments (global, provider, account/key,
  * combo; a proxy id or the word "direct"), bulk assignment, the filtered
- * listing, and resolution with its explain trail.
+ * listing, resolution with its explain trail, and the egress map (every
+ * provider, connection and combo resolved in one answer).
  */
 #include <stdio.h>
 #include <string.h>
@@ -222,11 +223,8 @@ resolve(struct master *m, struct json_object *args, struct reply *r)
 	};
 	struct resolve_result res;
 
-	req.delegated = resolve_delegates(&m->snap, req.connection_id, req.provider_id,
-	    m->cfg.cliproxyapi_url);
-	/* the member the next call would take: a peek, the cursor stays */
-	resolve_request_choose(&req, m->pool_board, m->latency_board, false);
-	proxy_resolve(&m->snap, &req, &res);
+	resolve_peek(&m->snap, &req, m->cfg.cliproxyapi_url, m->pool_board,
+	    m->latency_board, &res);
 	reply_set(r, 200, resolve_result_to_json(&res));
 }
 
@@ -235,4 +233,180 @@ const struct command cmd_resolve = {
 	.help = "which egress a call would use; {\"connectionId\",\"provider\",\"combo\"}",
 	.args = resolve_args,
 	.run = resolve,
+};
+
+/*
+ * The egress map: the global scope, every provider (the routing tables'
+ * order, then provider scope ids assigned without a provider, "known":
+ * false), each with its connections, and every combo — each with its own
+ * assignment (or null) and
+ * its resolution, peeked exactly as resolve answers it (resolve_peek). One
+ * call shows the whole picture, instead of one resolve per account. A
+ * pool's members are the Pools page's business: a resolution here carries
+ * its size ("memberCount"), not the list (a live 1proxy set holds
+ * hundreds). "proxies" describes, once each, every proxy the resolutions
+ * name (no credentials), with its egress IP.
+ */
+static const char *const map_proxy_fields[] = {
+	"id", "name", "type", "host", "port", "status", "source", "egressIp",
+	"egressCheckedAt", NULL
+};
+
+static void
+map_note_proxy(struct master *m, struct json_object *proxies, const char *id)
+{
+	struct json_object *rec, *o, *v;
+	size_t i;
+
+	if (id == NULL || strcmp(id, ASSIGN_DIRECT) == 0 ||
+	    strcmp(id, ASSIGN_LIVE_ONEPROXY) == 0 ||
+	    json_object_object_get_ex(proxies, id, NULL) ||
+	    (rec = proxy_get_record(m, id, false)) == NULL)
+		return;
+	o = json_object_new_object();
+	for (i = 0; map_proxy_fields[i] != NULL; i++)
+		if (json_object_object_get_ex(rec, map_proxy_fields[i], &v))
+			json_object_object_add(o, map_proxy_fields[i], json_object_get(v));
+	json_object_put(rec);
+	json_object_object_add(proxies, id, o);
+}
+
+/* A scope's own assignment: {"proxyId" (the head),"memberCount","strategy"} or null. */
+static struct json_object *
+map_assignment(struct master *m, enum scope scope, const char *scope_id)
+{
+	const struct snap_assignment *a = snapshot_find_assignment(&m->snap, scope,
+	    scope_id);
+	struct json_object *o;
+
+	if (a == NULL)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "proxyId", json_object_new_string(a->proxy_id));
+	json_object_object_add(o, "memberCount", json_object_new_int64((int64_t)a->member_count));
+	json_object_object_add(o, "strategy",
+	    json_object_new_string(pool_strategy_name(a->strategy)));
+	return o;
+}
+
+static struct json_object *
+map_resolution(struct master *m, const char *connection_id, const char *provider_id,
+    const char *combo_id, struct json_object *proxies)
+{
+	struct resolve_request req = {
+		.connection_id = connection_id,
+		.provider_id = provider_id,
+		.combo_id = combo_id,
+		.fail_open = m->cfg.proxy_fail_open,
+	};
+	struct resolve_result res;
+	struct json_object *o, *pool;
+	size_t i;
+
+	resolve_peek(&m->snap, &req, m->cfg.cliproxyapi_url, m->pool_board,
+	    m->latency_board, &res);
+	o = resolve_result_to_json(&res);
+	if (json_object_object_get_ex(o, "pool", &pool) && res.pool != NULL) {
+		json_object_object_del(pool, "members");
+		json_object_object_add(pool, "memberCount",
+		    json_object_new_int64((int64_t)res.pool->member_count));
+	}
+	if (res.outcome == RESOLVE_PROXY)
+		map_note_proxy(m, proxies, res.proxy->id);
+	for (i = 0; i < SCOPE_COUNT; i++)
+		map_note_proxy(m, proxies, res.explain[i].proxy_id);
+	return o;
+}
+
+static struct json_object *
+map_provider(struct master *m, const char *id, bool known, struct json_object *proxies)
+{
+	const struct route_tables *t = &m->snap.routes;
+	struct json_object *o = json_object_new_object();
+	struct json_object *conns = json_object_new_array();
+	size_t i;
+
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "known", json_object_new_boolean(known));
+	json_object_object_add(o, "upstreamMode",
+	    json_object_new_string(upstream_mode_name(route_upstream_mode(t, id))));
+	json_object_object_add(o, "assignment", map_assignment(m, SCOPE_PROVIDER, id));
+	json_object_object_add(o, "resolution", map_resolution(m, NULL, id, NULL, proxies));
+	for (i = 0; i < t->connection_count; i++) {
+		const struct route_connection *c = &t->connections[i];
+		struct json_object *co;
+
+		if (strcmp(c->provider, id) != 0)
+			continue;
+		co = json_object_new_object();
+		json_object_object_add(co, "id", json_object_new_string(c->id));
+		json_object_object_add(co, "name", json_object_new_string(c->name));
+		json_object_object_add(co, "priority", json_object_new_int(c->priority));
+		json_object_object_add(co, "active", json_object_new_boolean(c->active));
+		json_object_object_add(co, "assignment",
+		    map_assignment(m, SCOPE_ACCOUNT, c->id));
+		json_object_object_add(co, "resolution",
+		    map_resolution(m, c->id, NULL, NULL, proxies));
+		json_object_array_add(conns, co);
+	}
+	json_object_object_add(o, "connections", conns);
+	return o;
+}
+
+static void
+egress_map(struct master *m, struct json_object *args, struct reply *r)
+{
+	const struct route_tables *t = &m->snap.routes;
+	struct json_object *root = json_object_new_object();
+	struct json_object *providers = json_object_new_array();
+	struct json_object *combos = json_object_new_array();
+	struct json_object *proxies = json_object_new_object();
+	struct json_object *global;
+	size_t i;
+
+	(void)args;
+	for (i = 0; i < t->provider_count; i++)
+		json_object_array_add(providers, map_provider(m, t->providers[i].id, true,
+		    proxies));
+	for (i = 0; i < m->snap.assignment_count; i++) {
+		const struct snap_assignment *a = &m->snap.assignments[i];
+		if (a->scope == SCOPE_PROVIDER && route_find_provider(t, a->scope_id) == NULL)
+			json_object_array_add(providers, map_provider(m, a->scope_id, false,
+			    proxies));
+	}
+	for (i = 0; i < t->combo_count; i++) {
+		struct json_object *co = json_object_new_object();
+		json_object_object_add(co, "id", json_object_new_string(t->combos[i].id));
+		json_object_object_add(co, "assignment",
+		    map_assignment(m, SCOPE_COMBO, t->combos[i].id));
+		json_object_object_add(co, "resolution",
+		    map_resolution(m, NULL, NULL, t->combos[i].id, proxies));
+		json_object_array_add(combos, co);
+	}
+	global = json_object_new_object();
+	json_object_object_add(global, "assignment",
+	    map_assignment(m, SCOPE_GLOBAL, GLOBAL_SCOPE_ID));
+	json_object_object_add(global, "resolution",
+	    map_resolution(m, NULL, NULL, NULL, proxies));
+	json_object_object_add(root, "generation",
+	    json_object_new_int64((int64_t)m->snap.generation));
+	json_object_object_add(root, "global", global);
+	json_object_object_add(root, "failOpen",
+	    json_object_new_boolean(m->cfg.proxy_fail_open));
+	json_object_object_add(root, "cliproxyapiLocal",
+	    json_object_new_boolean(cliproxyapi_is_local(m->cfg.cliproxyapi_url)));
+	json_object_object_add(root, "providers", providers);
+	json_object_object_add(root, "combos", combos);
+	json_object_object_add(root, "proxies", proxies);
+	reply_set(r, 200, root);
+}
+
+static const struct arg_spec no_args[] = { ARGSPEC_END };
+
+const struct command cmd_egress_map = {
+	.name = "egress.map",
+	.help = "every provider, connection and combo with the egress its calls "
+	    "would use now (resolve for all of them in one answer)",
+	.args = no_args,
+	.run = egress_map,
 };

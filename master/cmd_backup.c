@@ -46,7 +46,7 @@ backup_export(struct master *m, struct json_object *args, struct reply *r)
 	    json_object_new_int(db_schema_version(m->db)));
 	json_object_object_add(root, "secrets", json_object_new_boolean(secrets));
 	json_object_object_add(root, "proxies",
-	    proxy_list_records(m, -1, 0, secrets, &total));
+	    proxy_list_records(m, NULL, -1, 0, secrets, &total));
 	json_object_object_add(root, "assignments",
 	    assignment_list_records(m, NULL, NULL, NULL, -1, 0, &total));
 	json_object_object_add(root, "pools", pool_export_records(m));

@@ -70,16 +70,35 @@ const struct command cmd_oneproxy_list = {
 
 static const struct arg_spec no_args[] = { ARGSPEC_END };
 
+/*
+ * The sync status as stored, plus "syncing" and, while a sync runs, its
+ * "progress" (the counters the 409 and omnirctl's progress lines show): an
+ * HTTP caller has no progress lines, so the dashboard polls this while its
+ * POST waits for the outcome.
+ */
+static struct json_object *
+status_with_progress(struct master *m)
+{
+	struct oneproxy_status s;
+	struct json_object *o, *progress;
+
+	oneproxy_status_load(m, &s);
+	o = oneproxy_status_json(&s);
+	progress = oneproxy_sync_progress(m);
+	json_object_object_add(o, "syncing", json_object_new_boolean(progress != NULL));
+	if (progress != NULL)
+		json_object_object_add(o, "progress", progress);
+	return o;
+}
+
 static void
 oneproxy_stats_run(struct master *m, struct json_object *args, struct reply *r)
 {
-	struct oneproxy_status s;
 	struct json_object *o = json_object_new_object();
 
 	(void)args;
-	oneproxy_status_load(m, &s);
 	json_object_object_add(o, "stats", oneproxy_stats(m));
-	json_object_object_add(o, "status", oneproxy_status_json(&s));
+	json_object_object_add(o, "status", status_with_progress(m));
 	reply_set(r, 200, o);
 }
 
@@ -93,16 +112,14 @@ const struct command cmd_oneproxy_stats = {
 static void
 oneproxy_status_run(struct master *m, struct json_object *args, struct reply *r)
 {
-	struct oneproxy_status s;
-
 	(void)args;
-	oneproxy_status_load(m, &s);
-	reply_set(r, 200, oneproxy_status_json(&s));
+	reply_set(r, 200, status_with_progress(m));
 }
 
 const struct command cmd_oneproxy_status = {
 	.name = "oneproxy.status",
-	.help = "the last 1proxy sync: success, error, time, count, failures in a row, breaker",
+	.help = "the last 1proxy sync: success, error, time, count, failures in a row, breaker; "
+	    "syncing, and the running sync's progress",
 	.args = no_args,
 	.run = oneproxy_status_run,
 };

@@ -28,10 +28,20 @@ static const struct arg_spec id_only_args[] = {
 	ARGSPEC_END
 };
 
+/* What proxy.list can add to each row of the page (?include=health,usage). */
+static const char *const list_extras[] = { "health", "usage", NULL };
+enum { LIST_HEALTH = 1u << 0, LIST_USAGE = 1u << 1 };
+/* The scopes a row's usage names (its count says how many there are). */
+#define LIST_USAGE_SCOPES	5
+
 static const struct arg_spec list_args[] = {
 	{ "limit", ARG_INT, 0, 0, 0, NULL },
 	{ "offset", ARG_INT, 0, 0, 0, NULL },
 	{ "paginate", ARG_BOOL, 0, 0, 0, NULL },
+	{ "q", ARG_STRING, ARG_TRIM | ARG_HAS_MAX, 0, 200, NULL },
+	{ "type", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, (const char *const[]){ "http", "https", "socks5", "socks4", NULL } },
+	{ "status", ARG_STRING, ARG_TRIM | ARG_LOWER, 0, 0, (const char *const[]){ "active", "inactive", NULL } },
+	{ "include", ARG_STRING, ARG_TRIM | ARG_LOWER | ARG_WORD_LIST, 0, 0, list_extras },
 	ARGSPEC_END
 };
 
@@ -65,21 +75,75 @@ name_is_free(struct master *m, const char *name, const char *self_id,
 	return false;
 }
 
+/*
+ * The extras asked for, added to each item of the page: "health" (the
+ * proxy.health figures of the default window) and "usage" (how many
+ * assignments use it, naming the first few) — one query each for the whole
+ * page, never one per row. false when they cannot be read.
+ */
+static bool
+list_add_extras(struct master *m, struct json_object *items, unsigned extras)
+{
+	struct json_object *ids = json_object_new_array(), *health = NULL, *usage = NULL;
+	char since[ISO_TIME_LEN];
+	size_t i, n = json_object_array_length(items);
+	bool ok = true;
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(ids, json_object_get(json_object_object_get(
+		    json_object_array_get_idx(items, i), "id")));
+	iso_time_ago(since, sizeof(since), PROXY_HEALTH_HOURS_DEFAULT * 3600L);
+	if ((extras & LIST_HEALTH) && (health = proxy_health_by_id(m, since, ids)) == NULL)
+		ok = false;
+	if ((extras & LIST_USAGE) && (usage = proxy_usage_by_id(m, ids,
+	    LIST_USAGE_SCOPES)) == NULL)
+		ok = false;
+	for (i = 0; ok && i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(items, i), *v;
+		const char *id = json_object_get_string(json_object_object_get(p, "id"));
+
+		if (health != NULL)
+			json_object_object_add(p, "health", json_object_object_get_ex(
+			    health, id, &v) ? json_object_get(v) : NULL);
+		if (usage != NULL)
+			json_object_object_add(p, "usage", json_object_object_get_ex(
+			    usage, id, &v) ? json_object_get(v) : NULL);
+	}
+	json_object_put(health);
+	json_object_put(usage);
+	json_object_put(ids);
+	return ok;
+}
+
 static void
 proxy_list(struct master *m, struct json_object *args, struct reply *r)
 {
 	bool paginate = arg_bool(args, "paginate", true);
 	long long limit = paginate ? clamp(arg_int(args, "limit", 50), 1, 200) : -1;
 	long long offset = paginate ? clamp(arg_int(args, "offset", 0), 0, 1LL << 40) : 0;
+	unsigned extras = arg_word_set(args, "include", list_extras);
+	struct proxy_filter filter = {
+		.search = arg_string(args, "q", NULL),
+		.type = arg_string(args, "type", NULL),
+		.status = arg_string(args, "status", NULL),
+	};
 	long long total;
-	struct json_object *items = proxy_list_records(m, limit, offset, false, &total);
+	struct json_object *items = proxy_list_records(m, &filter, limit, offset,
+	    false, &total);
 
+	if (extras != 0 && !list_add_extras(m, items, extras)) {
+		json_object_put(items);
+		reply_error(r, 500, "could not read the proxies' health or usage");
+		return;
+	}
 	reply_set(r, 200, list_reply(items, paginate, limit, offset, total));
 }
 
 const struct command cmd_proxy_list = {
 	.name = "proxy.list",
-	.help = "list proxies, newest first; {\"limit\":1..200,\"offset\":N}",
+	.help = "list proxies, newest first; {\"limit\":1..200,\"offset\":N,"
+	    "\"q\":text in name/host/region/notes,\"type\",\"status\","
+	    "\"include\":\"health,usage\"}",
 	.args = list_args,
 	.run = proxy_list,
 };

@@ -18,6 +18,7 @@ const struct command *const command_table[] = {
 	&cmd_proxy_health_series,
 	&cmd_proxy_test, &cmd_proxy_egress,
 	&cmd_assign_set, &cmd_assign_bulk, &cmd_assign_list, &cmd_resolve,
+	&cmd_egress_map,
 	&cmd_pool_show, &cmd_pool_add, &cmd_pool_remove, &cmd_pool_update,
 	&cmd_settings_proxy_get, &cmd_settings_proxy_put, &cmd_settings_proxy_delete,
 	&cmd_legacy_migrate, &cmd_backup_export, &cmd_backup_import,

@@ -41,7 +41,7 @@ extern const struct command cmd_proxy_list, cmd_proxy_get, cmd_proxy_where_used,
 	cmd_proxy_add, cmd_proxy_update, cmd_proxy_delete, cmd_proxy_import,
 	cmd_proxy_health, cmd_proxy_health_series, cmd_proxy_test, cmd_proxy_egress;
 extern const struct command cmd_assign_set, cmd_assign_bulk, cmd_assign_list,
-	cmd_resolve;
+	cmd_resolve, cmd_egress_map;
 extern const struct command cmd_pool_show, cmd_pool_add, cmd_pool_remove,
 	cmd_pool_update;
 /* A live 1proxy set's filter {"protocol","countryCode","minQuality"}

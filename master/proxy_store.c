@@ -1,6 +1,8 @@
 /*
  * master/proxy_store.c — the registry's SQL: proxies (credentials encrypted
  * with the storage key, redacted in every API record) and scope assignments.
+ * The list filters in SQL (search, type, status) and counts the rows it
+ * matches; the usage of a page's proxies is one query over their ids.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -527,24 +529,118 @@ proxy_get_record(struct master *m, const char *id, bool with_secrets)
 	return o;
 }
 
-struct json_object *
-proxy_list_records(struct master *m, long long limit, long long offset,
-    bool with_secrets, long long *total)
-{
-	sqlite3_stmt *st = db_prepare(m->db, "SELECT " PROXY_COLUMNS
-	    " FROM proxy_registry ORDER BY updated_at DESC, rowid DESC "
-	    "LIMIT ? OFFSET ?");
-	struct json_object *items = json_object_new_array();
+/* The WHERE of a filtered list: ?1 search (lower-cased), ?2 type, ?3 status. */
+#define PROXY_FILTER_SQL " WHERE (?1 IS NULL OR instr(lower(name), ?1) > 0 OR " \
+	"instr(lower(host), ?1) > 0 OR instr(lower(COALESCE(region, '')), ?1) > 0 " \
+	"OR instr(lower(COALESCE(notes, '')), ?1) > 0) AND (?2 IS NULL OR " \
+	"type = ?2) AND (?3 IS NULL OR status = ?3)"
 
-	*total = db_count(m->db, "SELECT COUNT(*) FROM proxy_registry", NULL);
-	if (st == NULL)
-		return items;
-	sqlite3_bind_int64(st, 1, limit);
-	sqlite3_bind_int64(st, 2, offset);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_object_array_add(items, proxy_row_json(m, st, with_secrets));
-	sqlite3_finalize(st);
+static void
+bind_filter(sqlite3_stmt *st, const struct proxy_filter *filter, const char *search)
+{
+	db_bind_text(st, 1, search);
+	db_bind_text(st, 2, filter != NULL ? filter->type : NULL);
+	db_bind_text(st, 3, filter != NULL ? filter->status : NULL);
+}
+
+struct json_object *
+proxy_list_records(struct master *m, const struct proxy_filter *filter,
+    long long limit, long long offset, bool with_secrets, long long *total)
+{
+	sqlite3_stmt *st;
+	struct json_object *items = json_object_new_array();
+	char *search = NULL;
+	size_t i;
+
+	/* lower() of SQLite folds ASCII only: the needle is folded the same way */
+	if (filter != NULL && filter->search != NULL && filter->search[0] != '\0') {
+		search = xstrdup(filter->search);
+		for (i = 0; search[i] != '\0'; i++)
+			if (search[i] >= 'A' && search[i] <= 'Z')
+				search[i] = (char)(search[i] - 'A' + 'a');
+	}
+	*total = 0;
+	if ((st = db_prepare(m->db, "SELECT COUNT(*) FROM proxy_registry"
+	    PROXY_FILTER_SQL)) != NULL) {
+		bind_filter(st, filter, search);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			*total = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	st = db_prepare(m->db, "SELECT " PROXY_COLUMNS " FROM proxy_registry"
+	    PROXY_FILTER_SQL " ORDER BY updated_at DESC, rowid DESC LIMIT ?4 OFFSET ?5");
+	if (st != NULL) {
+		bind_filter(st, filter, search);
+		sqlite3_bind_int64(st, 4, limit);
+		sqlite3_bind_int64(st, 5, offset);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			json_object_array_add(items, proxy_row_json(m, st, with_secrets));
+		sqlite3_finalize(st);
+	}
+	free(search);
 	return items;
+}
+
+/*
+ * Each (proxy, scope) use of the proxies in ?1 (a JSON array of ids), a
+ * pool's head or one of its members counted once, with how many the proxy
+ * has in all; only the first ?2 per proxy, by scope and scope id.
+ */
+#define USAGE_SQL "WITH ids(id) AS (SELECT value FROM json_each(?1)), " \
+	"used(proxy_id, scope, scope_id) AS (" \
+	"SELECT a.proxy_id, a.scope, a.scope_id FROM proxy_assignments a " \
+	"WHERE a.proxy_id IN ids UNION " \
+	"SELECT pm.proxy_id, a.scope, a.scope_id FROM proxy_pool_members pm " \
+	"JOIN proxy_assignments a ON a.scope = pm.scope AND a.scope_id = pm.scope_id " \
+	"WHERE pm.proxy_id IN ids) " \
+	"SELECT proxy_id, scope, scope_id, n FROM (SELECT proxy_id, scope, scope_id, " \
+	"COUNT(*) OVER (PARTITION BY proxy_id) AS n, ROW_NUMBER() OVER " \
+	"(PARTITION BY proxy_id ORDER BY scope, scope_id) AS k FROM used) " \
+	"WHERE k <= ?2 ORDER BY proxy_id, k"
+
+static struct json_object *
+usage_empty(void)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "assignments", json_object_new_int64(0));
+	json_object_object_add(o, "scopes", json_object_new_array());
+	return o;
+}
+
+struct json_object *
+proxy_usage_by_id(struct master *m, struct json_object *ids, int max_scopes)
+{
+	sqlite3_stmt *st = db_prepare(m->db, USAGE_SQL);
+	struct json_object *by_id, *usage, *scope;
+	size_t i, n = json_object_array_length(ids);
+	int rc;
+
+	if (st == NULL)
+		return NULL;
+	by_id = json_object_new_object();
+	for (i = 0; i < n; i++)
+		json_object_object_add(by_id, json_object_get_string(
+		    json_object_array_get_idx(ids, i)), usage_empty());
+	db_bind_text(st, 1, json_object_to_json_string_ext(ids, JSON_C_TO_STRING_PLAIN));
+	sqlite3_bind_int(st, 2, max_scopes);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!json_object_object_get_ex(by_id, db_col_text(st, 0), &usage))
+			continue;
+		json_object_object_add(usage, "assignments",
+		    json_object_new_int64(sqlite3_column_int64(st, 3)));
+		scope = json_object_new_object();
+		json_object_object_add(scope, "scope", json_object_new_string(db_col_text(st, 1)));
+		json_object_object_add(scope, "scopeId", strcmp(db_col_text(st, 1),
+		    "global") == 0 ? NULL : json_object_new_string(db_col_text(st, 2)));
+		json_object_array_add(json_object_object_get(usage, "scopes"), scope);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_object_put(by_id);
+		return NULL;
+	}
+	return by_id;
 }
 
 const char *

@@ -120,9 +120,30 @@ enum proxy_ref proxy_ref_resolve(struct master *m, const char *word,
 
 /* The API record; secrets redacted unless with_secrets. NULL when absent. */
 struct json_object *proxy_get_record(struct master *m, const char *id, bool with_secrets);
-/* Rows for a list, newest updatedAt first. */
-struct json_object *proxy_list_records(struct master *m, long long limit,
-	    long long offset, bool with_secrets, long long *total);
+/*
+ * Which rows a list shows (NULL members match everything): search is an
+ * ASCII case-insensitive substring of name, host, region or notes; type and
+ * status are matched exactly.
+ */
+struct proxy_filter {
+	const char	*search;
+	const char	*type;
+	const char	*status;
+};
+/* Rows for a list, newest updatedAt first; *total counts the matching rows.
+ * filter NULL: every row. */
+struct json_object *proxy_list_records(struct master *m,
+	    const struct proxy_filter *filter, long long limit, long long offset,
+	    bool with_secrets, long long *total);
+/*
+ * Where the proxies whose ids are in the JSON array ids are used (as
+ * assignment_count_for_proxy counts: a pool's head or member), in one query:
+ * {proxyId: {"assignments": N, "scopes": [{"scope","scopeId"}…≤max_scopes]}}
+ * with scopes ordered by scope and scope id (global's scopeId null); ids
+ * used nowhere get {"assignments":0,"scopes":[]}. NULL on an SQL error.
+ */
+struct json_object *proxy_usage_by_id(struct master *m, struct json_object *ids,
+	    int max_scopes);
 
 /* Assignments. scope_id NULL for global. proxy_id a proxy id or "direct". */
 int	assignment_upsert(struct master *m, enum scope scope, const char *scope_id,

@@ -58,7 +58,8 @@ static const struct api_route routes[] = {
 	/* registry — v1 management (paginated) */
 	{ "GET", V1, "where_used", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
 	{ "GET", V1, "id", "proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
-	{ "GET", V1, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "limit", "limit" }, { "offset", "offset" } }, NULL },
+	{ "GET", V1, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, NULL,
+	    { { "limit", "limit" }, { "offset", "offset" }, { "q", "q" }, { "type", "type" }, { "status", "status" }, { "include", "include" } }, NULL },
 	{ "POST", V1, NULL, "proxy.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "PATCH", V1, NULL, "proxy.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "DELETE", V1, NULL, "proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "force", "force" } }, NULL },
@@ -79,7 +80,8 @@ static const struct api_route routes[] = {
 	/* registry — dashboard twins (unpaginated lists, camelCase queries) */
 	{ "GET", SET, "whereUsed", "proxy.where_used", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
 	{ "GET", SET, "id", "proxy.get", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
-	{ "GET", SET, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, "{\"paginate\":false}", { { NULL, NULL } }, NULL },
+	{ "GET", SET, NULL, "proxy.list", BODY_IGNORED, ROUTE_FORWARD, "{\"paginate\":false}",
+	    { { "q", "q" }, { "type", "type" }, { "status", "status" }, { "include", "include" } }, NULL },
 	{ "POST", SET, NULL, "proxy.add", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "PATCH", SET, NULL, "proxy.update", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "DELETE", SET, NULL, "proxy.delete", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "id", "id" }, { "force", "force" } }, NULL },
@@ -96,6 +98,7 @@ static const struct api_route routes[] = {
 	{ "GET", SET "/health", NULL, "proxy.health", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "hours", "hours" } }, NULL },
 	{ "POST", SET "/bulk-import", NULL, "proxy.import", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "POST", SET "/egress", NULL, "proxy.egress", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { "id", "id" } }, NULL },
+	{ "GET", SET "/egress-map", NULL, "egress.map", BODY_IGNORED, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	{ "POST", SET "/migrate", NULL, "legacy.migrate", BODY_IS_ARGS, ROUTE_FORWARD, NULL, { { NULL, NULL } }, NULL },
 	/* pools (API.md "Pools"): a scope's members and strategy */
 	{ "GET", SET "/pool", NULL, "pool.show", BODY_IGNORED, ROUTE_FORWARD, NULL, { { "scope", "scope" }, { "scopeId", "scopeId" } }, NULL },
@@ -410,11 +413,8 @@ resolve_locally(struct http_conn *c, struct json_object *args)
 	struct resolve_result res;
 	struct json_object *body;
 
-	req.delegated = resolve_delegates(&c->w->snap, req.connection_id, req.provider_id,
-	    c->w->cfg->cliproxyapi_url);
-	/* the member the next call would take: a peek, the cursor stays */
-	resolve_request_choose(&req, c->w->pool_board, c->w->latency_board, false);
-	proxy_resolve(&c->w->snap, &req, &res);
+	resolve_peek(&c->w->snap, &req, c->w->cfg->cliproxyapi_url, c->w->pool_board,
+	    c->w->latency_board, &res);
 	body = resolve_result_to_json(&res);
 	json_object_object_add(body, "generation",
 	    json_object_new_int64((int64_t)c->w->snap.generation));

@@ -9,6 +9,7 @@ browser rules of API.md (Host) hold here too; with a management key the page
 is served (it asks for the key) while the API still wants it."""
 
 import gzip
+import os
 import http.client
 import re
 
@@ -149,3 +150,40 @@ def test_with_a_management_key(daemon_factory):
     r, _ = get(d, "/api/v1/management/proxies",
                headers={"Authorization": "Bearer dash-key-123"})
     assert r.status == 200
+
+
+DASHBOARD_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "dashboard")
+
+
+def test_every_module_is_served_and_self_contained(d):
+    """Each page's module (loaded by the router, not named in index.html) is
+    in the binary, loads nothing from elsewhere, and writes no HTML from
+    strings and no inline style (the CSP would block it)."""
+    modules = sorted(f for f in os.listdir(DASHBOARD_SOURCE) if f.endswith(".js"))
+    assert {"app.js", "core.js", "proxies.js", "pools.js", "providers.js", "oneproxy.js",
+            "health.js"} <= set(modules)
+    for name in modules:
+        r, body = get(d, "/dashboard/" + name)
+        assert r.status == 200, name
+        with open(os.path.join(DASHBOARD_SOURCE, name), "rb") as f:
+            assert body == f.read(), name
+        # the SVG namespace is a name, never fetched
+        assert re.search(rb"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}/",
+                         body.replace(b"http://www.w3.org/2000/svg", b"")) is None, name
+        assert re.search(rb"\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|"
+                         rb"new Function\(|\.style\.|setAttribute\(\"style\"", body) is None, name
+
+
+def test_stylesheet_blocks_are_balanced():
+    """A page's rules start at the top level: a block left open (an unclosed
+    @media) would make every later page's rules apply only inside it."""
+    with open(os.path.join(DASHBOARD_SOURCE, "style.css")) as f:
+        css = f.read()
+    depth = 0
+    for number, line in enumerate(css.splitlines(), 1):
+        if "/* page:" in line:
+            assert depth == 0, "style.css:%d starts a page's rules inside a block" % number
+        code = re.sub(r"/\*.*?\*/", "", line)
+        depth += code.count("{") - code.count("}")
+        assert depth >= 0, "style.css:%d closes a block never opened" % number
+    assert depth == 0, "style.css ends inside %d open block(s)" % depth

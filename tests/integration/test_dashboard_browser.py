@@ -65,9 +65,10 @@ def test_proxies_page_pages_and_stays_on_reload(daemon_factory, chromium):
     assert chromium.driver.title == "omniroute"
     first = rows(chromium)
     assert len(first) == 50
-    assert first[0] == ["exit-54", "http://127.0.1.55:3128", "active", "not checked"]
+    assert first[0][:6] == ["exit-54", "http://127.0.1.55:3128", "active", "no traffic",
+                            "not checked", "unused"]
     headers = [th.text for th in chromium.driver.find_elements(By.CSS_SELECTOR, "#view th")]
-    assert headers == ["Name", "Endpoint", "Status", "Egress IP"]
+    assert headers == ["Name", "Endpoint", "Status", "Health", "Egress IP", "Usage"]
     nav = chromium.driver.find_element(By.LINK_TEXT, "Proxies")
     assert nav.get_attribute("aria-current") == "page"
     chromium.screenshot("proxies", 1400)

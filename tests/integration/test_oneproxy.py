@@ -248,6 +248,36 @@ def test_two_syncs_at_once(start, feed):
     assert first["res"][0] == 200 and first["res"][1]["added"] == 120
 
 
+def test_status_shows_a_running_syncs_progress(start, feed):
+    # an HTTP caller gets no progress lines: ?action=status (and the stats'
+    # status) say "syncing" with the running sync's counters, for a poller
+    d = start()
+    status, idle = d.http("GET", "/api/settings/oneproxy?action=status")
+    assert status == 200 and idle["syncing"] is False and "progress" not in idle
+    for k in range(3):
+        feed.script(FEED, body=page([feed_row(k * 100 + i) for i in range(100 if k < 2 else 7)],
+                                    k * 100), slow_head=0.8)
+    result = {}
+    t = threading.Thread(target=lambda: result.update(res=sync(d)))
+    t.start()
+    seen = []
+    deadline = time.time() + 15
+    while t.is_alive() and time.time() < deadline:
+        status, st = d.http("GET", "/api/settings/oneproxy?action=status")
+        assert status == 200
+        if st["syncing"]:
+            seen.append((st["progress"]["pages"], st["progress"]["received"]))
+        time.sleep(0.1)
+    t.join(5)
+    assert result["res"][0] == 200 and result["res"][1]["added"] == 207
+    assert (0, 0) in seen and (1, 100) in seen and (2, 200) in seen, seen
+    assert seen == sorted(seen)
+    status, st = d.http("GET", "/api/settings/oneproxy?action=status")
+    assert st["syncing"] is False and "progress" not in st and st["lastSyncCount"] == 207
+    status, stats = d.http("GET", "/api/settings/oneproxy?action=stats")
+    assert stats["status"]["syncing"] is False
+
+
 def test_post_without_body_or_content_type_syncs(start, feed):
     d = start()
     feed.script(FEED, body=page([feed_row(1)]))

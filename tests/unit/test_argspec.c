@@ -716,6 +716,72 @@ test_strict_bool_and_slug(void **state)
 	assert_int_equal(validate(rules_spec, "{\"providerId\":\"-a\"}"), -1);
 }
 
+static const char *const include_choices[] = { "health", "usage", NULL };
+
+static const struct arg_spec include_spec[] = {
+	{ "include", ARG_STRING, ARG_TRIM | ARG_LOWER | ARG_WORD_LIST, 0, 0,
+	    include_choices },
+	ARGSPEC_END,
+};
+
+/* word_list_parse over the bytes of a literal (no NUL after them needed). */
+static int
+words(const char *text, unsigned *set)
+{
+	return word_list_parse(text, strlen(text), include_choices, set);
+}
+
+static void
+test_word_list_parse(void **state)
+{
+	unsigned set = 99;
+
+	(void)state;
+	assert_int_equal(words("", &set), 0);
+	assert_int_equal(set, 0);
+	assert_int_equal(words("  ", &set), 0);
+	assert_int_equal(set, 0);
+	assert_int_equal(words("health", &set), 0);
+	assert_int_equal(set, 1);
+	assert_int_equal(words("usage", &set), 0);
+	assert_int_equal(set, 2);
+	assert_int_equal(words("health,usage", &set), 0);
+	assert_int_equal(set, 3);
+	assert_int_equal(words(" usage , health ,usage", &set), 0);
+	assert_int_equal(set, 3);
+	assert_int_equal(words("health,", &set), -1);
+	assert_int_equal(words(",health", &set), -1);
+	assert_int_equal(words("health,,usage", &set), -1);
+	assert_int_equal(words("health usage", &set), -1);
+	assert_int_equal(words("healthy", &set), -1);
+	assert_int_equal(words("healt", &set), -1);
+	assert_int_equal(words("Health", &set), -1);
+	assert_int_equal(words(",", &set), -1);
+	/* nothing of a bad list is kept */
+	assert_int_equal(words("usage,health,stats", &set), -1);
+	assert_int_equal(set, 0);
+	/* only len bytes are read: "health" of "healthXYZ" */
+	assert_int_equal(word_list_parse("healthXYZ", 6, include_choices, &set), 0);
+	assert_int_equal(set, 1);
+}
+
+static void
+test_word_list_field(void **state)
+{
+	(void)state;
+	assert_string_result(include_spec, "{\"include\":\" Health,USAGE \"}",
+	    "include", "health,usage");
+	assert_int_equal(arg_word_set(normalised, "include", include_choices), 3);
+	assert_int_equal(validate(include_spec, "{\"include\":\"\"}"), 0);
+	assert_int_equal(arg_word_set(normalised, "include", include_choices), 0);
+	assert_int_equal(validate(include_spec, "{}"), 0);
+	assert_int_equal(arg_word_set(normalised, "include", include_choices), 0);
+	assert_one_error(include_spec, "{\"include\":\"health,stats\"}", "include",
+	    "include must be a comma-separated list of health, usage");
+	assert_one_error(include_spec, "{\"include\":7}", "include",
+	    "include must be a string");
+}
+
 int
 main(void)
 {
@@ -755,6 +821,8 @@ main(void)
 		cmocka_unit_test_teardown(test_control_characters_at_every_position, teardown),
 		cmocka_unit_test_teardown(test_blank_ids_refused, teardown),
 		cmocka_unit_test_teardown(test_strict_bool_and_slug, teardown),
+		cmocka_unit_test_teardown(test_word_list_parse, teardown),
+		cmocka_unit_test_teardown(test_word_list_field, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

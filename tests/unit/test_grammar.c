@@ -115,6 +115,9 @@ test_proxy_list(void **state)
 	    "proxy.list", "{\"limit\":5,\"offset\":10}");
 	check_build(ARGV("proxy", "list", "--offset", "-1"), "proxy.list",
 	    "{\"offset\":-1}");
+	check_build(ARGV("proxy", "list", "--search", "eu west", "--type=socks5",
+	    "--status", "active"), "proxy.list",
+	    "{\"q\":\"eu west\",\"type\":\"socks5\",\"status\":\"active\"}");
 }
 
 static void
@@ -291,6 +294,13 @@ test_resolve(void **state)
 	check_build(ARGV("resolve", "c1", "--provider", "openai", "--combo",
 	    "fast"), "resolve", "{\"connectionId\":\"c1\","
 	    "\"provider\":\"openai\",\"combo\":\"fast\"}");
+}
+
+static void
+test_egress_map(void **state)
+{
+	(void)state;
+	check_build(ARGV("egress", "map"), "egress.map", "{}");
 }
 
 static void
@@ -907,6 +917,7 @@ main(void)
 		cmocka_unit_test(test_assign_bulk),
 		cmocka_unit_test(test_assign_list),
 		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_egress_map),
 		cmocka_unit_test(test_legacy_migrate),
 		cmocka_unit_test(test_backup_export),
 		cmocka_unit_test(test_backup_import),
