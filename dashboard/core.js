@@ -114,3 +114,16 @@ export function svg(tag, attrs = {}, ...children) {
   }
   return node;
 }
+
+// A failing stage as the dashboard names it — dns, connect, handshake, tls,
+// http — from the worker's finer stage names (proxy_handshake, response…),
+// which stay in brackets where they say more.
+const STAGE_WORDS = {
+  dns: "dns", connect: "connect", proxy_handshake: "handshake", proxy_tls: "tls", tls: "tls",
+  response: "http", body: "http", done: "http",
+};
+export function stageWord(stage) {
+  const word = STAGE_WORDS[stage];
+  if (!word) return stage || "unknown";
+  return word === stage ? word : `${word} (${stage})`;
+}

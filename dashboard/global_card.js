@@ -11,20 +11,20 @@
 // to — and probes that; "Save" makes it active and assigns it; "Cancel"
 // deletes the inactive proxy the dialog created. The dialog says so.
 
-import { api, el, errorBox, notice, proxyEndpoint } from "./core.js";
+import { api, el, errorBox, notice, proxyEndpoint, stageWord } from "./core.js";
 import { PROXY_TYPES, field, openDialog, proxyPicker } from "./bulk.js";
 
 const V1 = "/api/v1/management/proxies";
 
 // A probe answer (POST …/test) as one line: ok with status and time, or the
-// failing stage in the API's words.
+// failing stage in the issue's words (stageWord: "handshake (proxy_handshake)").
 function probeLine(res) {
   if (res.success)
     return el("p", { class: "probe-ok", role: "status" },
       `Test ok: HTTP ${res.status} in ${res.latencyMs} ms through ${res.proxyUrl}` +
       (res.publicIp ? `, seen as ${res.publicIp}` : "") + ".");
   return el("p", { class: "probe-failed", role: "status" },
-    `Test failed at stage ${res.stage}: ${res.error}`);
+    `Test failed at stage ${stageWord(res.stage)}: ${res.error}`);
 }
 
 // What the card says about the global scope right now.

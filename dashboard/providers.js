@@ -9,7 +9,7 @@
 // the provider through the proxy that applies; the upstream mode is a select.
 // The view (all providers or not, the open panel) is in the URL.
 
-import { api, el, errorBox, notice } from "./core.js";
+import { api, el, errorBox, notice, stageWord } from "./core.js";
 
 const MAP = "/api/settings/proxies/egress-map";
 const ASSIGNMENTS = "/api/settings/proxies/assignments";
@@ -258,7 +258,7 @@ async function testConnection(conn, button) {
     const level = res.level ? `, ${res.level} level` : "";
     const text = res.success
       ? `Connection OK: HTTP ${res.status} in ${res.latencyMs} ms ${via}${level}`
-      : `Connection failed${res.stage ? " at stage " + res.stage : ""}: ` +
+      : `Connection failed${res.stage ? " at stage " + stageWord(res.stage) : ""}: ` +
         `${res.error || "HTTP " + res.status} — ${via}${level}`;
     state.results.set(key, { ok: res.success, text });
     notice(text);

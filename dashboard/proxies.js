@@ -18,7 +18,7 @@
 // the table, inserting it and the layout that follows) and
 // "proxies-list-total", taken on every draw of the list.
 
-import { api, el, errorBox, notice, PAGE_SIZE, proxyEndpoint } from "./core.js";
+import { api, el, errorBox, notice, PAGE_SIZE, proxyEndpoint, stageWord } from "./core.js";
 import { globalCard } from "./global_card.js";
 import { bulkTools } from "./bulk.js";
 
@@ -178,9 +178,9 @@ function proxyRow(p, reload) {
       show(el("span", { class: "ok" }, `Test ok: HTTP ${r.status} in ${r.latencyMs} ms`));
       notice(`${p.name}: test ok (${r.latencyMs} ms)`);
     } else {
-      show(el("span", { class: "bad" }, "Test failed at stage ", el("code", {}, r.stage), ": ",
+      show(el("span", { class: "bad" }, "Test failed at stage ", el("code", {}, stageWord(r.stage)), ": ",
         r.error || "no reason given", r.latencyMs !== null ? ` (${r.latencyMs} ms)` : ""));
-      notice(`${p.name}: test failed at ${r.stage}`);
+      notice(`${p.name}: test failed at ${stageWord(r.stage)}`);
     }
   }));
 
@@ -193,9 +193,9 @@ function proxyRow(p, reload) {
         r.latencyMs !== null ? ` (checked in ${r.latencyMs} ms)` : ""));
       notice(`${p.name}: egress IP ${r.egressIp}`);
     } else {
-      show(el("span", { class: "bad" }, "Egress check failed at stage ", el("code", {}, r.stage),
+      show(el("span", { class: "bad" }, "Egress check failed at stage ", el("code", {}, stageWord(r.stage)),
         ": ", r.error || "no reason given"));
-      notice(`${p.name}: egress check failed at ${r.stage}`);
+      notice(`${p.name}: egress check failed at ${stageWord(r.stage)}`);
     }
   }));
 

@@ -373,3 +373,18 @@ def test_last_row_of_the_last_page_and_ipv6_endpoint(d, chromium):
     assert cell(chromium, "Loopback v6", "Endpoint") == "http://[::1]:8080"
     assert chromium.errors() == []
     assert chromium.foreign_requests(origin(d)) == []
+
+
+def test_a_proxy_speaking_another_protocol_fails_at_the_handshake(d, chromium, peers):
+    # a SOCKS5 record whose server is an HTTP proxy: the greeting gets an
+    # HTTP answer, so the probe fails in the proxy handshake, and the page
+    # names the stage with the dashboard's word for it
+    tp = peers(env.tinyproxy, address="127.0.0.23")
+    new_proxy(d, name="Mislabelled exit", type="socks5", host="127.0.0.23", port=tp.port)
+    open_page(chromium, d)
+    wait(lambda: cell(chromium, "Mislabelled exit", "Status") == "active", what="the row")
+    row_button(chromium, "Mislabelled exit", "Test").click()
+    wait(lambda: "failed" in row_result(chromium, "Mislabelled exit"), what="the failed test")
+    assert "stage handshake (proxy_handshake)" in row_result(chromium, "Mislabelled exit")
+    assert chromium.errors() == []
+    assert chromium.foreign_requests(origin(d)) == []
