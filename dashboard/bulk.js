@@ -6,18 +6,13 @@
 // their line number before anything is sent, and a per-row results table;
 // and "Bulk assign" (one saved proxy to many account, provider or combo ids,
 // POST /api/v1/management/proxies/bulk-assign, each failed id with its
-// reason). Also the searchable saved-proxy picker the global proxy card
-// shares: it asks the registry list for one short page matching the search,
-// never the whole registry. Dialogs live in <body>, so a refresh of the
+// reason). Also the dialog frame the global proxy card shares. Dialogs live in <body>, so a refresh of the
 // registry table under them does not close them; their fields exist only
 // while they are open (the page's own Add proxy form uses the same labels).
 
-import { api, el, errorBox, notice, proxyEndpoint } from "./core.js";
+import { api, el, errorBox, field, notice, proxyEndpoint, proxyPicker, PROXY_TYPES } from "./core.js";
 
 const IMPORT_BATCH = 1000;          // the bulk-import route's limit per call
-const PICKER_LIMIT = 20;            // rows the picker asks for per search
-const SEARCH_PARAM = "q";           // the registry list's search parameter
-export const PROXY_TYPES = ["http", "https", "socks5"];
 
 // Where the ids each scope takes come from, for the "known to the daemon" list.
 const KNOWN_IDS = {
@@ -100,78 +95,6 @@ export function openDialog(title, build) {
   document.body.append(dialog);
   dialog.showModal();
   return dialog;
-}
-
-export function field(id, label, input) {
-  input.id = id;
-  return el("div", { class: "field" }, el("label", { for: id }, label), input);
-}
-
-// The searchable saved-proxy picker: one list request of a short page per
-// search (after typing stops), never the whole registry.
-export function proxyPicker(prefix) {
-  const search = el("input", { type: "search", autocomplete: "off", placeholder: "name or host" });
-  const select = el("select", { size: 6, class: "picker-list" });
-  const status = el("p", { class: "muted picker-status", "aria-live": "polite" });
-  const problem = el("div");
-  const seen = new Map();
-  let timer = null, asked = 0, unsearchedTotal = Infinity;
-
-  async function load() {
-    const term = search.value.trim();
-    const mine = ++asked;
-    const query = new URLSearchParams({ limit: PICKER_LIMIT, offset: 0 });
-    if (term) query.set(SEARCH_PARAM, term);
-    status.textContent = "Searching…";
-    try {
-      const list = await api(`/api/v1/management/proxies?${query}`);
-      if (!term) unsearchedTotal = list.page.total;
-      if (mine !== asked) return;
-      const needle = term.toLowerCase();
-      const matches = (p) => (p.name + " " + proxyEndpoint(p)).toLowerCase().includes(needle);
-      // a daemon whose list does not search answers its newest rows (the
-      // whole registry's total): filter those here, and say so
-      const searched = !term || list.page.total < unsearchedTotal || list.items.every(matches);
-      const found = searched ? list.items : list.items.filter(matches);
-      problem.replaceChildren();
-      seen.clear();
-      select.replaceChildren(...found.map((p) => {
-        seen.set(p.id, p);
-        return el("option", { value: p.id },
-          `${p.name} — ${proxyEndpoint(p)}${p.status === "active" ? "" : " (" + p.status + ")"}`);
-      }));
-      if (found.length) select.selectedIndex = 0;
-      const more = list.page.total > list.items.length;
-      status.textContent = !searched
-        ? `${found.length} match${found.length === 1 ? "" : "es"} among the ${list.items.length} newest ` +
-          `(this daemon's list cannot search)`
-        : found.length
-          ? `${found.length} shown${more ? " — type to narrow" : ""}`
-          : (term ? `No saved proxy matches “${term}”` : "No saved proxies yet");
-    } catch (err) {
-      if (mine !== asked) return;
-      status.textContent = "";
-      problem.replaceChildren(errorBox(err));
-    }
-  }
-  search.addEventListener("input", () => {
-    clearTimeout(timer);
-    timer = setTimeout(load, 250);
-  });
-  search.addEventListener("keydown", (event) => {
-    if (event.key === "Enter") {
-      event.preventDefault();
-      clearTimeout(timer);
-      load();
-    }
-  });
-  load();
-  return {
-    element: el("div", { class: "picker" },
-      field(`${prefix}-search`, "Search saved proxies", search),
-      field(`${prefix}-choice`, "Saved proxy", select), status, problem),
-    selected: () => seen.get(select.value) || null,
-  };
 }
 
 function resultTable(head, rows) {

@@ -127,3 +127,81 @@ export function stageWord(stage) {
   if (!word) return stage || "unknown";
   return word === stage ? word : `${word} (${stage})`;
 }
+
+// The proxy types the registry takes.
+export const PROXY_TYPES = ["http", "https", "socks5"];
+
+// A form field: the input with its label (the label names it for screen
+// readers and for the tests).
+export function field(id, label, input) {
+  input.id = id;
+  return el("div", { class: "field" }, el("label", { for: id }, label), input);
+}
+
+// The searchable saved-proxy picker every page shares: each search (after
+// typing stops, or Enter) is one request for a short page of the registry
+// list matching it (?q=), never the whole registry. mark(p) adds a note to
+// an option ("already a member"). selected() is the chosen proxy record.
+const PICKER_LIMIT = 20;
+export function proxyPicker(prefix, { searchLabel = "Search saved proxies", choiceLabel = "Saved proxy",
+  mark = () => "" } = {}) {
+  const search = el("input", { type: "search", autocomplete: "off", placeholder: "name, host, region" });
+  const select = el("select", { size: 6, class: "picker-list" });
+  const status = el("p", { id: `${prefix}-matches`, class: "muted picker-status", "aria-live": "polite" });
+  const problem = el("div");
+  const seen = new Map();
+  let timer = null, asked = 0;
+
+  async function load() {
+    const term = search.value.trim();
+    const mine = ++asked;
+    const query = new URLSearchParams({ limit: PICKER_LIMIT, offset: 0 });
+    if (term) query.set("q", term);
+    status.textContent = "Searching…";
+    try {
+      const list = await api(`/api/v1/management/proxies?${query}`);
+      if (mine !== asked) return;     // a later search is on its way
+      problem.replaceChildren();
+      seen.clear();
+      select.replaceChildren(...list.items.map((p) => {
+        seen.set(p.id, p);
+        const state = p.status === "active" ? "" : ` (${p.status})`;
+        return el("option", { value: p.id }, `${p.name} — ${proxyEndpoint(p)}${state}${mark(p)}`);
+      }));
+      if (list.items.length) select.selectedIndex = 0;
+      const total = list.page.total;
+      status.textContent = total === 0
+        ? (term ? `No saved proxy matches “${term}”` : "No saved proxies yet")
+        : `${total} ${total === 1 ? "proxy matches" : "proxies match"}` +
+          (total > list.items.length ? `; the first ${list.items.length} are listed — type to narrow` : "");
+    } catch (err) {
+      if (mine !== asked) return;
+      status.textContent = "";
+      problem.replaceChildren(errorBox(err));
+    }
+  }
+  search.addEventListener("input", () => {
+    // the rows of the last search no longer answer this one
+    ++asked;
+    seen.clear();
+    select.replaceChildren();
+    status.textContent = "Searching…";
+    clearTimeout(timer);
+    timer = setTimeout(load, 250);
+  });
+  search.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      clearTimeout(timer);
+      load();
+    }
+  });
+  load();
+  return {
+    element: el("div", { class: "picker" },
+      field(`${prefix}-search`, searchLabel, search),
+      field(`${prefix}-choice`, choiceLabel, select), status, problem),
+    search,
+    selected: () => seen.get(select.value) || null,
+  };
+}

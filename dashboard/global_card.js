@@ -11,8 +11,8 @@
 // to — and probes that; "Save" makes it active and assigns it; "Cancel"
 // deletes the inactive proxy the dialog created. The dialog says so.
 
-import { api, el, errorBox, notice, proxyEndpoint, stageWord } from "./core.js";
-import { PROXY_TYPES, field, openDialog, proxyPicker } from "./bulk.js";
+import { api, el, errorBox, field, notice, proxyEndpoint, proxyPicker, PROXY_TYPES, stageWord } from "./core.js";
+import { openDialog } from "./bulk.js";
 
 const V1 = "/api/v1/management/proxies";
 

@@ -9,13 +9,12 @@
 // Every change is one API call whose answer or error is shown where it
 // happened; the page is then drawn again from the API.
 
-import { api, el, notice, go, errorBox, proxyEndpoint as endpoint } from "./core.js";
+import { api, el, notice, go, errorBox, proxyEndpoint as endpoint, proxyPicker } from "./core.js";
 
 const SCOPES = ["global", "provider", "account", "combo"];
 const STRATEGIES = ["round-robin", "random", "sticky", "latency", "quality"];
 const PROTOCOLS = ["http", "https", "socks5"];
 const POOL = "/api/settings/proxies/pool";
-const PICKER_MAX = 50;
 const SCOPE_LIST_MAX = 50;
 
 export default async function poolsView(view, params) {
@@ -25,7 +24,6 @@ export default async function poolsView(view, params) {
     view, params, scope,
     scopeId: scope === "global" ? "" : (params.get("scopeId") || "").trim(),
     conn: params.get("conn") || "",
-    registry: null,          // the saved proxies, loaded when the picker is first used
   };
   view.replaceChildren(el("h2", {}, "Pools"), el("p", { class: "muted" }, "Loading…"));
   await draw(state);
@@ -324,73 +322,36 @@ function strategyForm(state, pool) {
   return form;
 }
 
-// The registry, once per page view, for the picker (one unpaginated list).
-function loadRegistry(state) {
-  if (!state.registry)
-    state.registry = api("/api/settings/proxies").then((r) => r.items);
-  return state.registry;
-}
-
 function addMemberForm(state, pool) {
   const members = new Set(pool ? pool.members.filter((m) => !m.live).map((m) => m.id) : []);
-  const search = el("input", { id: "pool-add-q", type: "search", autocomplete: "off",
-    placeholder: "name, host or port" });
-  const pick = el("select", { id: "pool-add-pick", size: 6 });
+  const picker = proxyPicker("pool-add", { searchLabel: "Search proxies", choiceLabel: "Proxy to add",
+    mark: (p) => (members.has(p.id) ? " (already a member)" : "") });
   const status = el("div", { class: "form-status", id: "pool-add-status" });
-  const fill = async () => {
-    let items;
-    try {
-      items = await loadRegistry(state);
-    } catch (err) {
-      state.registry = null;
-      status.replaceChildren(errorBox(err));
-      return;
-    }
-    const words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
-    const found = items.filter((p) => {
-      const text = `${p.name} ${endpoint(p)} ${p.id}`.toLowerCase();
-      return words.every((w) => text.includes(w));
-    });
-    const shown = found.slice(0, PICKER_MAX);
-    pick.replaceChildren(...shown.map((p) => el("option", { value: p.id },
-      `${p.name} — ${endpoint(p)}${members.has(p.id) ? " (already a member)" : ""}`)));
-    if (shown.length === 1) pick.value = shown[0].id;
-    status.replaceChildren(el("span", { class: "muted" }, found.length > shown.length
-      ? `${found.length} proxies match; the first ${shown.length} are listed — type more to narrow.`
-      : `${found.length} ${found.length === 1 ? "proxy matches" : "proxies match"}.`));
-  };
-  search.addEventListener("focus", () => { if (!state.registry) fill(); }, { once: true });
-  search.addEventListener("input", fill);
   const form = el("form", { class: "pool-add", novalidate: true },
-    el("h4", {}, "Add member"),
-    el("label", { for: "pool-add-q" }, "Search proxies"), search,
-    el("label", { for: "pool-add-pick" }, "Proxy to add"), pick,
+    el("h4", {}, "Add member"), picker.element,
     el("p", {}, el("button", { type: "submit" }, "Add member")), status);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (!pick.value) {
-      await fill();
-      if (!pick.value) {
-        status.replaceChildren(el("span", { class: "error-text" }, "Choose a proxy from the list first."));
-        return;
-      }
+    const chosen = picker.selected();
+    if (!chosen) {
+      status.replaceChildren(el("span", { class: "error-text" }, "Choose a proxy from the list first."));
+      return;
     }
-    const chosen = pick.selectedOptions[0] ? pick.selectedOptions[0].textContent.split(" — ")[0] : pick.value;
     status.replaceChildren(el("span", { class: "muted" }, "Saving…"));
     let saved;
     try {
-      saved = await api(POOL, { method: "PUT", body: { ...scopeFields(state), proxyId: pick.value } });
+      saved = await api(POOL, { method: "PUT", body: { ...scopeFields(state), proxyId: chosen.id } });
     } catch (err) {
       status.replaceChildren(errorBox(err));
       return;
     }
-    const what = `Added ${chosen}: the pool has ${saved.total} member${saved.total === 1 ? "" : "s"}.`;
+    const what = `Added ${chosen.name}: the pool has ${saved.total} member${saved.total === 1 ? "" : "s"}.`;
     notice(what);
     await redraw(state, "add");
     const after = state.view.querySelector("#pool-add-status");
     if (after) after.replaceChildren(el("span", { class: "ok-text" }, what));
   });
-  search.setAttribute("data-focus", "add");
+  picker.search.setAttribute("data-focus", "add");
   return form;
 }
 

@@ -9,7 +9,7 @@
 // the provider through the proxy that applies; the upstream mode is a select.
 // The view (all providers or not, the open panel) is in the URL.
 
-import { api, el, errorBox, notice, stageWord } from "./core.js";
+import { api, el, errorBox, notice, proxyPicker, stageWord } from "./core.js";
 
 const MAP = "/api/settings/proxies/egress-map";
 const ASSIGNMENTS = "/api/settings/proxies/assignments";
@@ -33,8 +33,7 @@ const REFUSALS = {
 
 // Module state: the last map, the saved proxies for the panel, and each
 // action's last result (kept across redraws), keyed "kind:id".
-const state = { map: null, params: null, view: null, proxyList: null, proxyListLoading: false,
-  fillPanel: () => {}, results: new Map() };
+const state = { map: null, params: null, view: null, results: new Map() };
 
 function badgeKind(r) {
   if (r.refused) return "refused";
@@ -145,32 +144,12 @@ function openPanel(scope, scopeId) {
   if (target) target.focus();
 }
 
-function proxyOption(p) {
-  return el("option", { value: p.id },
-    `${p.name} — ${p.type}://${p.host}:${p.port}${p.status === "active" ? "" : " (" + p.status + ")"}`);
-}
-
 function panel(scope, scopeId, name, entry) {
   const key = `panel:${scope}:${scopeId}`;
   const ids = `panel-${scope}`;
   const own = entry.assignment;
-  const search = el("input", { id: ids + "-search", type: "search", autocomplete: "off",
-    placeholder: "name, host or port" });
-  const select = el("select", { id: ids + "-proxy", size: 6 });
-  const count = el("span", { class: "muted" });
+  const picker = proxyPicker(ids);
   const out = el("div", { "aria-live": "polite" }, resultLine(key));
-  const fill = () => {
-    const words = search.value.trim().toLowerCase();
-    const list = state.proxyList || [];
-    const matches = list.filter((p) => !words ||
-      `${p.name} ${p.host} ${p.port} ${p.type}`.toLowerCase().includes(words));
-    select.replaceChildren(...matches.slice(0, 200).map(proxyOption));
-    if (own && own.memberCount === 1) select.value = own.proxyId;
-    count.textContent = state.proxyList === null ? "loading saved proxies…"
-      : `${matches.length} of ${list.length} saved proxies` +
-        (matches.length > 200 ? " (the first 200 shown: search to narrow)" : "");
-  };
-  search.addEventListener("input", fill);
   const act = async (proxyId, done) => {
     try {
       await api(ASSIGNMENTS, { method: "PUT", body: { scope, scopeId, proxyId } });
@@ -182,7 +161,6 @@ function panel(scope, scopeId, name, entry) {
       notice(text);
     } catch (err) {
       state.results.set(key, { error: err });
-      state.proxyList = null;   // read the saved proxies again too
       // the refusal may come from a change made elsewhere: show what is now
       await api(MAP).then((map) => { state.map = map; },
         (again) => state.results.set(key, { error: err, also: again }));
@@ -190,8 +168,7 @@ function panel(scope, scopeId, name, entry) {
     draw();
   };
   const form = el("form", { class: "panel-form" },
-    el("label", { for: search.id }, "Search saved proxies"), search,
-    el("label", { for: select.id }, "Saved proxy"), select, count,
+    picker.element,
     el("div", { class: "toolbar" },
       el("button", { type: "submit" }, "Assign"),
       el("button", { type: "button", onclick: () => act("direct", `${name} set to go direct`) },
@@ -203,13 +180,13 @@ function panel(scope, scopeId, name, entry) {
       el("button", { type: "button", onclick: () => openPanel(scope, scopeId) }, "Close")));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (!select.value) {
+    const chosen = picker.selected();
+    if (!chosen) {
       state.results.set(key, { ok: false, text: "choose a saved proxy first" });
       draw();
       return;
     }
-    const chosen = (state.proxyList || []).find((p) => p.id === select.value);
-    act(select.value, `${chosen ? chosen.name : select.value} assigned to ${name}`);
+    act(chosen.id, `${chosen.name} assigned to ${name}`);
   });
   let current;
   if (!own) current = `Nothing is assigned to ${name} itself: ${explanation(entry.resolution, scope)}.`;
@@ -217,18 +194,6 @@ function panel(scope, scopeId, name, entry) {
   else if (own.memberCount > 1)
     current = `${name} has a pool of ${own.memberCount} members (${own.strategy}); assigning one proxy replaces it.`;
   else current = `${name} is assigned ${proxyName(own.proxyId)}.`;
-  if (state.proxyList === null && !state.proxyListLoading) {
-    state.proxyListLoading = true;
-    api("/api/settings/proxies").then((list) => {
-      state.proxyList = list.items;
-      state.fillPanel();   // the panel drawn last: the select fills in place
-    }).catch((err) => {
-      state.results.set(key, { error: err });
-      draw();
-    }).finally(() => { state.proxyListLoading = false; });
-  }
-  state.fillPanel = fill;
-  fill();
   return el("section", { class: "scope-panel", "aria-label": `Proxy for ${name}` },
     el("h4", {}, `Proxy for ${name}`), el("p", {}, current), form, out);
 }
@@ -418,7 +383,6 @@ export default async function providersView(view, params) {
   view.classList.add("providers");   // the page's rules in style.css
   state.view = view;
   state.params = params;
-  state.proxyList = null;
   state.results.clear();
   view.replaceChildren(el("h2", {}, "Providers and accounts"), el("p", { class: "muted" }, "Loading…"));
   state.map = await api(MAP);

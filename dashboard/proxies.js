@@ -18,12 +18,11 @@
 // the table, inserting it and the layout that follows) and
 // "proxies-list-total", taken on every draw of the list.
 
-import { api, el, errorBox, notice, PAGE_SIZE, proxyEndpoint, stageWord } from "./core.js";
+import { api, el, errorBox, field, notice, PAGE_SIZE, proxyEndpoint, PROXY_TYPES, stageWord } from "./core.js";
 import { globalCard } from "./global_card.js";
 import { bulkTools } from "./bulk.js";
 
 const LIST = "/api/v1/management/proxies";
-const TYPES = ["http", "https", "socks5"];
 const SEARCH_DELAY_MS = 350;
 const COLUMNS = ["Name", "Endpoint", "Status", "Health", "Egress IP", "Usage"];
 
@@ -65,10 +64,6 @@ function viewUrl(state) {
 
 // ---- the add / edit form ---------------------------------------------------
 
-function field(id, label, input) {
-  return el("div", { class: "field" }, el("label", { for: id }, label), input);
-}
-
 // The dialog adding a proxy (proxy null) or editing one; onSaved(record).
 function proxyDialog(proxy, onSaved) {
   const editing = proxy !== null;
@@ -76,7 +71,7 @@ function proxyDialog(proxy, onSaved) {
   const input = (id, attrs) => el("input", { id, name: id, ...attrs });
   const name = input("proxy-name", { required: true, maxlength: 120, value: value("name") });
   // a feed's socks4 row keeps its type (the API takes no new socks4 proxy)
-  const types = editing && !TYPES.includes(proxy.type) ? [...TYPES, proxy.type] : TYPES;
+  const types = editing && !PROXY_TYPES.includes(proxy.type) ? [...PROXY_TYPES, proxy.type] : PROXY_TYPES;
   const type = el("select", { id: "proxy-type", name: "type" },
     types.map((t) => el("option", { value: t, selected: (editing ? proxy.type : "http") === t }, t)));
   const host = input("proxy-host", { required: true, maxlength: 255, value: value("host"),

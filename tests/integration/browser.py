@@ -9,6 +9,7 @@ in the README) for a person to look at."""
 import json
 import os
 import shutil
+import time
 
 # run-pytest.sh points it into the build tree (the source tree may be read-only)
 SCREENSHOTS = os.environ.get("SCREENSHOTS_DIR") or os.path.join(
@@ -82,3 +83,20 @@ class Browser:
 
     def quit(self):
         self.driver.quit()
+
+
+def wait(predicate, timeout=15.0, what="the page"):
+    """Poll predicate until it gives something true; an element the page
+    redrew while it was read (stale, gone) counts as not yet."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = predicate()
+        except Exception as e:      # noqa: BLE001 — the page redrew under us
+            last = e
+        else:
+            if last:
+                return last
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))

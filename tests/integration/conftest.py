@@ -292,3 +292,12 @@ def peers(tmp_path):
     yield start
     for p in started:
         p.stop()
+
+
+@pytest.fixture
+def chromium():
+    """Real headless Chromium for the dashboard's tests (browser.py)."""
+    import browser
+    b = browser.Browser()
+    yield b
+    b.quit()

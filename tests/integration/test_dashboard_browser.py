@@ -6,32 +6,15 @@ with a management key asks for it once, keeps it for the tab only (no
 cookie, not in the URL) and shows a wrong key's error with its requestId.
 Screenshots at 1400 and 400 px go to tests/integration/screenshots/."""
 
-import time
 
 import pytest
 
 import browser
+from browser import wait
 from conftest import new_proxy
 
 why_not = browser.available()
 pytestmark = pytest.mark.skipif(why_not is not None, reason=why_not or "")
-
-
-@pytest.fixture
-def chromium():
-    b = browser.Browser()
-    yield b
-    b.quit()
-
-
-def wait(predicate, timeout=10.0, what="the page"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for %s" % what)
 
 
 def rows(chromium):

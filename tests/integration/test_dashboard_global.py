@@ -25,11 +25,11 @@ bulkimport-1400/400.png (the results)."""
 
 import http.client
 import json
-import time
 
 import pytest
 
 import browser
+from browser import wait
 import egress_env as env
 from conftest import new_proxy
 from provider_standin import ProviderStandIn
@@ -40,13 +40,6 @@ pytestmark = pytest.mark.skipif(why_not is not None, reason=why_not or "")
 KEY = "sk-global-key"
 MODEL = "openai/gpt-4o-mini"
 V1 = "/api/v1/management/proxies"
-
-
-@pytest.fixture
-def chromium():
-    b = browser.Browser()
-    yield b
-    b.quit()
 
 
 @pytest.fixture(scope="module")
@@ -77,20 +70,6 @@ def d(daemon_factory, ca, provider, echo):
     d.conn = d.ctl_json("conn", "add", "openai", "--name", "first", "--key", KEY)
     d.origin = "http://127.0.0.1:%d" % d.port
     return d
-
-
-def wait(predicate, timeout=10.0, what="the page"):
-    from selenium.common.exceptions import StaleElementReferenceException
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            value = predicate()
-        except StaleElementReferenceException:    # redrawn while read: read again
-            value = None
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for %s" % what)
 
 
 def chat(d):

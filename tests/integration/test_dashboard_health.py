@@ -23,11 +23,11 @@ another origin. Screenshots health-1400.png and health-400.png."""
 
 import http.client
 import json
-import time
 
 import pytest
 
 import browser
+from browser import wait
 import egress_env as env
 from conftest import new_proxy, wait_for
 from provider_standin import ProviderStandIn
@@ -40,35 +40,11 @@ LIVE, DEAD, FLAKY = "127.0.0.27", "127.0.0.28", "127.0.0.26"
 OK_CALLS, FAILED_CALLS = 3, 2
 
 
-@pytest.fixture
-def chromium():
-    b = browser.Browser()
-    yield b
-    b.quit()
-
-
 @pytest.fixture(scope="module")
 def provider(ca):
     s = ProviderStandIn(ca, pause=0.01, addresses=["127.0.0.1"])
     yield s
     s.stop()
-
-
-def wait(predicate, timeout=10.0, what="the page"):
-    """Poll predicate; an element that a re-render replaced while it was read
-    counts as not yet."""
-    from selenium.common.exceptions import (NoSuchElementException,
-                                            StaleElementReferenceException)
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            value = predicate()
-        except (NoSuchElementException, StaleElementReferenceException):
-            value = None
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for %s" % what)
 
 
 def chat(d):

@@ -12,13 +12,12 @@ five failed syncs and closed by "Reset circuit breaker"; a sync started
 elsewhere (the 409 of "Sync now", a page opened while it runs) followed to
 its end. Screenshots: oneproxy-1400.png and oneproxy-400.png."""
 
-import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 import browser
-from test_dashboard_browser import chromium, wait  # noqa: F401 (fixture)
+from browser import wait
 from test_oneproxy import FEED, feed, feed_row, page, start, sync  # noqa: F401 (fixtures)
 
 why_not = browser.available()

@@ -6,11 +6,11 @@ message or a request to another origin; none is wider than a 400 px window
 light or dark choice; and with a management key every page asks for it
 before showing anything."""
 
-import time
 
 import pytest
 
 import browser
+from browser import wait
 from conftest import new_proxy
 
 why_not = browser.available()
@@ -18,23 +18,6 @@ pytestmark = pytest.mark.skipif(why_not is not None, reason=why_not or "")
 
 SECTIONS = [("Proxies", "proxies"), ("Pools", "pools"), ("Providers", "providers"),
             ("1proxy", "oneproxy"), ("Health", "health")]
-
-
-@pytest.fixture
-def chromium():
-    b = browser.Browser()
-    yield b
-    b.quit()
-
-
-def wait(predicate, timeout=10.0, what="the page"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for %s" % what)
 
 
 def heading(chromium):

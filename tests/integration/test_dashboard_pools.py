@@ -20,11 +20,11 @@ Every test fails on a console error (except the statuses it provokes on
 purpose) and on any request to another origin. Screenshots: pools-1400.png,
 pools-400.png."""
 
-import time
 
 import pytest
 
 import browser
+from browser import wait
 import egress_env as env
 from conftest import new_proxy
 from test_egress_ip import EchoStandIn
@@ -37,32 +37,12 @@ pytestmark = pytest.mark.skipif(why_not is not None, reason=why_not or "")
 ADDRESSES = ["127.0.0.21", "127.0.0.22", "127.0.0.23"]
 
 
-@pytest.fixture
-def chromium():
-    b = browser.Browser()
-    yield b
-    b.quit()
-
-
 @pytest.fixture(scope="module")
 def provider(ca):
     from provider_standin import ProviderStandIn
     s = ProviderStandIn(ca, pause=0.01, addresses=["127.0.0.1"])
     yield s
     s.stop()
-
-
-def wait(predicate, timeout=10.0, what="the page"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            value = predicate()
-        except Exception:       # an element replaced while it was read: look again
-            value = None
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for %s" % what)
 
 
 def by():
@@ -110,7 +90,7 @@ def type_into(chromium, label, text):
 
 def add_member(chromium, name, expect_total=None):
     f = type_into(chromium, "Search proxies", name)
-    wait(lambda: "1 proxy matches" in text_of(chromium, "pool-add-status"), what="the picker")
+    wait(lambda: text_of(chromium, "pool-add-matches") == "1 proxy matches", what="the picker")
     assert f.get_attribute("value") == name
     button(chromium, "Add member").click()
     if expect_total is not None:
@@ -261,7 +241,7 @@ def test_build_reorder_sticky_remove_and_duplicate(daemon_factory, ca, provider,
     assert member_names(chromium) == ["exit-c", "exit-b"]
     # the picker marks members
     type_into(chromium, "Search proxies", "exit")
-    wait(lambda: "3 proxies match" in text_of(chromium, "pool-add-status"), what="the picker")
+    wait(lambda: text_of(chromium, "pool-add-matches") == "3 proxies match", what="the picker")
     options = [o.text for o in field(chromium, "Proxy to add").find_elements(B.TAG_NAME, "option")]
     assert sorted(options) == sorted(["exit-a — socks5://%s:%d" % (ADDRESSES[0],
                                                                      proxies["exit-a"]["port"]),

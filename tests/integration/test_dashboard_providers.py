@@ -19,11 +19,11 @@ own level; an API error (a proxy deleted meanwhile) shown in the panel with
 its status and requestId, the view then current again.
 Screenshots providers-1400.png and providers-400.png."""
 
-import time
 
 import pytest
 
 import browser
+from browser import wait
 import egress_env as env
 from conftest import new_proxy
 from provider_standin import ProviderStandIn
@@ -37,13 +37,6 @@ LIVE = "127.0.0.25"
 ACCOUNT_EXIT = "127.0.0.26"
 DEAD = "127.0.0.27"
 ACCOUNTS = {"openai": ["main", "backup"], "anthropic": ["team-a", "team-b"]}
-
-
-@pytest.fixture
-def chromium():
-    b = browser.Browser()
-    yield b
-    b.quit()
 
 
 @pytest.fixture(scope="module")
@@ -67,22 +60,6 @@ def d(daemon_factory, ca, standin):
             d.conns[name] = d.ctl_json("conn", "add", provider, "--name", name, "--key",
                                        "sk-" + name)["id"]
     return d
-
-
-def wait(predicate, timeout=10.0, what="the page"):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = predicate()
-        except Exception as e:          # the page redrew under us: try again
-            last = e
-            time.sleep(0.05)
-            continue
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
 
 
 def assign(d, scope, scope_id, proxy_id):

@@ -17,11 +17,11 @@ list request). Screenshots proxies-1400.png and proxies-400.png."""
 import http.client
 import json
 import re
-import time
 
 import pytest
 
 import browser
+from browser import wait
 import egress_env as env
 from conftest import new_proxy
 from provider_standin import ProviderStandIn
@@ -33,13 +33,6 @@ pytestmark = pytest.mark.skipif(why_not is not None, reason=why_not or "")
 V1 = "/api/v1/management/proxies"
 KEY = "sk-dash-proxies"
 MODEL = "openai/gpt-4o-mini"
-
-
-@pytest.fixture
-def chromium():
-    b = browser.Browser()
-    yield b
-    b.quit()
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +48,6 @@ def d(daemon_factory, echo):
                                "OMNIROUTE_PROBE_URL": echo.url("/json"),
                                "OMNIROUTE_CONNECT_TIMEOUT_MS": "3000",
                                "OMNIROUTE_PROXY_HANDSHAKE_TIMEOUT_MS": "3000"}).start()
-
-
-def wait(predicate, timeout=10.0, what="the page"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            value = predicate()
-        except Exception:       # an element replaced while it was read
-            value = None
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for %s" % what)
 
 
 def by():
