@@ -125,3 +125,72 @@ def test_every_section_asks_for_the_key_first(daemon_factory, chromium):
     # only the unauthenticated first calls were refused
     assert [e for e in chromium.errors() if "401" not in e["message"]] == []
     assert chromium.foreign_requests(origin) == []
+
+
+def test_the_global_proxy_set_on_one_page_shows_on_every_provider(daemon_factory, chromium):
+    """The issue's walk across pages: set the global proxy with the card on
+    Proxies, then every provider's and account's badge on Providers says
+    Global with the proxy's name; clear it and they say Direct."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    d = daemon_factory().start()
+    accounts = {"openai": ["main", "spare"], "anthropic": ["team"]}
+    for provider, names in accounts.items():
+        for name in names:
+            d.ctl_json("conn", "add", provider, "--name", name, "--key", "sk-" + name)
+    new_proxy(d, name="world-exit", type="socks5", host="127.0.0.32", port=1080)
+    origin = "http://127.0.0.1:%d" % d.port
+
+    def badges():
+        # each provider's own line and each account's row (not the legend)
+        found = chromium.driver.find_elements(
+            By.CSS_SELECTOR, "#view section[aria-labelledby^='provider-'] .egress-line .level-badge, "
+            "#view section[aria-labelledby^='provider-'] tr .level-badge")
+        return [b.text for b in found]
+
+    def click(name, within=None):
+        node = (within or chromium.driver).find_element(
+            By.XPATH, ".//button[normalize-space()='%s']" % name)
+        chromium.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", node)
+        node.click()
+
+    chromium.driver.get(origin + "/dashboard#/providers")
+    wait(lambda: len(badges()) == 5, what="the providers' badges")
+    assert set(badges()) == {"Direct"}, badges()
+
+    chromium.driver.get(origin + "/dashboard#/proxies")
+    click(*wait(lambda: ["Set global proxy"] if chromium.driver.find_elements(
+        By.XPATH, "//button[normalize-space()='Set global proxy']") else None, what="the card"))
+    dialog = wait(lambda: chromium.driver.find_element(By.CSS_SELECTOR, "dialog[open]"),
+                  what="the dialog")
+    search = dialog.find_element(By.XPATH, ".//input[@id=//label[normalize-space()="
+                                 "'Search saved proxies']/@for]")
+    search.send_keys("world")
+    choice = dialog.find_element(By.XPATH, ".//select[@id=//label[normalize-space()="
+                                 "'Saved proxy']/@for]")
+    wait(lambda: [o.text for o in Select(choice).options][:1] ==
+         ["world-exit — socks5://127.0.0.32:1080"], what="the picker")
+    Select(choice).select_by_index(0)
+    click("Save", dialog)
+    wait(lambda: not chromium.driver.find_elements(By.CSS_SELECTOR, "dialog[open]"),
+         what="the dialog to close")
+
+    chromium.driver.find_element(By.LINK_TEXT, "Providers").click()
+    wait(lambda: badges() and set(badges()) == {"Global"}, what="every badge to say Global")
+    assert len(badges()) == 5          # 2 providers + 3 accounts
+    for name in ("main", "spare", "team"):
+        row = chromium.driver.find_element(By.XPATH, "//tr[th[normalize-space()='%s']]" % name)
+        assert "world-exit" in row.text, row.text
+
+    chromium.driver.find_element(By.LINK_TEXT, "Proxies").click()
+    click(*wait(lambda: ["Clear global proxy"] if chromium.driver.find_elements(
+        By.XPATH, "//button[normalize-space()='Clear global proxy' and not(@disabled)]")
+        else None, what="the clear button"))
+    click(*wait(lambda: ["Yes, clear it"] if chromium.driver.find_elements(
+        By.XPATH, "//button[normalize-space()='Yes, clear it']") else None, what="the confirmation"))
+    wait(lambda: "Direct" in chromium.driver.find_element(By.ID, "view").text,
+         what="the card to say Direct")
+    chromium.driver.find_element(By.LINK_TEXT, "Providers").click()
+    wait(lambda: badges() and set(badges()) == {"Direct"}, what="every badge back to Direct")
+    assert chromium.errors() == []
+    assert chromium.foreign_requests(origin) == []
