@@ -233,13 +233,16 @@ function proxyRow(p, reload) {
     }
   });
 
+  // data-label: on a narrow screen each row is a card whose cells name
+  // their column (style.css)
+  egressCell.setAttribute("data-label", "Egress IP");
   row.append(
-    el("td", {}, p.name),
-    el("td", {}, proxyEndpoint(p)),
-    el("td", { class: "status-" + p.status }, p.status),
-    el("td", {}, healthText(p.health)),
+    el("td", { "data-label": "Name" }, p.name),
+    el("td", { "data-label": "Endpoint" }, proxyEndpoint(p)),
+    el("td", { "data-label": "Status", class: "status-" + p.status }, p.status),
+    el("td", { "data-label": "Health" }, healthText(p.health)),
     egressCell,
-    el("td", {}, usageText(p.usage)),
+    el("td", { "data-label": "Usage" }, usageText(p.usage)),
     el("td", {}, el("div", { class: "row-actions" }, editButton, testButton, egressButton,
       deleteButton)));
   return row;
