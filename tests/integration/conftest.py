@@ -279,6 +279,16 @@ def ca(tmp_path_factory):
     return egress_env.TestCA(tmp_path_factory.mktemp("ca"))
 
 
+@pytest.fixture(scope="module")
+def provider(ca):
+    """The TLS provider stand-in on 127.0.0.1 with the test CA, shared by a
+    module's tests (a file that needs another kind defines its own)."""
+    from provider_standin import ProviderStandIn
+    s = ProviderStandIn(ca, pause=0.01, addresses=["127.0.0.1"])
+    yield s
+    s.stop()
+
+
 @pytest.fixture
 def peers(tmp_path):
     """Start a proxy server from egress_env (microsocks, tinyproxy, …); all of

@@ -32,7 +32,6 @@ import browser
 from browser import wait
 import egress_env as env
 from conftest import new_proxy
-from provider_standin import ProviderStandIn
 
 why_not = browser.available()
 pytestmark = pytest.mark.skipif(why_not is not None, reason=why_not or "")
@@ -40,13 +39,6 @@ pytestmark = pytest.mark.skipif(why_not is not None, reason=why_not or "")
 KEY = "sk-global-key"
 MODEL = "openai/gpt-4o-mini"
 V1 = "/api/v1/management/proxies"
-
-
-@pytest.fixture(scope="module")
-def provider(ca):
-    s = ProviderStandIn(ca, pause=0.01, addresses=["127.0.0.1"])
-    yield s
-    s.stop()
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,6 @@ import browser
 from browser import wait
 import egress_env as env
 from conftest import new_proxy, wait_for
-from provider_standin import ProviderStandIn
 
 why_not = browser.available()
 pytestmark = pytest.mark.skipif(why_not is not None, reason=why_not or "")
@@ -38,13 +37,6 @@ pytestmark = pytest.mark.skipif(why_not is not None, reason=why_not or "")
 V1 = "/api/v1/management/proxies"
 LIVE, DEAD, FLAKY = "127.0.0.27", "127.0.0.28", "127.0.0.26"
 OK_CALLS, FAILED_CALLS = 3, 2
-
-
-@pytest.fixture(scope="module")
-def provider(ca):
-    s = ProviderStandIn(ca, pause=0.01, addresses=["127.0.0.1"])
-    yield s
-    s.stop()
 
 
 def chat(d):

@@ -24,7 +24,6 @@ import browser
 from browser import wait
 import egress_env as env
 from conftest import new_proxy
-from provider_standin import ProviderStandIn
 from test_egress_ip import EchoStandIn
 
 why_not = browser.available()
@@ -268,13 +267,6 @@ def test_delete_force_search_usage_and_request_count(d, chromium):
     assert paris["id"]
     assert chromium.errors(expected_statuses=(409,)) == []
     assert chromium.foreign_requests(origin(d)) == []
-
-
-@pytest.fixture(scope="module")
-def provider(ca):
-    s = ProviderStandIn(ca, pause=0.01, addresses=["127.0.0.1"])
-    yield s
-    s.stop()
 
 
 def chat(d):

@@ -28,7 +28,6 @@ import pytest
 
 import egress_env as env
 from conftest import new_proxy, wait_for
-from provider_standin import ProviderStandIn
 
 KEY = "sk-health-key"
 MODEL = "openai/gpt-4o-mini"
@@ -36,13 +35,6 @@ V1 = "/api/v1/management/proxies"
 SET = "/api/settings/proxies"
 LIVE, DEAD = "127.0.0.24", "127.0.0.25"
 STAGES = ["ok", "dns", "connect", "handshake", "tls", "http", "timeout", "other"]
-
-
-@pytest.fixture(scope="module")
-def provider(ca):
-    s = ProviderStandIn(ca, pause=0.01, addresses=["127.0.0.1"])
-    yield s
-    s.stop()
 
 
 @pytest.fixture

@@ -60,13 +60,6 @@ def report_figures(request):
 
 
 @pytest.fixture(scope="module")
-def provider(ca):
-    s = ProviderStandIn(ca, pause=0.01, addresses=["127.0.0.1"])
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
 def cli(ca):
     """The fake CLIProxyAPI (plain HTTP, OpenAI and Anthropic shapes)."""
     s = ProviderStandIn(ca, tls=False, pause=0.01, addresses=["127.0.0.1"])

@@ -44,13 +44,6 @@ ADDRESSES = ["127.0.0.21", "127.0.0.22", "127.0.0.23"]
 POOL = "/api/settings/proxies/pool"
 
 
-@pytest.fixture(scope="module")
-def provider(ca):
-    s = ProviderStandIn(ca, pause=0.01, addresses=["127.0.0.1"])
-    yield s
-    s.stop()
-
-
 @pytest.fixture
 def d(daemon_factory, ca, provider):
     provider.reset()
